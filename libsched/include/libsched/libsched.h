@@ -1,0 +1,25 @@
+/*
+ * libsched: an instrumented, priority-based cooperative scheduler.
+ * Include this one header to get the whole public API.
+ */
+#ifndef LIBSCHED_LIBSCHED_H
+#define LIBSCHED_LIBSCHED_H
+
+#include <libsched/common.h>
+#include <libsched/clock.h>
+#include <libsched/loop.h>
+#include <libsched/task.h>
+#include <libsched/stopwatch.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version as "MAJOR.MINOR.PATCH". */
+LSCHED_API const char *lsched_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBSCHED_LIBSCHED_H */

@@ -1,0 +1,221 @@
+/*
+ * libsched RunLoop: descriptors, timers and the scheduler's home.
+ *
+ * A loop runs in one thread at a time. Each cycle:
+ *   1. reads the clock once and caches it (lsched_loop_now());
+ *   2. moves due timers off the timer heap: loop timers to the due list,
+ *      scheduler tasks to their priority's ready queue;
+ *   3. fires due loop timers;
+ *   4. polls descriptors (without blocking while a task is ready, otherwise
+ *      until the next deadline) and dispatches their callbacks;
+ *   5. runs ready scheduler tasks, highest priority first, giving input a
+ *      chance between two tasks (see lsched_loop_set_input_interval()).
+ * docs/architecture.md describes the cycle and its data structures.
+ *
+ * Ownership: the creator owns the loop and destroys it with
+ * lsched_loop_destroy() once it no longer runs. Destroying a loop frees every
+ * timer, task and descriptor registration still attached to it: their
+ * handles become invalid. Descriptors themselves are never closed by the
+ * library.
+ *
+ * Thread-safety: a loop, its timers, tasks and registrations are used from
+ * the thread running the loop (or from any single thread while it does not
+ * run). The exceptions, callable from any thread at any time while the loop
+ * exists, are lsched_loop_stop(), lsched_loop_in_thread() and
+ * lsched_loop_is_running().
+ *
+ * Reentrancy: callbacks may add or remove descriptors, timers and tasks,
+ * including their own, and may destroy their own object. Work added during
+ * a dispatch phase is not run in that same phase.
+ */
+#ifndef LIBSCHED_LOOP_H
+#define LIBSCHED_LOOP_H
+
+#include <libsched/common.h>
+#include <libsched/clock.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Descriptor events, for lsched_loop_watch_fd() and its callback. */
+enum lsched_fd_events {
+	LSCHED_FD_READ = 1u << 0,  /* readable */
+	LSCHED_FD_WRITE = 1u << 1, /* writable */
+	LSCHED_FD_ERROR = 1u << 2, /* error condition (reported, not asked) */
+	LSCHED_FD_HUP = 1u << 3,   /* hang-up (reported, not asked) */
+};
+
+/* How lsched_loop_run() runs. */
+enum lsched_run_mode {
+	LSCHED_RUN_DEFAULT = 0, /* cycle until lsched_loop_stop() */
+	LSCHED_RUN_ONCE,        /* one cycle; may wait for the next event */
+	LSCHED_RUN_NOWAIT,      /* one cycle; never waits */
+};
+
+/* Descriptor callback: revents holds the lsched_fd_events that occurred. */
+typedef void (*lsched_fd_cb)(lsched_loop *loop, int fd, unsigned revents,
+			     void *arg);
+
+/* Loop timer callback. */
+typedef void (*lsched_timer_cb)(lsched_timer *timer, void *arg);
+
+/*
+ * Creates a loop reading time from clock (NULL: the monotonic clock). The
+ * clock must outlive the loop. Returns NULL with errno set: ENOMEM, or the
+ * errno of the poller's creation (EMFILE, ENFILE).
+ */
+LSCHED_API lsched_loop *lsched_loop_new(lsched_clock *clock);
+
+/*
+ * Destroys a loop and everything still attached to it (timers, tasks,
+ * descriptor registrations; descriptors are not closed).
+ * Errors: -EINVAL for NULL; -EBUSY if the loop is running (nothing freed).
+ */
+LSCHED_API int lsched_loop_destroy(lsched_loop *loop);
+
+/*
+ * Runs the loop in the calling thread (see enum lsched_run_mode).
+ * Returns 0 when it returns normally (stopped, or one cycle done).
+ * Errors: -EINVAL for NULL or an unknown mode; -EBUSY if the loop already
+ * runs (in this thread, from a callback, or in another thread); the poller's
+ * error (negative errno) if waiting for events fails.
+ * A stop requested while the loop did not run makes the next run return
+ * after at most one cycle.
+ */
+LSCHED_API int lsched_loop_run(lsched_loop *loop, enum lsched_run_mode mode);
+
+/*
+ * Runs the loop for duration_ns of its clock's time (>= 0), or until
+ * stopped. On a virtual clock with auto-advance, the clock is moved to the
+ * end of the duration if nothing else is due. Errors as lsched_loop_run(),
+ * and -EINVAL for a negative duration.
+ */
+LSCHED_API int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns);
+
+/*
+ * Asks the loop to return from lsched_loop_run() at the end of the current
+ * callback. Thread-safe; wakes the loop if it sleeps. Errors: -EINVAL for
+ * NULL; -EIO if the wake-up write fails (the stop is still recorded).
+ */
+LSCHED_API int lsched_loop_stop(lsched_loop *loop);
+
+/* True if the calling thread is running loop right now. Thread-safe. */
+LSCHED_API bool lsched_loop_in_thread(const lsched_loop *loop);
+
+/* True if some thread is running loop right now. Thread-safe. */
+LSCHED_API bool lsched_loop_is_running(const lsched_loop *loop);
+
+/* The loop's clock (never NULL for a valid loop). */
+LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
+
+/*
+ * The time cached at the start of the current cycle and refreshed after
+ * every task, in ns. Cheap. Returns -EINVAL for NULL.
+ */
+LSCHED_API int64_t lsched_loop_now(const lsched_loop *loop);
+
+/* Reads the clock, refreshes the cached time and returns it (ns). */
+LSCHED_API int64_t lsched_loop_update_now(lsched_loop *loop);
+
+/*
+ * Sets how long tiny tasks may run back to back before the loop polls its
+ * descriptors without blocking (default 100 us; 0 polls after every task).
+ * Input waits at most this interval plus the task running when it arrived.
+ * Errors: -EINVAL for NULL or a negative interval.
+ */
+LSCHED_API int lsched_loop_set_input_interval(lsched_loop *loop,
+					      int64_t interval_ns);
+
+/* Current input interval in ns, or -EINVAL for NULL. */
+LSCHED_API int64_t lsched_loop_input_interval(const lsched_loop *loop);
+
+/*
+ * True if input is pending: a descriptor seen ready by the last non-blocking
+ * poll and not yet dispatched, or queued cross-thread work. Does not poll.
+ */
+LSCHED_API bool lsched_loop_input_pending(const lsched_loop *loop);
+
+/*
+ * Polls the descriptors without blocking if the last poll is older than the
+ * input interval, then answers lsched_loop_input_pending(). Used by
+ * stopwatches in long tasks; call from the loop's thread.
+ */
+LSCHED_API bool lsched_loop_check_input(lsched_loop *loop);
+
+/* ---- Descriptors ------------------------------------------------------ */
+
+/*
+ * Watches fd for events (LSCHED_FD_READ and/or LSCHED_FD_WRITE); cb(arg)
+ * runs in the loop's thread when one occurs (level-triggered). Watching an
+ * fd again replaces its events, callback and argument.
+ * Errors: -EINVAL (NULL loop or cb, events empty or unknown bits),
+ * -EBADF (fd negative or not open), -EPERM (fd type the poller cannot watch,
+ * e.g. a regular file), -ENOMEM. On error nothing is registered or changed.
+ */
+LSCHED_API int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
+				    lsched_fd_cb cb, void *arg);
+
+/*
+ * Stops watching fd. The fd is not closed. Unwatch before closing an fd.
+ * Errors: -EINVAL for NULL; -ENOENT if fd is not watched.
+ */
+LSCHED_API int lsched_loop_unwatch_fd(lsched_loop *loop, int fd);
+
+/* ---- Loop timers -------------------------------------------------------- */
+
+/* What a recurring timer does after the loop missed some of its periods. */
+enum lsched_catchup {
+	LSCHED_CATCHUP_SKIP = 0, /* fire once, skip missed periods */
+	LSCHED_CATCHUP_EACH,     /* fire once per missed period */
+};
+
+/*
+ * Creates a stopped timer on loop. Timers live in an intrusive min-heap;
+ * equal deadlines fire in the order they were started. Returns NULL with
+ * errno EINVAL (NULL loop or cb) or ENOMEM.
+ * Ownership: the caller owns the timer until lsched_timer_destroy() or the
+ * loop's destruction.
+ */
+LSCHED_API lsched_timer *lsched_timer_new(lsched_loop *loop, lsched_timer_cb cb,
+					  void *arg);
+
+/*
+ * Starts (or restarts) the timer: first expiry timeout_ns after the loop's
+ * cached now; then, if period_ns > 0, every period_ns after the previous
+ * deadline (fixed rate), catching up as mode says. period_ns == 0 makes a
+ * one-shot timer. May be called from any callback, including the timer's
+ * own. Errors: -EINVAL (NULL, negative timeout or period, unknown mode).
+ */
+LSCHED_API int lsched_timer_start(lsched_timer *timer, int64_t timeout_ns,
+				  int64_t period_ns, enum lsched_catchup mode);
+
+/* Stops the timer; a no-op if stopped. Errors: -EINVAL for NULL. */
+LSCHED_API int lsched_timer_stop(lsched_timer *timer);
+
+/*
+ * Stops and frees the timer. Safe at any time, including inside its own
+ * callback (freed when the callback returns). NULL is a no-op.
+ */
+LSCHED_API void lsched_timer_destroy(lsched_timer *timer);
+
+/* True if the timer is started (waiting for its deadline or due). */
+LSCHED_API bool lsched_timer_is_active(const lsched_timer *timer);
+
+/* The timer's next deadline (ns), or -ENOENT if stopped, -EINVAL for NULL. */
+LSCHED_API int64_t lsched_timer_deadline(const lsched_timer *timer);
+
+/*
+ * Periods skipped before the current (or last) firing of a
+ * LSCHED_CATCHUP_SKIP timer, 0 if none. Useful inside the callback.
+ */
+LSCHED_API uint64_t lsched_timer_missed(const lsched_timer *timer);
+
+/* The timer's loop. */
+LSCHED_API lsched_loop *lsched_timer_loop(const lsched_timer *timer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBSCHED_LOOP_H */

@@ -1,0 +1,51 @@
+/*
+ * Binary min-heap of intrusive nodes ordered by (key, seq): equal keys come
+ * out in insertion order. The heap stores node pointers in an array; each
+ * node knows its index, so removal is O(log n). Capacity is reserved when an
+ * object that may enter the heap is created (lsched__heap_reserve), so
+ * pushing never allocates and never fails.
+ */
+#ifndef LSCHED_HEAP_H
+#define LSCHED_HEAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LSCHED__HEAP_NONE UINT32_MAX
+
+enum lsched__node_kind { LSCHED__NODE_TIMER = 1, LSCHED__NODE_TASK };
+
+struct lsched__heap_node {
+	int64_t key;
+	uint64_t seq;
+	uint32_t index; /* LSCHED__HEAP_NONE when not in a heap */
+	uint8_t kind;   /* enum lsched__node_kind */
+};
+
+struct lsched__heap {
+	struct lsched__heap_node **v;
+	uint32_t n;
+	uint32_t cap;
+	uint32_t reserved;
+};
+
+void lsched__heap_init(struct lsched__heap *h);
+void lsched__heap_fini(struct lsched__heap *h);
+/* Reserves room for one more node; 0 or -ENOMEM. */
+int lsched__heap_reserve(struct lsched__heap *h);
+void lsched__heap_unreserve(struct lsched__heap *h);
+void lsched__heap_push(struct lsched__heap *h, struct lsched__heap_node *n);
+void lsched__heap_remove(struct lsched__heap *h, struct lsched__heap_node *n);
+
+static inline struct lsched__heap_node *
+lsched__heap_min(const struct lsched__heap *h)
+{
+	return h->n ? h->v[0] : (struct lsched__heap_node *)0;
+}
+
+static inline bool lsched__heap_node_queued(const struct lsched__heap_node *n)
+{
+	return n->index != LSCHED__HEAP_NONE;
+}
+
+#endif /* LSCHED_HEAP_H */

@@ -1,0 +1,147 @@
+/*
+ * Internal definitions shared by the library's source files. Not installed.
+ * Internal non-static names are lsched__*.
+ */
+#ifndef LSCHED_INTERNAL_H
+#define LSCHED_INTERNAL_H
+
+#include <libsched/libsched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "heap.h"
+#include "list.h"
+
+#define lsched__container_of(ptr, type, member)                                \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+#define LSCHED__DEFAULT_INPUT_INTERVAL LSCHED_US(100)
+/* Tasks one pass may run before the loop goes round its cycle again, so
+ * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
+#define LSCHED__PASS_MAX 4096
+#define LSCHED__MAX_EVENTS 64
+/* Backend token of the loop's own wake-up eventfd. */
+#define LSCHED__WAKE_TOKEN UINT64_MAX
+
+struct lsched_clock {
+	_Atomic int64_t now; /* virtual time; unused by the real clock */
+	bool is_virtual;
+	atomic_bool auto_advance;
+};
+
+/* Where a task is queued. */
+enum lsched__queue {
+	LSCHED__Q_NONE = 0,
+	LSCHED__Q_HEAP,  /* timer waiting for its deadline */
+	LSCHED__Q_READY, /* in its priority's ready queue */
+};
+
+struct lsched_task {
+	struct lsched__heap_node tnode; /* timer heap, while Q_HEAP */
+	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
+	struct lsched__list link;       /* ready queue, while Q_READY */
+	struct lsched__list all_link;   /* loop->tasks */
+	lsched_loop *loop;
+	const char *name;
+	lsched_task_cb cb;
+	void *arg;
+	int64_t timeout;
+	int64_t max_wait;
+	int64_t ready_at;
+	uint64_t id;
+	uint64_t runs;
+	uint64_t last_pass;
+	uint64_t starts;                /* counts lsched_task_start() calls */
+	uint8_t kind;
+	uint8_t prio;
+	uint8_t queue;                  /* enum lsched__queue */
+	bool active;
+	bool running;
+	bool destroyed;
+	lsched_task *parent;
+	struct lsched__list children;   /* of child tasks, by sibling */
+	struct lsched__list sibling;
+};
+
+struct lsched_timer {
+	struct lsched__heap_node node;
+	struct lsched__list due_link; /* loop->due, while due */
+	struct lsched__list all_link; /* loop->timers */
+	lsched_loop *loop;
+	lsched_timer_cb cb;
+	void *arg;
+	int64_t deadline;
+	int64_t period;
+	uint64_t missed;
+	uint8_t mode;
+	bool active;
+	bool on_due;
+	bool firing;
+	bool destroyed;
+};
+
+struct lsched__watcher {
+	int fd;
+	unsigned events;
+	uint32_t gen;
+	lsched_fd_cb cb;
+	void *arg;
+};
+
+struct lsched_loop {
+	lsched_clock *clock;
+	const struct lsched__backend_ops *bops;
+	void *backend;
+
+	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	int64_t input_interval;
+	int64_t last_poll;      /* when descriptors were last polled */
+	bool input_seen;        /* last non-blocking poll found input */
+
+	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
+	struct lsched__heap overdue; /* ready tasks with a max wait */
+	struct lsched__list due;     /* loop timers due, fired in order */
+	struct lsched__list ready[LSCHED_PRIO_COUNT];
+	uint32_t ready_count[LSCHED_PRIO_COUNT];
+	uint32_t ready_mask;         /* bit p set: ready[p] not empty */
+	uint64_t seq;                /* heap insertion order: FIFO ties */
+	uint64_t pass;
+	lsched_task *current;
+
+	struct lsched__watcher **fds; /* indexed by fd */
+	int nfds;                     /* size of fds */
+	uint32_t watch_gen;
+
+	struct lsched__list tasks;
+	struct lsched__list timerlist;
+
+	atomic_bool running;
+	atomic_bool stop;
+	atomic_int wake_pending;     /* a wake-up write is outstanding */
+	atomic_uint xthread_pending; /* queued cross-thread work (Performer) */
+	int wake_fd;
+
+	struct lsched__poll_event events[LSCHED__MAX_EVENTS];
+};
+
+/* clock.c */
+int64_t lsched__clock_read(const lsched_clock *clock);
+
+/* timer.c: moves due heap entries to the due list / ready queues; returns
+ * true if loop timers became due. */
+bool lsched__collect_due(lsched_loop *loop);
+void lsched__fire_due_timers(lsched_loop *loop);
+void lsched__timer_free_all(lsched_loop *loop);
+
+/* scheduler.c */
+void lsched__task_make_ready(lsched_task *task, int64_t ready_at);
+void lsched__run_pass(lsched_loop *loop);
+void lsched__task_free_all(lsched_loop *loop);
+bool lsched__tasks_ready(const lsched_loop *loop);
+
+/* loop.c */
+bool lsched__poll_input(lsched_loop *loop);
+bool lsched__xthread_pending(const lsched_loop *loop);
+
+#endif /* LSCHED_INTERNAL_H */

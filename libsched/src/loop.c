@@ -1,0 +1,445 @@
+/*
+ * The RunLoop: lifecycle, the cycle, descriptors and cross-thread wake-ups.
+ * The cycle reads as a list of named phases (see lsched_loop_run()).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* The loops this thread is running, innermost first: answers
+ * lsched_loop_in_thread() without any shared state. */
+struct running_frame {
+	const lsched_loop *loop;
+	struct running_frame *up;
+};
+static _Thread_local struct running_frame *running_top;
+
+static bool in_thread(const lsched_loop *loop)
+{
+	for (struct running_frame *f = running_top; f; f = f->up)
+		if (f->loop == loop)
+			return true;
+	return false;
+}
+
+lsched_loop *lsched_loop_new(lsched_clock *clock)
+{
+	lsched_loop *loop;
+	int err;
+
+	loop = calloc(1, sizeof(*loop));
+	if (!loop) {
+		err = ENOMEM;
+		goto out;
+	}
+	loop->clock = clock ? clock : lsched_clock_monotonic();
+	loop->bops = &lsched__backend_epoll;
+	err = -loop->bops->open(&loop->backend);
+	if (err)
+		goto out_free;
+	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->wake_fd < 0) {
+		err = errno;
+		goto out_close_backend;
+	}
+	err = -loop->bops->add(loop->backend, loop->wake_fd, LSCHED_FD_READ,
+			       LSCHED__WAKE_TOKEN);
+	if (err)
+		goto out_close_eventfd;
+
+	loop->input_interval = LSCHED__DEFAULT_INPUT_INTERVAL;
+	lsched__heap_init(&loop->timers);
+	lsched__heap_init(&loop->overdue);
+	lsched__list_init(&loop->due);
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
+		lsched__list_init(&loop->ready[p]);
+	lsched__list_init(&loop->tasks);
+	lsched__list_init(&loop->timerlist);
+	atomic_init(&loop->running, false);
+	atomic_init(&loop->stop, false);
+	atomic_init(&loop->wake_pending, 0);
+	atomic_init(&loop->xthread_pending, 0);
+	loop->now = lsched__clock_read(loop->clock);
+	loop->last_poll = loop->now;
+	return loop;
+
+out_close_eventfd:
+	close(loop->wake_fd);
+out_close_backend:
+	loop->bops->close(loop->backend);
+out_free:
+	free(loop);
+out:
+	errno = err;
+	return NULL;
+}
+
+int lsched_loop_destroy(lsched_loop *loop)
+{
+	if (!loop)
+		return -EINVAL;
+	if (atomic_load(&loop->running))
+		return -EBUSY;
+	lsched__task_free_all(loop);
+	lsched__timer_free_all(loop);
+	for (int fd = 0; fd < loop->nfds; fd++)
+		free(loop->fds[fd]);
+	free(loop->fds);
+	lsched__heap_fini(&loop->timers);
+	lsched__heap_fini(&loop->overdue);
+	loop->bops->close(loop->backend);
+	close(loop->wake_fd);
+	free(loop);
+	return 0;
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+lsched_clock *lsched_loop_clock(const lsched_loop *loop)
+{
+	return loop ? loop->clock : NULL;
+}
+
+int64_t lsched_loop_now(const lsched_loop *loop)
+{
+	return loop ? loop->now : -EINVAL;
+}
+
+int64_t lsched_loop_update_now(lsched_loop *loop)
+{
+	if (!loop)
+		return -EINVAL;
+	loop->now = lsched__clock_read(loop->clock);
+	return loop->now;
+}
+
+int lsched_loop_set_input_interval(lsched_loop *loop, int64_t interval_ns)
+{
+	if (!loop || interval_ns < 0)
+		return -EINVAL;
+	loop->input_interval = interval_ns;
+	return 0;
+}
+
+int64_t lsched_loop_input_interval(const lsched_loop *loop)
+{
+	return loop ? loop->input_interval : -EINVAL;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+bool lsched_loop_in_thread(const lsched_loop *loop)
+{
+	return loop && in_thread(loop);
+}
+
+bool lsched_loop_is_running(const lsched_loop *loop)
+{
+	return loop && atomic_load(&loop->running);
+}
+
+/* Writes the wake-up eventfd unless a write is already outstanding: one
+ * write per batch of wake-ups, none while the loop is already signalled. */
+static int wake(lsched_loop *loop)
+{
+	uint64_t one = 1;
+
+	if (atomic_exchange(&loop->wake_pending, 1))
+		return 0;
+	if (write(loop->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		return 0;
+	/* EAGAIN: the counter is saturated, so the loop is signalled. */
+	if (errno == EAGAIN)
+		return 0;
+	atomic_store(&loop->wake_pending, 0);
+	return -EIO;
+}
+
+static void drain_wake(lsched_loop *loop)
+{
+	uint64_t v;
+
+	/* Clear the flag first: a wake-up racing with the read then writes
+	 * again rather than being lost. */
+	atomic_store(&loop->wake_pending, 0);
+	while (read(loop->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+}
+
+int lsched_loop_stop(lsched_loop *loop)
+{
+	if (!loop)
+		return -EINVAL;
+	atomic_store(&loop->stop, true);
+	if (in_thread(loop))
+		return 0;
+	return wake(loop);
+}
+
+bool lsched__xthread_pending(const lsched_loop *loop)
+{
+	return atomic_load_explicit(&((lsched_loop *)loop)->xthread_pending,
+				    memory_order_relaxed) != 0;
+}
+
+bool lsched_loop_input_pending(const lsched_loop *loop)
+{
+	return loop && (loop->input_seen || lsched__xthread_pending(loop));
+}
+
+/* Polls without blocking if the last poll is older than the input
+ * interval; the events found are left for the next cycle to dispatch (it
+ * polls again), only their existence is recorded. */
+bool lsched__poll_input(lsched_loop *loop)
+{
+	int n;
+
+	if (loop->input_seen)
+		return true;
+	if (loop->now - loop->last_poll < loop->input_interval)
+		return false;
+	loop->last_poll = loop->now;
+	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
+			     0);
+	loop->input_seen = n > 0;
+	return loop->input_seen;
+}
+
+bool lsched_loop_check_input(lsched_loop *loop)
+{
+	if (!loop)
+		return false;
+	loop->now = lsched__clock_read(loop->clock);
+	return lsched__poll_input(loop) || lsched__xthread_pending(loop);
+}
+
+/* ---- descriptors -------------------------------------------------------- */
+
+static uint64_t watch_token(const struct lsched__watcher *w)
+{
+	return ((uint64_t)w->gen << 32) | (uint32_t)w->fd;
+}
+
+static int grow_fds(lsched_loop *loop, int fd)
+{
+	int n = loop->nfds ? loop->nfds : 64;
+	struct lsched__watcher **v;
+
+	while (n <= fd)
+		n *= 2;
+	v = realloc(loop->fds, (size_t)n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(v + loop->nfds, 0, (size_t)(n - loop->nfds) * sizeof(*v));
+	loop->fds = v;
+	loop->nfds = n;
+	return 0;
+}
+
+int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
+			 lsched_fd_cb cb, void *arg)
+{
+	struct lsched__watcher *w;
+	int err;
+
+	if (!loop || !cb || !events ||
+	    (events & ~(unsigned)(LSCHED_FD_READ | LSCHED_FD_WRITE)))
+		return -EINVAL;
+	if (fd < 0 || fd == loop->wake_fd)
+		return -EBADF;
+	if (fd < loop->nfds && loop->fds[fd]) {
+		w = loop->fds[fd];
+		err = loop->bops->modify(loop->backend, fd, events,
+					 watch_token(w));
+		/* The fd was closed and its number reused behind our back:
+		 * epoll forgot it, so register it afresh. */
+		if (err == -ENOENT)
+			err = loop->bops->add(loop->backend, fd, events,
+					      watch_token(w));
+		if (err)
+			return err;
+		w->events = events;
+		w->cb = cb;
+		w->arg = arg;
+		return 0;
+	}
+	if (fd >= loop->nfds) {
+		err = grow_fds(loop, fd);
+		if (err)
+			return err;
+	}
+	w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = fd;
+	w->events = events;
+	w->gen = ++loop->watch_gen;
+	w->cb = cb;
+	w->arg = arg;
+	err = loop->bops->add(loop->backend, fd, events, watch_token(w));
+	if (err) {
+		free(w);
+		return err;
+	}
+	loop->fds[fd] = w;
+	return 0;
+}
+
+int lsched_loop_unwatch_fd(lsched_loop *loop, int fd)
+{
+	if (!loop)
+		return -EINVAL;
+	if (fd < 0 || fd >= loop->nfds || !loop->fds[fd])
+		return -ENOENT;
+	/* The fd may already be closed: the registration goes either way. */
+	(void)loop->bops->remove(loop->backend, fd);
+	free(loop->fds[fd]);
+	loop->fds[fd] = NULL;
+	return 0;
+}
+
+/* ---- the cycle ----------------------------------------------------------- */
+
+static void dispatch_events(lsched_loop *loop, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t token = loop->events[i].token;
+		int fd = (int)(uint32_t)token;
+		struct lsched__watcher *w;
+
+		if (token == LSCHED__WAKE_TOKEN) {
+			drain_wake(loop);
+			continue;
+		}
+		/* A callback may have removed or replaced a watcher whose
+		 * event is still in this batch: the generation tells. */
+		if (fd >= loop->nfds)
+			continue;
+		w = loop->fds[fd];
+		if (!w || w->gen != (uint32_t)(token >> 32))
+			continue;
+		w->cb(loop, fd, loop->events[i].events, w->arg);
+		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+			break;
+	}
+}
+
+/* How long the poll may block: 0 while anything is ready, else until the
+ * next deadline (or the end of run_for), -1 for no limit. */
+static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
+			    int64_t run_end)
+{
+	struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
+	int64_t t = -1;
+
+	if (mode == LSCHED_RUN_NOWAIT || atomic_load(&loop->stop) ||
+	    lsched__tasks_ready(loop) || !lsched__list_empty(&loop->due) ||
+	    lsched__xthread_pending(loop))
+		return 0;
+	if (min)
+		t = min->key > loop->now ? min->key - loop->now : 0;
+	if (run_end >= 0) {
+		int64_t left = run_end > loop->now ? run_end - loop->now : 0;
+
+		if (t < 0 || left < t)
+			t = left;
+	}
+	return t;
+}
+
+/* Waits for and dispatches descriptor events. On a virtual clock the loop
+ * never sleeps for a deadline: with auto-advance it jumps the clock to it,
+ * otherwise it only polls. */
+static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
+		      int64_t run_end)
+{
+	int64_t timeout = poll_timeout(loop, mode, run_end);
+	bool jump = false;
+	int n;
+
+	if (loop->clock->is_virtual && timeout > 0) {
+		jump = atomic_load(&loop->clock->auto_advance);
+		timeout = 0;
+	}
+	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
+			     timeout);
+	if (n < 0)
+		return n;
+	if (n == 0 && jump) {
+		int64_t target = poll_timeout(loop, mode, run_end);
+
+		(void)lsched_clock_set(loop->clock, loop->now + target);
+	}
+	loop->now = lsched__clock_read(loop->clock);
+	loop->last_poll = loop->now;
+	loop->input_seen = false;
+	dispatch_events(loop, n);
+	return 0;
+}
+
+static void phase_timers(lsched_loop *loop)
+{
+	loop->now = lsched__clock_read(loop->clock);
+	lsched__collect_due(loop);
+	lsched__fire_due_timers(loop);
+}
+
+static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
+{
+	int err;
+
+	phase_timers(loop);
+	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+		return 0;
+	err = phase_poll(loop, mode, run_end);
+	if (err)
+		return err;
+	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+		return 0;
+	lsched__run_pass(loop);
+	return 0;
+}
+
+static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)
+{
+	struct running_frame frame = { .loop = loop, .up = running_top };
+	int64_t run_end = -1;
+	int err = 0;
+
+	if (atomic_exchange(&loop->running, true))
+		return -EBUSY;
+	running_top = &frame;
+	if (duration >= 0)
+		run_end = lsched__clock_read(loop->clock) + duration;
+	for (;;) {
+		err = cycle(loop, mode, run_end);
+		if (err || mode != LSCHED_RUN_DEFAULT)
+			break;
+		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+			break;
+		if (run_end >= 0 && loop->now >= run_end)
+			break;
+	}
+	atomic_store(&loop->stop, false);
+	running_top = frame.up;
+	atomic_store(&loop->running, false);
+	return err;
+}
+
+int lsched_loop_run(lsched_loop *loop, enum lsched_run_mode mode)
+{
+	if (!loop || (mode != LSCHED_RUN_DEFAULT && mode != LSCHED_RUN_ONCE &&
+		      mode != LSCHED_RUN_NOWAIT))
+		return -EINVAL;
+	return run(loop, mode, -1);
+}
+
+int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns)
+{
+	if (!loop || duration_ns < 0)
+		return -EINVAL;
+	return run(loop, LSCHED_RUN_DEFAULT, duration_ns);
+}

@@ -1,0 +1,493 @@
+/*
+ * The scheduler: tasks, per-priority ready queues, the task pass.
+ *
+ * Ready tasks sit in one FIFO per priority; a bit mask tells which queues
+ * are non-empty, so the next task is found in O(1). Timer tasks wait in the
+ * loop's timer heap and move to their ready queue when due. Ready tasks with
+ * a maximum wait are also kept in the overdue heap, keyed by when their
+ * wait runs out.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+static atomic_uint_fast64_t next_task_id = 1;
+
+static const char *const prio_names[LSCHED_PRIO_COUNT] = {
+	"HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE",
+	"REPAINT", "POST_PAINT", "DEFAULT_IDLE", "LOWEST",
+};
+
+static bool is_repeating(const lsched_task *t)
+{
+	return t->kind == LSCHED_TASK_AUTO_IDLE ||
+	       t->kind == LSCHED_TASK_AUTO_TIMER;
+}
+
+static bool is_timer(const lsched_task *t)
+{
+	return t->kind == LSCHED_TASK_TIMER ||
+	       t->kind == LSCHED_TASK_AUTO_TIMER;
+}
+
+bool lsched__tasks_ready(const lsched_loop *loop)
+{
+	return loop->ready_mask != 0;
+}
+
+/* ---- queues --------------------------------------------------------------- */
+
+void lsched__task_make_ready(lsched_task *t, int64_t ready_at)
+{
+	lsched_loop *loop = t->loop;
+
+	t->queue = LSCHED__Q_READY;
+	t->ready_at = ready_at;
+	lsched__list_push_tail(&loop->ready[t->prio], &t->link);
+	loop->ready_count[t->prio]++;
+	loop->ready_mask |= 1u << t->prio;
+	if (t->max_wait > 0) {
+		t->onode.key = ready_at + t->max_wait;
+		t->onode.seq = ++loop->seq;
+		lsched__heap_push(&loop->overdue, &t->onode);
+	}
+}
+
+static void dequeue(lsched_task *t)
+{
+	lsched_loop *loop = t->loop;
+
+	switch (t->queue) {
+	case LSCHED__Q_HEAP:
+		lsched__heap_remove(&loop->timers, &t->tnode);
+		break;
+	case LSCHED__Q_READY:
+		lsched__list_remove(&t->link);
+		if (--loop->ready_count[t->prio] == 0)
+			loop->ready_mask &= ~(1u << t->prio);
+		if (lsched__heap_node_queued(&t->onode))
+			lsched__heap_remove(&loop->overdue, &t->onode);
+		break;
+	default:
+		break;
+	}
+	t->queue = LSCHED__Q_NONE;
+}
+
+static void enqueue(lsched_task *t)
+{
+	lsched_loop *loop = t->loop;
+
+	if (!is_timer(t)) {
+		lsched__task_make_ready(t, loop->now);
+		return;
+	}
+	t->queue = LSCHED__Q_HEAP;
+	t->tnode.key = loop->now + t->timeout;
+	t->tnode.seq = ++loop->seq;
+	lsched__heap_push(&loop->timers, &t->tnode);
+}
+
+/* ---- children ---------------------------------------------------------- */
+
+static void stop_task(lsched_task *t);
+static void start_task(lsched_task *t);
+
+static void start_children(lsched_task *t)
+{
+	struct lsched__list *l;
+
+	/* A child's start stops its own children only: it cannot reach the
+	 * list being walked, since cycles are refused. */
+	for (l = t->children.next; l != &t->children; l = l->next)
+		start_task(lsched__container_of(l, lsched_task, sibling));
+}
+
+static void stop_children(lsched_task *t)
+{
+	struct lsched__list *l;
+
+	for (l = t->children.next; l != &t->children; l = l->next)
+		stop_task(lsched__container_of(l, lsched_task, sibling));
+}
+
+static void start_task(lsched_task *t)
+{
+	dequeue(t);
+	t->active = true;
+	t->starts++;
+	enqueue(t);
+	stop_children(t);
+}
+
+static void stop_task(lsched_task *t)
+{
+	bool was_active = t->active;
+
+	dequeue(t);
+	t->active = false;
+	if (was_active)
+		start_children(t);
+}
+
+static void detach(lsched_task *t)
+{
+	while (!lsched__list_empty(&t->children)) {
+		lsched_task *c = lsched__container_of(t->children.next,
+						      lsched_task, sibling);
+
+		lsched__list_remove(&c->sibling);
+		c->parent = NULL;
+	}
+	if (t->parent) {
+		lsched__list_remove(&t->sibling);
+		t->parent = NULL;
+	}
+}
+
+/* ---- the pass ---------------------------------------------------------- */
+
+static lsched_task *pick(lsched_loop *loop)
+{
+	struct lsched__heap_node *o = lsched__heap_min(&loop->overdue);
+	uint32_t mask = loop->ready_mask;
+	int p;
+
+	if (o && o->key <= loop->now)
+		return lsched__container_of(o, lsched_task, onode);
+	if (!mask)
+		return NULL;
+	p = __builtin_ctz(mask);
+	return lsched__container_of(loop->ready[p].next, lsched_task, link);
+}
+
+static void task_free(lsched_task *t)
+{
+	lsched_loop *loop = t->loop;
+
+	lsched__list_remove(&t->all_link);
+	lsched__heap_unreserve(&loop->timers);
+	lsched__heap_unreserve(&loop->overdue);
+	free(t);
+}
+
+static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass)
+{
+	lsched_task *prev = loop->current;
+	uint64_t starts;
+
+	dequeue(t);
+	t->last_pass = pass;
+	/* Like VCL: a one-shot task is inactive while it runs, so it may
+	 * start itself again; a repeating one stays active. */
+	if (!is_repeating(t))
+		t->active = false;
+	starts = t->starts;
+	t->running = true;
+	t->runs++;
+	loop->current = t;
+	t->cb(t, t->arg);
+	loop->current = prev;
+	t->running = false;
+	loop->now = lsched__clock_read(loop->clock);
+
+	if (t->destroyed) {
+		task_free(t);
+		return;
+	}
+	if (is_repeating(t)) {
+		/* Not restarted or stopped inside: back to the tail. */
+		if (t->active && t->queue == LSCHED__Q_NONE)
+			enqueue(t);
+	} else if (!t->active && t->starts == starts) {
+		start_children(t); /* a one-shot run completed */
+	}
+}
+
+static bool input_pending(lsched_loop *loop)
+{
+	return loop->input_seen || lsched__xthread_pending(loop);
+}
+
+/*
+ * Runs ready tasks, highest priority first, until none is ready, the next
+ * one already ran in this pass (round-robin came round), input is pending,
+ * a loop timer is due, stop was asked, or LSCHED__PASS_MAX tasks ran.
+ * Input is checked after every task: cross-thread work by an atomic load,
+ * descriptors by a non-blocking poll once the input interval has passed.
+ */
+void lsched__run_pass(lsched_loop *loop)
+{
+	uint64_t pass = ++loop->pass;
+
+	for (int n = 0; n < LSCHED__PASS_MAX; n++) {
+		lsched_task *t;
+
+		if (input_pending(loop))
+			break;
+		t = pick(loop);
+		if (!t || t->last_pass == pass)
+			break;
+		run_task(loop, t, pass);
+		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+			break;
+		if (lsched__collect_due(loop))
+			break;
+		lsched__poll_input(loop);
+	}
+}
+
+void lsched__task_free_all(lsched_loop *loop)
+{
+	while (!lsched__list_empty(&loop->tasks)) {
+		lsched_task *t = lsched__container_of(loop->tasks.next,
+						      lsched_task, all_link);
+
+		dequeue(t);
+		detach(t);
+		task_free(t);
+	}
+}
+
+/* ---- public API ----------------------------------------------------------- */
+
+static bool valid_prio(int prio)
+{
+	return prio >= 0 && prio < LSCHED_PRIO_COUNT;
+}
+
+lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
+			     enum lsched_task_kind kind, int prio,
+			     lsched_task_cb cb, void *arg)
+{
+	lsched_task *t;
+
+	if (!loop || !name || !*name || !cb || !valid_prio(prio) ||
+	    (unsigned)kind > LSCHED_TASK_AUTO_TIMER) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto out_nomem;
+	if (lsched__heap_reserve(&loop->timers))
+		goto out_free;
+	if (lsched__heap_reserve(&loop->overdue))
+		goto out_unreserve_timers;
+	t->tnode.index = LSCHED__HEAP_NONE;
+	t->tnode.kind = LSCHED__NODE_TASK;
+	t->onode.index = LSCHED__HEAP_NONE;
+	t->onode.kind = LSCHED__NODE_TASK;
+	lsched__list_init(&t->link);
+	lsched__list_init(&t->children);
+	lsched__list_init(&t->sibling);
+	t->loop = loop;
+	t->name = name;
+	t->kind = (uint8_t)kind;
+	t->prio = (uint8_t)prio;
+	t->cb = cb;
+	t->arg = arg;
+	t->id = atomic_fetch_add(&next_task_id, 1);
+	lsched__list_push_tail(&loop->tasks, &t->all_link);
+	return t;
+
+out_unreserve_timers:
+	lsched__heap_unreserve(&loop->timers);
+out_free:
+	free(t);
+out_nomem:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void lsched_task_destroy(lsched_task *task)
+{
+	if (!task || task->destroyed)
+		return;
+	dequeue(task);
+	task->active = false;
+	detach(task);
+	if (task->running) {
+		task->destroyed = true; /* freed when its callback returns */
+		return;
+	}
+	task_free(task);
+}
+
+int lsched_task_start(lsched_task *task)
+{
+	if (!task || task->destroyed)
+		return -EINVAL;
+	start_task(task);
+	return 0;
+}
+
+int lsched_task_stop(lsched_task *task)
+{
+	if (!task || task->destroyed)
+		return -EINVAL;
+	stop_task(task);
+	return 0;
+}
+
+bool lsched_task_is_active(const lsched_task *task)
+{
+	return task && task->active;
+}
+
+bool lsched_task_is_running(const lsched_task *task)
+{
+	return task && task->running;
+}
+
+int lsched_task_set_priority(lsched_task *task, int prio)
+{
+	if (!task || !valid_prio(prio))
+		return -EINVAL;
+	if (task->queue == LSCHED__Q_READY) {
+		dequeue(task);
+		task->prio = (uint8_t)prio;
+		lsched__task_make_ready(task, task->ready_at);
+		return 0;
+	}
+	task->prio = (uint8_t)prio;
+	return 0;
+}
+
+int lsched_task_priority(const lsched_task *task)
+{
+	return task ? task->prio : -EINVAL;
+}
+
+int lsched_task_set_timeout(lsched_task *task, int64_t timeout_ns)
+{
+	if (!task || timeout_ns < 0)
+		return -EINVAL;
+	task->timeout = timeout_ns;
+	if (task->queue == LSCHED__Q_HEAP) {
+		dequeue(task);
+		enqueue(task);
+	}
+	return 0;
+}
+
+int64_t lsched_task_timeout(const lsched_task *task)
+{
+	return task ? task->timeout : -EINVAL;
+}
+
+int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
+{
+	lsched_loop *loop;
+
+	if (!task || max_wait_ns < 0)
+		return -EINVAL;
+	loop = task->loop;
+	if (lsched__heap_node_queued(&task->onode))
+		lsched__heap_remove(&loop->overdue, &task->onode);
+	task->max_wait = max_wait_ns;
+	if (task->queue == LSCHED__Q_READY && max_wait_ns > 0) {
+		task->onode.key = task->ready_at + max_wait_ns;
+		task->onode.seq = ++loop->seq;
+		lsched__heap_push(&loop->overdue, &task->onode);
+	}
+	return 0;
+}
+
+int64_t lsched_task_max_wait(const lsched_task *task)
+{
+	return task ? task->max_wait : -EINVAL;
+}
+
+int lsched_task_add_child(lsched_task *parent, lsched_task *child)
+{
+	if (!parent || !child || parent == child ||
+	    parent->loop != child->loop || parent->destroyed ||
+	    child->destroyed)
+		return -EINVAL;
+	if (child->parent)
+		return -EBUSY;
+	for (lsched_task *a = parent->parent; a; a = a->parent)
+		if (a == child)
+			return -ELOOP;
+	child->parent = parent;
+	lsched__list_push_tail(&parent->children, &child->sibling);
+	return 0;
+}
+
+int lsched_task_remove_child(lsched_task *child)
+{
+	if (!child)
+		return -EINVAL;
+	if (!child->parent)
+		return -ENOENT;
+	lsched__list_remove(&child->sibling);
+	child->parent = NULL;
+	return 0;
+}
+
+lsched_task *lsched_task_parent(const lsched_task *task)
+{
+	return task ? task->parent : NULL;
+}
+
+const char *lsched_task_name(const lsched_task *task)
+{
+	return task ? task->name : NULL;
+}
+
+enum lsched_task_kind lsched_task_kind(const lsched_task *task)
+{
+	return task ? (enum lsched_task_kind)task->kind : LSCHED_TASK_IDLE;
+}
+
+lsched_loop *lsched_task_loop(const lsched_task *task)
+{
+	return task ? task->loop : NULL;
+}
+
+uint64_t lsched_task_id(const lsched_task *task)
+{
+	return task ? task->id : 0;
+}
+
+uint64_t lsched_task_runs(const lsched_task *task)
+{
+	return task ? task->runs : 0;
+}
+
+int64_t lsched_task_ready_since(const lsched_task *task)
+{
+	if (!task)
+		return -EINVAL;
+	return task->queue == LSCHED__Q_READY || task->running ? task->ready_at
+								 : -ENOENT;
+}
+
+lsched_task *lsched_loop_current_task(const lsched_loop *loop)
+{
+	return loop ? loop->current : NULL;
+}
+
+int64_t lsched_loop_ready_count(const lsched_loop *loop, int prio)
+{
+	if (!loop || !valid_prio(prio))
+		return -EINVAL;
+	return loop->ready_count[prio];
+}
+
+const char *lsched_priority_name(int prio)
+{
+	return valid_prio(prio) ? prio_names[prio] : NULL;
+}
+
+int lsched_priority_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
+		if (!strcasecmp(name, prio_names[p]))
+			return p;
+	return -EINVAL;
+}

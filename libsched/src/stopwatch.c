@@ -1,0 +1,132 @@
+/* TaskStopwatch: time slices for long tasks (VCL's TaskStopwatch). */
+#include "internal.h"
+
+static _Atomic int64_t default_slice = LSCHED_STOPWATCH_DEFAULT_SLICE;
+
+static int64_t sw_now(const struct lsched_stopwatch *sw)
+{
+	return lsched__clock_read(sw->loop ? sw->loop->clock
+					   : lsched_clock_monotonic());
+}
+
+int lsched_stopwatch_init(struct lsched_stopwatch *sw, lsched_loop *loop)
+{
+	if (!sw)
+		return -EINVAL;
+	sw->loop = loop;
+	sw->slice = atomic_load(&default_slice);
+	sw->flags = LSCHED_SW_INPUT_ALL;
+	sw->priority = loop && loop->current ? loop->current->prio : -1;
+	sw->checks = 0;
+	return lsched_stopwatch_reset(sw);
+}
+
+int lsched_stopwatch_reset(struct lsched_stopwatch *sw)
+{
+	if (!sw)
+		return -EINVAL;
+	sw->start = sw->iter_start = sw_now(sw);
+	sw->last_iter = 0;
+	sw->verdict = LSCHED_SW_CONTINUE;
+	return 0;
+}
+
+int lsched_stopwatch_set_slice(struct lsched_stopwatch *sw, int64_t slice_ns)
+{
+	if (!sw || slice_ns <= 0)
+		return -EINVAL;
+	sw->slice = slice_ns;
+	return 0;
+}
+
+int lsched_stopwatch_set_flags(struct lsched_stopwatch *sw, unsigned flags)
+{
+	if (!sw || (flags & ~(unsigned)(LSCHED_SW_INPUT_ALL |
+					LSCHED_SW_ELAPSED_ONLY)))
+		return -EINVAL;
+	sw->flags = flags;
+	return 0;
+}
+
+/* A task of a higher priority than the stopwatch's task is ready, counting
+ * timers that fell due while the task ran. */
+static bool higher_ready(struct lsched_stopwatch *sw)
+{
+	lsched_loop *loop = sw->loop;
+
+	if (sw->priority <= 0)
+		return false;
+	lsched__collect_due(loop);
+	return (loop->ready_mask & ((1u << sw->priority) - 1)) != 0;
+}
+
+static bool input(struct lsched_stopwatch *sw)
+{
+	lsched_loop *loop = sw->loop;
+
+	if (!loop)
+		return false;
+	if ((sw->flags & LSCHED_SW_INPUT_CROSS_THREAD) &&
+	    lsched__xthread_pending(loop))
+		return true;
+	if ((sw->flags & LSCHED_SW_INPUT_FD) && lsched__poll_input(loop))
+		return true;
+	return (sw->flags & LSCHED_SW_INPUT_HIGHER_TASK) && higher_ready(sw);
+}
+
+bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
+{
+	int64_t now, elapsed;
+	bool over;
+
+	if (!sw)
+		return false;
+	now = sw_now(sw);
+	if (sw->loop)
+		sw->loop->now = now;
+	sw->last_iter = now - sw->iter_start;
+	sw->iter_start = now;
+	sw->checks++;
+	elapsed = now - sw->start;
+	if (sw->flags & LSCHED_SW_ELAPSED_ONLY)
+		over = elapsed > sw->slice;
+	else
+		over = elapsed + sw->last_iter > sw->slice;
+	if (input(sw))
+		sw->verdict = LSCHED_SW_INPUT_PENDING;
+	else if (over)
+		sw->verdict = LSCHED_SW_SLICE_USED;
+	else
+		sw->verdict = LSCHED_SW_CONTINUE;
+	return sw->verdict == LSCHED_SW_CONTINUE;
+}
+
+enum lsched_stopwatch_verdict
+lsched_stopwatch_verdict(const struct lsched_stopwatch *sw)
+{
+	return sw ? (enum lsched_stopwatch_verdict)sw->verdict
+		  : LSCHED_SW_SLICE_USED;
+}
+
+int64_t lsched_stopwatch_elapsed(const struct lsched_stopwatch *sw)
+{
+	return sw ? sw_now(sw) - sw->start : -EINVAL;
+}
+
+bool lsched_stopwatch_exceeded(const struct lsched_stopwatch *sw)
+{
+	return sw && sw_now(sw) - sw->start > sw->slice;
+}
+
+int lsched_stopwatch_set_default_slice(int64_t slice_ns)
+{
+	if (slice_ns <= 0)
+		return -EINVAL;
+	atomic_store(&default_slice, slice_ns);
+	return 0;
+}
+
+int64_t lsched_stopwatch_default_slice(void)
+{
+	return atomic_load(&default_slice);
+}
