@@ -118,7 +118,10 @@ $(B)/tests/%: tests/%.c tests/testutil.h $(STLIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread
+		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread $(TEST_LDFLAGS_$*)
+
+# test_oom fails allocations on purpose: it wraps the allocator.
+TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
 deps:
 	@scripts/deps.sh
@@ -127,6 +130,7 @@ check: deps
 	@$(MAKE) --no-print-directory lib examples tests
 	@scripts/run-tests.sh $(TESTS)
 	@scripts/test-install.sh
+	@scripts/check-readme.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim
