@@ -97,7 +97,7 @@ static int ep_wait(void *state, struct lsched__poll_event *out, int max,
 {
 	struct epoll_state *s = state;
 	struct epoll_event ev[64];
-	int n;
+	int n = 0;
 
 	if (max > 64)
 		max = 64;

@@ -59,9 +59,17 @@ bool lsched_clock_is_virtual(const lsched_clock *clock)
 
 int lsched_clock_advance(lsched_clock *clock, int64_t delta_ns)
 {
+	int64_t cur;
+
 	if (!clock || !clock->is_virtual || delta_ns < 0)
 		return -EINVAL;
-	atomic_fetch_add_explicit(&clock->now, delta_ns, memory_order_acq_rel);
+	cur = atomic_load_explicit(&clock->now, memory_order_acquire);
+	do {
+		if (delta_ns > INT64_MAX - cur)
+			return -EINVAL; /* would wrap to a time in the past */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&clock->now, &cur, cur + delta_ns, memory_order_acq_rel,
+		memory_order_acquire));
 	return 0;
 }
 

@@ -1,13 +1,22 @@
 /* Error strings and the version, from the one table in common.h. */
 #include "internal.h"
 
+#include <limits.h>
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* |err|, or -1 (no such code) for INT_MIN, whose negation overflows. */
+static int magnitude(int err)
+{
+	if (err == INT_MIN)
+		return -1;
+	return err < 0 ? -err : err;
+}
+
 const char *lsched_strerror(int err)
 {
-	if (err < 0)
-		err = -err;
+	err = magnitude(err);
 	switch (err) {
 #define GEN(name, msg)                                                         \
 	case name:                                                             \
@@ -23,8 +32,7 @@ const char *lsched_strerror(int err)
 
 const char *lsched_errname(int err)
 {
-	if (err < 0)
-		err = -err;
+	err = magnitude(err);
 	switch (err) {
 #define GEN(name, msg)                                                         \
 	case name:                                                             \

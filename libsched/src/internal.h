@@ -128,9 +128,9 @@ struct lsched_loop {
 /* clock.c */
 int64_t lsched__clock_read(const lsched_clock *clock);
 
-/* timer.c: moves due heap entries to the due list / ready queues; returns
- * true if loop timers became due. */
-bool lsched__collect_due(lsched_loop *loop);
+/* timer.c: moves due heap entries to the due list (loop timers) or their
+ * ready queue (tasks), in (deadline, start) order. */
+void lsched__collect_due(lsched_loop *loop);
 void lsched__fire_due_timers(lsched_loop *loop);
 void lsched__timer_free_all(lsched_loop *loop);
 

@@ -195,6 +195,7 @@ bool lsched_loop_input_pending(const lsched_loop *loop)
  * polls again), only their existence is recorded. */
 bool lsched__poll_input(lsched_loop *loop)
 {
+	struct lsched__poll_event probe[1];
 	int n;
 
 	if (loop->input_seen)
@@ -202,8 +203,9 @@ bool lsched__poll_input(lsched_loop *loop)
 	if (loop->now - loop->last_poll < loop->input_interval)
 		return false;
 	loop->last_poll = loop->now;
-	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
-			     0);
+	/* A scratch buffer: this may run inside a descriptor callback, while
+	 * dispatch still walks loop->events. */
+	n = loop->bops->wait(loop->backend, probe, 1, 0);
 	loop->input_seen = n > 0;
 	return loop->input_seen;
 }

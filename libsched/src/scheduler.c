@@ -232,7 +232,10 @@ void lsched__run_pass(lsched_loop *loop)
 		run_task(loop, t, pass);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 			break;
-		if (lsched__collect_due(loop))
+		/* Loop timers may also have been collected by a stopwatch
+		 * inside the task: the due list is what counts. */
+		lsched__collect_due(loop);
+		if (!lsched__list_empty(&loop->due))
 			break;
 		lsched__poll_input(loop);
 	}

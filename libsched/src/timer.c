@@ -12,10 +12,9 @@ static lsched_timer *timer_of(struct lsched__heap_node *n)
 	return lsched__container_of(n, lsched_timer, node);
 }
 
-bool lsched__collect_due(lsched_loop *loop)
+void lsched__collect_due(lsched_loop *loop)
 {
 	struct lsched__heap_node *n;
-	bool timers_due = false;
 
 	while ((n = lsched__heap_min(&loop->timers)) && n->key <= loop->now) {
 		lsched__heap_remove(&loop->timers, n);
@@ -29,10 +28,8 @@ bool lsched__collect_due(lsched_loop *loop)
 
 			tm->on_due = true;
 			lsched__list_push_tail(&loop->due, &tm->due_link);
-			timers_due = true;
 		}
 	}
-	return timers_due;
 }
 
 static void arm(lsched_timer *tm, int64_t deadline)

@@ -47,7 +47,8 @@ LSCHED_API bool lsched_clock_is_virtual(const lsched_clock *clock);
 
 /*
  * Moves a virtual clock forward by delta_ns (>= 0).
- * Errors: -EINVAL for NULL, a negative delta, or the real clock.
+ * Errors: -EINVAL for NULL, a negative delta, a delta that would overflow
+ * int64_t (the clock is unchanged), or the real clock.
  */
 LSCHED_API int lsched_clock_advance(lsched_clock *clock, int64_t delta_ns);
 

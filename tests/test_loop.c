@@ -1,0 +1,1291 @@
+/*
+ * Loop tests: life cycle, run modes, stop, descriptors, cached time.
+ *
+ * Most tests use the virtual-clock fixture and LSCHED_RUN_NOWAIT cycles so
+ * they never block. Tests that must block (stop from another thread, stop
+ * before run) arm alarm() as a watchdog: a broken loop kills the binary
+ * instead of hanging the suite. The watchdog never decides a result.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "testutil.h"
+
+#define WATCHDOG_S 30
+
+static lsched_loop *fix_loop(void **state)
+{
+	return ((struct vfix *)*state)->loop;
+}
+
+static lsched_clock *fix_clock(void **state)
+{
+	return ((struct vfix *)*state)->clock;
+}
+
+static void make_pipe(int p[2])
+{
+	assert_int_equal(pipe(p), 0);
+}
+
+static void close_pipe(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+static void write1(int fd)
+{
+	assert_int_equal(write(fd, "x", 1), 1);
+}
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * INT64_C(1000000000) + ts.tv_nsec;
+}
+
+/* What a descriptor callback saw. */
+struct fdrec {
+	int calls;
+	int fd;
+	unsigned revents;
+	lsched_loop *loop;
+	int rc; /* result of an action the callback took */
+};
+
+static void fd_record(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	struct fdrec *r = arg;
+	r->calls++;
+	r->fd = fd;
+	r->revents = revents;
+	r->loop = loop;
+}
+
+static void timer_nop(lsched_timer *t, void *arg)
+{
+}
+
+static void fd_stop(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	fd_record(loop, fd, revents, arg);
+	lsched_loop_stop(loop);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static void test_loop_new_destroy_monotonic(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	assert_ptr_equal(lsched_loop_clock(loop), lsched_clock_monotonic());
+	assert_false(lsched_loop_is_running(loop));
+	assert_false(lsched_loop_in_thread(loop));
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+static void test_loop_new_destroy_virtual(void **state)
+{
+	lsched_clock *clock = lsched_clock_new_virtual(LSCHED_S(7));
+	assert_non_null(clock);
+	lsched_loop *loop = lsched_loop_new(clock);
+	assert_non_null(loop);
+	assert_ptr_equal(lsched_loop_clock(loop), clock);
+	assert_int_equal(lsched_loop_update_now(loop), LSCHED_S(7));
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	lsched_clock_destroy(clock);
+}
+
+static void test_loop_destroy_null(void **state)
+{
+	assert_int_equal(lsched_loop_destroy(NULL), -EINVAL);
+}
+
+static void test_loop_null_arguments(void **state)
+{
+	assert_int_equal(lsched_loop_run(NULL, LSCHED_RUN_NOWAIT), -EINVAL);
+	assert_int_equal(lsched_loop_run_for(NULL, 0), -EINVAL);
+	assert_int_equal(lsched_loop_stop(NULL), -EINVAL);
+	assert_false(lsched_loop_in_thread(NULL));
+	assert_false(lsched_loop_is_running(NULL));
+	assert_int_equal(lsched_loop_now(NULL), -EINVAL);
+	assert_int_equal(lsched_loop_set_input_interval(NULL, 0), -EINVAL);
+	assert_int_equal(lsched_loop_input_interval(NULL), -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(NULL, 0, LSCHED_FD_READ,
+					      fd_record, NULL),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_unwatch_fd(NULL, 0), -EINVAL);
+}
+
+static void test_loop_run_bad_mode(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	assert_int_equal(lsched_loop_run(loop, (enum lsched_run_mode)3),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_run(loop, (enum lsched_run_mode)100),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_run(loop, (enum lsched_run_mode)-1),
+			 -EINVAL);
+	assert_false(lsched_loop_is_running(loop));
+	/* The loop is unharmed. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+}
+
+/* ---- descriptors --------------------------------------------------------- */
+
+static void test_loop_fd_read(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(rec.calls, 0);
+
+	write1(p[1]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.fd, p[0]);
+	assert_ptr_equal(rec.loop, loop);
+	assert_true(rec.revents & LSCHED_FD_READ);
+	assert_false(rec.revents & LSCHED_FD_WRITE);
+
+	/* Level-triggered: still readable, reported again. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 2);
+
+	/* Drained: no more calls. */
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(rec.calls, 2);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+static void test_loop_fd_write(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_WRITE,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.fd, p[1]);
+	assert_true(rec.revents & LSCHED_FD_WRITE);
+	assert_false(rec.revents & LSCHED_FD_READ);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), 0);
+	close_pipe(p);
+}
+
+static void test_loop_fd_watch_again_replaces(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec old = { 0 }, new = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &old),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &new),
+			 0);
+	write1(p[1]);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(old.calls, 0);
+	assert_int_equal(new.calls, 3);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+/* Watching again replaces the events too. */
+static void test_loop_fd_watch_again_replaces_events(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	/* A pipe's write end never becomes readable. */
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(run_cycles(loop, 2), 2);
+	assert_int_equal(rec.calls, 0);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_WRITE,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_true(rec.revents & LSCHED_FD_WRITE);
+
+	/* And back to READ only: no more calls. */
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(run_cycles(loop, 2), 2);
+	assert_int_equal(rec.calls, 1);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), 0);
+	close_pipe(p);
+}
+
+static void test_loop_fd_unwatch(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	write1(p[1]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(rec.calls, 1);
+
+	/* Not watched any more, never watched. */
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), -ENOENT);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), -ENOENT);
+
+	/* The fd was not closed by the library. */
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+
+	/* Can be watched again after an unwatch. */
+	write1(p[1]);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 2);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+static void test_loop_fd_watch_errors(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2], closed[2];
+	make_pipe(p);
+	make_pipe(closed);
+	int closed_fd = closed[0];
+	close_pipe(closed);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ, NULL,
+					      &rec),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], 0, fd_record, &rec),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], 1u << 7, fd_record,
+					      &rec),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0],
+					      LSCHED_FD_READ | (1u << 7),
+					      fd_record, &rec),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0],
+					      LSCHED_FD_READ | (1u << 31),
+					      fd_record, &rec),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, -1, LSCHED_FD_READ,
+					      fd_record, &rec),
+			 -EBADF);
+	assert_int_equal(lsched_loop_watch_fd(loop, closed_fd, LSCHED_FD_READ,
+					      fd_record, &rec),
+			 -EBADF);
+
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(lsched_loop_watch_fd(loop, fileno(f), LSCHED_FD_READ,
+					      fd_record, &rec),
+			 -EPERM);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, fileno(f)), -ENOENT);
+	fclose(f);
+
+	/* On error nothing was registered. */
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), -ENOENT);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, closed_fd), -ENOENT);
+	write1(p[1]);
+	assert_int_equal(run_cycles(loop, 2), 2);
+	assert_int_equal(rec.calls, 0);
+	close_pipe(p);
+}
+
+/* A failed re-watch leaves the existing registration as it was. */
+static void test_loop_fd_failed_rewatch_changes_nothing(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 }, other = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], 0, fd_record,
+					      &other),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ, NULL,
+					      &other),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], 1u << 9, fd_record,
+					      &other),
+			 -EINVAL);
+	write1(p[1]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(other.calls, 0);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+static void fd_unwatch_self(lsched_loop *loop, int fd, unsigned revents,
+			    void *arg)
+{
+	struct fdrec *r = arg;
+	fd_record(loop, fd, revents, arg);
+	r->rc = lsched_loop_unwatch_fd(loop, fd);
+}
+
+static void test_loop_fd_unwatch_self_in_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_unwatch_self, &rec),
+			 0);
+	write1(p[1]);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.rc, 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), -ENOENT);
+	close_pipe(p);
+}
+
+/* Two pipes, both readable; whichever callback runs first unwatches the
+ * other one, which must then not be called in the same dispatch. */
+struct cross {
+	int rd[2];
+	int wr[2];
+	int calls[2];
+	int unwatch_rc;
+};
+
+static void fd_unwatch_other(lsched_loop *loop, int fd, unsigned revents,
+			     void *arg)
+{
+	struct cross *x = arg;
+	int me = fd == x->rd[0] ? 0 : 1;
+	x->calls[me]++;
+	x->unwatch_rc = lsched_loop_unwatch_fd(loop, x->rd[1 - me]);
+	lsched_loop_unwatch_fd(loop, fd);
+}
+
+static void test_loop_fd_unwatch_other_in_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct cross x = { 0 };
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+		make_pipe(p);
+		x.rd[i] = p[0];
+		x.wr[i] = p[1];
+		write1(p[1]);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(lsched_loop_watch_fd(loop, x.rd[i],
+						      LSCHED_FD_READ,
+						      fd_unwatch_other, &x),
+				 0);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x.calls[0] + x.calls[1], 1);
+	assert_int_equal(x.unwatch_rc, 0);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(x.calls[0] + x.calls[1], 1);
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(lsched_loop_unwatch_fd(loop, x.rd[i]),
+				 -ENOENT);
+		close(x.rd[i]);
+		close(x.wr[i]);
+	}
+}
+
+/*
+ * Harder variant: the first callback unwatches the other fd, closes it and
+ * puts a new, empty pipe under the same fd number, then watches it. The
+ * readiness the poller reported for the old file must not reach the new
+ * registration (work added during a dispatch is not run in that dispatch,
+ * and the new pipe is never readable anyway).
+ */
+struct reuse {
+	int rd[2];
+	int wr[2];
+	int fresh; /* index of the replaced fd */
+	int calls;
+	int fresh_calls;
+	int rc;
+};
+
+static void fd_fresh(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	struct reuse *r = arg;
+	r->fresh_calls++;
+}
+
+static void fd_reuse_other(lsched_loop *loop, int fd, unsigned revents,
+			   void *arg)
+{
+	struct reuse *r = arg;
+	int other = fd == r->rd[0] ? 1 : 0;
+	int n[2];
+
+	r->calls++;
+	r->fresh = other;
+	r->rc |= lsched_loop_unwatch_fd(loop, fd);
+	r->rc |= lsched_loop_unwatch_fd(loop, r->rd[other]);
+	if (pipe(n) != 0) {
+		r->rc = -1;
+		return;
+	}
+	/* rd[other] now names the new, empty pipe's read end. */
+	if (dup2(n[0], r->rd[other]) != r->rd[other])
+		r->rc = -1;
+	close(n[0]);
+	close(r->wr[other]);
+	r->wr[other] = n[1];
+	r->rc |= lsched_loop_watch_fd(loop, r->rd[other], LSCHED_FD_READ,
+				      fd_fresh, r);
+}
+
+static void test_loop_fd_number_reused_in_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct reuse r = { 0 };
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+		make_pipe(p);
+		r.rd[i] = p[0];
+		r.wr[i] = p[1];
+		write1(p[1]);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(lsched_loop_watch_fd(loop, r.rd[i],
+						      LSCHED_FD_READ,
+						      fd_reuse_other, &r),
+				 0);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.fresh_calls, 0);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.fresh_calls, 0);
+
+	/* The new registration works once its pipe is readable. */
+	write1(r.wr[r.fresh]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.fresh_calls, 1);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, r.rd[r.fresh]), 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, r.rd[1 - r.fresh]),
+			 -ENOENT);
+
+	for (int i = 0; i < 2; i++) {
+		close(r.rd[i]);
+		close(r.wr[i]);
+	}
+}
+
+/*
+ * lsched_loop_check_input() called from a descriptor callback (the loop's
+ * thread, as loop.h allows) polls while the dispatch of this cycle's events
+ * is still in progress. That must not change the dispatch: B, reported
+ * ready by this cycle's poll, is still called in it; C, which became ready
+ * during the dispatch, is not (it is called in the next cycle).
+ */
+struct midpoll {
+	lsched_clock *clock;
+	int rd[3], wr[3];
+	int calls[3];
+	bool done;
+	bool input;
+};
+
+static void fd_midpoll(lsched_loop *loop, int fd, unsigned revents,
+		       void *arg)
+{
+	struct midpoll *m = arg;
+	char c;
+	for (int i = 0; i < 3; i++)
+		if (m->rd[i] == fd)
+			m->calls[i]++;
+	if (m->done)
+		return;
+	m->done = true;
+	if (read(fd, &c, 1) != 1)
+		return;
+	if (write(m->wr[2], "x", 1) != 1)
+		return;
+	lsched_clock_advance(m->clock, LSCHED_MS(1));
+	m->input = lsched_loop_check_input(loop);
+}
+
+static void test_loop_check_input_in_fd_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct midpoll m = { .clock = fix_clock(state) };
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		make_pipe(p);
+		m.rd[i] = p[0];
+		m.wr[i] = p[1];
+	}
+	write1(m.wr[0]);
+	write1(m.wr[1]);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(lsched_loop_watch_fd(loop, m.rd[i],
+						      LSCHED_FD_READ,
+						      fd_midpoll, &m),
+				 0);
+
+	int rc1 = lsched_loop_run(loop, LSCHED_RUN_NOWAIT);
+	int ab_first = m.calls[0] + m.calls[1], c_first = m.calls[2];
+	int rc2 = lsched_loop_run(loop, LSCHED_RUN_NOWAIT);
+	int c_second = m.calls[2];
+	int unwatched = 0;
+	for (int i = 0; i < 3; i++) {
+		unwatched += lsched_loop_unwatch_fd(loop, m.rd[i]) == 0;
+		close(m.rd[i]);
+		close(m.wr[i]);
+	}
+
+	assert_int_equal(rc1, 0);
+	assert_int_equal(rc2, 0);
+	assert_int_equal(unwatched, 3);
+	assert_true(m.done);
+	assert_true(m.input);
+	assert_int_equal(c_first, 0);  /* C: ready only since the dispatch */
+	assert_int_equal(ab_first, 2); /* A and B: both reported by the poll */
+	assert_int_equal(c_second, 1);
+}
+
+/* A callback that starts watching another (ready) fd during dispatch. */
+struct adder {
+	int new_fd;
+	int calls;
+	int rc;
+	struct fdrec added;
+};
+
+static void fd_add_other(lsched_loop *loop, int fd, unsigned revents,
+			 void *arg)
+{
+	struct adder *a = arg;
+	if (a->calls++ == 0)
+		a->rc = lsched_loop_watch_fd(loop, a->new_fd, LSCHED_FD_READ,
+					     fd_record, &a->added);
+}
+
+static void test_loop_fd_watch_in_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct adder a = { 0 };
+	int p[2], q[2];
+	make_pipe(p);
+	make_pipe(q);
+	a.new_fd = q[0];
+	write1(p[1]);
+	write1(q[1]);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_add_other, &a),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.rc, 0);
+	/* Added during this dispatch: not run in it. */
+	assert_int_equal(a.added.calls, 0);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.added.calls, 1);
+	assert_int_equal(a.added.fd, q[0]);
+	assert_true(a.added.revents & LSCHED_FD_READ);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, q[0]), 0);
+	close_pipe(p);
+	close_pipe(q);
+}
+
+static void test_loop_fd_hangup(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 0);
+
+	close(p[1]);
+	p[1] = -1;
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_true(rec.revents & (LSCHED_FD_HUP | LSCHED_FD_READ));
+	assert_false(rec.revents & ~(unsigned)(LSCHED_FD_READ | LSCHED_FD_WRITE |
+					       LSCHED_FD_ERROR | LSCHED_FD_HUP));
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+/* A write end whose reader is gone reports an error condition. */
+static void test_loop_fd_error_reported(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+	close(p[0]);
+	p[0] = -1;
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_WRITE,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_true(rec.revents & LSCHED_FD_ERROR);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), 0);
+	close_pipe(p);
+}
+
+/* ---- run modes and stop ------------------------------------------------ */
+
+/* A timer that fires once per cycle (re-armed with a 0 timeout) and stops
+ * the loop every stop_every firings. */
+struct ticker {
+	lsched_timer *timer;
+	int n;
+	int stop_every;
+};
+
+static void tick_cb(lsched_timer *t, void *arg)
+{
+	struct ticker *k = arg;
+	k->n++;
+	lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP);
+	if (k->stop_every && k->n % k->stop_every == 0)
+		lsched_loop_stop(lsched_timer_loop(t));
+}
+
+static void ticker_init(struct ticker *k, lsched_loop *loop, int stop_every)
+{
+	k->n = 0;
+	k->stop_every = stop_every;
+	k->timer = lsched_timer_new(loop, tick_cb, k);
+	assert_non_null(k->timer);
+	assert_int_equal(lsched_timer_start(k->timer, 0, 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+}
+
+static void test_loop_run_nowait_returns(void **state)
+{
+	/* Real clock, nothing to do: NOWAIT must not block. */
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+
+	/* A far timer and an idle descriptor: still no wait. */
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	lsched_timer *t = lsched_timer_new(loop, timer_nop, NULL);
+	assert_non_null(t);
+	assert_int_equal(lsched_timer_start(t, LSCHED_S(2), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	int64_t t0 = real_ns();
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_true(real_ns() - t0 < LSCHED_S(1));
+	assert_int_equal(rec.calls, 0);
+	alarm(0);
+
+	lsched_timer_destroy(t);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+static void test_loop_stop_from_fd_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+	write1(p[1]);
+	alarm(WATCHDOG_S);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_stop, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_false(lsched_loop_is_running(loop));
+	alarm(0);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+/* The stop is consumed by the run it ended: the next run goes on until its
+ * own stop. */
+static void test_loop_stop_from_timer_callback(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct ticker k;
+	alarm(WATCHDOG_S);
+	ticker_init(&k, loop, 3);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(k.n, 3);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(k.n, 6);
+	alarm(0);
+	lsched_timer_destroy(k.timer);
+}
+
+static void test_loop_stop_before_run(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct ticker k;
+	alarm(WATCHDOG_S);
+	ticker_init(&k, loop, 0);
+
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_true(k.n <= 1);
+
+	/* The early stop was used up. */
+	k.n = 0;
+	k.stop_every = 4;
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(k.n, 4);
+	alarm(0);
+	lsched_timer_destroy(k.timer);
+}
+
+struct stopper {
+	lsched_loop *loop;
+	atomic_bool saw_running;
+	atomic_bool in_thread;
+	atomic_int stop_rc;
+};
+
+static void *stopper_main(void *arg)
+{
+	struct stopper *s = arg;
+	while (!lsched_loop_is_running(s->loop))
+		sched_yield();
+	atomic_store(&s->saw_running, true);
+	atomic_store(&s->in_thread, lsched_loop_in_thread(s->loop));
+	atomic_store(&s->stop_rc, lsched_loop_stop(s->loop));
+	return NULL;
+}
+
+/* A loop with nothing to do sleeps in the poller; a stop from another
+ * thread must wake it. */
+static void test_loop_stop_from_other_thread(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	struct stopper s;
+	pthread_t th;
+	assert_non_null(loop);
+	s.loop = loop;
+	atomic_init(&s.saw_running, false);
+	atomic_init(&s.in_thread, true);
+	atomic_init(&s.stop_rc, 1);
+
+	alarm(WATCHDOG_S);
+	assert_int_equal(pthread_create(&th, NULL, stopper_main, &s), 0);
+	int rc = lsched_loop_run(loop, LSCHED_RUN_DEFAULT);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	alarm(0);
+
+	assert_int_equal(rc, 0);
+	assert_true(atomic_load(&s.saw_running));
+	assert_false(atomic_load(&s.in_thread));
+	assert_int_equal(atomic_load(&s.stop_rc), 0);
+	assert_false(lsched_loop_is_running(loop));
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+/* What another thread sees (and may do) while the loop runs a callback. */
+struct probe {
+	lsched_loop *loop;
+	bool in_thread;
+	bool running;
+	int run_rc;
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+	p->in_thread = lsched_loop_in_thread(p->loop);
+	p->running = lsched_loop_is_running(p->loop);
+	p->run_rc = lsched_loop_run(p->loop, LSCHED_RUN_NOWAIT);
+	return NULL;
+}
+
+struct inside {
+	int calls;
+	bool in_thread;
+	bool running;
+	int nested_nowait;
+	int nested_once;
+	int nested_default;
+	int nested_run_for;
+	int destroy_rc;
+	int join_rc;
+	struct probe other;
+};
+
+static void inside_cb(lsched_timer *t, void *arg)
+{
+	struct inside *in = arg;
+	lsched_loop *loop = lsched_timer_loop(t);
+	pthread_t th;
+
+	in->calls++;
+	in->in_thread = lsched_loop_in_thread(loop);
+	in->running = lsched_loop_is_running(loop);
+	in->nested_nowait = lsched_loop_run(loop, LSCHED_RUN_NOWAIT);
+	in->nested_once = lsched_loop_run(loop, LSCHED_RUN_ONCE);
+	in->nested_default = lsched_loop_run(loop, LSCHED_RUN_DEFAULT);
+	in->nested_run_for = lsched_loop_run_for(loop, LSCHED_MS(1));
+	in->destroy_rc = lsched_loop_destroy(loop);
+
+	in->other.loop = loop;
+	in->join_rc = pthread_create(&th, NULL, probe_main, &in->other);
+	if (in->join_rc == 0)
+		in->join_rc = pthread_join(th, NULL);
+}
+
+static void test_loop_in_thread_and_is_running(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct inside in = { 0 };
+	lsched_timer *t = lsched_timer_new(loop, inside_cb, &in);
+	assert_non_null(t);
+
+	assert_false(lsched_loop_in_thread(loop));
+	assert_false(lsched_loop_is_running(loop));
+
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(in.calls, 1);
+	assert_true(in.in_thread);
+	assert_true(in.running);
+	assert_int_equal(in.join_rc, 0);
+	assert_false(in.other.in_thread);
+	assert_true(in.other.running);
+
+	assert_false(lsched_loop_in_thread(loop));
+	assert_false(lsched_loop_is_running(loop));
+	lsched_timer_destroy(t);
+}
+
+static void test_loop_nested_run_is_busy(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct inside in = { 0 };
+	lsched_timer *t = lsched_timer_new(loop, inside_cb, &in);
+	assert_non_null(t);
+
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(in.calls, 1);
+	assert_int_equal(in.nested_nowait, -EBUSY);
+	assert_int_equal(in.nested_once, -EBUSY);
+	assert_int_equal(in.nested_default, -EBUSY);
+	assert_int_equal(in.nested_run_for, -EBUSY);
+	/* And from another thread while it runs. */
+	assert_int_equal(in.join_rc, 0);
+	assert_int_equal(in.other.run_rc, -EBUSY);
+
+	/* The loop still works afterwards. */
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(in.calls, 2);
+	lsched_timer_destroy(t);
+}
+
+static void test_loop_destroy_while_running_is_busy(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct inside in = { 0 };
+	lsched_timer *t = lsched_timer_new(loop, inside_cb, &in);
+	assert_non_null(t);
+
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(in.calls, 1);
+	assert_int_equal(in.destroy_rc, -EBUSY);
+
+	/* Nothing was freed: the timer and loop still work. */
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(in.calls, 2);
+	lsched_timer_destroy(t);
+	/* The fixture's teardown destroys the loop (and checks it returns 0). */
+}
+
+/* ---- run_for ---------------------------------------------------------------- */
+
+static void count_cb(lsched_timer *t, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void test_loop_run_for_auto_advance(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+
+	/* Nothing at all to do: the clock jumps to the end. */
+	int64_t t0 = lsched_clock_now(clock);
+	assert_int_equal(lsched_loop_run_for(loop, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(5));
+	assert_false(lsched_loop_is_running(loop));
+
+	/* A recurring timer inside the window fires at each of its deadlines
+	 * (t0 + 0.5, 1.5, ..., 4.5 ms) and the clock still ends at t0 + 5 ms. */
+	int fires = 0;
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+	assert_non_null(t);
+	t0 = lsched_loop_update_now(loop);
+	assert_int_equal(lsched_timer_start(t, LSCHED_US(500), LSCHED_MS(1),
+					    LSCHED_CATCHUP_EACH),
+			 0);
+	assert_int_equal(lsched_loop_run_for(loop, LSCHED_MS(5)), 0);
+	assert_int_equal(fires, 5);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(5));
+	assert_int_equal(lsched_timer_deadline(t), t0 + LSCHED_US(5500));
+	alarm(0);
+	lsched_timer_destroy(t);
+}
+
+static void test_loop_run_for_zero_and_negative(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	int64_t t0 = lsched_clock_now(clock);
+
+	assert_int_equal(lsched_loop_run_for(loop, -1), -EINVAL);
+	assert_int_equal(lsched_loop_run_for(loop, INT64_MIN), -EINVAL);
+	assert_int_equal(lsched_clock_now(clock), t0);
+
+	assert_int_equal(lsched_loop_run_for(loop, 0), 0);
+	assert_int_equal(lsched_clock_now(clock), t0);
+	alarm(0);
+}
+
+/* ---- cached time -------------------------------------------------------- */
+
+struct nowrec {
+	int64_t cached_before;
+	int64_t cached_after_advance;
+	int64_t updated;
+	int64_t cached_after_update;
+};
+
+static void now_cb(lsched_timer *t, void *arg)
+{
+	struct nowrec *r = arg;
+	lsched_loop *loop = lsched_timer_loop(t);
+	r->cached_before = lsched_loop_now(loop);
+	lsched_clock_advance(lsched_loop_clock(loop), LSCHED_MS(1));
+	r->cached_after_advance = lsched_loop_now(loop);
+	r->updated = lsched_loop_update_now(loop);
+	r->cached_after_update = lsched_loop_now(loop);
+}
+
+static void test_loop_now_cached_vs_update(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	const int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_loop_now(loop), t0);
+
+	/* The clock moves, the cached time does not. */
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_loop_now(loop), t0);
+	assert_int_equal(lsched_loop_update_now(loop), t0 + LSCHED_MS(5));
+	assert_int_equal(lsched_loop_now(loop), t0 + LSCHED_MS(5));
+
+	/* A cycle reads the clock at its start. */
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_loop_now(loop), t0 + LSCHED_MS(6));
+
+	/* Inside a callback: cached for the cycle, refreshed on demand. */
+	struct nowrec r = { 0 };
+	lsched_timer *t = lsched_timer_new(loop, now_cb, &r);
+	assert_non_null(t);
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.cached_before, t0 + LSCHED_MS(6));
+	assert_int_equal(r.cached_after_advance, t0 + LSCHED_MS(6));
+	assert_int_equal(r.updated, t0 + LSCHED_MS(7));
+	assert_int_equal(r.cached_after_update, t0 + LSCHED_MS(7));
+	lsched_timer_destroy(t);
+}
+
+/* ---- input interval ----------------------------------------------------- */
+
+static void test_loop_input_interval(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	assert_int_equal(lsched_loop_input_interval(loop), LSCHED_US(100));
+	assert_int_equal(lsched_loop_set_input_interval(loop, 0), 0);
+	assert_int_equal(lsched_loop_input_interval(loop), 0);
+	assert_int_equal(lsched_loop_set_input_interval(loop, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_loop_input_interval(loop), LSCHED_MS(5));
+	assert_int_equal(lsched_loop_set_input_interval(loop, -1), -EINVAL);
+	assert_int_equal(lsched_loop_input_interval(loop), LSCHED_MS(5));
+}
+
+/* check_input polls only once the last poll is older than the interval, and
+ * input stays pending until a cycle dispatches it. */
+static void fd_drain(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	char c;
+	fd_record(loop, fd, revents, arg);
+	if (read(fd, &c, 1) != 1)
+		((struct fdrec *)arg)->rc = -1;
+}
+
+static void test_loop_check_input_sees_ready_fd(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_drain, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_false(lsched_loop_input_pending(loop));
+	assert_false(lsched_loop_check_input(loop));
+
+	/* Readable, but the last poll is not older than 100 us: no poll. */
+	write1(p[1]);
+	assert_false(lsched_loop_check_input(loop));
+	assert_false(lsched_loop_input_pending(loop));
+
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(1)), 0);
+	assert_true(lsched_loop_check_input(loop));
+	assert_true(lsched_loop_input_pending(loop));
+	assert_int_equal(rec.calls, 0); /* seen, not dispatched */
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.rc, 0);
+	assert_false(lsched_loop_input_pending(loop));
+
+	/* Interval 0: every check polls. */
+	assert_int_equal(lsched_loop_set_input_interval(loop, 0), 0);
+	assert_false(lsched_loop_check_input(loop));
+	write1(p[1]);
+	assert_true(lsched_loop_check_input(loop));
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 2);
+
+	assert_false(lsched_loop_input_pending(NULL));
+	assert_false(lsched_loop_check_input(NULL));
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+}
+
+/* ---- destroy with things attached ------------------------------------------ */
+
+static void task_nop(lsched_task *task, void *arg)
+{
+}
+
+/* Everything still attached is freed by the loop (valgrind/ASan check it);
+ * descriptors stay open. */
+static void test_loop_destroy_with_attached(void **state)
+{
+	lsched_clock *clock = lsched_clock_new_virtual(LSCHED_S(1));
+	assert_non_null(clock);
+	lsched_loop *loop = lsched_loop_new(clock);
+	assert_non_null(loop);
+	int p[2], q[2];
+	make_pipe(p);
+	make_pipe(q);
+	struct fdrec rec = { 0 };
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, q[1], LSCHED_FD_WRITE,
+					      fd_record, &rec),
+			 0);
+
+	lsched_timer *active = lsched_timer_new(loop, timer_nop, NULL);
+	lsched_timer *recurring = lsched_timer_new(loop, timer_nop, NULL);
+	lsched_timer *stopped = lsched_timer_new(loop, timer_nop, NULL);
+	lsched_timer *due = lsched_timer_new(loop, timer_nop, NULL);
+	assert_non_null(active);
+	assert_non_null(recurring);
+	assert_non_null(stopped);
+	assert_non_null(due);
+	assert_int_equal(lsched_timer_start(active, LSCHED_S(10), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_timer_start(recurring, LSCHED_MS(1),
+					    LSCHED_MS(1), LSCHED_CATCHUP_EACH),
+			 0);
+	assert_int_equal(lsched_timer_start(due, 0, 0, LSCHED_CATCHUP_SKIP),
+			 0);
+
+	lsched_task *idle = lsched_task_new(loop, "idle", LSCHED_TASK_IDLE,
+					    LSCHED_PRIO_DEFAULT, task_nop,
+					    NULL);
+	lsched_task *auto_idle =
+		lsched_task_new(loop, "auto-idle", LSCHED_TASK_AUTO_IDLE,
+				LSCHED_PRIO_LOWEST, task_nop, NULL);
+	lsched_task *ttimer = lsched_task_new(loop, "timer", LSCHED_TASK_TIMER,
+					      LSCHED_PRIO_HIGHEST, task_nop,
+					      NULL);
+	lsched_task *parked =
+		lsched_task_new(loop, "parked", LSCHED_TASK_AUTO_TIMER,
+				LSCHED_PRIO_REPAINT, task_nop, NULL);
+	assert_non_null(idle);
+	assert_non_null(auto_idle);
+	assert_non_null(ttimer);
+	assert_non_null(parked);
+	assert_int_equal(lsched_task_start(idle), 0);
+	assert_int_equal(lsched_task_start(auto_idle), 0);
+	assert_int_equal(lsched_task_set_timeout(ttimer, LSCHED_S(5)), 0);
+	assert_int_equal(lsched_task_start(ttimer), 0);
+	assert_int_equal(lsched_task_add_child(ttimer, parked), 0);
+
+	/* Some state after a cycle too: the recurring timer is re-armed. */
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(3)), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_timer_start(due, 0, 0, LSCHED_CATCHUP_SKIP),
+			 0);
+
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+
+	/* The descriptors were not closed. */
+	write1(p[1]);
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	write1(q[1]);
+	close_pipe(p);
+	close_pipe(q);
+	lsched_clock_destroy(clock);
+}
+
+int main(void)
+{
+#define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loop_new_destroy_monotonic),
+		cmocka_unit_test(test_loop_new_destroy_virtual),
+		cmocka_unit_test(test_loop_destroy_null),
+		cmocka_unit_test(test_loop_null_arguments),
+		VT(test_loop_run_bad_mode),
+		VT(test_loop_fd_read),
+		VT(test_loop_fd_write),
+		VT(test_loop_fd_watch_again_replaces),
+		VT(test_loop_fd_watch_again_replaces_events),
+		VT(test_loop_fd_unwatch),
+		VT(test_loop_fd_watch_errors),
+		VT(test_loop_fd_failed_rewatch_changes_nothing),
+		VT(test_loop_fd_unwatch_self_in_callback),
+		VT(test_loop_fd_unwatch_other_in_callback),
+		VT(test_loop_fd_number_reused_in_callback),
+		VT(test_loop_fd_watch_in_callback),
+		VT(test_loop_check_input_in_fd_callback),
+		VT(test_loop_fd_hangup),
+		VT(test_loop_fd_error_reported),
+		cmocka_unit_test(test_loop_run_nowait_returns),
+		VT(test_loop_stop_from_fd_callback),
+		VT(test_loop_stop_from_timer_callback),
+		VT(test_loop_stop_before_run),
+		cmocka_unit_test(test_loop_stop_from_other_thread),
+		VT(test_loop_in_thread_and_is_running),
+		VT(test_loop_nested_run_is_busy),
+		VT(test_loop_destroy_while_running_is_busy),
+		VT(test_loop_run_for_auto_advance),
+		VT(test_loop_run_for_zero_and_negative),
+		VT(test_loop_now_cached_vs_update),
+		VT(test_loop_input_interval),
+		VT(test_loop_check_input_sees_ready_fd),
+		cmocka_unit_test(test_loop_destroy_with_attached),
+	};
+#undef VT
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
