@@ -10,6 +10,10 @@
  *      until the next deadline) and dispatches their callbacks;
  *   5. runs ready scheduler tasks, highest priority first, giving input a
  *      chance between two tasks (see lsched_loop_set_input_interval()).
+ *      This pass ends when no task is ready, when the next task already
+ *      ran in this cycle (each task runs at most once per cycle), when
+ *      input is pending, a loop timer is due or a stop was asked, or after
+ *      4096 tasks; then the cycle starts again.
  * docs/architecture.md describes the cycle and its data structures.
  *
  * Ownership: the creator owns the loop and destroys it with

@@ -1,0 +1,1762 @@
+/*
+ * Scheduler tests: strict priority, round-robin, timers, reentrancy,
+ * priority changes, input deferral, maximum wait, children, errors.
+ *
+ * Every test runs on the fixture's virtual clock (1 s at start) and moves
+ * time explicitly; nothing sleeps. Callbacks only record what they saw:
+ * asserting inside a callback would longjmp out of a running loop and leave
+ * it busy, so the asserts come after lsched_loop_run() returns.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <fcntl.h>
+
+#include "testutil.h"
+
+/* What the callbacks of one test share. */
+struct ctx {
+	struct evlog log;
+	lsched_clock *clock;
+	lsched_loop *loop;
+	lsched_task *other;  /* a task a callback acts on */
+	lsched_task *other2;
+	int64_t advance;     /* ns a callback moves the clock by */
+	int64_t times[64];   /* clock readings taken by callbacks */
+	int ntimes;
+	int count;
+	int limit;
+	int fds[2];          /* a pipe: [0] watched, [1] written by tasks */
+	/* What a callback observed about itself. */
+	bool seen_active;
+	bool seen_running;
+	bool seen_current;
+	int seen_prio;
+	int seen_rc;
+	int seen_rc2;
+};
+
+static void ctx_init(struct ctx *c, const struct vfix *f)
+{
+	memset(c, 0, sizeof(*c));
+	c->clock = f->clock;
+	c->loop = f->loop;
+	c->fds[0] = c->fds[1] = -1;
+	c->seen_prio = -1;
+}
+
+static lsched_task *new_task(lsched_loop *loop, const char *name,
+			     enum lsched_task_kind kind, int prio,
+			     lsched_task_cb cb, void *arg)
+{
+	lsched_task *t = lsched_task_new(loop, name, kind, prio, cb, arg);
+	assert_non_null(t);
+	return t;
+}
+
+static void advance(lsched_clock *clock, int64_t ns)
+{
+	assert_int_equal(lsched_clock_advance(clock, ns), 0);
+}
+
+static int64_t rel_now(const struct ctx *c)
+{
+	return lsched_clock_now(c->clock) - LSCHED_S(1);
+}
+
+/* Logs the task's name; arg is a struct evlog. */
+static void log_cb(lsched_task *task, void *arg)
+{
+	evlog_add(arg, lsched_task_name(task));
+}
+
+static void nop_cb(lsched_task *task, void *arg)
+{
+	(void)task;
+	(void)arg;
+}
+
+/* Logs the name and records the clock (relative to 1 s). */
+static void time_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	if (c->ntimes < 64)
+		c->times[c->ntimes++] = rel_now(c);
+}
+
+/* Logs, then moves the clock by c->advance (simulated run time). */
+static void busy_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	time_cb(task, arg);
+	advance(c->clock, c->advance);
+}
+
+/* ---- strict priority ---------------------------------------------------- */
+
+static void test_task_strict_priority_order(void **state)
+{
+	struct vfix *f = *state;
+	static const char *const names[LSCHED_PRIO_COUNT] = {
+		"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"};
+	struct evlog log = {0};
+	lsched_task *t[LSCHED_PRIO_COUNT];
+
+	for (int p = LSCHED_PRIO_LOWEST; p >= LSCHED_PRIO_HIGHEST; p--) {
+		t[p] = new_task(f->loop, names[p], LSCHED_TASK_IDLE, p, log_cb,
+				&log);
+		assert_int_equal(lsched_task_start(t[p]), 0);
+	}
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
+		assert_int_equal(lsched_loop_ready_count(f->loop, p), 1);
+
+	assert_int_equal(run_cycles(f->loop, 3), 3);
+	assert_log(&log, "p0 p1 p2 p3 p4 p5 p6 p7");
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++) {
+		assert_int_equal(lsched_loop_ready_count(f->loop, p), 0);
+		assert_int_equal(lsched_task_runs(t[p]), 1);
+		lsched_task_destroy(t[p]);
+	}
+}
+
+static void test_task_strict_priority_starves(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *low = new_task(f->loop, "low", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_LOWEST, log_cb, &log);
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_start(low), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	assert_int_equal(run_cycles(f->loop, 1000), 1000);
+	/* A repeating task runs at most once per cycle, and here every cycle. */
+	assert_int_equal(lsched_task_runs(hog), 1000);
+	assert_int_equal(lsched_task_runs(low), 0);
+	assert_true(lsched_task_is_active(low));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST), 1);
+
+	assert_int_equal(lsched_task_stop(hog), 0);
+	assert_false(lsched_task_is_active(hog));
+	run_cycles(f->loop, 1);
+	assert_int_equal(lsched_task_runs(low), 1);
+	assert_int_equal(lsched_task_runs(hog), 1000);
+	assert_log(&log, "low");
+
+	lsched_task_destroy(hog);
+	lsched_task_destroy(low);
+}
+
+/* ---- round-robin -------------------------------------------------------- */
+
+static void test_task_round_robin_auto_idles(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_REPAINT, log_cb, &log);
+	lsched_task *b = new_task(f->loop, "B", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_REPAINT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "C", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_REPAINT, log_cb, &log);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_task_start(c), 0);
+	run_cycles(f->loop, 1);
+	assert_log(&log, "A B C");
+	run_cycles(f->loop, 2);
+	assert_log(&log, "A B C A B C A B C");
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_REPAINT),
+			 3);
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+	lsched_task_destroy(c);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_REPAINT),
+			 0);
+}
+
+static void test_task_one_shot_idles_fifo(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *x = new_task(f->loop, "x", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *y = new_task(f->loop, "y", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *z = new_task(f->loop, "z", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	/* Start order, not creation order. */
+	assert_int_equal(lsched_task_start(z), 0);
+	assert_int_equal(lsched_task_start(x), 0);
+	assert_int_equal(lsched_task_start(y), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "z x y");
+	assert_false(lsched_task_is_active(x));
+	assert_false(lsched_task_is_active(y));
+	assert_false(lsched_task_is_active(z));
+
+	lsched_task_destroy(x);
+	lsched_task_destroy(y);
+	lsched_task_destroy(z);
+}
+
+static void test_task_restart_ready_moves_to_tail(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *a = new_task(f->loop, "a", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *b = new_task(f->loop, "b", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "c", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_task_start(c), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_true(lsched_task_is_active(a));
+	/* Restarting must not queue the task twice. */
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 3);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "b c a");
+	assert_int_equal(lsched_task_runs(a), 1);
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+	lsched_task_destroy(c);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void test_task_timer_fires_at_deadline(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "t", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_timeout(t), LSCHED_MS(10));
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_true(lsched_task_is_active(t));
+	/* Waiting, not ready. */
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 0);
+	advance(f->clock, LSCHED_MS(9));
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 0);
+	advance(f->clock, LSCHED_MS(1) - 1);
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 0);
+	assert_true(lsched_task_is_active(t));
+
+	advance(f->clock, 1);
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 1);
+	assert_int_equal(c.ntimes, 1);
+	assert_int_equal(c.times[0], LSCHED_MS(10));
+	assert_false(lsched_task_is_active(t));
+
+	/* One-shot: no further run. */
+	advance(f->clock, LSCHED_MS(50));
+	run_cycles(f->loop, 3);
+	assert_int_equal(lsched_task_runs(t), 1);
+	lsched_task_destroy(t);
+}
+
+static void test_task_timer_equal_deadlines_fifo(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *a = new_task(f->loop, "a", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *b = new_task(f->loop, "b", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "c", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *early = new_task(f->loop, "early", LSCHED_TASK_TIMER,
+				      LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_set_timeout(a, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_set_timeout(b, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_set_timeout(c, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_set_timeout(early, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(c), 0);
+	assert_int_equal(lsched_task_start(early), 0);
+
+	advance(f->clock, LSCHED_MS(10));
+	run_cycles(f->loop, 3);
+	assert_log(&log, "early b a c");
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+	lsched_task_destroy(c);
+	lsched_task_destroy(early);
+}
+
+static void test_task_auto_timer_repeats(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "tick", LSCHED_TASK_AUTO_TIMER,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	while (rel_now(&c) < LSCHED_MS(35)) {
+		run_cycles(f->loop, 1);
+		advance(f->clock, LSCHED_MS(1));
+	}
+	assert_int_equal(c.ntimes, 3);
+	assert_int_equal(c.times[0], LSCHED_MS(10));
+	assert_int_equal(c.times[1], LSCHED_MS(20));
+	assert_int_equal(c.times[2], LSCHED_MS(30));
+	assert_true(lsched_task_is_active(t));
+
+	assert_int_equal(lsched_task_stop(t), 0);
+	advance(f->clock, LSCHED_MS(100));
+	run_cycles(f->loop, 3);
+	assert_int_equal(c.ntimes, 3);
+	lsched_task_destroy(t);
+}
+
+static void test_task_auto_timer_rearms_from_run_end(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(3);
+	lsched_task *t = new_task(f->loop, "tick", LSCHED_TASK_AUTO_TIMER,
+				  LSCHED_PRIO_DEFAULT, busy_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	/* Each run takes 3 ms; the next deadline is its end + 10 ms. */
+	while (rel_now(&c) < LSCHED_MS(50)) {
+		run_cycles(f->loop, 1);
+		advance(f->clock, LSCHED_MS(1));
+	}
+	assert_int_equal(c.ntimes, 4);
+	assert_int_equal(c.times[0], LSCHED_MS(10));
+	assert_int_equal(c.times[1], LSCHED_MS(23));
+	assert_int_equal(c.times[2], LSCHED_MS(36));
+	assert_int_equal(c.times[3], LSCHED_MS(49));
+	lsched_task_destroy(t);
+}
+
+static void test_task_set_timeout_rearms_waiting_timer(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "t", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	advance(f->clock, LSCHED_MS(5));
+	run_cycles(f->loop, 1); /* the loop's now becomes 1.005 s */
+	assert_int_equal(lsched_loop_now(f->loop), LSCHED_S(1) + LSCHED_MS(5));
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(20)), 0);
+	assert_true(lsched_task_is_active(t));
+	advance(f->clock, LSCHED_MS(19)); /* past the old deadline */
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 0);
+	advance(f->clock, LSCHED_MS(1));
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(t), 1);
+	assert_int_equal(c.times[0], LSCHED_MS(25));
+
+	/* On a stopped timer the timeout is only stored. */
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(7)), 0);
+	assert_false(lsched_task_is_active(t));
+	assert_int_equal(lsched_task_timeout(t), LSCHED_MS(7));
+	lsched_task_destroy(t);
+}
+
+/* A waiting timer whose priority changes becomes ready at the new one. */
+static void test_task_set_priority_waiting_timer(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *i = new_task(f->loop, "idle", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *t = new_task(f->loop, "timer", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_LOWEST, log_cb, &log);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_task_set_priority(t, LSCHED_PRIO_HIGHEST), 0);
+	assert_int_equal(lsched_task_start(i), 0);
+	advance(f->clock, LSCHED_MS(1));
+	run_cycles(f->loop, 3);
+	assert_log(&log, "timer idle");
+
+	lsched_task_destroy(i);
+	lsched_task_destroy(t);
+}
+
+/* After every task the loop moves newly due timers: a more urgent timer that
+ * fell due while a task ran goes before the rest of the pass. */
+static void test_task_timer_due_mid_pass_runs_next(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(5);
+	lsched_task *t = new_task(f->loop, "T", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_HIGHEST, time_cb, &c);
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, busy_cb, &c);
+	lsched_task *b = new_task(f->loop, "B", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&c.log, "A T B");
+
+	lsched_task_destroy(t);
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+}
+
+/* A due timer waiting behind a hog is ready since its deadline. */
+static void test_task_ready_since_timer_deadline(void **state)
+{
+	struct vfix *f = *state;
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_HIGHEST, nop_cb, NULL);
+	lsched_task *t = new_task(f->loop, "t", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	advance(f->clock, LSCHED_MS(15));
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(hog), 2);
+	assert_int_equal(lsched_task_runs(t), 0);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 1);
+	assert_int_equal(lsched_task_ready_since(t),
+			 LSCHED_S(1) + LSCHED_MS(10));
+
+	lsched_task_destroy(hog);
+	lsched_task_destroy(t);
+}
+
+static void loop_timer_log_cb(lsched_timer *timer, void *arg)
+{
+	(void)timer;
+	evlog_add(arg, "ltimer");
+}
+
+/* A loop timer falling due while a task runs ends the pass. */
+static void test_task_loop_timer_due_ends_pass(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(5);
+	lsched_timer *lt = lsched_timer_new(f->loop, loop_timer_log_cb, &c.log);
+	assert_non_null(lt);
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, busy_cb, &c);
+	lsched_task *b = new_task(f->loop, "B", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_timer_start(lt, LSCHED_MS(5), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&c.log, "A ltimer B");
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+	lsched_timer_destroy(lt);
+}
+
+static void stop_loop_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	c->seen_rc = lsched_loop_stop(c->loop);
+}
+
+/* A stop requested by a task ends the pass at once. */
+static void test_task_stop_in_callback_ends_pass(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.seen_rc = -1;
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, stop_loop_cb, &c);
+	lsched_task *b = new_task(f->loop, "B", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(c.seen_rc, 0);
+	assert_log(&c.log, "A");
+	assert_true(lsched_task_is_active(b));
+	run_cycles(f->loop, 2);
+	assert_log(&c.log, "A B");
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+}
+
+/* ---- start/stop/restart/destroy inside callbacks ------------------------- */
+
+static void restart_self_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	c->count++;
+	c->seen_active = lsched_task_is_active(task);
+	evlog_add(&c->log, lsched_task_name(task));
+	if (c->count < c->limit)
+		c->seen_rc = lsched_task_start(task);
+}
+
+static void test_task_restart_self_runs_next_cycle(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.limit = 3;
+	c.seen_active = true;
+	lsched_task *t = new_task(f->loop, "r", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, restart_self_cb, &c);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.count, 1);
+	/* A one-shot task is inactive while its callback runs. */
+	assert_false(c.seen_active);
+	assert_int_equal(c.seen_rc, 0);
+	assert_true(lsched_task_is_active(t));
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.count, 2);
+	run_cycles(f->loop, 5);
+	assert_int_equal(c.count, 3);
+	assert_false(lsched_task_is_active(t));
+	assert_log(&c.log, "r r r");
+	lsched_task_destroy(t);
+}
+
+static void stop_self_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	c->count++;
+	c->seen_active = lsched_task_is_active(task);
+	c->seen_rc = lsched_task_stop(task);
+}
+
+static void test_task_auto_idle_stop_self(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "s", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, stop_self_cb, &c);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 5);
+	assert_int_equal(c.count, 1);
+	assert_int_equal(lsched_task_runs(t), 1);
+	/* A repeating task stays active while its callback runs. */
+	assert_true(c.seen_active);
+	assert_int_equal(c.seen_rc, 0);
+	assert_false(lsched_task_is_active(t));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+	lsched_task_destroy(t);
+}
+
+static void destroy_self_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	c->count++;
+	evlog_add(&c->log, lsched_task_name(task));
+	lsched_task_destroy(task);
+}
+
+static void test_task_destroy_self_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *self = new_task(f->loop, "self", LSCHED_TASK_AUTO_IDLE,
+				     LSCHED_PRIO_DEFAULT, destroy_self_cb, &c);
+	lsched_task *after = new_task(f->loop, "after", LSCHED_TASK_IDLE,
+				      LSCHED_PRIO_DEFAULT, time_cb, &c);
+	lsched_task *tself = new_task(f->loop, "tself",
+				      LSCHED_TASK_AUTO_TIMER,
+				      LSCHED_PRIO_HIGHEST, destroy_self_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(tself, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(self), 0);
+	assert_int_equal(lsched_task_start(after), 0);
+	assert_int_equal(lsched_task_start(tself), 0);
+	run_cycles(f->loop, 5);
+	assert_log(&c.log, "self after");
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+
+	advance(f->clock, LSCHED_MS(1));
+	run_cycles(f->loop, 5);
+	advance(f->clock, LSCHED_MS(5));
+	run_cycles(f->loop, 5);
+	assert_log(&c.log, "self after tself");
+	assert_int_equal(c.count, 2);
+	lsched_task_destroy(after);
+}
+
+static void kill_other_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	lsched_task_destroy(c->other);
+	c->other = NULL;
+	lsched_task_destroy(c->other2);
+	c->other2 = NULL;
+}
+
+static void test_task_destroy_other_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *a = new_task(f->loop, "a", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, kill_other_cb, &c);
+	lsched_task *b = new_task(f->loop, "b", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+	lsched_task *d = new_task(f->loop, "d", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_LOWEST, time_cb, &c);
+	lsched_task *e = new_task(f->loop, "e", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	c.other = b;
+	c.other2 = d;
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_task_start(d), 0);
+	assert_int_equal(lsched_task_start(e), 0);
+	run_cycles(f->loop, 5);
+	assert_log(&c.log, "a e");
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
+		assert_int_equal(lsched_loop_ready_count(f->loop, p), 0);
+	lsched_task_destroy(a);
+	lsched_task_destroy(e);
+}
+
+static void stop_other_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	c->seen_rc = lsched_task_stop(c->other);
+}
+
+static void test_task_stop_other_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *a = new_task(f->loop, "a", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, stop_other_cb, &c);
+	lsched_task *b = new_task(f->loop, "b", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+	lsched_task *e = new_task(f->loop, "e", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	c.other = b;
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(lsched_task_start(e), 0);
+	run_cycles(f->loop, 5);
+	assert_int_equal(c.seen_rc, 0);
+	assert_log(&c.log, "a e");
+	assert_false(lsched_task_is_active(b));
+	assert_int_equal(lsched_task_runs(b), 0);
+
+	/* Still usable afterwards. */
+	assert_int_equal(lsched_task_start(b), 0);
+	run_cycles(f->loop, 2);
+	assert_log(&c.log, "a e b");
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+	lsched_task_destroy(e);
+}
+
+static void start_new_higher_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	c->other = lsched_task_new(c->loop, "h", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_HIGHEST, log_cb, &c->log);
+	if (c->other)
+		c->seen_rc = lsched_task_start(c->other);
+}
+
+static void test_task_start_higher_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.seen_rc = -1;
+	lsched_task *a = new_task(f->loop, "a", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, start_new_higher_cb,
+				  &c);
+	lsched_task *b = new_task(f->loop, "b", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	run_cycles(f->loop, 3);
+	assert_non_null(c.other);
+	assert_int_equal(c.seen_rc, 0);
+	assert_log(&c.log, "a h b");
+	lsched_task_destroy(c.other);
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+}
+
+/* ---- changing priority -------------------------------------------------- */
+
+static void test_task_set_priority_ready_moves_to_tail(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *x = new_task(f->loop, "x", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *z = new_task(f->loop, "z", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_LOWEST, log_cb, &log);
+	lsched_task *y = new_task(f->loop, "y", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, log_cb, &log);
+	lsched_task *w = new_task(f->loop, "w", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_start(z), 0);
+	assert_int_equal(lsched_task_start(x), 0);
+	assert_int_equal(lsched_task_start(y), 0);
+	assert_int_equal(lsched_task_start(w), 0);
+	assert_int_equal(lsched_task_set_priority(z, LSCHED_PRIO_DEFAULT), 0);
+	assert_int_equal(lsched_task_priority(z), LSCHED_PRIO_DEFAULT);
+	assert_true(lsched_task_is_active(z));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 3);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 0);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "x w z y");
+
+	lsched_task_destroy(x);
+	lsched_task_destroy(y);
+	lsched_task_destroy(z);
+	lsched_task_destroy(w);
+}
+
+static void demote_self_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	if (++c->count == 1) {
+		c->seen_rc = lsched_task_set_priority(task, LSCHED_PRIO_LOWEST);
+		c->seen_prio = lsched_task_priority(task);
+		c->seen_running = lsched_task_is_running(task);
+	} else {
+		lsched_task_stop(task);
+	}
+}
+
+static void test_task_set_priority_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, demote_self_cb, &c);
+	lsched_task *b = new_task(f->loop, "B", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_start(b), 0);
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.seen_rc, 0);
+	assert_int_equal(c.seen_prio, LSCHED_PRIO_LOWEST);
+	assert_true(c.seen_running);
+	assert_log(&c.log, "A B");
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 1);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+	run_cycles(f->loop, 3);
+	assert_log(&c.log, "A B A");
+	assert_false(lsched_task_is_active(a));
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(b);
+}
+
+/* ---- idle deferral under input ------------------------------------------ */
+
+static void drain_fd_cb(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	struct ctx *c = arg;
+	char buf[64];
+	(void)loop;
+	(void)revents;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	evlog_add(&c->log, "fd");
+}
+
+static void open_watched_pipe(struct ctx *c)
+{
+	assert_int_equal(pipe2(c->fds, O_NONBLOCK | O_CLOEXEC), 0);
+	assert_int_equal(lsched_loop_watch_fd(c->loop, c->fds[0],
+					      LSCHED_FD_READ, drain_fd_cb, c),
+			 0);
+}
+
+static void close_watched_pipe(struct ctx *c)
+{
+	assert_int_equal(lsched_loop_unwatch_fd(c->loop, c->fds[0]), 0);
+	close(c->fds[0]);
+	close(c->fds[1]);
+}
+
+/* Writes a byte to the pipe, then simulates its run time. */
+static void write_pipe_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	ssize_t n = write(c->fds[1], "x", 1);
+	c->seen_rc = (int)n;
+	advance(c->clock, c->advance);
+	evlog_add(&c->log, lsched_task_name(task));
+}
+
+static void run_input_scenario(struct vfix *f, int64_t interval,
+			       const char *expected)
+{
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_US(200);
+	open_watched_pipe(&c);
+	if (interval >= 0) {
+		assert_int_equal(lsched_loop_set_input_interval(f->loop,
+								interval),
+				 0);
+		assert_int_equal(lsched_loop_input_interval(f->loop), interval);
+	}
+	lsched_task *def = new_task(f->loop, "default", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_DEFAULT, write_pipe_cb, &c);
+	lsched_task *idle = new_task(f->loop, "idle", LSCHED_TASK_IDLE,
+				     LSCHED_PRIO_DEFAULT_IDLE, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_start(def), 0);
+	assert_int_equal(lsched_task_start(idle), 0);
+	run_cycles(f->loop, 4);
+	assert_int_equal(c.seen_rc, 1);
+	assert_log(&c.log, expected);
+
+	lsched_task_destroy(def);
+	lsched_task_destroy(idle);
+	close_watched_pipe(&c);
+}
+
+static void test_task_idle_waits_for_input(void **state)
+{
+	struct vfix *f = *state;
+	assert_int_equal(lsched_loop_input_interval(f->loop), LSCHED_US(100));
+	run_input_scenario(f, -1, "default fd idle");
+}
+
+static void test_task_input_interval_bounds_poll(void **state)
+{
+	/* The task ran 200 us < 10 ms: no poll mid-pass, so the idle runs. */
+	run_input_scenario(*state, LSCHED_MS(10), "default idle fd");
+}
+
+/* ---- maximum wait ------------------------------------------------------- */
+
+/* The hog: every run takes 10 ms of virtual time. */
+static void hog_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	(void)task;
+	c->count++;
+	advance(c->clock, LSCHED_MS(10));
+}
+
+/* The starved task: records when it ran and how often the hog had run. */
+static void starved_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	(void)task;
+	c->times[c->ntimes++] = rel_now(c);
+	c->limit = c->count;
+}
+
+static void run_starvation(struct vfix *f, struct ctx *c, int64_t max_wait)
+{
+	lsched_task *low = new_task(f->loop, "low", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_LOWEST, starved_cb, c);
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_DEFAULT, hog_cb, c);
+
+	assert_int_equal(lsched_task_set_max_wait(low, max_wait), 0);
+	assert_int_equal(lsched_task_max_wait(low), max_wait);
+	assert_int_equal(lsched_task_start(low), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	for (int i = 0; i < 200 && c->ntimes == 0; i++)
+		run_cycles(f->loop, 1);
+	lsched_task_destroy(hog);
+	lsched_task_destroy(low);
+}
+
+static void test_task_max_wait_runs_starved(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	run_starvation(f, &c, LSCHED_MS(750));
+	assert_int_equal(c.ntimes, 1);
+	/* Ready at 1 s; runs once it has waited 750 ms, not before. */
+	assert_true(c.times[0] >= LSCHED_MS(750));
+	assert_true(c.times[0] <= LSCHED_MS(770));
+	assert_in_range(c.limit, 75, 77);
+}
+
+static void test_task_max_wait_off_starves(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	run_starvation(f, &c, 0);
+	assert_int_equal(c.ntimes, 0);
+	assert_int_equal(c.count, 200);
+	assert_true(rel_now(&c) >= LSCHED_S(2));
+}
+
+/* Overdue tasks run longest overdue first, whatever their priorities. */
+static void test_task_max_wait_longest_overdue_first(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(200);
+	lsched_task *x = new_task(f->loop, "x", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, time_cb, &c);
+	lsched_task *y = new_task(f->loop, "y", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_LOWEST, time_cb, &c);
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_DEFAULT, busy_cb, &c);
+
+	assert_int_equal(lsched_task_set_max_wait(x, LSCHED_MS(100)), 0);
+	assert_int_equal(lsched_task_set_max_wait(y, LSCHED_MS(50)), 0);
+	assert_int_equal(lsched_task_start(x), 0);
+	assert_int_equal(lsched_task_start(y), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	/* After the hog's 200 ms run, y is 150 ms overdue and x 100 ms. */
+	run_cycles(f->loop, 1);
+	run_cycles(f->loop, 1);
+	assert_log(&c.log, "hog y x hog");
+
+	lsched_task_destroy(x);
+	lsched_task_destroy(y);
+	lsched_task_destroy(hog);
+}
+
+/* A maximum wait set on a task already ready counts from when it became
+ * ready; destroying a ready task with a maximum wait leaves nothing behind. */
+static void test_task_max_wait_set_while_ready(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(10);
+	lsched_task *low = new_task(f->loop, "low", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_LOWEST, time_cb, &c);
+	lsched_task *gone = new_task(f->loop, "gone", LSCHED_TASK_IDLE,
+				     LSCHED_PRIO_LOWEST, time_cb, &c);
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_DEFAULT, hog_cb, &c);
+
+	assert_int_equal(lsched_task_start(low), 0);
+	assert_int_equal(lsched_task_start(gone), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	run_cycles(f->loop, 3); /* 30 ms of hog */
+	assert_int_equal(lsched_task_set_max_wait(low, LSCHED_MS(45)), 0);
+	assert_int_equal(lsched_task_set_max_wait(gone, LSCHED_MS(45)), 0);
+	lsched_task_destroy(gone);
+	for (int i = 0; i < 20 && c.ntimes == 0; i++)
+		run_cycles(f->loop, 1);
+	assert_log(&c.log, "low");
+	assert_int_equal(c.times[0], LSCHED_MS(50));
+
+	lsched_task_destroy(hog);
+	lsched_task_destroy(low);
+}
+
+static void test_task_max_wait_invalid(void **state)
+{
+	struct vfix *f = *state;
+	lsched_task *t = new_task(f->loop, "t", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_LOWEST, nop_cb, NULL);
+	assert_int_equal(lsched_task_max_wait(t), 0);
+	assert_int_equal(lsched_task_set_max_wait(t, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_task_set_max_wait(t, -1), -EINVAL);
+	assert_int_equal(lsched_task_max_wait(t), LSCHED_MS(5));
+	assert_int_equal(lsched_task_set_max_wait(t, 0), 0);
+	assert_int_equal(lsched_task_max_wait(t), 0);
+	assert_int_equal(lsched_task_set_max_wait(NULL, 1), -EINVAL);
+	assert_int_equal(lsched_task_max_wait(NULL), -EINVAL);
+	lsched_task_destroy(t);
+}
+
+/* ---- children ----------------------------------------------------------- */
+
+static void test_task_child_starts_after_parent_run(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c), 0);
+	assert_ptr_equal(lsched_task_parent(c), p);
+	assert_null(lsched_task_parent(p));
+	assert_int_equal(lsched_task_start(p), 0);
+	assert_false(lsched_task_is_active(c));
+	run_cycles(f->loop, 3);
+	assert_log(&log, "P C");
+	assert_false(lsched_task_is_active(c));
+	/* The link stays. */
+	assert_ptr_equal(lsched_task_parent(c), p);
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c);
+}
+
+static void test_task_child_starts_when_parent_stopped(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c), 0);
+	/* Stopping an inactive parent starts nothing. */
+	assert_int_equal(lsched_task_stop(p), 0);
+	assert_false(lsched_task_is_active(c));
+
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 2);
+	assert_log(&log, "P P");
+	assert_false(lsched_task_is_active(c));
+	assert_int_equal(lsched_task_stop(p), 0);
+	assert_true(lsched_task_is_active(c));
+	run_cycles(f->loop, 2);
+	assert_log(&log, "P P C");
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c);
+}
+
+static void test_task_parent_start_stops_child(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "C", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c), 0);
+	assert_int_equal(lsched_task_start(c), 0);
+	assert_true(lsched_task_is_active(c));
+	assert_int_equal(lsched_task_start(p), 0);
+	assert_false(lsched_task_is_active(c));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+	run_cycles(f->loop, 1);
+	/* C was stopped; it starts again once P's run completes. */
+	assert_log(&log, "P C");
+	assert_true(lsched_task_is_active(c));
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c);
+}
+
+static void parent_restart_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	evlog_add(&c->log, lsched_task_name(task));
+	if (++c->count == 1)
+		c->seen_rc = lsched_task_start(task);
+}
+
+static void test_task_parent_restart_self_keeps_child(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, parent_restart_cb, &c);
+	lsched_task *ch = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_add_child(p, ch), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 1);
+	assert_log(&c.log, "P");
+	assert_true(lsched_task_is_active(p));
+	assert_false(lsched_task_is_active(ch));
+	run_cycles(f->loop, 3);
+	assert_log(&c.log, "P P C");
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(ch);
+}
+
+/* A repeating parent destroying itself in its callback: children are
+ * detached, not started. */
+static void test_task_parent_destroy_self_keeps_child_stopped(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, destroy_self_cb, &c);
+	lsched_task *ch = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_add_child(p, ch), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&c.log, "P");
+	assert_false(lsched_task_is_active(ch));
+	assert_null(lsched_task_parent(ch));
+	lsched_task_destroy(ch);
+}
+
+/* Stopping a repeating parent inside its callback starts the child once. */
+static void test_task_parent_stop_self_starts_child(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_AUTO_TIMER,
+				  LSCHED_PRIO_DEFAULT, stop_self_cb, &c);
+	lsched_task *ch = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_add_child(p, ch), 0);
+	assert_int_equal(lsched_task_set_timeout(p, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	advance(f->clock, LSCHED_MS(1));
+	run_cycles(f->loop, 3);
+	assert_int_equal(c.count, 1);
+	assert_log(&c.log, "C");
+	assert_int_equal(lsched_task_runs(ch), 1);
+	advance(f->clock, LSCHED_MS(10));
+	run_cycles(f->loop, 3);
+	assert_int_equal(c.count, 1);
+	assert_int_equal(lsched_task_runs(ch), 1);
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(ch);
+}
+
+static void test_task_children_start_in_order(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c1 = new_task(f->loop, "c1", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c2 = new_task(f->loop, "c2", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c3 = new_task(f->loop, "c3", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c2), 0);
+	assert_int_equal(lsched_task_add_child(p, c1), 0);
+	assert_int_equal(lsched_task_add_child(p, c3), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "P c2 c1 c3");
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c1);
+	lsched_task_destroy(c2);
+	lsched_task_destroy(c3);
+}
+
+static void test_task_child_errors(void **state)
+{
+	struct vfix *f = *state;
+	lsched_loop *loop2 = lsched_loop_new(f->clock);
+	assert_non_null(loop2);
+	lsched_task *p = new_task(f->loop, "p", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+	lsched_task *c = new_task(f->loop, "c", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+	lsched_task *g = new_task(f->loop, "g", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+	lsched_task *o = new_task(f->loop, "o", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+	lsched_task *q = new_task(loop2, "q", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_add_child(p, p), -EINVAL);
+	assert_int_equal(lsched_task_add_child(NULL, c), -EINVAL);
+	assert_int_equal(lsched_task_add_child(p, NULL), -EINVAL);
+	assert_int_equal(lsched_task_add_child(p, q), -EINVAL);
+	assert_int_equal(lsched_task_add_child(q, p), -EINVAL);
+	assert_null(lsched_task_parent(q));
+	assert_null(lsched_task_parent(p));
+
+	assert_int_equal(lsched_task_add_child(p, c), 0);
+	assert_int_equal(lsched_task_add_child(o, c), -EBUSY);
+	assert_int_equal(lsched_task_add_child(p, c), -EBUSY);
+	assert_ptr_equal(lsched_task_parent(c), p);
+
+	assert_int_equal(lsched_task_add_child(c, g), 0); /* p -> c -> g */
+	assert_int_equal(lsched_task_add_child(c, p), -ELOOP);
+	assert_int_equal(lsched_task_add_child(g, p), -ELOOP);
+	assert_null(lsched_task_parent(p));
+
+	assert_int_equal(lsched_task_remove_child(o), -ENOENT);
+	assert_int_equal(lsched_task_remove_child(p), -ENOENT);
+	assert_int_equal(lsched_task_remove_child(NULL), -EINVAL);
+	assert_int_equal(lsched_task_remove_child(g), 0);
+	assert_null(lsched_task_parent(g));
+	assert_int_equal(lsched_task_remove_child(g), -ENOENT);
+	/* Free again: it may get a new parent now. */
+	assert_int_equal(lsched_task_add_child(o, g), 0);
+	assert_ptr_equal(lsched_task_parent(g), o);
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c);
+	lsched_task_destroy(g);
+	lsched_task_destroy(o);
+	lsched_task_destroy(q);
+	assert_int_equal(lsched_loop_destroy(loop2), 0);
+}
+
+static void test_task_remove_child_unlinks(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c = new_task(f->loop, "C", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c), 0);
+	assert_int_equal(lsched_task_remove_child(c), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "P");
+	assert_false(lsched_task_is_active(c));
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c);
+}
+
+static void test_task_destroy_parent_detaches_children(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c1 = new_task(f->loop, "c1", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c2 = new_task(f->loop, "c2", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c1), 0);
+	assert_int_equal(lsched_task_add_child(p, c2), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+	lsched_task_destroy(p); /* while active */
+	assert_null(lsched_task_parent(c1));
+	assert_null(lsched_task_parent(c2));
+	assert_false(lsched_task_is_active(c1));
+	assert_false(lsched_task_is_active(c2));
+	run_cycles(f->loop, 3);
+	assert_log(&log, "");
+	assert_int_equal(lsched_task_remove_child(c1), -ENOENT);
+
+	lsched_task_destroy(c1);
+	lsched_task_destroy(c2);
+}
+
+static void test_task_destroy_child_leaves_parent(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *p = new_task(f->loop, "P", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c1 = new_task(f->loop, "c1", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+	lsched_task *c2 = new_task(f->loop, "c2", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_int_equal(lsched_task_add_child(p, c1), 0);
+	assert_int_equal(lsched_task_add_child(p, c2), 0);
+	lsched_task_destroy(c1);
+	assert_int_equal(lsched_task_start(p), 0);
+	run_cycles(f->loop, 3);
+	assert_log(&log, "P c2");
+	assert_int_equal(lsched_task_stop(p), 0);
+
+	lsched_task_destroy(p);
+	lsched_task_destroy(c2);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+#define assert_new_einval(loop, name, kind, prio, cb)                          \
+	do {                                                                   \
+		errno = 0;                                                     \
+		assert_null(lsched_task_new((loop), (name), (kind), (prio),    \
+					    (cb), NULL));                      \
+		assert_int_equal(errno, EINVAL);                               \
+	} while (0)
+
+static void test_task_new_invalid(void **state)
+{
+	struct vfix *f = *state;
+	assert_new_einval(NULL, "x", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			  nop_cb);
+	assert_new_einval(f->loop, NULL, LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			  nop_cb);
+	assert_new_einval(f->loop, "", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			  nop_cb);
+	assert_new_einval(f->loop, "x", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			  NULL);
+	assert_new_einval(f->loop, "x", LSCHED_TASK_IDLE, -1, nop_cb);
+	assert_new_einval(f->loop, "x", LSCHED_TASK_IDLE, LSCHED_PRIO_COUNT,
+			  nop_cb);
+	assert_new_einval(f->loop, "x", (enum lsched_task_kind)4,
+			  LSCHED_PRIO_DEFAULT, nop_cb);
+	assert_new_einval(f->loop, "x", (enum lsched_task_kind)99,
+			  LSCHED_PRIO_DEFAULT, nop_cb);
+	assert_new_einval(f->loop, "x", (enum lsched_task_kind)-1,
+			  LSCHED_PRIO_DEFAULT, nop_cb);
+
+	/* Every kind and priority is accepted. */
+	for (int k = LSCHED_TASK_IDLE; k <= LSCHED_TASK_AUTO_TIMER; k++) {
+		for (int p = 0; p < LSCHED_PRIO_COUNT; p++) {
+			lsched_task *t = new_task(f->loop, "ok",
+						  (enum lsched_task_kind)k, p,
+						  nop_cb, NULL);
+			assert_int_equal(lsched_task_kind(t), k);
+			assert_int_equal(lsched_task_priority(t), p);
+			lsched_task_destroy(t);
+		}
+	}
+}
+
+static void test_task_invalid_args(void **state)
+{
+	struct vfix *f = *state;
+	lsched_task *t = new_task(f->loop, "t", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_REPAINT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_set_priority(t, LSCHED_PRIO_COUNT),
+			 -EINVAL);
+	assert_int_equal(lsched_task_set_priority(t, -1), -EINVAL);
+	assert_int_equal(lsched_task_priority(t), LSCHED_PRIO_REPAINT);
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(3)), 0);
+	assert_int_equal(lsched_task_set_timeout(t, -1), -EINVAL);
+	assert_int_equal(lsched_task_timeout(t), LSCHED_MS(3));
+	assert_int_equal(lsched_loop_ready_count(f->loop, -1), -EINVAL);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_COUNT),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_ready_count(NULL, 0), -EINVAL);
+	assert_null(lsched_loop_current_task(NULL));
+	lsched_task_destroy(t);
+}
+
+static void test_task_null_task(void **state)
+{
+	(void)state;
+	assert_int_equal(lsched_task_start(NULL), -EINVAL);
+	assert_int_equal(lsched_task_stop(NULL), -EINVAL);
+	assert_int_equal(lsched_task_set_priority(NULL, 0), -EINVAL);
+	assert_int_equal(lsched_task_priority(NULL), -EINVAL);
+	assert_int_equal(lsched_task_set_timeout(NULL, 0), -EINVAL);
+	assert_int_equal(lsched_task_timeout(NULL), -EINVAL);
+	assert_int_equal(lsched_task_set_max_wait(NULL, 0), -EINVAL);
+	assert_int_equal(lsched_task_max_wait(NULL), -EINVAL);
+	assert_int_equal(lsched_task_add_child(NULL, NULL), -EINVAL);
+	assert_int_equal(lsched_task_remove_child(NULL), -EINVAL);
+	assert_int_equal(lsched_task_ready_since(NULL), -EINVAL);
+	assert_false(lsched_task_is_active(NULL));
+	assert_false(lsched_task_is_running(NULL));
+	assert_null(lsched_task_parent(NULL));
+	lsched_task_destroy(NULL);
+}
+
+/* Accessors without a documented error value: NULL in, NULL or 0 out. */
+static void test_task_null_accessors(void **state)
+{
+	(void)state;
+	assert_null(lsched_task_name(NULL));
+	assert_null(lsched_task_loop(NULL));
+	assert_int_equal(lsched_task_id(NULL), 0);
+	assert_int_equal(lsched_task_runs(NULL), 0);
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+static void test_task_accessors(void **state)
+{
+	struct vfix *f = *state;
+	static const char name[] = "alpha";
+	lsched_task *t = new_task(f->loop, name, LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_REPAINT, nop_cb, NULL);
+	lsched_task *i = new_task(f->loop, "beta", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+	lsched_task *a = new_task(f->loop, "gamma", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_LOWEST, nop_cb, NULL);
+	lsched_task *at = new_task(f->loop, "delta", LSCHED_TASK_AUTO_TIMER,
+				   LSCHED_PRIO_HIGHEST, nop_cb, NULL);
+
+	/* The name is borrowed, not copied. */
+	assert_ptr_equal(lsched_task_name(t), name);
+	assert_string_equal(lsched_task_name(i), "beta");
+	assert_int_equal(lsched_task_kind(t), LSCHED_TASK_TIMER);
+	assert_int_equal(lsched_task_kind(i), LSCHED_TASK_IDLE);
+	assert_int_equal(lsched_task_kind(a), LSCHED_TASK_AUTO_IDLE);
+	assert_int_equal(lsched_task_kind(at), LSCHED_TASK_AUTO_TIMER);
+	assert_ptr_equal(lsched_task_loop(t), f->loop);
+	assert_int_equal(lsched_task_priority(t), LSCHED_PRIO_REPAINT);
+	assert_int_equal(lsched_task_timeout(t), 0);
+	assert_int_equal(lsched_task_max_wait(t), 0);
+	assert_null(lsched_task_parent(t));
+	assert_false(lsched_task_is_active(t));
+	assert_false(lsched_task_is_running(t));
+	assert_int_equal(lsched_task_runs(t), 0);
+	assert_int_equal(lsched_task_ready_since(i), -ENOENT);
+
+	uint64_t ids[4] = {lsched_task_id(t), lsched_task_id(i),
+			   lsched_task_id(a), lsched_task_id(at)};
+	for (int x = 0; x < 4; x++) {
+		assert_true(ids[x] != 0);
+		for (int y = 0; y < x; y++)
+			assert_true(ids[x] != ids[y]);
+	}
+	assert_int_equal(lsched_task_id(t), ids[0]);
+
+	/* The loop's now starts at the clock's time. */
+	assert_int_equal(lsched_loop_now(f->loop), LSCHED_S(1));
+	assert_int_equal(lsched_task_start(i), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_task_ready_since(i), LSCHED_S(1));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 1);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 1);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_REPAINT),
+			 0);
+
+	run_cycles(f->loop, 1);
+	assert_int_equal(lsched_task_runs(i), 1);
+	assert_int_equal(lsched_task_runs(a), 1);
+	assert_int_equal(lsched_task_ready_since(i), -ENOENT);
+	run_cycles(f->loop, 2);
+	assert_int_equal(lsched_task_runs(i), 1);
+	assert_int_equal(lsched_task_runs(a), 3);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
+			 0);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 1);
+	/* ids are stable. */
+	assert_int_equal(lsched_task_id(i), ids[1]);
+
+	lsched_task_destroy(t);
+	lsched_task_destroy(i);
+	lsched_task_destroy(a);
+	lsched_task_destroy(at);
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 0);
+}
+
+static void observe_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	c->count++;
+	c->seen_running = lsched_task_is_running(task);
+	c->seen_active = lsched_task_is_active(task);
+	c->seen_current = lsched_loop_current_task(c->loop) == task;
+	c->seen_rc = lsched_loop_destroy(c->loop);
+	c->seen_rc2 = lsched_loop_run(c->loop, LSCHED_RUN_NOWAIT);
+}
+
+static void test_task_running_state_in_callback(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "once", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, observe_cb, &c);
+	lsched_task *r = new_task(f->loop, "again", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, observe_cb, &c);
+
+	assert_null(lsched_loop_current_task(f->loop));
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.count, 1);
+	assert_true(c.seen_running);
+	assert_false(c.seen_active); /* a one-shot is inactive in its run */
+	assert_true(c.seen_current);
+	/* The loop cannot be destroyed or re-entered from a callback. */
+	assert_int_equal(c.seen_rc, -EBUSY);
+	assert_int_equal(c.seen_rc2, -EBUSY);
+	assert_false(lsched_task_is_running(t));
+	assert_null(lsched_loop_current_task(f->loop));
+
+	assert_int_equal(lsched_task_start(r), 0);
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.count, 2);
+	assert_true(c.seen_running);
+	assert_true(c.seen_active); /* a repeating task stays active */
+	assert_true(c.seen_current);
+	assert_false(lsched_task_is_running(r));
+	assert_true(lsched_task_is_active(r));
+	assert_null(lsched_loop_current_task(f->loop));
+
+	lsched_task_destroy(t);
+	lsched_task_destroy(r);
+}
+
+static void test_task_priority_names(void **state)
+{
+	(void)state;
+	assert_string_equal(lsched_priority_name(LSCHED_PRIO_HIGHEST),
+			    "HIGHEST");
+	assert_string_equal(lsched_priority_name(LSCHED_PRIO_LOWEST),
+			    "LOWEST");
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++) {
+		const char *name = lsched_priority_name(p);
+		char lower[32];
+		size_t i;
+
+		assert_non_null(name);
+		assert_int_equal(lsched_priority_from_name(name), p);
+		for (i = 0; name[i] && i < sizeof(lower) - 1; i++)
+			lower[i] = (char)tolower((unsigned char)name[i]);
+		lower[i] = '\0';
+		assert_int_equal(lsched_priority_from_name(lower), p);
+		for (int q = 0; q < p; q++)
+			assert_string_not_equal(lsched_priority_name(q), name);
+	}
+	assert_null(lsched_priority_name(-1));
+	assert_null(lsched_priority_name(LSCHED_PRIO_COUNT));
+	assert_int_equal(lsched_priority_from_name("nope"), -EINVAL);
+	assert_int_equal(lsched_priority_from_name(""), -EINVAL);
+	assert_int_equal(lsched_priority_from_name(NULL), -EINVAL);
+}
+
+/* ---- many tasks --------------------------------------------------------- */
+
+#define MANY 100000
+
+struct many;
+struct many_ent {
+	struct many *m;
+	int idx;
+	int prio;
+};
+struct many {
+	struct many_ent ent[MANY];
+	lsched_task *task[MANY];
+	int order[MANY];
+	int n;
+};
+
+static void many_cb(lsched_task *task, void *arg)
+{
+	struct many_ent *e = arg;
+	(void)task;
+	if (e->m->n < MANY)
+		e->m->order[e->m->n] = e->idx;
+	e->m->n++;
+}
+
+static void test_task_many_tasks_priority_fifo(void **state)
+{
+	struct vfix *f = *state;
+	struct many *m = calloc(1, sizeof(*m));
+	uint32_t seed = 12345;
+	assert_non_null(m);
+
+	for (int i = 0; i < MANY; i++) {
+		seed = seed * 1103515245u + 12345u;
+		m->ent[i] = (struct many_ent){m, i, (int)((seed >> 16) % 8)};
+		m->task[i] = new_task(f->loop, "many", LSCHED_TASK_IDLE,
+				      m->ent[i].prio, many_cb, &m->ent[i]);
+		assert_int_equal(lsched_task_start(m->task[i]), 0);
+	}
+	int64_t total = 0;
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
+		total += lsched_loop_ready_count(f->loop, p);
+	assert_int_equal(total, MANY);
+
+	/* The loop may split a long pass over several cycles; the order must
+	 * hold across them. */
+	for (int i = 0; i < 1000 && m->n < MANY; i++)
+		run_cycles(f->loop, 1);
+	assert_int_equal(m->n, MANY);
+	for (int i = 1; i < MANY; i++) {
+		const struct many_ent *prev = &m->ent[m->order[i - 1]];
+		const struct many_ent *cur = &m->ent[m->order[i]];
+		assert_true(cur->prio >= prev->prio);
+		if (cur->prio == prev->prio)
+			assert_true(cur->idx > prev->idx);
+	}
+	for (int i = 0; i < MANY; i++) {
+		assert_int_equal(lsched_task_runs(m->task[i]), 1);
+		lsched_task_destroy(m->task[i]);
+	}
+	free(m);
+}
+
+/* ---- loop destruction --------------------------------------------------- */
+
+static void test_task_loop_destroy_frees_tasks(void **state)
+{
+	(void)state;
+	lsched_clock *clock = lsched_clock_new_virtual(LSCHED_S(1));
+	assert_non_null(clock);
+	lsched_loop *loop = lsched_loop_new(clock);
+	assert_non_null(loop);
+	struct evlog log = {0};
+
+	lsched_task *hog = new_task(loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_DEFAULT, log_cb, &log);
+	assert_int_equal(lsched_task_start(hog), 0);
+	assert_int_equal(run_cycles(loop, 1), 1);
+
+	lsched_task *ready = new_task(loop, "ready", LSCHED_TASK_IDLE,
+				      LSCHED_PRIO_LOWEST, log_cb, &log);
+	lsched_task *wait = new_task(loop, "wait", LSCHED_TASK_TIMER,
+				     LSCHED_PRIO_HIGHEST, log_cb, &log);
+	lsched_task *tick = new_task(loop, "tick", LSCHED_TASK_AUTO_TIMER,
+				     LSCHED_PRIO_REPAINT, log_cb, &log);
+	lsched_task *p = new_task(loop, "p", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_RESIZE, log_cb, &log);
+	lsched_task *ch = new_task(loop, "ch", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_RESIZE, log_cb, &log);
+	lsched_task *stopped = new_task(loop, "stopped", LSCHED_TASK_TIMER,
+					LSCHED_PRIO_DEFAULT, log_cb, &log);
+
+	assert_non_null(stopped);
+	assert_int_equal(lsched_task_set_timeout(wait, LSCHED_S(1)), 0);
+	assert_int_equal(lsched_task_set_timeout(tick, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_set_max_wait(ready, LSCHED_S(5)), 0);
+	assert_int_equal(lsched_task_add_child(p, ch), 0);
+	assert_int_equal(lsched_task_start(ready), 0);
+	assert_int_equal(lsched_task_start(wait), 0);
+	assert_int_equal(lsched_task_start(tick), 0);
+	assert_int_equal(lsched_task_start(p), 0);
+
+	/* Every task above is freed by the loop (checked by Valgrind/ASan). */
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	lsched_clock_destroy(clock);
+	assert_log(&log, "hog");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, vfix_setup, vfix_teardown)
+		T(test_task_strict_priority_order),
+		T(test_task_strict_priority_starves),
+		T(test_task_round_robin_auto_idles),
+		T(test_task_one_shot_idles_fifo),
+		T(test_task_restart_ready_moves_to_tail),
+		T(test_task_timer_fires_at_deadline),
+		T(test_task_timer_equal_deadlines_fifo),
+		T(test_task_auto_timer_repeats),
+		T(test_task_auto_timer_rearms_from_run_end),
+		T(test_task_set_timeout_rearms_waiting_timer),
+		T(test_task_set_priority_waiting_timer),
+		T(test_task_timer_due_mid_pass_runs_next),
+		T(test_task_ready_since_timer_deadline),
+		T(test_task_loop_timer_due_ends_pass),
+		T(test_task_stop_in_callback_ends_pass),
+		T(test_task_restart_self_runs_next_cycle),
+		T(test_task_auto_idle_stop_self),
+		T(test_task_destroy_self_in_callback),
+		T(test_task_destroy_other_in_callback),
+		T(test_task_stop_other_in_callback),
+		T(test_task_start_higher_in_callback),
+		T(test_task_set_priority_ready_moves_to_tail),
+		T(test_task_set_priority_in_callback),
+		T(test_task_idle_waits_for_input),
+		T(test_task_input_interval_bounds_poll),
+		T(test_task_max_wait_runs_starved),
+		T(test_task_max_wait_off_starves),
+		T(test_task_max_wait_longest_overdue_first),
+		T(test_task_max_wait_set_while_ready),
+		T(test_task_max_wait_invalid),
+		T(test_task_child_starts_after_parent_run),
+		T(test_task_child_starts_when_parent_stopped),
+		T(test_task_parent_start_stops_child),
+		T(test_task_parent_restart_self_keeps_child),
+		T(test_task_parent_destroy_self_keeps_child_stopped),
+		T(test_task_parent_stop_self_starts_child),
+		T(test_task_children_start_in_order),
+		T(test_task_child_errors),
+		T(test_task_remove_child_unlinks),
+		T(test_task_destroy_parent_detaches_children),
+		T(test_task_destroy_child_leaves_parent),
+		T(test_task_new_invalid),
+		T(test_task_invalid_args),
+		T(test_task_null_task),
+		T(test_task_null_accessors),
+		T(test_task_accessors),
+		T(test_task_running_state_in_callback),
+		T(test_task_priority_names),
+		T(test_task_many_tasks_priority_fifo),
+		T(test_task_loop_destroy_frees_tasks),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
