@@ -131,6 +131,7 @@ check: deps
 	@scripts/run-tests.sh $(TESTS)
 	@scripts/test-install.sh
 	@scripts/check-readme.sh
+	@scripts/test-officesim.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim

@@ -10,7 +10,8 @@
  *   officesim [--seconds N] [--quiet]
  *
  * Exits 0 after N seconds (default 3), or at once, cleanly, on SIGINT or
- * SIGTERM; 2 on a bad option; 1 if the library reports an error.
+ * SIGTERM (the report is still printed); 2 on a bad option or argument,
+ * with one line on stderr; 1 if the library reports an error.
  */
 #include <libsched/libsched.h>
 
@@ -379,7 +380,8 @@ int main(int argc, char **argv)
 	int sfd, c, err;
 	int64_t t0;
 
-	while ((c = getopt_long(argc, argv, "s:qh", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own per bad option */
+	while ((c = getopt_long(argc, argv, ":s:qh", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -399,8 +401,13 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr, "officesim: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			fprintf(stderr, "officesim: bad option '%s' (try --help)\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
