@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <limits.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -1248,6 +1250,224 @@ static void test_loop_destroy_with_attached(void **state)
 	lsched_clock_destroy(clock);
 }
 
+/* ---- regressions ------------------------------------------------------------ */
+
+/* No fd at or above 2^30 can be open (fs.nr_open is below it), so watching
+ * one is -EBADF, like any fd that is not open. The check runs in a child
+ * with its own watchdog: a hang or a crash fails this test only. */
+static void test_loop_fd_watch_huge_fd_is_ebadf(void **state)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct fdrec rec = { 0 };
+		lsched_loop *loop;
+		int bad = 0;
+
+		alarm(5);
+		loop = lsched_loop_new(NULL);
+		if (!loop)
+			_exit(2);
+		if (lsched_loop_watch_fd(loop, INT_MAX, LSCHED_FD_READ,
+					 fd_record, &rec) != -EBADF)
+			bad = 1;
+		if (lsched_loop_watch_fd(loop, 1 << 30, LSCHED_FD_READ,
+					 fd_record, &rec) != -EBADF)
+			bad = 1;
+		lsched_loop_destroy(loop);
+		_exit(bad);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status)); /* not killed by the watchdog */
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* RUN_ONCE "may wait for the next event": when the event it waits for is a
+ * timer deadline, the timer (and a timer task due then) must be handled in
+ * that same call, not left for a later call that then blocks. */
+static void task_count(lsched_task *task, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void test_loop_run_once_fires_timer_it_waited_for(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	int fires = 0, runs = 0;
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	int64_t t0 = lsched_loop_update_now(loop);
+
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+	assert_non_null(t);
+	lsched_task *k = lsched_task_new(loop, "k", LSCHED_TASK_TIMER,
+					 LSCHED_PRIO_DEFAULT, task_count, &runs);
+	assert_non_null(k);
+	assert_int_equal(lsched_task_set_timeout(k, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(k), 0);
+	assert_int_equal(lsched_timer_start(t, LSCHED_MS(10), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(10));
+	assert_int_equal(fires, 1);
+	assert_int_equal(runs, 1);
+	alarm(0);
+	lsched_timer_destroy(t);
+	lsched_task_destroy(k);
+}
+
+/* The same on the real clock: one ONCE call sleeps until the deadline and
+ * fires the timer. */
+static void test_loop_run_once_real_clock_fires_timer(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	int fires = 0;
+	assert_non_null(loop);
+	alarm(WATCHDOG_S);
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+	assert_non_null(t);
+	assert_int_equal(lsched_timer_start(t, LSCHED_MS(20), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(fires, 1);
+	alarm(0);
+	lsched_timer_destroy(t);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+/* run_for(d) with a timer due exactly at now + d: the loop sets the clock to
+ * that deadline because of the timer, so the timer must fire before
+ * run_for returns. */
+static void test_loop_run_for_fires_timer_due_at_end(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	int fires = 0;
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	int64_t t0 = lsched_loop_update_now(loop);
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+	assert_non_null(t);
+	assert_int_equal(lsched_timer_start(t, LSCHED_MS(5), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_loop_run_for(loop, LSCHED_MS(5)), 0);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(5));
+	assert_int_equal(fires, 1);
+	assert_false(lsched_timer_is_active(t));
+	alarm(0);
+	lsched_timer_destroy(t);
+}
+
+/*
+ * Stops from another thread racing with the loop's drain of its wake-up
+ * eventfd must never leave the wake-up machinery stuck: afterwards a single
+ * lsched_loop_stop() must still wake a loop sleeping in the poller.
+ * Phase 1 hammers stop() while the loop runs and returns over and over (a
+ * pipe kick every few ms keeps a loop that slept through a stop going).
+ * Phase 2 is the verdict: the loop sleeps with nothing to do, one stop from
+ * another thread must end the run within 5 s; if not, the helper records
+ * the loss and rescues the loop through the pipe.
+ */
+struct stop_race {
+	lsched_loop *loop;
+	int pipe[2];
+	atomic_bool spamming;
+	atomic_bool phase2;
+	atomic_bool lost;
+};
+
+static void race_fd_cb(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	struct stop_race *r = arg;
+	char buf[64];
+	(void)!read(fd, buf, sizeof(buf));
+	if (atomic_load(&r->phase2))
+		lsched_loop_stop(loop); /* rescue: in-thread stop */
+}
+
+static void *race_spammer(void *arg)
+{
+	struct stop_race *r = arg;
+	while (atomic_load(&r->spamming))
+		lsched_loop_stop(r->loop);
+	return NULL;
+}
+
+static void *race_kicker(void *arg)
+{
+	struct stop_race *r = arg;
+	while (atomic_load(&r->spamming)) {
+		usleep(2000);
+		(void)!write(r->pipe[1], "k", 1);
+	}
+	return NULL;
+}
+
+static void *race_verdict(void *arg)
+{
+	struct stop_race *r = arg;
+	/* Let the loop fall asleep in the poller, then stop it once. */
+	while (!lsched_loop_is_running(r->loop))
+		sched_yield();
+	usleep(50000);
+	lsched_loop_stop(r->loop);
+	int64_t t0 = real_ns();
+	while (lsched_loop_is_running(r->loop) &&
+	       real_ns() - t0 < LSCHED_S(5))
+		usleep(1000);
+	if (lsched_loop_is_running(r->loop)) {
+		atomic_store(&r->lost, true);
+		(void)!write(r->pipe[1], "r", 1);
+	}
+	return NULL;
+}
+
+static void test_loop_stop_from_other_thread_never_lost(void **state)
+{
+	struct stop_race r;
+	pthread_t spam, kick, verdict;
+	r.loop = lsched_loop_new(NULL);
+	assert_non_null(r.loop);
+	make_pipe(r.pipe);
+	atomic_init(&r.spamming, true);
+	atomic_init(&r.phase2, false);
+	atomic_init(&r.lost, false);
+	assert_int_equal(lsched_loop_watch_fd(r.loop, r.pipe[0],
+					      LSCHED_FD_READ, race_fd_cb, &r),
+			 0);
+	alarm(WATCHDOG_S);
+
+	assert_int_equal(pthread_create(&spam, NULL, race_spammer, &r), 0);
+	assert_int_equal(pthread_create(&kick, NULL, race_kicker, &r), 0);
+	int64_t t0 = real_ns();
+	while (real_ns() - t0 < LSCHED_MS(1500))
+		assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_DEFAULT),
+				 0);
+	atomic_store(&r.spamming, false);
+	assert_int_equal(pthread_join(spam, NULL), 0);
+	assert_int_equal(pthread_join(kick, NULL), 0);
+	/* Consume a stop the spammer may have left, and pending kicks. */
+	assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_NOWAIT), 0);
+
+	atomic_store(&r.phase2, true);
+	assert_int_equal(pthread_create(&verdict, NULL, race_verdict, &r), 0);
+	assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(pthread_join(verdict, NULL), 0);
+	alarm(0);
+
+	assert_false(atomic_load(&r.lost));
+	assert_int_equal(lsched_loop_unwatch_fd(r.loop, r.pipe[0]), 0);
+	close_pipe(r.pipe);
+	assert_int_equal(lsched_loop_destroy(r.loop), 0);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -1285,6 +1505,11 @@ int main(void)
 		VT(test_loop_input_interval),
 		VT(test_loop_check_input_sees_ready_fd),
 		cmocka_unit_test(test_loop_destroy_with_attached),
+		cmocka_unit_test(test_loop_fd_watch_huge_fd_is_ebadf),
+		VT(test_loop_run_once_fires_timer_it_waited_for),
+		cmocka_unit_test(test_loop_run_once_real_clock_fires_timer),
+		VT(test_loop_run_for_fires_timer_due_at_end),
+		cmocka_unit_test(test_loop_stop_from_other_thread_never_lost),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1702,6 +1702,81 @@ static void test_task_loop_destroy_frees_tasks(void **state)
 	assert_log(&log, "hog");
 }
 
+/* ---- huge durations ------------------------------------------------------ */
+
+static void log_huge_timeout_cb(lsched_task *task, void *arg)
+{
+	log_cb(task, arg);
+	lsched_task_set_timeout(task, INT64_MAX);
+}
+
+/* A timer task whose now + timeout does not fit in int64_t must not wrap to
+ * a deadline in the past and run at once: not when started, not when its
+ * timeout is changed while it waits, not when an auto timer re-arms. */
+static void test_task_huge_timeout_never_due(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *once = new_task(f->loop, "once", LSCHED_TASK_TIMER,
+				     LSCHED_PRIO_HIGHEST, log_cb, &log);
+	lsched_task *rearm = new_task(f->loop, "rearm", LSCHED_TASK_TIMER,
+				      LSCHED_PRIO_HIGHEST, log_cb, &log);
+	lsched_task *aut = new_task(f->loop, "auto", LSCHED_TASK_AUTO_TIMER,
+				    LSCHED_PRIO_HIGHEST, log_huge_timeout_cb,
+				    &log);
+
+	assert_int_equal(lsched_task_set_timeout(once, INT64_MAX), 0);
+	assert_int_equal(lsched_task_start(once), 0);
+	assert_int_equal(lsched_task_set_timeout(rearm, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(rearm), 0);
+	assert_int_equal(lsched_task_set_timeout(rearm, INT64_MAX), 0);
+	/* timeout 0: runs at once, and its callback sets the huge timeout
+	 * the auto timer re-arms with. */
+	assert_int_equal(lsched_task_start(aut), 0);
+
+	assert_int_equal(run_cycles(f->loop, 3), 3);
+	advance(f->clock, LSCHED_S(3600));
+	assert_int_equal(run_cycles(f->loop, 3), 3);
+	assert_log(&log, "auto");
+	assert_true(lsched_task_is_active(once));
+	assert_true(lsched_task_is_active(rearm));
+	assert_true(lsched_task_is_active(aut));
+	lsched_task_destroy(once);
+	lsched_task_destroy(rearm);
+	lsched_task_destroy(aut);
+}
+
+/* A maximum wait so large that ready_at + max_wait overflows is in practice
+ * no bound: the task must not count as overdue and jump ahead of higher
+ * priorities. */
+static void test_task_max_wait_huge_not_overdue(void **state)
+{
+	struct vfix *f = *state;
+	struct evlog log = {0};
+	lsched_task *hi = new_task(f->loop, "hi", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_HIGHEST, log_cb, &log);
+	lsched_task *lo = new_task(f->loop, "lo", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_LOWEST, log_cb, &log);
+
+	/* Set before the start (pushed by make_ready) ... */
+	assert_int_equal(lsched_task_set_max_wait(lo, INT64_MAX), 0);
+	assert_int_equal(lsched_task_start(lo), 0);
+	assert_int_equal(lsched_task_start(hi), 0);
+	assert_int_equal(run_cycles(f->loop, 2), 2);
+	assert_log(&log, "hi lo");
+
+	/* ... and while ready (pushed by set_max_wait). */
+	log.n = 0;
+	assert_int_equal(lsched_task_set_max_wait(lo, 0), 0);
+	assert_int_equal(lsched_task_start(lo), 0);
+	assert_int_equal(lsched_task_start(hi), 0);
+	assert_int_equal(lsched_task_set_max_wait(lo, INT64_MAX), 0);
+	assert_int_equal(run_cycles(f->loop, 2), 2);
+	assert_log(&log, "hi lo");
+	lsched_task_destroy(hi);
+	lsched_task_destroy(lo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1756,6 +1831,8 @@ int main(void)
 		T(test_task_priority_names),
 		T(test_task_many_tasks_priority_fifo),
 		T(test_task_loop_destroy_frees_tasks),
+		T(test_task_huge_timeout_never_due),
+		T(test_task_max_wait_huge_not_overdue),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1029,6 +1029,53 @@ static void test_timer_auto_advance_jumps_to_deadlines(void **state)
 	lsched_timer_destroy(b);
 }
 
+/* ---- huge durations ------------------------------------------------------ */
+
+/* A timeout so large that now + timeout does not fit in int64_t means
+ * "never" (in practice): the deadline must not wrap to a time in the past
+ * and fire at once, nor be reported as a negative (error-looking) value. */
+static void test_timer_huge_timeout_never_due(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int n = 0;
+	int64_t t0 = sync_now(state);
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &n);
+	assert_non_null(t);
+
+	assert_int_equal(lsched_timer_start(t, INT64_MAX, 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_true(lsched_timer_deadline(t) > t0);
+	set_clock(state, t0 + LSCHED_S(3600));
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(n, 0);
+	assert_true(lsched_timer_is_active(t));
+	lsched_timer_destroy(t);
+}
+
+/* A recurring timer whose next deadline (deadline + period) does not fit in
+ * int64_t fires once, not on every cycle, in both catch-up modes. */
+static void test_timer_huge_period_fires_once(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	static const enum lsched_catchup modes[] = { LSCHED_CATCHUP_SKIP,
+						     LSCHED_CATCHUP_EACH };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		int n = 0;
+		int64_t t0 = sync_now(state);
+		lsched_timer *t = lsched_timer_new(loop, count_cb, &n);
+		assert_non_null(t);
+
+		assert_int_equal(lsched_timer_start(t, 0, INT64_MAX, modes[i]),
+				 0);
+		assert_int_equal(run_cycles(loop, 5), 5);
+		assert_int_equal(n, 1);
+		assert_true(lsched_timer_is_active(t));
+		assert_true(lsched_timer_deadline(t) > t0);
+		lsched_timer_destroy(t);
+	}
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -1060,6 +1107,8 @@ int main(void)
 		VT(test_timer_start_zero_in_callback_fires_next_cycle),
 		VT(test_timer_restart_zero_in_own_callback),
 		VT(test_timer_auto_advance_jumps_to_deadlines),
+		VT(test_timer_huge_timeout_never_due),
+		VT(test_timer_huge_period_fires_once),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,7 +117,8 @@ static int ep_wait(void *state, struct lsched__poll_event *out, int max,
 		int ms = -1;
 
 		if (timeout_ns >= 0) {
-			int64_t m = (timeout_ns + 999999) / 1000000;
+			int64_t m = timeout_ns / 1000000 +
+				    (timeout_ns % 1000000 != 0);
 			ms = m > INT32_MAX ? INT32_MAX : (int)m;
 		}
 		n = epoll_wait(s->epfd, ev, max, ms);

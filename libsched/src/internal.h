@@ -6,6 +6,7 @@
 #define LSCHED_INTERNAL_H
 
 #include <libsched/libsched.h>
+#include <libsched/performer.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -89,6 +90,11 @@ struct lsched__watcher {
 	void *arg;
 };
 
+/* Per thread: the loop this thread blocks on in a waiting post, if any. */
+struct lsched__thread_wait {
+	lsched_loop *waiting_on;
+};
+
 struct lsched_loop {
 	lsched_clock *clock;
 	const struct lsched__backend_ops *bops;
@@ -115,6 +121,9 @@ struct lsched_loop {
 
 	struct lsched__list tasks;
 	struct lsched__list timerlist;
+	struct lsched__list performers;
+	/* The thread running the loop, for the wait graph (under its lock). */
+	struct lsched__thread_wait *owner;
 
 	atomic_bool running;
 	atomic_bool stop;
@@ -124,6 +133,11 @@ struct lsched_loop {
 
 	struct lsched__poll_event events[LSCHED__MAX_EVENTS];
 };
+
+static inline int64_t lsched__add_sat(int64_t a, int64_t b)
+{
+	return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
 
 /* clock.c */
 int64_t lsched__clock_read(const lsched_clock *clock);
@@ -141,7 +155,13 @@ void lsched__task_free_all(lsched_loop *loop);
 bool lsched__tasks_ready(const lsched_loop *loop);
 
 /* loop.c */
+int lsched__loop_wake(lsched_loop *loop);
 bool lsched__poll_input(lsched_loop *loop);
 bool lsched__xthread_pending(const lsched_loop *loop);
+
+/* performer.c */
+void lsched__perform_phase(lsched_loop *loop);
+void lsched__performers_loop_gone(lsched_loop *loop);
+void lsched__loop_set_owner(lsched_loop *loop, bool running);
 
 #endif /* LSCHED_INTERNAL_H */

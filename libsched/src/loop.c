@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -58,6 +59,7 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 		lsched__list_init(&loop->ready[p]);
 	lsched__list_init(&loop->tasks);
 	lsched__list_init(&loop->timerlist);
+	lsched__list_init(&loop->performers);
 	atomic_init(&loop->running, false);
 	atomic_init(&loop->stop, false);
 	atomic_init(&loop->wake_pending, 0);
@@ -83,6 +85,9 @@ int lsched_loop_destroy(lsched_loop *loop)
 		return -EINVAL;
 	if (atomic_load(&loop->running))
 		return -EBUSY;
+	/* Performers first: the work they accepted runs, while every task
+	 * and timer it may touch still exists. */
+	lsched__performers_loop_gone(loop);
 	lsched__task_free_all(loop);
 	lsched__timer_free_all(loop);
 	for (int fd = 0; fd < loop->nfds; fd++)
@@ -142,15 +147,16 @@ bool lsched_loop_is_running(const lsched_loop *loop)
 }
 
 /* Writes the wake-up eventfd unless a write is already outstanding: one
- * write per batch of wake-ups, none while the loop is already signalled. */
-static int wake(lsched_loop *loop)
+ * write per batch of wake-ups, none while the loop is already signalled.
+ * Returns 1 if it wrote, 0 if the loop was already signalled, -EIO. */
+int lsched__loop_wake(lsched_loop *loop)
 {
 	uint64_t one = 1;
 
 	if (atomic_exchange(&loop->wake_pending, 1))
 		return 0;
 	if (write(loop->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
-		return 0;
+		return 1;
 	/* EAGAIN: the counter is saturated, so the loop is signalled. */
 	if (errno == EAGAIN)
 		return 0;
@@ -162,11 +168,15 @@ static void drain_wake(lsched_loop *loop)
 {
 	uint64_t v;
 
-	/* Clear the flag first: a wake-up racing with the read then writes
-	 * again rather than being lost. */
-	atomic_store(&loop->wake_pending, 0);
+	/* Read first, then clear: clearing first would let a racing wake-up
+	 * write between the two, have its write swallowed by the read, and
+	 * leave the flag set with nothing to read: every later wake-up would
+	 * be skipped. A wake-up that still sees the flag set does not write,
+	 * but its reason (stop flag, cross-thread counter) is set before and
+	 * checked after this poll. */
 	while (read(loop->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		;
+	atomic_store(&loop->wake_pending, 0);
 }
 
 int lsched_loop_stop(lsched_loop *loop)
@@ -176,7 +186,7 @@ int lsched_loop_stop(lsched_loop *loop)
 	atomic_store(&loop->stop, true);
 	if (in_thread(loop))
 		return 0;
-	return wake(loop);
+	return lsched__loop_wake(loop) < 0 ? -EIO : 0;
 }
 
 bool lsched__xthread_pending(const lsched_loop *loop)
@@ -253,21 +263,38 @@ int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 	if (fd < 0 || fd == loop->wake_fd)
 		return -EBADF;
 	if (fd < loop->nfds && loop->fds[fd]) {
+		uint32_t old_gen;
+
 		w = loop->fds[fd];
+		/* A new generation: events of the old registration still in
+		 * the current batch are skipped, not given to the new cb. */
+		old_gen = w->gen;
+		w->gen = ++loop->watch_gen;
 		err = loop->bops->modify(loop->backend, fd, events,
 					 watch_token(w));
 		/* The fd was closed and its number reused behind our back:
 		 * epoll forgot it, so register it afresh. */
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
 			err = loop->bops->add(loop->backend, fd, events,
 					      watch_token(w));
-		if (err)
+			if (err) {
+				/* Nothing is registered any more: say so. */
+				free(w);
+				loop->fds[fd] = NULL;
+				return err;
+			}
+		}
+		if (err) {
+			w->gen = old_gen;
 			return err;
+		}
 		w->events = events;
 		w->cb = cb;
 		w->arg = arg;
 		return 0;
 	}
+	if (fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
 	if (fd >= loop->nfds) {
 		err = grow_fds(loop, fd);
 		if (err)
@@ -356,11 +383,16 @@ static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
  * never sleeps for a deadline: with auto-advance it jumps the clock to it,
  * otherwise it only polls. */
 static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
-		      int64_t run_end)
+		      int64_t run_end, bool *waited)
 {
-	int64_t timeout = poll_timeout(loop, mode, run_end);
+	int64_t timeout;
 	bool jump = false;
 	int n;
+
+	/* Timer callbacks took time: count from now, not the cycle start. */
+	loop->now = lsched__clock_read(loop->clock);
+	timeout = poll_timeout(loop, mode, run_end);
+	*waited = timeout != 0;
 
 	if (loop->clock->is_virtual && timeout > 0) {
 		jump = atomic_load(&loop->clock->auto_advance);
@@ -391,16 +423,25 @@ static void phase_timers(lsched_loop *loop)
 
 static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 {
+	bool waited;
 	int err;
 
 	phase_timers(loop);
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
-	err = phase_poll(loop, mode, run_end);
+	err = phase_poll(loop, mode, run_end, &waited);
 	if (err)
 		return err;
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
+	/* The poll waited (for a deadline, maybe): handle what fell due, so
+	 * that RUN_ONCE and run_for fire what they waited for. */
+	if (waited) {
+		phase_timers(loop);
+		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+			return 0;
+	}
+	lsched__perform_phase(loop);
 	lsched__run_pass(loop);
 	return 0;
 }
@@ -414,8 +455,10 @@ static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)
 	if (atomic_exchange(&loop->running, true))
 		return -EBUSY;
 	running_top = &frame;
+	lsched__loop_set_owner(loop, true);
 	if (duration >= 0)
-		run_end = lsched__clock_read(loop->clock) + duration;
+		run_end = lsched__add_sat(lsched__clock_read(loop->clock),
+					  duration);
 	for (;;) {
 		err = cycle(loop, mode, run_end);
 		if (err || mode != LSCHED_RUN_DEFAULT)
@@ -426,6 +469,7 @@ static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)
 			break;
 	}
 	atomic_store(&loop->stop, false);
+	lsched__loop_set_owner(loop, false);
 	running_top = frame.up;
 	atomic_store(&loop->running, false);
 	return err;

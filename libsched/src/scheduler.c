@@ -48,7 +48,7 @@ void lsched__task_make_ready(lsched_task *t, int64_t ready_at)
 	loop->ready_count[t->prio]++;
 	loop->ready_mask |= 1u << t->prio;
 	if (t->max_wait > 0) {
-		t->onode.key = ready_at + t->max_wait;
+		t->onode.key = lsched__add_sat(ready_at, t->max_wait);
 		t->onode.seq = ++loop->seq;
 		lsched__heap_push(&loop->overdue, &t->onode);
 	}
@@ -84,7 +84,7 @@ static void enqueue(lsched_task *t)
 		return;
 	}
 	t->queue = LSCHED__Q_HEAP;
-	t->tnode.key = loop->now + t->timeout;
+	t->tnode.key = lsched__add_sat(loop->now, t->timeout);
 	t->tnode.seq = ++loop->seq;
 	lsched__heap_push(&loop->timers, &t->tnode);
 }
@@ -391,7 +391,7 @@ int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
 		lsched__heap_remove(&loop->overdue, &task->onode);
 	task->max_wait = max_wait_ns;
 	if (task->queue == LSCHED__Q_READY && max_wait_ns > 0) {
-		task->onode.key = task->ready_at + max_wait_ns;
+		task->onode.key = lsched__add_sat(task->ready_at, max_wait_ns);
 		task->onode.seq = ++loop->seq;
 		lsched__heap_push(&loop->overdue, &task->onode);
 	}

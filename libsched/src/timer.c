@@ -56,14 +56,14 @@ static void unqueue(lsched_timer *tm)
  * so that the callback may stop or restart it. */
 static void rearm_period(lsched_timer *tm, int64_t now)
 {
-	int64_t next = tm->deadline + tm->period;
+	int64_t next = lsched__add_sat(tm->deadline, tm->period);
 
 	tm->missed = 0;
 	if (tm->mode == LSCHED_CATCHUP_SKIP && next <= now) {
 		int64_t k = (now - tm->deadline) / tm->period;
 
 		tm->missed = (uint64_t)k;
-		next = tm->deadline + (k + 1) * tm->period;
+		next = lsched__add_sat(tm->deadline + k * tm->period, tm->period);
 	}
 	arm(tm, next);
 }
@@ -149,7 +149,7 @@ int lsched_timer_start(lsched_timer *timer, int64_t timeout_ns,
 	timer->mode = (uint8_t)mode;
 	timer->missed = 0;
 	timer->active = true;
-	arm(timer, timer->loop->now + timeout_ns);
+	arm(timer, lsched__add_sat(timer->loop->now, timeout_ns));
 	return 0;
 }
 

@@ -29,8 +29,11 @@
  * lsched_loop_is_running().
  *
  * Reentrancy: callbacks may add or remove descriptors, timers and tasks,
- * including their own, and may destroy their own object. Work added during
- * a dispatch phase is not run in that same phase.
+ * including their own, and may destroy their own object. A timer started
+ * or re-armed during the timer phase fires in a later cycle, never in the
+ * same phase; an event of a descriptor unwatched or re-watched during the
+ * descriptor phase is not delivered. A task started by a task runs in the
+ * same pass if its priority says so (see task.h).
  */
 #ifndef LIBSCHED_LOOP_H
 #define LIBSCHED_LOOP_H
@@ -91,9 +94,12 @@ LSCHED_API int lsched_loop_run(lsched_loop *loop, enum lsched_run_mode mode);
 
 /*
  * Runs the loop for duration_ns of its clock's time (>= 0), or until
- * stopped. On a virtual clock with auto-advance, the clock is moved to the
- * end of the duration if nothing else is due. Errors as lsched_loop_run(),
- * and -EINVAL for a negative duration.
+ * stopped; timers due exactly at the end still fire. On a virtual clock
+ * with auto-advance, the clock is moved to the end of the duration if
+ * nothing else is due; on a virtual clock without auto-advance, time only
+ * moves when another thread (or a callback) moves it, and the loop polls
+ * without sleeping meanwhile. Errors as lsched_loop_run(), and -EINVAL for
+ * a negative duration.
  */
 LSCHED_API int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns);
 
@@ -153,9 +159,13 @@ LSCHED_API bool lsched_loop_check_input(lsched_loop *loop);
  * Watches fd for events (LSCHED_FD_READ and/or LSCHED_FD_WRITE); cb(arg)
  * runs in the loop's thread when one occurs (level-triggered). Watching an
  * fd again replaces its events, callback and argument.
- * Errors: -EINVAL (NULL loop or cb, events empty or unknown bits),
- * -EBADF (fd negative or not open), -EPERM (fd type the poller cannot watch,
- * e.g. a regular file), -ENOMEM. On error nothing is registered or changed.
+ * Errors: -EINVAL (NULL loop or cb, events empty or unknown bits, or an fd
+ * the poller refuses such as its own), -EBADF (fd negative or not open),
+ * -EPERM (fd type the poller cannot watch, e.g. a regular file), -ENOMEM,
+ * or another negative errno of epoll_ctl(2) (-ENOSPC: the user's watch
+ * limit). On error nothing is registered or changed, except when fd was
+ * closed and its number reused without an unwatch: then the stale
+ * registration is dropped.
  */
 LSCHED_API int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 				    lsched_fd_cb cb, void *arg);
@@ -186,7 +196,8 @@ LSCHED_API lsched_timer *lsched_timer_new(lsched_loop *loop, lsched_timer_cb cb,
 
 /*
  * Starts (or restarts) the timer: first expiry timeout_ns after the loop's
- * cached now; then, if period_ns > 0, every period_ns after the previous
+ * cached now (lsched_loop_now(); call lsched_loop_update_now() first if the
+ * loop has not run for a while); deadlines saturate at INT64_MAX; then, if period_ns > 0, every period_ns after the previous
  * deadline (fixed rate), catching up as mode says. period_ns == 0 makes a
  * one-shot timer. May be called from any callback, including the timer's
  * own. Errors: -EINVAL (NULL, negative timeout or period, unknown mode).

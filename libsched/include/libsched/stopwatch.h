@@ -67,7 +67,8 @@ struct lsched_stopwatch {
  * Starts a stopwatch now, with the process default slice and
  * LSCHED_SW_INPUT_ALL. loop may be NULL: then time comes from the
  * monotonic clock and only the slice counts. Inside a task callback the
- * stopwatch remembers the task's priority for LSCHED_SW_INPUT_HIGHER_TASK.
+ * stopwatch remembers the task's priority at this call for
+ * LSCHED_SW_INPUT_HIGHER_TASK (a later priority change is not seen).
  * Errors: -EINVAL if sw is NULL.
  */
 LSCHED_API int lsched_stopwatch_init(struct lsched_stopwatch *sw,

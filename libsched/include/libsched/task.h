@@ -81,7 +81,8 @@ LSCHED_API void lsched_task_destroy(lsched_task *task);
 
 /*
  * Starts the task, or restarts it if active: an idle becomes ready at the
- * tail of its priority's queue; a timer's deadline becomes now + timeout.
+ * tail of its priority's queue; a timer's deadline becomes now + timeout
+ * (now: the loop's cached time, lsched_loop_now(); saturating).
  * A started task stops its children (VCL TODO "task dependencies").
  * Errors: -EINVAL for NULL.
  */
@@ -110,8 +111,10 @@ LSCHED_API int lsched_task_set_priority(lsched_task *task, int prio);
 LSCHED_API int lsched_task_priority(const lsched_task *task);
 
 /*
- * Sets a timer's timeout (>= 0). If the timer is waiting, it is re-armed to
- * now + timeout. For idles the timeout is stored and ignored.
+ * Sets a timer's timeout (>= 0). If the timer is waiting for its deadline,
+ * it is re-armed to now + timeout; if it is already ready (due) or
+ * inactive, the timeout applies from its next start or re-arm. For idles
+ * the timeout is stored and ignored.
  * Errors: -EINVAL (NULL, negative timeout).
  */
 LSCHED_API int lsched_task_set_timeout(lsched_task *task, int64_t timeout_ns);

@@ -1,0 +1,564 @@
+/*
+ * The Performer: cross-thread posts onto a loop's thread.
+ *
+ * Producers append items to the inbox under the performer's mutex. The
+ * first item of a batch marks the performer signalled, bumps the loop's
+ * cross-thread counter and writes the loop's eventfd once; later items of
+ * the batch only append. The loop's perform phase takes the whole inbox
+ * (clearing the signal) and runs it; items come from a recycled pool.
+ *
+ * Waiting posts block on a waiter on the poster's stack. Before blocking,
+ * the poster checks the wait graph (which thread runs which loop, which
+ * thread waits on which loop) under one global mutex, so a cycle is refused
+ * with -EDEADLK instead of hanging.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define FIRST_CLASS (-1) /* runs before the scheduler's tasks */
+#define CHUNK_ITEMS 256
+
+struct waiter {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool done;
+	int result;
+};
+
+struct item {
+	struct item *next;
+	lsched_performer *p;
+	lsched_work_cb cb;
+	void *arg;
+	const char *name;
+	int prio;
+	struct waiter *waiter;
+	lsched_task *task;            /* while it waits as a scheduler task */
+	struct lsched__list out_link; /* p->outstanding, while a task */
+};
+
+struct chunk {
+	struct chunk *next;
+	struct item items[CHUNK_ITEMS];
+};
+
+struct lsched_performer {
+	pthread_mutex_t lock;
+	/* Under lock: */
+	lsched_loop *loop; /* NULL once the loop is destroyed */
+	bool closed;
+	bool signalled;
+	struct item *head, *tail; /* inbox */
+	struct item *free;        /* recycled items */
+	struct chunk *chunks;
+	/* Loop thread only: */
+	struct item *batch_head, *batch_tail; /* taken, not yet run */
+	struct lsched__list outstanding;      /* items waiting as tasks */
+	struct lsched__list loop_link;        /* loop->performers */
+	atomic_bool pending; /* mirrors signalled, read without the lock */
+	_Atomic uint64_t posts, wakes, ran, refused, waits;
+};
+
+/* ---- the wait graph ------------------------------------------------------ */
+
+static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local struct lsched__thread_wait this_thread;
+
+void lsched__loop_set_owner(lsched_loop *loop, bool running)
+{
+	pthread_mutex_lock(&graph_lock);
+	loop->owner = running ? &this_thread : NULL;
+	pthread_mutex_unlock(&graph_lock);
+}
+
+/* Registers this thread as waiting on loop, unless that closes a cycle:
+ * the thread running loop waits on a loop whose thread ... is this one. */
+static int wait_graph_enter(lsched_loop *loop)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&graph_lock);
+	for (lsched_loop *l = loop; l && l->owner; l = l->owner->waiting_on) {
+		if (l->owner == &this_thread) {
+			err = -EDEADLK;
+			break;
+		}
+	}
+	if (!err)
+		this_thread.waiting_on = loop;
+	pthread_mutex_unlock(&graph_lock);
+	return err;
+}
+
+static void wait_graph_leave(void)
+{
+	pthread_mutex_lock(&graph_lock);
+	this_thread.waiting_on = NULL;
+	pthread_mutex_unlock(&graph_lock);
+}
+
+/* ---- items ----------------------------------------------------------------- */
+
+/* Under p->lock. */
+static struct item *item_get(lsched_performer *p)
+{
+	struct item *it = p->free;
+
+	if (!it) {
+		struct chunk *c = malloc(sizeof(*c));
+
+		if (!c)
+			return NULL;
+		c->next = p->chunks;
+		p->chunks = c;
+		for (int i = CHUNK_ITEMS - 1; i >= 0; i--) {
+			c->items[i].next = p->free;
+			p->free = &c->items[i];
+		}
+		it = p->free;
+	}
+	p->free = it->next;
+	return it;
+}
+
+static void item_put(lsched_performer *p, struct item *it)
+{
+	pthread_mutex_lock(&p->lock);
+	it->next = p->free;
+	p->free = it;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void release(struct waiter *w, int result)
+{
+	pthread_mutex_lock(&w->m);
+	w->result = result;
+	w->done = true;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
+	/* w lives on the poster's stack: not touched after the unlock. */
+}
+
+/* Runs an item's work and completes it. */
+static void item_run(lsched_performer *p, struct item *it)
+{
+	struct waiter *w = it->waiter;
+
+	it->cb(it->arg);
+	atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
+	item_put(p, it);
+	if (w)
+		release(w, 0);
+}
+
+/* ---- the loop side ------------------------------------------------------------ */
+
+static void task_trampoline(lsched_task *task, void *arg)
+{
+	struct item *it = arg;
+
+	lsched__list_remove(&it->out_link);
+	it->task = NULL;
+	lsched_task_destroy(task); /* freed when this callback returns */
+	item_run(it->p, it);
+}
+
+/* Turns an item posted at a priority into a one-shot task. If no task can
+ * be made (out of memory), the work runs now rather than being lost. */
+static void item_schedule(lsched_performer *p, lsched_loop *loop,
+			  struct item *it)
+{
+	lsched_task *t = lsched_task_new(loop, it->name, LSCHED_TASK_IDLE,
+					 it->prio, task_trampoline, it);
+
+	if (!t) {
+		item_run(p, it);
+		return;
+	}
+	it->task = t;
+	lsched__list_push_tail(&p->outstanding, &it->out_link);
+	lsched_task_start(t);
+}
+
+/* Moves the inbox to the end of the batch. Loop thread. */
+static lsched_loop *take_inbox(lsched_performer *p)
+{
+	lsched_loop *loop;
+
+	pthread_mutex_lock(&p->lock);
+	loop = p->loop;
+	if (p->head) {
+		if (p->batch_tail)
+			p->batch_tail->next = p->head;
+		else
+			p->batch_head = p->head;
+		p->batch_tail = p->tail;
+		p->head = p->tail = NULL;
+	}
+	if (p->signalled) {
+		p->signalled = false;
+		atomic_store(&p->pending, false);
+		if (loop)
+			atomic_fetch_sub(&loop->xthread_pending, 1);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return loop;
+}
+
+/* Runs the batch in order. inline_all: run prioritised items now instead
+ * of scheduling them (at close). Loop thread. */
+static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
+{
+	struct item *it;
+
+	while ((it = p->batch_head)) {
+		p->batch_head = it->next;
+		if (!p->batch_head)
+			p->batch_tail = NULL;
+		if (it->prio == FIRST_CLASS || inline_all || !loop)
+			item_run(p, it);
+		else
+			item_schedule(p, loop, it);
+	}
+}
+
+static void drain(lsched_performer *p)
+{
+	lsched_loop *loop = take_inbox(p);
+
+	run_batch(p, loop, false);
+}
+
+void lsched__perform_phase(lsched_loop *loop)
+{
+	struct lsched__list *l, *next;
+
+	for (l = loop->performers.next; l != &loop->performers; l = next) {
+		lsched_performer *p =
+			lsched__container_of(l, lsched_performer, loop_link);
+
+		/* A callback may destroy the next performer: only ours is
+		 * guaranteed alive while it drains, so re-read after. */
+		if (atomic_load(&p->pending))
+			drain(p);
+		next = l->next;
+	}
+}
+
+/* Runs everything accepted: the tasks made from earlier batches first
+ * (they are older), then the inbox, inline. Loop thread, or the loop does
+ * not run. */
+static void run_all(lsched_performer *p)
+{
+	lsched_loop *loop;
+
+	while (!lsched__list_empty(&p->outstanding)) {
+		struct item *it = lsched__container_of(p->outstanding.next,
+						       struct item, out_link);
+
+		lsched__list_remove(&it->out_link);
+		lsched_task_destroy(it->task);
+		it->task = NULL;
+		item_run(p, it);
+	}
+	loop = take_inbox(p);
+	run_batch(p, loop, true);
+}
+
+void lsched__performers_loop_gone(lsched_loop *loop)
+{
+	while (!lsched__list_empty(&loop->performers)) {
+		lsched_performer *p = lsched__container_of(
+			loop->performers.next, lsched_performer, loop_link);
+
+		pthread_mutex_lock(&p->lock);
+		p->closed = true;
+		pthread_mutex_unlock(&p->lock);
+		run_all(p);
+		pthread_mutex_lock(&p->lock);
+		p->loop = NULL;
+		pthread_mutex_unlock(&p->lock);
+		lsched__list_remove(&p->loop_link);
+	}
+}
+
+/* ---- the poster side ------------------------------------------------------------ */
+
+lsched_performer *lsched_performer_new(lsched_loop *loop)
+{
+	lsched_performer *p;
+
+	if (!loop) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (pthread_mutex_init(&p->lock, NULL)) {
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->loop = loop;
+	lsched__list_init(&p->outstanding);
+	atomic_init(&p->pending, false);
+	lsched__list_push_tail(&loop->performers, &p->loop_link);
+	return p;
+}
+
+static void refuse(lsched_performer *p)
+{
+	atomic_fetch_add_explicit(&p->refused, 1, memory_order_relaxed);
+}
+
+/* Accepts an item into the inbox and signals the loop once per batch. */
+static int enqueue(lsched_performer *p, lsched_work_cb cb, void *arg,
+		   const char *name, int prio, struct waiter *w,
+		   lsched_loop **loopp)
+{
+	struct item *it;
+	lsched_loop *loop;
+	int err = 0;
+
+	pthread_mutex_lock(&p->lock);
+	loop = p->loop;
+	if (p->closed || !loop) {
+		err = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	it = item_get(p);
+	if (!it) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	*it = (struct item){ .p = p, .cb = cb, .arg = arg, .name = name,
+			     .prio = prio, .waiter = w };
+	lsched__list_init(&it->out_link);
+	if (p->tail)
+		p->tail->next = it;
+	else
+		p->head = it;
+	p->tail = it;
+	if (!p->signalled) {
+		/* First of a batch: signal the loop. The write happens under
+		 * the lock so that the loop cannot be destroyed under it (its
+		 * destruction closes us under this lock first). From the
+		 * loop's own thread no write is needed: the loop looks at
+		 * the counter before it sleeps. */
+		p->signalled = true;
+		atomic_store(&p->pending, true);
+		atomic_fetch_add(&loop->xthread_pending, 1);
+		if (!lsched_loop_in_thread(loop)) {
+			int rc = lsched__loop_wake(loop);
+
+			if (rc == 1)
+				atomic_fetch_add_explicit(&p->wakes, 1,
+							  memory_order_relaxed);
+			if (rc < 0) {
+				/* Not accepted: take it back out. */
+				p->signalled = false;
+				atomic_store(&p->pending, false);
+				atomic_fetch_sub(&loop->xthread_pending, 1);
+				if (p->head == it)
+					p->head = p->tail = NULL;
+				it->next = p->free;
+				p->free = it;
+				err = rc;
+				goto out_unlock;
+			}
+		}
+	}
+	atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
+	*loopp = loop;
+out_unlock:
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+static int post(lsched_performer *p, int prio, const char *name,
+		lsched_work_cb cb, void *arg, unsigned flags)
+{
+	struct waiter w;
+	lsched_loop *loop = NULL;
+	int err;
+
+	if (!(flags & LSCHED_PERFORM_WAIT)) {
+		err = enqueue(p, cb, arg, name, prio, NULL, &loop);
+		if (err)
+			refuse(p);
+		return err;
+	}
+
+	pthread_mutex_lock(&p->lock);
+	loop = p->loop;
+	err = p->closed || !loop ? -ESHUTDOWN : 0;
+	pthread_mutex_unlock(&p->lock);
+	if (err)
+		goto out_refused;
+	if (lsched_loop_in_thread(loop)) {
+		/* The seed's semantics: run what is queued, then the work,
+		 * inline. The loop is ours, so it cannot go away meanwhile. */
+		drain(p);
+		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
+		cb(arg);
+		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
+		return 0;
+	}
+
+	err = wait_graph_enter(loop);
+	if (err)
+		goto out_refused;
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.c, NULL);
+	w.done = false;
+	w.result = 0;
+	err = enqueue(p, cb, arg, name, prio, &w, &loop);
+	if (!err) {
+		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
+		pthread_mutex_lock(&w.m);
+		while (!w.done)
+			pthread_cond_wait(&w.c, &w.m);
+		err = w.result;
+		pthread_mutex_unlock(&w.m);
+	}
+	pthread_cond_destroy(&w.c);
+	pthread_mutex_destroy(&w.m);
+	wait_graph_leave();
+	if (!err)
+		return 0;
+out_refused:
+	refuse(p);
+	return err;
+}
+
+int lsched_perform(lsched_performer *p, lsched_work_cb cb, void *arg,
+		   unsigned flags)
+{
+	if (!p || !cb || (flags & ~(unsigned)LSCHED_PERFORM_WAIT)) {
+		if (p)
+			refuse(p);
+		return -EINVAL;
+	}
+	return post(p, FIRST_CLASS, NULL, cb, arg, flags);
+}
+
+int lsched_perform_at(lsched_performer *p, int prio, const char *name,
+		      lsched_work_cb cb, void *arg, unsigned flags)
+{
+	if (!p || !cb || !name || !*name || prio < 0 ||
+	    prio >= LSCHED_PRIO_COUNT || (flags & ~(unsigned)LSCHED_PERFORM_WAIT)) {
+		if (p)
+			refuse(p);
+		return -EINVAL;
+	}
+	return post(p, prio, name, cb, arg, flags);
+}
+
+static void close_marker(void *arg)
+{
+	run_all(arg);
+}
+
+int lsched_performer_close(lsched_performer *p)
+{
+	struct waiter w;
+	lsched_loop *loop;
+	bool was_closed;
+	int err;
+
+	if (!p)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	was_closed = p->closed;
+	p->closed = true;
+	loop = p->loop;
+	pthread_mutex_unlock(&p->lock);
+	if (!loop)
+		return 0; /* the loop's destruction ran everything */
+	if (lsched_loop_in_thread(loop) || !lsched_loop_is_running(loop)) {
+		run_all(p);
+		return 0;
+	}
+	if (was_closed)
+		return 0;
+	/* Another thread while the loop runs: let the loop's thread run
+	 * what was accepted, behind a marker that bypasses the closed flag. */
+	err = wait_graph_enter(loop);
+	if (err)
+		return err;
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.c, NULL);
+	w.done = false;
+	pthread_mutex_lock(&p->lock);
+	p->closed = false;
+	pthread_mutex_unlock(&p->lock);
+	err = enqueue(p, close_marker, p, NULL, FIRST_CLASS, &w, &loop);
+	pthread_mutex_lock(&p->lock);
+	p->closed = true;
+	pthread_mutex_unlock(&p->lock);
+	if (!err) {
+		pthread_mutex_lock(&w.m);
+		while (!w.done)
+			pthread_cond_wait(&w.c, &w.m);
+		err = w.result;
+		pthread_mutex_unlock(&w.m);
+	}
+	pthread_cond_destroy(&w.c);
+	pthread_mutex_destroy(&w.m);
+	wait_graph_leave();
+	return err;
+}
+
+bool lsched_performer_is_closed(const lsched_performer *p)
+{
+	bool closed;
+
+	if (!p)
+		return true;
+	pthread_mutex_lock(&((lsched_performer *)p)->lock);
+	closed = p->closed || !p->loop;
+	pthread_mutex_unlock(&((lsched_performer *)p)->lock);
+	return closed;
+}
+
+void lsched_performer_destroy(lsched_performer *p)
+{
+	lsched_loop *loop;
+
+	if (!p)
+		return;
+	lsched_performer_close(p);
+	pthread_mutex_lock(&p->lock);
+	loop = p->loop;
+	p->loop = NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (loop)
+		lsched__list_remove(&p->loop_link);
+	while (p->chunks) {
+		struct chunk *c = p->chunks;
+
+		p->chunks = c->next;
+		free(c);
+	}
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+int lsched_performer_stats(const lsched_performer *p,
+			   struct lsched_performer_stats *st)
+{
+	if (!p || !st)
+		return -EINVAL;
+	st->posts = atomic_load(&p->posts);
+	st->wakes = atomic_load(&p->wakes);
+	st->ran = atomic_load(&p->ran);
+	st->refused = atomic_load(&p->refused);
+	st->waits = atomic_load(&p->waits);
+	return 0;
+}
