@@ -122,6 +122,8 @@ $(B)/tests/%: tests/%.c tests/testutil.h $(STLIB) $(LIB_HDRS)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+# test_performer_faults makes the wake-up descriptor's writes and reads fail.
+TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 
 deps:
 	@scripts/deps.sh

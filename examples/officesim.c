@@ -1,11 +1,15 @@
 /*
  * officesim: a small simulated office application on libsched.
  *
- * It exercises every priority, idles and timers, a loop timer feeding
- * "keystrokes" through a pipe, a task with a child, a starved task rescued
- * by a maximum wait, and a long task that splits its work with a
- * TaskStopwatch. At the end it prints what happened: per priority and per
- * task, how often it ran, how long it waited to run, how long it ran.
+ * It exercises every priority, idles and timers, a task with a child, a
+ * starved task rescued by a maximum wait, and a long task that splits its
+ * work with a TaskStopwatch. An input thread types keystrokes and posts
+ * them to the main loop through a Performer; autosaves go as messages to a
+ * "storage" thread server, which hands the blocking writes to a task pool
+ * and reports each finished save back to the main loop. At the end it
+ * prints what happened: per priority and per task, how often it ran, how
+ * long it waited to run, how long it ran; and how the cross-thread parts
+ * fared.
  *
  *   officesim [--seconds N] [--quiet]
  *
@@ -16,6 +20,8 @@
 #include <libsched/libsched.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <signal.h>
@@ -37,11 +43,17 @@ struct stats {
 struct office {
 	lsched_loop *loop;
 	bool quiet;
-	int keys[2];            /* the simulated keyboard: a pipe */
+	lsched_performer *perf; /* the main loop's: input and save reports */
+	pthread_t typist;       /* the input thread */
+	atomic_bool typing;
+	_Atomic uint64_t keys_pending; /* typed, not yet handled */
 	uint64_t keystrokes;
 	uint64_t rng;
 
-	lsched_timer *typist;   /* loop timer: writes keystrokes */
+	lsched_server *storage; /* thread server: saves documents */
+	lsched_pool *pool;      /* its blocking writes */
+	uint64_t saves_asked, saves_done, saves_failed;
+
 	lsched_timer *ticker;   /* loop timer: prints progress each second */
 	lsched_timer *end;      /* loop timer: ends the demo */
 
@@ -140,12 +152,73 @@ static void on_keystroke(lsched_task *t, void *arg)
 	account(t, &keystroke_stats, start);
 }
 
+/* ---- saving: main loop -> storage server -> pool -> main loop ---------- */
+
+enum { MSG_SAVE = 1 };
+
+struct save {
+	struct office *o;
+	uint64_t version;
+	int status;
+};
+
+/* On a pool worker: the blocking write. */
+static int write_job(void *arg, void **result)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL); /* write + fsync */
+	*result = arg;
+	return 0;
+}
+
+/* Back on the main loop. */
+static void on_saved(void *arg)
+{
+	struct save *s = arg;
+
+	if (s->status == 0)
+		s->o->saves_done++;
+	else
+		s->o->saves_failed++;
+	free(s);
+}
+
+/* On the storage server's loop: report to the main loop. */
+static void write_done(int status, void *result, void *arg)
+{
+	struct save *s = arg;
+
+	s->status = status;
+	if (lsched_perform_at(s->o->perf, LSCHED_PRIO_DEFAULT, "save done",
+			      on_saved, s, 0) != 0)
+		free(s); /* the main loop has shut down */
+}
+
+/* On the storage server's thread: hand the write to the pool. */
+static int on_save_msg(lsched_server *srv, uint32_t id, void *payload,
+		       void *arg)
+{
+	struct save *s = payload;
+
+	return lsched_pool_submit(s->o->pool, lsched_server_performer(srv),
+				  write_job, write_done, s);
+}
+
 static void on_autosave(lsched_task *t, void *arg)
 {
 	struct office *o = arg;
 	int64_t start = now_ns(o);
+	struct save *s = malloc(sizeof(*s));
 
-	spin(o, LSCHED_US(800));
+	spin(o, LSCHED_US(300)); /* serialise the document */
+	if (s) {
+		*s = (struct save){ .o = o, .version = autosave_stats.runs };
+		if (lsched_server_send(o->storage, MSG_SAVE, s, NULL) == 0)
+			o->saves_asked++;
+		else
+			free(s);
+	}
 	account(t, &autosave_stats, start);
 }
 
@@ -245,25 +318,36 @@ static void on_spell(lsched_task *t, void *arg)
 
 /* ---- input and loop timers --------------------------------------------- */
 
-static void on_key_fd(lsched_loop *loop, int fd, unsigned revents, void *arg)
+/* Posted by the input thread, run on the main loop: takes every key typed
+ * since the last post, as a real input queue would. */
+static void on_keys(void *arg)
 {
 	struct office *o = arg;
-	char buf[64];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	uint64_t n = atomic_exchange(&o->keys_pending, 0);
 
-	if (n > 0) {
-		o->keystrokes += (uint64_t)n;
+	if (n) {
+		o->keystrokes += n;
 		lsched_task_start(o->keystroke);
 	}
 }
 
-static void on_typist(lsched_timer *tm, void *arg)
+/* The input thread: a burst of 1-3 keys every 30 ms. */
+static void *typist_main(void *arg)
 {
 	struct office *o = arg;
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
 
-	/* A burst of 1-3 keys; the pipe makes them real input. */
-	if (write(o->keys[1], "abc", 1 + rnd(o) % 3) < 0)
-		perror("officesim: write");
+	while (atomic_load(&o->typing)) {
+		nanosleep(&ts, NULL);
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		atomic_fetch_add(&o->keys_pending, 1 + rng % 3);
+		if (lsched_perform(o->perf, on_keys, o, 0) != 0)
+			break; /* the main loop's performer closed */
+	}
+	return NULL;
 }
 
 static void on_ticker(lsched_timer *tm, void *arg)
@@ -325,7 +409,10 @@ static void row(const struct stats *s, lsched_task *t)
 	       (double)s->run_max / 1e6);
 }
 
-static void report(struct office *o, double secs)
+static void report(struct office *o, double secs,
+		   const struct lsched_performer_stats *ps,
+		   const struct lsched_server_stats *ss,
+		   const struct lsched_pool_stats *pst)
 {
 	printf("\nofficesim: %.2f s simulated office work on libsched %s\n", secs,
 	       lsched_version());
@@ -341,8 +428,22 @@ static void report(struct office *o, double secs)
 	       (unsigned long long)thumbnail_stats.runs,
 	       (unsigned long long)o->forced_runs);
 	printf("  'spell' (LOWEST, no max wait) ran %llu times: strict "
-	       "priority starves it while higher work is ready.\n\n",
+	       "priority starves it while higher work is ready.\n",
 	       (unsigned long long)spell_stats.runs);
+	printf("  input thread -> main loop: %llu posts, %llu wake-ups "
+	       "(the rest coalesced), %llu run;\n",
+	       (unsigned long long)ps->posts, (unsigned long long)ps->wakes,
+	       (unsigned long long)ps->ran);
+	printf("  autosave -> 'storage' server -> pool -> main loop: %llu "
+	       "saves asked, %llu done, %llu failed or cancelled;\n",
+	       (unsigned long long)o->saves_asked,
+	       (unsigned long long)o->saves_done,
+	       (unsigned long long)o->saves_failed);
+	printf("  'storage' server: %llu messages handled, %llu failed; pool: "
+	       "%llu jobs completed, %llu cancelled.\n\n",
+	       (unsigned long long)ss->handled, (unsigned long long)ss->failed,
+	       (unsigned long long)pst->completed,
+	       (unsigned long long)pst->cancelled);
 	printf("  %-12s %-12s %7s %10s %10s %10s %10s\n", "task", "priority",
 	       "runs", "wait avg", "wait max", "run avg", "run max");
 	printf("  %-12s %-12s %7s %10s %10s %10s %10s\n", "", "", "", "(ms)",
@@ -422,8 +523,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0 ||
-	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-	    pipe(o.keys) < 0) {
+	    (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		perror("officesim");
 		return 1;
 	}
@@ -432,10 +532,20 @@ int main(int argc, char **argv)
 	if (!o.loop)
 		fail("loop", -errno);
 	if ((err = lsched_loop_watch_fd(o.loop, sfd, LSCHED_FD_READ, on_signal,
-					&o)) ||
-	    (err = lsched_loop_watch_fd(o.loop, o.keys[0], LSCHED_FD_READ,
-					on_key_fd, &o)))
+					&o)))
 		fail("watch", err);
+	o.perf = lsched_performer_new(o.loop);
+	if (!o.perf)
+		fail("performer", -errno);
+	o.pool = lsched_pool_new(2, "storage-pool");
+	if (!o.pool)
+		fail("pool", -errno);
+	o.storage = lsched_server_start(&(struct lsched_server_config){
+		.name = "storage" });
+	if (!o.storage)
+		fail("storage server", -errno);
+	if ((err = lsched_server_handle(o.storage, MSG_SAVE, on_save_msg, NULL)))
+		fail("storage handler", err);
 
 	o.keystroke = mk(&o, "keystroke", LSCHED_TASK_IDLE, LSCHED_PRIO_HIGHEST,
 			 on_keystroke, 0);
@@ -460,13 +570,10 @@ int main(int argc, char **argv)
 	    (err = lsched_task_set_max_wait(o.thumbnail, LSCHED_MS(250))))
 		fail("task setup", err);
 
-	o.typist = lsched_timer_new(o.loop, on_typist, &o);
 	o.ticker = lsched_timer_new(o.loop, on_ticker, &o);
 	o.end = lsched_timer_new(o.loop, on_end, &o);
-	if (!o.typist || !o.ticker || !o.end)
+	if (!o.ticker || !o.end)
 		fail("timer", -errno);
-	lsched_timer_start(o.typist, LSCHED_MS(30), LSCHED_MS(30),
-			   LSCHED_CATCHUP_SKIP);
 	lsched_timer_start(o.ticker, LSCHED_S(1), LSCHED_S(1),
 			   LSCHED_CATCHUP_SKIP);
 	lsched_timer_start(o.end, (int64_t)(seconds * 1e9), 0,
@@ -482,14 +589,37 @@ int main(int argc, char **argv)
 	t0 = o.t0 = lsched_loop_update_now(o.loop);
 	say(&o, "officesim: typing, autosaving, counting words for %.1f s",
 	    seconds);
+	atomic_store(&o.typing, true);
+	if ((err = pthread_create(&o.typist, NULL, typist_main, &o)))
+		fail("input thread", -err);
 	err = lsched_loop_run(o.loop, LSCHED_RUN_DEFAULT);
 	if (err)
 		fail("run", err);
-	report(&o, (double)(lsched_loop_update_now(o.loop) - t0) / 1e9);
 
+	/* Shut down in dependency order; nothing accepted is lost: the pool
+	 * delivers cancelled jobs to the storage server, which handles every
+	 * message it accepted; closing our performer runs every report and
+	 * keystroke it accepted. */
+	{
+		struct lsched_performer_stats ps;
+		struct lsched_server_stats ss;
+		struct lsched_pool_stats pst;
+		double secs = (double)(lsched_loop_update_now(o.loop) - t0) / 1e9;
+
+		atomic_store(&o.typing, false);
+		pthread_join(o.typist, NULL);
+		lsched_pool_stats(o.pool, &pst);
+		err = lsched_pool_destroy(o.pool);
+		pst.cancelled = err > 0 ? (uint64_t)err : 0;
+		lsched_server_stop(o.storage);
+		lsched_server_stats(o.storage, &ss);
+		lsched_server_destroy(o.storage);
+		lsched_performer_close(o.perf);
+		lsched_performer_stats(o.perf, &ps);
+		report(&o, secs, &ps, &ss, &pst);
+	}
+	lsched_performer_destroy(o.perf);
 	lsched_loop_destroy(o.loop); /* frees the tasks and timers */
-	close(o.keys[0]);
-	close(o.keys[1]);
 	close(sfd);
 	return 0;
 }

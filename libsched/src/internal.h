@@ -22,6 +22,8 @@
  * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
 #define LSCHED__PASS_MAX 4096
 #define LSCHED__MAX_EVENTS 64
+/* phase_poll(): the poller's wait failed (the error is in wait_err). */
+#define LSCHED__ERR_WAIT_FAILED (-100000)
 /* Backend token of the loop's own wake-up eventfd. */
 #define LSCHED__WAKE_TOKEN UINT64_MAX
 
@@ -104,6 +106,7 @@ struct lsched_loop {
 	int64_t input_interval;
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
+	int wait_err;           /* the poller's last failure */
 
 	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
 	struct lsched__heap overdue; /* ready tasks with a max wait */
@@ -113,6 +116,7 @@ struct lsched_loop {
 	uint32_t ready_mask;         /* bit p set: ready[p] not empty */
 	uint64_t seq;                /* heap insertion order: FIFO ties */
 	uint64_t pass;
+	uint64_t perform_pass;
 	lsched_task *current;
 
 	struct lsched__watcher **fds; /* indexed by fd */

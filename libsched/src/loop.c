@@ -164,9 +164,12 @@ int lsched__loop_wake(lsched_loop *loop)
 	return -EIO;
 }
 
-static void drain_wake(lsched_loop *loop)
+/* Returns 0, or the read error (a broken wake-up descriptor: surfaced by
+ * lsched_loop_run()). */
+static int drain_wake(lsched_loop *loop)
 {
 	uint64_t v;
+	ssize_t n;
 
 	/* Read first, then clear: clearing first would let a racing wake-up
 	 * write between the two, have its write swallowed by the read, and
@@ -174,9 +177,12 @@ static void drain_wake(lsched_loop *loop)
 	 * be skipped. A wake-up that still sees the flag set does not write,
 	 * but its reason (stop flag, cross-thread counter) is set before and
 	 * checked after this poll. */
-	while (read(loop->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+	while ((n = read(loop->wake_fd, &v, sizeof(v))) == (ssize_t)sizeof(v))
 		;
 	atomic_store(&loop->wake_pending, 0);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	return 0;
 }
 
 int lsched_loop_stop(lsched_loop *loop)
@@ -332,15 +338,17 @@ int lsched_loop_unwatch_fd(lsched_loop *loop, int fd)
 
 /* ---- the cycle ----------------------------------------------------------- */
 
-static void dispatch_events(lsched_loop *loop, int n)
+static int dispatch_events(lsched_loop *loop, int n)
 {
+	int err = 0;
+
 	for (int i = 0; i < n; i++) {
 		uint64_t token = loop->events[i].token;
 		int fd = (int)(uint32_t)token;
 		struct lsched__watcher *w;
 
 		if (token == LSCHED__WAKE_TOKEN) {
-			drain_wake(loop);
+			err = drain_wake(loop);
 			continue;
 		}
 		/* A callback may have removed or replaced a watcher whose
@@ -354,6 +362,7 @@ static void dispatch_events(lsched_loop *loop, int n)
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 			break;
 	}
+	return err;
 }
 
 /* How long the poll may block: 0 while anything is ready, else until the
@@ -400,8 +409,10 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	}
 	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
 			     timeout);
-	if (n < 0)
-		return n;
+	if (n < 0) {
+		loop->wait_err = n;
+		return LSCHED__ERR_WAIT_FAILED;
+	}
 	if (n == 0 && jump) {
 		int64_t target = poll_timeout(loop, mode, run_end);
 
@@ -410,8 +421,7 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;
 	loop->input_seen = false;
-	dispatch_events(loop, n);
-	return 0;
+	return dispatch_events(loop, n);
 }
 
 static void phase_timers(lsched_loop *loop)
@@ -429,21 +439,23 @@ static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 	phase_timers(loop);
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
+	/* A failed read of the wake-up descriptor is reported once this
+	 * cycle is done: its work still runs. A failed wait is not. */
 	err = phase_poll(loop, mode, run_end, &waited);
-	if (err)
-		return err;
+	if (err == LSCHED__ERR_WAIT_FAILED)
+		return loop->wait_err;
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
-		return 0;
+		return err;
 	/* The poll waited (for a deadline, maybe): handle what fell due, so
 	 * that RUN_ONCE and run_for fire what they waited for. */
 	if (waited) {
 		phase_timers(loop);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
-			return 0;
+			return err;
 	}
 	lsched__perform_phase(loop);
 	lsched__run_pass(loop);
-	return 0;
+	return err;
 }
 
 static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)

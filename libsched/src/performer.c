@@ -25,6 +25,7 @@ struct waiter {
 	pthread_cond_t c;
 	bool done;
 	int result;
+	struct lsched__thread_wait *tw; /* the poster's entry in the graph */
 };
 
 struct item {
@@ -57,6 +58,14 @@ struct lsched_performer {
 	struct item *batch_head, *batch_tail; /* taken, not yet run */
 	struct lsched__list outstanding;      /* items waiting as tasks */
 	struct lsched__list loop_link;        /* loop->performers */
+	uint64_t drain_pass;                  /* last perform phase seen */
+	int busy;      /* running our work: destruction waits for 0 */
+	bool zombie;   /* destroyed while busy: freed when busy drops */
+	/* The gate: one thread at a time runs everything (close, the
+	 * loop's destruction); under lock. */
+	pthread_cond_t gate_cv;
+	pthread_t gate_owner;
+	int gate_depth;
 	atomic_bool pending; /* mirrors signalled, read without the lock */
 	_Atomic uint64_t posts, wakes, ran, refused, waits;
 };
@@ -92,10 +101,10 @@ static int wait_graph_enter(lsched_loop *loop)
 	return err;
 }
 
-static void wait_graph_leave(void)
+static void wait_graph_leave(struct lsched__thread_wait *tw)
 {
 	pthread_mutex_lock(&graph_lock);
-	this_thread.waiting_on = NULL;
+	tw->waiting_on = NULL;
 	pthread_mutex_unlock(&graph_lock);
 }
 
@@ -131,8 +140,13 @@ static void item_put(lsched_performer *p, struct item *it)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static void close_marker(void *arg);
+
 static void release(struct waiter *w, int result)
 {
+	/* The releaser leaves the graph for the poster, before the loop can
+	 * be destroyed: no entry ever points at a freed loop. */
+	wait_graph_leave(w->tw);
 	pthread_mutex_lock(&w->m);
 	w->result = result;
 	w->done = true;
@@ -147,7 +161,8 @@ static void item_run(lsched_performer *p, struct item *it)
 	struct waiter *w = it->waiter;
 
 	it->cb(it->arg);
-	atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
+	if (it->cb != close_marker)
+		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
 	item_put(p, it);
 	if (w)
 		release(w, 0);
@@ -155,14 +170,34 @@ static void item_run(lsched_performer *p, struct item *it)
 
 /* ---- the loop side ------------------------------------------------------------ */
 
+static void pfree(lsched_performer *p);
+
+/* Work we run may destroy us: destruction is deferred until no work of
+ * ours runs, so that the code around a callback never touches freed
+ * memory. Loop thread. */
+static void hold(lsched_performer *p)
+{
+	p->busy++;
+}
+
+static void unhold(lsched_performer *p)
+{
+	if (--p->busy == 0 && p->zombie)
+		pfree(p);
+}
+
 static void task_trampoline(lsched_task *task, void *arg)
 {
 	struct item *it = arg;
 
+	lsched_performer *p = it->p;
+
 	lsched__list_remove(&it->out_link);
 	it->task = NULL;
 	lsched_task_destroy(task); /* freed when this callback returns */
-	item_run(it->p, it);
+	hold(p);
+	item_run(p, it);
+	unhold(p);
 }
 
 /* Turns an item posted at a priority into a one-shot task. If no task can
@@ -226,24 +261,34 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 
 static void drain(lsched_performer *p)
 {
-	lsched_loop *loop = take_inbox(p);
+	lsched_loop *loop;
 
+	hold(p);
+	loop = take_inbox(p);
 	run_batch(p, loop, false);
+	unhold(p);
 }
 
 void lsched__perform_phase(lsched_loop *loop)
 {
-	struct lsched__list *l, *next;
+	uint64_t pass = ++loop->perform_pass;
+	struct lsched__list *l;
 
-	for (l = loop->performers.next; l != &loop->performers; l = next) {
+	/* Work may create or destroy performers, this one included: after
+	 * each drain, walk the list again from its head, skipping those
+	 * already seen in this phase. */
+restart:
+	for (l = loop->performers.next; l != &loop->performers; l = l->next) {
 		lsched_performer *p =
 			lsched__container_of(l, lsched_performer, loop_link);
 
-		/* A callback may destroy the next performer: only ours is
-		 * guaranteed alive while it drains, so re-read after. */
-		if (atomic_load(&p->pending))
+		if (p->drain_pass == pass)
+			continue;
+		p->drain_pass = pass;
+		if (atomic_load(&p->pending)) {
 			drain(p);
-		next = l->next;
+			goto restart;
+		}
 	}
 }
 
@@ -254,6 +299,7 @@ static void run_all(lsched_performer *p)
 {
 	lsched_loop *loop;
 
+	hold(p);
 	while (!lsched__list_empty(&p->outstanding)) {
 		struct item *it = lsched__container_of(p->outstanding.next,
 						       struct item, out_link);
@@ -265,6 +311,29 @@ static void run_all(lsched_performer *p)
 	}
 	loop = take_inbox(p);
 	run_batch(p, loop, true);
+	unhold(p);
+}
+
+/* Runs everything accepted, one thread at a time: a close on a thread
+ * while the loop does not run, a racing second close, and the loop's
+ * destruction take turns (re-entry from work we run is allowed). */
+static void run_all_gated(lsched_performer *p)
+{
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&p->lock);
+	while (p->gate_depth && !pthread_equal(p->gate_owner, self))
+		pthread_cond_wait(&p->gate_cv, &p->lock);
+	p->gate_owner = self;
+	p->gate_depth++;
+	pthread_mutex_unlock(&p->lock);
+	hold(p);
+	run_all(p);
+	pthread_mutex_lock(&p->lock);
+	if (--p->gate_depth == 0)
+		pthread_cond_broadcast(&p->gate_cv);
+	pthread_mutex_unlock(&p->lock);
+	unhold(p);
 }
 
 void lsched__performers_loop_gone(lsched_loop *loop)
@@ -276,7 +345,7 @@ void lsched__performers_loop_gone(lsched_loop *loop)
 		pthread_mutex_lock(&p->lock);
 		p->closed = true;
 		pthread_mutex_unlock(&p->lock);
-		run_all(p);
+		run_all_gated(p);
 		pthread_mutex_lock(&p->lock);
 		p->loop = NULL;
 		pthread_mutex_unlock(&p->lock);
@@ -304,6 +373,12 @@ lsched_performer *lsched_performer_new(lsched_loop *loop)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (pthread_cond_init(&p->gate_cv, NULL)) {
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
 	p->loop = loop;
 	lsched__list_init(&p->outstanding);
 	atomic_init(&p->pending, false);
@@ -316,26 +391,20 @@ static void refuse(lsched_performer *p)
 	atomic_fetch_add_explicit(&p->refused, 1, memory_order_relaxed);
 }
 
-/* Accepts an item into the inbox and signals the loop once per batch. */
-static int enqueue(lsched_performer *p, lsched_work_cb cb, void *arg,
-		   const char *name, int prio, struct waiter *w,
-		   lsched_loop **loopp)
+/* Accepts an item into the inbox and signals the loop once per batch. A
+ * close marker (internal) passes a closed performer and is not counted. */
+static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
+			  const char *name, int prio, struct waiter *w,
+			  bool marker)
 {
 	struct item *it;
-	lsched_loop *loop;
-	int err = 0;
+	lsched_loop *loop = p->loop;
 
-	pthread_mutex_lock(&p->lock);
-	loop = p->loop;
-	if (p->closed || !loop) {
-		err = -ESHUTDOWN;
-		goto out_unlock;
-	}
+	if ((p->closed && !marker) || !loop)
+		return -ESHUTDOWN;
 	it = item_get(p);
-	if (!it) {
-		err = -ENOMEM;
-		goto out_unlock;
-	}
+	if (!it)
+		return -ENOMEM;
 	*it = (struct item){ .p = p, .cb = cb, .arg = arg, .name = name,
 			     .prio = prio, .waiter = w };
 	lsched__list_init(&it->out_link);
@@ -368,59 +437,53 @@ static int enqueue(lsched_performer *p, lsched_work_cb cb, void *arg,
 					p->head = p->tail = NULL;
 				it->next = p->free;
 				p->free = it;
-				err = rc;
-				goto out_unlock;
+				return rc;
 			}
 		}
 	}
-	atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
-	*loopp = loop;
-out_unlock:
+	if (!marker)
+		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
+	return 0;
+}
+
+static int enqueue(lsched_performer *p, lsched_work_cb cb, void *arg,
+		   const char *name, int prio)
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = enqueue_locked(p, cb, arg, name, prio, NULL, false);
 	pthread_mutex_unlock(&p->lock);
 	return err;
 }
 
-static int post(lsched_performer *p, int prio, const char *name,
-		lsched_work_cb cb, void *arg, unsigned flags)
+/* A waiting post from a thread that does not run the loop. Checking the
+ * wait graph and queueing happen under the performer's lock, which the
+ * loop's destruction takes before freeing the loop: the loop cannot go
+ * away in between. */
+static int post_and_wait(lsched_performer *p, lsched_work_cb cb, void *arg,
+			 const char *name, int prio, bool marker)
 {
-	struct waiter w;
-	lsched_loop *loop = NULL;
+	struct waiter w = { .tw = &this_thread };
 	int err;
 
-	if (!(flags & LSCHED_PERFORM_WAIT)) {
-		err = enqueue(p, cb, arg, name, prio, NULL, &loop);
-		if (err)
-			refuse(p);
-		return err;
-	}
-
-	pthread_mutex_lock(&p->lock);
-	loop = p->loop;
-	err = p->closed || !loop ? -ESHUTDOWN : 0;
-	pthread_mutex_unlock(&p->lock);
-	if (err)
-		goto out_refused;
-	if (lsched_loop_in_thread(loop)) {
-		/* The seed's semantics: run what is queued, then the work,
-		 * inline. The loop is ours, so it cannot go away meanwhile. */
-		drain(p);
-		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
-		cb(arg);
-		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
-		return 0;
-	}
-
-	err = wait_graph_enter(loop);
-	if (err)
-		goto out_refused;
 	pthread_mutex_init(&w.m, NULL);
 	pthread_cond_init(&w.c, NULL);
-	w.done = false;
-	w.result = 0;
-	err = enqueue(p, cb, arg, name, prio, &w, &loop);
+	pthread_mutex_lock(&p->lock);
+	if ((p->closed && !marker) || !p->loop)
+		err = -ESHUTDOWN;
+	else
+		err = wait_graph_enter(p->loop);
 	if (!err) {
-		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
+		err = enqueue_locked(p, cb, arg, name, prio, &w, marker);
+		if (err)
+			wait_graph_leave(&this_thread);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!err) {
+		if (!marker)
+			atomic_fetch_add_explicit(&p->waits, 1,
+						  memory_order_relaxed);
 		pthread_mutex_lock(&w.m);
 		while (!w.done)
 			pthread_cond_wait(&w.c, &w.m);
@@ -429,11 +492,43 @@ static int post(lsched_performer *p, int prio, const char *name,
 	}
 	pthread_cond_destroy(&w.c);
 	pthread_mutex_destroy(&w.m);
-	wait_graph_leave();
-	if (!err)
+	return err;
+}
+
+static int post(lsched_performer *p, int prio, const char *name,
+		lsched_work_cb cb, void *arg, unsigned flags)
+{
+	lsched_loop *loop;
+	bool inline_run;
+	int err;
+
+	if (!(flags & LSCHED_PERFORM_WAIT)) {
+		err = enqueue(p, cb, arg, name, prio);
+		goto out;
+	}
+	pthread_mutex_lock(&p->lock);
+	loop = p->loop;
+	err = p->closed || !loop ? -ESHUTDOWN : 0;
+	inline_run = !err && lsched_loop_in_thread(loop);
+	pthread_mutex_unlock(&p->lock);
+	if (err)
+		goto out;
+	if (inline_run) {
+		/* The seed's semantics: run what is queued, then the work,
+		 * inline. The loop is ours, so it cannot go away meanwhile. */
+		hold(p);
+		drain(p);
+		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
+		cb(arg);
+		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
+		unhold(p);
 		return 0;
-out_refused:
-	refuse(p);
+	}
+	err = post_and_wait(p, cb, arg, name, prio, false);
+out:
+	if (err)
+		refuse(p);
 	return err;
 }
 
@@ -462,57 +557,31 @@ int lsched_perform_at(lsched_performer *p, int prio, const char *name,
 
 static void close_marker(void *arg)
 {
-	run_all(arg);
+	run_all_gated(arg);
 }
 
 int lsched_performer_close(lsched_performer *p)
 {
-	struct waiter w;
-	lsched_loop *loop;
-	bool was_closed;
-	int err;
+	bool inline_run;
 
 	if (!p)
 		return -EINVAL;
 	pthread_mutex_lock(&p->lock);
-	was_closed = p->closed;
 	p->closed = true;
-	loop = p->loop;
+	/* Under the lock the loop cannot be destroyed; without a loop, its
+	 * destruction runs (or ran) everything: the gate waits for it. */
+	inline_run = !p->loop || lsched_loop_in_thread(p->loop) ||
+		     !lsched_loop_is_running(p->loop);
 	pthread_mutex_unlock(&p->lock);
-	if (!loop)
-		return 0; /* the loop's destruction ran everything */
-	if (lsched_loop_in_thread(loop) || !lsched_loop_is_running(loop)) {
-		run_all(p);
+	if (inline_run) {
+		run_all_gated(p);
 		return 0;
 	}
-	if (was_closed)
-		return 0;
 	/* Another thread while the loop runs: let the loop's thread run
-	 * what was accepted, behind a marker that bypasses the closed flag. */
-	err = wait_graph_enter(loop);
-	if (err)
-		return err;
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.c, NULL);
-	w.done = false;
-	pthread_mutex_lock(&p->lock);
-	p->closed = false;
-	pthread_mutex_unlock(&p->lock);
-	err = enqueue(p, close_marker, p, NULL, FIRST_CLASS, &w, &loop);
-	pthread_mutex_lock(&p->lock);
-	p->closed = true;
-	pthread_mutex_unlock(&p->lock);
-	if (!err) {
-		pthread_mutex_lock(&w.m);
-		while (!w.done)
-			pthread_cond_wait(&w.c, &w.m);
-		err = w.result;
-		pthread_mutex_unlock(&w.m);
-	}
-	pthread_cond_destroy(&w.c);
-	pthread_mutex_destroy(&w.m);
-	wait_graph_leave();
-	return err;
+	 * what was accepted, behind a marker that passes the closed flag.
+	 * Every such close waits, a second one too: it returns only once
+	 * everything accepted before it ran. */
+	return post_and_wait(p, close_marker, p, NULL, FIRST_CLASS, true);
 }
 
 bool lsched_performer_is_closed(const lsched_performer *p)
@@ -527,11 +596,24 @@ bool lsched_performer_is_closed(const lsched_performer *p)
 	return closed;
 }
 
+static void pfree(lsched_performer *p)
+{
+	while (p->chunks) {
+		struct chunk *c = p->chunks;
+
+		p->chunks = c->next;
+		free(c);
+	}
+	pthread_cond_destroy(&p->gate_cv);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
 void lsched_performer_destroy(lsched_performer *p)
 {
 	lsched_loop *loop;
 
-	if (!p)
+	if (!p || p->zombie)
 		return;
 	lsched_performer_close(p);
 	pthread_mutex_lock(&p->lock);
@@ -540,14 +622,11 @@ void lsched_performer_destroy(lsched_performer *p)
 	pthread_mutex_unlock(&p->lock);
 	if (loop)
 		lsched__list_remove(&p->loop_link);
-	while (p->chunks) {
-		struct chunk *c = p->chunks;
-
-		p->chunks = c->next;
-		free(c);
+	if (p->busy) {
+		p->zombie = true; /* inside our own work: freed after it */
+		return;
 	}
-	pthread_mutex_destroy(&p->lock);
-	free(p);
+	pfree(p);
 }
 
 int lsched_performer_stats(const lsched_performer *p,

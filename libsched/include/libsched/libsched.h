@@ -10,6 +10,10 @@
 #include <libsched/loop.h>
 #include <libsched/task.h>
 #include <libsched/stopwatch.h>
+#include <libsched/performer.h>
+#include <libsched/server.h>
+#include <libsched/pool.h>
+#include <libsched/dispatcher.h>
 
 #ifdef __cplusplus
 extern "C" {

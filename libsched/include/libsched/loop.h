@@ -86,7 +86,10 @@ LSCHED_API int lsched_loop_destroy(lsched_loop *loop);
  * Returns 0 when it returns normally (stopped, or one cycle done).
  * Errors: -EINVAL for NULL or an unknown mode; -EBUSY if the loop already
  * runs (in this thread, from a callback, or in another thread); the poller's
- * error (negative errno) if waiting for events fails.
+ * error (negative errno) if waiting for events fails, or the read error of
+ * the loop's wake-up eventfd, reported at the end of the cycle it happened
+ * in (that cycle's work still ran; the loop stays usable and may be run
+ * again).
  * A stop requested while the loop did not run makes the next run return
  * after at most one cycle.
  */

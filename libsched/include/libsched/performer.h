@@ -94,9 +94,10 @@ LSCHED_API int lsched_perform_at(lsched_performer *p, int prio,
 /*
  * Closes the performer: refuses new posts from now on, then runs every post
  * accepted before, in order. From the loop's thread, or while the loop does
- * not run, they run inline before this returns. From another thread while
- * the loop runs, this blocks until the loop's thread ran them (or the loop
- * was destroyed). Idempotent. Errors: -EINVAL for NULL; -EDEADLK when
+ * not run (and no thread starts it meanwhile), they run inline before this
+ * returns. From another thread while the loop runs, this blocks until the
+ * loop's thread ran them (or the loop was destroyed); so does a second
+ * close racing with the first. Idempotent. Errors: -EINVAL for NULL; -EDEADLK when
  * waiting for the loop would close a wait cycle (the performer is closed,
  * its pending work runs when the loop next drains it).
  */
@@ -107,7 +108,9 @@ LSCHED_API bool lsched_performer_is_closed(const lsched_performer *p);
 
 /*
  * Closes (see lsched_performer_close()) and frees the performer. From the
- * loop's thread or while the loop does not run. NULL is a no-op.
+ * loop's thread or while the loop does not run; also from inside work the
+ * performer runs (it is then freed once that work returns). NULL is a
+ * no-op.
  */
 LSCHED_API void lsched_performer_destroy(lsched_performer *p);
 

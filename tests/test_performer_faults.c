@@ -1,0 +1,482 @@
+/*
+ * Performer fault tests: the loop's wake-up eventfd fails.
+ *
+ * Linked with -Wl,--wrap=write,--wrap=read (see the Makefile): __wrap_write
+ * and __wrap_read forward to the real calls, except when armed, and then
+ * only for an eventfd (the loop's wake-up descriptor; the tests create no
+ * other). Posts come from a thread that is not running the loop (the test
+ * thread while the loop does not run, or a helper thread), so the first
+ * post of a batch writes the eventfd. Blocking steps are bounded by alarm()
+ * and timed joins.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "testutil.h"
+
+#define WATCHDOG_S 60
+
+/* ---- the wrappers --------------------------------------------------------- */
+
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+
+/* errno to fail with (0: not armed) and how many calls to fail (-1: all). */
+static atomic_int write_errno, write_left, writes_failed;
+static atomic_int read_errno, read_left, reads_failed;
+
+static bool is_eventfd(int fd)
+{
+	char path[64], target[128];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return strstr(target, "eventfd") != NULL;
+}
+
+static bool take_fault(atomic_int *err, atomic_int *left, int fd)
+{
+	if (!atomic_load(err) || !is_eventfd(fd))
+		return false;
+	int l = atomic_load(left);
+	for (;;) {
+		if (l == 0)
+			return false;
+		if (l < 0)
+			return true;
+		if (atomic_compare_exchange_weak(left, &l, l - 1))
+			return true;
+	}
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	if (take_fault(&write_errno, &write_left, fd)) {
+		atomic_fetch_add(&writes_failed, 1);
+		errno = atomic_load(&write_errno);
+		return -1;
+	}
+	return __real_write(fd, buf, n);
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+	if (take_fault(&read_errno, &read_left, fd)) {
+		atomic_fetch_add(&reads_failed, 1);
+		errno = atomic_load(&read_errno);
+		return -1;
+	}
+	return __real_read(fd, buf, n);
+}
+
+static void arm_write(int err, int count)
+{
+	atomic_store(&writes_failed, 0);
+	atomic_store(&write_left, count);
+	atomic_store(&write_errno, err);
+}
+
+static void arm_read(int err, int count)
+{
+	atomic_store(&reads_failed, 0);
+	atomic_store(&read_left, count);
+	atomic_store(&read_errno, err);
+}
+
+static void disarm(void)
+{
+	atomic_store(&write_errno, 0);
+	atomic_store(&read_errno, 0);
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static lsched_loop *fix_loop(void **state)
+{
+	return ((struct vfix *)*state)->loop;
+}
+
+static void join_within(pthread_t th, unsigned secs)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	int rc = pthread_timedjoin_np(th, NULL, &ts);
+	if (rc)
+		fail_msg("thread not joined within %u s (rc %d)", secs, rc);
+}
+
+struct looper {
+	lsched_loop *loop;
+	pthread_t th;
+	int rc;
+};
+
+/* Runs the loop until it is stopped. A failed read of the wake-up
+ * descriptor is reported by lsched_loop_run() (-EIO here): the looper
+ * counts it and runs the loop again, as an application would. */
+static atomic_int looper_errors;
+
+static void *looper_main(void *arg)
+{
+	struct looper *l = arg;
+
+	while ((l->rc = lsched_loop_run(l->loop, LSCHED_RUN_DEFAULT)) == -EIO)
+		atomic_fetch_add(&looper_errors, 1);
+	return NULL;
+}
+
+static void looper_start(struct looper *l, lsched_loop *loop)
+{
+	l->loop = loop;
+	l->rc = -1;
+	assert_int_equal(pthread_create(&l->th, NULL, looper_main, l), 0);
+}
+
+static void work_count(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+struct logwork {
+	struct evlog *log;
+	const char *name;
+};
+
+static void work_log(void *arg)
+{
+	struct logwork *w = arg;
+	evlog_add(w->log, w->name);
+}
+
+static void get_stats(lsched_performer *p, struct lsched_performer_stats *st)
+{
+	assert_int_equal(lsched_performer_stats(p, st), 0);
+}
+
+/* A post from another thread, with its result. */
+struct poster {
+	lsched_performer *p;
+	lsched_work_cb cb;
+	void *arg;
+	unsigned flags;
+	int prio; /* < 0: lsched_perform() */
+	int rc;
+};
+
+static void *poster_main(void *arg)
+{
+	struct poster *ps = arg;
+	ps->rc = ps->prio < 0 ? lsched_perform(ps->p, ps->cb, ps->arg, ps->flags)
+			      : lsched_perform_at(ps->p, ps->prio, "post", ps->cb,
+						  ps->arg, ps->flags);
+	return NULL;
+}
+
+static int post_from_thread(lsched_performer *p, lsched_work_cb cb, void *arg,
+			    unsigned flags, int prio)
+{
+	struct poster ps = { p, cb, arg, flags, prio, 1 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, poster_main, &ps), 0);
+	join_within(th, WATCHDOG_S);
+	return ps.rc;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void wake_write_fails(void **state, int err)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	struct evlog log = { 0 };
+	struct logwork a = { &log, "a" }, b = { &log, "b" }, c = { &log, "c" };
+	struct lsched_performer_stats st;
+
+	arm_write(err, -1);
+	assert_int_equal(lsched_perform(p, work_log, &a, 0), -EIO);
+	assert_int_equal(lsched_perform_at(p, LSCHED_PRIO_DEFAULT, "a",
+					   work_log, &a, 0),
+			 -EIO);
+	disarm();
+	assert_true(atomic_load(&writes_failed) >= 2);
+	get_stats(p, &st);
+	assert_int_equal(st.posts, 0);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.wakes, 0);
+	run_cycles(loop, 3);
+	assert_int_equal(log.n, 0); /* not accepted: never runs */
+	get_stats(p, &st);
+	assert_int_equal(st.ran, 0);
+
+	/* Disarmed: the next post signals the loop and runs. */
+	assert_int_equal(lsched_perform(p, work_log, &b, 0), 0);
+	assert_int_equal(lsched_perform(p, work_log, &c, 0), 0);
+	get_stats(p, &st);
+	assert_int_equal(st.posts, 2);
+	assert_int_equal(st.wakes, 1);
+	run_cycles(loop, 3);
+	assert_log(&log, "b c");
+	get_stats(p, &st);
+	assert_int_equal(st.ran, 2);
+	assert_int_equal(st.refused, 2);
+	lsched_performer_destroy(p);
+}
+
+static void test_performer_faults_wake_write_eio(void **state)
+{
+	wake_write_fails(state, EIO);
+}
+
+static void test_performer_faults_wake_write_ebadf(void **state)
+{
+	wake_write_fails(state, EBADF);
+}
+
+/* A waiting post from another thread whose wake-up fails returns at once. */
+static void test_performer_faults_waiting_post_not_left_hanging(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct lsched_performer_stats st;
+
+	alarm(WATCHDOG_S);
+	arm_write(EIO, -1);
+	int rc1 = post_from_thread(p, work_count, &n, LSCHED_PERFORM_WAIT, -1);
+	int rc2 = post_from_thread(p, work_count, &n, LSCHED_PERFORM_WAIT,
+				   LSCHED_PRIO_LOWEST);
+	disarm();
+	alarm(0);
+	assert_int_equal(rc1, -EIO);
+	assert_int_equal(rc2, -EIO);
+	run_cycles(loop, 3);
+	assert_int_equal(atomic_load(&n), 0);
+	get_stats(p, &st);
+	assert_int_equal(st.posts, 0);
+	assert_int_equal(st.waits, 0);
+	assert_int_equal(st.refused, 2);
+	lsched_performer_destroy(p);
+}
+
+/* Only the first post of a batch writes: a failure there, then success. */
+static void test_performer_faults_first_of_batch_only(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct lsched_performer_stats st;
+
+	arm_write(EIO, 1); /* fail one write only */
+	assert_int_equal(lsched_perform(p, work_count, &n, 0), -EIO);
+	/* This one writes again (the failed one was not a batch). */
+	assert_int_equal(lsched_perform(p, work_count, &n, 0), 0);
+	/* Batched behind it: no write at all. */
+	arm_write(EIO, -1);
+	assert_int_equal(lsched_perform(p, work_count, &n, 0), 0);
+	assert_int_equal(atomic_load(&writes_failed), 0);
+	disarm();
+	get_stats(p, &st);
+	assert_int_equal(st.posts, 2);
+	assert_int_equal(st.wakes, 1);
+	assert_int_equal(st.refused, 1);
+	run_cycles(loop, 3);
+	assert_int_equal(atomic_load(&n), 2);
+	lsched_performer_destroy(p);
+}
+
+/* From the loop's own thread no write is needed: posts succeed. */
+struct inthread {
+	lsched_performer *p;
+	atomic_int n;
+	int rc_async, rc_wait, rc_at;
+};
+
+static void task_posts(lsched_task *t, void *arg)
+{
+	struct inthread *c = arg;
+	c->rc_async = lsched_perform(c->p, work_count, &c->n, 0);
+	c->rc_wait = lsched_perform(c->p, work_count, &c->n,
+				    LSCHED_PERFORM_WAIT);
+	c->rc_at = lsched_perform_at(c->p, LSCHED_PRIO_LOWEST, "at", work_count,
+				     &c->n, 0);
+}
+
+static void test_performer_faults_loop_thread_needs_no_write(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct inthread c = { .rc_async = 1, .rc_wait = 1, .rc_at = 1 };
+	c.p = lsched_performer_new(loop);
+	assert_non_null(c.p);
+	lsched_task *t = lsched_task_new(loop, "posts", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_DEFAULT, task_posts, &c);
+	assert_non_null(t);
+	assert_int_equal(lsched_task_start(t), 0);
+	arm_write(EIO, -1);
+	run_cycles(loop, 4);
+	disarm();
+	assert_int_equal(c.rc_async, 0);
+	assert_int_equal(c.rc_wait, 0);
+	assert_int_equal(c.rc_at, 0);
+	assert_int_equal(atomic_load(&c.n), 3);
+	lsched_task_destroy(t);
+	lsched_performer_destroy(c.p);
+}
+
+/* A stop whose wake-up write fails returns -EIO (and is still recorded). */
+static void test_performer_faults_stop_write_fails(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+
+	/* From this thread while the loop does not run: it writes. */
+	arm_write(EIO, -1);
+	assert_int_equal(lsched_loop_stop(loop), -EIO);
+	arm_write(EBADF, -1);
+	assert_int_equal(lsched_loop_stop(loop), -EIO);
+	disarm();
+	/* Recorded: the next run returns after at most one cycle. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+}
+
+static void test_performer_faults_stop_from_other_thread_fails(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct looper l;
+
+	alarm(WATCHDOG_S);
+	looper_start(&l, loop);
+	/* Returns once the loop ran it: the loop runs and drained its
+	 * wake-up, and now sleeps (nothing else is due). */
+	int rc_wait = lsched_perform(p, work_count, &n, LSCHED_PERFORM_WAIT);
+	arm_write(EIO, -1);
+	int rc_stop = lsched_loop_stop(loop);
+	disarm();
+	/* The failed write reset the collapse flag: this one writes. */
+	int rc_stop2 = lsched_loop_stop(loop);
+	join_within(l.th, WATCHDOG_S);
+	alarm(0);
+	assert_int_equal(rc_wait, 0);
+	assert_int_equal(rc_stop, -EIO);
+	assert_int_equal(rc_stop2, 0);
+	assert_int_equal(l.rc, 0);
+	lsched_performer_destroy(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+/* A post to a running, sleeping loop whose wake-up write fails: -EIO, not
+ * accepted; after disarming, posts wake the loop again. */
+static void test_performer_faults_running_loop(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0, never = 0;
+	struct looper l;
+	struct lsched_performer_stats st;
+
+	alarm(WATCHDOG_S);
+	looper_start(&l, loop);
+	int rc0 = lsched_perform(p, work_count, &n, LSCHED_PERFORM_WAIT);
+	arm_write(EIO, -1);
+	int rc1 = lsched_perform(p, work_count, &never, 0);
+	int rc2 = lsched_perform(p, work_count, &never, LSCHED_PERFORM_WAIT);
+	disarm();
+	int rc3 = lsched_perform(p, work_count, &n, LSCHED_PERFORM_WAIT);
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	join_within(l.th, WATCHDOG_S);
+	alarm(0);
+	get_stats(p, &st);
+	lsched_performer_destroy(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	assert_int_equal(rc0, 0);
+	assert_int_equal(rc1, -EIO);
+	assert_int_equal(rc2, -EIO);
+	assert_int_equal(rc3, 0);
+	assert_int_equal(atomic_load(&n), 2);
+	assert_int_equal(atomic_load(&never), 0);
+	assert_int_equal(st.posts, 2);
+	assert_int_equal(st.ran, 2);
+	assert_int_equal(st.refused, 2);
+}
+
+/* A failed read of the wake-up descriptor loses no work and no later
+ * wake-up. */
+static void test_performer_faults_wake_read_fails(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct looper l;
+
+	assert_int_equal(lsched_perform(p, work_count, &n, 0), 0);
+	arm_read(EIO, 1);
+	/* The cycle that saw the failure reports it, after running the
+	 * work it had. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), -EIO);
+	assert_int_equal(atomic_load(&reads_failed), 1);
+	disarm();
+	assert_int_equal(atomic_load(&n), 1);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+
+	alarm(WATCHDOG_S);
+	looper_start(&l, loop);
+	for (int i = 0; i < 20; i++) {
+		if (i == 5)
+			arm_read(EIO, 3);
+		assert_int_equal(lsched_perform(p, work_count, &n,
+						LSCHED_PERFORM_WAIT),
+				 0);
+	}
+	disarm();
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	join_within(l.th, WATCHDOG_S);
+	alarm(0);
+	assert_int_equal(atomic_load(&n), 21);
+	assert_int_equal(l.rc, 0);
+	assert_true(atomic_load(&looper_errors) >= 1);
+	lsched_performer_destroy(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+int main(void)
+{
+#define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
+	const struct CMUnitTest tests[] = {
+		VT(test_performer_faults_wake_write_eio),
+		VT(test_performer_faults_wake_write_ebadf),
+		VT(test_performer_faults_waiting_post_not_left_hanging),
+		VT(test_performer_faults_first_of_batch_only),
+		VT(test_performer_faults_loop_thread_needs_no_write),
+		VT(test_performer_faults_stop_write_fails),
+		cmocka_unit_test(test_performer_faults_stop_from_other_thread_fails),
+		cmocka_unit_test(test_performer_faults_running_loop),
+		cmocka_unit_test(test_performer_faults_wake_read_fails),
+	};
+#undef VT
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
