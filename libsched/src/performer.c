@@ -156,16 +156,34 @@ static void release(struct waiter *w, int result)
 }
 
 /* Runs an item's work and completes it. */
-static void item_run(lsched_performer *p, struct item *it)
+static void item_finish(lsched_performer *p, struct item *it)
 {
 	struct waiter *w = it->waiter;
 
 	it->cb(it->arg);
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
-	item_put(p, it);
 	if (w)
 		release(w, 0);
+}
+
+static void item_run(lsched_performer *p, struct item *it)
+{
+	item_finish(p, it);
+	item_put(p, it);
+}
+
+/* Returns a chain of finished items to the pool under one lock: taking
+ * the lock per item would contend with the producers for every post. */
+static void items_put(lsched_performer *p, struct item *head,
+		      struct item *tail)
+{
+	if (!head)
+		return;
+	pthread_mutex_lock(&p->lock);
+	tail->next = p->free;
+	p->free = head;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* ---- the loop side ------------------------------------------------------------ */
@@ -246,17 +264,23 @@ static lsched_loop *take_inbox(lsched_performer *p)
  * of scheduling them (at close). Loop thread. */
 static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 {
-	struct item *it;
+	struct item *it, *done = NULL, *done_tail = NULL;
 
 	while ((it = p->batch_head)) {
 		p->batch_head = it->next;
 		if (!p->batch_head)
 			p->batch_tail = NULL;
-		if (it->prio == FIRST_CLASS || inline_all || !loop)
-			item_run(p, it);
-		else
+		if (it->prio == FIRST_CLASS || inline_all || !loop) {
+			item_finish(p, it);
+			it->next = done;
+			done = it;
+			if (!done_tail)
+				done_tail = it;
+		} else {
 			item_schedule(p, loop, it);
+		}
 	}
+	items_put(p, done, done_tail);
 }
 
 static void drain(lsched_performer *p)
