@@ -1019,6 +1019,120 @@ static void nobuild(void *arg)
 	(void)arg;
 }
 
+/* Destroying a dispatcher made with new() from one of its own commands:
+ * that is its loop's thread, as the header asks. The command that called
+ * destroy returns into the dispatcher's runner; nothing may touch the freed
+ * dispatcher afterwards (run under ASan or VALGRIND=1 to see it). */
+struct own_destroyer_cmd {
+	struct cmd c;
+	lsched_dispatcher *d;
+};
+
+static void cmd_destroy_own_new(void *arg)
+{
+	struct own_destroyer_cmd *s = arg;
+
+	cmd_run(&s->c);
+	live_disp = NULL;
+	s->c.rc = lsched_dispatcher_destroy(s->d);
+}
+
+static void test_dispatcher_command_destroys_own_dispatcher(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	static struct dlog l;
+	static struct own_destroyer_cmd s;
+	static struct cmd b;
+	lsched_dispatcher *d = new_disp(loop, &l, 0, 0);
+
+	WATCHDOG();
+	cmd_init(&s.c, &l, "S");
+	s.d = d;
+	cmd_init(&b, &l, "B");
+	assert_int_equal(lsched_dispatcher_enqueue(d, "S", cmd_destroy_own_new,
+						   cmd_discard, &s),
+			 0);
+	enqueue_ok(d, &b);
+	assert_int_equal(run_cycles(loop, 5), 5);
+	assert_int_equal(s.c.runs, 1);
+	assert_int_equal(s.c.rc, 1);
+	assert_int_equal(b.discards, 1);
+	assert_int_equal(b.runs, 0);
+	assert_log(&l.log, "S");
+	watchdog_off();
+}
+
+/* stop() from another thread while the loop's owner drives the loop in
+ * NOWAIT slices with other work in between (the loop is "not running"
+ * between two slices). The header promises that discard callbacks run on
+ * the dispatcher's thread; the stop must not run the dispatcher's loop
+ * state on the calling thread while the owner may start the next slice. */
+struct slice_driver {
+	lsched_loop *loop;
+	atomic_int quit;
+	atomic_int slices;
+};
+
+static void *slice_driver_main(void *arg)
+{
+	struct slice_driver *s = arg;
+	struct timespec gap = { 0, 50000 }; /* the owner's other work */
+
+	while (!atomic_load(&s->quit)) {
+		lsched_loop_run(s->loop, LSCHED_RUN_NOWAIT);
+		atomic_fetch_add(&s->slices, 1);
+		nanosleep(&gap, NULL);
+	}
+	return NULL;
+}
+
+static pthread_t slice_thread;
+static atomic_int wrong_thread;
+
+static void cmd_on_slice_thread(void *arg)
+{
+	(void)arg;
+	if (!pthread_equal(pthread_self(), slice_thread))
+		atomic_fetch_add(&wrong_thread, 1);
+}
+
+static void test_dispatcher_stop_from_other_thread_between_slices(void **state)
+{
+	WATCHDOG();
+	for (int round = 0; round < 20; round++) {
+		lsched_loop *loop = lsched_loop_new(NULL);
+		struct lsched_dispatcher_config cfg = { .builder = nobuild };
+		struct slice_driver s = { .loop = loop };
+		lsched_dispatcher *d;
+
+		assert_non_null(loop);
+		d = lsched_dispatcher_new(loop, &cfg);
+		assert_non_null(d);
+		atomic_store(&wrong_thread, 0);
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(lsched_dispatcher_enqueue(
+						 d, "c", cmd_on_slice_thread,
+						 cmd_on_slice_thread, NULL),
+					 0);
+		assert_int_equal(pthread_create(&slice_thread, NULL,
+						slice_driver_main, &s),
+				 0);
+		while (atomic_load(&s.slices) < 3)
+			pause_1ms();
+		assert_true(lsched_dispatcher_stop(d) >= 0);
+		atomic_store(&s.quit, 1);
+		assert_int_equal(pthread_join(slice_thread, NULL), 0);
+		assert_int_equal(lsched_dispatcher_destroy(d), 0);
+		assert_int_equal(lsched_loop_destroy(loop), 0);
+		if (atomic_load(&wrong_thread))
+			fail_msg("round %d: %d commands or discards ran on the "
+				 "thread calling stop()", round,
+				 atomic_load(&wrong_thread));
+	}
+	watchdog_off();
+}
+
+
 struct sync_cmd {
 	sem_t sem;
 	pthread_t thread;
@@ -1479,6 +1593,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dispatcher_spawn_destroy_from_own_thread_edeadlk),
 		cmocka_unit_test(test_dispatcher_spawn_idle_uses_no_cpu),
 		VT(test_dispatcher_destroy_while_loop_idle),
+		VT(test_dispatcher_command_destroys_own_dispatcher),
+		cmocka_unit_test(test_dispatcher_stop_from_other_thread_between_slices),
 	};
 
 	if (argc > 1)

@@ -12,7 +12,8 @@
  *
  * Environment: PERF_STRESS_N (posts per producer in the stress test,
  * default 1000000), PERF_RACE_ROUNDS (rounds of the close race, default
- * 300; the destroy races run 5 x 100), PERF_WATCHDOG_S (default 120),
+ * 300; the destroy races run 5 x 100), PERF_STOP_RACE_S (seconds of the
+ * close/stop/destroy race, default 5), PERF_WATCHDOG_S (default 120),
  * PERF_FILTER (a cmocka test-name filter).
  */
 #include <stdarg.h>
@@ -1406,6 +1407,138 @@ static void test_performer_close_with_backlog_races_loop_destroy(void **state)
 		     "close racing the loop's destruction");
 }
 
+/*
+ * A close from another thread that saw the loop running, racing with the
+ * owner stopping and destroying the loop. The loop's destruction runs what
+ * its performers accepted; a close marker that arrives after that drain
+ * (but before the performer lets go of the loop) must still be run, and
+ * close() must return 0 (its documented errors are -EINVAL and -EDEADLK),
+ * never hang nor report -ESHUTDOWN. The owner's work posts slow work from
+ * a task so that the loop's destruction takes a while to drain: it widens
+ * the window a late marker can fall into. Timing only gives a broken
+ * library the chance to fail; a correct one passes whatever the timing.
+ */
+struct stop_race {
+	lsched_performer *p;
+	atomic_int go;
+	atomic_int done;
+	int rc;
+};
+
+static void *stop_race_closer(void *arg)
+{
+	struct stop_race *r = arg;
+
+	while (!atomic_load(&r->go))
+		sched_yield();
+	r->rc = lsched_performer_close(r->p);
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+static void work_slow(void *arg)
+{
+	struct timespec ts = { 0, 20000 }; /* 20 us */
+
+	atomic_fetch_add((atomic_int *)arg, 1);
+	nanosleep(&ts, NULL);
+}
+
+struct stop_race_task {
+	struct stop_race *r;
+	atomic_int *ran;
+	int posted;
+};
+
+static void task_release_closer(lsched_task *t, void *arg)
+{
+	struct stop_race_task *st = arg;
+
+	atomic_store(&st->r->go, 1);
+	/* From the loop's thread: stays in the inbox for the destruction. */
+	for (int i = 0; i < 100; i++)
+		if (lsched_perform(st->r->p, work_slow, st->ran, 0) == 0)
+			st->posted++;
+}
+
+/* Competes for the CPUs, so that the closer is preempted at random
+ * points (the race needs it delayed between its checks). */
+static atomic_int stop_noise;
+
+static void *noise_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop_noise))
+		sched_yield();
+	return NULL;
+}
+
+static int close_stop_race(bool unused)
+{
+	struct timespec t0, t1;
+	char why[160] = "";
+	pthread_t noise[2];
+	int round;
+
+	(void)unused;
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&noise[i], NULL, noise_main, NULL))
+			return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (round = 0; round < 20000 && !*why; round++) {
+		lsched_loop *loop = lsched_loop_new(NULL);
+		struct stop_race r = { .rc = 1 };
+		atomic_int ran = 0;
+		struct stop_race_task st = { &r, &ran, 0 };
+		lsched_task *t;
+		pthread_t th;
+
+		r.p = loop ? lsched_performer_new(loop) : NULL;
+		t = r.p ? lsched_task_new(loop, "release", LSCHED_TASK_IDLE,
+					  LSCHED_PRIO_DEFAULT,
+					  task_release_closer, &st)
+			: NULL;
+		if (!t || lsched_task_start(t) ||
+		    pthread_create(&th, NULL, stop_race_closer, &r))
+			return 1;
+		lsched_loop_run(loop, LSCHED_RUN_NOWAIT);
+		if (lsched_loop_destroy(loop))
+			return 1;
+		for (int i = 0; i < 5000 && !atomic_load(&r.done); i++)
+			usleep(1000);
+		if (!atomic_load(&r.done)) {
+			snprintf(why, sizeof(why), "round %d: close hangs after "
+				 "the loop was destroyed", round);
+			break; /* the closer stays blocked: exit the child */
+		}
+		pthread_join(th, NULL);
+		if (r.rc != 0)
+			snprintf(why, sizeof(why), "round %d: close returned "
+				 "%d", round, r.rc);
+		else if (atomic_load(&ran) != st.posted)
+			snprintf(why, sizeof(why), "round %d: %d of %d posts "
+				 "ran", round, atomic_load(&ran), st.posted);
+		lsched_performer_destroy(r.p);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= env_int("PERF_STOP_RACE_S", 5))
+			break;
+	}
+	atomic_store(&stop_noise, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(noise[i], NULL);
+	if (*why) {
+		fprintf(stderr, "child: %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_performer_close_races_loop_stop_and_destroy(void **state)
+{
+	run_in_child(close_stop_race, false, watchdog_s(),
+		     "close racing the loop's stop and destruction");
+}
+
 /* A performer destroyed from its own work (the loop's thread). */
 struct selfdestroy {
 	lsched_performer *p;
@@ -1721,6 +1854,7 @@ int main(void)
 		cmocka_unit_test(test_performer_close_races_loop_destroy),
 		cmocka_unit_test(test_performer_two_closers_idle_loop),
 		cmocka_unit_test(test_performer_close_with_backlog_races_loop_destroy),
+		cmocka_unit_test(test_performer_close_races_loop_stop_and_destroy),
 		cmocka_unit_test(test_performer_destroy_from_own_work),
 		cmocka_unit_test(test_performer_deadlock_two_loops),
 		cmocka_unit_test(test_performer_deadlock_three_loops),

@@ -34,6 +34,8 @@ struct lsched_dispatcher {
 	lsched_task *builder;
 	int64_t dirty_since;
 	int setup_err;
+	int busy;     /* a command or build of ours runs */
+	bool zombie;  /* destroyed by it: freed when it returns */
 
 	/* Under lock (written on the loop thread, read anywhere): */
 	pthread_mutex_t lock;
@@ -41,12 +43,25 @@ struct lsched_dispatcher {
 	bool active, dormant, stopped, dirty;
 	uint32_t queued;
 	uint64_t enqueued, executed, discarded, builds_latency, builds_forced;
-	int last_discards; /* the count the stop that did it returns */
 };
 
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
+}
+
+static void dfree(lsched_dispatcher *d);
+
+/* A command or build may destroy its dispatcher (on its loop's thread,
+ * as allowed): the struct outlives the callback. Returns true if the
+ * dispatcher is gone and the caller must not touch it. */
+static bool unbusy(lsched_dispatcher *d)
+{
+	if (--d->busy == 0 && d->zombie) {
+		dfree(d);
+		return true;
+	}
+	return d->zombie;
 }
 
 /* ---- on the loop's thread -------------------------------------------------- */
@@ -85,8 +100,11 @@ static void run_command(lsched_task *task, void *arg)
 	d->queued--;
 	pthread_mutex_unlock(&d->lock);
 
+	d->busy++;
 	c->fn(c->arg);
 	free(c);
+	if (unbusy(d))
+		return;
 
 	pthread_mutex_lock(&d->lock);
 	d->executed++;
@@ -112,7 +130,9 @@ static void run_builder(lsched_task *task, void *arg)
 	else
 		d->builds_latency++;
 	pthread_mutex_unlock(&d->lock);
+	d->busy++;
 	d->cfg.builder(d->cfg.builder_arg);
+	unbusy(d);
 }
 
 static void push_command(void *arg)
@@ -125,7 +145,6 @@ static void push_command(void *arg)
 		/* Accepted before the stop, arrived after it. */
 		d->discarded++;
 		d->queued--;
-		d->last_discards++;
 		pthread_mutex_unlock(&d->lock);
 		if (c->discard)
 			c->discard(c->arg);
@@ -180,16 +199,17 @@ static void nothing(void *arg)
 {
 }
 
-static void do_stop(void *arg)
+/* Stops on the loop's thread (or with the loop idle); returns how many
+ * commands this call discarded, 0 if it was stopped already. */
+static int stop_now(lsched_dispatcher *d)
 {
-	lsched_dispatcher *d = arg;
+	uint64_t before;
 	int n = 0;
 
 	pthread_mutex_lock(&d->lock);
 	if (d->stopped) {
-		d->last_discards = 0;
 		pthread_mutex_unlock(&d->lock);
-		return;
+		return 0;
 	}
 	d->stopped = true;
 	d->active = false;
@@ -209,20 +229,43 @@ static void do_stop(void *arg)
 	pthread_mutex_lock(&d->lock);
 	d->discarded += (uint64_t)n;
 	d->queued -= (uint32_t)n;
-	d->last_discards = n;
+	before = d->discarded;
 	pthread_mutex_unlock(&d->lock);
 	/* Commands accepted before the stop flag was seen but still in the
-	 * inbox: run their pushes now (they are discarded and counted in
-	 * last_discards). Our own performer closes; a spawned dispatcher's
-	 * belongs to its server, so drain it with a waiting post instead. */
+	 * inbox: run their pushes now; they are discarded and counted. Our
+	 * own performer closes; a spawned dispatcher's belongs to its
+	 * server, so drain it with a waiting post instead (refused once the
+	 * server shuts down, when its close already drained it). */
 	if (!d->server)
 		lsched_performer_close(d->perf);
 	else
 		(void)lsched_perform(d->perf, nothing, NULL,
 				     LSCHED_PERFORM_WAIT);
 	pthread_mutex_lock(&d->lock);
+	n += (int)(d->discarded - before);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+struct stop_req {
+	lsched_dispatcher *d;
+	int discarded;
+};
+
+static void do_stop(void *arg)
+{
+	struct stop_req *r = arg;
+
+	r->discarded = stop_now(r->d);
+}
+
+/* A spawned dispatcher's server is shutting down (perhaps stopped
+ * directly through lsched_server_stop()): discard what is queued, so that
+ * no command is left neither run nor discarded. */
+static void spawn_shutdown(lsched_server *srv, void *arg)
+{
+	stop_now(arg);
 }
 
 /* Creates the two tasks on the loop. */
@@ -324,6 +367,8 @@ lsched_dispatcher *lsched_dispatcher_spawn(const char *name,
 	if (!d)
 		return NULL;
 	scfg.clock = cfg->clock;
+	scfg.shutdown = spawn_shutdown;
+	scfg.arg = d;
 	d->server = lsched_server_start(&scfg);
 	if (!d->server) {
 		err = errno;
@@ -427,25 +472,17 @@ int lsched_dispatcher_await_dormant(lsched_dispatcher *d)
 
 int lsched_dispatcher_stop(lsched_dispatcher *d)
 {
-	int err, n;
+	struct stop_req r = { .d = d };
+	int err;
 
 	if (!d)
 		return -EINVAL;
-	if (!d->server && !lsched_loop_is_running(d->loop)) {
-		/* Nobody would run a post: the caller owns the loop now. */
-		do_stop(d);
-		err = 0;
-	} else {
-		err = lsched_perform(d->perf, do_stop, d, LSCHED_PERFORM_WAIT);
-	}
+	/* On the loop's thread this runs inline; from elsewhere it waits for
+	 * the loop's thread (a stop must never run beside the loop). */
+	err = lsched_perform(d->perf, do_stop, &r, LSCHED_PERFORM_WAIT);
 	if (err == -ESHUTDOWN)
 		return 0; /* stopped before */
-	if (err)
-		return err;
-	pthread_mutex_lock(&d->lock);
-	n = d->last_discards;
-	pthread_mutex_unlock(&d->lock);
-	return n;
+	return err ? err : r.discarded;
 }
 
 int lsched_dispatcher_destroy(lsched_dispatcher *d)
@@ -456,7 +493,12 @@ int lsched_dispatcher_destroy(lsched_dispatcher *d)
 		return -EINVAL;
 	if (lsched_loop_in_thread(d->loop) && d->server)
 		return -EDEADLK;
-	n = lsched_dispatcher_stop(d);
+	/* Destruction is on the loop's thread or with the loop idle (see
+	 * dispatcher.h), so a hosted dispatcher stops inline. */
+	if (!d->server)
+		n = stop_now(d);
+	else
+		n = lsched_dispatcher_stop(d);
 	if (d->server) {
 		/* The server's loop owns the tasks and frees them. */
 		lsched_server_destroy(d->server);
@@ -465,7 +507,10 @@ int lsched_dispatcher_destroy(lsched_dispatcher *d)
 		lsched_task_destroy(d->builder);
 		lsched_performer_destroy(d->perf);
 	}
-	dfree(d);
+	if (d->busy)
+		d->zombie = true; /* from our own command: freed after it */
+	else
+		dfree(d);
 	return n;
 }
 

@@ -323,7 +323,7 @@ static void run_all(lsched_performer *p)
 {
 	lsched_loop *loop;
 
-	hold(p);
+	/* The caller (run_all_gated) holds p. */
 	while (!lsched__list_empty(&p->outstanding)) {
 		struct item *it = lsched__container_of(p->outstanding.next,
 						       struct item, out_link);
@@ -335,7 +335,6 @@ static void run_all(lsched_performer *p)
 	}
 	loop = take_inbox(p);
 	run_batch(p, loop, true);
-	unhold(p);
 }
 
 /* Runs everything accepted, one thread at a time: a close on a thread
@@ -344,6 +343,7 @@ static void run_all(lsched_performer *p)
 static void run_all_gated(lsched_performer *p)
 {
 	pthread_t self = pthread_self();
+	bool gone;
 
 	pthread_mutex_lock(&p->lock);
 	while (p->gate_depth && !pthread_equal(p->gate_owner, self))
@@ -351,13 +351,17 @@ static void run_all_gated(lsched_performer *p)
 	p->gate_owner = self;
 	p->gate_depth++;
 	pthread_mutex_unlock(&p->lock);
+	/* busy is only touched inside the gate (or on the loop's thread,
+	 * which never overlaps it): settle it before leaving. */
 	hold(p);
 	run_all(p);
+	gone = --p->busy == 0 && p->zombie;
 	pthread_mutex_lock(&p->lock);
 	if (--p->gate_depth == 0)
 		pthread_cond_broadcast(&p->gate_cv);
 	pthread_mutex_unlock(&p->lock);
-	unhold(p);
+	if (gone)
+		pfree(p); /* destroyed by work run here */
 }
 
 void lsched__performers_loop_gone(lsched_loop *loop)
@@ -366,13 +370,21 @@ void lsched__performers_loop_gone(lsched_loop *loop)
 		lsched_performer *p = lsched__container_of(
 			loop->performers.next, lsched_performer, loop_link);
 
+		bool more;
+
 		pthread_mutex_lock(&p->lock);
 		p->closed = true;
 		pthread_mutex_unlock(&p->lock);
 		run_all_gated(p);
+		/* A close marker (which passes the closed flag) may have been
+		 * queued after that drain: once the loop is gone nothing can be
+		 * queued any more, so one more drain runs whatever made it. */
 		pthread_mutex_lock(&p->lock);
 		p->loop = NULL;
+		more = p->head != NULL;
 		pthread_mutex_unlock(&p->lock);
+		if (more)
+			run_all_gated(p);
 		lsched__list_remove(&p->loop_link);
 	}
 }
@@ -587,6 +599,7 @@ static void close_marker(void *arg)
 int lsched_performer_close(lsched_performer *p)
 {
 	bool inline_run;
+	int err;
 
 	if (!p)
 		return -EINVAL;
@@ -605,7 +618,14 @@ int lsched_performer_close(lsched_performer *p)
 	 * what was accepted, behind a marker that passes the closed flag.
 	 * Every such close waits, a second one too: it returns only once
 	 * everything accepted before it ran. */
-	return post_and_wait(p, close_marker, p, NULL, FIRST_CLASS, true);
+	err = post_and_wait(p, close_marker, p, NULL, FIRST_CLASS, true);
+	if (err == -ESHUTDOWN) {
+		/* The loop was destroyed meanwhile: its destruction runs
+		 * everything; the gate waits until it has. */
+		run_all_gated(p);
+		return 0;
+	}
+	return err;
 }
 
 bool lsched_performer_is_closed(const lsched_performer *p)

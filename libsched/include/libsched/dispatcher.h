@@ -71,7 +71,10 @@ lsched_dispatcher_new(lsched_loop *loop,
 
 /*
  * Creates an active dispatcher on a thread of its own, a thread server
- * named name. Errors as lsched_dispatcher_new() and lsched_server_start().
+ * named name. The server belongs to the dispatcher; if it is stopped
+ * directly (lsched_server_find() + lsched_server_stop()), its shutdown
+ * discards the queued commands as lsched_dispatcher_stop() would.
+ * Errors as lsched_dispatcher_new() and lsched_server_start().
  */
 LSCHED_API lsched_dispatcher *
 lsched_dispatcher_spawn(const char *name,
@@ -100,16 +103,19 @@ LSCHED_API int lsched_dispatcher_activate(lsched_dispatcher *d);
  * Blocks until the dispatcher is dormant (deactivated, and the command or
  * build running when it was deactivated has finished) or stopped.
  * Errors: -EINVAL; -EDEADLK from the dispatcher's own thread (it would wait
- * for its own action to end).
+ * for its own action to end). Waits through other threads are not checked:
+ * do not call it from a thread a command of this dispatcher waits for.
  */
 LSCHED_API int lsched_dispatcher_await_dormant(lsched_dispatcher *d);
 
 /*
  * Stops the dispatcher: the running action finishes, every queued command
  * is discarded (its discard callback runs), no build runs any more, and
- * later enqueues return -ESHUTDOWN. From another thread, returns once
- * done. Returns the number of commands discarded (>= 0); 0 if already
- * stopped. A command whose enqueue raced with the stop (returned 0 while
+ * later enqueues return -ESHUTDOWN. The stop always runs on the
+ * dispatcher's thread: from another thread this waits until that thread
+ * ran it (for a dispatcher made with lsched_dispatcher_new(), until its
+ * loop runs, or the dispatcher is destroyed). Returns the number of
+ * commands this call discarded (>= 0); 0 if already stopped. A command whose enqueue raced with the stop (returned 0 while
  * the stop ran) is discarded too, but may be missing from this count; the
  * stats count every discard. Errors: -EINVAL.
  */
@@ -118,7 +124,8 @@ LSCHED_API int lsched_dispatcher_stop(lsched_dispatcher *d);
 /*
  * Stops (see above) and frees the dispatcher; a spawned one's thread is
  * joined. A dispatcher made with lsched_dispatcher_new() is destroyed on
- * its loop's thread (or while the loop does not run), before its loop.
+ * its loop's thread (or while the loop does not run), before its loop;
+ * also from inside one of its own commands or builds.
  * Returns the number of commands discarded, or -EINVAL, or -EDEADLK when a
  * spawned dispatcher's own thread calls it (nothing done).
  */

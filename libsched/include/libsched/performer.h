@@ -15,6 +15,9 @@
  *    -ESHUTDOWN;
  *  - a caller blocked in a waiting post (LSCHED_PERFORM_WAIT) is always
  *    released: with 0 once its work ran, or with an error if it was refused;
+ *    it blocks until the loop's thread runs the work (or the loop is
+ *    destroyed), so do not make one from the thread that is going to run
+ *    the loop, before it runs it: nothing would ever run the work;
  *    crossed waiting posts that would deadlock (loop A's thread waits on B
  *    while B's thread waits on A, or any longer cycle) return -EDEADLK at
  *    once instead of blocking;
@@ -97,9 +100,12 @@ LSCHED_API int lsched_perform_at(lsched_performer *p, int prio,
  * not run (and no thread starts it meanwhile), they run inline before this
  * returns. From another thread while the loop runs, this blocks until the
  * loop's thread ran them (or the loop was destroyed); so does a second
- * close racing with the first. Idempotent. Errors: -EINVAL for NULL; -EDEADLK when
- * waiting for the loop would close a wait cycle (the performer is closed,
- * its pending work runs when the loop next drains it).
+ * close racing with the first. Idempotent.
+ * Errors: -EINVAL for NULL; and, from another thread while the loop runs:
+ * -EDEADLK when waiting for the loop would close a wait cycle, -ENOMEM or
+ * -EIO when the request to the loop's thread could not be queued. In
+ * those cases the performer is closed all the same and its pending work
+ * runs when the loop next drains it (or at the loop's destruction).
  */
 LSCHED_API int lsched_performer_close(lsched_performer *p);
 

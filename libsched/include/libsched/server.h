@@ -25,6 +25,10 @@
  *
  * Thread-safety: every function may be called from any thread, except that
  * lsched_server_destroy() must not be called from the server's own thread.
+ * lsched_server_stop() and lsched_server_destroy() join the server's
+ * thread; unlike waiting posts, these waits are not checked for cycles, so
+ * do not call them from a thread that a handler of that server waits for
+ * (for instance the loop a handler makes a waiting post to).
  */
 #ifndef LIBSCHED_SERVER_H
 #define LIBSCHED_SERVER_H
@@ -124,7 +128,9 @@ LSCHED_API bool lsched_server_stopping(const lsched_server *srv);
  */
 LSCHED_API int lsched_server_destroy(lsched_server *srv);
 
-/* Finds a live (not yet destroyed) server by name, or NULL. */
+/* Finds a live (not yet destroyed) server by name, or NULL. The pointer
+ * is valid until the server is destroyed: the caller must know that no
+ * other thread destroys it meanwhile. */
 LSCHED_API lsched_server *lsched_server_find(const char *name);
 
 /* The server's name (its copy). */
