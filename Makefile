@@ -124,8 +124,8 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 tests: $(TESTS)
 
 # Tests link the static library: they may reach internal symbols to inject
-# faults. tests/testutil.h holds what several test files share.
-$(B)/tests/%: tests/%.c tests/testutil.h $(STLIB) $(LIB_HDRS)
+# faults. tests/testutil.h and threadutil.h hold what test files share.
+$(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \

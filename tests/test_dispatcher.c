@@ -43,70 +43,8 @@
 
 /* ---- watchdog and small helpers -------------------------------------------- */
 
-static const char *volatile watchdog_test;
+#include "threadutil.h"
 
-static void watchdog_fired(int sig)
-{
-	const char *name = watchdog_test ? watchdog_test : "?";
-	static const char head[] = "\nwatchdog: test hung: ";
-
-	(void)sig;
-	if (write(2, head, sizeof(head) - 1) < 0 ||
-	    write(2, name, strlen(name)) < 0 || write(2, "\n", 1) < 0)
-		_exit(3);
-	_exit(3);
-}
-
-/* Every test calls this first: it also disarms a watchdog left armed by
- * an earlier test that failed an assertion. */
-static void watchdog_arm(const char *test)
-{
-	watchdog_test = test;
-	signal(SIGALRM, watchdog_fired);
-	alarm(WATCHDOG_S);
-}
-#define WATCHDOG() watchdog_arm(__func__)
-
-static void watchdog_off(void)
-{
-	alarm(0);
-}
-
-static pid_t my_tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
-static bool thread_sleeps(pid_t tid)
-{
-	char path[64], buf[512];
-	FILE *f;
-	size_t n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
-}
-
-static void pause_1ms(void)
-{
-	struct timespec ts = { 0, 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static void wait_thread_sleeps(pid_t tid)
-{
-	while (!thread_sleeps(tid))
-		pause_1ms();
-}
 
 static void sem_wait_ok(sem_t *s)
 {
