@@ -22,6 +22,9 @@
  * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
 #define LSCHED__PASS_MAX 4096
 #define LSCHED__MAX_EVENTS 64
+/* Freed tasks a loop keeps for reuse (with their heap slots), so that
+ * short-lived tasks, such as work posted at a priority, do not allocate. */
+#define LSCHED__SPARE_TASKS 256
 /* phase_poll(): the poller's wait failed (the error is in wait_err). */
 #define LSCHED__ERR_WAIT_FAILED (-100000)
 /* Backend token of the loop's own wake-up eventfd. */
@@ -124,6 +127,8 @@ struct lsched_loop {
 	uint32_t watch_gen;
 
 	struct lsched__list tasks;
+	struct lsched__list spare_tasks; /* freed tasks kept for reuse */
+	uint32_t nspare;
 	struct lsched__list timerlist;
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */

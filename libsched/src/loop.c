@@ -58,6 +58,7 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
 		lsched__list_init(&loop->ready[p]);
 	lsched__list_init(&loop->tasks);
+	lsched__list_init(&loop->spare_tasks);
 	lsched__list_init(&loop->timerlist);
 	lsched__list_init(&loop->performers);
 	atomic_init(&loop->running, false);

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static atomic_uint_fast64_t next_task_id = 1;
@@ -167,6 +168,12 @@ static void task_free(lsched_task *t)
 	lsched_loop *loop = t->loop;
 
 	lsched__list_remove(&t->all_link);
+	if (loop->nspare < LSCHED__SPARE_TASKS) {
+		/* Kept with its heap slots still reserved. */
+		lsched__list_push_tail(&loop->spare_tasks, &t->all_link);
+		loop->nspare++;
+		return;
+	}
 	lsched__heap_unreserve(&loop->timers);
 	lsched__heap_unreserve(&loop->overdue);
 	free(t);
@@ -249,8 +256,17 @@ void lsched__task_free_all(lsched_loop *loop)
 
 		dequeue(t);
 		detach(t);
-		task_free(t);
+		lsched__list_remove(&t->all_link);
+		free(t);
 	}
+	while (!lsched__list_empty(&loop->spare_tasks)) {
+		lsched_task *t = lsched__container_of(loop->spare_tasks.next,
+						      lsched_task, all_link);
+
+		lsched__list_remove(&t->all_link);
+		free(t);
+	}
+	loop->nspare = 0;
 }
 
 /* ---- public API ----------------------------------------------------------- */
@@ -271,6 +287,15 @@ lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!lsched__list_empty(&loop->spare_tasks)) {
+		/* A spare still holds its heap slots. */
+		t = lsched__container_of(loop->spare_tasks.next, lsched_task,
+					 all_link);
+		lsched__list_remove(&t->all_link);
+		loop->nspare--;
+		memset(t, 0, sizeof(*t));
+		goto init;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto out_nomem;
@@ -278,6 +303,7 @@ lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
 		goto out_free;
 	if (lsched__heap_reserve(&loop->overdue))
 		goto out_unreserve_timers;
+init:
 	t->tnode.index = LSCHED__HEAP_NONE;
 	t->tnode.kind = LSCHED__NODE_TASK;
 	t->onode.index = LSCHED__HEAP_NONE;
