@@ -4,8 +4,8 @@
  * Every loop reads time through an lsched_clock. The real clock reads
  * CLOCK_MONOTONIC. A virtual clock only moves when told to (or, if
  * auto-advance is on, when a loop would otherwise sleep: the loop jumps the
- * clock to its next deadline instead of sleeping), so tests and the replay
- * tool drive time deterministically with no sleeps.
+ * clock to its next deadline instead of sleeping), so tests drive time
+ * deterministically with no sleeps.
  *
  * Ownership: lsched_clock_monotonic() returns a process-wide static clock
  * that must not be destroyed. A virtual clock belongs to its creator, who

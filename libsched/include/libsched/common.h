@@ -67,13 +67,14 @@ enum {
 /*
  * Returns a static, human-readable message for an error code returned by
  * the library. Accepts the negative code (as returned) or a positive errno.
- * Never returns NULL: unknown codes get "unknown error". Thread-safe.
+ * Never returns NULL: 0 gets "success", unknown codes "unknown error".
+ * Thread-safe.
  */
 LSCHED_API const char *lsched_strerror(int err);
 
 /*
- * Returns the symbolic name of an error code ("EINVAL"), or "UNKNOWN".
- * Accepts negative or positive values. Thread-safe.
+ * Returns the symbolic name of an error code ("EINVAL"), or "UNKNOWN" (also
+ * for 0). Accepts negative or positive values. Thread-safe.
  */
 LSCHED_API const char *lsched_errname(int err);
 

@@ -29,10 +29,12 @@
  * lsched_dispatcher_destroy(). A command's argument belongs to the caller;
  * the command or its discard callback may free it.
  *
- * Thread-safety: enqueue, activate, deactivate, await_dormant, stop and
- * stats may be called from any thread. lsched_dispatcher_new() and the
- * destruction of a dispatcher made with it are called on its loop's thread
- * (or while the loop does not run).
+ * Thread-safety: enqueue, activate, deactivate, await_dormant, stop, stats
+ * and lsched_dispatcher_loop() may be called from any thread.
+ * lsched_dispatcher_new() and the destruction of a dispatcher made with it
+ * are called on its loop's thread (or while the loop does not run).
+ * lsched_dispatcher_spawn() may be called from any thread, and a spawned
+ * dispatcher destroyed from any thread but its own.
  */
 #ifndef LIBSCHED_DISPATCHER_H
 #define LIBSCHED_DISPATCHER_H
@@ -92,11 +94,13 @@ LSCHED_API int lsched_dispatcher_enqueue(lsched_dispatcher *d,
 					 lsched_command_fn discard, void *arg);
 
 /* Makes the dispatcher dormant: queued commands stay queued, nothing runs.
- * Returns at once. Errors: -EINVAL, -ESHUTDOWN. */
+ * Returns at once. Errors: -EINVAL, -ESHUTDOWN, and -ENOMEM or -EIO when
+ * the request could not be posted to the dispatcher's loop. */
 LSCHED_API int lsched_dispatcher_deactivate(lsched_dispatcher *d);
 
 /* Makes it active again: queued commands run, a dirty builder is due.
- * Errors: -EINVAL, -ESHUTDOWN. */
+ * Errors: -EINVAL, -ESHUTDOWN, and -ENOMEM or -EIO when the request could
+ * not be posted to the dispatcher's loop. */
 LSCHED_API int lsched_dispatcher_activate(lsched_dispatcher *d);
 
 /*
@@ -114,10 +118,14 @@ LSCHED_API int lsched_dispatcher_await_dormant(lsched_dispatcher *d);
  * later enqueues return -ESHUTDOWN. The stop always runs on the
  * dispatcher's thread: from another thread this waits until that thread
  * ran it (for a dispatcher made with lsched_dispatcher_new(), until its
- * loop runs, or the dispatcher is destroyed). Returns the number of
- * commands this call discarded (>= 0); 0 if already stopped. A command whose enqueue raced with the stop (returned 0 while
- * the stop ran) is discarded too, but may be missing from this count; the
- * stats count every discard. Errors: -EINVAL.
+ * loop runs, or the dispatcher is destroyed: so do not call it, while the
+ * loop does not run, from the thread that is going to run it). Returns the
+ * number of commands this call discarded (>= 0); 0 if already stopped. A
+ * command whose enqueue raced with the stop (returned 0 while the stop ran)
+ * is discarded too, but may be missing from this count; the stats count
+ * every discard. Errors: -EINVAL; from another thread, -EDEADLK (waiting
+ * would close a wait cycle, see performer.h), -ENOMEM or -EIO (the stop
+ * could not be posted); then nothing was stopped.
  */
 LSCHED_API int lsched_dispatcher_stop(lsched_dispatcher *d);
 

@@ -19,7 +19,8 @@
 extern "C" {
 #endif
 
-/* The library's version as "MAJOR.MINOR.PATCH". */
+/* The library's version as "MAJOR.MINOR.PATCH": a static string, never
+ * freed. Thread-safe. */
 LSCHED_API const char *lsched_version(void);
 
 #ifdef __cplusplus

@@ -7,8 +7,10 @@
  *      scheduler tasks to their priority's ready queue;
  *   3. fires due loop timers;
  *   4. polls descriptors (without blocking while a task is ready, otherwise
- *      until the next deadline) and dispatches their callbacks;
- *   5. runs ready scheduler tasks, highest priority first, giving input a
+ *      until the next deadline) and dispatches their callbacks; if the poll
+ *      waited, steps 2 and 3 run again;
+ *   5. runs the work queued by its performers (performer.h);
+ *   6. runs ready scheduler tasks, highest priority first, giving input a
  *      chance between two tasks (see lsched_loop_set_input_interval()).
  *      This pass ends when no task is ready, when the next task already
  *      ran in this cycle (each task runs at most once per cycle), when
@@ -17,7 +19,8 @@
  * docs/architecture.md describes the cycle and its data structures.
  *
  * Ownership: the creator owns the loop and destroys it with
- * lsched_loop_destroy() once it no longer runs. Destroying a loop frees every
+ * lsched_loop_destroy() once it no longer runs. Destroying a loop first
+ * closes its performers (running the work they accepted), then frees every
  * timer, task and descriptor registration still attached to it: their
  * handles become invalid. Descriptors themselves are never closed by the
  * library.
@@ -30,10 +33,10 @@
  *
  * Reentrancy: callbacks may add or remove descriptors, timers and tasks,
  * including their own, and may destroy their own object. A timer started
- * or re-armed during the timer phase fires in a later cycle, never in the
- * same phase; an event of a descriptor unwatched or re-watched during the
- * descriptor phase is not delivered. A task started by a task runs in the
- * same pass if its priority says so (see task.h).
+ * or re-armed during the timer phase fires in a later timer phase, never in
+ * the same one; an event of a descriptor unwatched or re-watched during the
+ * descriptor phase is not delivered. A task started by a task may run in
+ * the same pass (it has not run in it yet), unless the pass ends first.
  */
 #ifndef LIBSCHED_LOOP_H
 #define LIBSCHED_LOOP_H
@@ -76,7 +79,9 @@ LSCHED_API lsched_loop *lsched_loop_new(lsched_clock *clock);
 
 /*
  * Destroys a loop and everything still attached to it (timers, tasks,
- * descriptor registrations; descriptors are not closed).
+ * descriptor registrations; descriptors are not closed). Its performers are
+ * closed first, running the work they accepted; they stay valid (closed)
+ * until their own lsched_performer_destroy().
  * Errors: -EINVAL for NULL; -EBUSY if the loop is running (nothing freed).
  */
 LSCHED_API int lsched_loop_destroy(lsched_loop *loop);
@@ -128,7 +133,8 @@ LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
  */
 LSCHED_API int64_t lsched_loop_now(const lsched_loop *loop);
 
-/* Reads the clock, refreshes the cached time and returns it (ns). */
+/* Reads the clock, refreshes the cached time and returns it (ns); -EINVAL
+ * for NULL. */
 LSCHED_API int64_t lsched_loop_update_now(lsched_loop *loop);
 
 /*
@@ -150,9 +156,10 @@ LSCHED_API int64_t lsched_loop_input_interval(const lsched_loop *loop);
 LSCHED_API bool lsched_loop_input_pending(const lsched_loop *loop);
 
 /*
- * Polls the descriptors without blocking if the last poll is older than the
- * input interval, then answers lsched_loop_input_pending(). Used by
- * stopwatches in long tasks; call from the loop's thread.
+ * Refreshes the cached time, polls the descriptors without blocking if the
+ * last poll is older than the input interval, then answers
+ * lsched_loop_input_pending() (false for NULL). Used by stopwatches in long
+ * tasks; call from the loop's thread.
  */
 LSCHED_API bool lsched_loop_check_input(lsched_loop *loop);
 
@@ -163,7 +170,8 @@ LSCHED_API bool lsched_loop_check_input(lsched_loop *loop);
  * runs in the loop's thread when one occurs (level-triggered). Watching an
  * fd again replaces its events, callback and argument.
  * Errors: -EINVAL (NULL loop or cb, events empty or unknown bits, or an fd
- * the poller refuses such as its own), -EBADF (fd negative or not open),
+ * the poller refuses such as its own), -EBADF (fd negative or not open, or
+ * the loop's own wake-up eventfd),
  * -EPERM (fd type the poller cannot watch, e.g. a regular file), -ENOMEM,
  * or another negative errno of epoll_ctl(2) (-ENOSPC: the user's watch
  * limit). On error nothing is registered or changed, except when fd was
@@ -200,8 +208,9 @@ LSCHED_API lsched_timer *lsched_timer_new(lsched_loop *loop, lsched_timer_cb cb,
 /*
  * Starts (or restarts) the timer: first expiry timeout_ns after the loop's
  * cached now (lsched_loop_now(); call lsched_loop_update_now() first if the
- * loop has not run for a while); deadlines saturate at INT64_MAX; then, if period_ns > 0, every period_ns after the previous
- * deadline (fixed rate), catching up as mode says. period_ns == 0 makes a
+ * loop has not run for a while); deadlines saturate at INT64_MAX; then, if
+ * period_ns > 0, every period_ns after the previous deadline (fixed rate),
+ * catching up as mode says. period_ns == 0 makes a
  * one-shot timer. May be called from any callback, including the timer's
  * own. Errors: -EINVAL (NULL, negative timeout or period, unknown mode).
  */

@@ -61,7 +61,8 @@ typedef void (*lsched_work_cb)(void *arg);
 
 enum lsched_perform_flags {
 	/* Block until the work ran (or was refused). From the loop's own
-	 * thread: runs what is already queued, then the work, inline. */
+	 * thread: drains the inbox first (default posts run, posts at a
+	 * priority become tasks), then runs the work inline. */
 	LSCHED_PERFORM_WAIT = 1u << 0,
 };
 

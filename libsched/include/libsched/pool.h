@@ -33,8 +33,9 @@
  * application's threads; a job may change its own thread's mask. Workers
  * sleep while the queue is empty.
  *
- * Thread-safety: lsched_pool_submit() and lsched_pool_stats() may be called
- * from any thread, jobs and completions included. lsched_pool_destroy() may
+ * Thread-safety: lsched_pool_new(), lsched_pool_submit() and
+ * lsched_pool_stats() may be called from any thread, jobs and completions
+ * included. lsched_pool_destroy() may
  * be called from any thread but the pool's own workers (-EDEADLK),
  * including from a completion on the reply loop. It blocks until the
  * running jobs returned: a job must not wait for the thread that destroys

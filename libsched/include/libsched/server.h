@@ -123,8 +123,9 @@ LSCHED_API bool lsched_server_stopping(const lsched_server *srv);
 
 /*
  * Stops (if needed), joins and frees the server. Returns the body's exit
- * status (0 for the default body). Errors: -EINVAL for NULL; -EDEADLK from
- * the server's own thread (nothing done).
+ * status (for the default body, what lsched_loop_run() returned: 0 unless
+ * the loop failed). Errors: -EINVAL for NULL; -EDEADLK from the server's
+ * own thread (nothing done).
  */
 LSCHED_API int lsched_server_destroy(lsched_server *srv);
 

@@ -14,8 +14,8 @@
  *  - cooperative: a task runs until its callback returns (split long work,
  *    see stopwatch.h);
  *  - input first: the loop gives descriptors and cross-thread work a chance
- *    between two tasks, and tasks at LSCHED_PRIO_HIGH_IDLE and below do not
- *    start while input is pending;
+ *    between two tasks; no task starts while input is pending (the pass
+ *    ends and the next cycle handles the input first);
  *  - finding the next task costs O(1) whatever the number of tasks.
  * Two extensions, off by default: a maximum wait per task, and children.
  *
@@ -124,7 +124,7 @@ LSCHED_API int64_t lsched_task_timeout(const lsched_task *task);
 
 /*
  * Sets a maximum wait (> 0), or 0 for none (the default): once the task has
- * been ready for longer than max_wait_ns, it runs next whatever its
+ * been ready for max_wait_ns or longer, it runs next whatever its
  * priority (tasks overdue longest first). Errors: -EINVAL (NULL, negative).
  */
 LSCHED_API int lsched_task_set_max_wait(lsched_task *task,
@@ -176,10 +176,12 @@ LSCHED_API lsched_task *lsched_loop_current_task(const lsched_loop *loop);
 /* Number of ready tasks at priority prio on loop (O(1)); -EINVAL if bad. */
 LSCHED_API int64_t lsched_loop_ready_count(const lsched_loop *loop, int prio);
 
-/* The priority's name ("HIGHEST"...), or NULL if prio is unknown. */
+/* The priority's name ("HIGHEST"...), or NULL if prio is unknown.
+ * Thread-safe (a static string). */
 LSCHED_API const char *lsched_priority_name(int prio);
 
-/* Parses a priority name (case-insensitive); -EINVAL if unknown. */
+/* Parses a priority name (case-insensitive); -EINVAL if unknown or NULL.
+ * Thread-safe. */
 LSCHED_API int lsched_priority_from_name(const char *name);
 
 #ifdef __cplusplus
