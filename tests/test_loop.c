@@ -1123,6 +1123,38 @@ static void fd_drain(lsched_loop *loop, int fd, unsigned revents, void *arg)
 		((struct fdrec *)arg)->rc = -1;
 }
 
+/* A descriptor watched for writing is ready all the time: that is not
+ * input, or it would end every task pass and every stopwatch slice. */
+static void test_loop_writable_fd_is_not_input(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	struct fdrec rec = { 0 };
+	int p[2];
+	make_pipe(p);
+
+	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_WRITE,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rec.calls, 1); /* writable: dispatched */
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(1)), 0);
+	assert_false(lsched_loop_check_input(loop));
+	assert_false(lsched_loop_input_pending(loop));
+
+	/* The read end watched too, and readable: that is input. */
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	write1(p[1]);
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(1)), 0);
+	assert_true(lsched_loop_check_input(loop));
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_loop_check_input_sees_ready_fd(void **state)
 {
 	lsched_loop *loop = fix_loop(state);
@@ -1504,6 +1536,7 @@ int main(void)
 		VT(test_loop_now_cached_vs_update),
 		VT(test_loop_input_interval),
 		VT(test_loop_check_input_sees_ready_fd),
+		VT(test_loop_writable_fd_is_not_input),
 		cmocka_unit_test(test_loop_destroy_with_attached),
 		cmocka_unit_test(test_loop_fd_watch_huge_fd_is_ebadf),
 		VT(test_loop_run_once_fires_timer_it_waited_for),

@@ -34,6 +34,7 @@ struct lsched_dispatcher {
 	lsched_task *builder;
 	int64_t dirty_since;
 	int setup_err;
+	int shutdown_discards; /* discarded by a spawned server's shutdown */
 	int busy;     /* a command or build of ours runs */
 	bool zombie;  /* destroyed by it: freed when it returns */
 
@@ -265,7 +266,9 @@ static void do_stop(void *arg)
  * no command is left neither run nor discarded. */
 static void spawn_shutdown(lsched_server *srv, void *arg)
 {
-	stop_now(arg);
+	lsched_dispatcher *d = arg;
+
+	d->shutdown_discards = stop_now(d);
 }
 
 /* Creates the two tasks on the loop. */
@@ -493,16 +496,16 @@ int lsched_dispatcher_destroy(lsched_dispatcher *d)
 		return -EINVAL;
 	if (lsched_loop_in_thread(d->loop) && d->server)
 		return -EDEADLK;
-	/* Destruction is on the loop's thread or with the loop idle (see
-	 * dispatcher.h), so a hosted dispatcher stops inline. */
-	if (!d->server)
-		n = stop_now(d);
-	else
-		n = lsched_dispatcher_stop(d);
 	if (d->server) {
-		/* The server's loop owns the tasks and frees them. */
+		/* The server's stop runs behind what it accepted; its shutdown
+		 * hook discards what is queued (spawn_shutdown); its loop owns
+		 * the tasks and frees them. Nothing here can fail half-way. */
 		lsched_server_destroy(d->server);
+		n = d->shutdown_discards;
 	} else {
+		/* On the loop's thread or with the loop idle (dispatcher.h):
+		 * stop inline. */
+		n = stop_now(d);
 		lsched_task_destroy(d->runner);
 		lsched_task_destroy(d->builder);
 		lsched_performer_destroy(d->perf);
@@ -516,7 +519,10 @@ int lsched_dispatcher_destroy(lsched_dispatcher *d)
 
 lsched_loop *lsched_dispatcher_loop(const lsched_dispatcher *d)
 {
-	return d ? d->loop : NULL;
+	if (!d)
+		return NULL;
+	/* A spawned dispatcher's loop ends with its server's thread. */
+	return d->server ? lsched_server_loop(d->server) : d->loop;
 }
 
 int lsched_dispatcher_stats(lsched_dispatcher *d,

@@ -212,7 +212,7 @@ bool lsched_loop_input_pending(const lsched_loop *loop)
  * polls again), only their existence is recorded. */
 bool lsched__poll_input(lsched_loop *loop)
 {
-	struct lsched__poll_event probe[1];
+	struct lsched__poll_event probe[16];
 	int n;
 
 	if (loop->input_seen)
@@ -222,8 +222,15 @@ bool lsched__poll_input(lsched_loop *loop)
 	loop->last_poll = loop->now;
 	/* A scratch buffer: this may run inside a descriptor callback, while
 	 * dispatch still walks loop->events. */
-	n = loop->bops->wait(loop->backend, probe, 1, 0);
-	loop->input_seen = n > 0;
+	n = loop->bops->wait(loop->backend, probe, 16, 0);
+	/* Input is something to read (data, hang-up, error) or a wake-up; a
+	 * descriptor that is merely writable is not: a socket watched for
+	 * writing would otherwise end every pass and every slice. */
+	for (int i = 0; i < n && !loop->input_seen; i++)
+		loop->input_seen = probe[i].token == LSCHED__WAKE_TOKEN ||
+				   (probe[i].events & (LSCHED_FD_READ |
+						       LSCHED_FD_HUP |
+						       LSCHED_FD_ERROR));
 	return loop->input_seen;
 }
 

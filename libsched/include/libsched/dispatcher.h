@@ -83,7 +83,8 @@ lsched_dispatcher_spawn(const char *name,
 			const struct lsched_dispatcher_config *cfg);
 
 /*
- * Enqueues command fn(arg), named name (borrowed, may be NULL). If the
+ * Enqueues command fn(arg), labelled name (borrowed, may be NULL; kept
+ * with the command for tracing, it changes nothing else). If the
  * dispatcher stops before running it, discard(arg) is called instead (if
  * not NULL). Errors: -EINVAL (NULL dispatcher or fn), -ESHUTDOWN (stopped),
  * -ENOMEM, -EIO; on error neither callback is called.
@@ -139,7 +140,8 @@ LSCHED_API int lsched_dispatcher_stop(lsched_dispatcher *d);
  */
 LSCHED_API int lsched_dispatcher_destroy(lsched_dispatcher *d);
 
-/* The dispatcher's loop (for a spawned one: its server's loop). */
+/* The dispatcher's loop; for a spawned one, its server's loop, NULL once
+ * the server's thread has ended. */
 LSCHED_API lsched_loop *lsched_dispatcher_loop(const lsched_dispatcher *d);
 
 struct lsched_dispatcher_stats {
