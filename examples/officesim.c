@@ -431,8 +431,10 @@ static void report(struct office *o, double secs,
 	       "priority starves it while higher work is ready.\n",
 	       (unsigned long long)spell_stats.runs);
 	printf("  input thread -> main loop: %llu posts, %llu wake-ups "
-	       "(the rest coalesced), %llu run;\n",
+	       "written (%llu coalesced: the loop was already signalled), "
+	       "%llu run;\n",
 	       (unsigned long long)ps->posts, (unsigned long long)ps->wakes,
+	       (unsigned long long)(ps->posts - ps->wakes),
 	       (unsigned long long)ps->ran);
 	printf("  autosave -> 'storage' server -> pool -> main loop: %llu "
 	       "saves asked, %llu done, %llu failed or cancelled;\n",
