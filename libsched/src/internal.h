@@ -25,8 +25,6 @@
 /* Freed tasks a loop keeps for reuse (with their heap slots), so that
  * short-lived tasks, such as work posted at a priority, do not allocate. */
 #define LSCHED__SPARE_TASKS 256
-/* phase_poll(): the poller's wait failed (the error is in wait_err). */
-#define LSCHED__ERR_WAIT_FAILED (-100000)
 /* Backend token of the loop's own wake-up eventfd. */
 #define LSCHED__WAKE_TOKEN UINT64_MAX
 
@@ -109,7 +107,6 @@ struct lsched_loop {
 	int64_t input_interval;
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
-	int wait_err;           /* the poller's last failure */
 
 	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
 	struct lsched__heap overdue; /* ready tasks with a max wait */

@@ -399,8 +399,10 @@ static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
 /* Waits for and dispatches descriptor events. On a virtual clock the loop
  * never sleeps for a deadline: with auto-advance it jumps the clock to it,
  * otherwise it only polls. */
+/* Returns 0 or the poller's error. *wake_err gets the read error of the
+ * wake-up descriptor, if any (the cycle still goes on). */
 static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
-		      int64_t run_end, bool *waited)
+		      int64_t run_end, bool *waited, int *wake_err)
 {
 	int64_t timeout;
 	bool jump = false;
@@ -417,10 +419,8 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	}
 	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
 			     timeout);
-	if (n < 0) {
-		loop->wait_err = n;
-		return LSCHED__ERR_WAIT_FAILED;
-	}
+	if (n < 0)
+		return n;
 	if (n == 0 && jump) {
 		int64_t target = poll_timeout(loop, mode, run_end);
 
@@ -429,7 +429,8 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;
 	loop->input_seen = false;
-	return dispatch_events(loop, n);
+	*wake_err = dispatch_events(loop, n);
+	return 0;
 }
 
 static void phase_timers(lsched_loop *loop)
@@ -442,16 +443,16 @@ static void phase_timers(lsched_loop *loop)
 static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 {
 	bool waited;
-	int err;
+	int err = 0, wait_err;
 
 	phase_timers(loop);
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
-	/* A failed read of the wake-up descriptor is reported once this
-	 * cycle is done: its work still runs. A failed wait is not. */
-	err = phase_poll(loop, mode, run_end, &waited);
-	if (err == LSCHED__ERR_WAIT_FAILED)
-		return loop->wait_err;
+	/* A failed wait ends the cycle; a failed read of the wake-up
+	 * descriptor is reported once the cycle is done: its work runs. */
+	wait_err = phase_poll(loop, mode, run_end, &waited, &err);
+	if (wait_err)
+		return wait_err;
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return err;
 	/* The poll waited (for a deadline, maybe): handle what fell due, so

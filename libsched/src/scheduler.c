@@ -212,11 +212,6 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass)
 	}
 }
 
-static bool input_pending(lsched_loop *loop)
-{
-	return loop->input_seen || lsched__xthread_pending(loop);
-}
-
 /*
  * Runs ready tasks, highest priority first, until none is ready, the next
  * one already ran in this pass (round-robin came round), input is pending,
@@ -231,7 +226,7 @@ void lsched__run_pass(lsched_loop *loop)
 	for (int n = 0; n < LSCHED__PASS_MAX; n++) {
 		lsched_task *t;
 
-		if (input_pending(loop))
+		if (lsched_loop_input_pending(loop))
 			break;
 		t = pick(loop);
 		if (!t || t->last_pass == pass)
