@@ -10,7 +10,8 @@
 #   make deps            install missing Debian packages (see scripts/deps.sh)
 # Variables: V=1 full command lines; CC=clang; WERROR=0 to drop -Werror;
 # SANITIZE=address,undefined or SANITIZE=thread builds everything under
-# that sanitizer (into build/ as usual: `make clean` when switching).
+# that sanitizer; TRACE=0 compiles every tracepoint out (the baseline of
+# tracing overhead). Changing any of them rebuilds what they affect.
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -33,6 +34,7 @@ VERSION     := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 B := build
 WERROR ?= 1
+TRACE  ?= 1
 
 CFLAGS   ?= -O2 -g
 ifneq ($(SANITIZE),)
@@ -47,8 +49,14 @@ endif
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) \
                -Ilibsched/include
 LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DLSCHED_BUILDING \
-               -Ilibsched/src
+               -Ilibsched/src -Itracepoints
 LDLIBS_LIB  := -pthread
+ifeq ($(TRACE),0)
+LIB_CFLAGS  += -DLSCHED_TRACE_DISABLED
+else
+# LTTng-UST's dynamic linkage: the tracer is dlopen()ed when present.
+LDLIBS_LIB  += -ldl
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -58,10 +66,17 @@ Q := @
 msg = @printf '  %-8s %s\n' '$(1)' '$(2)'
 endif
 
+# Everything built depends on the flags it was built with: switching CC,
+# CFLAGS, SANITIZE or TRACE rebuilds instead of mixing objects.
+CONFIG := $(B)/config.stamp
+CONFIG_TEXT := $(CC) $(CFLAGS) $(LDFLAGS) $(CPPFLAGS) TRACE=$(TRACE) WERROR=$(WERROR)
+$(shell mkdir -p $(B) && { [ "$$(cat $(CONFIG) 2>/dev/null)" = '$(CONFIG_TEXT)' ] || printf '%s\n' '$(CONFIG_TEXT)' > $(CONFIG); })
+
 # ---- library --------------------------------------------------------------
 LIB_SRCS := $(wildcard libsched/src/*.c)
 LIB_OBJS := $(patsubst libsched/src/%.c,$(B)/obj/libsched/%.o,$(LIB_SRCS))
 LIB_HDRS := $(wildcard libsched/include/libsched/*.h)
+TP_HDRS  := tracepoints/events.def $(wildcard tracepoints/*.h)
 SONAME   := libsched.so.$(VERSION_MAJOR)
 SHLIB    := $(B)/lib/libsched.so.$(VERSION)
 STLIB    := $(B)/lib/libsched.a
@@ -70,9 +85,13 @@ PCFILE   := $(B)/lib/pkgconfig/libsched.pc
 .PHONY: all lib examples check demo install uninstall clean deps tests
 all: lib examples
 
+LTTNG_PROVIDER := $(B)/lib/libsched-lttng.so
 lib: $(SHLIB) $(B)/lib/$(SONAME) $(B)/lib/libsched.so $(STLIB) $(PCFILE)
+ifneq ($(TRACE),0)
+lib: $(LTTNG_PROVIDER)
+endif
 
-$(B)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h) Makefile
+$(B)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h) $(TP_HDRS) Makefile $(CONFIG)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -83,6 +102,15 @@ $(SHLIB): $(LIB_OBJS) libsched/libsched.map
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=libsched/libsched.map -Wl,--no-undefined \
 		-o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+
+# The LTTng-UST provider: the probes of the "libsched" events, generated
+# from tracepoints/events.def. LTTng-UST's own headers need GNU C.
+$(LTTNG_PROVIDER): tracepoints/provider.c $(TP_HDRS) Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+		$(filter -Werror,$(WARNINGS)) -fPIC -Itracepoints $(CPPFLAGS) $(CFLAGS) \
+		$(LDFLAGS) -shared -Wl,--no-undefined -o $@ $< -llttng-ust -ldl
 
 $(B)/lib/$(SONAME): $(SHLIB)
 	$(Q)ln -sf $(notdir $<) $@

@@ -36,6 +36,8 @@ struct lsched_dispatcher {
 	int setup_err;
 	int shutdown_discards; /* discarded by a spawned server's shutdown */
 	int busy;     /* a command or build of ours runs */
+	uint64_t ncommands;    /* commands run, for the trace */
+	uint64_t since_build;  /* commands run since the last build */
 	bool zombie;  /* destroyed by it: freed when it returns */
 
 	/* Under lock (written on the loop thread, read anywhere): */
@@ -87,6 +89,9 @@ static void run_command(lsched_task *task, void *arg)
 {
 	lsched_dispatcher *d = arg;
 	struct cmd *c = d->head;
+	lsched_loop *loop;
+	int64_t begin = 0;
+	uint32_t queued;
 
 	if (!c) {
 		lsched_task_stop(task);
@@ -98,11 +103,18 @@ static void run_command(lsched_task *task, void *arg)
 		lsched_task_stop(task); /* nothing left: the runner sleeps */
 	}
 	pthread_mutex_lock(&d->lock);
-	d->queued--;
+	queued = --d->queued;
 	pthread_mutex_unlock(&d->lock);
 
+	d->ncommands++;
+	d->since_build++;
+	if (LSCHED_TRACE_ON(dispatch_command))
+		begin = lsched__clock_read(d->loop->clock);
+	loop = d->loop;
 	d->busy++;
 	c->fn(c->arg);
+	LSCHED_TRACE(dispatch_command, loop, d, task->id, d->ncommands,
+		     c->name, queued, begin, lsched__clock_read(loop->clock));
 	free(c);
 	if (unbusy(d))
 		return;
@@ -123,6 +135,9 @@ static void run_builder(lsched_task *task, void *arg)
 	lsched_dispatcher *d = arg;
 	bool forced = lsched_loop_now(d->loop) - d->dirty_since >=
 		      d->cfg.force_ns;
+	lsched_loop *loop = d->loop;
+	int64_t begin = 0, dirty_since = d->dirty_since;
+	uint64_t commands = d->since_build;
 
 	pthread_mutex_lock(&d->lock);
 	d->dirty = false;
@@ -131,8 +146,15 @@ static void run_builder(lsched_task *task, void *arg)
 	else
 		d->builds_latency++;
 	pthread_mutex_unlock(&d->lock);
+	d->since_build = 0;
+	if (LSCHED_TRACE_ON(dispatch_build))
+		begin = lsched__clock_read(loop->clock);
 	d->busy++;
 	d->cfg.builder(d->cfg.builder_arg);
+	LSCHED_TRACE(dispatch_build, loop, d, task->id,
+		     forced ? LSCHED_TP_BUILD_FORCED : LSCHED_TP_BUILD_LATENCY,
+		     dirty_since, commands, begin,
+		     lsched__clock_read(loop->clock));
 	unbusy(d);
 }
 

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "heap.h"
 #include "list.h"
+#include "trace.h"
 
 #define lsched__container_of(ptr, type, member)                                \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -57,6 +58,8 @@ struct lsched_task {
 	uint64_t runs;
 	uint64_t last_pass;
 	uint64_t starts;                /* counts lsched_task_start() calls */
+	/* Stopwatch checks during the current run (task_fire_end). */
+	uint32_t sw_checks, sw_yields, sw_overruns;
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */

@@ -373,6 +373,18 @@ static int dispatch_events(lsched_loop *loop, int n)
 	return err;
 }
 
+/* Why the poll returned, for loop_wake: LSCHED_TP_WAKE_* bits. */
+static int wake_reason(const lsched_loop *loop, int n)
+{
+	int why = 0;
+
+	for (int i = 0; i < n; i++)
+		why |= loop->events[i].token == LSCHED__WAKE_TOKEN
+			       ? LSCHED_TP_WAKE_SIGNAL
+			       : LSCHED_TP_WAKE_FD;
+	return n ? why : LSCHED_TP_WAKE_TIMEOUT;
+}
+
 /* How long the poll may block: 0 while anything is ready, else until the
  * next deadline (or the end of run_for), -1 for no limit. */
 static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
@@ -404,19 +416,22 @@ static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
 static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 		      int64_t run_end, bool *waited, int *wake_err)
 {
-	int64_t timeout;
+	int64_t timeout, want;
 	bool jump = false;
 	int n;
 
 	/* Timer callbacks took time: count from now, not the cycle start. */
 	loop->now = lsched__clock_read(loop->clock);
 	timeout = poll_timeout(loop, mode, run_end);
+	want = timeout;
 	*waited = timeout != 0;
 
 	if (loop->clock->is_virtual && timeout > 0) {
 		jump = atomic_load(&loop->clock->auto_advance);
 		timeout = 0;
 	}
+	if (*waited)
+		LSCHED_TRACE(loop_sleep, loop, want, loop->now);
 	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
 			     timeout);
 	if (n < 0)
@@ -425,6 +440,13 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 		int64_t target = poll_timeout(loop, mode, run_end);
 
 		(void)lsched_clock_set(loop->clock, loop->now + target);
+	}
+	if (*waited && LSCHED_TRACE_ON(loop_wake)) {
+		int64_t before = loop->now;
+
+		loop->now = lsched__clock_read(loop->clock);
+		LSCHED_TRACE(loop_wake, loop, loop->now - before,
+			     wake_reason(loop, n), n, loop->now);
 	}
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;

@@ -36,6 +36,9 @@ struct item {
 	const char *name;
 	int prio;
 	struct waiter *waiter;
+	lsched_loop *loop;            /* at the post: for the trace */
+	uint64_t id;                  /* the post's number in this performer */
+	int64_t posted_at;            /* when traced, else -1 */
 	lsched_task *task;            /* while it waits as a scheduler task */
 	struct lsched__list out_link; /* p->outstanding, while a task */
 };
@@ -51,6 +54,7 @@ struct lsched_performer {
 	lsched_loop *loop; /* NULL once the loop is destroyed */
 	bool closed;
 	bool signalled;
+	uint64_t next_post;       /* numbers posts for the trace */
 	struct item *head, *tail; /* inbox */
 	struct item *free;        /* recycled items */
 	struct chunk *chunks;
@@ -155,12 +159,35 @@ static void release(struct waiter *w, int result)
 	/* w lives on the poster's stack: not touched after the unlock. */
 }
 
+/* Any Performer event is recorded: posts then carry their time. */
+#define PERFORM_TRACED()                                                       \
+	(LSCHED_TRACE_ON(perform_enqueue) || LSCHED_TRACE_ON(perform_fire_begin) || \
+	 LSCHED_TRACE_ON(perform_fire_end))
+
+static int64_t delay_of(int64_t posted_at, int64_t begin)
+{
+	return posted_at >= 0 ? begin - posted_at : -1;
+}
+
 /* Runs an item's work and completes it. */
 static void item_finish(lsched_performer *p, struct item *it)
 {
 	struct waiter *w = it->waiter;
+	int64_t begin = 0;
+	uint64_t task = 0;
 
+	if (LSCHED_TRACE_ON(perform_fire_begin) ||
+	    LSCHED_TRACE_ON(perform_fire_end)) {
+		begin = lsched__clock_read(it->loop->clock);
+		task = it->loop->current ? it->loop->current->id : 0;
+		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,
+			     it->prio, task, it->posted_at, begin,
+			     delay_of(it->posted_at, begin));
+	}
 	it->cb(it->arg);
+	LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio, task,
+		     it->posted_at, begin, lsched__clock_read(it->loop->clock),
+		     delay_of(it->posted_at, begin));
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
 	if (w)
@@ -435,6 +462,8 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 {
 	struct item *it;
 	lsched_loop *loop = p->loop;
+	bool signalled = false;
+	int wrote = 0;
 
 	if ((p->closed && !marker) || !loop)
 		return -ESHUTDOWN;
@@ -442,7 +471,10 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 	if (!it)
 		return -ENOMEM;
 	*it = (struct item){ .p = p, .cb = cb, .arg = arg, .name = name,
-			     .prio = prio, .waiter = w };
+			     .prio = prio, .waiter = w, .loop = loop,
+			     .id = ++p->next_post, .posted_at = -1 };
+	if (PERFORM_TRACED())
+		it->posted_at = lsched__clock_read(loop->clock);
 	lsched__list_init(&it->out_link);
 	if (p->tail)
 		p->tail->next = it;
@@ -456,11 +488,13 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 		 * loop's own thread no write is needed: the loop looks at
 		 * the counter before it sleeps. */
 		p->signalled = true;
+		signalled = true;
 		atomic_store(&p->pending, true);
 		atomic_fetch_add(&loop->xthread_pending, 1);
 		if (!lsched_loop_in_thread(loop)) {
 			int rc = lsched__loop_wake(loop);
 
+			wrote = rc == 1;
 			if (rc == 1)
 				atomic_fetch_add_explicit(&p->wakes, 1,
 							  memory_order_relaxed);
@@ -477,8 +511,13 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 			}
 		}
 	}
-	if (!marker)
+	if (!marker) {
 		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
+		LSCHED_TRACE(perform_enqueue, loop, p, it->id, name,
+			     prio, w != NULL, signalled, it->posted_at);
+	}
+	if (wrote)
+		LSCHED_TRACE(perform_wake, loop, p, it->id);
 	return 0;
 }
 
@@ -531,6 +570,24 @@ static int post_and_wait(lsched_performer *p, lsched_work_cb cb, void *arg,
 	return err;
 }
 
+/* A waiting post from the loop's own thread runs inline: the trace still
+ * shows it as a post that ran at once. */
+static void run_inline_traced(lsched_performer *p, lsched_loop *loop,
+			      lsched_work_cb cb, void *arg, const char *name,
+			      int prio)
+{
+	struct item it = { .p = p, .cb = cb, .arg = arg, .name = name,
+			   .prio = prio, .loop = loop };
+
+	pthread_mutex_lock(&p->lock);
+	it.id = ++p->next_post;
+	pthread_mutex_unlock(&p->lock);
+	it.posted_at = lsched__clock_read(loop->clock);
+	LSCHED_TRACE(perform_enqueue, loop, p, it.id, name, prio, 1, 0,
+		     it.posted_at);
+	item_finish(p, &it); /* counts it as run */
+}
+
 static int post(lsched_performer *p, int prio, const char *name,
 		lsched_work_cb cb, void *arg, unsigned flags)
 {
@@ -556,8 +613,13 @@ static int post(lsched_performer *p, int prio, const char *name,
 		drain(p);
 		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
-		cb(arg);
-		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
+		if (PERFORM_TRACED()) {
+			run_inline_traced(p, loop, cb, arg, name, prio);
+		} else {
+			cb(arg);
+			atomic_fetch_add_explicit(&p->ran, 1,
+						  memory_order_relaxed);
+		}
 		unhold(p);
 		return 0;
 	}

@@ -76,24 +76,45 @@ static void dequeue(lsched_task *t)
 	t->queue = LSCHED__Q_NONE;
 }
 
-static void enqueue(lsched_task *t)
+static int queue_state(const lsched_task *t)
+{
+	return t->queue == LSCHED__Q_HEAP    ? LSCHED_TP_STATE_WAITING
+	       : t->queue == LSCHED__Q_READY ? LSCHED_TP_STATE_READY
+					     : LSCHED_TP_STATE_IDLE;
+}
+
+/* cause: enum lsched_tp_cause, for the trace. */
+static void enqueue(lsched_task *t, int cause)
 {
 	lsched_loop *loop = t->loop;
 
 	if (!is_timer(t)) {
 		lsched__task_make_ready(t, loop->now);
-		return;
+	} else {
+		t->queue = LSCHED__Q_HEAP;
+		t->tnode.key = lsched__add_sat(loop->now, t->timeout);
+		t->tnode.seq = ++loop->seq;
+		lsched__heap_push(&loop->timers, &t->tnode);
 	}
-	t->queue = LSCHED__Q_HEAP;
-	t->tnode.key = lsched__add_sat(loop->now, t->timeout);
-	t->tnode.seq = ++loop->seq;
-	lsched__heap_push(&loop->timers, &t->tnode);
+	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
+		     loop->now, is_timer(t) ? t->tnode.key : loop->now,
+		     t->max_wait, cause, t->parent ? t->parent->id : 0);
+}
+
+/* Takes a queued task out of line and says so in the trace (reason: enum
+ * lsched_tp_stop). */
+static void dequeue_stop(lsched_task *t, int reason)
+{
+	if (t->queue != LSCHED__Q_NONE)
+		LSCHED_TRACE(task_stop, t->loop, t->id, t->prio, reason,
+			     queue_state(t), t->loop->now);
+	dequeue(t);
 }
 
 /* ---- children ---------------------------------------------------------- */
 
-static void stop_task(lsched_task *t);
-static void start_task(lsched_task *t);
+static void stop_task(lsched_task *t, int reason);
+static void start_task(lsched_task *t, int cause);
 
 static void start_children(lsched_task *t)
 {
@@ -102,7 +123,8 @@ static void start_children(lsched_task *t)
 	/* A child's start stops its own children only: it cannot reach the
 	 * list being walked, since cycles are refused. */
 	for (l = t->children.next; l != &t->children; l = l->next)
-		start_task(lsched__container_of(l, lsched_task, sibling));
+		start_task(lsched__container_of(l, lsched_task, sibling),
+			   LSCHED_TP_CAUSE_CHILD);
 }
 
 static void stop_children(lsched_task *t)
@@ -110,23 +132,26 @@ static void stop_children(lsched_task *t)
 	struct lsched__list *l;
 
 	for (l = t->children.next; l != &t->children; l = l->next)
-		stop_task(lsched__container_of(l, lsched_task, sibling));
+		stop_task(lsched__container_of(l, lsched_task, sibling),
+			  LSCHED_TP_STOP_PARENT);
 }
 
-static void start_task(lsched_task *t)
+static void start_task(lsched_task *t, int cause)
 {
+	if (t->queue != LSCHED__Q_NONE)
+		cause = LSCHED_TP_CAUSE_RESTART;
 	dequeue(t);
 	t->active = true;
 	t->starts++;
-	enqueue(t);
+	enqueue(t, cause);
 	stop_children(t);
 }
 
-static void stop_task(lsched_task *t)
+static void stop_task(lsched_task *t, int reason)
 {
 	bool was_active = t->active;
 
-	dequeue(t);
+	dequeue_stop(t, reason);
 	t->active = false;
 	if (was_active)
 		start_children(t);
@@ -149,13 +174,15 @@ static void detach(lsched_task *t)
 
 /* ---- the pass ---------------------------------------------------------- */
 
-static lsched_task *pick(lsched_loop *loop)
+/* The next task to run; *overdue tells whether its max wait chose it. */
+static lsched_task *pick(lsched_loop *loop, bool *overdue)
 {
 	struct lsched__heap_node *o = lsched__heap_min(&loop->overdue);
 	uint32_t mask = loop->ready_mask;
 	int p;
 
-	if (o && o->key <= loop->now)
+	*overdue = o && o->key <= loop->now;
+	if (*overdue)
 		return lsched__container_of(o, lsched_task, onode);
 	if (!mask)
 		return NULL;
@@ -179,12 +206,18 @@ static void task_free(lsched_task *t)
 	free(t);
 }
 
-static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass)
+static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
+		     bool overdue)
 {
 	lsched_task *prev = loop->current;
+	int64_t begin = loop->now, ready_at = t->ready_at;
 	uint64_t starts;
+	int prio = t->prio;
 
 	dequeue(t);
+	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, prio, t->kind,
+		     ready_at, begin, loop->ready_count[prio], loop->ready_mask,
+		     overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
 	t->last_pass = pass;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
 	 * start itself again; a repeating one stays active. */
@@ -193,11 +226,16 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass)
 	starts = t->starts;
 	t->running = true;
 	t->runs++;
+	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	loop->current = t;
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
 	loop->now = lsched__clock_read(loop->clock);
+	LSCHED_TRACE(task_fire_end, loop, t->id, prio, ready_at, begin,
+		     loop->now, t->sw_checks, t->sw_yields, t->sw_overruns,
+		     (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
+			     (t->active ? LSCHED_TP_END_ACTIVE : 0));
 
 	if (t->destroyed) {
 		task_free(t);
@@ -206,7 +244,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass)
 	if (is_repeating(t)) {
 		/* Not restarted or stopped inside: back to the tail. */
 		if (t->active && t->queue == LSCHED__Q_NONE)
-			enqueue(t);
+			enqueue(t, LSCHED_TP_CAUSE_REPEAT);
 	} else if (!t->active && t->starts == starts) {
 		start_children(t); /* a one-shot run completed */
 	}
@@ -225,13 +263,14 @@ void lsched__run_pass(lsched_loop *loop)
 
 	for (int n = 0; n < LSCHED__PASS_MAX; n++) {
 		lsched_task *t;
+		bool overdue;
 
 		if (lsched_loop_input_pending(loop))
 			break;
-		t = pick(loop);
+		t = pick(loop, &overdue);
 		if (!t || t->last_pass == pass)
 			break;
-		run_task(loop, t, pass);
+		run_task(loop, t, pass, overdue);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 			break;
 		/* Loop timers may also have been collected by a stopwatch
@@ -249,7 +288,7 @@ void lsched__task_free_all(lsched_loop *loop)
 		lsched_task *t = lsched__container_of(loop->tasks.next,
 						      lsched_task, all_link);
 
-		dequeue(t);
+		dequeue_stop(t, LSCHED_TP_STOP_LOOP);
 		detach(t);
 		lsched__list_remove(&t->all_link);
 		free(t);
@@ -329,7 +368,7 @@ void lsched_task_destroy(lsched_task *task)
 {
 	if (!task || task->destroyed)
 		return;
-	dequeue(task);
+	dequeue_stop(task, LSCHED_TP_STOP_DESTROY);
 	task->active = false;
 	detach(task);
 	if (task->running) {
@@ -343,7 +382,7 @@ int lsched_task_start(lsched_task *task)
 {
 	if (!task || task->destroyed)
 		return -EINVAL;
-	start_task(task);
+	start_task(task, LSCHED_TP_CAUSE_START);
 	return 0;
 }
 
@@ -351,7 +390,7 @@ int lsched_task_stop(lsched_task *task)
 {
 	if (!task || task->destroyed)
 		return -EINVAL;
-	stop_task(task);
+	stop_task(task, LSCHED_TP_STOP_STOP);
 	return 0;
 }
 
@@ -369,6 +408,9 @@ int lsched_task_set_priority(lsched_task *task, int prio)
 {
 	if (!task || !valid_prio(prio))
 		return -EINVAL;
+	if (task->prio != prio)
+		LSCHED_TRACE(task_priority, task->loop, task->id, task->prio,
+			     prio, queue_state(task));
 	if (task->queue == LSCHED__Q_READY) {
 		dequeue(task);
 		task->prio = (uint8_t)prio;
@@ -391,7 +433,7 @@ int lsched_task_set_timeout(lsched_task *task, int64_t timeout_ns)
 	task->timeout = timeout_ns;
 	if (task->queue == LSCHED__Q_HEAP) {
 		dequeue(task);
-		enqueue(task);
+		enqueue(task, LSCHED_TP_CAUSE_RESTART);
 	}
 	return 0;
 }

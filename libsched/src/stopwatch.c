@@ -98,6 +98,17 @@ bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
 		sw->verdict = LSCHED_SW_SLICE_USED;
 	else
 		sw->verdict = LSCHED_SW_CONTINUE;
+	if (sw->loop && sw->loop->current) {
+		lsched_task *t = sw->loop->current;
+
+		t->sw_checks++;
+		t->sw_yields += sw->verdict != LSCHED_SW_CONTINUE;
+		t->sw_overruns += elapsed > sw->slice;
+	}
+	LSCHED_TRACE(slice, sw->loop,
+		     sw->loop && sw->loop->current ? sw->loop->current->id : 0,
+		     sw->priority, elapsed, sw->slice, sw->last_iter,
+		     sw->verdict, sw->checks);
 	return sw->verdict == LSCHED_SW_CONTINUE;
 }
 

@@ -23,6 +23,8 @@ void lsched__collect_due(lsched_loop *loop)
 				lsched__container_of(n, lsched_task, tnode);
 
 			lsched__task_make_ready(t, n->key);
+			LSCHED_TRACE(task_wake, loop, t->id, t->prio, n->key,
+				     loop->now, loop->now - n->key);
 		} else {
 			lsched_timer *tm = timer_of(n);
 

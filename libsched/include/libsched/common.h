@@ -78,6 +78,14 @@ LSCHED_API const char *lsched_strerror(int err);
  */
 LSCHED_API const char *lsched_errname(int err);
 
+/*
+ * Returns the schema version of the trace events this build of the library
+ * emits (LTTng-UST provider "libsched" and USDT probes libsched:*; see
+ * docs/tracepoints.md), or 0 if it was built without tracepoints
+ * (make TRACE=0). Thread-safe; never fails.
+ */
+LSCHED_API int lsched_trace_schema(void);
+
 /* Opaque handles. */
 typedef struct lsched_clock lsched_clock;
 typedef struct lsched_loop lsched_loop;

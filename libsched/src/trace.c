@@ -1,0 +1,33 @@
+/*
+ * The tracepoints' storage: LTTng-UST's tracepoint definitions (reached
+ * through its dynamic linkage, so the library links only -ldl) and the
+ * USDT semaphores. See tracepoints/trace.h.
+ */
+#ifndef LSCHED_TRACE_DISABLED
+#define LTTNG_UST_TRACEPOINT_DEFINE
+#endif
+#include "internal.h"
+
+#ifndef LSCHED_TRACE_DISABLED
+#define LSCHED_EVENT(ev, ...)                                                  \
+	volatile unsigned short libsched_##ev##_semaphore                      \
+		__attribute__((section(".probes"), used,                       \
+			       visibility("hidden")));
+#include "events.def"
+#undef LSCHED_EVENT
+/* Of the libsched:schema probe, which is not an event. */
+volatile unsigned short libsched_schema_semaphore
+	__attribute__((section(".probes"), used, visibility("hidden")));
+#endif
+
+int lsched_trace_schema(void)
+{
+#ifdef LSCHED_TRACE_DISABLED
+	return 0;
+#else
+	/* Not an event: its constant argument tells USDT consumers the
+	 * schema without running anything (readelf -n shows "-4@$1"). */
+	LSCHED__TP_STAP(schema, LSCHED_TRACE_SCHEMA);
+	return LSCHED_TRACE_SCHEMA;
+#endif
+}

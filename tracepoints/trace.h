@@ -1,0 +1,91 @@
+/*
+ * The library's one tracing macro layer. Every trace site in libsched is
+ *
+ *     LSCHED_TRACE(event, field values...);
+ *
+ * with the fields of that event in events.def, in order (they are
+ * type-checked). The values are evaluated only while a consumer listens:
+ * an LTTng session with the event enabled (the provider
+ * build/lib/libsched-lttng.so loaded), or a USDT consumer (BPF, perf,
+ * SystemTap) that raised the probe's semaphore. Otherwise a site costs two
+ * loads and one branch. A site that must prepare a value beforehand (read
+ * a clock, say) asks LSCHED_TRACE_ON(event) first.
+ *
+ * Built with LSCHED_TRACE_DISABLED (make TRACE=0) every site compiles to
+ * nothing; the arguments are still type-checked.
+ *
+ * Not installed: events.def and docs/tracepoints.md are the contract.
+ */
+#ifndef LSCHED_TRACE_H
+#define LSCHED_TRACE_H
+
+#include "trace_map.h"
+
+#ifndef LSCHED_TRACE_DISABLED
+
+#define LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
+#define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
+#include "libsched_tp.h"
+
+#define _SDT_HAS_SEMAPHORES 1
+#define SDT_USE_VARIADIC 1
+#include <sys/sdt.h>
+
+/* The USDT semaphores: a consumer attached to libsched:<event> raises
+ * libsched_<event>_semaphore (trace.c defines them in .probes). */
+#define LSCHED_EVENT(ev, ...)                                                  \
+	extern volatile unsigned short libsched_##ev##_semaphore               \
+		__attribute__((visibility("hidden")));
+#include "events.def"
+#undef LSCHED_EVENT
+
+/* Through a macro, so that the argument list is expanded before sys/sdt.h
+ * counts it. */
+#define LSCHED__TP_STAP(ev, ...) STAP_PROBEV(libsched, ev, __VA_ARGS__)
+
+#define LSCHED_TRACE_ON(ev)                                                    \
+	__builtin_expect(lttng_ust_tracepoint_enabled(libsched, ev) |          \
+				 (libsched_##ev##_semaphore != 0),             \
+			 0)
+
+#define LSCHED_EVENT(ev, ...)                                                  \
+	static inline __attribute__((always_inline)) void lsched__tp_##ev(     \
+		LSCHED__TP_MAP(LSCHED__TP_PARAM, LSCHED__TP_COMMA, __VA_ARGS__)) \
+	{                                                                      \
+		if (lttng_ust_tracepoint_enabled(libsched, ev))                \
+			lttng_ust_do_tracepoint(libsched, ev,                  \
+				LSCHED__TP_MAP(LSCHED__TP_NAME,                \
+					       LSCHED__TP_COMMA, __VA_ARGS__)); \
+		if (libsched_##ev##_semaphore)                                 \
+			LSCHED__TP_STAP(ev, LSCHED__TP_MAP(LSCHED__TP_NAME,    \
+					LSCHED__TP_COMMA, __VA_ARGS__));       \
+	}
+#include "events.def"
+#undef LSCHED_EVENT
+
+#define LSCHED_TRACE(ev, ...)                                                  \
+	do {                                                                   \
+		if (LSCHED_TRACE_ON(ev))                                       \
+			lsched__tp_##ev(__VA_ARGS__);                          \
+	} while (0)
+
+#else /* LSCHED_TRACE_DISABLED */
+
+#define LSCHED_EVENT(ev, ...)                                                  \
+	static inline __attribute__((always_inline)) void lsched__tp_##ev(     \
+		LSCHED__TP_MAP(LSCHED__TP_PARAM, LSCHED__TP_COMMA, __VA_ARGS__)) \
+	{                                                                      \
+	}
+#include "events.def"
+#undef LSCHED_EVENT
+
+#define LSCHED_TRACE_ON(ev) 0
+#define LSCHED_TRACE(ev, ...)                                                  \
+	do {                                                                   \
+		if (0)                                                         \
+			lsched__tp_##ev(__VA_ARGS__);                          \
+	} while (0)
+
+#endif /* LSCHED_TRACE_DISABLED */
+
+#endif /* LSCHED_TRACE_H */
