@@ -159,10 +159,21 @@ $(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS)
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread $(TEST_LDFLAGS_$*)
 
+# The tracepoint tests' workload links the shared library, as a program
+# would: its probes are in libsched.so.
+$(B)/tests/trace_workload: tests/trace_workload.c $(SHLIB) $(B)/lib/libsched.so $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		-L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lsched -pthread
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
+
+# Rule fragments of the tracepoint tests (merged here once settled).
+include $(wildcard mk/*.mk)
 
 deps:
 	@scripts/deps.sh
