@@ -167,6 +167,12 @@ $(B)/tests/trace_workload: tests/trace_workload.c $(SHLIB) $(B)/lib/libsched.so 
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lsched -pthread
 
+# ---- benchmarks -------------------------------------------------------------
+$(B)/bench/%: bench/%.c $(STLIB) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -pthread -ldl
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.

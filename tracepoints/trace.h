@@ -43,13 +43,21 @@
  * counts it. */
 #define LSCHED__TP_STAP(ev, ...) STAP_PROBEV(libsched, ev, __VA_ARGS__)
 
-#define LSCHED_TRACE_ON(ev)                                                    \
-	__builtin_expect(lttng_ust_tracepoint_enabled(libsched, ev) |          \
-				 (libsched_##ev##_semaphore != 0),             \
-			 0)
+/* Non-zero while an LTTng session records ev or a USDT consumer listens:
+ * two loads OR-ed, so that a site is one branch. */
+#define LSCHED__TP_RAW(ev)                                                     \
+	(*(volatile int *)&lttng_ust_tracepoint_libsched___##ev.state |        \
+	 libsched_##ev##_semaphore)
+#define LSCHED_TRACE_ON(ev) __builtin_expect(LSCHED__TP_RAW(ev) != 0, 0)
+/* Either of two events: still one branch. */
+#define LSCHED_TRACE_ON2(a, b)                                                 \
+	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b)) != 0, 0)
 
+/* Out of line and cold: a site in a hot function costs its caller only
+ * the test and a call in a cold block, not the registers that marshalling
+ * ten arguments would otherwise claim on every path. */
 #define LSCHED_EVENT(ev, ...)                                                  \
-	static inline __attribute__((always_inline)) void lsched__tp_##ev(     \
+	static __attribute__((noinline, cold, unused)) void lsched__tp_##ev(   \
 		LSCHED__TP_MAP(LSCHED__TP_PARAM, LSCHED__TP_COMMA, __VA_ARGS__)) \
 	{                                                                      \
 		if (lttng_ust_tracepoint_enabled(libsched, ev))                \
@@ -80,6 +88,7 @@
 #undef LSCHED_EVENT
 
 #define LSCHED_TRACE_ON(ev) 0
+#define LSCHED_TRACE_ON2(a, b) 0
 #define LSCHED_TRACE(ev, ...)                                                  \
 	do {                                                                   \
 		if (0)                                                         \

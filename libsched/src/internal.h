@@ -58,8 +58,11 @@ struct lsched_task {
 	uint64_t runs;
 	uint64_t last_pass;
 	uint64_t starts;                /* counts lsched_task_start() calls */
-	/* Stopwatch checks during the current run (task_fire_end). */
+	/* Kept for task_fire_end while a traced run goes on: what
+	 * task_fire_begin said, and the stopwatch checks made since. */
+	int64_t tr_begin, tr_ready_at;
 	uint32_t sw_checks, sw_yields, sw_overruns;
+	uint8_t tr_prio;
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */

@@ -161,8 +161,8 @@ static void release(struct waiter *w, int result)
 
 /* Any Performer event is recorded: posts then carry their time. */
 #define PERFORM_TRACED()                                                       \
-	(LSCHED_TRACE_ON(perform_enqueue) || LSCHED_TRACE_ON(perform_fire_begin) || \
-	 LSCHED_TRACE_ON(perform_fire_end))
+	(LSCHED_TRACE_ON(perform_enqueue) ||                                    \
+	 LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end))
 
 static int64_t delay_of(int64_t posted_at, int64_t begin)
 {
@@ -176,8 +176,7 @@ static void item_finish(lsched_performer *p, struct item *it)
 	int64_t begin = 0;
 	uint64_t task = 0;
 
-	if (LSCHED_TRACE_ON(perform_fire_begin) ||
-	    LSCHED_TRACE_ON(perform_fire_end)) {
+	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end)) {
 		begin = lsched__clock_read(it->loop->clock);
 		task = it->loop->current ? it->loop->current->id : 0;
 		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,

@@ -83,22 +83,38 @@ static int queue_state(const lsched_task *t)
 					     : LSCHED_TP_STATE_IDLE;
 }
 
+/*
+ * The trace sites of the hot path call these cold helpers with the task
+ * only: the caller pays a test and a call in a cold block, and keeps its
+ * registers for the fast path (see tracepoints/trace.h).
+ */
+static __attribute__((noinline, cold)) void trace_enqueue(const lsched_task *t,
+							 int cause)
+{
+	const lsched_loop *loop = t->loop;
+
+	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
+		     loop->now,
+		     is_timer(t) ? lsched__add_sat(loop->now, t->timeout)
+				 : loop->now,
+		     t->max_wait, cause, t->parent ? t->parent->id : 0);
+}
+
 /* cause: enum lsched_tp_cause, for the trace. */
 static void enqueue(lsched_task *t, int cause)
 {
 	lsched_loop *loop = t->loop;
 
+	if (LSCHED_TRACE_ON(task_enqueue))
+		trace_enqueue(t, cause);
 	if (!is_timer(t)) {
 		lsched__task_make_ready(t, loop->now);
-	} else {
-		t->queue = LSCHED__Q_HEAP;
-		t->tnode.key = lsched__add_sat(loop->now, t->timeout);
-		t->tnode.seq = ++loop->seq;
-		lsched__heap_push(&loop->timers, &t->tnode);
+		return;
 	}
-	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
-		     loop->now, is_timer(t) ? t->tnode.key : loop->now,
-		     t->max_wait, cause, t->parent ? t->parent->id : 0);
+	t->queue = LSCHED__Q_HEAP;
+	t->tnode.key = lsched__add_sat(loop->now, t->timeout);
+	t->tnode.seq = ++loop->seq;
+	lsched__heap_push(&loop->timers, &t->tnode);
 }
 
 /* Takes a queued task out of line and says so in the trace (reason: enum
@@ -206,18 +222,42 @@ static void task_free(lsched_task *t)
 	free(t);
 }
 
+/* A traced run: what task_fire_end will need is kept in the task. */
+static __attribute__((noinline, cold)) void
+trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
+{
+	t->tr_begin = loop->now;
+	t->tr_ready_at = t->ready_at;
+	t->tr_prio = t->prio;
+	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
+	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
+		     t->ready_at, loop->now, loop->ready_count[t->prio],
+		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
+}
+
+static __attribute__((noinline, cold)) void
+trace_fire_end(const lsched_loop *loop, const lsched_task *t)
+{
+	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,
+		     t->tr_begin, loop->now, t->sw_checks, t->sw_yields,
+		     t->sw_overruns,
+		     (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
+			     (t->active ? LSCHED_TP_END_ACTIVE : 0));
+}
+
 static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 		     bool overdue)
 {
 	lsched_task *prev = loop->current;
-	int64_t begin = loop->now, ready_at = t->ready_at;
 	uint64_t starts;
-	int prio = t->prio;
+	bool traced;
 
 	dequeue(t);
-	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, prio, t->kind,
-		     ready_at, begin, loop->ready_count[prio], loop->ready_mask,
-		     overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
+	/* A run whose begin was not traced gets no end either: a consumer
+	 * that attaches meanwhile sees whole runs only. */
+	traced = LSCHED_TRACE_ON2(task_fire_begin, task_fire_end);
+	if (traced)
+		trace_fire_begin(loop, t, overdue);
 	t->last_pass = pass;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
 	 * start itself again; a repeating one stays active. */
@@ -226,16 +266,13 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	starts = t->starts;
 	t->running = true;
 	t->runs++;
-	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	loop->current = t;
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
 	loop->now = lsched__clock_read(loop->clock);
-	LSCHED_TRACE(task_fire_end, loop, t->id, prio, ready_at, begin,
-		     loop->now, t->sw_checks, t->sw_yields, t->sw_overruns,
-		     (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
-			     (t->active ? LSCHED_TP_END_ACTIVE : 0));
+	if (traced)
+		trace_fire_end(loop, t);
 
 	if (t->destroyed) {
 		task_free(t);
