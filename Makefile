@@ -53,9 +53,11 @@ LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DLSCHED_BUILDING \
 LDLIBS_LIB  := -pthread
 ifeq ($(TRACE),0)
 LIB_CFLAGS  += -DLSCHED_TRACE_DISABLED
+PC_LIBS_PRIVATE :=
 else
 # LTTng-UST's dynamic linkage: the tracer is dlopen()ed when present.
 LDLIBS_LIB  += -ldl
+PC_LIBS_PRIVATE := -ldl
 endif
 
 ifeq ($(V),1)
@@ -123,12 +125,12 @@ $(STLIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(PCFILE): libsched/libsched.pc.in Makefile
+$(PCFILE): libsched/libsched.pc.in Makefile $(CONFIG)
 	@mkdir -p $(@D)
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		$< > $@
+		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' $< > $@
 
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
@@ -188,7 +190,7 @@ check: deps
 	@$(MAKE) --no-print-directory lib examples tests
 	@scripts/run-tests.sh $(TESTS)
 ifeq ($(SANITIZE),)
-	@scripts/test-install.sh
+	@TRACE=$(TRACE) scripts/test-install.sh
 else
 	@echo "  SKIP     install + pkg-config consumer (a plain build's test; its consumer is built without SANITIZE)"
 endif
@@ -205,11 +207,15 @@ install: lib
 		$(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/libsched/
 	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+ifneq ($(TRACE),0)
+	$(INSTALL) -m 755 $(LTTNG_PROVIDER) $(DESTDIR)$(LIBDIR)/
+endif
 	ln -sf libsched.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so
 	$(INSTALL) -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
 		libsched/libsched.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc
 
 uninstall:
@@ -217,7 +223,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/libsched 2>/dev/null
 	rm -f $(DESTDIR)$(LIBDIR)/libsched.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \
-		$(DESTDIR)$(LIBDIR)/libsched.a $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc
+		$(DESTDIR)$(LIBDIR)/libsched.a $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc \
+		$(DESTDIR)$(LIBDIR)/libsched-lttng.so
 
 clean:
 	rm -rf $(B)

@@ -12,6 +12,10 @@ export PKG_CONFIG_PATH="$stage$prefix/lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$stage"
 flags=$(pkg-config --cflags --libs libsched)
 ${CC:-cc} -o build/stage/consumer tests/install/consumer.c $flags
+if [ "${TRACE:-1}" != 0 ] && [ ! -f "$stage$prefix/lib/libsched-lttng.so" ]; then
+	echo "install: the LTTng-UST provider libsched-lttng.so was not installed" >&2
+	exit 1
+fi
 out=$(LD_LIBRARY_PATH="$stage$prefix/lib" build/stage/consumer)
 lib=$(LD_LIBRARY_PATH="$stage$prefix/lib" ldd build/stage/consumer | awk '/libsched/ {print $3}')
 case "$lib" in
