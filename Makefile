@@ -52,7 +52,8 @@ LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DLSCHED_BUILDING \
                -Ilibsched/src -Itracepoints
 LDLIBS_LIB  := -pthread
 ifeq ($(TRACE),0)
-LIB_CFLAGS  += -DLSCHED_TRACE_DISABLED
+TRACE_DEFS  := -DLSCHED_TRACE_DISABLED
+LIB_CFLAGS  += $(TRACE_DEFS)
 PC_LIBS_PRIVATE :=
 else
 # LTTng-UST's dynamic linkage: the tracer is dlopen()ed when present.
@@ -155,11 +156,12 @@ tests: $(TESTS)
 
 # Tests link the static library: they may reach internal symbols to inject
 # faults. tests/testutil.h and threadutil.h hold what test files share.
-$(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS)
+$(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS) $(TP_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread $(TEST_LDFLAGS_$*)
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src -Itracepoints $(TRACE_DEFS) \
+		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread -ldl $(TEST_LDFLAGS_$*)
 
 # The tracepoint tests' workload links the shared library, as a program
 # would: its probes are in libsched.so.
