@@ -175,8 +175,12 @@ static void item_finish(lsched_performer *p, struct item *it)
 	struct waiter *w = it->waiter;
 	int64_t begin = 0;
 	uint64_t task = 0;
+	bool traced = false;
 
-	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end)) {
+	/* Close markers are not posts: the trace does not show them. */
+	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end) &&
+	    it->cb != close_marker) {
+		traced = true;
 		begin = lsched__clock_read(it->loop->clock);
 		task = it->loop->current ? it->loop->current->id : 0;
 		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,
@@ -184,9 +188,11 @@ static void item_finish(lsched_performer *p, struct item *it)
 			     delay_of(it->posted_at, begin));
 	}
 	it->cb(it->arg);
-	LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio, task,
-		     it->posted_at, begin, lsched__clock_read(it->loop->clock),
-		     delay_of(it->posted_at, begin));
+	if (traced)
+		LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio,
+			     task, it->posted_at, begin,
+			     lsched__clock_read(it->loop->clock),
+			     delay_of(it->posted_at, begin));
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
 	if (w)
@@ -471,7 +477,8 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 		return -ENOMEM;
 	*it = (struct item){ .p = p, .cb = cb, .arg = arg, .name = name,
 			     .prio = prio, .waiter = w, .loop = loop,
-			     .id = ++p->next_post, .posted_at = -1 };
+			     .id = marker ? 0 : ++p->next_post,
+			     .posted_at = -1 };
 	if (PERFORM_TRACED())
 		it->posted_at = lsched__clock_read(loop->clock);
 	lsched__list_init(&it->out_link);
