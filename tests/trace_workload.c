@@ -15,6 +15,9 @@
  *   wait_posts     waiting posts named "waited"
  *   commands       dispatcher commands named "cmd"
  *   builds         dispatcher builder runs
+ *   moved_runs     "moved", started at LOWEST and moved to HIGHEST while ready
+ *   nap_runs       "nap", a 2 ms timer started once all else is done: the
+ *                  loop sleeps for it (loop_sleep, loop_wake), then stops
  *
  * Options: --wait-start prints "ready PID" and waits for a line on stdin
  * before starting (so that a tracer can attach first); --scale N
@@ -45,7 +48,8 @@ static int scale = 1;
 static int failed;
 
 static int idle_runs, timer_runs, child_runs, stopped_runs, sliced_runs;
-static int at_runs, wait_runs, commands_run, builds;
+static int at_runs, wait_runs, commands_run, builds, moved_runs, nap_runs;
+static lsched_task *nap;
 static unsigned long sliced_checks;
 static _Atomic int burst_runs;
 static int pieces_left = SLICED_PIECES;
@@ -189,15 +193,29 @@ static void on_build(void *arg)
 	maybe_done();
 }
 
-/* Stops the loop once everything planned has run. */
+static void on_nap(lsched_task *t, void *arg)
+{
+	nap_runs++;
+	lsched_loop_stop(loop);
+}
+
+/* Once everything planned has run, naps 2 ms (the loop sleeps), then
+ * stops. */
 static void maybe_done(void)
 {
 	if (timers_left == 0 && pieces_left == 0 && child_runs == 1 &&
-	    idle_runs == IDLE_PER_SCALE * scale &&
+	    idle_runs == IDLE_PER_SCALE * scale && moved_runs == 1 &&
 	    at_runs == AT_PER_SCALE * scale && wait_runs == WAIT_POSTS &&
 	    burst_runs == BURST_PER_SCALE * scale &&
-	    commands_run == COMMANDS && builds >= 1)
-		lsched_loop_stop(loop);
+	    commands_run == COMMANDS && builds >= 1 &&
+	    !lsched_task_is_active(nap) && nap_runs == 0)
+		check(lsched_task_start(nap), "start nap");
+}
+
+static void on_moved(lsched_task *t, void *arg)
+{
+	moved_runs++;
+	maybe_done();
 }
 
 static lsched_task *new_task(const char *name, enum lsched_task_kind kind,
@@ -288,6 +306,16 @@ int main(int argc, char **argv)
 	check(lsched_task_start(new_task("sliced", LSCHED_TASK_AUTO_IDLE,
 					 LSCHED_PRIO_DEFAULT_IDLE, on_sliced)),
 	      "start sliced");
+	nap = new_task("nap", LSCHED_TASK_TIMER, LSCHED_PRIO_DEFAULT, on_nap);
+	check(lsched_task_set_timeout(nap, LSCHED_MS(2)), "timeout");
+	{
+		lsched_task *moved = new_task("moved", LSCHED_TASK_IDLE,
+					      LSCHED_PRIO_LOWEST, on_moved);
+
+		check(lsched_task_start(moved), "start moved");
+		check(lsched_task_set_priority(moved, LSCHED_PRIO_HIGHEST),
+		      "set priority");
+	}
 	check(lsched_task_start(new_task("blocker", LSCHED_TASK_IDLE,
 					 LSCHED_PRIO_HIGHEST, on_blocker)),
 	      "start blocker");
@@ -313,11 +341,14 @@ int main(int argc, char **argv)
 	printf("wait_posts=%d\n", wait_runs);
 	printf("commands=%d\n", commands_run);
 	printf("builds=%d\n", builds);
+	printf("moved_runs=%d\n", moved_runs);
+	printf("nap_runs=%d\n", nap_runs);
 	if (idle_runs != IDLE_PER_SCALE * scale ||
 	    timer_runs != TIMER_PER_SCALE * scale || child_runs != 1 ||
 	    stopped_runs != 0 || burst_runs != BURST_PER_SCALE * scale ||
 	    at_runs != AT_PER_SCALE * scale || wait_runs != WAIT_POSTS ||
-	    commands_run != COMMANDS || builds < 1) {
+	    commands_run != COMMANDS || builds < 1 || moved_runs != 1 ||
+	    nap_runs != 1) {
 		fprintf(stderr, "trace_workload: counts differ from the plan\n");
 		failed = 1;
 	}
