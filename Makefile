@@ -182,6 +182,9 @@ TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=f
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 
+# The tracepoint tests' programs (real LTTng sessions and BPF: root).
+TRACE_TEST_PROGS := usdt-test-progs
+
 # Rule fragments of the tracepoint tests (merged here once settled).
 include $(wildcard mk/*.mk)
 
@@ -189,8 +192,13 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory lib examples tests
+	@$(MAKE) --no-print-directory lib examples tests $(TRACE_TEST_PROGS)
 	@scripts/run-tests.sh $(TESTS)
+ifneq ($(TRACE),0)
+	@scripts/test-usdt.sh
+else
+	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
+endif
 ifeq ($(SANITIZE),)
 	@TRACE=$(TRACE) scripts/test-install.sh
 else
