@@ -261,12 +261,41 @@ static void test_every_site_enabled(void **state)
 	assert_counts(&c);
 }
 
+/* Work run at a close may destroy the loop (which does not run): the
+ * traced path must not touch the loop after the work. */
+static lsched_loop *doomed;
+
+static void destroy_loop(void *arg)
+{
+	assert_int_equal(lsched_loop_destroy(doomed), 0);
+	(*(int *)arg)++;
+}
+
+static void test_work_destroys_loop_traced(void **state)
+{
+	lsched_clock *clock = lsched_clock_new_virtual(LSCHED_S(1));
+	lsched_performer *p;
+	int ran = 0;
+
+	doomed = lsched_loop_new(clock);
+	p = lsched_performer_new(doomed);
+	assert_non_null(p);
+	raise_all(1);
+	assert_int_equal(lsched_perform(p, destroy_loop, &ran, 0), 0);
+	assert_int_equal(lsched_performer_close(p), 0);
+	raise_all(0);
+	assert_int_equal(ran, 1);
+	lsched_performer_destroy(p);
+	lsched_clock_destroy(clock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_nobody_listening),
 		cmocka_unit_test(test_every_site_enabled),
+		cmocka_unit_test(test_work_destroys_loop_traced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

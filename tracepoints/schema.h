@@ -46,7 +46,8 @@ enum lsched_tp_state {
 /* task_enqueue.kind, task_fire_begin.kind: enum lsched_task_kind */
 /* slice.verdict: enum lsched_stopwatch_verdict */
 
-/* loop_wake.reason: bits */
+/* loop_wake.reason: bits; 0 when nothing woke it before its deadline (a
+ * signal interrupted the wait) or the wait failed (nevents < 0) */
 #define LSCHED_TP_WAKE_FD 0x1      /* a watched descriptor is ready */
 #define LSCHED_TP_WAKE_SIGNAL 0x2  /* the wake-up eventfd: cross-thread work or a stop */
 #define LSCHED_TP_WAKE_TIMEOUT 0x4 /* nothing woke it: its deadline came */

@@ -49,9 +49,13 @@
 	(*(volatile int *)&lttng_ust_tracepoint_libsched___##ev.state |        \
 	 libsched_##ev##_semaphore)
 #define LSCHED_TRACE_ON(ev) __builtin_expect(LSCHED__TP_RAW(ev) != 0, 0)
-/* Either of two events: still one branch. */
+/* Any of two or three events: still one branch. */
 #define LSCHED_TRACE_ON2(a, b)                                                 \
 	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b)) != 0, 0)
+#define LSCHED_TRACE_ON3(a, b, c)                                              \
+	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b) |              \
+			  LSCHED__TP_RAW(c)) != 0,                              \
+			 0)
 
 /* Out of line and cold: a site in a hot function costs its caller only
  * the test and a call in a cold block, not the registers that marshalling
@@ -89,6 +93,7 @@
 
 #define LSCHED_TRACE_ON(ev) 0
 #define LSCHED_TRACE_ON2(a, b) 0
+#define LSCHED_TRACE_ON3(a, b, c) 0
 #define LSCHED_TRACE(ev, ...)                                                  \
 	do {                                                                   \
 		if (0)                                                         \

@@ -92,6 +92,7 @@ static void run_command(lsched_task *task, void *arg)
 	lsched_loop *loop;
 	int64_t begin = 0;
 	uint32_t queued;
+	bool traced;
 
 	if (!c) {
 		lsched_task_stop(task);
@@ -108,13 +109,18 @@ static void run_command(lsched_task *task, void *arg)
 
 	d->ncommands++;
 	d->since_build++;
-	if (LSCHED_TRACE_ON(dispatch_command))
-		begin = lsched__clock_read(d->loop->clock);
+	/* Only a run whose begin was read is traced. */
+	traced = LSCHED_TRACE_ON(dispatch_command);
 	loop = d->loop;
+	if (traced)
+		begin = lsched__clock_read(loop->clock);
 	d->busy++;
 	c->fn(c->arg);
-	LSCHED_TRACE(dispatch_command, loop, d, task->id, d->ncommands,
-		     c->name, queued, begin, lsched__clock_read(loop->clock));
+	/* The name must still be valid here: see lsched_dispatcher_enqueue(). */
+	if (traced)
+		LSCHED_TRACE(dispatch_command, loop, d, task->id, d->ncommands,
+			     c->name, queued, begin,
+			     lsched__clock_read(loop->clock));
 	free(c);
 	if (unbusy(d))
 		return;
@@ -136,8 +142,15 @@ static void run_builder(lsched_task *task, void *arg)
 	bool forced = lsched_loop_now(d->loop) - d->dirty_since >=
 		      d->cfg.force_ns;
 	lsched_loop *loop = d->loop;
-	int64_t begin = 0, dirty_since = d->dirty_since;
-	uint64_t commands = d->since_build;
+	bool traced = LSCHED_TRACE_ON(dispatch_build);
+	int64_t begin = 0, dirty_since = 0;
+	uint64_t commands = 0;
+
+	if (traced) {
+		dirty_since = d->dirty_since;
+		commands = d->since_build;
+		begin = lsched__clock_read(loop->clock);
+	}
 
 	pthread_mutex_lock(&d->lock);
 	d->dirty = false;
@@ -147,14 +160,14 @@ static void run_builder(lsched_task *task, void *arg)
 		d->builds_latency++;
 	pthread_mutex_unlock(&d->lock);
 	d->since_build = 0;
-	if (LSCHED_TRACE_ON(dispatch_build))
-		begin = lsched__clock_read(loop->clock);
 	d->busy++;
 	d->cfg.builder(d->cfg.builder_arg);
-	LSCHED_TRACE(dispatch_build, loop, d, task->id,
-		     forced ? LSCHED_TP_BUILD_FORCED : LSCHED_TP_BUILD_LATENCY,
-		     dirty_since, commands, begin,
-		     lsched__clock_read(loop->clock));
+	if (traced)
+		LSCHED_TRACE(dispatch_build, loop, d, task->id,
+			     forced ? LSCHED_TP_BUILD_FORCED
+				    : LSCHED_TP_BUILD_LATENCY,
+			     dirty_since, commands, begin,
+			     lsched__clock_read(loop->clock));
 	unbusy(d);
 }
 

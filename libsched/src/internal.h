@@ -61,8 +61,9 @@ struct lsched_task {
 	/* Kept for task_fire_end while a traced run goes on: what
 	 * task_fire_begin said, and the stopwatch checks made since. */
 	int64_t tr_begin, tr_ready_at;
-	uint32_t sw_checks, sw_yields, sw_overruns;
+	uint64_t sw_checks, sw_yields, sw_overruns;
 	uint8_t tr_prio;
+	bool traced;                    /* this run's begin was traced */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */

@@ -373,8 +373,9 @@ static int dispatch_events(lsched_loop *loop, int n)
 	return err;
 }
 
-/* Why the poll returned, for loop_wake: LSCHED_TP_WAKE_* bits. */
-static int wake_reason(const lsched_loop *loop, int n)
+/* Why the poll returned, for loop_wake: LSCHED_TP_WAKE_* bits; 0 if
+ * nothing woke it before its deadline (a signal) or the wait failed. */
+static int wake_reason(const lsched_loop *loop, int n, bool deadline)
 {
 	int why = 0;
 
@@ -382,7 +383,20 @@ static int wake_reason(const lsched_loop *loop, int n)
 		why |= loop->events[i].token == LSCHED__WAKE_TOKEN
 			       ? LSCHED_TP_WAKE_SIGNAL
 			       : LSCHED_TP_WAKE_FD;
-	return n ? why : LSCHED_TP_WAKE_TIMEOUT;
+	return n == 0 && deadline ? LSCHED_TP_WAKE_TIMEOUT : why;
+}
+
+static __attribute__((noinline, cold)) void
+trace_wake(lsched_loop *loop, int64_t want, bool jumped, int n)
+{
+	int64_t before = loop->now;
+
+	loop->now = lsched__clock_read(loop->clock);
+	LSCHED_TRACE(loop_wake, loop, loop->now - before,
+		     wake_reason(loop, n,
+				 jumped || (want >= 0 &&
+					    loop->now - before >= want)),
+		     n, loop->now);
 }
 
 /* How long the poll may block: 0 while anything is ready, else until the
@@ -417,7 +431,7 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 		      int64_t run_end, bool *waited, int *wake_err)
 {
 	int64_t timeout, want;
-	bool jump = false;
+	bool jump = false, sleeps;
 	int n;
 
 	/* Timer callbacks took time: count from now, not the cycle start. */
@@ -430,24 +444,24 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 		jump = atomic_load(&loop->clock->auto_advance);
 		timeout = 0;
 	}
-	if (*waited)
+	/* It sleeps if the poll may block, or virtual time may jump. */
+	sleeps = timeout != 0 || jump;
+	if (sleeps)
 		LSCHED_TRACE(loop_sleep, loop, want, loop->now);
 	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
 			     timeout);
-	if (n < 0)
+	if (n < 0) {
+		if (sleeps && LSCHED_TRACE_ON(loop_wake))
+			trace_wake(loop, want, false, n);
 		return n;
+	}
 	if (n == 0 && jump) {
 		int64_t target = poll_timeout(loop, mode, run_end);
 
 		(void)lsched_clock_set(loop->clock, loop->now + target);
 	}
-	if (*waited && LSCHED_TRACE_ON(loop_wake)) {
-		int64_t before = loop->now;
-
-		loop->now = lsched__clock_read(loop->clock);
-		LSCHED_TRACE(loop_wake, loop, loop->now - before,
-			     wake_reason(loop, n), n, loop->now);
-	}
+	if (sleeps && LSCHED_TRACE_ON(loop_wake))
+		trace_wake(loop, want, n == 0 && jump, n);
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;
 	loop->input_seen = false;

@@ -161,28 +161,29 @@ static void release(struct waiter *w, int result)
 
 /* Any Performer event is recorded: posts then carry their time. */
 #define PERFORM_TRACED()                                                       \
-	(LSCHED_TRACE_ON(perform_enqueue) ||                                    \
-	 LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end))
+	LSCHED_TRACE_ON3(perform_enqueue, perform_fire_begin, perform_fire_end)
 
 static int64_t delay_of(int64_t posted_at, int64_t begin)
 {
 	return posted_at >= 0 ? begin - posted_at : -1;
 }
 
-/* Runs an item's work and completes it. */
-static void item_finish(lsched_performer *p, struct item *it)
+/* Runs an item's work and completes it. task: the id of the scheduler
+ * task running it (a post at a priority), else 0. */
+static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 {
 	struct waiter *w = it->waiter;
+	/* The work may destroy the loop (when it does not run): only the
+	 * clock, which outlives it, is read after. */
+	lsched_clock *clock = it->loop->clock;
 	int64_t begin = 0;
-	uint64_t task = 0;
 	bool traced = false;
 
 	/* Close markers are not posts: the trace does not show them. */
 	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end) &&
 	    it->cb != close_marker) {
 		traced = true;
-		begin = lsched__clock_read(it->loop->clock);
-		task = it->loop->current ? it->loop->current->id : 0;
+		begin = lsched__clock_read(clock);
 		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,
 			     it->prio, task, it->posted_at, begin,
 			     delay_of(it->posted_at, begin));
@@ -191,7 +192,7 @@ static void item_finish(lsched_performer *p, struct item *it)
 	if (traced)
 		LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio,
 			     task, it->posted_at, begin,
-			     lsched__clock_read(it->loop->clock),
+			     lsched__clock_read(clock),
 			     delay_of(it->posted_at, begin));
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
@@ -199,9 +200,9 @@ static void item_finish(lsched_performer *p, struct item *it)
 		release(w, 0);
 }
 
-static void item_run(lsched_performer *p, struct item *it)
+static void item_run(lsched_performer *p, struct item *it, uint64_t task)
 {
-	item_finish(p, it);
+	item_finish(p, it, task);
 	item_put(p, it);
 }
 
@@ -241,12 +242,13 @@ static void task_trampoline(lsched_task *task, void *arg)
 	struct item *it = arg;
 
 	lsched_performer *p = it->p;
+	uint64_t id = lsched_task_id(task);
 
 	lsched__list_remove(&it->out_link);
 	it->task = NULL;
 	lsched_task_destroy(task); /* freed when this callback returns */
 	hold(p);
-	item_run(p, it);
+	item_run(p, it, id);
 	unhold(p);
 }
 
@@ -259,7 +261,7 @@ static void item_schedule(lsched_performer *p, lsched_loop *loop,
 					 it->prio, task_trampoline, it);
 
 	if (!t) {
-		item_run(p, it);
+		item_run(p, it, 0);
 		return;
 	}
 	it->task = t;
@@ -303,7 +305,7 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 		if (!p->batch_head)
 			p->batch_tail = NULL;
 		if (it->prio == FIRST_CLASS || inline_all || !loop) {
-			item_finish(p, it);
+			item_finish(p, it, 0);
 			it->next = done;
 			done = it;
 			if (!done_tail)
@@ -363,7 +365,7 @@ static void run_all(lsched_performer *p)
 		lsched__list_remove(&it->out_link);
 		lsched_task_destroy(it->task);
 		it->task = NULL;
-		item_run(p, it);
+		item_run(p, it, 0);
 	}
 	loop = take_inbox(p);
 	run_batch(p, loop, true);
@@ -477,7 +479,6 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 		return -ENOMEM;
 	*it = (struct item){ .p = p, .cb = cb, .arg = arg, .name = name,
 			     .prio = prio, .waiter = w, .loop = loop,
-			     .id = marker ? 0 : ++p->next_post,
 			     .posted_at = -1 };
 	if (PERFORM_TRACED())
 		it->posted_at = lsched__clock_read(loop->clock);
@@ -518,6 +519,8 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 		}
 	}
 	if (!marker) {
+		/* Numbered once accepted: refused posts leave no gap. */
+		it->id = ++p->next_post;
 		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
 		LSCHED_TRACE(perform_enqueue, loop, p, it->id, name,
 			     prio, w != NULL, signalled, it->posted_at);
@@ -576,22 +579,22 @@ static int post_and_wait(lsched_performer *p, lsched_work_cb cb, void *arg,
 	return err;
 }
 
-/* A waiting post from the loop's own thread runs inline: the trace still
- * shows it as a post that ran at once. */
-static void run_inline_traced(lsched_performer *p, lsched_loop *loop,
-			      lsched_work_cb cb, void *arg, const char *name,
-			      int prio)
+/* A waiting post from the loop's own thread runs inline, numbered as
+ * any post; the trace shows it as a post that ran at once. */
+static void run_inline(lsched_performer *p, lsched_loop *loop,
+		       lsched_work_cb cb, void *arg, const char *name, int prio)
 {
 	struct item it = { .p = p, .cb = cb, .arg = arg, .name = name,
-			   .prio = prio, .loop = loop };
+			   .prio = prio, .loop = loop, .posted_at = -1 };
 
 	pthread_mutex_lock(&p->lock);
 	it.id = ++p->next_post;
 	pthread_mutex_unlock(&p->lock);
-	it.posted_at = lsched__clock_read(loop->clock);
+	if (PERFORM_TRACED())
+		it.posted_at = lsched__clock_read(loop->clock);
 	LSCHED_TRACE(perform_enqueue, loop, p, it.id, name, prio, 1, 0,
 		     it.posted_at);
-	item_finish(p, &it); /* counts it as run */
+	item_finish(p, &it, 0); /* counts it as run */
 }
 
 static int post(lsched_performer *p, int prio, const char *name,
@@ -619,13 +622,7 @@ static int post(lsched_performer *p, int prio, const char *name,
 		drain(p);
 		atomic_fetch_add_explicit(&p->posts, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->waits, 1, memory_order_relaxed);
-		if (PERFORM_TRACED()) {
-			run_inline_traced(p, loop, cb, arg, name, prio);
-		} else {
-			cb(arg);
-			atomic_fetch_add_explicit(&p->ran, 1,
-						  memory_order_relaxed);
-		}
+		run_inline(p, loop, cb, arg, name, prio);
 		unhold(p);
 		return 0;
 	}

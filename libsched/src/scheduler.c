@@ -230,14 +230,16 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	t->tr_ready_at = t->ready_at;
 	t->tr_prio = t->prio;
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
+	t->traced = true; /* the stopwatch counts its checks */
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
 		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
 }
 
 static __attribute__((noinline, cold)) void
-trace_fire_end(const lsched_loop *loop, const lsched_task *t)
+trace_fire_end(const lsched_loop *loop, lsched_task *t)
 {
+	t->traced = false;
 	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,
 		     t->tr_begin, loop->now, t->sw_checks, t->sw_yields,
 		     t->sw_overruns,
@@ -487,6 +489,9 @@ int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
 	if (!task || max_wait_ns < 0)
 		return -EINVAL;
 	loop = task->loop;
+	if (task->max_wait != max_wait_ns)
+		LSCHED_TRACE(task_max_wait, loop, task->id, task->prio,
+			     task->max_wait, max_wait_ns, queue_state(task));
 	if (lsched__heap_node_queued(&task->onode))
 		lsched__heap_remove(&loop->overdue, &task->onode);
 	task->max_wait = max_wait_ns;

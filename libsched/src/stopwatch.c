@@ -98,7 +98,8 @@ bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
 		sw->verdict = LSCHED_SW_SLICE_USED;
 	else
 		sw->verdict = LSCHED_SW_CONTINUE;
-	if (sw->loop && sw->loop->current) {
+	/* Counted for task_fire_end, in traced runs only. */
+	if (sw->loop && sw->loop->current && sw->loop->current->traced) {
 		lsched_task *t = sw->loop->current;
 
 		t->sw_checks++;

@@ -84,7 +84,9 @@ lsched_dispatcher_spawn(const char *name,
 
 /*
  * Enqueues command fn(arg), labelled name (borrowed, may be NULL; kept
- * with the command for tracing, it changes nothing else). If the
+ * with the command for tracing, it changes nothing else; it must stay
+ * valid until fn has returned, since the dispatch_command event, emitted
+ * after the run, reads it: a string literal in practice). If the
  * dispatcher stops before running it, discard(arg) is called instead (if
  * not NULL). Errors: -EINVAL (NULL dispatcher or fn), -ESHUTDOWN (stopped),
  * -ENOMEM, -EIO; on error neither callback is called.
