@@ -86,7 +86,7 @@ STLIB    := $(B)/lib/libsched.a
 PCFILE   := $(B)/lib/pkgconfig/libsched.pc
 
 .PHONY: all lib examples check demo install uninstall clean deps tests
-all: lib examples
+all: lib examples tools-lib
 
 LTTNG_PROVIDER := $(B)/lib/libsched-lttng.so
 lib: $(SHLIB) $(B)/lib/$(SONAME) $(B)/lib/libsched.so $(STLIB) $(PCFILE)
@@ -182,11 +182,109 @@ TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=f
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 
-# The tracepoint tests' programs (real LTTng sessions and BPF: root).
-TRACE_TEST_PROGS := usdt-test-progs
+# ---- the tools' shared code --------------------------------------------------
+# Tools include tracepoints/events.def and tracepoints/schema.h, the
+# contract with the library; never tracepoints/trace.h, the library's own
+# emitting side. build/lib/libschedtools.a holds tools/common/*.c (the
+# trace reader, on libbabeltrace2).
+.PHONY: lttng-test-progs tools-lib check-lttng
 
-# Rule fragments of the tracepoint tests (merged here once settled).
-include $(wildcard mk/*.mk)
+BT_CFLAGS := $(shell $(PKG_CONFIG) --cflags babeltrace2 2>/dev/null)
+BT_LIBS   := $(shell $(PKG_CONFIG) --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
+
+TOOLS_CFLAGS := $(BASE_CFLAGS) -Itools/common -Itracepoints $(BT_CFLAGS)
+TOOLS_LIB    := $(B)/lib/libschedtools.a
+TOOLS_COMMON_SRCS := $(wildcard tools/common/*.c)
+TOOLS_COMMON_OBJS := $(patsubst tools/common/%.c,$(B)/obj/tools/common/%.o,$(TOOLS_COMMON_SRCS))
+TOOLS_COMMON_HDRS := $(wildcard tools/common/*.h)
+# What a tool's objects depend on besides their source.
+TOOLS_DEPS := $(TOOLS_COMMON_HDRS) tracepoints/events.def \
+              tracepoints/schema.h Makefile $(CONFIG)
+
+tools-lib: $(TOOLS_LIB)
+
+$(B)/obj/tools/common/%.o: tools/common/%.c $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(TOOLS_LIB): $(TOOLS_COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# An explicit rule: it wins over the tests' pattern rule, which links
+# libsched (the checker only reads traces).
+$(B)/tests/trace_check: tests/trace_check.c $(TOOLS_LIB) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(TOOLS_LIB) $(BT_LIBS)
+
+# ---- tracepoint tests --------------------------------------------------------
+# scripts/test-lttng.sh records trace_workload in a real LTTng session and
+# checks the trace with trace_check (through the reader). As root, or with
+# a running lttng-sessiond.
+lttng-test-progs: $(B)/tests/trace_check $(B)/tests/trace_workload \
+		  $(LTTNG_PROVIDER)
+
+check-lttng: lttng-test-progs
+	@scripts/test-lttng.sh
+
+# scripts/test-usdt.sh: a BPF program (tests/bpf/usdt_count.bpf.c) counts
+# the hits of libsched's USDT probes in a running trace_workload; its
+# checker (tests/usdt_count.c) loads it through a libbpf skeleton. The BPF
+# object and skeleton are generated under $(B)/obj/usdt/, never committed;
+# BPF is always compiled by clang, whatever CC is; it needs no vmlinux.h,
+# only the kernel's UAPI headers (asm/ from the multiarch directory, which
+# -target bpf does not search). Root (BPF).
+.PHONY: usdt-test-progs usdt-check
+
+BPF_CLANG  ?= clang
+BPFTOOL    ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+USDT_DIR   := $(B)/obj/usdt
+# bpf_tracing.h's name of the architecture, for struct pt_regs.
+USDT_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+USDT_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || \
+	$(CC) -print-multiarch 2>/dev/null)
+USDT_BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(USDT_ARCH) \
+	-I/usr/include/$(USDT_MULTIARCH) -Itracepoints -Itests/bpf \
+	-Wall -Wextra -Wno-unused-parameter $(filter -Werror,$(WARNINGS))
+USDT_LIBS  := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || \
+	echo -lbpf) -lelf -lz
+# What the BPF side is made of: the event list and constants come from
+# tracepoints/, so a changed event rebuilds it (and so the skeleton).
+USDT_BPF_DEPS := tests/bpf/usdt_count.bpf.c tests/bpf/usdt_count.h \
+	tracepoints/events.def tracepoints/schema.h Makefile
+
+usdt-test-progs: $(B)/tests/usdt_count $(B)/tests/trace_workload
+
+usdt-check: usdt-test-progs
+	@scripts/test-usdt.sh
+
+$(USDT_DIR)/usdt_count.bpf.o: $(USDT_BPF_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) $(USDT_BPF_CFLAGS) -c $< -o $@
+
+# Written beside, then renamed: an interrupted bpftool leaves no truncated
+# header that make would take as up to date.
+$(USDT_DIR)/usdt_count.skel.h: $(USDT_DIR)/usdt_count.bpf.o
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name usdt_count > $@.tmp && mv $@.tmp $@
+
+# An explicit rule: it wins over the tests' pattern rule $(B)/tests/%,
+# which would link cmocka and the static library instead of libbpf.
+$(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
+		tests/bpf/usdt_count.h tracepoints/events.def $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -I$(USDT_DIR) -Itests/bpf -Itracepoints \
+		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(USDT_LIBS)
+
+# The tracepoint tests' programs (real LTTng sessions and BPF: root).
+TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs
 
 deps:
 	@scripts/deps.sh
@@ -195,6 +293,7 @@ check: deps
 	@$(MAKE) --no-print-directory lib examples tests $(TRACE_TEST_PROGS)
 	@scripts/run-tests.sh $(TESTS)
 ifneq ($(TRACE),0)
+	@scripts/test-lttng.sh
 	@scripts/test-usdt.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
