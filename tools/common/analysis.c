@@ -1,0 +1,1090 @@
+/*
+ * The analysis core (see analysis.h).
+ *
+ * Per loop it rebuilds the state of every task from the events (waiting,
+ * ready at some priority, running), which gives the ready-queue depth of
+ * every priority over time; task_fire_begin's own "queued" and
+ * "ready_mask" fields resynchronise that state at every run, so a lost or
+ * missing event skews it for one run at most. A priority starves while it
+ * has a ready task and no task of its own runs: the interval opens when it
+ * becomes non-empty (or one of its runs ends with tasks still ready) and
+ * closes when one of its tasks begins, when it empties, or at the end of
+ * the trace; meanwhile every run that ends is added to its blame.
+ */
+#include "analysis.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* enum lsched_task_kind (docs/tracepoints.md): the tools do not include
+ * the library's headers. */
+enum { KIND_IDLE = 0, KIND_AUTO_IDLE = 1, KIND_TIMER = 2, KIND_AUTO_TIMER = 3 };
+
+struct an {
+	struct an_result res;
+	size_t caploops, capfindings;
+	uint64_t anomalies;
+	bool finished;
+	int nomem;
+};
+
+static const char *const prio_names[AN_PRIOS] = {
+	"HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE",
+	"REPAINT", "POST_PAINT", "DEFAULT_IDLE", "LOWEST",
+};
+
+void an_config_default(struct an_config *cfg)
+{
+	cfg->long_task_ns = 50 * 1000000LL;
+	cfg->starve_ns = 100 * 1000000LL;
+}
+
+const char *an_prio_name(int prio)
+{
+	return prio >= 0 && prio < AN_PRIOS ? prio_names[prio] : "?";
+}
+
+const char *an_severity_name(enum an_severity s)
+{
+	return s == AN_ERROR ? "error" : s == AN_WARNING ? "warning" : "info";
+}
+
+const char *an_kind_name(enum an_kind k)
+{
+	switch (k) {
+	case AN_STARVING: return "starving-priority";
+	case AN_LONG_TASK: return "long-running-task";
+	case AN_NEVER_YIELDS: return "never-yields";
+	case AN_OVERRUN: return "slice-overrun";
+	case AN_BUSY_IDLE: return "busy-idle";
+	case AN_BACKLOG: return "performer-backlog";
+	case AN_LOST: return "events-lost";
+	}
+	return "?";
+}
+
+const char *an_fmt_ns(int64_t ns, char *buf, size_t len)
+{
+	double v = (double)ns;
+	double a = fabs(v);
+
+	if (a >= 1e9)
+		snprintf(buf, len, "%.3g s", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, len, "%.3g ms", v / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, len, "%.3g us", v / 1e3);
+	else
+		snprintf(buf, len, "%lld ns", (long long)ns);
+	return buf;
+}
+
+/* ---- growing arrays ---------------------------------------------------- */
+
+/* Makes room for one more element; false when out of memory. */
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 16;
+	np = realloc(*p, ncap * size);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = ncap;
+	return true;
+}
+
+#define GROW(a, arr, n, cap)                                                   \
+	(grow((void **)&(arr), &(cap), (n), sizeof(*(arr))) ||                 \
+	 ((a)->nomem = 1, false))
+
+/* ---- distributions ----------------------------------------------------- */
+
+static void dist_add(struct an *a, struct an_dist *d, int64_t v)
+{
+	int b = v > 0 ? 63 - __builtin_clzll((unsigned long long)v) : 0;
+
+	if (!d->count || v < d->min)
+		d->min = v;
+	if (!d->count || v > d->max)
+		d->max = v;
+	d->count++;
+	d->sum += v;
+	d->log2[b]++;
+	if (GROW(a, d->samples, d->nsamples, d->cap)) {
+		d->samples[d->nsamples++] = v;
+		d->sorted = false;
+	}
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+int64_t an_pct(struct an_dist *d, double p)
+{
+	size_t rank;
+
+	if (!d->nsamples)
+		return 0;
+	if (!d->sorted) {
+		qsort(d->samples, d->nsamples, sizeof(*d->samples), cmp_i64);
+		d->sorted = true;
+	}
+	/* Nearest rank: the smallest value with at least p% at or below. */
+	rank = (size_t)ceil(p / 100.0 * (double)d->nsamples);
+	if (rank < 1)
+		rank = 1;
+	if (rank > d->nsamples)
+		rank = d->nsamples;
+	return d->samples[rank - 1];
+}
+
+int64_t an_mean(const struct an_dist *d)
+{
+	return d->count ? d->sum / (int64_t)d->count : 0;
+}
+
+static void dist_free(struct an_dist *d)
+{
+	free(d->samples);
+}
+
+/* ---- loops and tasks ----------------------------------------------------- */
+
+static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
+				uint64_t addr)
+{
+	struct an_result *r = &a->res;
+	unsigned trace = ev->stream && ev->stream->trace
+				 ? ev->stream->trace->index
+				 : 0;
+	struct an_loop *l;
+
+	for (size_t i = 0; i < r->nloops; i++) {
+		l = r->loops[i];
+		if (l->addr == addr && l->vpid == ev->vpid &&
+		    (ev->vpid >= 0 || l->trace == trace))
+			return l;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l || !GROW(a, r->loops, r->nloops, a->caploops)) {
+		free(l);
+		a->nomem = 1;
+		return NULL;
+	}
+	r->loops[r->nloops++] = l;
+	l->vpid = ev->vpid;
+	l->procname = ev->procname ? strdup(ev->procname) : NULL;
+	l->trace = trace;
+	l->addr = addr;
+	l->first = l->last = INT64_MIN;
+	for (int p = 0; p < AN_PRIOS; p++)
+		l->wait_since[p] = -1;
+	return l;
+}
+
+static struct an_tstate *id_find(struct an_loop *l, uint64_t id)
+{
+	struct an_tstate *ts;
+
+	if (!l->idsize)
+		return NULL;
+	for (ts = l->ids[id & (l->idsize - 1)]; ts; ts = ts->hnext)
+		if (ts->id == id)
+			return ts;
+	return NULL;
+}
+
+static size_t name_hash(const char *name, int kind, size_t size)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(kind + 1);
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)(h & (size - 1));
+}
+
+static bool rehash_names(struct an_loop *l)
+{
+	size_t nsize = l->namesize ? l->namesize * 2 : 64;
+	struct an_task **nt = calloc(nsize, sizeof(*nt));
+
+	if (!nt)
+		return false;
+	for (size_t i = 0; i < l->ntasks; i++) {
+		struct an_task *t = l->tasks[i];
+		size_t h = name_hash(t->name, t->kind, nsize);
+
+		t->hnext = nt[h];
+		nt[h] = t;
+	}
+	free(l->names);
+	l->names = nt;
+	l->namesize = nsize;
+	return true;
+}
+
+static bool rehash_ids(struct an_loop *l)
+{
+	size_t nsize = l->idsize ? l->idsize * 2 : 256;
+	struct an_tstate **nt = calloc(nsize, sizeof(*nt));
+
+	if (!nt)
+		return false;
+	for (size_t i = 0; i < l->idsize; i++) {
+		struct an_tstate *ts = l->ids[i], *next;
+
+		for (; ts; ts = next) {
+			next = ts->hnext;
+			ts->hnext = nt[ts->id & (nsize - 1)];
+			nt[ts->id & (nsize - 1)] = ts;
+		}
+	}
+	free(l->ids);
+	l->ids = nt;
+	l->idsize = nsize;
+	return true;
+}
+
+/* The entry of tasks named name of this kind, made when first seen. */
+static struct an_task *task_named(struct an *a, struct an_loop *l,
+				  const char *name, int kind, int prio,
+				  uint64_t id)
+{
+	struct an_task *t;
+
+	if (l->namesize)
+		for (t = l->names[name_hash(name, kind, l->namesize)]; t;
+		     t = t->hnext)
+			if (t->kind == kind && !strcmp(t->name, name))
+				return t;
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->name = strdup(name)) ||
+	    !GROW(a, l->tasks, l->ntasks, l->captasks)) {
+		if (t)
+			free(t->name);
+		free(t);
+		a->nomem = 1;
+		return NULL;
+	}
+	t->id = id;
+	t->prio = prio;
+	t->kind = kind;
+	l->tasks[l->ntasks++] = t;
+	if (l->ntasks * 2 > l->namesize) {
+		if (!rehash_names(l))
+			a->nomem = 1;
+	} else {
+		size_t h = name_hash(name, kind, l->namesize);
+
+		t->hnext = l->names[h];
+		l->names[h] = t;
+	}
+	return t;
+}
+
+/* The state of task id, made when first seen; name (NULL if the event
+ * has none) names its entry. */
+static struct an_tstate *task_get(struct an *a, struct an_loop *l, uint64_t id,
+				  const char *name, int prio, int kind)
+{
+	struct an_tstate *ts = id_find(l, id);
+
+	if (ts && (!name || (ts->task && ts->task->kind == kind &&
+			     !strcmp(ts->task->name, name))))
+		return ts;
+	if (!ts) {
+		ts = calloc(1, sizeof(*ts));
+		if (!ts) {
+			a->nomem = 1;
+			return NULL;
+		}
+		ts->id = id;
+		ts->ready_prio = -1;
+		if (l->nids * 2 >= l->idsize && !rehash_ids(l)) {
+			free(ts);
+			a->nomem = 1;
+			return NULL;
+		}
+		ts->hnext = l->ids[id & (l->idsize - 1)];
+		l->ids[id & (l->idsize - 1)] = ts;
+		l->nids++;
+	}
+	/* First seen, or first seen with its name (the trace began after
+	 * its enqueue): (re)attach it to its named entry. */
+	ts->task = task_named(a, l, name && *name ? name : "?",
+			      name ? kind : -1, prio, id);
+	if (!ts->task)
+		return NULL;
+	ts->task->instances++;
+	return ts;
+}
+
+static struct an_performer *perf_get(struct an *a, struct an_loop *l,
+				     uint64_t addr)
+{
+	struct an_performer *p;
+
+	for (size_t i = 0; i < l->nperfs; i++)
+		if (l->perfs[i]->addr == addr)
+			return l->perfs[i];
+	p = calloc(1, sizeof(*p));
+	if (!p || !GROW(a, l->perfs, l->nperfs, l->capperfs)) {
+		free(p);
+		a->nomem = 1;
+		return NULL;
+	}
+	p->addr = addr;
+	l->perfs[l->nperfs++] = p;
+	return p;
+}
+
+static bool valid_prio(int prio)
+{
+	return prio >= 0 && prio < AN_PRIOS;
+}
+
+/* ---- ready queues and starvation ----------------------------------------- */
+
+static void seen(struct an_loop *l, int64_t t)
+{
+	if (l->first == INT64_MIN || t < l->first)
+		l->first = t;
+	if (t > l->last)
+		l->last = t;
+}
+
+static void depth_point(struct an *a, struct an_prio *p, int64_t t)
+{
+	if (p->ndepth && p->depth[p->ndepth - 1].t == t) {
+		p->depth[p->ndepth - 1].depth = p->cur_depth;
+		return;
+	}
+	if (p->ndepth && p->depth[p->ndepth - 1].depth == p->cur_depth)
+		return;
+	if (GROW(a, p->depth, p->ndepth, p->capdepth))
+		p->depth[p->ndepth++] = (struct an_depth){ t, p->cur_depth };
+	if (p->cur_depth > p->max_depth)
+		p->max_depth = p->cur_depth;
+}
+
+static int cmp_blame(const void *x, const void *y)
+{
+	const struct an_blame *a = x, *b = y;
+
+	return a->ran_ns > b->ran_ns ? -1 : a->ran_ns < b->ran_ns;
+}
+
+/* Closes prio's waiting interval at t; keeps it if it starved. */
+static void starve_close(struct an *a, struct an_loop *l, int prio, int64_t t,
+			 bool open_at_end)
+{
+	struct an_prio *p = &l->prio[prio];
+	int64_t since = l->wait_since[prio];
+
+	l->wait_since[prio] = -1;
+	if (since < 0 || t - since < a->res.cfg.starve_ns) {
+		l->nacc[prio] = 0;
+		return;
+	}
+	if (GROW(a, p->starves, p->nstarves, p->capstarves)) {
+		struct an_starve *s = &p->starves[p->nstarves++];
+
+		memset(s, 0, sizeof(*s));
+		s->prio = prio;
+		s->start = since;
+		s->end = t;
+		s->open_at_end = open_at_end;
+		qsort(l->acc[prio], l->nacc[prio], sizeof(struct an_blame),
+		      cmp_blame);
+		s->nblame = l->nacc[prio] < AN_BLAME_MAX ? (unsigned)l->nacc[prio]
+							  : AN_BLAME_MAX;
+		memcpy(s->blame, l->acc[prio], s->nblame * sizeof(*s->blame));
+		p->starved_ns += t - since;
+		if (t - since > p->longest_starve_ns)
+			p->longest_starve_ns = t - since;
+	}
+	l->nacc[prio] = 0;
+}
+
+/* A priority's depth changed at t: opens or closes its waiting. */
+static void depth_changed(struct an *a, struct an_loop *l, int prio, int64_t t)
+{
+	struct an_prio *p = &l->prio[prio];
+
+	depth_point(a, p, t);
+	if (p->cur_depth == 0) {
+		if (l->wait_since[prio] >= 0)
+			starve_close(a, l, prio, t, false);
+	} else if (l->wait_since[prio] < 0 &&
+		   !(l->running && l->running_prio == prio)) {
+		l->wait_since[prio] = t;
+	}
+}
+
+static void ready_add(struct an *a, struct an_loop *l, struct an_tstate *t,
+		      int prio, int64_t ready_at, int64_t now)
+{
+	if (!valid_prio(prio)) {
+		a->anomalies++;
+		return;
+	}
+	t->state = LSCHED_TP_STATE_READY;
+	t->ready_prio = prio;
+	t->ready_at = ready_at;
+	l->prio[prio].cur_depth++;
+	depth_changed(a, l, prio, now);
+}
+
+/* Takes t out of whatever queue it is in. */
+static void unqueue(struct an *a, struct an_loop *l, struct an_tstate *t,
+		    int64_t now)
+{
+	if (t->state == LSCHED_TP_STATE_READY && valid_prio(t->ready_prio)) {
+		struct an_prio *p = &l->prio[t->ready_prio];
+
+		if (p->cur_depth)
+			p->cur_depth--;
+		else
+			a->anomalies++;
+		depth_changed(a, l, t->ready_prio, now);
+	}
+	t->state = LSCHED_TP_STATE_IDLE;
+	t->ready_prio = -1;
+}
+
+/* Adds a run [begin, end) to the blame of every priority waiting. */
+static void blame_run(struct an *a, struct an_loop *l, const struct an_task *t,
+		      int64_t begin, int64_t end)
+{
+	for (int prio = 0; prio < AN_PRIOS; prio++) {
+		int64_t since = l->wait_since[prio], from, ran;
+		struct an_blame *b = NULL;
+
+		if (since < 0 || end <= since)
+			continue;
+		from = begin > since ? begin : since;
+		ran = end - from;
+		for (size_t i = 0; i < l->nacc[prio]; i++)
+			if (l->acc[prio][i].task == t) {
+				b = &l->acc[prio][i];
+				break;
+			}
+		if (!b) {
+			if (!GROW(a, l->acc[prio], l->nacc[prio],
+				  l->capacc[prio]))
+				return;
+			b = &l->acc[prio][l->nacc[prio]++];
+			*b = (struct an_blame){ .task = t };
+		}
+		b->ran_ns += ran;
+		b->runs++;
+	}
+}
+
+static void add_run(struct an *a, struct an_loop *l, const struct an_task *t,
+		    int prio, int64_t begin, int64_t end)
+{
+	if (GROW(a, l->runs, l->nruns, l->capruns))
+		l->runs[l->nruns++] = (struct an_run){ t, prio, begin, end };
+}
+
+/* ---- the events ---------------------------------------------------------- */
+
+static void on_enqueue(struct an *a, struct an_loop *l,
+		       const struct tr_ev_task_enqueue *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, e->name, e->prio, e->kind);
+
+	if (!t)
+		return;
+	seen(l, e->now);
+	t->task->prio = e->prio;
+	unqueue(a, l, t, e->now); /* a restart replaces the earlier one */
+	if (e->kind == KIND_IDLE || e->kind == KIND_AUTO_IDLE)
+		ready_add(a, l, t, e->prio, e->now, e->now);
+	else
+		t->state = LSCHED_TP_STATE_WAITING;
+}
+
+static void on_wake(struct an *a, struct an_loop *l,
+		    const struct tr_ev_task_wake *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, NULL, e->prio, -1);
+
+	if (!t)
+		return;
+	seen(l, e->now);
+	if (e->late < 0)
+		a->anomalies++;
+	if (t->state == LSCHED_TP_STATE_READY)
+		unqueue(a, l, t, e->now);
+	ready_add(a, l, t, e->prio, e->due, e->now);
+}
+
+static void on_begin(struct an *a, struct an_loop *l,
+		     const struct tr_ev_task_fire_begin *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, e->name, e->prio, e->kind);
+	struct an_prio *p;
+
+	if (!t)
+		return;
+	seen(l, e->begin);
+	if (!valid_prio(e->prio)) {
+		a->anomalies++;
+		return;
+	}
+	if (t->state == LSCHED_TP_STATE_READY)
+		unqueue(a, l, t, e->begin);
+	t->state = LSCHED_TP_STATE_IDLE;
+	t->task->prio = e->prio;
+	p = &l->prio[e->prio];
+	/* The run says how many are still ready: trust it over our count. */
+	if (p->cur_depth != e->queued) {
+		if (p->cur_depth < e->queued || p->cur_depth > e->queued + 1)
+			a->anomalies++;
+		p->cur_depth = (uint32_t)e->queued;
+	}
+	for (int q = 0; q < AN_PRIOS; q++)
+		if (!(e->ready_mask & (1 << q)) && l->prio[q].cur_depth) {
+			l->prio[q].cur_depth = 0;
+			depth_changed(a, l, q, e->begin);
+		}
+	l->running = t;
+	l->running_begin = e->begin;
+	l->running_prio = e->prio;
+	/* Its priority runs: not starving any more. */
+	if (l->wait_since[e->prio] >= 0)
+		starve_close(a, l, e->prio, e->begin, false);
+	depth_point(a, p, e->begin);
+	p->fired++;
+	t->task->runs++;
+	dist_add(a, &p->wait, e->begin - e->ready_at);
+	dist_add(a, &t->task->wait, e->begin - e->ready_at);
+}
+
+static void on_end(struct an *a, struct an_loop *l,
+		   const struct tr_ev_task_fire_end *e)
+{
+	struct an_tstate *ts = id_find(l, e->task);
+	struct an_task *t;
+	const struct an_config *cfg = &a->res.cfg;
+	int64_t run = e->end - e->begin;
+
+	seen(l, e->end);
+	if (!ts || l->running != ts || run < 0) {
+		a->anomalies++; /* an end without its begin */
+		l->running = NULL;
+		return;
+	}
+	l->running = NULL;
+	t = ts->task;
+	dist_add(a, &t->run, run);
+	t->run_total += run;
+	if (run >= t->run.max)
+		t->max_run_begin = e->begin;
+	t->checks += e->checks;
+	t->yields += e->yields;
+	t->overruns += e->overruns;
+	t->overrun_runs += e->overruns > 0;
+	if (run >= cfg->long_task_ns) {
+		t->long_runs++;
+		t->never_yield += e->checks == 0;
+	}
+	add_run(a, l, t, e->prio, e->begin, e->end);
+	blame_run(a, l, t, e->begin, e->end);
+	/* Its priority still has ready tasks: they wait from now. */
+	if (valid_prio(e->prio) && l->prio[e->prio].cur_depth &&
+	    l->wait_since[e->prio] < 0)
+		l->wait_since[e->prio] = e->end;
+}
+
+static void on_stop(struct an *a, struct an_loop *l,
+		    const struct tr_ev_task_stop *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, NULL, e->prio, -1);
+
+	if (!t)
+		return;
+	seen(l, e->now);
+	t->task->stops++;
+	unqueue(a, l, t, e->now);
+}
+
+static void on_priority(struct an *a, struct an_loop *l,
+			const struct tr_ev_task_priority *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, NULL, e->old_prio, -1);
+	int64_t now = l->last;
+
+	if (!t)
+		return;
+	t->task->prio = e->prio;
+	if (t->state == LSCHED_TP_STATE_READY) {
+		int64_t ready_at = t->ready_at;
+
+		unqueue(a, l, t, now);
+		ready_add(a, l, t, e->prio, ready_at, now);
+	}
+}
+
+static void on_perform_enqueue(struct an *a, struct an_loop *l,
+			       const struct tr_ev_perform_enqueue *e)
+{
+	struct an_performer *p = perf_get(a, l, e->performer);
+
+	if (!p)
+		return;
+	if (e->posted_at >= 0)
+		seen(l, e->posted_at);
+	p->posts++;
+	p->waits += e->wait != 0;
+	p->signalled += e->signalled != 0;
+	if (++p->backlog > p->max_backlog) {
+		p->max_backlog = p->backlog;
+		p->max_backlog_at = e->posted_at;
+	}
+}
+
+static void on_perform_end(struct an *a, struct an_loop *l,
+			   const struct tr_ev_perform_fire_end *e)
+{
+	struct an_performer *p = perf_get(a, l, e->performer);
+
+	if (!p)
+		return;
+	seen(l, e->end);
+	p->fired++;
+	if (p->backlog)
+		p->backlog--;
+	if (e->delay >= 0)
+		dist_add(a, &p->delay, e->delay);
+	dist_add(a, &p->run, e->end - e->begin);
+	/* First-class work runs outside any task: a run of its own. */
+	if (e->task == 0) {
+		add_run(a, l, NULL, -1, e->begin, e->end);
+		blame_run(a, l, NULL, e->begin, e->end);
+	}
+}
+
+int an_feed(struct an *a, const struct tr_event *ev)
+{
+	struct an_loop *l;
+
+	if (a->nomem)
+		return -ENOMEM;
+	a->res.events++;
+	switch (ev->type) {
+	case TR_EV_task_enqueue:
+		l = loop_get(a, ev, ev->task_enqueue.loop);
+		if (l)
+			on_enqueue(a, l, &ev->task_enqueue);
+		break;
+	case TR_EV_task_wake:
+		l = loop_get(a, ev, ev->task_wake.loop);
+		if (l)
+			on_wake(a, l, &ev->task_wake);
+		break;
+	case TR_EV_task_fire_begin:
+		l = loop_get(a, ev, ev->task_fire_begin.loop);
+		if (l)
+			on_begin(a, l, &ev->task_fire_begin);
+		break;
+	case TR_EV_task_fire_end:
+		l = loop_get(a, ev, ev->task_fire_end.loop);
+		if (l)
+			on_end(a, l, &ev->task_fire_end);
+		break;
+	case TR_EV_task_stop:
+		l = loop_get(a, ev, ev->task_stop.loop);
+		if (l)
+			on_stop(a, l, &ev->task_stop);
+		break;
+	case TR_EV_task_priority:
+		l = loop_get(a, ev, ev->task_priority.loop);
+		if (l)
+			on_priority(a, l, &ev->task_priority);
+		break;
+	case TR_EV_slice:
+		if (!ev->slice.loop)
+			break;
+		l = loop_get(a, ev, ev->slice.loop);
+		if (l)
+			l->slices++;
+		break;
+	case TR_EV_perform_enqueue:
+		l = loop_get(a, ev, ev->perform_enqueue.loop);
+		if (l)
+			on_perform_enqueue(a, l, &ev->perform_enqueue);
+		break;
+	case TR_EV_perform_wake:
+		l = loop_get(a, ev, ev->perform_wake.loop);
+		if (l) {
+			struct an_performer *p =
+				perf_get(a, l, ev->perform_wake.performer);
+
+			if (p)
+				p->wakes++;
+		}
+		break;
+	case TR_EV_perform_fire_end:
+		l = loop_get(a, ev, ev->perform_fire_end.loop);
+		if (l)
+			on_perform_end(a, l, &ev->perform_fire_end);
+		break;
+	case TR_EV_loop_wake:
+		l = loop_get(a, ev, ev->loop_wake.loop);
+		if (l) {
+			l->sleeps++;
+			if (ev->loop_wake.slept > 0)
+				l->slept_ns += ev->loop_wake.slept;
+			seen(l, ev->loop_wake.now);
+		}
+		break;
+	case TR_EV_dispatch_command:
+		l = loop_get(a, ev, ev->dispatch_command.loop);
+		if (l)
+			l->commands++;
+		break;
+	case TR_EV_dispatch_build:
+		l = loop_get(a, ev, ev->dispatch_build.loop);
+		if (l) {
+			l->builds++;
+			l->builds_forced += ev->dispatch_build.reason ==
+					    LSCHED_TP_BUILD_FORCED;
+		}
+		break;
+	default:
+		break;
+	}
+	return a->nomem ? -ENOMEM : 0;
+}
+
+void an_discard(struct an *a, const struct tr_discard *d)
+{
+	a->res.discard_reports++;
+	if (d->count_known)
+		a->res.discarded_events += d->count;
+	a->res.complete = false;
+}
+
+/* ---- findings ---------------------------------------------------------- */
+
+static void finding(struct an *a, enum an_severity sev, enum an_kind kind,
+		    const struct an_loop *l, double score, const char *culprit,
+		    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static void finding(struct an *a, enum an_severity sev, enum an_kind kind,
+		    const struct an_loop *l, double score, const char *culprit,
+		    const char *fmt, ...)
+{
+	struct an_result *r = &a->res;
+	struct an_finding *f;
+	va_list ap;
+
+	if (!GROW(a, r->findings, r->nfindings, a->capfindings))
+		return;
+	f = &r->findings[r->nfindings++];
+	memset(f, 0, sizeof(*f));
+	f->severity = sev;
+	f->kind = kind;
+	f->loop = l;
+	f->score = score;
+	snprintf(f->culprit, sizeof(f->culprit), "%s", culprit);
+	va_start(ap, fmt);
+	vsnprintf(f->evidence, sizeof(f->evidence), fmt, ap);
+	va_end(ap);
+}
+
+static void find_starving(struct an *a, struct an_loop *l)
+{
+	const struct an_config *cfg = &a->res.cfg;
+
+	for (int prio = 0; prio < AN_PRIOS; prio++) {
+		struct an_prio *p = &l->prio[prio];
+		const struct an_starve *worst = NULL;
+		char b1[32], b2[32], b3[32], blame[160] = "";
+
+		if (!p->nstarves)
+			continue;
+		for (size_t i = 0; i < p->nstarves; i++)
+			if (!worst || p->starves[i].end - p->starves[i].start >
+					      worst->end - worst->start)
+				worst = &p->starves[i];
+		for (unsigned i = 0, n = 0; i < worst->nblame && i < 3; i++) {
+			const struct an_blame *bl = &worst->blame[i];
+
+			n += (unsigned)snprintf(blame + n, sizeof(blame) - n,
+						"%s%s %s", i ? ", " : "",
+						bl->task ? bl->task->name
+							 : "(performer work)",
+						an_fmt_ns(bl->ran_ns, b3,
+							  sizeof(b3)));
+			if (n >= sizeof(blame))
+				break;
+		}
+		finding(a,
+			p->longest_starve_ns >= 5 * cfg->starve_ns ? AN_ERROR
+								   : AN_WARNING,
+			AN_STARVING, l, (double)p->starved_ns, an_prio_name(prio),
+			"%zu interval(s) with ready tasks and none run, %s in all, "
+			"longest %s%s; ran meanwhile: %s",
+			p->nstarves, an_fmt_ns(p->starved_ns, b1, sizeof(b1)),
+			an_fmt_ns(p->longest_starve_ns, b2, sizeof(b2)),
+			worst->open_at_end ? " (still starving at the end)" : "",
+			*blame ? blame : "nothing");
+	}
+}
+
+static void find_tasks(struct an *a, struct an_loop *l)
+{
+	const struct an_config *cfg = &a->res.cfg;
+	uint64_t loop_runs = 0;
+	int64_t span = l->last > l->first ? l->last - l->first : 0;
+
+	for (size_t i = 0; i < l->ntasks; i++)
+		loop_runs += l->tasks[i]->runs;
+	for (size_t i = 0; i < l->ntasks; i++) {
+		struct an_task *t = l->tasks[i];
+		char b1[32], b2[32], b3[32], who[96];
+
+		snprintf(who, sizeof(who), "%s (%s)", t->name,
+			 an_prio_name(t->prio));
+		if (t->never_yield) {
+			finding(a,
+				t->run.max >= 4 * cfg->long_task_ns ? AN_ERROR
+								    : AN_WARNING,
+				AN_NEVER_YIELDS, l, (double)t->run.max, who,
+				"%llu run(s) of at least %s with no stopwatch check; "
+				"longest %s: split it with a TaskStopwatch",
+				(unsigned long long)t->never_yield,
+				an_fmt_ns(cfg->long_task_ns, b1, sizeof(b1)),
+				an_fmt_ns(t->run.max, b2, sizeof(b2)));
+		} else if (t->long_runs) {
+			finding(a,
+				t->run.max >= 4 * cfg->long_task_ns ? AN_ERROR
+								    : AN_WARNING,
+				AN_LONG_TASK, l, (double)t->run.max, who,
+				"%llu of %llu run(s) at least %s, longest %s, p99 %s",
+				(unsigned long long)t->long_runs,
+				(unsigned long long)t->runs,
+				an_fmt_ns(cfg->long_task_ns, b1, sizeof(b1)),
+				an_fmt_ns(t->run.max, b2, sizeof(b2)),
+				an_fmt_ns(an_pct(&t->run, 99), b3, sizeof(b3)));
+		}
+		if (t->overrun_runs)
+			finding(a, AN_WARNING, AN_OVERRUN, l,
+				(double)t->overruns, who,
+				"%llu of %llu stopwatch check(s) found the slice "
+				"already used up, in %llu run(s): iterations are "
+				"too long for the slice",
+				(unsigned long long)t->overruns,
+				(unsigned long long)t->checks,
+				(unsigned long long)t->overrun_runs);
+		/* A repeating idle that runs often, briefly, and makes most
+		 * of the loop's runs keeps the loop from ever sleeping. */
+		if (t->kind == KIND_AUTO_IDLE && t->runs >= 1000 &&
+		    t->runs * 2 >= loop_runs && an_mean(&t->run) < 50000 &&
+		    t->checks == 0 && span > 0)
+			finding(a, AN_WARNING, AN_BUSY_IDLE, l,
+				(double)t->runs, who,
+				"%llu runs in %s (%.0f/s), mean %s each: a "
+				"repeating idle that never stops keeps the loop "
+				"awake; stop it when it has nothing to do",
+				(unsigned long long)t->runs,
+				an_fmt_ns(span, b1, sizeof(b1)),
+				(double)t->runs * 1e9 / (double)span,
+				an_fmt_ns(an_mean(&t->run), b2, sizeof(b2)));
+	}
+}
+
+static void find_backlog(struct an *a, struct an_loop *l)
+{
+	for (size_t i = 0; i < l->nperfs; i++) {
+		struct an_performer *p = l->perfs[i];
+		int64_t p99 = an_pct(&p->delay, 99);
+		char b1[32], b2[32], who[64];
+
+		if (p99 < 10 * 1000000LL && p->max_backlog < 10000)
+			continue;
+		snprintf(who, sizeof(who), "performer 0x%llx",
+			 (unsigned long long)p->addr);
+		finding(a, p99 >= 100 * 1000000LL ? AN_ERROR : AN_WARNING,
+			AN_BACKLOG, l, (double)p99, who,
+			"queue delay p99 %s, max %s; up to %llu posts waiting",
+			an_fmt_ns(p99, b1, sizeof(b1)),
+			an_fmt_ns(p->delay.max, b2, sizeof(b2)),
+			(unsigned long long)p->max_backlog);
+	}
+}
+
+static int cmp_finding(const void *x, const void *y)
+{
+	const struct an_finding *a = x, *b = y;
+
+	if (a->severity != b->severity)
+		return a->severity > b->severity ? -1 : 1;
+	return a->score > b->score ? -1 : a->score < b->score;
+}
+
+const struct an_result *an_finish(struct an *a)
+{
+	struct an_result *r = &a->res;
+
+	if (a->finished)
+		return r;
+	a->finished = true;
+	for (size_t i = 0; i < r->nloops; i++) {
+		struct an_loop *l = r->loops[i];
+
+		for (int prio = 0; prio < AN_PRIOS; prio++)
+			if (l->wait_since[prio] >= 0)
+				starve_close(a, l, prio, l->last, true);
+		find_starving(a, l);
+		find_tasks(a, l);
+		find_backlog(a, l);
+	}
+	if (!r->complete)
+		finding(a, AN_ERROR, AN_LOST, NULL, 1e18, "the tracer",
+			"the trace is incomplete: %llu discard report(s), %llu "
+			"event(s) known lost; figures undercount and intervals "
+			"may be wrong; record again with bigger buffers",
+			(unsigned long long)r->discard_reports,
+			(unsigned long long)r->discarded_events);
+	qsort(r->findings, r->nfindings, sizeof(*r->findings), cmp_finding);
+	return r;
+}
+
+uint64_t an_anomalies(const struct an *a)
+{
+	return a->anomalies;
+}
+
+/* ---- life -------------------------------------------------------------- */
+
+struct an *an_new(const struct an_config *cfg)
+{
+	struct an *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	if (cfg)
+		a->res.cfg = *cfg;
+	else
+		an_config_default(&a->res.cfg);
+	a->res.complete = true;
+	return a;
+}
+
+static void loop_free(struct an_loop *l)
+{
+	for (size_t i = 0; i < l->ntasks; i++) {
+		dist_free(&l->tasks[i]->run);
+		dist_free(&l->tasks[i]->wait);
+		free(l->tasks[i]->name);
+		free(l->tasks[i]);
+	}
+	for (size_t i = 0; i < l->nperfs; i++) {
+		dist_free(&l->perfs[i]->delay);
+		dist_free(&l->perfs[i]->run);
+		free(l->perfs[i]);
+	}
+	for (int p = 0; p < AN_PRIOS; p++) {
+		dist_free(&l->prio[p].wait);
+		free(l->prio[p].depth);
+		free(l->prio[p].starves);
+		free(l->acc[p]);
+	}
+	for (size_t i = 0; i < l->idsize; i++) {
+		struct an_tstate *ts = l->ids[i], *next;
+
+		for (; ts; ts = next) {
+			next = ts->hnext;
+			free(ts);
+		}
+	}
+	free(l->tasks);
+	free(l->perfs);
+	free(l->runs);
+	free(l->ids);
+	free(l->names);
+	free(l->procname);
+	free(l);
+}
+
+void an_free(struct an *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->res.nloops; i++)
+		loop_free(a->res.loops[i]);
+	free(a->res.loops);
+	free(a->res.findings);
+	free(a);
+}
+
+/* ---- from traces ------------------------------------------------------- */
+
+static int feed_cb(const struct tr_event *ev, void *arg)
+{
+	return an_feed(arg, ev) ? 1 : 0;
+}
+
+static int discard_cb(const struct tr_discard *d, void *arg)
+{
+	an_discard(arg, d);
+	return 0;
+}
+
+struct an *an_from_traces(const char *const *paths, int npaths,
+			  const struct an_config *cfg, char *err, size_t errlen)
+{
+	struct tr_reader *r = tr_reader_new();
+	struct an *a = an_new(cfg);
+	struct tr_handlers h = { .event = feed_cb, .discard = discard_cb };
+	int rc = 0;
+
+	if (!r || !a) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	h.arg = a;
+	for (int i = 0; i < npaths && rc >= 0; i++)
+		rc = tr_reader_add_path(r, paths[i]);
+	if (rc >= 0)
+		rc = tr_reader_run(r, &h);
+	if (rc == TR_STOPPED || a->nomem) {
+		snprintf(err, errlen, "out of memory while analysing the trace");
+		goto fail;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", tr_reader_error(r));
+		goto fail;
+	}
+	if (tr_reader_stats(r)->events == 0) {
+		snprintf(err, errlen,
+			 "no libsched event in the trace (was the provider "
+			 "libsched-lttng.so loaded?)");
+		goto fail;
+	}
+	tr_reader_free(r);
+	an_finish(a);
+	return a;
+fail:
+	tr_reader_free(r);
+	an_free(a);
+	return NULL;
+}

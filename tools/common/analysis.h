@@ -1,0 +1,253 @@
+/*
+ * analysis: the one analysis core of the libsched tools. schedprof reports
+ * it, schedtop shows it live, schedreplay compares an original with its
+ * replay through it. It is fed libsched events (struct tr_event, from a
+ * recorded trace through trace_read, or filled by a live source) in time
+ * order, and computes, per loop of each process:
+ *
+ *   - per priority: tasks fired; wait latency (ready to run) as a
+ *     distribution (exact percentiles, log2 histogram); ready-queue depth
+ *     over time; starvation intervals (the priority had a ready task and
+ *     none of its tasks ran for at least the starve threshold), each with
+ *     its blame: the tasks that ran meanwhile, ranked by time;
+ *   - per task: runs, run time and wait distributions, stopwatch checks,
+ *     yields and overruns, runs longer than the long-task threshold and
+ *     those with no stopwatch check ("never yields");
+ *   - per performer: posts, wake-ups written (coalescing), waiting posts,
+ *     queue delay and run time distributions, the largest backlog;
+ *   - the runs themselves (task, priority, begin, end), for timelines;
+ *
+ * and, once finished, a ranked list of findings with severity, culprit and
+ * evidence.
+ *
+ * All times are the events' payload times: ns on each loop's clock (see
+ * docs/tracepoints.md), so a replay on a virtual clock is analysed alike.
+ *
+ * Ownership: an analysis owns everything it returns; pointers stay valid
+ * until an_free(). Threads: one thread at a time per analysis.
+ */
+#ifndef TOOLS_ANALYSIS_H
+#define TOOLS_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_read.h"
+
+#define AN_PRIOS 8
+#define AN_BLAME_MAX 5
+
+struct an_config {
+	int64_t long_task_ns; /* a run at least this long is long (50 ms) */
+	int64_t starve_ns;    /* starvation threshold (100 ms) */
+};
+
+/* The defaults: VCL's 50 ms slice; 100 ms of starvation. */
+void an_config_default(struct an_config *cfg);
+
+/* A distribution of durations (ns): count, sum, min, max, a log2 histogram
+ * (bucket i counts values in [2^i, 2^(i+1)) ns; bucket 0 also counts 0 and
+ * negative values) and every sample, for exact percentiles. */
+struct an_dist {
+	uint64_t count;
+	int64_t sum, min, max;
+	uint64_t log2[64];
+	int64_t *samples;
+	size_t nsamples, cap;
+	bool sorted;
+};
+
+/* The p-th percentile (0 < p <= 100), nearest rank; 0 for no sample. */
+int64_t an_pct(struct an_dist *d, double p);
+/* The mean, 0 for no sample. */
+int64_t an_mean(const struct an_dist *d);
+
+struct an_task;
+
+/* A task's share of a starvation interval. */
+struct an_blame {
+	const struct an_task *task; /* NULL: first-class performer work */
+	int64_t ran_ns;             /* its run time inside the interval */
+	uint64_t runs;
+};
+
+struct an_starve {
+	int prio;
+	int64_t start, end; /* loop time */
+	bool open_at_end;   /* still starving when the trace ended */
+	unsigned nblame;
+	struct an_blame blame[AN_BLAME_MAX]; /* longest first */
+};
+
+/* A point of a ready-queue depth series: from t on, depth tasks ready. */
+struct an_depth {
+	int64_t t;
+	uint32_t depth;
+};
+
+struct an_prio {
+	uint64_t fired;
+	struct an_dist wait;
+	struct an_depth *depth; /* a point at every change */
+	size_t ndepth, capdepth;
+	uint32_t cur_depth, max_depth;
+	struct an_starve *starves; /* in time order */
+	size_t nstarves, capstarves;
+	int64_t starved_ns;        /* sum of the intervals */
+	int64_t longest_starve_ns;
+};
+
+/*
+ * A task as people name it: every task of one name and kind is one entry
+ * (a post made at a priority is a new task each time, and a program may
+ * make many tasks of one name). Its figures cover all of them.
+ */
+struct an_task {
+	uint64_t id;          /* the first task id seen with this name */
+	uint64_t instances;   /* task ids seen with this name and kind */
+	char *name;
+	int prio;             /* the latest */
+	int kind;             /* enum lsched_task_kind, -1 if unknown */
+	uint64_t runs;
+	struct an_dist run;   /* run time per run */
+	struct an_dist wait;  /* wait latency per run */
+	int64_t run_total;
+	uint64_t checks, yields, overruns;
+	uint64_t overrun_runs; /* runs with at least one overrun */
+	uint64_t long_runs;    /* runs >= long_task_ns */
+	uint64_t never_yield;  /* of them, with no stopwatch check */
+	int64_t max_run_begin; /* when its longest run began */
+	uint64_t stops;        /* task_stop events */
+	struct an_task *hnext; /* private */
+};
+
+/* The state of one task id (private). */
+struct an_tstate {
+	uint64_t id;
+	struct an_task *task;
+	int state;             /* enum lsched_tp_state */
+	int ready_prio;
+	int64_t ready_at;
+	struct an_tstate *hnext;
+};
+
+/* One run, for timelines: a task's (task != NULL) or first-class
+ * performer work's. */
+struct an_run {
+	const struct an_task *task;
+	int prio;             /* -1 for performer work */
+	int64_t begin, end;
+};
+
+struct an_performer {
+	uint64_t addr;
+	uint64_t posts, wakes, waits, fired;
+	uint64_t signalled;     /* posts that started a batch */
+	struct an_dist delay;   /* queue delay */
+	struct an_dist run;     /* run time of the work */
+	uint64_t backlog, max_backlog;
+	int64_t max_backlog_at;
+};
+
+struct an_loop {
+	int64_t vpid;           /* -1 if unknown */
+	char *procname;         /* NULL if unknown */
+	unsigned trace;         /* trace index, when vpid is unknown */
+	uint64_t addr;          /* the lsched_loop */
+	int64_t first, last;    /* loop time span seen */
+	struct an_prio prio[AN_PRIOS];
+	struct an_task **tasks; /* every task seen, in order of appearance */
+	size_t ntasks, captasks;
+	struct an_performer **perfs;
+	size_t nperfs, capperfs;
+	struct an_run *runs;    /* in begin order */
+	size_t nruns, capruns;
+	uint64_t sleeps;
+	int64_t slept_ns;
+	uint64_t commands, builds, builds_forced;
+	uint64_t slices;
+	/* Private. */
+	struct an_tstate **ids;   /* by task id */
+	size_t nids, idsize;
+	struct an_task **names;   /* by name and kind */
+	size_t namesize;
+	int64_t wait_since[AN_PRIOS]; /* -1: not waiting */
+	struct an_blame *acc[AN_PRIOS];
+	size_t nacc[AN_PRIOS], capacc[AN_PRIOS];
+	struct an_tstate *running;
+	int64_t running_begin;
+	int running_prio;
+};
+
+enum an_severity { AN_INFO = 0, AN_WARNING = 1, AN_ERROR = 2 };
+
+enum an_kind {
+	AN_STARVING,     /* a priority starves */
+	AN_LONG_TASK,    /* a task runs too long */
+	AN_NEVER_YIELDS, /* ... without any stopwatch check */
+	AN_OVERRUN,      /* a task overruns its slice */
+	AN_BUSY_IDLE,    /* a repeating idle busy-loops */
+	AN_BACKLOG,      /* performer work waits long */
+	AN_LOST,         /* the tracer lost events */
+};
+
+struct an_finding {
+	enum an_severity severity;
+	enum an_kind kind;
+	const struct an_loop *loop; /* NULL for the whole trace */
+	char culprit[96];           /* the task, priority or performer */
+	char evidence[320];         /* one line, numbers included */
+	double score;               /* ranks findings of one severity */
+};
+
+struct an_result {
+	struct an_config cfg;
+	struct an_loop **loops;
+	size_t nloops;
+	struct an_finding *findings; /* ranked: most severe, then score */
+	size_t nfindings;
+	uint64_t events;
+	uint64_t discarded_events; /* reported by the tracer */
+	uint64_t discard_reports;  /* discard messages, count known or not */
+	bool complete;             /* no discard reported */
+};
+
+struct an;
+
+/* A new analysis (cfg NULL: defaults). NULL when out of memory. */
+struct an *an_new(const struct an_config *cfg);
+
+/* Feeds one event; events must come in time order per loop. Returns 0, or
+ * -ENOMEM (the analysis can then only be freed). Unusual sequences (an end
+ * without a begin, unknown priorities, times going backwards) are counted
+ * as anomalies and never crash it. */
+int an_feed(struct an *a, const struct tr_event *ev);
+
+/* Notes that the tracer lost data. */
+void an_discard(struct an *a, const struct tr_discard *d);
+
+/* Closes what is open (intervals still starving) and computes the
+ * findings. Call once, after the last event. The result belongs to a. */
+const struct an_result *an_finish(struct an *a);
+
+/* Anomalies seen in the event sequence (0 for a sound trace). */
+uint64_t an_anomalies(const struct an *a);
+
+void an_free(struct an *a);
+
+/* Names for output. */
+const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */
+const char *an_severity_name(enum an_severity s); /* "info", ... */
+const char *an_kind_name(enum an_kind k); /* "starving-priority", ... */
+/* A duration for humans: "1.25 ms", "830 us", "12 ns", "2.5 s". */
+const char *an_fmt_ns(int64_t ns, char *buf, size_t len);
+
+/* Reads the traces at paths (through trace_read) into a new analysis and
+ * finishes it. Returns the analysis, or NULL with a one-line message in
+ * err (a bad path, not a trace, another schema, out of memory). */
+struct an *an_from_traces(const char *const *paths, int npaths,
+			  const struct an_config *cfg, char *err,
+			  size_t errlen);
+
+#endif /* TOOLS_ANALYSIS_H */
