@@ -368,6 +368,8 @@ static void seen(struct an_loop *l, int64_t t)
 
 static void depth_point(struct an *a, struct an_prio *p, int64_t t)
 {
+	if (p->cur_depth > p->max_depth)
+		p->max_depth = p->cur_depth;
 	if (p->ndepth && p->depth[p->ndepth - 1].t == t) {
 		p->depth[p->ndepth - 1].depth = p->cur_depth;
 		return;
@@ -376,8 +378,6 @@ static void depth_point(struct an *a, struct an_prio *p, int64_t t)
 		return;
 	if (GROW(a, p->depth, p->ndepth, p->capdepth))
 		p->depth[p->ndepth++] = (struct an_depth){ t, p->cur_depth };
-	if (p->cur_depth > p->max_depth)
-		p->max_depth = p->cur_depth;
 }
 
 static int cmp_blame(const void *x, const void *y)
@@ -554,12 +554,13 @@ static void on_begin(struct an *a, struct an_loop *l,
 	p = &l->prio[e->prio];
 	/* The run says how many are still ready: trust it over our count. */
 	if (p->cur_depth != e->queued) {
-		if (p->cur_depth < e->queued || p->cur_depth > e->queued + 1)
-			a->anomalies++;
+		a->anomalies++; /* we missed events: the run knows better */
 		p->cur_depth = (uint32_t)e->queued;
 	}
 	for (int q = 0; q < AN_PRIOS; q++)
-		if (!(e->ready_mask & (1 << q)) && l->prio[q].cur_depth) {
+		if (q != e->prio && !(e->ready_mask & (1 << q)) &&
+		    l->prio[q].cur_depth) {
+			a->anomalies++;
 			l->prio[q].cur_depth = 0;
 			depth_changed(a, l, q, e->begin);
 		}

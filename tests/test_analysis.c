@@ -1,0 +1,371 @@
+/*
+ * The analysis core (tools/common/analysis.c) on hand-made event
+ * sequences: percentiles, ready-queue depth, starvation intervals and
+ * their blame, long and never-yielding runs, performer figures, tasks
+ * grouped by name, lost events, and sequences no sound trace has.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "analysis.h"
+
+#define MS(x) ((int64_t)(x) * 1000000)
+#define LOOP 0x1000
+#define LOWEST 7
+#define HIGHEST 0
+
+static struct tr_event base(enum tr_type type)
+{
+	struct tr_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.vpid = 42;
+	ev.vtid = 42;
+	ev.procname = "prog";
+	return ev;
+}
+
+static void enqueue(struct an *a, uint64_t id, const char *name, int prio,
+		    int kind, int64_t now)
+{
+	struct tr_event ev = base(TR_EV_task_enqueue);
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = id, .name = name, .prio = prio,
+		.kind = kind, .now = now, .due = now,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+static void run(struct an *a, uint64_t id, const char *name, int prio,
+		int64_t ready_at, int64_t begin, int64_t end, uint64_t queued,
+		int mask, uint64_t checks)
+{
+	struct tr_event ev = base(TR_EV_task_fire_begin);
+
+	ev.task_fire_begin = (struct tr_ev_task_fire_begin){
+		.loop = LOOP, .task = id, .name = name, .prio = prio,
+		.ready_at = ready_at, .begin = begin, .queued = queued,
+		.ready_mask = mask,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	ev = base(TR_EV_task_fire_end);
+	ev.task_fire_end = (struct tr_ev_task_fire_end){
+		.loop = LOOP, .task = id, .prio = prio, .ready_at = ready_at,
+		.begin = begin, .end = end, .checks = checks,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+static struct an *new_an(void)
+{
+	struct an_config cfg;
+	struct an *a;
+
+	an_config_default(&cfg); /* long task 50 ms, starve 100 ms */
+	a = an_new(&cfg);
+	assert_non_null(a);
+	return a;
+}
+
+static const struct an_task *task_named(const struct an_loop *l,
+					const char *name)
+{
+	for (size_t i = 0; i < l->ntasks; i++)
+		if (!strcmp(l->tasks[i]->name, name))
+			return l->tasks[i];
+	return NULL;
+}
+
+static void test_percentiles(void **state)
+{
+	struct an *a = new_an();
+	struct an_dist d;
+
+	memset(&d, 0, sizeof(d));
+	/* Through a task's wait: 1..100 ms. */
+	for (int i = 1; i <= 100; i++) {
+		enqueue(a, 1, "t", 1, 0, MS(0));
+		run(a, 1, "t", 1, 0, MS(i), MS(i), 0, 0, 0);
+	}
+	{
+		const struct an_result *r = an_finish(a);
+		struct an_loop *l = r->loops[0];
+		struct an_dist *w = &l->prio[1].wait;
+
+		assert_int_equal(w->count, 100);
+		assert_int_equal(an_pct(w, 50), MS(50));
+		assert_int_equal(an_pct(w, 99), MS(99));
+		assert_int_equal(an_pct(w, 100), MS(100));
+		assert_int_equal(w->max, MS(100));
+		assert_int_equal(an_mean(w), MS(50) + MS(1) / 2);
+		/* 1 ms is in [2^19, 2^20) ns. */
+		assert_int_equal(w->log2[19], 1);
+	}
+	assert_int_equal(an_pct(&d, 50), 0); /* empty */
+	an_free(a);
+}
+
+/* A LOWEST idle waits 300 ms while a HIGHEST task runs ten 30 ms runs:
+ * one starvation interval, blamed on the hog. */
+static void test_starvation_and_blame(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	struct an_loop *l;
+	const struct an_starve *s;
+
+	enqueue(a, 1, "indexer", LOWEST, 0, MS(0));
+	for (int i = 0; i < 10; i++) {
+		enqueue(a, 2, "hog", HIGHEST, 0, MS(30 * i));
+		run(a, 2, "hog", HIGHEST, MS(30 * i), MS(30 * i),
+		    MS(30 * i + 30), 0, 1 << LOWEST, 0);
+	}
+	run(a, 1, "indexer", LOWEST, 0, MS(300), MS(301), 0, 0, 0);
+	r = an_finish(a);
+	assert_int_equal(r->nloops, 1);
+	l = r->loops[0];
+	assert_int_equal(l->prio[LOWEST].nstarves, 1);
+	s = &l->prio[LOWEST].starves[0];
+	assert_int_equal(s->start, 0);
+	assert_int_equal(s->end, MS(300));
+	assert_false(s->open_at_end);
+	assert_int_equal(s->nblame, 1);
+	assert_string_equal(s->blame[0].task->name, "hog");
+	assert_int_equal(s->blame[0].ran_ns, MS(300));
+	assert_int_equal(s->blame[0].runs, 10);
+	assert_int_equal(l->prio[LOWEST].max_depth, 1);
+	assert_int_equal(l->prio[HIGHEST].nstarves, 0);
+	/* The finding: a warning (longest < 5 x starve), LOWEST, blamed. */
+	assert_true(r->nfindings >= 1);
+	assert_int_equal(r->findings[0].kind, AN_STARVING);
+	assert_int_equal(r->findings[0].severity, AN_WARNING);
+	assert_string_equal(r->findings[0].culprit, "LOWEST");
+	assert_non_null(strstr(r->findings[0].evidence, "hog"));
+	assert_int_equal(an_anomalies(a), 0);
+	an_free(a);
+}
+
+/* A wait shorter than the threshold is no starvation; one still open at
+ * the end of the trace is, and says so. */
+static void test_starvation_threshold_and_open(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	struct an_loop *l;
+
+	enqueue(a, 1, "quick", LOWEST, 0, MS(0));
+	run(a, 2, "other", HIGHEST, MS(0), MS(0), MS(99), 0, 1 << LOWEST, 0);
+	run(a, 1, "quick", LOWEST, 0, MS(99), MS(100), 0, 0, 0);
+	enqueue(a, 3, "late", LOWEST, 0, MS(100));
+	run(a, 2, "other", HIGHEST, MS(100), MS(100), MS(700), 0, 1 << LOWEST,
+	    0);
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->prio[LOWEST].nstarves, 1);
+	assert_true(l->prio[LOWEST].starves[0].open_at_end);
+	assert_int_equal(l->prio[LOWEST].starves[0].start, MS(100));
+	assert_int_equal(l->prio[LOWEST].starves[0].end, MS(700));
+	/* 600 ms >= 5 x 100 ms: an error. */
+	assert_int_equal(r->findings[0].kind, AN_STARVING);
+	assert_int_equal(r->findings[0].severity, AN_ERROR);
+	an_free(a);
+}
+
+static void test_long_and_never_yields(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_task *t;
+	bool never = false, longt = false;
+
+	enqueue(a, 1, "blob", 1, 0, MS(0));
+	run(a, 1, "blob", 1, 0, MS(0), MS(250), 0, 0, 0); /* no check */
+	enqueue(a, 2, "chunky", 1, 0, MS(250));
+	run(a, 2, "chunky", 1, MS(250), MS(250), MS(310), 0, 0, 12);
+	r = an_finish(a);
+	t = task_named(r->loops[0], "blob");
+	assert_non_null(t);
+	assert_int_equal(t->long_runs, 1);
+	assert_int_equal(t->never_yield, 1);
+	t = task_named(r->loops[0], "chunky");
+	assert_int_equal(t->long_runs, 1);
+	assert_int_equal(t->never_yield, 0);
+	assert_int_equal(t->checks, 12);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct an_finding *f = &r->findings[i];
+
+		if (f->kind == AN_NEVER_YIELDS) {
+			never = true;
+			assert_int_equal(f->severity, AN_ERROR); /* >= 200 ms */
+			assert_non_null(strstr(f->culprit, "blob"));
+		}
+		if (f->kind == AN_LONG_TASK) {
+			longt = true;
+			assert_int_equal(f->severity, AN_WARNING);
+			assert_non_null(strstr(f->culprit, "chunky"));
+		}
+	}
+	assert_true(never && longt);
+	an_free(a);
+}
+
+/* Tasks of one name are one entry; ids stay apart for their state. */
+static void test_tasks_grouped_by_name(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_task *t;
+
+	for (uint64_t id = 10; id < 15; id++) {
+		enqueue(a, id, "posted", 4, 0, MS(1));
+		run(a, id, "posted", 4, MS(1), MS(2), MS(3), 0, 0, 0);
+	}
+	r = an_finish(a);
+	assert_int_equal(r->loops[0]->ntasks, 1);
+	t = r->loops[0]->tasks[0];
+	assert_int_equal(t->instances, 5);
+	assert_int_equal(t->runs, 5);
+	assert_int_equal(t->run_total, MS(5));
+	an_free(a);
+}
+
+/* The ready mask and queued fields of a run correct a depth that missed
+ * events (tracing started late). */
+static void test_depth_resync(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	struct an_loop *l;
+
+	enqueue(a, 1, "a", 3, 0, MS(0));
+	enqueue(a, 2, "b", 3, 0, MS(0));
+	enqueue(a, 3, "c", 5, 0, MS(0));
+	/* The run says prio 3 has 0 left and prio 5 nothing ready. */
+	run(a, 1, "a", 3, 0, MS(1), MS(2), 0, 0, 0);
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->prio[3].cur_depth, 0);
+	assert_int_equal(l->prio[5].cur_depth, 0);
+	assert_int_equal(l->prio[3].max_depth, 2);
+	assert_true(an_anomalies(a) > 0);
+	an_free(a);
+}
+
+static void test_performer(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	struct an_performer *p;
+	struct tr_event ev;
+
+	for (uint64_t i = 1; i <= 4; i++) {
+		ev = base(TR_EV_perform_enqueue);
+		ev.perform_enqueue = (struct tr_ev_perform_enqueue){
+			.loop = LOOP, .performer = 0x2000, .post = i,
+			.name = "", .prio = -1, .wait = i == 4,
+			.signalled = i == 1, .posted_at = MS(1),
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+	}
+	ev = base(TR_EV_perform_wake);
+	ev.perform_wake = (struct tr_ev_perform_wake){ LOOP, 0x2000, 1 };
+	assert_int_equal(an_feed(a, &ev), 0);
+	for (uint64_t i = 1; i <= 4; i++) {
+		ev = base(TR_EV_perform_fire_end);
+		ev.perform_fire_end = (struct tr_ev_perform_fire_end){
+			.loop = LOOP, .performer = 0x2000, .post = i,
+			.prio = -1, .posted_at = MS(1),
+			.begin = MS(1) + MS(i), .end = MS(1) + MS(i) + 10,
+			.delay = MS(i),
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+	}
+	r = an_finish(a);
+	p = r->loops[0]->perfs[0];
+	assert_int_equal(p->posts, 4);
+	assert_int_equal(p->wakes, 1);
+	assert_int_equal(p->waits, 1);
+	assert_int_equal(p->fired, 4);
+	assert_int_equal(p->max_backlog, 4);
+	assert_int_equal(p->backlog, 0);
+	assert_int_equal(an_pct(&p->delay, 50), MS(2));
+	assert_int_equal(p->delay.max, MS(4));
+	/* First-class work is a run of its own, for timelines. */
+	assert_int_equal(r->loops[0]->nruns, 4);
+	assert_null(r->loops[0]->runs[0].task);
+	an_free(a);
+}
+
+static void test_discard_is_an_error(void **state)
+{
+	struct an *a = new_an();
+	struct tr_discard d = { .count_known = true, .count = 17 };
+	const struct an_result *r;
+
+	enqueue(a, 1, "t", 1, 0, MS(0));
+	an_discard(a, &d);
+	r = an_finish(a);
+	assert_false(r->complete);
+	assert_int_equal(r->discarded_events, 17);
+	assert_int_equal(r->findings[0].kind, AN_LOST);
+	assert_int_equal(r->findings[0].severity, AN_ERROR);
+	an_free(a);
+}
+
+/* Sequences no sound trace has: counted, never fatal. */
+static void test_anomalies(void **state)
+{
+	struct an *a = new_an();
+	struct tr_event ev = base(TR_EV_task_fire_end);
+
+	ev.task_fire_end = (struct tr_ev_task_fire_end){
+		.loop = LOOP, .task = 99, .prio = 1, .begin = MS(5),
+		.end = MS(6),
+	};
+	assert_int_equal(an_feed(a, &ev), 0); /* an end without a begin */
+	enqueue(a, 1, "odd", 12, 0, MS(7));   /* an unknown priority */
+	run(a, 2, "neg", 1, MS(10), MS(9), MS(8), 0, 0, 0); /* end < begin */
+	ev = base(TR_EV_task_wake);
+	ev.task_wake = (struct tr_ev_task_wake){
+		.loop = LOOP, .task = 3, .prio = 40, .due = MS(9),
+		.now = MS(8), .late = -MS(1),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	an_finish(a);
+	assert_true(an_anomalies(a) >= 4);
+	an_free(a);
+}
+
+static void test_bad_path(void **state)
+{
+	const char *paths[] = { "/nonexistent/trace" };
+	char err[256] = "";
+
+	assert_null(an_from_traces(paths, 1, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/trace"));
+	assert_null(strchr(err, '\n'));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_starvation_and_blame),
+		cmocka_unit_test(test_starvation_threshold_and_open),
+		cmocka_unit_test(test_long_and_never_yields),
+		cmocka_unit_test(test_tasks_grouped_by_name),
+		cmocka_unit_test(test_depth_resync),
+		cmocka_unit_test(test_performer),
+		cmocka_unit_test(test_discard_is_an_error),
+		cmocka_unit_test(test_anomalies),
+		cmocka_unit_test(test_bad_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
