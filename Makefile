@@ -160,8 +160,8 @@ $(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS) $(TP_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsched/src -Itracepoints $(TRACE_DEFS) \
-		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(STLIB) $(TEST_LIBS) -pthread -ldl $(TEST_LDFLAGS_$*)
+		$(TEST_CFLAGS_$*) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(TEST_LDFLAGS_$*) $(STLIB) $(TEST_LIBS) -pthread -ldl
 
 # The tracepoint tests' workload links the shared library, as a program
 # would: its probes are in libsched.so.
@@ -176,6 +176,10 @@ $(B)/bench/%: bench/%.c $(STLIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -pthread -ldl
+
+# test_analysis tests the tools' analysis core.
+TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
+TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
@@ -282,6 +286,28 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -I$(USDT_DIR) -Itests/bpf -Itracepoints \
 		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(USDT_LIBS)
+
+$(B)/tests/test_analysis: $(TOOLS_LIB)
+
+# ---- tools ------------------------------------------------------------------
+LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
+SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
+SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
+TOOLS := $(B)/bin/schedprof
+.PHONY: tools
+tools: $(TOOLS)
+# all: tools  (once every subcommand has landed)
+
+$(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedprof $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(TOOLS_LIB) \
+		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs
