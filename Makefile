@@ -296,7 +296,7 @@ SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(
 TOOLS := $(B)/bin/schedprof
 .PHONY: tools
 tools: $(TOOLS)
-# all: tools  (once every subcommand has landed)
+all: tools
 
 $(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
@@ -333,8 +333,9 @@ endif
 	@scripts/test-officesim.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(B)/bin/officesim
-	$(B)/bin/officesim $(DEMO_ARGS)
+	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof \
+		$(LTTNG_PROVIDER)
+	@DEMO_ARGS="$(DEMO_ARGS)" scripts/demo.sh
 
 # ---- install ----------------------------------------------------------------
 install: lib

@@ -177,6 +177,33 @@ static void test_starvation_threshold_and_open(void **state)
 	an_free(a);
 }
 
+/* A LOWEST task waits 600 ms while another LOWEST task keeps running:
+ * the priority never starves, the task does. */
+static void test_starving_task(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	bool found = false;
+
+	enqueue(a, 1, "spell", LOWEST, 0, MS(0));
+	for (int i = 0; i < 20; i++) {
+		enqueue(a, 2, "thumb", LOWEST, 0, MS(30 * i));
+		run(a, 2, "thumb", LOWEST, MS(30 * i), MS(30 * i),
+		    MS(30 * i + 30), 1, 1 << LOWEST, 0);
+	}
+	run(a, 1, "spell", LOWEST, 0, MS(600), MS(601), 0, 0, 0);
+	r = an_finish(a);
+	assert_int_equal(r->loops[0]->prio[LOWEST].nstarves, 0);
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].kind == AN_STARVING_TASK) {
+			found = true;
+			assert_int_equal(r->findings[i].severity, AN_ERROR);
+			assert_non_null(strstr(r->findings[i].culprit, "spell"));
+		}
+	assert_true(found);
+	an_free(a);
+}
+
 static void test_long_and_never_yields(void **state)
 {
 	struct an *a = new_an();
@@ -358,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_percentiles),
 		cmocka_unit_test(test_starvation_and_blame),
 		cmocka_unit_test(test_starvation_threshold_and_open),
+		cmocka_unit_test(test_starving_task),
 		cmocka_unit_test(test_long_and_never_yields),
 		cmocka_unit_test(test_tasks_grouped_by_name),
 		cmocka_unit_test(test_depth_resync),

@@ -57,6 +57,7 @@ const char *an_kind_name(enum an_kind k)
 {
 	switch (k) {
 	case AN_STARVING: return "starving-priority";
+	case AN_STARVING_TASK: return "starving-task";
 	case AN_LONG_TASK: return "long-running-task";
 	case AN_NEVER_YIELDS: return "never-yields";
 	case AN_OVERRUN: return "slice-overrun";
@@ -495,10 +496,14 @@ static void blame_run(struct an *a, struct an_loop *l, const struct an_task *t,
 }
 
 static void add_run(struct an *a, struct an_loop *l, const struct an_task *t,
-		    int prio, int64_t begin, int64_t end)
+		    uint64_t id, int prio, int64_t ready_at, int64_t begin,
+		    int64_t end)
 {
 	if (GROW(a, l->runs, l->nruns, l->capruns))
-		l->runs[l->nruns++] = (struct an_run){ t, prio, begin, end };
+		l->runs[l->nruns++] = (struct an_run){
+			.task = t, .task_id = id, .prio = prio,
+			.ready_at = ready_at, .begin = begin, .end = end,
+		};
 }
 
 /* ---- the events ---------------------------------------------------------- */
@@ -605,7 +610,7 @@ static void on_end(struct an *a, struct an_loop *l,
 		t->long_runs++;
 		t->never_yield += e->checks == 0;
 	}
-	add_run(a, l, t, e->prio, e->begin, e->end);
+	add_run(a, l, t, e->task, e->prio, e->ready_at, e->begin, e->end);
 	blame_run(a, l, t, e->begin, e->end);
 	/* Its priority still has ready tasks: they wait from now. */
 	if (valid_prio(e->prio) && l->prio[e->prio].cur_depth &&
@@ -676,7 +681,7 @@ static void on_perform_end(struct an *a, struct an_loop *l,
 	dist_add(a, &p->run, e->end - e->begin);
 	/* First-class work runs outside any task: a run of its own. */
 	if (e->task == 0) {
-		add_run(a, l, NULL, -1, e->begin, e->end);
+		add_run(a, l, NULL, 0, -1, e->posted_at, e->begin, e->end);
 		blame_run(a, l, NULL, e->begin, e->end);
 	}
 }
@@ -886,6 +891,23 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				an_fmt_ns(t->run.max, b2, sizeof(b2)),
 				an_fmt_ns(an_pct(&t->run, 99), b3, sizeof(b3)));
 		}
+		/* Waits that the priority's own starvation does not explain:
+		 * others of its priority (a max wait, round-robin) ran. */
+		if (t->wait.count && t->wait.max >= cfg->starve_ns &&
+		    t->prio >= 0 && t->prio < AN_PRIOS &&
+		    t->wait.max > l->prio[t->prio].longest_starve_ns + cfg->starve_ns)
+			finding(a,
+				t->wait.max >= 5 * cfg->starve_ns ? AN_ERROR
+								  : AN_WARNING,
+				AN_STARVING_TASK, l, (double)t->wait.max, who,
+				"waited up to %s to run (p99 %s over %llu runs), "
+				"longer than its priority %s ever starved: other "
+				"tasks of that priority kept running ahead of it; "
+				"raise its priority or give it a maximum wait",
+				an_fmt_ns(t->wait.max, b1, sizeof(b1)),
+				an_fmt_ns(an_pct(&t->wait, 99), b2, sizeof(b2)),
+				(unsigned long long)t->runs,
+				an_prio_name(t->prio));
 		if (t->overrun_runs)
 			finding(a, AN_WARNING, AN_OVERRUN, l,
 				(double)t->overruns, who,

@@ -136,7 +136,9 @@ struct an_tstate {
  * performer work's. */
 struct an_run {
 	const struct an_task *task;
+	uint64_t task_id;     /* this run's task id; 0 for performer work */
 	int prio;             /* -1 for performer work */
+	int64_t ready_at;     /* ready (or posted); -1 if unknown */
 	int64_t begin, end;
 };
 
@@ -184,6 +186,7 @@ enum an_severity { AN_INFO = 0, AN_WARNING = 1, AN_ERROR = 2 };
 
 enum an_kind {
 	AN_STARVING,     /* a priority starves */
+	AN_STARVING_TASK, /* a task waits long while its priority runs others */
 	AN_LONG_TASK,    /* a task runs too long */
 	AN_NEVER_YIELDS, /* ... without any stopwatch check */
 	AN_OVERRUN,      /* a task overruns its slice */

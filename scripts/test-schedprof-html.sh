@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# schedprof's HTML report and Perfetto export, on a recorded trace:
+#
+#   scripts/test-schedprof-html.sh TRACE_DIR     (make build/bin/schedprof)
+#
+# report -o: index.html is there and parses, has four charts per loop, and
+# every chart it shows is a non-empty, well-formed SVG; without gnuplot it
+# fails with one clear line. export --perfetto: valid JSON in the trace
+# event format, with one "X" event per run (the task_fire_end events of
+# the trace, counted by babeltrace2, plus the performer work that ran
+# outside a task); bad usage exits 2, an unwritable output 1.
+#
+# Output goes to build/schedprof-html-test/ (cleaned first). Exit status 0
+# if all passed.
+set -uo pipefail
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+	echo "usage: $0 TRACE_DIR (a recorded libsched LTTng trace)" >&2
+	exit 2
+fi
+trace=$(cd "$1" && pwd)
+cd "$(dirname "$0")/.." || exit 1
+
+bin=build/bin/schedprof
+out=build/schedprof-html-test
+failures=0
+pass() { printf '  PASS     schedprof-html: %s\n' "$*"; }
+fail() { printf '  FAIL     schedprof-html: %s\n' "$*"; failures=$((failures + 1)); }
+indent() { sed -e 's/^/           /'; }
+
+if [ ! -x "$bin" ]; then
+	fail "$bin is missing: build it with  make build/bin/schedprof"
+	exit 1
+fi
+for cmd in gnuplot babeltrace2 python3; do
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		fail "$cmd not found (make deps, as root)"
+		exit 1
+	fi
+done
+have_xmllint=0
+command -v xmllint >/dev/null 2>&1 && have_xmllint=1
+
+rm -rf "$out"
+mkdir -p "$out"
+
+# xml_ok FILE: well-formed XML (xmllint, else Python's parser).
+xml_ok() {
+	if [ "$have_xmllint" = 1 ]; then
+		xmllint --noout "$1" 2>/dev/null
+	else
+		python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' \
+			"$1" 2>/dev/null
+	fi
+}
+
+# ---- 1: the HTML report ----------------------------------------------------
+html=$out/html
+start=$(date +%s.%N)
+rc=0
+"$bin" report "$trace" -o "$html" >"$out/report.out" 2>"$out/report.err" || rc=$?
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+index=$html/index.html
+if [ "$rc" -ne 0 ]; then
+	fail "report -o exited with status $rc:"
+	indent <"$out/report.err"
+elif [ ! -s "$index" ]; then
+	fail "report -o: no $index"
+else
+	pass "report -o $html: exit 0 in ${secs} s"
+
+	# Well-formed: xmllint's HTML parser says nothing; else the main
+	# elements open and close.
+	if [ "$have_xmllint" = 1 ]; then
+		if xmllint --html --noout "$index" >"$out/xmllint.log" 2>&1 &&
+		   [ ! -s "$out/xmllint.log" ]; then
+			pass "index.html parses cleanly (xmllint --html)"
+		else
+			fail "index.html does not parse cleanly:"
+			head -n 20 "$out/xmllint.log" | indent
+		fi
+	else
+		bad=
+		for tag in html head body table; do
+			[ "$(grep -o "<${tag}[ >]" "$index" | wc -l)" -eq \
+			  "$(grep -o "</$tag>" "$index" | wc -l)" ] || bad+=" $tag"
+		done
+		if [ -z "$bad" ] && grep -q '^<!DOCTYPE html>' "$index"; then
+			pass "index.html is well-formed (no xmllint: tags balanced)"
+		else
+			fail "index.html: unbalanced or missing <${bad# }>"
+		fi
+	fi
+
+	# What the page must say: completeness, thresholds, findings
+	# before the loops.
+	missing=
+	grep -qE 'Complete trace|INCOMPLETE TRACE' "$index" || missing+=" completeness"
+	grep -q 'Thresholds:' "$index" || missing+=" thresholds"
+	grep -q 'id="findings"' "$index" || missing+=" findings"
+	for h in Priorities Tasks 'Starvation intervals'; do
+		grep -q "<h3>$h</h3>" "$index" || missing+=" '$h'"
+	done
+	fline=$(grep -n 'id="findings"' "$index" | head -n 1 | cut -d: -f1)
+	lline=$(grep -n '<div class="loop"' "$index" | head -n 1 | cut -d: -f1)
+	if [ -n "$fline" ] && [ -n "$lline" ] && [ "$fline" -gt "$lline" ]; then
+		missing+=" findings-first"
+	fi
+	if [ -z "$missing" ]; then
+		pass "index.html has the header, the findings first, per-loop tables"
+	else
+		fail "index.html lacks:$missing"
+	fi
+
+	# Four chart kinds per loop.
+	loops=$(grep -c '<div class="loop"' "$index")
+	bad=
+	for ((i = 0; i < loops; i++)); do
+		for kind in wait timeline runtime depth; do
+			grep -q "src=\"loop$i-$kind.svg\"" "$index" || bad+=" loop$i-$kind"
+		done
+	done
+	if [ "$loops" -lt 1 ]; then
+		fail "index.html shows no loop"
+	elif [ -n "$bad" ]; then
+		fail "index.html lacks charts:$bad"
+	else
+		pass "$loops loop(s), each with its 4 charts (wait CDF, timeline, run time, depth)"
+	fi
+
+	# Every SVG the page shows exists, is not empty and is XML.
+	n=0
+	bad=
+	while read -r svg; do
+		n=$((n + 1))
+		if [ ! -s "$html/$svg" ]; then
+			bad+=" $svg(missing/empty)"
+		elif ! xml_ok "$html/$svg"; then
+			bad+=" $svg(not XML)"
+		fi
+	done < <(grep -o 'src="[^"]*\.svg"' "$index" | sed -e 's/^src="//' -e 's/"$//')
+	# (A loop of many runs has a fifth: a detail of its timeline.)
+	if [ -z "$bad" ] && [ "$n" -ge $((4 * loops)) ]; then
+		pass "$n SVG charts exist, non-empty, well-formed XML"
+	else
+		fail "SVG charts ($n referenced, $((4 * loops)) at least expected):$bad"
+	fi
+	if [ -s "$html/report.gp" ]; then
+		pass "report.gp and its data files kept for re-plotting"
+	else
+		fail "no $html/report.gp"
+	fi
+fi
+
+# Without gnuplot: one clear line, a failure status, no index.html.
+rc=0
+env PATH=/nonexistent "$PWD/$bin" report "$trace" -o "$out/nognuplot" \
+	>/dev/null 2>"$out/nognuplot.err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'gnuplot not found: install gnuplot-nox' "$out/nognuplot.err" &&
+   [ "$(wc -l <"$out/nognuplot.err")" -eq 1 ] && [ ! -e "$out/nognuplot/index.html" ]; then
+	pass "without gnuplot: exit 1, '$(cat "$out/nognuplot.err")'"
+else
+	fail "without gnuplot: exit $rc, stderr:"
+	indent <"$out/nognuplot.err"
+fi
+
+# ---- 2: the Perfetto export ------------------------------------------------
+json=$out/trace.json
+rc=0
+"$bin" export "$trace" --perfetto "$json" >"$out/export.out" 2>"$out/export.err" || rc=$?
+if [ "$rc" -ne 0 ]; then
+	fail "export --perfetto exited with status $rc:"
+	indent <"$out/export.err"
+elif [ -e "$json.tmp" ]; then
+	fail "export left $json.tmp behind"
+elif ! python3 -m json.tool "$json" >/dev/null 2>"$out/json.err"; then
+	fail "export: $json is not valid JSON:"
+	indent <"$out/json.err"
+else
+	pass "export --perfetto: exit 0, valid JSON (python3 -m json.tool)"
+
+	# The runs the trace holds: one task_fire_end per task run; performer
+	# work that ran outside a task (perform_fire_end with task 0) is a
+	# run of its own.
+	bt=$out/trace.txt
+	babeltrace2 "$trace" >"$bt" 2>"$out/babeltrace.err"
+	ends=$(grep -c 'libsched:task_fire_end:' "$bt")
+	perf=$(grep -cE 'libsched:perform_fire_end:.* task = 0,' "$bt")
+
+	# The structure, checked event by event; prints the run counts.
+	if counts=$(python3 - "$json" 2>"$out/structure.err" <<'EOF'
+import json, sys
+
+prios = {"HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE", "REPAINT",
+         "POST_PAINT", "DEFAULT_IDLE", "LOWEST"}
+doc = json.load(open(sys.argv[1]))
+errors = []
+def bad(msg):
+    if len(errors) < 10:
+        errors.append(msg)
+
+if not isinstance(doc, dict) or not isinstance(doc.get("traceEvents"), list):
+    sys.exit("not an object with a traceEvents list")
+if doc.get("displayTimeUnit") != "ns":
+    bad("displayTimeUnit is not \"ns\"")
+procs, threads, used = set(), set(), set()
+task_runs = perf_runs = starves = counters = instants = 0
+for e in doc["traceEvents"]:
+    ph = e.get("ph")
+    if not isinstance(e.get("pid"), int) or not isinstance(e.get("tid"), int):
+        bad("event without integer pid/tid: %r" % e)
+        continue
+    if ph == "M":
+        if e.get("name") == "process_name":
+            procs.add(e["pid"])
+        elif e.get("name") == "thread_name":
+            threads.add((e["pid"], e["tid"]))
+            if not e["args"]["name"].startswith("LOOP 0x"):
+                bad("lane name %r" % e["args"]["name"])
+        elif e.get("name") in ("process_sort_index", "thread_sort_index"):
+            if not isinstance(e["args"].get("sort_index"), int):
+                bad("sort index without an integer: %r" % e)
+        else:
+            bad("unknown metadata %r" % e)
+        continue
+    if not isinstance(e.get("ts"), (int, float)) or e["ts"] < 0:
+        bad("bad ts: %r" % e)
+    if not isinstance(e.get("name"), str):
+        bad("event without a name: %r" % e)
+    if ph == "X":
+        if not isinstance(e.get("dur"), (int, float)) or e["dur"] < 0:
+            bad("X without a duration: %r" % e)
+        used.add((e["pid"], e["tid"]))
+        if e.get("cat") in prios:
+            task_runs += 1
+            if not isinstance(e["args"].get("task"), int):
+                bad("task run without a task id: %r" % e)
+        elif e.get("cat") == "performer":
+            perf_runs += 1
+        elif e.get("cat") == "starvation":
+            starves += 1
+        else:
+            bad("X of unknown category: %r" % e)
+    elif ph == "C":
+        counters += 1
+        if not all(isinstance(v, (int, float)) for v in e["args"].values()):
+            bad("counter with a non-number: %r" % e)
+    elif ph == "i":
+        instants += 1
+        if e.get("s") != "g" or "evidence" not in e.get("args", {}):
+            bad("finding not global or without evidence: %r" % e)
+    else:
+        bad("unexpected phase %r" % ph)
+for pid, tid in used:
+    if (pid, tid) not in threads:
+        bad("events on an unnamed lane %d/%d" % (pid, tid))
+    if pid not in procs:
+        bad("events in an unnamed process %d" % pid)
+if errors:
+    sys.exit("\n".join(errors))
+print(task_runs, perf_runs, starves, counters, instants)
+EOF
+	); then
+		read -r xt xp xs xc xi <<<"$counts"
+		pass "trace event structure: named processes and lanes, $xs starvation spans, $xc counter points, $xi findings"
+		if [ "$xt" -eq "$ends" ] && [ "$xp" -eq "$perf" ]; then
+			pass "X runs: $((xt + xp)) = $ends task_fire_end + $perf performer work runs"
+		else
+			fail "X runs: $xt task runs for $ends task_fire_end, $xp performer runs for $perf perform_fire_end with task 0"
+		fi
+	else
+		fail "trace event structure:"
+		indent <"$out/structure.err"
+	fi
+fi
+
+# Bad usage: exit 2 with a message; an output that cannot be written: 1.
+expect_status() {
+	local want=$1 what=$2
+	shift 2
+	local rc=0 err
+	err=$("$bin" export "$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "export $what: exit $rc, expected $want"
+	elif [ -z "$err" ]; then
+		fail "export $what: exit $rc but no message"
+	else
+		return 0
+	fi
+	return 1
+}
+ok=1
+expect_status 2 "without arguments" || ok=0
+expect_status 2 "without --perfetto" "$trace" || ok=0
+expect_status 2 "--perfetto without a file" "$trace" --perfetto || ok=0
+expect_status 2 "with an unknown option" "$trace" --bogus --perfetto "$out/x.json" || ok=0
+expect_status 2 "with a bad --starve" "$trace" --starve abc --perfetto "$out/x.json" || ok=0
+expect_status 2 "with a bad --long-task" "$trace" --long-task -1 --perfetto "$out/x.json" || ok=0
+expect_status 2 "of a missing trace" "$out/no-such-trace" --perfetto "$out/x.json" || ok=0
+mkdir -p "$out/not-a-trace"
+expect_status 2 "of a directory without a trace" "$out/not-a-trace" --perfetto "$out/x.json" || ok=0
+expect_status 1 "to an unwritable file" "$trace" --perfetto "$out/no-such-dir/x.json" || ok=0
+[ "$ok" = 1 ] && pass "export: bad usage and bad input exit 2, an unwritable output exits 1"
+
+if [ "$failures" -ne 0 ]; then
+	echo "schedprof-html: $failures failure(s); see $out/" >&2
+	exit 1
+fi
+exit 0

@@ -1,0 +1,1636 @@
+/*
+ * schedprof's HTML report: index.html and, per loop, four gnuplot charts
+ * (wait-latency CDF, timeline of runs, run-time distribution of the top
+ * tasks, ready-queue depth). The data files and report.gp stay in OUTDIR
+ * for re-plotting; gnuplot runs once for every chart.
+ *
+ * Large traces: the timeline merges the runs of a lane that are less than
+ * a pixel apart (at the chart's width) into one box, paler the less of it
+ * they fill, and widens a box narrower than a pixel to one pixel, so it
+ * holds at most about one box per pixel and lane whatever the trace's
+ * length, and still shows every run and every gap a pixel wide; a loop
+ * of more than DETAIL_MIN_RUNS runs gets a fifth chart, the timeline of
+ * DETAIL_RUNS runs from just before its longest starvation, where runs
+ * are seen one by one. The depth chart keeps, per pixel, the highest
+ * depth and the one it settles to; a CDF keeps at most CDF_POINTS
+ * points, evenly spaced in fraction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "html.h"
+
+#define CHART_W 1100     /* timeline and depth charts, px */
+#define CHART_PX 960     /* about their plotting area's width, px */
+#define SMALL_W 760      /* run-time chart, px */
+#define CDF_W 900
+#define SMALL_H 380
+#define CDF_POINTS 2000  /* per curve */
+#define TOP_CHART 8      /* tasks in the run-time chart */
+#define TOP_TABLE 30     /* tasks in the table */
+#define STARVE_ROWS 100  /* starvation intervals in the table */
+#define LABEL_MAX 28     /* characters of a task name on a chart axis */
+/* A loop of more runs than this gets a detail timeline of DETAIL_RUNS
+ * consecutive runs too: the overview's boxes then hide single runs. */
+#define DETAIL_MIN_RUNS 20000
+#define DETAIL_RUNS 2000
+
+/* A lane's colour, the same in every chart: [0] performer work, then the
+ * priorities, HIGHEST first. */
+static const char *const lane_rgb[AN_PRIOS + 1] = {
+	"#7f7f7f", "#d62728", "#ff7f0e", "#bcbd22", "#2ca02c",
+	"#17becf", "#1f77b4", "#9467bd", "#8c564b",
+};
+
+struct ctx {
+	struct an_result *r;
+	const char *outdir;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+/* What a loop's charts hold, for their captions. */
+struct tl_info {
+	size_t runs, boxes;   /* runs drawn, and the boxes they became */
+	size_t starves;
+	double px_ns;         /* a pixel */
+};
+
+struct chart_info {
+	struct tl_info tl;    /* the whole loop */
+	bool detail;          /* a detail window too: */
+	struct tl_info dt;
+	double dfrom_s, dto_s;
+	char detail_why[96];
+	unsigned cdf_prios;
+	unsigned depth_prios;
+	bool depth_reduced;
+	unsigned top;         /* tasks in the run-time chart */
+};
+
+/* Keeps the first error: what fails after it follows from it. */
+static int __attribute__((format(printf, 2, 3)))
+fail(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->failed)
+		return -1;
+	c->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+size_t sp_utf8_seq(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range rules out overlong forms, surrogates
+	 * and code points past U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static int out_path(struct ctx *c, char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", c->outdir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		return fail(c, "%s/%s: path too long", c->outdir, name);
+	return 0;
+}
+
+static FILE *out_open(struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (out_path(c, path, sizeof(path), name) < 0)
+		return NULL;
+	f = fopen(path, "w");
+	if (!f)
+		fail(c, "cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+/* Closes f, written as OUTDIR/name; a write error anywhere shows here. */
+static int out_close(struct ctx *c, FILE *f, const char *name)
+{
+	bool bad = ferror(f);
+	int e = errno;
+
+	if (fclose(f) != 0) {
+		bad = true;
+		e = errno;
+	}
+	if (bad)
+		return fail(c, "cannot write %s/%s: %s", c->outdir, name,
+			    strerror(e ? e : EIO));
+	return 0;
+}
+
+/* mkdir -p: the report's directory may be new, and so may its parent. */
+static int make_dirs(struct ctx *c, const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t len = strlen(dir), i;
+
+	if (len == 0)
+		return fail(c, "empty output directory name");
+	if (len >= sizeof(path))
+		return fail(c, "%s: path too long", dir);
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return fail(c, "cannot create %s: %s", path,
+				    strerror(errno));
+		path[i] = dir[i];
+	}
+	if (stat(dir, &st) < 0)
+		return fail(c, "cannot create %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(c, "%s exists and is not a directory", dir);
+	return 0;
+}
+
+static void chart_name(char *buf, size_t len, size_t loop, const char *kind,
+		       const char *ext)
+{
+	snprintf(buf, len, "loop%zu-%s.%s", loop, kind, ext);
+}
+
+/* ---- text ----------------------------------------------------------- */
+
+/* s in HTML text or a quoted attribute; what is not UTF-8 or is a control
+ * character becomes U+FFFD. */
+static void html_esc(FILE *f, const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return;
+	while (*s) {
+		unsigned char ch = (unsigned char)*s;
+
+		switch (ch) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			if (ch < 0x20 || ch == 0x7f) {
+				fputs("&#xFFFD;", f);
+				break;
+			}
+			n = sp_utf8_seq(s);
+			if (n == 0) {
+				fputs("&#xFFFD;", f);
+				break;
+			}
+			fwrite(s, 1, n, f);
+			s += n;
+			continue;
+		}
+		s++;
+	}
+}
+
+/*
+ * s as a single-quoted gnuplot string, at most max characters (then
+ * "..."). Inside single quotes gnuplot interprets nothing but '' (a
+ * quote); the terminal is noenhanced, so ^ _ @ { } are plain too; the SVG
+ * terminal escapes < and &. Control characters and what is not UTF-8
+ * would break the SVG: they become '?'.
+ */
+static void gp_str(FILE *f, const char *s, size_t max)
+{
+	size_t chars = 0, n;
+
+	fputc('\'', f);
+	while (s && *s) {
+		if (chars == max) {
+			fputs("...", f);
+			break;
+		}
+		n = sp_utf8_seq(s);
+		if (*s == '\'')
+			fputs("''", f);
+		else if (n == 0 || (unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc('?', f);
+		else
+			fwrite(s, 1, n, f);
+		s += n ? n : 1;
+		chars++;
+	}
+	fputc('\'', f);
+}
+
+/* "officesim[557] loop 0x55acf5273d10", raw (escape it for output). */
+static void loop_label(char *buf, size_t len, const struct an_loop *l)
+{
+	if (l->vpid >= 0)
+		snprintf(buf, len, "%s[%" PRId64 "] loop 0x%" PRIx64,
+			 l->procname ? l->procname : "?", l->vpid, l->addr);
+	else
+		snprintf(buf, len, "%s (trace %u) loop 0x%" PRIx64,
+			 l->procname ? l->procname : "?", l->trace, l->addr);
+}
+
+static const char *task_name(const struct an_task *t)
+{
+	if (!t)
+		return "performer work";
+	return t->name && t->name[0] ? t->name : "(unnamed)";
+}
+
+static double ms(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* A duration on a log axis: 1 ns at least. */
+static double log_ms(int64_t ns)
+{
+	return ns < 1 ? 1e-6 : (double)ns / 1e6;
+}
+
+/* A wait on the CDF's axis: waits under a µs (often 0: a task ready at
+ * the instant it ran) at 1 µs, which keeps the axis to decades that
+ * matter. */
+static double cdf_ms(int64_t ns)
+{
+	return ns < 1000 ? 1e-3 : (double)ns / 1e6;
+}
+
+static int lane_rgb_int(int lane)
+{
+	return (int)strtol(lane_rgb[lane] + 1, NULL, 16);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Most run time first; then most runs; then the oldest task. */
+static int cmp_task_total(const void *a, const void *b)
+{
+	const struct an_task *x = *(const struct an_task *const *)a;
+	const struct an_task *y = *(const struct an_task *const *)b;
+
+	if (x->run_total != y->run_total)
+		return x->run_total < y->run_total ? 1 : -1;
+	if (x->runs != y->runs)
+		return x->runs < y->runs ? 1 : -1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The loop's tasks, most run time first; NULL (and an error) when out of
+ * memory. The caller frees. */
+static struct an_task **tasks_by_total(struct ctx *c, const struct an_loop *l)
+{
+	struct an_task **v = malloc((l->ntasks ? l->ntasks : 1) * sizeof(*v));
+
+	if (!v) {
+		fail(c, "out of memory");
+		return NULL;
+	}
+	if (l->ntasks)
+		memcpy(v, l->tasks, l->ntasks * sizeof(*v));
+	qsort(v, l->ntasks, sizeof(*v), cmp_task_total);
+	return v;
+}
+
+/* ---- the gnuplot script --------------------------------------------- */
+
+/* What every chart starts with: reset clears the previous one's settings
+ * (not the terminal or the output, which are set right after). */
+static void gp_begin(FILE *gp, const char *out, int w, int h,
+		     const char *title)
+{
+	fprintf(gp, "\nreset\n"
+		"set terminal svg size %d,%d noenhanced font 'sans,11' "
+		"background '#ffffff'\n", w, h);
+	fputs("set output ", gp);
+	gp_str(gp, out, SIZE_MAX);
+	fputs("\nset encoding utf8\nset title ", gp);
+	gp_str(gp, title, 200);
+	fputs("\nset grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n",
+	      gp);
+}
+
+/* A chart without data: still drawn, so that each loop has its four. */
+static void gp_empty(FILE *gp, const char *what)
+{
+	fputs("set label 1 ", gp);
+	gp_str(gp, what, 200);
+	fputs(" at graph 0.5, graph 0.5 center\n"
+	      "set xrange [0:1]\nset yrange [0:1]\n"
+	      "unset xtics\nunset ytics\nplot NaN notitle\n", gp);
+}
+
+/* ---- charts --------------------------------------------------------- */
+
+/* Wait-latency CDF, one curve per priority that has samples. */
+static int chart_cdf(struct ctx *c, FILE *gp, size_t li,
+		     const struct an_loop *l, const char *label,
+		     struct chart_info *ci)
+{
+	char dat[64], svg[64], title[300];
+	int blocks[AN_PRIOS];
+	unsigned nb = 0, k;
+	double xmax = 0.01;
+	FILE *f;
+	int p;
+
+	chart_name(dat, sizeof(dat), li, "wait", "dat");
+	chart_name(svg, sizeof(svg), li, "wait", "svg");
+	f = out_open(c, dat);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s: wait latency CDF per priority, one block per "
+		"priority (gnuplot index)\n# wait_ms fraction\n", label);
+	for (p = 0; p < AN_PRIOS; p++) {
+		const struct an_dist *d = &l->prio[p].wait;
+		size_t n = d->nsamples, kmax, i;
+		int64_t *v;
+
+		if (n == 0 || !d->samples)
+			continue;
+		v = malloc(n * sizeof(*v));
+		if (!v) {
+			fclose(f);
+			return fail(c, "out of memory");
+		}
+		memcpy(v, d->samples, n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_i64);
+		/* Point k of kmax is the sample of rank ceil(k n / kmax):
+		 * every sample when there are few, evenly spaced ranks
+		 * (the maximum always) when there are many. */
+		kmax = n < CDF_POINTS ? n : CDF_POINTS;
+		fprintf(f, "# %s: %zu samples\n%.9g 0\n", an_prio_name(p), n,
+			cdf_ms(v[0]));
+		for (k = 1; k <= kmax; k++) {
+			i = (size_t)(((uint64_t)k * n + kmax - 1) / kmax) -
+			    1;
+			fprintf(f, "%.9g %.9g\n", cdf_ms(v[i]),
+				(double)(i + 1) / (double)n);
+		}
+		fputs("\n\n", f);
+		/* The axis ends at the decade past the longest wait and
+		 * the starve threshold, so that its mark is on the chart. */
+		while (xmax < cdf_ms(v[n - 1]) * 1.01 ||
+		       xmax < ms(c->r->cfg.starve_ns) * 1.01)
+			xmax *= 10;
+		free(v);
+		blocks[nb++] = p;
+	}
+	if (out_close(c, f, dat) < 0)
+		return -1;
+	ci->cdf_prios = nb;
+
+	snprintf(title, sizeof(title), "%s: wait latency (ready to run), CDF",
+		 label);
+	gp_begin(gp, svg, CDF_W, SMALL_H, title);
+	if (nb == 0) {
+		gp_empty(gp, "no task ran");
+		return 0;
+	}
+	fprintf(gp, "set logscale x 10\nset format x '%%g'\n"
+		"set xrange [0.001:%g]\n"
+		"set xlabel 'wait (ms), log scale; under 1 us shown at 1 us'\n"
+		"set ylabel 'fraction of runs'\nset yrange [0:1.02]\n"
+		"set ytics 0.1\nset key outside right top\n"
+		"set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead "
+		"dt 2 lc rgb '#999999'\n"
+		"set label 2 'starve threshold' at %.9g, graph 0.03 "
+		"right offset -0.5,0 tc rgb '#777777'\n",
+		xmax, ms(c->r->cfg.starve_ns), ms(c->r->cfg.starve_ns),
+		ms(c->r->cfg.starve_ns));
+	fputs("plot", gp);
+	for (k = 0; k < nb; k++) {
+		p = blocks[k];
+		fprintf(gp, "%s \\\n  '%s' index %u using 1:2 with steps "
+			"lw 1.6 lc rgb '%s' title '%s (%" PRIu64 ")'",
+			k ? "," : "", dat, k, lane_rgb[p + 1], an_prio_name(p),
+			l->prio[p].wait.count);
+	}
+	fputc('\n', gp);
+	return 0;
+}
+
+/* The loop's span for the time axes: at least a µs, so that a loop seen
+ * at one instant still has an axis. */
+static int64_t loop_span(const struct an_loop *l)
+{
+	int64_t span = l->last - l->first;
+
+	return span < 1000 ? 1000 : span;
+}
+
+static double rel_s(const struct an_loop *l, int64_t t)
+{
+	return (double)(t - l->first) / 1e9;
+}
+
+/* A lane's colour, paled towards white: k = 1 is the colour itself. */
+static int lane_rgb_pale(int lane, double k)
+{
+	int rgb = lane_rgb_int(lane), out = 0, sh;
+
+	for (sh = 0; sh <= 16; sh += 8) {
+		int v = (rgb >> sh) & 0xff;
+
+		out |= (255 - (int)((255 - v) * k + 0.5)) << sh;
+	}
+	return out;
+}
+
+/* A timeline's window of loop time. */
+struct window {
+	int64_t from, to;
+	const char *kind;    /* "timeline" or "detail" */
+};
+
+/* The box being grown on a lane: runs less than a pixel apart. */
+struct tl_box {
+	bool open;
+	int64_t begin, end, busy;
+	size_t runs;
+};
+
+static void tl_flush(FILE *f, const struct an_loop *l, struct tl_box *b,
+		     int lane, int y, double px)
+{
+	double end = (double)b->end;
+	int rgb;
+
+	/* A box of several runs is shaded by how busy they kept the lane
+	 * (pale: short runs far apart; full colour: busy throughout); a
+	 * lone run is in full colour, however short. */
+	if (b->runs > 1 && b->end > b->begin)
+		rgb = lane_rgb_pale(lane, 0.25 + 0.75 * (double)b->busy /
+				    (double)(b->end - b->begin));
+	else
+		rgb = lane_rgb_int(lane);
+	if (end - (double)b->begin < px)
+		end = (double)b->begin + px;
+	fprintf(f, "%.9g %.9g %d %d %zu\n", rel_s(l, b->begin),
+		(end - (double)l->first) / 1e9, y, rgb, b->runs);
+	b->open = false;
+}
+
+/*
+ * Timeline: a lane per priority (and one for performer work), a box per
+ * run, starvation intervals shaded; within the window w. Runs less than
+ * a pixel apart share a box: at most about one box per pixel and lane,
+ * however long the trace.
+ */
+static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
+			  const struct an_loop *l, const char *label,
+			  const struct window *w, struct tl_info *ti)
+{
+	char rdat[64], sdat[64], svg[64], kind[32], title[300], thr[48];
+	int lane_of[AN_PRIOS + 1], nl = 0, p, k;
+	size_t per_lane[AN_PRIOS + 1] = { 0 };
+	struct tl_box box[AN_PRIOS + 1];
+	double px = (double)(w->to - w->from) / CHART_PX;
+	size_t i, boxes = 0, starves = 0, runs = 0;
+	FILE *f;
+
+	memset(box, 0, sizeof(box));
+	for (i = 0; i < l->nruns; i++)
+		if (l->runs[i].prio >= -1 && l->runs[i].prio < AN_PRIOS)
+			per_lane[l->runs[i].prio + 1]++;
+	/* The same lanes in both windows, for comparison. */
+	for (k = 0; k <= AN_PRIOS; k++) {
+		const struct an_prio *ap = k ? &l->prio[k - 1] : NULL;
+
+		lane_of[k] = -1;
+		if (per_lane[k] || (ap && (ap->fired || ap->nstarves)))
+			lane_of[k] = nl++;
+	}
+	ti->px_ns = px;
+
+	snprintf(kind, sizeof(kind), "%s-starve", w->kind);
+	chart_name(sdat, sizeof(sdat), li, kind, "dat");
+	f = out_open(c, sdat);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s: starvation intervals\n"
+		"# begin_s end_s lane priority\n", label);
+	for (p = 0; p < AN_PRIOS; p++) {
+		const struct an_prio *ap = &l->prio[p];
+
+		for (i = 0; i < ap->nstarves; i++) {
+			const struct an_starve *s = &ap->starves[i];
+			int64_t b0 = s->start > w->from ? s->start : w->from;
+			int64_t e0 = s->end < w->to ? s->end : w->to;
+			double end = (double)e0;
+
+			if (s->end < w->from || s->start > w->to)
+				continue;
+			if (end - (double)b0 < px)
+				end = (double)b0 + px;
+			fprintf(f, "%.9g %.9g %d %s\n", rel_s(l, b0),
+				(end - (double)l->first) / 1e9, lane_of[p + 1],
+				an_prio_name(p));
+			starves++;
+		}
+	}
+	if (out_close(c, f, sdat) < 0)
+		return -1;
+
+	snprintf(kind, sizeof(kind), "%s-runs", w->kind);
+	chart_name(rdat, sizeof(rdat), li, kind, "dat");
+	f = out_open(c, rdat);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s: runs; those less than %.0f ns (a pixel) apart "
+		"share a box\n# begin_s end_s lane rgb runs\n", label, px);
+	for (i = 0; i < l->nruns; i++) {
+		const struct an_run *run = &l->runs[i];
+		int64_t end = run->end > run->begin ? run->end : run->begin;
+		struct tl_box *b;
+		int ln = run->prio + 1;
+
+		if (ln < 0 || ln > AN_PRIOS || end < w->from ||
+		    run->begin > w->to)
+			continue;
+		runs++;
+		b = &box[ln];
+		/* A run that begins within a pixel of the box's end
+		 * extends it. */
+		if (b->open && (double)(run->begin - b->end) < px) {
+			if (end > b->end)
+				b->end = end;
+			b->busy += end - run->begin;
+			b->runs++;
+			continue;
+		}
+		if (b->open) {
+			tl_flush(f, l, b, ln, lane_of[ln], px);
+			boxes++;
+		}
+		*b = (struct tl_box){ true, run->begin, end, end - run->begin,
+				      1 };
+	}
+	for (k = 0; k <= AN_PRIOS; k++)
+		if (box[k].open) {
+			tl_flush(f, l, &box[k], k, lane_of[k], px);
+			boxes++;
+		}
+	if (out_close(c, f, rdat) < 0)
+		return -1;
+	ti->runs = runs;
+	ti->boxes = boxes;
+	ti->starves = starves;
+
+	if (!strcmp(w->kind, "detail"))
+		snprintf(title, sizeof(title), "%s: task runs, detail of "
+			 "%.6f s to %.6f s", label, rel_s(l, w->from),
+			 rel_s(l, w->to));
+	else
+		snprintf(title, sizeof(title), "%s: task runs per priority",
+			 label);
+	chart_name(svg, sizeof(svg), li, w->kind, "svg");
+	gp_begin(gp, svg, CHART_W, 110 + 34 * (nl ? nl : 3), title);
+	if (nl == 0) {
+		gp_empty(gp, "no task ran");
+		return 0;
+	}
+	fprintf(gp, "set xrange [%.9g:%.9g]\nset yrange [%d.5:-0.5]\n"
+		"set xlabel 'time (s) from the loop''s first event'\n"
+		"set grid noytics\nset key below\nset ytics (",
+		rel_s(l, w->from), rel_s(l, w->to), nl - 1);
+	for (k = 0; k <= AN_PRIOS; k++) {
+		if (lane_of[k] < 0)
+			continue;
+		fprintf(gp, "%s'%s' %d", lane_of[k] ? ", " : "",
+			k ? an_prio_name(k - 1) : "performer work",
+			lane_of[k]);
+	}
+	fputs(")\n", gp);
+	/* An empty file would make gnuplot fail: plot only what exists. */
+	fputs("plot", gp);
+	if (starves)
+		fprintf(gp, " \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
+			"(0.5) with boxxyerror fs transparent pattern 4 "
+			"border lc rgb '#d62728' lc rgb '#d62728' "
+			"title 'starving (ready, "
+			"no run for %s or more)'%s", sdat,
+			an_fmt_ns(c->r->cfg.starve_ns, thr, sizeof(thr)),
+			boxes ? "," : "");
+	if (boxes)
+		fprintf(gp, " \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
+			"(0.3):4 with boxxyerror fs solid 1 noborder "
+			"lc rgb variable notitle", rdat);
+	if (!starves && !boxes)
+		fputs(" NaN notitle", gp);
+	fputc('\n', gp);
+	return 0;
+}
+
+/*
+ * The detail window of a loop with many runs: DETAIL_RUNS consecutive
+ * runs, from a little before the start of its longest starvation
+ * interval (what a reader wants to see), else before its longest run.
+ * False if the loop has too few runs for the overview to hide anything.
+ */
+static bool detail_window(const struct an_loop *l, struct window *w,
+			  char *why, size_t len)
+{
+	const struct an_starve *worst = NULL;
+	int64_t anchor, longest = -1;
+	size_t i, a = 0, i0, i1;
+	int p;
+
+	if (l->nruns <= DETAIL_MIN_RUNS)
+		return false;
+	for (p = 0; p < AN_PRIOS; p++)
+		for (i = 0; i < l->prio[p].nstarves; i++) {
+			const struct an_starve *s = &l->prio[p].starves[i];
+
+			if (!worst || s->end - s->start >
+				      worst->end - worst->start)
+				worst = s;
+		}
+	if (worst) {
+		anchor = worst->start;
+		snprintf(why, len, "from just before the longest starvation "
+			 "interval (%s)", an_prio_name(worst->prio));
+	} else {
+		anchor = l->runs[0].begin;
+		for (i = 0; i < l->nruns; i++)
+			if (l->runs[i].end - l->runs[i].begin > longest) {
+				longest = l->runs[i].end - l->runs[i].begin;
+				anchor = l->runs[i].begin;
+			}
+		snprintf(why, len, "around the longest run");
+	}
+	while (a < l->nruns && l->runs[a].begin < anchor)
+		a++;
+	i0 = a > DETAIL_RUNS / 10 ? a - DETAIL_RUNS / 10 : 0;
+	i1 = i0 + DETAIL_RUNS - 1;
+	if (i1 >= l->nruns) {
+		i1 = l->nruns - 1;
+		i0 = i1 + 1 > DETAIL_RUNS ? i1 + 1 - DETAIL_RUNS : 0;
+	}
+	w->from = l->runs[i0].begin;
+	w->to = l->runs[i1].end;
+	for (i = i0; i <= i1; i++)
+		if (l->runs[i].end > w->to)
+			w->to = l->runs[i].end;
+	if (w->to - w->from < 1000)
+		w->to = w->from + 1000;
+	w->kind = "detail";
+	return true;
+}
+
+/* Run-time distribution of the top tasks by total run time: a box from
+ * p25 to p75, the median, whiskers from min to max, p99 marked. */
+static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
+			 const struct an_loop *l, const char *label,
+			 struct chart_info *ci)
+{
+	char dat[64], svg[64], title[300];
+	struct an_task **v, *top[TOP_CHART];
+	unsigned n = 0, k;
+	size_t i;
+	FILE *f;
+
+	v = tasks_by_total(c, l);
+	if (!v)
+		return -1;
+	for (i = 0; i < l->ntasks && n < TOP_CHART; i++)
+		if (v[i]->runs && v[i]->run.count)
+			top[n++] = v[i];
+	free(v);
+	ci->top = n;
+
+	chart_name(dat, sizeof(dat), li, "runtime", "dat");
+	chart_name(svg, sizeof(svg), li, "runtime", "svg");
+	f = out_open(c, dat);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s: run time (ms) of the top tasks by total run "
+		"time\n# rank min p25 p50 p75 p99 max runs task_id\n", label);
+	for (k = 0; k < n; k++) {
+		struct an_dist *d = &top[k]->run;
+
+		fprintf(f, "%u %.9g %.9g %.9g %.9g %.9g %.9g %" PRIu64
+			" %" PRIu64 "\n", k + 1, log_ms(d->min),
+			log_ms(an_pct(d, 25)), log_ms(an_pct(d, 50)),
+			log_ms(an_pct(d, 75)), log_ms(an_pct(d, 99)),
+			log_ms(d->max), top[k]->runs, top[k]->id);
+	}
+	if (out_close(c, f, dat) < 0)
+		return -1;
+
+	snprintf(title, sizeof(title), "%s: run time of the top %u tasks",
+		 label, n);
+	gp_begin(gp, svg, SMALL_W, SMALL_H + 40, title);
+	if (n == 0) {
+		gp_empty(gp, "no task ran");
+		return 0;
+	}
+	fprintf(gp, "set logscale y 10\nset format y '%%g'\n"
+		"set ylabel 'run time (ms), log scale'\n"
+		"set xrange [0.4:%u.6]\nset key top right\n"
+		"set boxwidth 0.5\nset xtics rotate by -25 nomirror (",
+		n);
+	for (k = 0; k < n; k++) {
+		fputs(k ? ", " : "", gp);
+		gp_str(gp, task_name(top[k]), LABEL_MAX);
+		fprintf(gp, " %u", k + 1);
+	}
+	fprintf(gp, ")\n"
+		"plot '%s' using 1:3:2:7:5 with candlesticks whiskerbars 0.5 "
+		"fs solid 0.35 lc rgb '#1f77b4' title 'p25-p75, min-max', \\\n"
+		"  '' using 1:4:4:4:4 with candlesticks lw 2 lc rgb '#000000' "
+		"title 'median', \\\n"
+		"  '' using 1:6 with points pt 2 ps 1.2 lc rgb '#d62728' "
+		"title 'p99', \\\n"
+		"  %.9g with lines dt 2 lc rgb '#999999' "
+		"title 'long-task threshold'\n", dat,
+		ms(c->r->cfg.long_task_ns));
+	return 0;
+}
+
+/* Ready-queue depth per priority over time, as steps. */
+static int chart_depth(struct ctx *c, FILE *gp, size_t li,
+		       const struct an_loop *l, const char *label,
+		       struct chart_info *ci)
+{
+	char dat[64], svg[64], title[300];
+	int blocks[AN_PRIOS], p;
+	unsigned nb = 0, k;
+	double px = (double)loop_span(l) / CHART_PX;
+	size_t i;
+	FILE *f;
+
+	chart_name(dat, sizeof(dat), li, "depth", "dat");
+	chart_name(svg, sizeof(svg), li, "depth", "svg");
+	f = out_open(c, dat);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s: ready tasks per priority, one block per priority "
+		"(gnuplot index)\n# time_s depth\n", label);
+	for (p = 0; p < AN_PRIOS; p++) {
+		const struct an_prio *ap = &l->prio[p];
+		uint32_t last = 0, top = 0;
+		int64_t bucket = -1;
+
+		if (ap->ndepth == 0 || ap->max_depth == 0)
+			continue;
+		fprintf(f, "# %s\n", an_prio_name(p));
+		if (ap->ndepth <= 4 * CHART_PX) {
+			for (i = 0; i < ap->ndepth; i++)
+				fprintf(f, "%.9g %" PRIu32 "\n",
+					rel_s(l, ap->depth[i].t),
+					ap->depth[i].depth);
+			last = ap->depth[ap->ndepth - 1].depth;
+		} else {
+			/* Per pixel: the highest depth, then (a pixel
+			 * later) the one it settled to, if lower. */
+			ci->depth_reduced = true;
+			for (i = 0; i <= ap->ndepth; i++) {
+				const struct an_depth *d =
+					i < ap->ndepth ? &ap->depth[i] : NULL;
+				int64_t b = d ? (int64_t)((double)(d->t -
+					l->first) / px) : -2;
+
+				if (b != bucket && bucket >= 0) {
+					fprintf(f, "%.9g %" PRIu32 "\n",
+						(double)bucket * px / 1e9,
+						top);
+					if (last != top)
+						fprintf(f, "%.9g %" PRIu32
+							"\n", (double)(bucket
+							+ 1) * px / 1e9, last);
+				}
+				if (!d)
+					break;
+				if (b != bucket) {
+					bucket = b < 0 ? 0 : b;
+					top = d->depth;
+				} else if (d->depth > top) {
+					top = d->depth;
+				}
+				last = d->depth;
+			}
+		}
+		/* The last level lasts to the end of the loop. */
+		fprintf(f, "%.9g %" PRIu32 "\n\n\n", rel_s(l, l->last), last);
+		blocks[nb++] = p;
+	}
+	if (out_close(c, f, dat) < 0)
+		return -1;
+	ci->depth_prios = nb;
+
+	snprintf(title, sizeof(title), "%s: ready-queue depth per priority",
+		 label);
+	/* One strip per priority, stacked on a shared time axis: curves of
+	 * eight priorities on one plot hide each other. */
+	gp_begin(gp, svg, CHART_W, nb ? 90 + 64 * (int)nb : SMALL_H, title);
+	if (nb == 0) {
+		gp_empty(gp, "no task was ever ready");
+		return 0;
+	}
+	fputs("unset title\nset multiplot layout ", gp);
+	fprintf(gp, "%u,1 margins 0.13,0.98,%.4f,%.4f spacing 0,0.012 "
+		"title ", nb, 56.0 / (90 + 64 * nb),
+		1.0 - 30.0 / (90 + 64 * nb));
+	gp_str(gp, title, 200);
+	fprintf(gp, "\nset xrange [0:%.9g]\nset key off\n"
+		"set ylabel offset 2,0 rotate by 0 center\n"
+		"set format x ''\n", (double)loop_span(l) / 1e9);
+	for (k = 0; k < nb; k++) {
+		p = blocks[k];
+		if (k + 1 == nb)
+			fputs("set format x '%g'\n"
+			      "set xlabel 'time (s) from the loop''s first "
+			      "event'\n", gp);
+		fprintf(gp, "set yrange [0:%.3g]\nset ytics 0, %"
+			PRIu32 " nomirror\nset ylabel \"%s\\nmax %" PRIu32
+			"\"\nplot '%s' index %u using 1:2 with fillsteps "
+			"fs solid 0.35 noborder lc rgb '%s', \\\n"
+			"  '' index %u using 1:2 with steps lw 1 "
+			"lc rgb '%s'\n", 1.2 * l->prio[p].max_depth,
+			l->prio[p].max_depth, an_prio_name(p),
+			l->prio[p].max_depth, dat, k, lane_rgb[p + 1], k,
+			lane_rgb[p + 1]);
+	}
+	fputs("unset multiplot\n", gp);
+	return 0;
+}
+
+/* ---- gnuplot -------------------------------------------------------- */
+
+/* The last non-blank line of OUTDIR/gnuplot.log: gnuplot's error. */
+static void gnuplot_error(struct ctx *c, char *buf, size_t len)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	buf[0] = '\0';
+	if (out_path(c, path, sizeof(path), "gnuplot.log") < 0)
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+
+		while (n && (line[n - 1] == '\n' || line[n - 1] == ' ' ||
+			     line[n - 1] == '\t' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n)
+			snprintf(buf, len, "%s", line);
+	}
+	fclose(f);
+}
+
+/*
+ * Runs "gnuplot report.gp" in outdir: fork and exec, no shell. The
+ * child's exec error comes back through a close-on-exec pipe, so that a
+ * missing gnuplot is told apart from one that failed.
+ */
+static int run_gnuplot(struct ctx *c)
+{
+	char log[PATH_MAX], msg[512];
+	char *argv[] = { "gnuplot", "report.gp", NULL };
+	int pfd[2], status, e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (out_path(c, log, sizeof(log), "gnuplot.log") < 0)
+		return -1;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return fail(c, "cannot run gnuplot: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return fail(c, "cannot run gnuplot: %s", strerror(e));
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+
+		if (in < 0 || out < 0 || chdir(c->outdir) < 0 ||
+		    dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {
+			e = errno;
+		} else {
+			execvp(argv[0], argv);
+			e = errno;
+		}
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return fail(c, "gnuplot: %s", strerror(errno));
+	}
+	if (n == (ssize_t)sizeof(e)) {
+		if (e == ENOENT)
+			return fail(c, "gnuplot not found: install "
+				    "gnuplot-nox");
+		return fail(c, "cannot run gnuplot: %s", strerror(e));
+	}
+	if (WIFSIGNALED(status))
+		return fail(c, "gnuplot killed by signal %d (script %s/"
+			    "report.gp)", WTERMSIG(status), c->outdir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		gnuplot_error(c, msg, sizeof(msg));
+		return fail(c, "gnuplot failed (exit %d) on %s/report.gp: %s",
+			    WEXITSTATUS(status), c->outdir,
+			    msg[0] ? msg : "no message");
+	}
+	return 0;
+}
+
+/* Every chart the script names must now exist, non-empty. */
+static int check_charts(struct ctx *c, const struct chart_info *ci)
+{
+	static const char *const kinds[] = {
+		"wait", "timeline", "runtime", "depth", "detail"
+	};
+	char name[64], path[PATH_MAX];
+	struct stat st;
+	size_t li;
+	unsigned k;
+
+	for (li = 0; li < c->r->nloops; li++) {
+		for (k = 0; k < (ci[li].detail ? 5u : 4u); k++) {
+			chart_name(name, sizeof(name), li, kinds[k], "svg");
+			if (out_path(c, path, sizeof(path), name) < 0)
+				return -1;
+			if (stat(path, &st) < 0 || st.st_size == 0)
+				return fail(c, "gnuplot wrote no %s (see %s/"
+					    "gnuplot.log)", path, c->outdir);
+		}
+	}
+	return 0;
+}
+
+/* ---- HTML ----------------------------------------------------------- */
+
+static const char css[] =
+	"body{font-family:sans-serif;margin:1.5em auto;max-width:1200px;"
+	"padding:0 1em;color:#222;background:#fff}\n"
+	"h1{margin-bottom:.2em}h2{border-bottom:2px solid #ccc;"
+	"padding-bottom:.2em;margin-top:2em}h3{margin-top:1.5em}\n"
+	"table{border-collapse:collapse;margin:.5em 0;font-size:90%}\n"
+	"th,td{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}\n"
+	"th{background:#f0f0f0;text-align:left}\n"
+	"td.n{text-align:right;font-variant-numeric:tabular-nums;"
+	"white-space:nowrap}\n"
+	"tr:nth-child(even) td{background:#fafafa}\n"
+	".sev-error{color:#fff;background:#c62828!important;"
+	"font-weight:bold}\n"
+	".sev-warning{background:#ffb74d!important;font-weight:bold}\n"
+	".sev-info{background:#e0e0e0!important}\n"
+	".bad{color:#c62828;font-weight:bold}\n"
+	".banner{padding:.6em 1em;border-radius:4px;margin:.5em 0}\n"
+	".complete{background:#e8f5e9;border:1px solid #66bb6a}\n"
+	".incomplete{background:#ffebee;border:2px solid #c62828;"
+	"font-weight:bold}\n"
+	"div.chart{margin:1em 0}div.chart img{max-width:100%;height:auto;"
+	"border:1px solid #ddd}\n"
+	"p.caption{font-size:90%;color:#555;margin:.2em 0}\n"
+	".note{color:#555;font-size:90%}\n"
+	"code{background:#f4f4f4;padding:0 .2em}\n";
+
+static void td_ns(FILE *f, int64_t ns)
+{
+	char buf[48];
+
+	fprintf(f, "<td class=\"n\">%s</td>", an_fmt_ns(ns, buf, sizeof(buf)));
+}
+
+static void td_u64(FILE *f, uint64_t v, bool bad)
+{
+	fprintf(f, "<td class=\"n%s\">%" PRIu64 "</td>", bad && v ? " bad" : "",
+		v);
+}
+
+static void td_none(FILE *f)
+{
+	fputs("<td class=\"n\">-</td>", f);
+}
+
+/* A distribution's percentile cell; "-" without samples. */
+static void td_pct(FILE *f, struct an_dist *d, double p)
+{
+	if (d->count == 0)
+		td_none(f);
+	else
+		td_ns(f, an_pct(d, p));
+}
+
+static void td_max(FILE *f, const struct an_dist *d)
+{
+	if (d->count == 0)
+		td_none(f);
+	else
+		td_ns(f, d->max);
+}
+
+static long loop_index(const struct an_result *r, const struct an_loop *l)
+{
+	size_t i;
+
+	for (i = 0; l && i < r->nloops; i++)
+		if (r->loops[i] == l)
+			return (long)i;
+	return -1;
+}
+
+static void html_header(FILE *f, const struct an_result *r)
+{
+	char a[48], b[48];
+	size_t i, j, procs = 0;
+	unsigned counts[3] = { 0 };
+
+	/* Processes: distinct (vpid, procname), or traces when the vpid is
+	 * unknown. */
+	for (i = 0; i < r->nloops; i++) {
+		const struct an_loop *l = r->loops[i];
+
+		for (j = 0; j < i; j++) {
+			const struct an_loop *m = r->loops[j];
+
+			if (m->vpid == l->vpid &&
+			    (l->vpid >= 0 || m->trace == l->trace) &&
+			    !strcmp(m->procname ? m->procname : "",
+				    l->procname ? l->procname : ""))
+				break;
+		}
+		procs += j == i;
+	}
+	for (i = 0; i < r->nfindings; i++)
+		if ((unsigned)r->findings[i].severity < 3)
+			counts[r->findings[i].severity]++;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	      "<meta charset=\"utf-8\">\n"
+	      "<meta name=\"generator\" content=\"schedprof\">\n"
+	      "<title>schedprof report</title>\n<style>\n", f);
+	fputs(css, f);
+	fputs("</style>\n</head>\n<body>\n<h1>schedprof report</h1>\n", f);
+	fprintf(f, "<p>%" PRIu64 " libsched events; %zu loop%s in %zu "
+		"process%s; %u error%s, %u warning%s, %u info finding%s.</p>\n",
+		r->events, r->nloops, r->nloops == 1 ? "" : "s", procs,
+		procs == 1 ? "" : "es", counts[AN_ERROR],
+		counts[AN_ERROR] == 1 ? "" : "s", counts[AN_WARNING],
+		counts[AN_WARNING] == 1 ? "" : "s", counts[AN_INFO],
+		counts[AN_INFO] == 1 ? "" : "s");
+	if (r->complete)
+		fputs("<p class=\"banner complete\">Complete trace: the tracer "
+		      "reported no lost events.</p>\n", f);
+	else
+		fprintf(f, "<p class=\"banner incomplete\">INCOMPLETE TRACE: "
+			"the tracer reported %" PRIu64 " discarded event%s in "
+			"%" PRIu64 " report%s (the count of some may be "
+			"unknown). Counts, waits and intervals near the gaps "
+			"may be wrong; record again with larger buffers "
+			"(<code>lttng enable-channel --subbuf-size</code>)."
+			"</p>\n", r->discarded_events,
+			r->discarded_events == 1 ? "" : "s",
+			r->discard_reports,
+			r->discard_reports == 1 ? "" : "s");
+	fprintf(f, "<p>Thresholds: a run of <b>%s</b> or more is long "
+		"(<code>--long-task</code>); a priority with a ready task "
+		"and no run for <b>%s</b> or more starves "
+		"(<code>--starve</code>).</p>\n",
+		an_fmt_ns(r->cfg.long_task_ns, a, sizeof(a)),
+		an_fmt_ns(r->cfg.starve_ns, b, sizeof(b)));
+	if (r->nloops) {
+		fputs("<p>Loops:</p>\n<ul>\n", f);
+		for (i = 0; i < r->nloops; i++) {
+			char label[200];
+
+			loop_label(label, sizeof(label), r->loops[i]);
+			fprintf(f, "<li><a href=\"#loop%zu\">", i);
+			html_esc(f, label);
+			fprintf(f, "</a> (%zu runs)</li>\n",
+				r->loops[i]->nruns);
+		}
+		fputs("</ul>\n", f);
+	}
+}
+
+static void html_findings(FILE *f, const struct an_result *r)
+{
+	size_t i;
+
+	fputs("<h2 id=\"findings\">Findings</h2>\n", f);
+	if (r->nfindings == 0) {
+		fputs("<p>No findings.</p>\n", f);
+		return;
+	}
+	fputs("<table>\n<tr><th>severity</th><th>kind</th><th>loop</th>"
+	      "<th>culprit</th><th>evidence</th></tr>\n", f);
+	for (i = 0; i < r->nfindings; i++) {
+		const struct an_finding *fd = &r->findings[i];
+		long li = loop_index(r, fd->loop);
+
+		fprintf(f, "<tr><td class=\"sev-%s\">%s</td><td>",
+			an_severity_name(fd->severity),
+			an_severity_name(fd->severity));
+		html_esc(f, an_kind_name(fd->kind));
+		fputs("</td><td>", f);
+		if (li >= 0) {
+			char label[200];
+
+			loop_label(label, sizeof(label), fd->loop);
+			fprintf(f, "<a href=\"#loop%ld\">", li);
+			html_esc(f, label);
+			fputs("</a>", f);
+		} else {
+			fputs("(whole trace)", f);
+		}
+		fputs("</td><td>", f);
+		html_esc(f, fd->culprit);
+		fputs("</td><td>", f);
+		html_esc(f, fd->evidence);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void html_figure(FILE *f, size_t li, const char *kind,
+			const char *alt, const char *caption)
+{
+	char svg[64];
+
+	chart_name(svg, sizeof(svg), li, kind, "svg");
+	/* div and p rather than HTML5's figure: HTML 4 parsers (xmllint
+	 * --html) check the page without complaint. */
+	fprintf(f, "<div class=\"chart %s\"><img src=\"%s\" alt=\"", kind,
+		svg);
+	html_esc(f, alt);
+	fputs("\">\n<p class=\"caption\">", f);
+	html_esc(f, caption);
+	fputs("</p></div>\n", f);
+}
+
+static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
+{
+	char cap[400], px[48];
+
+	if (ci->cdf_prios)
+		snprintf(cap, sizeof(cap), "Wait latency (from ready to run) "
+			 "per priority, as a cumulative distribution on a log "
+			 "time axis; %u priorit%s with runs.", ci->cdf_prios,
+			 ci->cdf_prios == 1 ? "y" : "ies");
+	else
+		snprintf(cap, sizeof(cap), "Wait latency: no task ran.");
+	html_figure(f, li, "wait", "wait latency CDF per priority", cap);
+
+	an_fmt_ns((int64_t)(ci->tl.px_ns + 0.5), px, sizeof(px));
+	snprintf(cap, sizeof(cap), "Runs per priority over the whole loop: "
+		 "%zu runs as %zu boxes. Runs less than a pixel (%s) apart "
+		 "share a box, paler the less of it they fill; a box is a "
+		 "pixel wide at least. Shaded: %zu starvation interval%s.",
+		 ci->tl.runs, ci->tl.boxes, px, ci->tl.starves,
+		 ci->tl.starves == 1 ? "" : "s");
+	html_figure(f, li, "timeline", "timeline of runs per priority", cap);
+	if (ci->detail) {
+		an_fmt_ns((int64_t)(ci->dt.px_ns + 0.5), px, sizeof(px));
+		snprintf(cap, sizeof(cap), "Detail: the %zu runs from "
+			 "%.6f s to %.6f s, %s, as %zu boxes (a pixel is %s): "
+			 "the whole-loop view above merges the runs of so "
+			 "long a trace.", ci->dt.runs, ci->dfrom_s, ci->dto_s,
+			 ci->detail_why, ci->dt.boxes, px);
+		html_figure(f, li, "detail", "timeline detail", cap);
+	}
+
+	if (ci->top)
+		snprintf(cap, sizeof(cap), "Run time of the top %u task%s by "
+			 "total run time: box p25 to p75, median, whiskers "
+			 "min to max, p99 marked; log scale.", ci->top,
+			 ci->top == 1 ? "" : "s");
+	else
+		snprintf(cap, sizeof(cap), "Run time: no task ran.");
+	html_figure(f, li, "runtime", "run-time distribution of the top tasks",
+		    cap);
+
+	if (ci->depth_prios)
+		snprintf(cap, sizeof(cap), "Ready tasks per priority over "
+			 "time (%u priorit%s)%s.", ci->depth_prios,
+			 ci->depth_prios == 1 ? "y" : "ies",
+			 ci->depth_reduced ? "; per pixel, the highest depth "
+			 "and the one it settled to" : "");
+	else
+		snprintf(cap, sizeof(cap), "Ready-queue depth: no task was "
+			 "ever ready.");
+	html_figure(f, li, "depth", "ready-queue depth per priority", cap);
+}
+
+static void html_prios(FILE *f, struct an_loop *l)
+{
+	bool any = false;
+	int p;
+
+	fputs("<h3>Priorities</h3>\n", f);
+	for (p = 0; p < AN_PRIOS; p++) {
+		struct an_prio *ap = &l->prio[p];
+
+		if (!ap->fired && !ap->nstarves && !ap->max_depth)
+			continue;
+		if (!any)
+			fputs("<table>\n<tr><th>priority</th><th>fired</th>"
+			      "<th>wait p50</th><th>p90</th><th>p99</th>"
+			      "<th>max</th><th>max depth</th>"
+			      "<th>starving</th><th>total starved</th>"
+			      "<th>longest</th></tr>\n", f);
+		any = true;
+		fprintf(f, "<tr><td>%s</td>", an_prio_name(p));
+		td_u64(f, ap->fired, false);
+		td_pct(f, &ap->wait, 50);
+		td_pct(f, &ap->wait, 90);
+		td_pct(f, &ap->wait, 99);
+		td_max(f, &ap->wait);
+		fprintf(f, "<td class=\"n\">%" PRIu32 "</td>", ap->max_depth);
+		fprintf(f, "<td class=\"n%s\">%zu</td>",
+			ap->nstarves ? " bad" : "", ap->nstarves);
+		td_ns(f, ap->starved_ns);
+		td_ns(f, ap->longest_starve_ns);
+		fputs("</tr>\n", f);
+	}
+	fputs(any ? "</table>\n" : "<p>No task was ready.</p>\n", f);
+}
+
+static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
+{
+	struct an_task **v = tasks_by_total(c, l);
+	size_t i, n = 0;
+
+	if (!v)
+		return -1;
+	fputs("<h3>Tasks</h3>\n", f);
+	for (i = 0; i < l->ntasks; i++)
+		n += v[i]->runs > 0;
+	if (n == 0) {
+		fputs("<p>No task ran.</p>\n", f);
+		free(v);
+		return 0;
+	}
+	if (n > TOP_TABLE)
+		fprintf(f, "<p class=\"note\">The top %d of %zu tasks that "
+			"ran, by total run time.</p>\n", TOP_TABLE, n);
+	fputs("<table>\n<tr><th>task</th><th>id</th><th>priority</th>"
+	      "<th>runs</th><th>run total</th><th>mean</th><th>p99</th>"
+	      "<th>max</th><th>wait p99</th><th>wait max</th>"
+	      "<th>checks</th><th>yields</th><th>overrun runs</th>"
+	      "<th>long runs</th><th>never-yield runs</th></tr>\n", f);
+	for (i = 0; i < n && i < TOP_TABLE; i++) {
+		struct an_task *t = v[i];
+
+		fputs("<tr><td>", f);
+		html_esc(f, task_name(t));
+		fprintf(f, "</td><td class=\"n\">%" PRIu64, t->id);
+		/* Tasks of one name are one entry: say how many ids. */
+		if (t->instances > 1)
+			fprintf(f, " (%" PRIu64 " ids)", t->instances);
+		fprintf(f, "</td><td>%s</td>", an_prio_name(t->prio));
+		td_u64(f, t->runs, false);
+		td_ns(f, t->run_total);
+		if (t->run.count)
+			td_ns(f, an_mean(&t->run));
+		else
+			td_none(f);
+		td_pct(f, &t->run, 99);
+		td_max(f, &t->run);
+		td_pct(f, &t->wait, 99);
+		td_max(f, &t->wait);
+		td_u64(f, t->checks, false);
+		td_u64(f, t->yields, false);
+		td_u64(f, t->overrun_runs, true);
+		td_u64(f, t->long_runs, true);
+		td_u64(f, t->never_yield, true);
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	free(v);
+	return 0;
+}
+
+static void html_perfs(FILE *f, const struct an_loop *l)
+{
+	size_t i;
+
+	if (l->nperfs == 0)
+		return;
+	fputs("<h3>Performers</h3>\n<table>\n<tr><th>performer</th>"
+	      "<th>posts</th><th>wakes</th><th>coalescing</th>"
+	      "<th>waiting posts</th><th>ran</th><th>delay p50</th>"
+	      "<th>p99</th><th>max</th><th>run p99</th>"
+	      "<th>max backlog</th></tr>\n", f);
+	for (i = 0; i < l->nperfs; i++) {
+		struct an_performer *pf = l->perfs[i];
+
+		fprintf(f, "<tr><td>0x%" PRIx64 "</td>", pf->addr);
+		td_u64(f, pf->posts, false);
+		td_u64(f, pf->wakes, false);
+		/* Coalescing: the posts that did not have to write a
+		 * wake-up. */
+		if (pf->posts)
+			fprintf(f, "<td class=\"n\">%.1f %%</td>",
+				100.0 * (double)(pf->posts - (pf->wakes <
+				pf->posts ? pf->wakes : pf->posts)) /
+				(double)pf->posts);
+		else
+			td_none(f);
+		td_u64(f, pf->waits, false);
+		td_u64(f, pf->fired, false);
+		td_pct(f, &pf->delay, 50);
+		td_pct(f, &pf->delay, 99);
+		td_max(f, &pf->delay);
+		td_pct(f, &pf->run, 99);
+		td_u64(f, pf->max_backlog, false);
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static int cmp_starve_len(const void *a, const void *b)
+{
+	const struct an_starve *x = *(const struct an_starve *const *)a;
+	const struct an_starve *y = *(const struct an_starve *const *)b;
+	int64_t dx = x->end - x->start, dy = y->end - y->start;
+
+	return (dx < dy) - (dx > dy);
+}
+
+static int cmp_starve_start(const void *a, const void *b)
+{
+	const struct an_starve *x = *(const struct an_starve *const *)a;
+	const struct an_starve *y = *(const struct an_starve *const *)b;
+
+	if (x->start != y->start)
+		return (x->start > y->start) - (x->start < y->start);
+	return x->prio - y->prio;
+}
+
+static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
+{
+	const struct an_starve **v;
+	size_t n = 0, shown, i;
+	char buf[48];
+	unsigned k;
+	int p;
+
+	for (p = 0; p < AN_PRIOS; p++)
+		n += l->prio[p].nstarves;
+	fputs("<h3>Starvation intervals</h3>\n", f);
+	if (n == 0) {
+		fputs("<p>None.</p>\n", f);
+		return 0;
+	}
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return fail(c, "out of memory");
+	n = 0;
+	for (p = 0; p < AN_PRIOS; p++)
+		for (i = 0; i < l->prio[p].nstarves; i++)
+			v[n++] = &l->prio[p].starves[i];
+	shown = n;
+	if (n > STARVE_ROWS) {
+		qsort(v, n, sizeof(*v), cmp_starve_len);
+		shown = STARVE_ROWS;
+		fprintf(f, "<p class=\"note\">The %d longest of %zu intervals, "
+			"in time order.</p>\n", STARVE_ROWS, n);
+	}
+	qsort(v, shown, sizeof(*v), cmp_starve_start);
+	fputs("<table>\n<tr><th>priority</th><th>start</th>"
+	      "<th>duration</th><th>ran meanwhile (top blame)</th></tr>\n", f);
+	for (i = 0; i < shown; i++) {
+		const struct an_starve *s = v[i];
+
+		fprintf(f, "<tr><td>%s</td><td class=\"n\">+%.6f s</td>",
+			an_prio_name(s->prio), rel_s(l, s->start));
+		fprintf(f, "<td class=\"n\">%s%s</td><td>",
+			an_fmt_ns(s->end - s->start, buf, sizeof(buf)),
+			s->open_at_end ? " (still starving at the end)" : "");
+		for (k = 0; k < s->nblame && k < AN_BLAME_MAX; k++) {
+			const struct an_blame *b = &s->blame[k];
+
+			fputs(k ? "; " : "", f);
+			html_esc(f, task_name(b->task));
+			fprintf(f, " %s (%" PRIu64 " run%s)",
+				an_fmt_ns(b->ran_ns, buf, sizeof(buf)),
+				b->runs, b->runs == 1 ? "" : "s");
+		}
+		if (s->nblame == 0)
+			fputs("nothing ran", f);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	free(v);
+	return 0;
+}
+
+static int html_loop(struct ctx *c, FILE *f, size_t li,
+		     const struct chart_info *ci)
+{
+	struct an_loop *l = c->r->loops[li];
+	char label[200], a[48], b[48];
+
+	loop_label(label, sizeof(label), l);
+	fprintf(f, "<div class=\"loop\" id=\"loop%zu\">\n<h2>", li);
+	html_esc(f, label);
+	fputs("</h2>\n<p>", f);
+	/* A loop seen only in events without a time has no span. */
+	if (l->first != INT64_MIN)
+		fprintf(f, "Span %s (loop time %" PRId64 " to %" PRId64
+			" ns); ", an_fmt_ns(l->last - l->first, a, sizeof(a)),
+			l->first, l->last);
+	fprintf(f, "%zu runs of %zu tasks; %" PRIu64 " sleeps, %s asleep; "
+		"%" PRIu64 " stopwatch checks", l->nruns, l->ntasks, l->sleeps,
+		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices);
+	if (l->commands || l->builds)
+		fprintf(f, "; %" PRIu64 " dispatcher commands, %" PRIu64
+			" builds (%" PRIu64 " forced)", l->commands, l->builds,
+			l->builds_forced);
+	fputs(".</p>\n", f);
+	html_charts(f, li, ci);
+	html_prios(f, l);
+	if (html_tasks(c, f, l) < 0)
+		return -1;
+	html_perfs(f, l);
+	if (html_starves(c, f, l) < 0)
+		return -1;
+	fputs("</div>\n", f);
+	return 0;
+}
+
+static int write_html(struct ctx *c, const struct chart_info *ci)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	FILE *f;
+	size_t li;
+
+	/* Written beside, then renamed: an index.html is always whole. */
+	if (out_path(c, dst, sizeof(dst), "index.html") < 0 ||
+	    out_path(c, tmp, sizeof(tmp), "index.html.tmp") < 0)
+		return -1;
+	f = out_open(c, "index.html.tmp");
+	if (!f)
+		return -1;
+	html_header(f, c->r);
+	html_findings(f, c->r);
+	for (li = 0; li < c->r->nloops; li++)
+		if (html_loop(c, f, li, &ci[li]) < 0)
+			break;
+	fputs("<p class=\"note\">Charts: SVG files rendered by gnuplot from "
+	      "the data files beside them; re-plot with <code>gnuplot "
+	      "report.gp</code> in this directory.</p>\n</body>\n</html>\n",
+	      f);
+	if (out_close(c, f, "index.html.tmp") < 0 || c->failed) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, dst) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return fail(c, "cannot write %s: %s", dst, strerror(e));
+	}
+	return 0;
+}
+
+int sp_html_report(struct an_result *r, const char *outdir, char *err,
+		   size_t errlen)
+{
+	struct ctx c = {
+		.r = r, .outdir = outdir, .err = err, .errlen = errlen,
+	};
+	struct chart_info *ci;
+	FILE *gp;
+	size_t li;
+
+	if (errlen)
+		err[0] = '\0';
+	if (make_dirs(&c, outdir) < 0)
+		return -1;
+	ci = calloc(r->nloops ? r->nloops : 1, sizeof(*ci));
+	if (!ci)
+		return fail(&c, "out of memory");
+	gp = out_open(&c, "report.gp");
+	if (!gp) {
+		free(ci);
+		return -1;
+	}
+	fputs("# schedprof: the report's charts. Re-plot with\n"
+	      "#   cd THIS_DIRECTORY && gnuplot report.gp\n", gp);
+	for (li = 0; li < r->nloops && !c.failed; li++) {
+		struct an_loop *l = r->loops[li];
+		char label[200];
+
+		loop_label(label, sizeof(label), l);
+		fprintf(gp, "\n# ---- loop %zu: ", li);
+		gp_str(gp, label, 200);
+		fputc('\n', gp);
+		struct window all = {
+			l->first, l->first + loop_span(l), "timeline"
+		}, detail;
+
+		if (chart_cdf(&c, gp, li, l, label, &ci[li]) < 0 ||
+		    chart_timeline(&c, gp, li, l, label, &all,
+				   &ci[li].tl) < 0)
+			break;
+		ci[li].detail = detail_window(l, &detail, ci[li].detail_why,
+					      sizeof(ci[li].detail_why));
+		if (ci[li].detail) {
+			ci[li].dfrom_s = rel_s(l, detail.from);
+			ci[li].dto_s = rel_s(l, detail.to);
+		}
+		if ((ci[li].detail &&
+		     chart_timeline(&c, gp, li, l, label, &detail,
+				    &ci[li].dt) < 0) ||
+		    chart_runtime(&c, gp, li, l, label, &ci[li]) < 0 ||
+		    chart_depth(&c, gp, li, l, label, &ci[li]) < 0)
+			break;
+	}
+	if (c.failed) {
+		fclose(gp);
+		free(ci);
+		return -1;
+	}
+	if (out_close(&c, gp, "report.gp") < 0 ||
+	    (r->nloops && (run_gnuplot(&c) < 0 || check_charts(&c, ci) < 0)) ||
+	    write_html(&c, ci) < 0) {
+		free(ci);
+		return -1;
+	}
+	free(ci);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * html: schedprof's HTML report. One page, OUTDIR/index.html (inline CSS,
+ * no script, nothing fetched from the network), with SVG charts rendered
+ * by gnuplot beside it. The charts' data files and their gnuplot script
+ * (OUTDIR/report.gp) are kept, so that a user can re-plot:
+ *
+ *	cd OUTDIR && gnuplot report.gp
+ */
+#ifndef SCHEDPROF_HTML_H
+#define SCHEDPROF_HTML_H
+
+#include <stddef.h>
+
+#include "analysis.h"
+
+/*
+ * Writes the report of r into outdir (created if missing; the files of an
+ * earlier report there are replaced). r is not const: percentiles sort
+ * its samples. Needs gnuplot on the PATH. Returns 0, or -1 with a one-line
+ * message in err (a file that cannot be written, gnuplot missing or
+ * failing).
+ */
+int sp_html_report(struct an_result *r, const char *outdir, char *err,
+		   size_t errlen);
+
+/*
+ * The length (1 to 4) of the valid UTF-8 sequence s starts with, or 0 if
+ * it starts with an invalid one (a stray byte, an overlong form, a
+ * surrogate, a truncated sequence). Task names are the program's bytes:
+ * the HTML and JSON writers replace what is not UTF-8.
+ */
+size_t sp_utf8_seq(const char *s);
+
+#endif /* SCHEDPROF_HTML_H */

@@ -1,0 +1,1062 @@
+/*
+ * schedprof record: runs a command under an LTTng-UST session that records
+ * the libsched events, and keeps the trace.
+ *
+ *	schedprof record [-o DIR] [--buffer-size MB] -- CMD [ARGS...]
+ *
+ * Everything about the session goes through liblttng-ctl: a session of
+ * our own (schedprof-PID-TIME) writing to DIR, one user-space channel with
+ * per-UID buffers big enough not to discard, the libsched:* events with
+ * the vtid, vpid and procname contexts. The session is started before CMD
+ * is executed, so that CMD's first events are caught: LTTng-UST, loaded
+ * into CMD with the provider through LD_PRELOAD, registers with the
+ * session daemon before CMD's main() and gets the enabled events then.
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start and taken
+ * with sigwaitinfo(), together with SIGCHLD, so that no path (a signal in
+ * the middle of setting up, or of stopping) leaves the session behind.
+ * The first one is passed on to CMD, which should end cleanly; tracing
+ * stops when it has ended. A second one kills CMD. CMD itself starts with
+ * the signal mask and dispositions schedprof was given.
+ *
+ * Exit status: CMD's, 128 + N if signal N killed it; 1 if tracing could
+ * not be set up or CMD could not be started; 2 for bad usage.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lttng/lttng.h>
+
+#include "schedprof.h"
+#include "trace_read.h"
+
+#define REC_CHANNEL "schedprof"
+#define REC_EVENTS "libsched:*"
+#define REC_PROVIDER "libsched-lttng.so"
+#define REC_NUM_SUBBUF 8
+#define REC_SUBBUF_MB_DEFAULT 1
+/* Per CPU and per UID: 8 x 256 MiB on each CPU is already a lot of
+ * shared memory. */
+#define REC_SUBBUF_MB_MAX 256
+
+/*
+ * How long we wait for LTTng, in ms. The session daemon answers commands
+ * at once; what takes time is the consumer writing out the last
+ * sub-buffers after the stop. That never completes when a traced process
+ * died in the middle of writing an event (a sub-buffer stays reserved and
+ * is never committed), so the wait is bounded, shorter when CMD was killed.
+ */
+#define REC_SESSIOND_START_MS 30000
+#define REC_SESSIOND_ALIVE_MS 5000
+#define REC_FLUSH_MS 20000
+#define REC_FLUSH_KILLED_MS 3000
+#define REC_DESTROY_MS 10000
+#define REC_POLL_MS 20
+
+extern char **environ;
+
+struct rec {
+	/* options */
+	const char *dir;       /* the output directory as the user gave it */
+	unsigned subbuf_mb;
+	char **cmd;
+
+	char default_dir[64];
+	char absdir[PATH_MAX]; /* LTTng wants an absolute path */
+	bool dir_created;
+	char provider[PATH_MAX];
+	char session[64];
+	bool session_created;
+	char **envp;           /* CMD's environment */
+
+	/* signals */
+	sigset_t sigs;         /* the ones we take with sigwaitinfo() */
+	sigset_t oldmask;      /* what CMD gets */
+	struct sigaction old_chld;
+	int interrupted;       /* the first signal received, 0 if none */
+	unsigned nsignals;
+
+	pid_t child;
+	bool cmd_killed;       /* CMD died from a signal */
+
+	/* after the stop */
+	bool chan_stats;       /* the channel's counts below are known */
+	uint64_t chan_discarded;
+	uint64_t chan_lost_packets;
+};
+
+/* ---- usage ---------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] -- CMD "
+	      "[ARGS...]\n"
+	      "Runs CMD with the libsched LTTng-UST provider preloaded, under "
+	      "an LTTng session\n"
+	      "that records the libsched events (with the vtid, vpid and "
+	      "procname contexts),\n"
+	      "and keeps the trace.\n"
+	      "  -o, --output DIR    where the trace goes; must not exist or "
+	      "be empty\n"
+	      "                      (default ./schedprof-YYYYmmdd-HHMMSS)\n"
+	      "  --buffer-size MB    sub-buffer size, a power of two from 1 "
+	      "to 256 (default 1;\n"
+	      "                      8 sub-buffers per CPU)\n"
+	      "  -h, --help          this help\n"
+	      "Ctrl-C is passed on to CMD and tracing stops when CMD ends; a "
+	      "second Ctrl-C\n"
+	      "kills CMD. The provider is <schedprof's dir>/../lib/"
+	      REC_PROVIDER ", or\n"
+	      "$SCHEDPROF_PROVIDER. A session daemon is started when none "
+	      "runs (as root).\n"
+	      "Exit status: CMD's (128+N if signal N killed it); 1 if tracing "
+	      "could not be\n"
+	      "set up or CMD could not be started; 2 for bad usage.\n",
+	      f);
+}
+
+/* 1 if a is the option long (or short, if not NULL), taking a value:
+ * *val gets it, from "--long=V", "-sV" or the next argument. -1 if the
+ * value is missing (an error was printed), 0 if a is another option. */
+static int opt_value(int argc, char **argv, int *i, const char *shrt,
+		     const char *lng, const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(lng);
+
+	if (!strncmp(a, lng, n) && a[n] == '=') {
+		*val = a + n + 1;
+	} else if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
+		if (*i + 1 >= argc) {
+			sp_error("%s needs a value", a);
+			return -1;
+		}
+		*val = argv[++*i];
+	} else if (shrt && !strncmp(a, shrt, strlen(shrt))) {
+		*val = a + strlen(shrt);
+	} else {
+		return 0;
+	}
+	if (!**val) {
+		sp_error("%s needs a value", lng);
+		return -1;
+	}
+	return 1;
+}
+
+/* -1 when parsed (go on), else an exit status. */
+static int parse_args(struct rec *rec, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val;
+		int r;
+
+		if (!strcmp(a, "--")) {
+			rec->cmd = argv + i + 1;
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return SP_EXIT_OK;
+		}
+		r = opt_value(argc, argv, &i, "-o", "--output", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			rec->dir = val;
+			continue;
+		}
+		r = opt_value(argc, argv, &i, NULL, "--buffer-size", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			char *end;
+			unsigned long mb;
+
+			errno = 0;
+			mb = strtoul(val, &end, 10);
+			if (errno || *end || val[0] == '-' || mb < 1 ||
+			    mb > REC_SUBBUF_MB_MAX || (mb & (mb - 1))) {
+				sp_error("--buffer-size '%s': expected "
+					 "a power of two from 1 to %d (MiB)",
+					 val, REC_SUBBUF_MB_MAX);
+				return SP_EXIT_USAGE;
+			}
+			rec->subbuf_mb = (unsigned)mb;
+			continue;
+		}
+		if (a[0] == '-') {
+			sp_error("unknown option '%s' (see schedprof "
+				 "record --help)", a);
+			return SP_EXIT_USAGE;
+		}
+		sp_error("unexpected '%s': put the command after "
+			 "'--' (schedprof record [-o DIR] -- CMD [ARGS...])", a);
+		return SP_EXIT_USAGE;
+	}
+	if (!rec->cmd) {
+		sp_error("missing '--' before the command "
+			 "(schedprof record [-o DIR] -- CMD [ARGS...])");
+		return SP_EXIT_USAGE;
+	}
+	if (!rec->cmd[0]) {
+		sp_error("no command after '--'");
+		return SP_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+/* liblttng-ctl returns negative codes from most calls and a positive enum
+ * lttng_error_code from the newer ones; lttng_strerror() takes the
+ * negative form. */
+static const char *lt_err(int code)
+{
+	return lttng_strerror(code < 0 ? code : -code);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sleeps up to ms, or until one of our signals comes: it is then taken
+ * and remembered (the first one in rec->interrupted). SIGCHLD only ends
+ * the sleep. Returns the signal, 0 at the timeout.
+ */
+static int rec_sleep(struct rec *rec, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	siginfo_t si;
+	int sig;
+
+	sig = sigtimedwait(&rec->sigs, &si, &ts);
+	if (sig <= 0)
+		return 0;
+	if (sig != SIGCHLD) {
+		if (!rec->interrupted)
+			rec->interrupted = sig;
+		rec->nsignals++;
+	}
+	return sig;
+}
+
+/* Whether one of our signals other than SIGCHLD is pending: it is then
+ * taken and remembered. */
+static bool rec_take_pending(struct rec *rec)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set = rec->sigs;
+	siginfo_t si;
+	int sig;
+
+	sigdelset(&set, SIGCHLD);
+	sig = sigtimedwait(&set, &si, &zero);
+	if (sig <= 0)
+		return false;
+	if (!rec->interrupted)
+		rec->interrupted = sig;
+	rec->nsignals++;
+	return true;
+}
+
+/* In a child about to exec: the signal state schedprof was started with. */
+static void child_restore_signals(const struct rec *rec)
+{
+	sigaction(SIGCHLD, &rec->old_chld, NULL);
+	sigprocmask(SIG_SETMASK, &rec->oldmask, NULL);
+}
+
+static bool dir_is_empty(const char *path, int *err)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool empty = true;
+
+	*err = 0;
+	if (!d) {
+		*err = errno;
+		return false;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+/* mkdir -p: creates the missing directories of path. */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static bool rm_top;
+
+static int rm_empty_dir(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	/* rmdir() fails on a directory that holds anything: only empty
+	 * ones go, never a file. */
+	if (type == FTW_DP && (ftw->level > 0 || rm_top))
+		rmdir(path);
+	return 0;
+}
+
+/*
+ * After a failure: the empty directories left under the output directory
+ * (LTTng creates some at the start), and the directory itself if we
+ * created it. Whatever holds a file stays.
+ */
+static void remove_empty_output(const struct rec *rec)
+{
+	if (!rec->absdir[0])
+		return;
+	rm_top = rec->dir_created;
+	nftw(rec->absdir, rm_empty_dir, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the output directory and the provider ---------------------------- */
+
+/* Refuses an existing non-empty directory (exit 2); creates a missing one. */
+static int prepare_outdir(struct rec *rec)
+{
+	struct stat st;
+	int err;
+
+	if (!rec->dir) {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(rec->default_dir, sizeof(rec->default_dir),
+			 "schedprof-%Y%m%d-%H%M%S", &tm);
+		rec->dir = rec->default_dir;
+	}
+	if (stat(rec->dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			sp_error("%s exists and is not a directory",
+				 rec->dir);
+			return SP_EXIT_USAGE;
+		}
+		if (!dir_is_empty(rec->dir, &err)) {
+			if (err)
+				sp_error("%s: %s", rec->dir,
+					 strerror(err));
+			else
+				sp_error("%s is not empty: give "
+					 "another output directory with -o",
+					 rec->dir);
+			return err ? SP_EXIT_FAIL : SP_EXIT_USAGE;
+		}
+	} else if (errno == ENOENT) {
+		if (mkdir_p(rec->dir) < 0) {
+			sp_error("cannot create %s: %s", rec->dir,
+				 strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+		rec->dir_created = true;
+	} else {
+		sp_error("%s: %s", rec->dir, strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	if (!realpath(rec->dir, rec->absdir)) {
+		sp_error("%s: %s", rec->dir, strerror(errno));
+		rec->absdir[0] = '\0';
+		return SP_EXIT_FAIL;
+	}
+	return -1;
+}
+
+/*
+ * The provider: $SCHEDPROF_PROVIDER, else next to the tool,
+ * <dir of /proc/self/exe>/../lib (build/bin -> build/lib, BINDIR ->
+ * LIBDIR). An absolute path, as CMD may change directory before it
+ * executes another program that inherits LD_PRELOAD.
+ */
+static int find_provider(struct rec *rec)
+{
+	const char *env = getenv("SCHEDPROF_PROVIDER");
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env) {
+		if (!realpath(env, rec->provider) ||
+		    access(rec->provider, R_OK) < 0) {
+			sp_error("SCHEDPROF_PROVIDER=%s: %s", env,
+				 strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0) {
+			sp_error("cannot find the LTTng provider: "
+				 "/proc/self/exe: %s (set SCHEDPROF_PROVIDER)",
+				 strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(path, sizeof(path), "%s/../lib/%s", exe,
+			 REC_PROVIDER);
+		if (!realpath(path, rec->provider) ||
+		    access(rec->provider, R_OK) < 0) {
+			sp_error("LTTng provider %s: %s (build it "
+				 "with make, or set SCHEDPROF_PROVIDER)",
+				 path, strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+	}
+	/* The dynamic linker splits LD_PRELOAD at spaces and colons. */
+	if (strpbrk(rec->provider, " :")) {
+		sp_error("LTTng provider path '%s' has a space or a "
+			 "colon, which LD_PRELOAD cannot carry",
+			 rec->provider);
+		return SP_EXIT_FAIL;
+	}
+	return -1;
+}
+
+/* CMD's environment: ours, with the provider first in LD_PRELOAD. Built
+ * before the fork: the child only executes. */
+static int build_env(struct rec *rec)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = 0, j = 0;
+	char *pre;
+
+	while (environ[n])
+		n++;
+	rec->envp = calloc(n + 2, sizeof(*rec->envp));
+	if (!rec->envp ||
+	    asprintf(&pre, "LD_PRELOAD=%s%s%s", rec->provider,
+		     old && *old ? ":" : "", old ? old : "") < 0) {
+		sp_error("out of memory");
+		return SP_EXIT_FAIL;
+	}
+	rec->envp[j++] = pre;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11))
+			rec->envp[j++] = environ[i];
+	rec->envp[j] = NULL;
+	return -1;
+}
+
+static void free_env(struct rec *rec)
+{
+	if (rec->envp) {
+		free(rec->envp[0]);
+		free(rec->envp);
+		rec->envp = NULL;
+	}
+}
+
+/* ---- the session daemon --------------------------------------------- */
+
+/*
+ * Runs `lttng-sessiond --daemonize` (root only) and waits until the daemon
+ * answers. Its stderr comes back through a pipe, for the error line; the
+ * daemon sends its own stdio to /dev/null once detached, and the parent
+ * process returns only once the daemon is ready.
+ */
+static int start_sessiond(struct rec *rec)
+{
+	int out[2], errpipe[2], status, alive;
+	char msg[512] = "";
+	ssize_t n;
+	int64_t deadline;
+	pid_t pid, w;
+	int err = 0;
+
+	if (geteuid() != 0) {
+		sp_error("no LTTng session daemon is running: start "
+			 "one with 'sudo lttng-sessiond --daemonize' (then "
+			 "join the 'tracing' group), or 'lttng-sessiond "
+			 "--daemonize' as yourself");
+		return SP_EXIT_FAIL;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+		sp_error("pipe: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		sp_error("fork: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		child_restore_signals(rec);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		dup2(out[1], 2);
+		execlp("lttng-sessiond", "lttng-sessiond", "--daemonize",
+		       (char *)NULL);
+		err = errno;
+		if (write(errpipe[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(out[1]);
+	close(errpipe[1]);
+	n = read(errpipe[0], &err, sizeof(err));
+	close(errpipe[0]);
+	deadline = now_ms() + REC_SESSIOND_START_MS;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       now_ms() < deadline)
+		rec_sleep(rec, REC_POLL_MS);
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	/* Whatever it said: the last line is the one that matters. */
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		char buf[512];
+		ssize_t m = read(out[0], buf, sizeof(buf) - 1);
+		char *line, *nl;
+
+		if (m <= 0)
+			break;
+		buf[m] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			if (*line)
+				snprintf(msg, sizeof(msg), "%s", line);
+		}
+		if (*line)
+			snprintf(msg, sizeof(msg), "%s", line);
+	}
+	close(out[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		sp_error("no LTTng session daemon is running, and "
+			 "lttng-sessiond cannot be run: %s (install "
+			 "lttng-tools)", strerror(err));
+		return SP_EXIT_FAIL;
+	}
+	if (w == 0) {
+		sp_error("lttng-sessiond --daemonize did not return "
+			 "within %d s", REC_SESSIOND_START_MS / 1000);
+		return SP_EXIT_FAIL;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		sp_error("lttng-sessiond --daemonize failed "
+			 "(status %d)%s%s", WIFEXITED(status) ?
+			 WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			 *msg ? ": " : "", msg);
+		return SP_EXIT_FAIL;
+	}
+	deadline = now_ms() + REC_SESSIOND_ALIVE_MS;
+	while ((alive = lttng_session_daemon_alive()) != 1 &&
+	       now_ms() < deadline)
+		rec_sleep(rec, REC_POLL_MS);
+	if (alive != 1) {
+		sp_error("lttng-sessiond --daemonize ran, but no "
+			 "session daemon answers");
+		return SP_EXIT_FAIL;
+	}
+	sp_error("started an LTTng session daemon "
+		 "(lttng-sessiond --daemonize); it keeps running");
+	return -1;
+}
+
+static int ensure_sessiond(struct rec *rec)
+{
+	int alive = lttng_session_daemon_alive();
+
+	if (alive == 1)
+		return -1;
+	if (alive < 0) {
+		sp_error("cannot reach an LTTng session daemon: %s",
+			 lt_err(alive));
+		return SP_EXIT_FAIL;
+	}
+	return start_sessiond(rec);
+}
+
+/* ---- the session ---------------------------------------------------- */
+
+static int session_setup(struct rec *rec)
+{
+	static const enum lttng_event_context_type ctxs[] = {
+		LTTNG_EVENT_CONTEXT_VTID,
+		LTTNG_EVENT_CONTEXT_VPID,
+		LTTNG_EVENT_CONTEXT_PROCNAME,
+	};
+	struct lttng_domain dom;
+	struct lttng_session_descriptor *desc;
+	struct lttng_handle *h = NULL;
+	struct lttng_channel *chan = NULL;
+	struct lttng_event *ev = NULL;
+	const char *what;
+	int ret;
+
+	snprintf(rec->session, sizeof(rec->session), "schedprof-%d-%lld",
+		 (int)getpid(), (long long)time(NULL));
+	desc = lttng_session_descriptor_local_create(rec->session,
+						     rec->absdir);
+	if (!desc) {
+		sp_error("cannot describe an LTTng session writing "
+			 "to %s", rec->absdir);
+		return SP_EXIT_FAIL;
+	}
+	ret = lttng_create_session_ext(desc);
+	lttng_session_descriptor_destroy(desc);
+	if (ret != LTTNG_OK) {
+		sp_error("cannot create LTTng session %s: %s",
+			 rec->session, lt_err(ret));
+		return SP_EXIT_FAIL;
+	}
+	rec->session_created = true;
+
+	memset(&dom, 0, sizeof(dom));
+	dom.type = LTTNG_DOMAIN_UST;
+	dom.buf_type = LTTNG_BUFFER_PER_UID;
+	what = "a handle";
+	h = lttng_create_handle(rec->session, &dom);
+	if (!h) {
+		ret = -LTTNG_ERR_NOMEM;
+		goto fail;
+	}
+
+	/* Our own channel: the default one's buffers are small enough to
+	 * discard events of a busy loop on a slow machine. */
+	what = "the channel " REC_CHANNEL;
+	chan = lttng_channel_create(&dom);
+	if (!chan) {
+		ret = -LTTNG_ERR_NOMEM;
+		goto fail;
+	}
+	snprintf(chan->name, sizeof(chan->name), "%s", REC_CHANNEL);
+	chan->attr.overwrite = 0;
+	chan->attr.subbuf_size = (uint64_t)rec->subbuf_mb << 20;
+	chan->attr.num_subbuf = REC_NUM_SUBBUF;
+	ret = lttng_enable_channel(h, chan);
+	if (ret < 0)
+		goto fail;
+
+	what = "the events " REC_EVENTS;
+	ev = lttng_event_create();
+	if (!ev) {
+		ret = -LTTNG_ERR_NOMEM;
+		goto fail;
+	}
+	ev->type = LTTNG_EVENT_TRACEPOINT;
+	snprintf(ev->name, sizeof(ev->name), "%s", REC_EVENTS);
+	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
+	ev->loglevel = -1;
+	ret = lttng_enable_event_with_exclusions(h, ev, REC_CHANNEL, NULL, 0,
+						 NULL);
+	if (ret < 0)
+		goto fail;
+
+	what = "the vtid, vpid and procname contexts";
+	for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++) {
+		struct lttng_event_context ctx;
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.ctx = ctxs[i];
+		ret = lttng_add_context(h, &ctx, NULL, REC_CHANNEL);
+		if (ret < 0)
+			goto fail;
+	}
+
+	what = "tracing";
+	ret = lttng_start_tracing(rec->session);
+	if (ret < 0)
+		goto fail;
+	lttng_event_destroy(ev);
+	lttng_channel_destroy(chan);
+	lttng_destroy_handle(h);
+	return -1;
+
+fail:
+	sp_error("LTTng session %s: cannot enable %s: %s",
+		 rec->session, what, lt_err(ret));
+	if (ev)
+		lttng_event_destroy(ev);
+	if (chan)
+		lttng_channel_destroy(chan);
+	if (h)
+		lttng_destroy_handle(h);
+	return SP_EXIT_FAIL;
+}
+
+/* The channel's own count of what the tracer discarded: the trace says it
+ * too, but only for the packets that reached the disk. */
+static void session_channel_stats(struct rec *rec)
+{
+	struct lttng_domain dom;
+	struct lttng_handle *h;
+	struct lttng_channel *chans = NULL;
+	int n;
+
+	memset(&dom, 0, sizeof(dom));
+	dom.type = LTTNG_DOMAIN_UST;
+	dom.buf_type = LTTNG_BUFFER_PER_UID;
+	h = lttng_create_handle(rec->session, &dom);
+	if (!h)
+		return;
+	n = lttng_list_channels(h, &chans);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(chans[i].name, REC_CHANNEL))
+			continue;
+		if (lttng_channel_get_discarded_event_count(&chans[i],
+				&rec->chan_discarded) == 0 &&
+		    lttng_channel_get_lost_packet_count(&chans[i],
+				&rec->chan_lost_packets) == 0)
+			rec->chan_stats = true;
+	}
+	free(chans);
+	lttng_destroy_handle(h);
+}
+
+/*
+ * Stops tracing and waits, within a bound, until the consumer has written
+ * everything out (what lttng_stop_tracing() does without a bound), then
+ * destroys the session: the trace stays on disk. With keep false (a
+ * failed setup) nothing is waited for.
+ */
+static void session_teardown(struct rec *rec, bool keep)
+{
+	struct lttng_destruction_handle *dh = NULL;
+	enum lttng_destruction_handle_status st;
+	enum lttng_error_code result;
+	long limit = rec->cmd_killed ? REC_FLUSH_KILLED_MS : REC_FLUSH_MS;
+	int64_t deadline;
+	bool flushed = false;
+	int ret;
+
+	if (!rec->session_created)
+		return;
+	ret = lttng_stop_tracing_no_wait(rec->session);
+	/* Not started yet is fine: a setup that failed before the start. */
+	if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED && keep)
+		sp_error("cannot stop LTTng session %s: %s",
+			 rec->session, lt_err(ret));
+	if (keep && ret >= 0) {
+		deadline = now_ms() + limit;
+		for (;;) {
+			ret = lttng_data_pending(rec->session);
+			if (ret <= 0)
+				break;
+			if (now_ms() >= deadline || rec->nsignals >= 3)
+				break;
+			/* A third Ctrl-C gives up waiting. */
+			rec_sleep(rec, REC_POLL_MS);
+		}
+		flushed = ret == 0;
+		if (ret < 0)
+			sp_error("LTTng session %s: cannot tell "
+				 "whether its data is written: %s",
+				 rec->session, lt_err(ret));
+		else if (ret > 0)
+			sp_error("warning: LTTng was still writing "
+				 "the trace after %ld s%s; the trace may be "
+				 "incomplete", limit / 1000,
+				 rec->cmd_killed ? " (CMD was killed, "
+				 "possibly in the middle of an event)" : "");
+		session_channel_stats(rec);
+	}
+
+	ret = lttng_destroy_session_ext(rec->session, &dh);
+	if (ret != LTTNG_OK) {
+		sp_error("cannot destroy LTTng session %s: %s "
+			 "(run: lttng destroy %s)", rec->session, lt_err(ret),
+			 rec->session);
+		return;
+	}
+	rec->session_created = false;
+	if (flushed) {
+		st = lttng_destruction_handle_wait_for_completion(dh,
+						REC_DESTROY_MS);
+		if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED &&
+		    lttng_destruction_handle_get_result(dh, &result) ==
+			    LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
+		    result != LTTNG_OK)
+			sp_error("destroying LTTng session %s: %s",
+				 rec->session, lt_err(result));
+		else if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_TIMEOUT)
+			sp_error("warning: LTTng session %s was not "
+				 "done closing its trace after %d s",
+				 rec->session, REC_DESTROY_MS / 1000);
+	}
+	lttng_destruction_handle_destroy(dh);
+}
+
+/* ---- the command ---------------------------------------------------- */
+
+/*
+ * Forks and executes CMD with the provider preloaded. An exec failure
+ * comes back from the child through a close-on-exec pipe: nothing read
+ * means CMD is running.
+ */
+static int spawn_cmd(struct rec *rec)
+{
+	int fds[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		sp_error("pipe: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	fflush(NULL);
+	rec->child = fork();
+	if (rec->child < 0) {
+		sp_error("cannot run %s: fork: %s", rec->cmd[0],
+			 strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		rec->child = 0;
+		return SP_EXIT_FAIL;
+	}
+	if (rec->child == 0) {
+		child_restore_signals(rec);
+		execvpe(rec->cmd[0], rec->cmd, rec->envp);
+		err = errno;
+		if (write(fds[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(rec->child, NULL, 0);
+		rec->child = 0;
+		if (err == ENOENT && !strchr(rec->cmd[0], '/'))
+			sp_error("cannot run %s: command not found",
+				 rec->cmd[0]);
+		else
+			sp_error("cannot run %s: %s", rec->cmd[0],
+				 strerror(err));
+		return SP_EXIT_FAIL;
+	}
+	return -1;
+}
+
+/*
+ * Waits for CMD to end, passing signals on. A terminal's Ctrl-C already
+ * went to CMD, which is in our process group (the kernel sends it with
+ * si_code SI_KERNEL to the whole foreground group): passing it on again
+ * would be a second Ctrl-C for CMD. A kill(1) reached us only.
+ */
+static int wait_cmd(struct rec *rec)
+{
+	int status;
+
+	for (;;) {
+		siginfo_t si;
+		pid_t w = waitpid(rec->child, &status, WNOHANG);
+		int sig;
+
+		if (w == rec->child)
+			break;
+		if (w < 0 && errno != EINTR) {
+			sp_error("waiting for %s: %s", rec->cmd[0],
+				 strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+		sig = sigwaitinfo(&rec->sigs, &si);
+		if (sig <= 0 || sig == SIGCHLD)
+			continue;
+		if (!rec->interrupted)
+			rec->interrupted = sig;
+		if (++rec->nsignals == 1) {
+			if (si.si_code != SI_KERNEL ||
+			    getpgid(rec->child) != getpgrp())
+				kill(rec->child, sig);
+			sp_error("interrupted (SIG%s): waiting for %s to "
+				 "end; Ctrl-C again kills it",
+				 sigabbrev_np(sig), rec->cmd[0]);
+		} else if (rec->nsignals == 2) {
+			sp_error("SIG%s again: killing %s",
+				 sigabbrev_np(sig), rec->cmd[0]);
+			kill(rec->child, SIGKILL);
+		}
+	}
+	rec->child = 0;
+	if (WIFSIGNALED(status)) {
+		rec->cmd_killed = true;
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
+
+/* ---- the report ----------------------------------------------------- */
+
+static void report(struct rec *rec)
+{
+	struct tr_reader *r = tr_reader_new();
+	const struct tr_stats *s;
+	uint64_t discarded;
+	int ret;
+
+	if (!r) {
+		sp_error("trace written to %s (not read: out of "
+			 "memory)", rec->dir);
+		return;
+	}
+	ret = tr_reader_add_path(r, rec->absdir);
+	if (ret == TR_ERR_NOTRACE) {
+		/* No process registered with the provider loaded. */
+		sp_error("trace written to %s (0 events, %llu "
+			 "discarded)", rec->dir,
+			 (unsigned long long)rec->chan_discarded);
+		sp_error("no libsched event was recorded: %s may "
+			 "not use libsched, or was linked statically with a "
+			 "TRACE=0 libsched", rec->cmd[0]);
+		tr_reader_free(r);
+		return;
+	}
+	if (ret >= 0)
+		ret = tr_reader_run(r, NULL);
+	s = tr_reader_stats(r);
+	discarded = s->discarded_events;
+	if (rec->chan_stats && rec->chan_discarded > discarded)
+		discarded = rec->chan_discarded;
+	if (ret < 0) {
+		sp_error("trace written to %s, but it cannot be "
+			 "read: %s", rec->dir, tr_reader_error(r));
+		tr_reader_free(r);
+		return;
+	}
+	sp_error("trace written to %s (%llu events, %llu discarded)",
+		 rec->dir, (unsigned long long)s->events,
+		 (unsigned long long)discarded);
+	if (discarded || !tr_stats_complete(s) ||
+	    (rec->chan_stats && rec->chan_lost_packets)) {
+		unsigned next = rec->subbuf_mb * 4;
+
+		if (next > REC_SUBBUF_MB_MAX)
+			next = REC_SUBBUF_MB_MAX;
+		sp_error("warning: the tracer discarded events%s: "
+			 "the trace is incomplete; record again with bigger "
+			 "buffers (--buffer-size %u)",
+			 discarded ? "" : " (count unknown)", next);
+	}
+	if (s->events == 0)
+		sp_error("no libsched event was recorded: %s may "
+			 "not use libsched, or was linked statically with a "
+			 "TRACE=0 libsched", rec->cmd[0]);
+	tr_reader_free(r);
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+int sp_record_main(int argc, char **argv)
+{
+	struct rec rec;
+	struct sigaction dfl;
+	int rc, status;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.subbuf_mb = REC_SUBBUF_MB_DEFAULT;
+	rc = parse_args(&rec, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	/*
+	 * From here on, our signals wait for sigwaitinfo(): a Ctrl-C at any
+	 * point ends in a destroyed session. SIGCHLD must not be ignored
+	 * (children would reap themselves); CMD gets the original state.
+	 */
+	sigemptyset(&rec.sigs);
+	sigaddset(&rec.sigs, SIGINT);
+	sigaddset(&rec.sigs, SIGTERM);
+	sigaddset(&rec.sigs, SIGHUP);
+	sigaddset(&rec.sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &rec.sigs, &rec.oldmask);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &rec.old_chld);
+
+	rc = find_provider(&rec);
+	if (rc < 0)
+		rc = prepare_outdir(&rec);
+	if (rc < 0)
+		rc = build_env(&rec);
+	if (rc < 0)
+		rc = ensure_sessiond(&rec);
+	if (rc < 0)
+		rc = session_setup(&rec);
+	/* Interrupted while setting up: do not start CMD. */
+	if (rc < 0 && (rec.interrupted || rec_take_pending(&rec))) {
+		sp_error("interrupted (SIG%s) before %s started",
+			 sigabbrev_np(rec.interrupted), rec.cmd[0]);
+		rc = 128 + rec.interrupted;
+	}
+	if (rc < 0)
+		rc = spawn_cmd(&rec);
+	if (rc >= 0) {
+		/* Nothing to keep: no trace, and no directory if it is
+		 * empty. */
+		session_teardown(&rec, false);
+		remove_empty_output(&rec);
+		goto out;
+	}
+
+	status = wait_cmd(&rec);
+	session_teardown(&rec, true);
+	report(&rec);
+	rc = status;
+out:
+	free_env(&rec);
+	/* The signals stay blocked: one that came during the teardown must
+	 * not kill us now that the exit status is CMD's. */
+	sigaction(SIGCHLD, &rec.old_chld, NULL);
+	return rc;
+}

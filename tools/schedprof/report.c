@@ -1,0 +1,516 @@
+/*
+ * schedprof report: the latency profile of recorded traces, as text (the
+ * default), JSON (--json, schema in docs/schedprof.md) and an HTML report
+ * with charts (-o OUTDIR). --fail-on gates a CI on the findings.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "schedprof.h"
+
+#define TOP_TASKS 20
+#define TOP_STARVES 10
+
+/* Parses a duration in ms (decimals allowed) into ns; false if bad. */
+bool sp_parse_ms(const char *s, int64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v <= 0 || v > 1e9)
+		return false;
+	*ns = (int64_t)(v * 1e6);
+	return *ns > 0;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
+{
+	if (l->vpid >= 0)
+		snprintf(buf, len, "loop 0x%llx (%s, pid %lld)",
+			 (unsigned long long)l->addr,
+			 l->procname ? l->procname : "?", (long long)l->vpid);
+	else
+		snprintf(buf, len, "loop 0x%llx (%s, trace %u)",
+			 (unsigned long long)l->addr,
+			 l->procname ? l->procname : "?", l->trace);
+	return buf;
+}
+
+static uint64_t loop_runs(const struct an_loop *l)
+{
+	uint64_t n = 0;
+
+	for (int p = 0; p < AN_PRIOS; p++)
+		n += l->prio[p].fired;
+	return n;
+}
+
+static int cmp_task_total(const void *x, const void *y)
+{
+	const struct an_task *a = *(struct an_task *const *)x;
+	const struct an_task *b = *(struct an_task *const *)y;
+
+	return a->run_total > b->run_total ? -1 : a->run_total < b->run_total;
+}
+
+/* The loop's tasks that ran, by total run time; *n gets their count. The
+ * caller frees the array. */
+static struct an_task **tasks_by_total(const struct an_loop *l, size_t *n)
+{
+	struct an_task **v = malloc((l->ntasks + 1) * sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < l->ntasks; i++)
+		if (l->tasks[i]->runs)
+			v[(*n)++] = l->tasks[i];
+	qsort(v, *n, sizeof(*v), cmp_task_total);
+	return v;
+}
+
+/* A duration for a table cell; a ring of buffers lets one printf hold
+ * many. */
+static const char *ns_str(int64_t v)
+{
+	static char ring[16][32];
+	static unsigned next;
+
+	return an_fmt_ns(v, ring[next++ % 16], sizeof(ring[0]));
+}
+
+#define NS(v) ns_str(v)
+
+static void text_findings(const struct an_result *r)
+{
+	size_t nerr = 0, nwarn = 0;
+	char lbl[128];
+
+	for (size_t i = 0; i < r->nfindings; i++) {
+		nerr += r->findings[i].severity == AN_ERROR;
+		nwarn += r->findings[i].severity == AN_WARNING;
+	}
+	printf("\nFindings: %zu (%zu error%s, %zu warning%s)\n", r->nfindings,
+	       nerr, nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct an_finding *f = &r->findings[i];
+
+		printf("  %-7s  %-18s %s", f->severity == AN_ERROR ? "ERROR"
+					 : f->severity == AN_WARNING ? "WARNING"
+								     : "INFO",
+		       an_kind_name(f->kind), f->culprit);
+		if (f->loop && r->nloops > 1)
+			printf(" [%s]", loop_label(f->loop, lbl, sizeof(lbl)));
+		printf("\n           %s\n", f->evidence);
+	}
+}
+
+static void text_loop(struct an_loop *l)
+{
+	char lbl[128];
+	struct an_task **tasks;
+	size_t ntasks;
+
+	printf("\n%s: %s of loop time, %llu runs, %llu tasks; slept %llu "
+	       "times (%s); %llu stopwatch checks\n",
+	       loop_label(l, lbl, sizeof(lbl)),
+	       NS(l->last > l->first ? l->last - l->first : 0),
+	       (unsigned long long)loop_runs(l),
+	       (unsigned long long)l->ntasks, (unsigned long long)l->sleeps,
+	       NS(l->slept_ns), (unsigned long long)l->slices);
+
+	printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s %10s\n", "priority",
+	       "fired", "wait p50", "p90", "p99", "max", "depth", "starved",
+	       "longest");
+	for (int p = 0; p < AN_PRIOS; p++) {
+		struct an_prio *pr = &l->prio[p];
+
+		if (!pr->fired && !pr->max_depth && !pr->nstarves)
+			continue;
+		printf("  %-13s %8llu %10s %10s %10s %10s %6u %10s %10s\n",
+		       an_prio_name(p), (unsigned long long)pr->fired,
+		       NS(an_pct(&pr->wait, 50)), NS(an_pct(&pr->wait, 90)),
+		       NS(an_pct(&pr->wait, 99)), NS(pr->wait.max),
+		       pr->max_depth, pr->starved_ns ? NS(pr->starved_ns) : "-",
+		       pr->longest_starve_ns ? NS(pr->longest_starve_ns) : "-");
+	}
+
+	tasks = tasks_by_total(l, &ntasks);
+	if (tasks && ntasks) {
+		printf("\n  %-20s %-12s %7s %10s %9s %9s %9s %9s %9s %7s %6s %6s %5s\n",
+		       "task", "priority", "runs", "run total", "mean", "p99",
+		       "max", "wait p99", "wait max", "checks", "yield",
+		       "overr", "long");
+		for (size_t i = 0; i < ntasks && i < TOP_TASKS; i++) {
+			struct an_task *t = tasks[i];
+
+				printf("  %-20.20s %-12s %7llu %10s %9s %9s %9s %9s %9s "
+			       "%7llu %6llu %6llu %5llu\n",
+			       t->name, an_prio_name(t->prio),
+			       (unsigned long long)t->runs, NS(t->run_total),
+			       NS(an_mean(&t->run)), NS(an_pct(&t->run, 99)),
+			       NS(t->run.max), NS(an_pct(&t->wait, 99)),
+			       NS(t->wait.max), (unsigned long long)t->checks,
+			       (unsigned long long)t->yields,
+			       (unsigned long long)t->overrun_runs,
+			       (unsigned long long)t->long_runs);
+		}
+		if (ntasks > TOP_TASKS)
+			printf("  (%zu more tasks; --json lists them all)\n",
+			       ntasks - TOP_TASKS);
+	}
+	free(tasks);
+
+	if (l->nperfs) {
+		printf("\n  %-20s %8s %8s %9s %6s %10s %10s %10s %8s\n",
+		       "performer", "posts", "wakes", "coalesced", "waits",
+		       "delay p50", "p99", "max", "backlog");
+		for (size_t i = 0; i < l->nperfs; i++) {
+			struct an_performer *p = l->perfs[i];
+			char addr[24];
+
+				snprintf(addr, sizeof(addr), "0x%llx",
+				 (unsigned long long)p->addr);
+			printf("  %-20s %8llu %8llu %8.1f%% %6llu %10s %10s %10s %8llu\n",
+			       addr, (unsigned long long)p->posts,
+			       (unsigned long long)p->wakes,
+			       p->posts ? 100.0 * (double)(p->posts - (p->wakes < p->posts ? p->wakes : p->posts)) /
+						  (double)p->posts
+					: 0.0,
+			       (unsigned long long)p->waits,
+			       NS(an_pct(&p->delay, 50)), NS(an_pct(&p->delay, 99)),
+			       NS(p->delay.max),
+			       (unsigned long long)p->max_backlog);
+		}
+	}
+
+	for (int p = 0, shown = 0; p < AN_PRIOS && shown < TOP_STARVES; p++) {
+		struct an_prio *pr = &l->prio[p];
+
+		for (size_t i = 0; i < pr->nstarves && shown < TOP_STARVES;
+		     i++, shown++) {
+			const struct an_starve *s = &pr->starves[i];
+
+			if (!shown)
+				printf("\n  starvation (at least the starve "
+				       "threshold with ready tasks and none run)\n");
+			printf("  %-13s at %s for %s%s:", an_prio_name(p),
+			       NS(s->start - l->first), NS(s->end - s->start),
+			       s->open_at_end ? " (until the end)" : "");
+			for (unsigned k = 0; k < s->nblame; k++)
+				printf("%s %s %s (%llu runs)", k ? "," : "",
+				       s->blame[k].task ? s->blame[k].task->name
+							: "(performer work)",
+				       NS(s->blame[k].ran_ns),
+				       (unsigned long long)s->blame[k].runs);
+			printf("%s\n", s->nblame ? "" : " nothing ran");
+		}
+	}
+}
+
+static void report_text(struct an_result *r, uint64_t anomalies,
+			const char *const *paths, int npaths)
+{
+	char b1[32], b2[32];
+
+	printf("schedprof: %d trace path%s, %llu events, %s; %zu loop%s; "
+	       "thresholds: long task %s, starve %s\n",
+	       npaths, npaths == 1 ? "" : "s",
+	       (unsigned long long)r->events,
+	       r->complete ? "complete" : "INCOMPLETE (the tracer lost events)",
+	       r->nloops, r->nloops == 1 ? "" : "s",
+	       an_fmt_ns(r->cfg.long_task_ns, b1, sizeof(b1)),
+	       an_fmt_ns(r->cfg.starve_ns, b2, sizeof(b2)));
+	(void)paths;
+	if (anomalies)
+		printf("note: %llu event(s) out of sequence (an end without its "
+		       "begin, ...): tracing started or stopped mid-run\n",
+		       (unsigned long long)anomalies);
+	text_findings(r);
+	for (size_t i = 0; i < r->nloops; i++)
+		text_loop(r->loops[i]);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_dist(FILE *f, const char *key, struct an_dist *d)
+{
+	int last = 0;
+
+	fprintf(f, "\"%s\":{\"count\":%llu,\"min\":%lld,\"mean\":%lld,"
+		   "\"p50\":%lld,\"p90\":%lld,\"p99\":%lld,\"max\":%lld,"
+		   "\"log2_hist\":[",
+		key, (unsigned long long)d->count,
+		(long long)(d->count ? d->min : 0), (long long)an_mean(d),
+		(long long)an_pct(d, 50), (long long)an_pct(d, 90),
+		(long long)an_pct(d, 99), (long long)(d->count ? d->max : 0));
+	for (int i = 0; i < 64; i++)
+		if (d->log2[i])
+			last = i + 1;
+	for (int i = 0; i < last; i++)
+		fprintf(f, "%s%llu", i ? "," : "",
+			(unsigned long long)d->log2[i]);
+	fputs("]}", f);
+}
+
+static void json_loop(FILE *f, struct an_loop *l)
+{
+	fprintf(f, "{\"loop\":\"0x%llx\",\"pid\":%lld,\"procname\":",
+		(unsigned long long)l->addr, (long long)l->vpid);
+	json_str(f, l->procname ? l->procname : "");
+	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
+		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
+		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
+		(long long)l->first, (long long)l->last,
+		(unsigned long long)l->sleeps, (long long)l->slept_ns,
+		(unsigned long long)l->slices, (unsigned long long)l->commands,
+		(unsigned long long)l->builds,
+		(unsigned long long)l->builds_forced);
+	for (int p = 0; p < AN_PRIOS; p++) {
+		struct an_prio *pr = &l->prio[p];
+
+		fprintf(f, "%s{\"priority\":\"%s\",\"fired\":%llu,", p ? "," : "",
+			an_prio_name(p), (unsigned long long)pr->fired);
+		json_dist(f, "wait_ns", &pr->wait);
+		fprintf(f, ",\"max_depth\":%u,\"starved_ns\":%lld,"
+			   "\"longest_starve_ns\":%lld,\"starvation\":[",
+			pr->max_depth, (long long)pr->starved_ns,
+			(long long)pr->longest_starve_ns);
+		for (size_t i = 0; i < pr->nstarves; i++) {
+			const struct an_starve *s = &pr->starves[i];
+
+			fprintf(f, "%s{\"start_ns\":%lld,\"end_ns\":%lld,"
+				   "\"duration_ns\":%lld,\"open_at_end\":%s,"
+				   "\"blame\":[",
+				i ? "," : "", (long long)s->start,
+				(long long)s->end, (long long)(s->end - s->start),
+				s->open_at_end ? "true" : "false");
+			for (unsigned k = 0; k < s->nblame; k++) {
+				fprintf(f, "%s{\"task\":%llu,\"name\":",
+					k ? "," : "",
+					(unsigned long long)(s->blame[k].task ? s->blame[k].task->id : 0));
+				json_str(f, s->blame[k].task ? s->blame[k].task->name
+							     : "(performer work)");
+				fprintf(f, ",\"ran_ns\":%lld,\"runs\":%llu}",
+					(long long)s->blame[k].ran_ns,
+					(unsigned long long)s->blame[k].runs);
+			}
+			fputs("]}", f);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"tasks\":[", f);
+	for (size_t i = 0; i < l->ntasks; i++) {
+		struct an_task *t = l->tasks[i];
+
+		fprintf(f, "%s{\"id\":%llu,\"name\":", i ? "," : "",
+			(unsigned long long)t->id);
+		json_str(f, t->name);
+		fprintf(f, ",\"priority\":\"%s\",\"kind\":%d,\"runs\":%llu,"
+			   "\"run_total_ns\":%lld,",
+			an_prio_name(t->prio), t->kind,
+			(unsigned long long)t->runs, (long long)t->run_total);
+		json_dist(f, "run_ns", &t->run);
+		fputc(',', f);
+		json_dist(f, "wait_ns", &t->wait);
+		fprintf(f, ",\"checks\":%llu,\"yields\":%llu,\"overruns\":%llu,"
+			   "\"overrun_runs\":%llu,\"long_runs\":%llu,"
+			   "\"never_yield_runs\":%llu,\"stops\":%llu}",
+			(unsigned long long)t->checks,
+			(unsigned long long)t->yields,
+			(unsigned long long)t->overruns,
+			(unsigned long long)t->overrun_runs,
+			(unsigned long long)t->long_runs,
+			(unsigned long long)t->never_yield,
+			(unsigned long long)t->stops);
+	}
+	fputs("],\"performers\":[", f);
+	for (size_t i = 0; i < l->nperfs; i++) {
+		struct an_performer *p = l->perfs[i];
+
+		fprintf(f, "%s{\"performer\":\"0x%llx\",\"posts\":%llu,"
+			   "\"wakes\":%llu,\"signalled\":%llu,\"waits\":%llu,"
+			   "\"fired\":%llu,\"max_backlog\":%llu,",
+			i ? "," : "", (unsigned long long)p->addr,
+			(unsigned long long)p->posts,
+			(unsigned long long)p->wakes,
+			(unsigned long long)p->signalled,
+			(unsigned long long)p->waits,
+			(unsigned long long)p->fired,
+			(unsigned long long)p->max_backlog);
+		json_dist(f, "delay_ns", &p->delay);
+		fputc(',', f);
+		json_dist(f, "run_ns", &p->run);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
+{
+	fprintf(f, "{\"schedprof_report\":1,\"trace_schema\":%d,"
+		   "\"events\":%llu,\"complete\":%s,\"discard_reports\":%llu,"
+		   "\"discarded_events\":%llu,\"anomalies\":%llu,"
+		   "\"long_task_ns\":%lld,\"starve_ns\":%lld,\"findings\":[",
+		LSCHED_TRACE_SCHEMA, (unsigned long long)r->events,
+		r->complete ? "true" : "false",
+		(unsigned long long)r->discard_reports,
+		(unsigned long long)r->discarded_events,
+		(unsigned long long)anomalies, (long long)r->cfg.long_task_ns,
+		(long long)r->cfg.starve_ns);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct an_finding *fd = &r->findings[i];
+
+		fprintf(f, "%s{\"severity\":\"%s\",\"kind\":\"%s\",\"loop\":",
+			i ? "," : "", an_severity_name(fd->severity),
+			an_kind_name(fd->kind));
+		if (fd->loop)
+			fprintf(f, "\"0x%llx\"", (unsigned long long)fd->loop->addr);
+		else
+			fputs("null", f);
+		fputs(",\"culprit\":", f);
+		json_str(f, fd->culprit);
+		fputs(",\"evidence\":", f);
+		json_str(f, fd->evidence);
+		fputc('}', f);
+	}
+	fputs("],\"loops\":[", f);
+	for (size_t i = 0; i < r->nloops; i++) {
+		if (i)
+			fputc(',', f);
+		json_loop(f, r->loops[i]);
+	}
+	fputs("]}\n", f);
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
+			"[--long-task MS] [--starve MS] "
+			"[--fail-on warning|error]\n");
+	return SP_EXIT_USAGE;
+}
+
+int sp_report_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "long-task", required_argument, NULL, 'l' },
+		{ "starve", required_argument, NULL, 's' },
+		{ "fail-on", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct an_config cfg;
+	const char *outdir = NULL;
+	int json = 0, fail_on = -1, c, status = SP_EXIT_OK;
+	struct an *a;
+	struct an_result *r;
+	char err[512];
+
+	an_config_default(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'l':
+			if (!sp_parse_ms(optarg, &cfg.long_task_ns)) {
+				sp_error("--long-task: '%s' is not a duration in ms",
+					 optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (!sp_parse_ms(optarg, &cfg.starve_ns)) {
+				sp_error("--starve: '%s' is not a duration in ms",
+					 optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "warning"))
+				fail_on = AN_WARNING;
+			else if (!strcmp(optarg, "error"))
+				fail_on = AN_ERROR;
+			else {
+				sp_error("--fail-on: '%s' is not warning or error",
+					 optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage();
+			return SP_EXIT_OK;
+		default:
+			return usage();
+		}
+	}
+	if (optind >= argc) {
+		sp_error("report: no trace directory given");
+		return usage();
+	}
+	a = an_from_traces((const char *const *)argv + optind, argc - optind,
+			   &cfg, err, sizeof(err));
+	if (!a) {
+		sp_error("%s", err);
+		return SP_EXIT_USAGE;
+	}
+	r = (struct an_result *)an_finish(a);
+	if (json)
+		report_json(stdout, r, an_anomalies(a));
+	else
+		report_text(r, an_anomalies(a),
+			    (const char *const *)argv + optind, argc - optind);
+	if (fflush(stdout) != 0) {
+		sp_error("cannot write the report: %s", strerror(errno));
+		status = SP_EXIT_FAIL;
+	}
+	if (outdir && status == SP_EXIT_OK) {
+		if (sp_html_report(r, outdir, err, sizeof(err)) < 0) {
+			sp_error("%s", err);
+			status = SP_EXIT_FAIL;
+		} else if (!json) {
+			printf("\nHTML report: %s/index.html\n", outdir);
+		}
+	}
+	if (status == SP_EXIT_OK && fail_on >= 0)
+		for (size_t i = 0; i < r->nfindings; i++)
+			if ((int)r->findings[i].severity >= fail_on) {
+				status = SP_EXIT_FINDING;
+				break;
+			}
+	an_free(a);
+	return status;
+}

@@ -1,0 +1,44 @@
+/*
+ * schedprof: record a libsched program and report its latency profile.
+ * One program, subcommands in their own files: record.c (record),
+ * report.c (report), export.c (export). main.c dispatches.
+ *
+ * Exit statuses (docs/schedprof.md): 0 success; 1 the work failed (the
+ * recorded command failed to start, tracing failed); 2 bad usage or bad
+ * input (a missing or unreadable trace, not a trace, another schema);
+ * 3 --fail-on found a finding of that severity.
+ */
+#ifndef SCHEDPROF_H
+#define SCHEDPROF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SP_EXIT_OK = 0,
+	SP_EXIT_FAIL = 1,
+	SP_EXIT_USAGE = 2,
+	SP_EXIT_FINDING = 3,
+};
+
+/* Each takes the arguments after the subcommand's name (argv[0] is the
+ * subcommand) and returns an exit status. */
+int sp_record_main(int argc, char **argv);
+int sp_report_main(int argc, char **argv);
+int sp_export_main(int argc, char **argv);
+
+struct an_result;
+
+/* Writes the HTML report with its gnuplot charts into outdir (html.c).
+ * Returns 0, or -1 with a one-line message in err. */
+int sp_html_report(struct an_result *r, const char *outdir, char *err,
+		   size_t errlen);
+
+/* Parses a duration in ms (decimals allowed, > 0) into ns; false if bad. */
+bool sp_parse_ms(const char *s, int64_t *ns);
+
+/* Prints "schedprof: " and the message on stderr, one line. */
+void sp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* SCHEDPROF_H */
