@@ -316,11 +316,12 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory lib examples tests $(TRACE_TEST_PROGS)
+	@$(MAKE) --no-print-directory lib examples tests tools $(TRACE_TEST_PROGS)
 	@scripts/run-tests.sh $(TESTS)
 ifneq ($(TRACE),0)
 	@scripts/test-lttng.sh
 	@scripts/test-usdt.sh
+	@scripts/test-schedprof.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif

@@ -65,6 +65,7 @@
 #define REC_FLUSH_MS 20000
 #define REC_FLUSH_KILLED_MS 3000
 #define REC_DESTROY_MS 10000
+#define REC_DESTROY_KILLED_MS 2000
 #define REC_POLL_MS 20
 
 extern char **environ;
@@ -97,6 +98,7 @@ struct rec {
 	bool chan_stats;       /* the channel's counts below are known */
 	uint64_t chan_discarded;
 	uint64_t chan_lost_packets;
+	uint64_t counted;      /* events seen while counting */
 };
 
 /* ---- usage ---------------------------------------------------------- */
@@ -786,13 +788,13 @@ static void session_teardown(struct rec *rec, bool keep)
 			 rec->session, lt_err(ret));
 	if (keep && ret >= 0) {
 		deadline = now_ms() + limit;
+		/* A third Ctrl-C (after the one passed on and the one that
+		 * killed CMD) gives up waiting. */
 		for (;;) {
 			ret = lttng_data_pending(rec->session);
-			if (ret <= 0)
+			if (ret <= 0 || now_ms() >= deadline ||
+			    rec->nsignals >= 3)
 				break;
-			if (now_ms() >= deadline || rec->nsignals >= 3)
-				break;
-			/* A third Ctrl-C gives up waiting. */
 			rec_sleep(rec, REC_POLL_MS);
 		}
 		flushed = ret == 0;
@@ -801,11 +803,13 @@ static void session_teardown(struct rec *rec, bool keep)
 				 "whether its data is written: %s",
 				 rec->session, lt_err(ret));
 		else if (ret > 0)
-			sp_error("warning: LTTng was still writing "
-				 "the trace after %ld s%s; the trace may be "
+			sp_error("warning: LTTng was still writing the "
+				 "trace %ld s after the stop%s%s%s; it may be "
 				 "incomplete", limit / 1000,
-				 rec->cmd_killed ? " (CMD was killed, "
-				 "possibly in the middle of an event)" : "");
+				 rec->cmd_killed ? " (" : "",
+				 rec->cmd_killed ? rec->cmd[0] : "",
+				 rec->cmd_killed ? " was killed, possibly in "
+				 "the middle of an event)" : "");
 		session_channel_stats(rec);
 	}
 
@@ -817,19 +821,37 @@ static void session_teardown(struct rec *rec, bool keep)
 		return;
 	}
 	rec->session_created = false;
-	if (flushed) {
+	/*
+	 * The session is gone from the daemon's list already; completion
+	 * means the consumer closed the trace. After CMD was killed that
+	 * often never comes (its half-written event holds a sub-buffer),
+	 * though the data was reported written: wait less then.
+	 */
+	limit = rec->cmd_killed ? REC_DESTROY_KILLED_MS : REC_DESTROY_MS;
+	deadline = now_ms() + limit;
+	st = LTTNG_DESTRUCTION_HANDLE_STATUS_TIMEOUT;
+	while (flushed && st == LTTNG_DESTRUCTION_HANDLE_STATUS_TIMEOUT &&
+	       now_ms() < deadline && rec->nsignals < 3) {
 		st = lttng_destruction_handle_wait_for_completion(dh,
-						REC_DESTROY_MS);
-		if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED &&
-		    lttng_destruction_handle_get_result(dh, &result) ==
+							REC_POLL_MS * 5);
+		rec_take_pending(rec);
+	}
+	if (!flushed) {
+		/* Said already. */
+	} else if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED) {
+		if (lttng_destruction_handle_get_result(dh, &result) ==
 			    LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
 		    result != LTTNG_OK)
 			sp_error("destroying LTTng session %s: %s",
 				 rec->session, lt_err(result));
-		else if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_TIMEOUT)
-			sp_error("warning: LTTng session %s was not "
-				 "done closing its trace after %d s",
-				 rec->session, REC_DESTROY_MS / 1000);
+	} else if (rec->cmd_killed) {
+		sp_error("note: LTTng had not closed the trace %ld s after "
+			 "the stop (%s was killed, possibly in the middle of "
+			 "an event): its last events may be missing",
+			 limit / 1000, rec->cmd[0]);
+	} else {
+		sp_error("warning: LTTng had not closed the trace %ld s "
+			 "after the stop: it may be incomplete", limit / 1000);
 	}
 	lttng_destruction_handle_destroy(dh);
 }
@@ -928,6 +950,10 @@ static int wait_cmd(struct rec *rec)
 		}
 	}
 	rec->child = 0;
+	/* A terminal's Ctrl-C that ended CMD is still pending here: it is
+	 * spent, and must not stop the counting that follows. */
+	while (rec_take_pending(rec))
+		;
 	if (WIFSIGNALED(status)) {
 		rec->cmd_killed = true;
 		return 128 + WTERMSIG(status);
@@ -937,8 +963,37 @@ static int wait_cmd(struct rec *rec)
 
 /* ---- the report ----------------------------------------------------- */
 
+static void no_events_hint(const struct rec *rec)
+{
+	if (rec->cmd_killed && rec->interrupted)
+		sp_error("no libsched event was recorded: %s was killed by "
+			 "a signal before it recorded any", rec->cmd[0]);
+	else
+		sp_error("no libsched event was recorded: %s may not use "
+			 "libsched, or was linked statically with a TRACE=0 "
+			 "libsched", rec->cmd[0]);
+}
+
+/* Counting a big trace takes a while: a signal stops it (the trace is
+ * kept all the same). Checked every 64 Ki events. */
+static int count_event(const struct tr_event *ev, void *arg)
+{
+	struct rec *rec = arg;
+	sigset_t pending;
+
+	(void)ev;
+	if (++rec->counted & 0xffff)
+		return 0;
+	if (sigpending(&pending) < 0)
+		return 0;
+	return sigismember(&pending, SIGINT) == 1 ||
+	       sigismember(&pending, SIGTERM) == 1 ||
+	       sigismember(&pending, SIGHUP) == 1;
+}
+
 static void report(struct rec *rec)
 {
+	struct tr_handlers h = { .event = count_event, .arg = rec };
 	struct tr_reader *r = tr_reader_new();
 	const struct tr_stats *s;
 	uint64_t discarded;
@@ -955,14 +1010,12 @@ static void report(struct rec *rec)
 		sp_error("trace written to %s (0 events, %llu "
 			 "discarded)", rec->dir,
 			 (unsigned long long)rec->chan_discarded);
-		sp_error("no libsched event was recorded: %s may "
-			 "not use libsched, or was linked statically with a "
-			 "TRACE=0 libsched", rec->cmd[0]);
+		no_events_hint(rec);
 		tr_reader_free(r);
 		return;
 	}
 	if (ret >= 0)
-		ret = tr_reader_run(r, NULL);
+		ret = tr_reader_run(r, &h);
 	s = tr_reader_stats(r);
 	discarded = s->discarded_events;
 	if (rec->chan_stats && rec->chan_discarded > discarded)
@@ -970,6 +1023,13 @@ static void report(struct rec *rec)
 	if (ret < 0) {
 		sp_error("trace written to %s, but it cannot be "
 			 "read: %s", rec->dir, tr_reader_error(r));
+		tr_reader_free(r);
+		return;
+	}
+	if (ret == TR_STOPPED) {
+		sp_error("trace written to %s (not counted: interrupted "
+			 "after %llu events)", rec->dir,
+			 (unsigned long long)s->events);
 		tr_reader_free(r);
 		return;
 	}
@@ -988,9 +1048,7 @@ static void report(struct rec *rec)
 			 discarded ? "" : " (count unknown)", next);
 	}
 	if (s->events == 0)
-		sp_error("no libsched event was recorded: %s may "
-			 "not use libsched, or was linked statically with a "
-			 "TRACE=0 libsched", rec->cmd[0]);
+		no_events_hint(rec);
 	tr_reader_free(r);
 }
 
