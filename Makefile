@@ -321,6 +321,7 @@ check: deps
 ifneq ($(TRACE),0)
 	@scripts/test-lttng.sh
 	@scripts/test-usdt.sh
+	@scripts/test-schedprof-record.sh
 	@scripts/test-schedprof.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"

@@ -15,9 +15,10 @@
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start and taken
  * with sigwaitinfo(), together with SIGCHLD, so that no path (a signal in
  * the middle of setting up, or of stopping) leaves the session behind.
- * The first one is passed on to CMD, which should end cleanly; tracing
- * stops when it has ended. A second one kills CMD. CMD itself starts with
- * the signal mask and dispositions schedprof was given.
+ * The first one is passed on to CMD (unless a terminal sent it to both),
+ * which should end cleanly; tracing stops when it has ended. A second one
+ * kills CMD; a third stops waiting for LTTng. CMD starts with the signal
+ * mask and dispositions schedprof was given.
  *
  * Exit status: CMD's, 128 + N if signal N killed it; 1 if tracing could
  * not be set up or CMD could not be started; 2 for bad usage.
@@ -54,11 +55,13 @@
 #define REC_SUBBUF_MB_MAX 256
 
 /*
- * How long we wait for LTTng, in ms. The session daemon answers commands
- * at once; what takes time is the consumer writing out the last
- * sub-buffers after the stop. That never completes when a traced process
- * died in the middle of writing an event (a sub-buffer stays reserved and
- * is never committed), so the wait is bounded, shorter when CMD was killed.
+ * How long we wait for LTTng, in ms. Commands are answered at once; what
+ * takes time is the stop (the consumer writes out the last sub-buffers,
+ * about 0.2 s here) and the destruction (the trace is closed, about 0.5 s,
+ * as with the lttng command). After a traced process was killed in the
+ * middle of writing an event, its sub-buffer stays reserved and is never
+ * committed: then the destruction (seen after SIGKILL) or the flush may
+ * never complete. Every wait is bounded, shorter when CMD was killed.
  */
 #define REC_SESSIOND_START_MS 30000
 #define REC_SESSIOND_ALIVE_MS 5000
@@ -523,14 +526,25 @@ static int start_sessiond(struct rec *rec)
 			 "--daemonize' as yourself");
 		return SP_EXIT_FAIL;
 	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0) {
 		sp_error("pipe: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+		sp_error("pipe: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
 		return SP_EXIT_FAIL;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		sp_error("fork: %s", strerror(errno));
+		sp_error("cannot run lttng-sessiond: fork: %s",
+			 strerror(errno));
+		close(out[0]);
+		close(out[1]);
+		close(errpipe[0]);
+		close(errpipe[1]);
 		return SP_EXIT_FAIL;
 	}
 	if (pid == 0) {

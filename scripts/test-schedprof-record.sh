@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# schedprof record, end to end, in real LTTng sessions. As root (as CI runs
+# it): schedprof starts a session daemon when none runs.
+#
+#   scripts/test-schedprof-record.sh
+#	(make build/bin/schedprof lttng-test-progs build/bin/officesim first)
+#
+# Records build/tests/trace_workload and checks the trace thoroughly
+# (build/tests/trace_check); CMD's exit status comes back (7 from
+# sh -c 'exit 7', 128+N after signal N); LD_PRELOAD is kept; a missing
+# command, a missing provider and bad usage are refused with one line and
+# exit status 1, 1 and 2; SIGINT to schedprof while it records officesim
+# ends it within a few seconds, exit status 0, trace kept and readable; no
+# session of schedprof is left behind. Where mount namespaces are allowed,
+# also the start of a session daemon when none runs (a private one, in a
+# namespace of its own, stopped afterwards).
+#
+# SCHEDPROF=PATH tests another schedprof binary. Output goes to
+# build/schedprof-record-test/ (cleaned first). Exit status 0 if all passed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+bin=${SCHEDPROF:-build/bin/schedprof}
+workload=build/tests/trace_workload
+checker=build/tests/trace_check
+officesim=build/bin/officesim
+out=build/schedprof-record-test
+# A record that takes longer than this is stuck (each takes about 1 s).
+limit=60
+
+failures=0
+pass() { printf '  PASS     schedprof record: %s\n' "$*"; }
+fail() { printf '  FAIL     schedprof record: %s\n' "$*"; failures=$((failures + 1)); }
+skip() { printf '  SKIP     schedprof record: %s\n' "$*"; }
+indent() { sed -e 's/^/           /'; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "needs root (LTTng session daemon, process tracing)"
+	exit 0
+fi
+for f in "$bin" "$workload" "$checker" "$officesim" build/lib/libsched-lttng.so; do
+	if [ ! -x "$f" ] && [ ! -e "$f" ]; then
+		fail "$f is missing: make build/bin/schedprof lttng-test-progs build/bin/officesim"
+		exit 1
+	fi
+done
+for cmd in lttng babeltrace2 timeout; do
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		fail "$cmd not found (make deps)"
+		exit 1
+	fi
+done
+
+rm -rf "$out"
+mkdir -p "$out/home"
+# The lttng client only lists sessions here; its own LTTNG_HOME keeps the
+# user's .lttngrc (current session) untouched.
+lt() { LTTNG_HOME=$PWD/$out/home timeout 60 lttng "$@"; }
+
+bgpid=
+watchdog=
+cleanup() {
+	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+	[ -n "$bgpid" ] && kill -KILL "$bgpid" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
+
+# record NAME [ENV=VAL...] -- ARGS...: runs schedprof ARGS under a time
+# limit, stdout to $out/NAME.out, stderr to $out/NAME.err; sets rc.
+record() {
+	local name=$1
+	shift
+	local envs=()
+	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	rc=0
+	env "${envs[@]}" timeout -k 5 "$limit" "$bin" "$@" \
+		>"$out/$name.out" 2>"$out/$name.err" </dev/null || rc=$?
+}
+
+# one_line NAME WHAT: stderr of NAME is exactly one line, else a failure.
+one_line() {
+	local n
+	n=$(wc -l <"$out/$1.err")
+	[ "$n" -eq 1 ] && return 0
+	fail "$2: $n lines on stderr, expected 1:"
+	indent <"$out/$1.err"
+	return 1
+}
+
+# ---- 1: trace_workload, checked thoroughly --------------------------------
+# --wait-start prints the workload's pid and waits for a line on stdin:
+# CMD reads the user's stdin, and trace_check keeps that process only.
+dir=$out/workload
+rc=0
+echo go | timeout -k 5 "$limit" "$bin" record -o "$dir" -- \
+	"$workload" --wait-start >"$out/workload.out" 2>"$out/workload.err" || rc=$?
+summary=$(grep -E '^schedprof: trace written to ' "$out/workload.err")
+pid=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$out/workload.out")
+if [ "$rc" -ne 0 ]; then
+	fail "trace_workload: exit status $rc, expected 0:"
+	indent <"$out/workload.err"
+elif ! [[ "$summary" =~ \(([0-9]+)\ events,\ 0\ discarded\)$ ]] ||
+     [ "${BASH_REMATCH[1]}" -eq 0 ]; then
+	fail "trace_workload: no 'trace written to DIR (N events, 0 discarded)' line with N > 0:"
+	indent <"$out/workload.err"
+elif [ -z "$pid" ]; then
+	fail "trace_workload: no 'ready PID' line: CMD did not get schedprof's stdin"
+else
+	events=${BASH_REMATCH[1]}
+	pass "trace_workload: exit 0, '${summary#schedprof: }'"
+	crc=0
+	"$checker" --pid "$pid" "$dir" "$out/workload.out" \
+		>"$out/trace_check.log" 2>&1 || crc=$?
+	last=$(tail -n 1 "$out/trace_check.log")
+	if [ "$crc" -eq 0 ]; then
+		pass "trace_workload: trace checked: ${last#trace_check: }"
+	else
+		fail "trace_workload: trace_check (exit $crc): ${last#trace_check: }; log: $out/trace_check.log"
+		grep -v '^  PASS ' "$out/trace_check.log" | indent
+	fi
+	# The count schedprof gave is the trace's; each event carries the
+	# vtid, vpid and procname contexts.
+	babeltrace2 "$dir" >"$out/workload.txt" 2>"$out/babeltrace2.err"
+	n=$(wc -l <"$out/workload.txt")
+	nctx=$(grep -cE 'vtid = [0-9]+, vpid = [0-9]+, procname = "trace_workload"' "$out/workload.txt")
+	if [ "$n" -eq "$events" ] && [ "$nctx" -eq "$n" ]; then
+		pass "trace_workload: babeltrace2 reads the $n events, each with vtid, vpid and procname"
+	else
+		fail "trace_workload: babeltrace2 reads $n events ($nctx with vtid, vpid and procname), schedprof said $events"
+		head -n 3 "$out/babeltrace2.err" | indent
+	fi
+fi
+
+# ---- 2: CMD's exit status, its environment --------------------------------
+record exit7 -- record -o "$out/exit7" -- sh -c 'exit 7'
+if [ "$rc" -eq 7 ] && grep -q 'no libsched event was recorded' "$out/exit7.err"; then
+	pass "sh -c 'exit 7': exit status 7, 'no libsched event was recorded'"
+else
+	fail "sh -c 'exit 7': exit status $rc, expected 7 and a no-event line:"
+	indent <"$out/exit7.err"
+fi
+
+record killed -- record -o "$out/killed" -- sh -c 'kill -TERM $$'
+if [ "$rc" -eq 143 ]; then
+	pass "a command killed by SIGTERM: exit status 143"
+else
+	fail "a command killed by SIGTERM: exit status $rc, expected 143:"
+	indent <"$out/killed.err"
+fi
+
+provider=$(realpath build/lib/libsched-lttng.so)
+record preload LD_PRELOAD=libm.so.6 -- record -o "$out/preload" -- \
+	sh -c 'echo "$LD_PRELOAD"'
+got=$(cat "$out/preload.out")
+if [ "$rc" -eq 0 ] && [ "$got" = "$provider:libm.so.6" ]; then
+	pass "LD_PRELOAD: the provider first, the user's kept ($got)"
+elif [ "${SCHEDPROF_PROVIDER:-}" ] && [ "$rc" -eq 0 ] && [[ "$got" == *:libm.so.6 ]]; then
+	pass "LD_PRELOAD: the provider first, the user's kept ($got)"
+else
+	fail "LD_PRELOAD: CMD saw '$got' (exit status $rc), expected '$provider:libm.so.6'"
+	indent <"$out/preload.err"
+fi
+
+# ---- 3: refusals -----------------------------------------------------------
+record missing -- record -o "$out/missing" -- schedprof-test-no-such-command
+if [ "$rc" -eq 1 ] && one_line missing "missing command" &&
+   grep -q 'schedprof-test-no-such-command' "$out/missing.err"; then
+	if [ -e "$out/missing" ]; then
+		fail "missing command: exit 1, but $out/missing was left behind"
+	else
+		pass "missing command: exit 1, one line ($(cat "$out/missing.err")), no directory left"
+	fi
+elif [ "$rc" -ne 1 ]; then
+	fail "missing command: exit status $rc, expected 1:"
+	indent <"$out/missing.err"
+fi
+
+record noprovider SCHEDPROF_PROVIDER=/nonexistent/libsched-lttng.so -- \
+	record -o "$out/noprovider" -- true
+if [ "$rc" -eq 1 ] && one_line noprovider "missing provider"; then
+	pass "missing provider: exit 1, one line ($(cat "$out/noprovider.err"))"
+elif [ "$rc" -ne 1 ]; then
+	fail "missing provider: exit status $rc, expected 1:"
+	indent <"$out/noprovider.err"
+fi
+
+usage_case() {
+	local what=$1
+	shift
+	record usage -- "$@"
+	if [ "$rc" -ne 2 ]; then
+		fail "bad usage ($what): exit status $rc, expected 2:"
+		indent <"$out/usage.err"
+		return
+	fi
+	one_line usage "bad usage ($what)" || return
+	usage_ok+=("$what")
+}
+usage_ok=()
+usage_case "no --" record "$officesim"
+usage_case "nothing after --" record -o "$out/usage" --
+usage_case "no arguments" record
+usage_case "unknown option" record --bogus -- true
+usage_case "-o without a value" record -o
+usage_case "bad --buffer-size" record --buffer-size 3 -- true
+usage_case "non-empty output directory" record -o "$out/exit7" -- true
+if [ ${#usage_ok[@]} -eq 7 ]; then
+	list=$(IFS=,; echo "${usage_ok[*]}")
+	pass "bad usage: exit 2 and one line each (${list//,/, })"
+fi
+if [ -e "$out/usage" ]; then
+	fail "bad usage left $out/usage behind"
+fi
+record help -- record --help
+if [ "$rc" -eq 0 ] && grep -q '^usage: schedprof record' "$out/help.out"; then
+	pass "--help: usage on stdout, exit 0"
+else
+	fail "--help: exit status $rc, or no usage on stdout"
+fi
+
+# ---- 4: Ctrl-C while recording officesim -----------------------------------
+# SIGINT from kill(1) reaches schedprof only (a terminal's Ctrl-C reaches
+# officesim as well): schedprof passes it on, officesim ends cleanly (exit
+# 0), tracing stops, the trace is kept.
+dir=$out/ctrlc
+"$bin" record -o "$dir" -- "$officesim" --seconds 30 \
+	>"$out/ctrlc.out" 2>"$out/ctrlc.err" </dev/null &
+bgpid=$!
+(
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	sleep "$limit" & s=$!
+	wait $s
+	kill -KILL "$bgpid" 2>/dev/null
+) &
+watchdog=$!
+# officesim's first line: it runs, with its signal handling in place.
+for _ in $(seq 200); do [ -s "$out/ctrlc.out" ] && break; sleep 0.05; done
+sleep 0.5
+t0=$(now_ms)
+kill -INT "$bgpid"
+rc=0
+wait "$bgpid" || rc=$?
+elapsed=$(($(now_ms) - t0))
+kill "$watchdog" 2>/dev/null
+wait "$watchdog" 2>/dev/null
+bgpid=
+watchdog=
+summary=$(grep -E '^schedprof: trace written to ' "$out/ctrlc.err")
+nsig=$(grep -c '^\[.*\] signal 2: stopping' "$out/ctrlc.out")
+if [ "$rc" -ne 0 ]; then
+	fail "SIGINT: exit status $rc after ${elapsed} ms, expected 0:"
+	indent <"$out/ctrlc.err"
+elif [ "$elapsed" -gt 5000 ]; then
+	fail "SIGINT: schedprof took ${elapsed} ms to end, expected under 5 s"
+elif [ "$nsig" -ne 1 ]; then
+	fail "SIGINT: officesim reported $nsig SIGINT, expected 1"
+elif ! [[ "$summary" =~ \(([0-9]+)\ events ]] || [ "${BASH_REMATCH[1]}" -eq 0 ]; then
+	fail "SIGINT: no 'trace written to DIR (N events, ...)' with N > 0:"
+	indent <"$out/ctrlc.err"
+else
+	events=${BASH_REMATCH[1]}
+	n=$(babeltrace2 "$dir" 2>"$out/ctrlc.bt.err" | wc -l)
+	if [ "$n" -eq "$events" ]; then
+		pass "SIGINT while recording officesim: exit 0 within ${elapsed} ms, officesim got one SIGINT, trace kept and read ($n events)"
+	else
+		fail "SIGINT: babeltrace2 reads $n events, schedprof said $events"
+		head -n 3 "$out/ctrlc.bt.err" | indent
+	fi
+fi
+
+# ---- 5: a session daemon started when none runs -----------------------------
+# In a mount namespace of its own, with empty /run/lttng and /dev/shm, no
+# daemon is seen; the one schedprof starts there is stopped afterwards
+# (its pid file is in that namespace's /run/lttng).
+if command -v unshare >/dev/null 2>&1 &&
+   unshare -m --propagation private true 2>/dev/null; then
+	dir=$out/sessiond
+	rc=0
+	timeout -k 5 $((limit + 30)) unshare -m --propagation private sh -c '
+		mount -t tmpfs schedprof-test /run/lttng &&
+		mount -t tmpfs schedprof-test /dev/shm || exit 99
+		rc=0
+		"$1" record -o "$2" -- "$3" >"$2.out" 2>"$2.err" </dev/null || rc=$?
+		LTTNG_HOME=$4 timeout 60 lttng list >"$2.list" 2>&1
+		if [ -s /run/lttng/lttng-sessiond.pid ]; then
+			p=$(cat /run/lttng/lttng-sessiond.pid)
+			kill "$p"
+			for _ in $(seq 100); do
+				kill -0 "$p" 2>/dev/null || break
+				sleep 0.1
+			done
+		fi
+		exit $rc' sh "$bin" "$PWD/$dir" "$workload" "$PWD/$out/home" || rc=$?
+	if [ "$rc" -eq 99 ]; then
+		skip "session daemon start: cannot mount in a private namespace"
+	elif [ "$rc" -ne 0 ]; then
+		fail "session daemon start: exit status $rc:"
+		indent <"$dir.err"
+	elif ! grep -q 'started an LTTng session daemon' "$dir.err"; then
+		fail "session daemon start: no 'started an LTTng session daemon' line:"
+		indent <"$dir.err"
+	elif grep -q 'schedprof-' "$dir.list"; then
+		fail "session daemon start: a session was left in the new daemon:"
+		indent <"$dir.list"
+	elif ! "$checker" "$dir" "$dir.out" >"$out/trace_check_sessiond.log" 2>&1; then
+		fail "session daemon start: trace_check failed; log: $out/trace_check_sessiond.log"
+	else
+		pass "no daemon running: schedprof started one, recorded trace_workload (trace checked), no session left"
+	fi
+else
+	skip "session daemon start: no private mount namespace here (unshare -m)"
+fi
+
+# ---- 6: no session left behind ---------------------------------------------
+# Every schedprof run above has ended: a session schedprof-PID-TIME whose
+# schedprof no longer runs was left behind.
+if ! lt list >"$out/list.txt" 2>&1; then
+	fail "lttng list failed:"
+	indent <"$out/list.txt"
+else
+	left=()
+	for s in $(grep -oE 'schedprof-[0-9]+-[0-9]+' "$out/list.txt" | sort -u); do
+		p=${s#schedprof-}
+		p=${p%%-*}
+		kill -0 "$p" 2>/dev/null || left+=("$s")
+	done
+	if [ ${#left[@]} -eq 0 ]; then
+		pass "no session left behind (lttng list)"
+	else
+		fail "sessions left behind: ${left[*]} (lttng destroy NAME)"
+	fi
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "schedprof record: $failures failure(s)" >&2
+	exit 1
+fi
+exit 0
