@@ -107,13 +107,16 @@ $(SHLIB): $(LIB_OBJS) libsched/libsched.map
 		-o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 
 # The LTTng-UST provider: the probes of the "libsched" events, generated
-# from tracepoints/events.def. LTTng-UST's own headers need GNU C.
+# from tracepoints/events.def. LTTng-UST's own headers need GNU C. Never
+# built with a sanitizer: it is preloaded into any program, sanitized or
+# not, and an instrumented library cannot be preloaded into a plain one.
 $(LTTNG_PROVIDER): tracepoints/provider.c $(TP_HDRS) Makefile $(CONFIG)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-		$(filter -Werror,$(WARNINGS)) -fPIC -Itracepoints $(CPPFLAGS) $(CFLAGS) \
-		$(LDFLAGS) -shared -Wl,--no-undefined -o $@ $< -llttng-ust -ldl
+		$(filter -Werror,$(WARNINGS)) -fPIC -Itracepoints $(CPPFLAGS) \
+		$(filter-out -fsanitize=%,$(CFLAGS) $(LDFLAGS)) \
+		-shared -Wl,--no-undefined -o $@ $< -llttng-ust -ldl
 
 $(B)/lib/$(SONAME): $(SHLIB)
 	$(Q)ln -sf $(notdir $<) $@

@@ -130,7 +130,10 @@ stop_session() {
 # watchdog. Sets rc.
 run_workload() {
 	if [ -n "${2:-}" ]; then
-		LD_PRELOAD=$2 "$workload" --scale "$scale" >"$1" 2>"$1.err" &
+		# An AddressSanitizer build (make check SANITIZE=...) accepts
+		# a preloaded provider only with this option.
+		LD_PRELOAD=$2 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+			"$workload" --scale "$scale" >"$1" 2>"$1.err" &
 	else
 		env -u LD_PRELOAD "$workload" --scale "$scale" >"$1" 2>"$1.err" &
 	fi

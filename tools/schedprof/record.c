@@ -86,6 +86,7 @@ struct rec {
 	char session[64];
 	bool session_created;
 	char **envp;           /* CMD's environment */
+	char *asan_env;        /* our ASAN_OPTIONS entry of envp, or NULL */
 
 	/* signals */
 	sigset_t sigs;         /* the ones we take with sigwaitinfo() */
@@ -469,25 +470,36 @@ static int find_provider(struct rec *rec)
 }
 
 /* CMD's environment: ours, with the provider first in LD_PRELOAD. Built
- * before the fork: the child only executes. */
+ * before the fork: the child only executes. A program built with
+ * AddressSanitizer refuses to start when a library is preloaded before its
+ * runtime: ASAN_OPTIONS gets verify_asan_link_order=0 (the provider does
+ * not intercept anything the sanitizer needs). */
 static int build_env(struct rec *rec)
 {
 	const char *old = getenv("LD_PRELOAD");
+	const char *asan = getenv("ASAN_OPTIONS");
 	size_t n = 0, j = 0;
-	char *pre;
+	char *pre, *aopt = NULL;
 
 	while (environ[n])
 		n++;
-	rec->envp = calloc(n + 2, sizeof(*rec->envp));
+	rec->envp = calloc(n + 3, sizeof(*rec->envp));
 	if (!rec->envp ||
 	    asprintf(&pre, "LD_PRELOAD=%s%s%s", rec->provider,
-		     old && *old ? ":" : "", old ? old : "") < 0) {
+		     old && *old ? ":" : "", old ? old : "") < 0 ||
+	    (!(asan && strstr(asan, "verify_asan_link_order")) &&
+	     asprintf(&aopt, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+		      asan ? asan : "", asan && *asan ? ":" : "") < 0)) {
 		sp_error("out of memory");
 		return SP_EXIT_FAIL;
 	}
 	rec->envp[j++] = pre;
+	rec->asan_env = aopt;
+	if (aopt)
+		rec->envp[j++] = aopt;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11))
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) &&
+		    (!aopt || strncmp(environ[i], "ASAN_OPTIONS=", 13)))
 			rec->envp[j++] = environ[i];
 	rec->envp[j] = NULL;
 	return -1;
@@ -497,8 +509,10 @@ static void free_env(struct rec *rec)
 {
 	if (rec->envp) {
 		free(rec->envp[0]);
+		free(rec->asan_env);
 		free(rec->envp);
 		rec->envp = NULL;
+		rec->asan_env = NULL;
 	}
 }
 
