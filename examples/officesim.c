@@ -1,15 +1,33 @@
 /*
- * officesim: a small simulated office application on libsched.
+ * officesim: a simulated office application on libsched, the program
+ * `make demo` profiles.
  *
- * It exercises every priority, idles and timers, a task with a child, a
- * starved task rescued by a maximum wait, and a long task that splits its
- * work with a TaskStopwatch. An input thread types keystrokes and posts
- * them to the main loop through a Performer; autosaves go as messages to a
- * "storage" thread server, which hands the blocking writes to a task pool
- * and reports each finished save back to the main loop. At the end it
- * prints what happened: per priority and per task, how often it ran, how
- * long it waited to run, how long it ran; and how the cross-thread parts
- * fared.
+ * It behaves like a word processor in the VCL model, with one culprit and
+ * one victim for the profiler to find:
+ *  - an input thread types keystrokes (a burst of 1-3 keys every 30 ms) and
+ *    posts them to the main loop through a Performer; now and then (every
+ *    1.8 s or so) the user inserts a file;
+ *  - "storage", a thread server, loads files (the document at start, each
+ *    inserted file) and saves them: it hands the blocking reads and writes
+ *    to a task pool and posts each loaded file and finished save back to
+ *    the main loop;
+ *  - keystroke (HIGHEST) handles typed keys; autosave (DEFAULT timer, every
+ *    500 ms) sends the document to storage;
+ *  - layout (HIGH_IDLE) reflows the edited paragraph; when the window was
+ *    resized (resize, a RESIZE timer every 0.7-1.3 s) it reflows the whole
+ *    document in one go: 300 ms without a stopwatch check, input and every
+ *    other task wait. This is the long-running culprit;
+ *  - repaint (REPAINT, child of layout) paints after each layout; blink
+ *    (POST_PAINT timer) blinks the cursor;
+ *  - spell (DEFAULT_IDLE) checks every new paragraph, in slices that yield
+ *    properly through a TaskStopwatch;
+ *  - thumbnail (LOWEST) regenerates the document preview, with a maximum
+ *    wait of 150 ms that rescues it whatever runs above;
+ *  - indexer (LOWEST, no maximum wait) indexes the text for search: while
+ *    the spell checker has work (the freshly loaded document, an inserted
+ *    file), strict priority starves it. This is the victim.
+ * At the end it prints what happened: per task how often it ran, how long
+ * it waited, how long it ran; and how the cross-thread parts fared.
  *
  *   officesim [--seconds N] [--quiet]
  *
@@ -32,6 +50,41 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The simulated costs, in one place: they decide what the profiler sees. */
+#define KEY_COST LSCHED_US(50)          /* handle a burst of keys */
+#define REFLOW_COST LSCHED_US(300)      /* lay out the edited paragraph */
+#define FULL_REFLOW_COST LSCHED_MS(300) /* lay out the whole document */
+#define PAINT_COST LSCHED_US(400)
+#define BLINK_COST LSCHED_US(20)
+#define SERIALISE_COST LSCHED_US(300)   /* autosave, on the main loop */
+#define SPELL_PARA_COST LSCHED_US(250)  /* check one paragraph */
+/* Below the profiler's long-task threshold (50 ms, VCL's slice) with room
+ * to spare, and above the 30 ms between keystrokes, so that the checker
+ * usually yields to typing before the slice is used up. */
+#define SPELL_SLICE LSCHED_MS(40)
+#define INDEX_PARAS 8                   /* paragraphs per indexer run */
+#define INDEX_COST LSCHED_US(200)
+#define THUMB_COST LSCHED_US(500)
+/* The preview is never more than this out of date. It also keeps LOWEST
+ * from starving long as a whole, so that the indexer's much longer waits
+ * show as its own: the maximum wait runs the thumbnail ahead of it. */
+#define THUMB_MAX_WAIT LSCHED_MS(150)
+#define WRITE_MS 5                      /* a save's write + fsync */
+#define INSERT_EVERY 60                 /* key bursts between inserts */
+
+/* The document opened at start, then the files the user inserts in turn.
+ * The document's spell check keeps the main loop busy for most of a second
+ * (longer on a loaded machine): the load under which the indexer starves. */
+static const struct file_spec {
+	const char *name;
+	uint32_t paras;
+	int read_ms; /* the blocking read */
+} document = { "thesis.odt", 2500, 40 }, inserts[] = {
+	{ "chapter-notes.odt", 600, 15 },
+	{ "survey.csv", 400, 25 },
+	{ "appendix.odt", 900, 20 },
+};
+
 /* What the demo measures for each task. */
 struct stats {
 	const char *what;
@@ -43,33 +96,40 @@ struct stats {
 struct office {
 	lsched_loop *loop;
 	bool quiet;
-	lsched_performer *perf; /* the main loop's: input and save reports */
+	lsched_performer *perf; /* the main loop's: input, loads, saves */
 	pthread_t typist;       /* the input thread */
 	atomic_bool typing;
 	_Atomic uint64_t keys_pending; /* typed, not yet handled */
-	uint64_t keystrokes;
+	uint64_t keystrokes, key_posts;
 	uint64_t rng;
 
-	lsched_server *storage; /* thread server: saves documents */
-	lsched_pool *pool;      /* its blocking writes */
+	lsched_server *storage; /* thread server: loads and saves files */
+	lsched_pool *pool;      /* its blocking reads and writes */
+	unsigned next_insert;
+	uint64_t loads_asked, loads_done, loads_failed, paras_loaded;
 	uint64_t saves_asked, saves_done, saves_failed;
 
 	lsched_timer *ticker;   /* loop timer: prints progress each second */
 	lsched_timer *end;      /* loop timer: ends the demo */
 
-	lsched_task *keystroke; /* HIGHEST idle: handles a keystroke */
+	lsched_task *keystroke; /* HIGHEST idle: handles typed keys */
 	lsched_task *autosave;  /* DEFAULT auto timer */
 	lsched_task *layout;    /* HIGH_IDLE idle, parent of repaint */
-	lsched_task *resize;    /* RESIZE timer */
+	lsched_task *resize;    /* RESIZE timer: asks for a full reflow */
 	lsched_task *repaint;   /* REPAINT idle, child of layout */
 	lsched_task *blink;     /* POST_PAINT auto timer: cursor blink */
-	lsched_task *wordcount; /* DEFAULT_IDLE auto idle: long, stopwatch */
+	lsched_task *spell;     /* DEFAULT_IDLE auto idle, stopwatch */
 	lsched_task *thumbnail; /* LOWEST idle, with a maximum wait */
-	lsched_task *spell;     /* LOWEST auto idle, starved: no max wait */
+	lsched_task *indexer;   /* LOWEST auto idle, no maximum wait */
 
-	/* the long task's work */
-	uint64_t words_left, words_done, slices, slice_input, slice_used;
-	uint64_t forced_runs;
+	bool full_reflow;       /* the next layout reflows everything */
+	uint64_t full_reflows;
+	int64_t full_reflow_max;
+	/* The spell checker's and the indexer's backlogs, in paragraphs. */
+	uint64_t spell_left, spell_done, slices, slice_input, slice_used;
+	uint64_t spell_said;    /* spell_done when it last caught up */
+	uint64_t index_left, index_done;
+	uint64_t forced_runs;   /* thumbnail runs forced by its max wait */
 	int seconds_done;
 	int64_t t0;
 };
@@ -96,6 +156,15 @@ static uint64_t rnd(struct office *o)
 	return o->rng;
 }
 
+/* Starts t unless it is already waiting: a restart would move it to the
+ * tail of its queue and restart its wait, and a task that must not starve
+ * would then never reach its maximum wait. */
+static void want(lsched_task *t)
+{
+	if (!lsched_task_is_active(t))
+		lsched_task_start(t);
+}
+
 /* Wraps every task callback: measures wait and run time. */
 static void account(lsched_task *t, struct stats *s, int64_t start)
 {
@@ -120,9 +189,9 @@ TASK_STATS(layout);
 TASK_STATS(resize);
 TASK_STATS(repaint);
 TASK_STATS(blink);
-TASK_STATS(wordcount);
-TASK_STATS(thumbnail);
 TASK_STATS(spell);
+TASK_STATS(thumbnail);
+TASK_STATS(indexer);
 
 static void say(const struct office *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -139,6 +208,127 @@ static void say(const struct office *o, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* New or changed text: the spell checker and the indexer have more to do. */
+static void text_changed(struct office *o, uint64_t paras)
+{
+	o->spell_left += paras;
+	o->index_left += paras;
+	want(o->spell);
+	want(o->indexer);
+}
+
+/* ---- files: main loop -> storage server -> pool -> main loop ----------- */
+
+enum { MSG_LOAD = 1, MSG_SAVE };
+
+struct io {
+	struct office *o;
+	const struct file_spec *file; /* what to load, or NULL for a save */
+	int status;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* On a pool worker: the blocking read of a file. */
+static int read_job(void *arg, void **result)
+{
+	struct io *io = arg;
+
+	sleep_ms(io->file->read_ms);
+	*result = io;
+	return 0;
+}
+
+/* On a pool worker: the blocking write of a save. */
+static int write_job(void *arg, void **result)
+{
+	sleep_ms(WRITE_MS); /* write + fsync */
+	*result = arg;
+	return 0;
+}
+
+/* Back on the main loop: the file's text is in the document. */
+static void on_loaded(void *arg)
+{
+	struct io *io = arg;
+	struct office *o = io->o;
+
+	if (io->status == 0) {
+		o->loads_done++;
+		o->paras_loaded += io->file->paras;
+		say(o, "DEFAULT     loaded %s: %u paragraphs to spell-check "
+		       "and index", io->file->name, io->file->paras);
+		text_changed(o, io->file->paras);
+		lsched_task_start(o->layout);
+	} else {
+		o->loads_failed++;
+	}
+	free(io);
+}
+
+static void on_saved(void *arg)
+{
+	struct io *io = arg;
+
+	if (io->status == 0)
+		io->o->saves_done++;
+	else
+		io->o->saves_failed++;
+	free(io);
+}
+
+/* On the storage server's loop: report to the main loop, as a DEFAULT
+ * task, so that the profile shows loads and saves among the other tasks. */
+static void io_done(int status, void *result, void *arg)
+{
+	struct io *io = arg;
+
+	io->status = status;
+	if (lsched_perform_at(io->o->perf, LSCHED_PRIO_DEFAULT,
+			      io->file ? "file loaded" : "save done",
+			      io->file ? on_loaded : on_saved, io, 0) != 0)
+		free(io); /* the main loop has shut down */
+}
+
+/* On the storage server's thread: hand the blocking part to the pool. */
+static int on_io_msg(lsched_server *srv, uint32_t id, void *payload,
+		     void *arg)
+{
+	struct io *io = payload;
+
+	return lsched_pool_submit(io->o->pool, lsched_server_performer(srv),
+				  id == MSG_LOAD ? read_job : write_job,
+				  io_done, io);
+}
+
+/* From the main loop: load file (NULL: save the document) on storage. */
+static void ask_storage(struct office *o, const struct file_spec *file)
+{
+	struct io *io = malloc(sizeof(*io));
+
+	if (file)
+		o->loads_asked++;
+	else
+		o->saves_asked++;
+	/* Filled in before the send: the server may handle it at once. */
+	if (io)
+		*io = (struct io){ .o = o, .file = file };
+	if (!io || !o->storage ||
+	    lsched_server_send(o->storage, file ? MSG_LOAD : MSG_SAVE, io,
+			       NULL) != 0) {
+		free(io);
+		if (file)
+			o->loads_failed++;
+		else
+			o->saves_failed++;
+	}
+}
+
 /* ---- tasks -------------------------------------------------------------- */
 
 static void on_keystroke(lsched_task *t, void *arg)
@@ -146,88 +336,45 @@ static void on_keystroke(lsched_task *t, void *arg)
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 
-	spin(o, LSCHED_US(50));
-	/* Typing invalidates the layout; layout's child (repaint) follows. */
+	spin(o, KEY_COST);
+	/* The edited paragraph needs reflowing (and so, as layout's child,
+	 * repainting), checking and indexing again. */
 	lsched_task_start(o->layout);
+	text_changed(o, 1);
 	account(t, &keystroke_stats, start);
-}
-
-/* ---- saving: main loop -> storage server -> pool -> main loop ---------- */
-
-enum { MSG_SAVE = 1 };
-
-struct save {
-	struct office *o;
-	uint64_t version;
-	int status;
-};
-
-/* On a pool worker: the blocking write. */
-static int write_job(void *arg, void **result)
-{
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-	nanosleep(&ts, NULL); /* write + fsync */
-	*result = arg;
-	return 0;
-}
-
-/* Back on the main loop. */
-static void on_saved(void *arg)
-{
-	struct save *s = arg;
-
-	if (s->status == 0)
-		s->o->saves_done++;
-	else
-		s->o->saves_failed++;
-	free(s);
-}
-
-/* On the storage server's loop: report to the main loop. */
-static void write_done(int status, void *result, void *arg)
-{
-	struct save *s = arg;
-
-	s->status = status;
-	if (lsched_perform_at(s->o->perf, LSCHED_PRIO_DEFAULT, "save done",
-			      on_saved, s, 0) != 0)
-		free(s); /* the main loop has shut down */
-}
-
-/* On the storage server's thread: hand the write to the pool. */
-static int on_save_msg(lsched_server *srv, uint32_t id, void *payload,
-		       void *arg)
-{
-	struct save *s = payload;
-
-	return lsched_pool_submit(s->o->pool, lsched_server_performer(srv),
-				  write_job, write_done, s);
 }
 
 static void on_autosave(lsched_task *t, void *arg)
 {
 	struct office *o = arg;
 	int64_t start = now_ns(o);
-	struct save *s = malloc(sizeof(*s));
 
-	spin(o, LSCHED_US(300)); /* serialise the document */
-	if (s) {
-		*s = (struct save){ .o = o, .version = autosave_stats.runs };
-		if (lsched_server_send(o->storage, MSG_SAVE, s, NULL) == 0)
-			o->saves_asked++;
-		else
-			free(s);
-	}
+	spin(o, SERIALISE_COST);
+	ask_storage(o, NULL);
 	account(t, &autosave_stats, start);
 }
 
+/* Reflows the edited paragraph, or after a resize the whole document, in
+ * one go: no stopwatch, nothing can run meanwhile. The culprit. */
 static void on_layout(lsched_task *t, void *arg)
 {
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 
-	spin(o, LSCHED_US(300));
+	if (o->full_reflow) {
+		int64_t took;
+
+		o->full_reflow = false;
+		spin(o, FULL_REFLOW_COST);
+		took = lsched_loop_update_now(o->loop) - start;
+		o->full_reflows++;
+		if (took > o->full_reflow_max)
+			o->full_reflow_max = took;
+		say(o, "HIGH_IDLE   layout reflowed the whole document in "
+		       "%.0f ms without yielding", (double)took / 1e6);
+	} else {
+		spin(o, REFLOW_COST);
+	}
 	/* A one-shot run completes here: its child, repaint, starts. */
 	account(t, &layout_stats, start);
 }
@@ -237,8 +384,9 @@ static void on_resize(lsched_task *t, void *arg)
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 
-	say(o, "RESIZE      window resized: relayout and repaint");
-	spin(o, LSCHED_MS(2));
+	say(o, "RESIZE      window resized: the whole document needs a "
+	       "reflow");
+	o->full_reflow = true;
 	lsched_task_start(o->layout);
 	lsched_task_set_timeout(t, LSCHED_MS(700 + (int64_t)(rnd(o) % 600)));
 	lsched_task_start(t);
@@ -250,7 +398,8 @@ static void on_repaint(lsched_task *t, void *arg)
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 
-	spin(o, LSCHED_US(400));
+	spin(o, PAINT_COST);
+	want(o->thumbnail); /* the preview is out of date */
 	account(t, &repaint_stats, start);
 }
 
@@ -259,24 +408,24 @@ static void on_blink(lsched_task *t, void *arg)
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 
-	spin(o, LSCHED_US(20));
+	spin(o, BLINK_COST);
 	account(t, &blink_stats, start);
 }
 
-/* The long task: counts words of a big document in slices. Each run works
- * until the stopwatch says the slice is used up or input is pending. */
-static void on_wordcount(lsched_task *t, void *arg)
+/* Checks paragraphs until the stopwatch says the slice is used up or input
+ * is pending; the auto idle runs again for the rest. */
+static void on_spell(lsched_task *t, void *arg)
 {
 	struct office *o = arg;
 	int64_t start = now_ns(o);
 	struct lsched_stopwatch sw;
 
 	lsched_stopwatch_init(&sw, o->loop);
-	lsched_stopwatch_set_slice(&sw, LSCHED_MS(20));
-	while (o->words_left > 0) {
-		spin(o, LSCHED_US(250)); /* one paragraph */
-		o->words_left -= o->words_left < 500 ? o->words_left : 500;
-		o->words_done += 500;
+	lsched_stopwatch_set_slice(&sw, SPELL_SLICE);
+	while (o->spell_left > 0) {
+		spin(o, SPELL_PARA_COST);
+		o->spell_left--;
+		o->spell_done++;
 		if (!lsched_stopwatch_continue(&sw))
 			break;
 	}
@@ -285,12 +434,16 @@ static void on_wordcount(lsched_task *t, void *arg)
 		o->slice_input++;
 	else if (lsched_stopwatch_verdict(&sw) == LSCHED_SW_SLICE_USED)
 		o->slice_used++;
-	if (o->words_left == 0) {
-		say(o, "DEFAULT_IDLE word count done in %llu slices",
-		    (unsigned long long)o->slices);
+	if (o->spell_left == 0) {
+		/* Say so after a file's backlog, not after every keystroke. */
+		if (o->spell_done - o->spell_said >= 100)
+			say(o, "DEFAULT_IDLE spell check caught up (%llu "
+			       "paragraphs checked)",
+			    (unsigned long long)o->spell_done);
+		o->spell_said = o->spell_done;
 		lsched_task_stop(t);
 	}
-	account(t, &wordcount_stats, start);
+	account(t, &spell_stats, start);
 }
 
 static void on_thumbnail(lsched_task *t, void *arg)
@@ -301,19 +454,27 @@ static void on_thumbnail(lsched_task *t, void *arg)
 
 	if (waited >= lsched_task_max_wait(t))
 		o->forced_runs++;
-	spin(o, LSCHED_US(500));
-	/* Regenerate the thumbnail again a bit later. */
+	spin(o, THUMB_COST);
 	account(t, &thumbnail_stats, start);
-	lsched_task_start(t);
 }
 
-static void on_spell(lsched_task *t, void *arg)
+/* Short runs, no stopwatch needed; it stops when it has caught up. */
+static void on_indexer(lsched_task *t, void *arg)
 {
 	struct office *o = arg;
 	int64_t start = now_ns(o);
+	int64_t waited = start - lsched_task_ready_since(t);
+	uint64_t n = o->index_left < INDEX_PARAS ? o->index_left : INDEX_PARAS;
 
-	spin(o, LSCHED_US(100));
-	account(t, &spell_stats, start);
+	if (waited > LSCHED_MS(100))
+		say(o, "LOWEST      indexer ran after starving %.0f ms",
+		    (double)waited / 1e6);
+	spin(o, INDEX_COST);
+	o->index_left -= n;
+	o->index_done += n;
+	if (o->index_left == 0)
+		lsched_task_stop(t);
+	account(t, &indexer_stats, start);
 }
 
 /* ---- input and loop timers --------------------------------------------- */
@@ -325,27 +486,43 @@ static void on_keys(void *arg)
 	struct office *o = arg;
 	uint64_t n = atomic_exchange(&o->keys_pending, 0);
 
+	o->key_posts++;
 	if (n) {
 		o->keystrokes += n;
 		lsched_task_start(o->keystroke);
 	}
 }
 
-/* The input thread: a burst of 1-3 keys every 30 ms. */
+/* Posted by the input thread: Insert > Text from File. */
+static void on_insert(void *arg)
+{
+	struct office *o = arg;
+	const struct file_spec *f =
+		&inserts[o->next_insert++ % (sizeof(inserts) / sizeof(*inserts))];
+
+	say(o, "input       user inserts %s: storage loads it", f->name);
+	ask_storage(o, f);
+}
+
+/* The input thread: a burst of 1-3 keys every 30 ms, now and then a file
+ * to insert. */
 static void *typist_main(void *arg)
 {
 	struct office *o = arg;
 	uint64_t rng = 0x2545f4914f6cdd1dull;
-	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	unsigned bursts = 0;
 
 	while (atomic_load(&o->typing)) {
-		nanosleep(&ts, NULL);
+		sleep_ms(30);
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
 		rng ^= rng << 17;
 		atomic_fetch_add(&o->keys_pending, 1 + rng % 3);
 		if (lsched_perform(o->perf, on_keys, o, 0) != 0)
 			break; /* the main loop's performer closed */
+		if (++bursts % INSERT_EVERY == 0 &&
+		    lsched_perform(o->perf, on_insert, o, 0) != 0)
+			break;
 	}
 	return NULL;
 }
@@ -355,10 +532,13 @@ static void on_ticker(lsched_timer *tm, void *arg)
 	struct office *o = arg;
 
 	o->seconds_done++;
-	say(o, "tick %d: %llu keystrokes, %llu words counted, %llu thumbnails",
+	say(o, "tick %d: %llu keystrokes; spell %llu checked, %llu to go; "
+	       "indexer %llu indexed, %llu to go",
 	    o->seconds_done, (unsigned long long)o->keystrokes,
-	    (unsigned long long)o->words_done,
-	    (unsigned long long)thumbnail_stats.runs);
+	    (unsigned long long)o->spell_done,
+	    (unsigned long long)o->spell_left,
+	    (unsigned long long)o->index_done,
+	    (unsigned long long)o->index_left);
 }
 
 static void on_end(lsched_timer *tm, void *arg)
@@ -416,20 +596,37 @@ static void report(struct office *o, double secs,
 {
 	printf("\nofficesim: %.2f s simulated office work on libsched %s\n", secs,
 	       lsched_version());
-	printf("  %llu keystrokes typed; word count %s after %llu slices "
-	       "(%llu ended by input, %llu by a used-up slice);\n",
+	printf("  %llu keystrokes typed in %llu posts; %llu of %llu files "
+	       "loaded (%llu paragraphs), %llu refused or cancelled;\n",
 	       (unsigned long long)o->keystrokes,
-	       o->words_left ? "unfinished" : "finished",
+	       (unsigned long long)o->key_posts,
+	       (unsigned long long)o->loads_done,
+	       (unsigned long long)o->loads_asked,
+	       (unsigned long long)o->paras_loaded,
+	       (unsigned long long)o->loads_failed);
+	printf("  'layout' (HIGH_IDLE) reflowed the whole document %llu "
+	       "times, up to %.0f ms in one run without yielding;\n",
+	       (unsigned long long)o->full_reflows,
+	       (double)o->full_reflow_max / 1e6);
+	printf("  'spell' (DEFAULT_IDLE) checked %llu paragraphs (%llu to go) "
+	       "in %llu slices: %llu ended by input, %llu by a used-up "
+	       "slice;\n",
+	       (unsigned long long)o->spell_done,
+	       (unsigned long long)o->spell_left,
 	       (unsigned long long)o->slices,
 	       (unsigned long long)o->slice_input,
 	       (unsigned long long)o->slice_used);
-	printf("  'thumbnail' (LOWEST, max wait 250 ms) ran %llu times, %llu "
+	printf("  'thumbnail' (LOWEST, max wait %lld ms) ran %llu times, %llu "
 	       "of them forced by its max wait;\n",
+	       (long long)(THUMB_MAX_WAIT / 1000000),
 	       (unsigned long long)thumbnail_stats.runs,
 	       (unsigned long long)o->forced_runs);
-	printf("  'spell' (LOWEST, no max wait) ran %llu times: strict "
-	       "priority starves it while higher work is ready.\n",
-	       (unsigned long long)spell_stats.runs);
+	printf("  'indexer' (LOWEST, no max wait) waited up to %.0f ms and "
+	       "indexed %llu paragraphs (%llu to go): strict priority starves "
+	       "it while the spell checker has work;\n",
+	       (double)indexer_stats.wait_max / 1e6,
+	       (unsigned long long)o->index_done,
+	       (unsigned long long)o->index_left);
 	printf("  input thread -> main loop: %llu posts, %llu wake-ups "
 	       "written (%llu coalesced: the loop was already signalled), "
 	       "%llu run;\n",
@@ -442,7 +639,7 @@ static void report(struct office *o, double secs,
 	       (unsigned long long)o->saves_done,
 	       (unsigned long long)o->saves_failed);
 	printf("  'storage' server: %llu messages handled, %llu failed; pool: "
-	       "%llu jobs completed, %llu cancelled.\n\n",
+	       "%llu reads and writes completed, %llu cancelled.\n\n",
 	       (unsigned long long)ss->handled, (unsigned long long)ss->failed,
 	       (unsigned long long)pst->completed,
 	       (unsigned long long)pst->cancelled);
@@ -456,9 +653,9 @@ static void report(struct office *o, double secs,
 	row(&resize_stats, o->resize);
 	row(&repaint_stats, o->repaint);
 	row(&blink_stats, o->blink);
-	row(&wordcount_stats, o->wordcount);
-	row(&thumbnail_stats, o->thumbnail);
 	row(&spell_stats, o->spell);
+	row(&thumbnail_stats, o->thumbnail);
+	row(&indexer_stats, o->indexer);
 }
 
 static void usage(FILE *f)
@@ -521,6 +718,8 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	/* Blocked before any thread starts, so that every thread inherits
+	 * the mask and the signals reach the loop's signalfd only. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -546,13 +745,14 @@ int main(int argc, char **argv)
 		.name = "storage" });
 	if (!o.storage)
 		fail("storage server", -errno);
-	if ((err = lsched_server_handle(o.storage, MSG_SAVE, on_save_msg, NULL)))
+	if ((err = lsched_server_handle(o.storage, MSG_LOAD, on_io_msg, NULL)) ||
+	    (err = lsched_server_handle(o.storage, MSG_SAVE, on_io_msg, NULL)))
 		fail("storage handler", err);
 
 	o.keystroke = mk(&o, "keystroke", LSCHED_TASK_IDLE, LSCHED_PRIO_HIGHEST,
 			 on_keystroke, 0);
 	o.autosave = mk(&o, "autosave", LSCHED_TASK_AUTO_TIMER,
-			LSCHED_PRIO_DEFAULT, on_autosave, 200);
+			LSCHED_PRIO_DEFAULT, on_autosave, 500);
 	o.layout = mk(&o, "layout", LSCHED_TASK_IDLE, LSCHED_PRIO_HIGH_IDLE,
 		      on_layout, 0);
 	o.resize = mk(&o, "resize", LSCHED_TASK_TIMER, LSCHED_PRIO_RESIZE,
@@ -561,15 +761,14 @@ int main(int argc, char **argv)
 		       on_repaint, 0);
 	o.blink = mk(&o, "blink", LSCHED_TASK_AUTO_TIMER,
 		     LSCHED_PRIO_POST_PAINT, on_blink, 500);
-	o.wordcount = mk(&o, "wordcount", LSCHED_TASK_AUTO_IDLE,
-			 LSCHED_PRIO_DEFAULT_IDLE, on_wordcount, 0);
+	o.spell = mk(&o, "spell", LSCHED_TASK_AUTO_IDLE,
+		     LSCHED_PRIO_DEFAULT_IDLE, on_spell, 0);
 	o.thumbnail = mk(&o, "thumbnail", LSCHED_TASK_IDLE, LSCHED_PRIO_LOWEST,
 			 on_thumbnail, 0);
-	o.spell = mk(&o, "spell", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_LOWEST,
-		     on_spell, 0);
-	o.words_left = 2400000;
+	o.indexer = mk(&o, "indexer", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_LOWEST,
+		       on_indexer, 0);
 	if ((err = lsched_task_add_child(o.layout, o.repaint)) ||
-	    (err = lsched_task_set_max_wait(o.thumbnail, LSCHED_MS(250))))
+	    (err = lsched_task_set_max_wait(o.thumbnail, THUMB_MAX_WAIT)))
 		fail("task setup", err);
 
 	o.ticker = lsched_timer_new(o.loop, on_ticker, &o);
@@ -584,13 +783,11 @@ int main(int argc, char **argv)
 	lsched_task_start(o.autosave);
 	lsched_task_start(o.resize);
 	lsched_task_start(o.blink);
-	lsched_task_start(o.wordcount);
-	lsched_task_start(o.thumbnail);
-	lsched_task_start(o.spell);
 
 	t0 = o.t0 = lsched_loop_update_now(o.loop);
-	say(&o, "officesim: typing, autosaving, counting words for %.1f s",
-	    seconds);
+	say(&o, "officesim: opening %s, typing, autosaving for %.1f s",
+	    document.name, seconds);
+	ask_storage(&o, &document);
 	atomic_store(&o.typing, true);
 	if ((err = pthread_create(&o.typist, NULL, typist_main, &o)))
 		fail("input thread", -err);
@@ -598,10 +795,15 @@ int main(int argc, char **argv)
 	if (err)
 		fail("run", err);
 
-	/* Shut down in dependency order; nothing accepted is lost: the pool
-	 * delivers cancelled jobs to the storage server, which handles every
-	 * message it accepted; closing our performer runs every report and
-	 * keystroke it accepted. */
+	/* Shut down in dependency order; nothing accepted is lost. The
+	 * storage server stops first: it handles every message it accepted,
+	 * submitting to the pool, which still runs. The pool then finishes or
+	 * cancels its jobs; their completions, refused by the stopped
+	 * server's performer, come back as -ESHUTDOWN on the pool's side and
+	 * are posted to our performer. Closing our performer last runs every
+	 * keystroke, insert, load and save report it accepted; an insert that
+	 * comes this late finds no storage (o.storage NULL) and is counted as
+	 * refused. */
 	{
 		struct lsched_performer_stats ps;
 		struct lsched_server_stats ss;
@@ -610,12 +812,14 @@ int main(int argc, char **argv)
 
 		atomic_store(&o.typing, false);
 		pthread_join(o.typist, NULL);
+		lsched_server_stop(o.storage);
+		lsched_server_stats(o.storage, &ss);
 		lsched_pool_stats(o.pool, &pst);
 		err = lsched_pool_destroy(o.pool);
 		pst.cancelled = err > 0 ? (uint64_t)err : 0;
-		lsched_server_stop(o.storage);
-		lsched_server_stats(o.storage, &ss);
 		lsched_server_destroy(o.storage);
+		o.storage = NULL;
+		o.quiet = true; /* late loads are counted, not narrated */
 		lsched_performer_close(o.perf);
 		lsched_performer_stats(o.perf, &ps);
 		report(&o, secs, &ps, &ss, &pst);

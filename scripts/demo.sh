@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: records officesim (a simulated office application on libsched)
-# with schedprof, then prints its latency profile and writes the HTML
-# report. Extra officesim options come in DEMO_ARGS (default --seconds 3).
+# make demo: records officesim (a simulated word processor on libsched)
+# with schedprof, prints its latency profile (the findings first), writes
+# the HTML report and a Perfetto timeline, and says how to open them and
+# how to watch the program live. Extra officesim options come in DEMO_ARGS
+# (default --seconds 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/demo
@@ -11,6 +13,37 @@ mkdir -p "$out"
 build/bin/schedprof record -o "$out/trace" -- build/bin/officesim ${DEMO_ARGS:---seconds 3}
 echo
 build/bin/schedprof report "$out/trace" -o "$out/report"
-echo
-echo "Open $out/report/index.html for the charts; or load the timeline:"
-echo "  build/bin/schedprof export $out/trace --perfetto $out/trace.json  # ui.perfetto.dev"
+build/bin/schedprof export "$out/trace" --perfetto "$out/trace.json"
+
+cat <<EOF
+
+officesim has a culprit and a victim for schedprof to find, and the
+findings above should name both with their numbers: layout (HIGH_IDLE),
+which after each resize reflows the whole document in one 300 ms run with
+no stopwatch check (never-yields), and the LOWEST indexer, which starves
+while the spell checker works (starving-task, starving-priority LOWEST).
+The tables below the findings give the details per priority and per task.
+
+  The report with charts:  file://$PWD/$out/report/index.html
+      On a remote machine, serve it:  python3 -m http.server -d $out/report 8000
+      and open http://HOST:8000/ (or forward the port: ssh -L 8000:localhost:8000 HOST).
+  The timeline:  $out/trace.json
+      Open https://ui.perfetto.dev, click "Open trace file" and pick it: one
+      track per priority, each run a slice named after its task.
+  The trace itself:  $out/trace  (schedprof report $out/trace --json)
+EOF
+if [ -x build/bin/schedtop ]; then
+	cat <<EOF
+
+Watch officesim live: run it in one terminal, schedtop in another:
+  build/bin/officesim --seconds 60
+  build/bin/schedtop -p \$(pgrep -n officesim)
+EOF
+else
+	cat <<EOF
+
+Watching officesim live is coming: schedtop ("schedtop -p PID", a top for
+libsched programs) is not built yet. Meanwhile record longer runs:
+  make demo DEMO_ARGS="--seconds 10"
+EOF
+fi

@@ -204,6 +204,64 @@ static void test_starving_task(void **state)
 	an_free(a);
 }
 
+/* A POST_PAINT timer falls due during a 300 ms HIGHEST run and is woken
+ * after it: its priority starved from its due time, blamed on the run;
+ * the task's wait is explained, so no starving-task finding. */
+static void test_late_timer_blamed(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_starve *s;
+	struct tr_event ev = base(TR_EV_task_enqueue);
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = 5, .name = "blink", .prio = 5,
+		.kind = 2, .now = 0, .due = MS(10),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 1, "layout", HIGHEST, 0, 0);
+	run(a, 1, "layout", HIGHEST, 0, 0, MS(300), 0, 0, 0);
+	ev = base(TR_EV_task_wake);
+	ev.task_wake = (struct tr_ev_task_wake){
+		.loop = LOOP, .task = 5, .prio = 5, .due = MS(10),
+		.now = MS(300), .late = MS(290),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	run(a, 5, "blink", 5, MS(10), MS(301), MS(302), 0, 0, 0);
+	r = an_finish(a);
+	assert_int_equal(r->loops[0]->prio[5].nstarves, 1);
+	s = &r->loops[0]->prio[5].starves[0];
+	assert_int_equal(s->start, MS(10));
+	assert_int_equal(s->end, MS(301));
+	assert_int_equal(s->nblame, 1);
+	assert_string_equal(s->blame[0].task->name, "layout");
+	assert_int_equal(s->blame[0].ran_ns, MS(290));
+	for (size_t i = 0; i < r->nfindings; i++)
+		assert_int_not_equal(r->findings[i].kind, AN_STARVING_TASK);
+	an_free(a);
+}
+
+/* --pid keeps one process. */
+static void test_pid_filter(void **state)
+{
+	struct an_config cfg;
+	struct an *a;
+	struct tr_event ev = base(TR_EV_task_enqueue);
+
+	an_config_default(&cfg);
+	cfg.pid = 7;
+	a = an_new(&cfg);
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = 1, .name = "x", .prio = 1, .now = 1,
+	};
+	assert_int_equal(an_feed(a, &ev), 0); /* vpid 42: skipped */
+	ev.vpid = 7;
+	assert_int_equal(an_feed(a, &ev), 0);
+	assert_int_equal(an_finish(a)->nloops, 1);
+	assert_int_equal(an_finish(a)->loops[0]->vpid, 7);
+	an_free(a);
+}
+
 static void test_long_and_never_yields(void **state)
 {
 	struct an *a = new_an();
@@ -386,6 +444,8 @@ int main(void)
 		cmocka_unit_test(test_starvation_and_blame),
 		cmocka_unit_test(test_starvation_threshold_and_open),
 		cmocka_unit_test(test_starving_task),
+		cmocka_unit_test(test_late_timer_blamed),
+		cmocka_unit_test(test_pid_filter),
 		cmocka_unit_test(test_long_and_never_yields),
 		cmocka_unit_test(test_tasks_grouped_by_name),
 		cmocka_unit_test(test_depth_resync),

@@ -41,6 +41,7 @@ void an_config_default(struct an_config *cfg)
 {
 	cfg->long_task_ns = 50 * 1000000LL;
 	cfg->starve_ns = 100 * 1000000LL;
+	cfg->pid = -1;
 }
 
 const char *an_prio_name(int prio)
@@ -173,6 +174,9 @@ static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
 				 : 0;
 	struct an_loop *l;
 
+	/* Another process than the one asked for: skipped. */
+	if (r->cfg.pid >= 0 && ev->vpid != r->cfg.pid)
+		return NULL;
 	for (size_t i = 0; i < r->nloops; i++) {
 		l = r->loops[i];
 		if (l->addr == addr && l->vpid == ev->vpid &&
@@ -421,7 +425,15 @@ static void starve_close(struct an *a, struct an_loop *l, int prio, int64_t t,
 }
 
 /* A priority's depth changed at t: opens or closes its waiting. */
-static void depth_changed(struct an *a, struct an_loop *l, int prio, int64_t t)
+static void blame_one(struct an *a, struct an_loop *l, int prio,
+		      const struct an_task *t, int64_t begin, int64_t end);
+
+/* A priority's depth changed at t: opens or closes its waiting. A task
+ * that became ready before we saw it (a timer due during a long run, woken
+ * after it) opens the waiting at ready_at, and the run that covered it is
+ * blamed for its share. */
+static void depth_changed_at(struct an *a, struct an_loop *l, int prio,
+			     int64_t t, int64_t ready_at)
 {
 	struct an_prio *p = &l->prio[prio];
 
@@ -431,8 +443,18 @@ static void depth_changed(struct an *a, struct an_loop *l, int prio, int64_t t)
 			starve_close(a, l, prio, t, false);
 	} else if (l->wait_since[prio] < 0 &&
 		   !(l->running && l->running_prio == prio)) {
-		l->wait_since[prio] = t;
+		int64_t since = ready_at < t ? ready_at : t;
+
+		l->wait_since[prio] = since;
+		if (l->last_end > since && l->last_begin < t)
+			blame_one(a, l, prio, l->last_task, l->last_begin,
+				  l->last_end);
 	}
+}
+
+static void depth_changed(struct an *a, struct an_loop *l, int prio, int64_t t)
+{
+	depth_changed_at(a, l, prio, t, t);
 }
 
 static void ready_add(struct an *a, struct an_loop *l, struct an_tstate *t,
@@ -446,7 +468,7 @@ static void ready_add(struct an *a, struct an_loop *l, struct an_tstate *t,
 	t->ready_prio = prio;
 	t->ready_at = ready_at;
 	l->prio[prio].cur_depth++;
-	depth_changed(a, l, prio, now);
+	depth_changed_at(a, l, prio, now, ready_at);
 }
 
 /* Takes t out of whatever queue it is in. */
@@ -466,33 +488,41 @@ static void unqueue(struct an *a, struct an_loop *l, struct an_tstate *t,
 	t->ready_prio = -1;
 }
 
-/* Adds a run [begin, end) to the blame of every priority waiting. */
+/* Adds the part of a run [begin, end) after prio began waiting to its
+ * blame. */
+static void blame_one(struct an *a, struct an_loop *l, int prio,
+		      const struct an_task *t, int64_t begin, int64_t end)
+{
+	int64_t since = l->wait_since[prio], from;
+	struct an_blame *b = NULL;
+
+	if (since < 0 || end <= since)
+		return;
+	from = begin > since ? begin : since;
+	for (size_t i = 0; i < l->nacc[prio]; i++)
+		if (l->acc[prio][i].task == t) {
+			b = &l->acc[prio][i];
+			break;
+		}
+	if (!b) {
+		if (!GROW(a, l->acc[prio], l->nacc[prio], l->capacc[prio]))
+			return;
+		b = &l->acc[prio][l->nacc[prio]++];
+		*b = (struct an_blame){ .task = t };
+	}
+	b->ran_ns += end - from;
+	b->runs++;
+}
+
+/* Adds a run to the blame of every priority waiting. */
 static void blame_run(struct an *a, struct an_loop *l, const struct an_task *t,
 		      int64_t begin, int64_t end)
 {
-	for (int prio = 0; prio < AN_PRIOS; prio++) {
-		int64_t since = l->wait_since[prio], from, ran;
-		struct an_blame *b = NULL;
-
-		if (since < 0 || end <= since)
-			continue;
-		from = begin > since ? begin : since;
-		ran = end - from;
-		for (size_t i = 0; i < l->nacc[prio]; i++)
-			if (l->acc[prio][i].task == t) {
-				b = &l->acc[prio][i];
-				break;
-			}
-		if (!b) {
-			if (!GROW(a, l->acc[prio], l->nacc[prio],
-				  l->capacc[prio]))
-				return;
-			b = &l->acc[prio][l->nacc[prio]++];
-			*b = (struct an_blame){ .task = t };
-		}
-		b->ran_ns += ran;
-		b->runs++;
-	}
+	for (int prio = 0; prio < AN_PRIOS; prio++)
+		blame_one(a, l, prio, t, begin, end);
+	l->last_task = t;
+	l->last_begin = begin;
+	l->last_end = end;
 }
 
 static void add_run(struct an *a, struct an_loop *l, const struct an_task *t,
@@ -908,7 +938,9 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				an_fmt_ns(an_pct(&t->wait, 99), b2, sizeof(b2)),
 				(unsigned long long)t->runs,
 				an_prio_name(t->prio));
-		if (t->overrun_runs)
+		/* One overrun may be the system pausing the thread: a
+		 * tenth of the runs, and at least two, is a habit. */
+		if (t->overrun_runs >= 2 && t->overrun_runs * 10 >= t->runs)
 			finding(a, AN_WARNING, AN_OVERRUN, l,
 				(double)t->overruns, who,
 				"%llu of %llu stopwatch check(s) found the slice "

@@ -41,6 +41,7 @@
 struct an_config {
 	int64_t long_task_ns; /* a run at least this long is long (50 ms) */
 	int64_t starve_ns;    /* starvation threshold (100 ms) */
+	int64_t pid;          /* only this process's events; -1: all */
 };
 
 /* The defaults: VCL's 50 ms slice; 100 ms of starvation. */
@@ -180,6 +181,8 @@ struct an_loop {
 	struct an_tstate *running;
 	int64_t running_begin;
 	int running_prio;
+	const struct an_task *last_task; /* the last run that ended */
+	int64_t last_begin, last_end;
 };
 
 enum an_severity { AN_INFO = 0, AN_WARNING = 1, AN_ERROR = 2 };

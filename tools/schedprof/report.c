@@ -412,7 +412,7 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 static int usage(void)
 {
 	fprintf(stderr, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
-			"[--long-task MS] [--starve MS] "
+			"[--long-task MS] [--starve MS] [--pid PID] "
 			"[--fail-on warning|error]\n");
 	return SP_EXIT_USAGE;
 }
@@ -425,6 +425,7 @@ int sp_report_main(int argc, char **argv)
 		{ "long-task", required_argument, NULL, 'l' },
 		{ "starve", required_argument, NULL, 's' },
 		{ "fail-on", required_argument, NULL, 'f' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -470,6 +471,17 @@ int sp_report_main(int argc, char **argv)
 				return SP_EXIT_USAGE;
 			}
 			break;
+		case 'p': {
+			char *end;
+
+			errno = 0;
+			cfg.pid = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || cfg.pid < 0) {
+				sp_error("--pid: '%s' is not a process id", optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			usage();
 			return SP_EXIT_OK;
