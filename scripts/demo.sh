@@ -29,7 +29,8 @@ The tables below the findings give the details per priority and per task.
       and open http://HOST:8000/ (or forward the port: ssh -L 8000:localhost:8000 HOST).
   The timeline:  $out/trace.json
       Open https://ui.perfetto.dev, click "Open trace file" and pick it: one
-      track per priority, each run a slice named after its task.
+      track per loop, each run a slice named after its task, an arrow from
+      when it became ready to its run, ready-queue counters per priority.
   The trace itself:  $out/trace  (schedprof report $out/trace --json)
 EOF
 if [ -x build/bin/schedtop ]; then

@@ -5,10 +5,14 @@
 #
 # report -o: index.html is there and parses, has four charts per loop, and
 # every chart it shows is a non-empty, well-formed SVG; without gnuplot it
-# fails with one clear line. export --perfetto: valid JSON in the trace
-# event format, with one "X" event per run (the task_fire_end events of
-# the trace, counted by babeltrace2, plus the performer work that ran
-# outside a task); bad usage exits 2, an unwritable output 1.
+# fails with one clear line; in headless Chromium (check-html-chromium.sh)
+# the page loads and every chart renders. export --perfetto: valid JSON
+# that scripts/check-perfetto.py --schedprof accepts (the trace event
+# format, strictly, and the export's layout: a track per loop, strictly
+# nested runs, an arrow bound to each run), with one "X" event per run
+# (the task_fire_end events of the trace, counted by babeltrace2, plus the
+# performer work that ran outside a task); bad usage exits 2, an
+# unwritable output 1.
 #
 # Output goes to build/schedprof-html-test/ (cleaned first). Exit status 0
 # if all passed.
@@ -150,6 +154,18 @@ else
 	else
 		fail "no $html/report.gp"
 	fi
+
+	# In a browser: headless Chromium loads the page and draws every
+	# chart (scripts/check-html-chromium.sh).
+	if ! command -v chromium >/dev/null 2>&1 &&
+	   ! command -v chromium-browser >/dev/null 2>&1; then
+		fail "chromium not found: install chromium"
+	elif msg=$(scripts/check-html-chromium.sh "$html" 2>&1); then
+		pass "${msg#check-html-chromium: }"
+	else
+		fail "headless Chromium:"
+		indent <<<"$msg"
+	fi
 fi
 
 # Without gnuplot: one clear line, a failure status, no index.html.
@@ -179,98 +195,51 @@ elif ! python3 -m json.tool "$json" >/dev/null 2>"$out/json.err"; then
 else
 	pass "export --perfetto: exit 0, valid JSON (python3 -m json.tool)"
 
-	# The runs the trace holds: one task_fire_end per task run; performer
-	# work that ran outside a task (perform_fire_end with task 0) is a
-	# run of its own.
+	# The runs the trace holds: one task_fire_end per task run, if the
+	# trace has its task_fire_begin (a run under way when tracing started
+	# is not one: the trace may hold processes that ran before it);
+	# performer work that ran outside a task (perform_fire_end with task
+	# 0) is a run of its own.
 	bt=$out/trace.txt
 	babeltrace2 "$trace" >"$bt" 2>"$out/babeltrace.err"
-	ends=$(grep -c 'libsched:task_fire_end:' "$bt")
+	ends=$(python3 - "$bt" <<'EOF'
+import re, sys
+pat = re.compile(r"libsched:task_fire_(begin|end):.*vpid = (\d+).*"
+                 r"loop = (0x[0-9A-Fa-f]+), task = (\d+),")
+running, runs = {}, 0
+for line in open(sys.argv[1]):
+    m = pat.search(line)
+    if not m:
+        continue
+    what, key, task = m.group(1), (m.group(2), m.group(3)), m.group(4)
+    if what == "begin":
+        running[key] = task
+    elif running.pop(key, None) == task:
+        runs += 1
+print(runs)
+EOF
+)
 	perf=$(grep -cE 'libsched:perform_fire_end:.* task = 0,' "$bt")
 
-	# The structure, checked event by event; prints the run counts.
-	if counts=$(python3 - "$json" 2>"$out/structure.err" <<'EOF'
-import json, sys
-
-prios = {"HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE", "REPAINT",
-         "POST_PAINT", "DEFAULT_IDLE", "LOWEST"}
-doc = json.load(open(sys.argv[1]))
-errors = []
-def bad(msg):
-    if len(errors) < 10:
-        errors.append(msg)
-
-if not isinstance(doc, dict) or not isinstance(doc.get("traceEvents"), list):
-    sys.exit("not an object with a traceEvents list")
-if doc.get("displayTimeUnit") != "ns":
-    bad("displayTimeUnit is not \"ns\"")
-procs, threads, used = set(), set(), set()
-task_runs = perf_runs = starves = counters = instants = 0
-for e in doc["traceEvents"]:
-    ph = e.get("ph")
-    if not isinstance(e.get("pid"), int) or not isinstance(e.get("tid"), int):
-        bad("event without integer pid/tid: %r" % e)
-        continue
-    if ph == "M":
-        if e.get("name") == "process_name":
-            procs.add(e["pid"])
-        elif e.get("name") == "thread_name":
-            threads.add((e["pid"], e["tid"]))
-            if not e["args"]["name"].startswith("LOOP 0x"):
-                bad("lane name %r" % e["args"]["name"])
-        elif e.get("name") in ("process_sort_index", "thread_sort_index"):
-            if not isinstance(e["args"].get("sort_index"), int):
-                bad("sort index without an integer: %r" % e)
-        else:
-            bad("unknown metadata %r" % e)
-        continue
-    if not isinstance(e.get("ts"), (int, float)) or e["ts"] < 0:
-        bad("bad ts: %r" % e)
-    if not isinstance(e.get("name"), str):
-        bad("event without a name: %r" % e)
-    if ph == "X":
-        if not isinstance(e.get("dur"), (int, float)) or e["dur"] < 0:
-            bad("X without a duration: %r" % e)
-        used.add((e["pid"], e["tid"]))
-        if e.get("cat") in prios:
-            task_runs += 1
-            if not isinstance(e["args"].get("task"), int):
-                bad("task run without a task id: %r" % e)
-        elif e.get("cat") == "performer":
-            perf_runs += 1
-        elif e.get("cat") == "starvation":
-            starves += 1
-        else:
-            bad("X of unknown category: %r" % e)
-    elif ph == "C":
-        counters += 1
-        if not all(isinstance(v, (int, float)) for v in e["args"].values()):
-            bad("counter with a non-number: %r" % e)
-    elif ph == "i":
-        instants += 1
-        if e.get("s") != "g" or "evidence" not in e.get("args", {}):
-            bad("finding not global or without evidence: %r" % e)
-    else:
-        bad("unexpected phase %r" % ph)
-for pid, tid in used:
-    if (pid, tid) not in threads:
-        bad("events on an unnamed lane %d/%d" % (pid, tid))
-    if pid not in procs:
-        bad("events in an unnamed process %d" % pid)
-if errors:
-    sys.exit("\n".join(errors))
-print(task_runs, perf_runs, starves, counters, instants)
-EOF
-	); then
-		read -r xt xp xs xc xi <<<"$counts"
-		pass "trace event structure: named processes and lanes, $xs starvation spans, $xc counter points, $xi findings"
+	# The whole file, strictly (scripts/check-perfetto.py): fields per
+	# phase, runs strictly nested per track, every arrow's "s" and "f"
+	# paired and bound as Perfetto binds them, counters numeric, names
+	# for every process and track; and the export's own layout
+	# (--schedprof): one track per loop, every run with a wait the end of
+	# one arrow that binds to it. Prints the counts.
+	if stats=$(scripts/check-perfetto.py --schedprof --stats "$json" \
+			2>"$out/check-perfetto.err"); then
+		stat() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" ${stats#stats: }"; }
+		xt=$(stat task_runs) xp=$(stat performer_runs)
+		pass "check-perfetto: $(stat loops) loop track(s), $(stat flows) arrows ($(stat markers) from ready markers), $(stat starvation) starvation spans, $(stat counter_series) counter series, $(stat instants) findings, nesting depth $(stat max_depth)"
 		if [ "$xt" -eq "$ends" ] && [ "$xp" -eq "$perf" ]; then
-			pass "X runs: $((xt + xp)) = $ends task_fire_end + $perf performer work runs"
+			pass "X runs: $((xt + xp)) = $ends task_fire_end (after their begin) + $perf performer work runs"
 		else
 			fail "X runs: $xt task runs for $ends task_fire_end, $xp performer runs for $perf perform_fire_end with task 0"
 		fi
 	else
-		fail "trace event structure:"
-		indent <"$out/structure.err"
+		fail "check-perfetto --schedprof $json:"
+		head -n 30 "$out/check-perfetto.err" | indent
 	fi
 fi
 

@@ -3,18 +3,46 @@
  * JSON trace (the "trace event format"), for ui.perfetto.dev or
  * chrome://tracing:
  *
- *   - a process per traced process (vpid and procname);
- *   - in it, per loop, a thread track per lane, in priority order:
- *     "LOOP 0x... performer work", "LOOP 0x... HIGHEST", and after each
- *     priority that starved, "LOOP 0x... HIGHEST starving";
- *   - each run a complete event ("X": name the task, cat its priority),
- *     each starvation interval one on its priority's starving lane;
- *   - the ready-queue depth per priority as counters ("C");
+ *   - a process per traced process (vpid and procname, "M" process_name);
+ *   - in it, a thread track per loop, "loop 0x... (PROCNAME)", the loop's
+ *     thread: each run a complete event ("X": name the task, cat its
+ *     priority or "performer"), strictly nested (below);
+ *   - a flow arrow from the moment each run's task became ready (an idle's
+ *     enqueue, a timer's due time; a post, for performer work) to its run:
+ *     "s" on the loop's track at that moment, bound to the run enclosing
+ *     it, "f" with "bp":"e" at the run's start; where no run encloses that
+ *     moment, a zero-length "ready NAME" slice there holds the arrow;
+ *   - the ready-queue depth of each priority as counter series ("C"
+ *     "ready", "ready 0x..." in a process of several loops; one series
+ *     per priority: "ready HIGHEST" in Perfetto);
+ *   - per priority that starved, a track "loop 0x... HIGHEST starving"
+ *     with its starvation intervals (they overlap the runs, and those of
+ *     other priorities, so they cannot share the loop's track);
  *   - the findings as global instant events ("i", scope "g").
  *
- * Times are µs (with ns as decimals) from the earliest loop time of the
- * trace. Lanes are "threads" with made-up ids: the track per lane is the
- * point, and an id must not collide with a real process's.
+ * Strict nesting: the runs of one loop never overlap, but a run may hold
+ * another (performer work drained inline, within a task). Runs are sorted
+ * by start, longest first, and a run that would stick out of the one
+ * holding it is clamped into it; a nested run that starts at the very ns
+ * of its parent starts 1 ns later, so that the flow ending at the parent's
+ * start binds to the parent (args "clamped" says so).
+ *
+ * Flow binding follows Perfetto's JSON importer: events are taken in
+ * (ts, then complete events longest first, then file order) order; "s"
+ * and "f" bind to the slice on top of their track's stack at that point.
+ * The events of a loop's track are written in that order, and the stack
+ * is followed while writing, which is how the exporter knows whether the
+ * slice on top encloses a flow's start or a marker slice is needed. A run
+ * that was ready at the very ns it began (cached time) gets its arrow from
+ * 1 ns before: "s" must come before "f", and no slice at one instant can
+ * hold both. A task ready since before the trace saw its loop gets its
+ * arrow from the loop's first event (args wait_ns has the whole wait).
+ * The arrow's "s" and "f" carry the run's task id in args.
+ *
+ * Times are µs (with ns as decimals) from the earliest time of the trace.
+ * Thread ids are made up (TID_BASE + loop * TRACKS + track), stable for a
+ * given trace: an_loop does not carry the loop's thread id, and a made-up
+ * id must not collide with a real process's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,10 +58,10 @@
 #include "html.h"
 #include "schedprof.h"
 
-/* Made-up thread ids: TID_BASE + loop * LANES + lane. Lane 0 is the
- * performer work, 1 + 2 p priority p's runs, 2 + 2 p its starvation. */
+/* Made-up thread ids: TID_BASE + loop * TRACKS + track. Track 0 is the
+ * loop's thread, 1 + p priority p's starvation intervals. */
 #define TID_BASE 1000000000LL
-#define LANES 32
+#define TRACKS 16
 /* Made-up process ids, for processes of unknown or clashing vpid; above
  * any real pid (pid_max is at most 2^22). */
 #define PID_SYNTH 100000000LL
@@ -43,13 +71,18 @@ struct proc {
 	const char *procname;
 	unsigned trace;
 	int64_t pid;           /* in the JSON */
-	unsigned nloops;       /* so far, to order its loops' lanes */
+	unsigned nloops;       /* its loops */
 };
 
 struct out {
 	FILE *f;
 	bool first;            /* no event written yet */
 	uint64_t events;
+	uint64_t flows;        /* arrows written */
+	uint64_t markers;      /* zero-length slices holding an arrow's start */
+	uint64_t clamped;      /* runs moved to nest strictly */
+	uint64_t unbound;      /* arrows whose end found another slice on top:
+				* a bug, said on stderr */
 };
 
 /* The usage line; with --help, what the command does too. */
@@ -58,13 +91,13 @@ static int usage(FILE *f, int status)
 	fputs("usage: schedprof export DIR... --perfetto FILE.json "
 	      "[--long-task MS] [--starve MS]\n", f);
 	if (status == SP_EXIT_OK)
-		fputs("Writes the traces' runs, starvation intervals, "
-		      "ready-queue depths and findings\nas a Chrome/Perfetto "
+		fputs("Writes the traces' runs (a track per loop), arrows from "
+		      "each task's ready time\nto its run, ready-queue depths, "
+		      "starvation intervals and findings as a\nChrome/Perfetto "
 		      "JSON trace: open it in ui.perfetto.dev or "
 		      "chrome://tracing.\n", f);
 	return status;
 }
-
 /* s as a JSON string: quotes, backslashes and control characters
  * escaped; what is not UTF-8 becomes U+FFFD, which keeps the file valid
  * JSON whatever bytes a program named its tasks with. */
@@ -144,19 +177,6 @@ static void ev_meta(struct out *o, const char *what, int64_t pid,
 	fputs("}}", o->f);
 }
 
-static const char *lane_name(int lane, char *buf, size_t len,
-			     const struct an_loop *l)
-{
-	if (lane == 0)
-		snprintf(buf, len, "LOOP 0x%" PRIx64 " performer work",
-			 l->addr);
-	else
-		snprintf(buf, len, "LOOP 0x%" PRIx64 " %s%s", l->addr,
-			 an_prio_name((lane - 1) / 2),
-			 lane % 2 ? "" : " starving");
-	return buf;
-}
-
 static struct proc *proc_of(struct proc *procs, size_t nprocs,
 			    const struct an_loop *l)
 {
@@ -183,11 +203,14 @@ static struct proc *make_procs(const struct an_result *r, size_t *np)
 		return NULL;
 	for (i = 0; i < r->nloops; i++) {
 		const struct an_loop *l = r->loops[i];
-		struct proc *p;
+		struct proc *p = proc_of(procs, n, l);
 
-		if (proc_of(procs, n, l))
+		if (p) {
+			p->nloops++;
 			continue;
+		}
 		p = &procs[n++];
+		p->nloops = 1;
 		p->vpid = l->vpid;
 		p->procname = l->procname;
 		p->trace = l->trace;
@@ -258,114 +281,494 @@ static int64_t finding_time(const struct an_finding *fd)
 	return l->first;
 }
 
-static bool write_loop(struct out *o, const struct an_loop *l, int64_t pid,
-		       int64_t tid0, int64_t t0)
+/* ---- a loop's track: runs, strictly nested, and their arrows ---------- */
+
+/* A run as written: its times once nesting is strict, and its arrow. */
+struct xrun {
+	const struct an_run *run;
+	int64_t begin, end;
+	int64_t flow_ts;      /* where its arrow starts; INT64_MIN: none */
+	uint64_t flow;        /* the arrow's id */
+	bool clamped;
+};
+
+static bool run_valid(const struct an_run *run)
 {
-	char name[160], buf[48];
+	return run->prio >= -1 && run->prio < AN_PRIOS;
+}
+
+static const char *run_name(const struct an_run *run)
+{
+	if (!run->task)
+		return "performer work";
+	return run->task->name && run->task->name[0] ? run->task->name
+						      : "(unnamed)";
+}
+
+/*
+ * Where a run's arrow starts: when it became ready; the loop's first
+ * event for a task ready since before the trace saw the loop (the arrow
+ * would otherwise stretch the timeline over time nothing was recorded
+ * in; "wait_ns" says how long it was); 1 ns before the run's start when
+ * that is not earlier (the arrow's "s" must be taken before its "f").
+ * INT64_MIN when the trace did not say.
+ */
+static int64_t flow_start(const struct an_loop *l, const struct an_run *run,
+			  int64_t begin)
+{
+	int64_t s = run->ready_at;
+
+	if (s < 0)
+		return INT64_MIN;
+	if (l->first != INT64_MIN && s < l->first)
+		s = l->first;
+	return s < begin ? s : begin - 1;
+}
+
+/* By start, then the longest first (a parent before what it holds). */
+static int cmp_xrun(const void *a, const void *b)
+{
+	const struct xrun *x = a, *y = b;
+
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return (x->run > y->run) - (x->run < y->run);
+}
+
+/*
+ * One pass over runs sorted by cmp_xrun: each run is checked against the
+ * innermost earlier run still open at its start (a stack) and clamped
+ * into it: a start before the parent's start or an end after the
+ * parent's end moves onto that boundary, and a run with a duration that
+ * starts at the very ns of its parent starts 1 ns later. Slices are
+ * half-open, [begin, end): a run ending where another starts is done,
+ * except that zero-length slices at one instant nest. Returns the number
+ * of changes: 0 when the runs nest strictly.
+ */
+static size_t strict_pass(struct xrun *v, size_t n, size_t *stk)
+{
+	size_t depth = 0, fixes = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct xrun *r = &v[i];
+		const struct xrun *t;
+
+		while (depth) {
+			t = &v[stk[depth - 1]];
+			if (t->end < r->begin ||
+			    (t->end == r->begin &&
+			     !(t->begin == t->end && r->begin == r->end)))
+				depth--;
+			else
+				break;
+		}
+		if (depth) {
+			t = &v[stk[depth - 1]];
+			if (r->begin < t->begin) {
+				r->begin = t->begin;
+				fixes++;
+				r->clamped = true;
+			}
+			if (r->end > t->end) {
+				r->end = t->end;
+				fixes++;
+				r->clamped = true;
+			}
+			if (r->end < r->begin)
+				r->end = r->begin;
+			if (r->begin == t->begin && r->end > r->begin &&
+			    t->end > t->begin) {
+				r->begin++;
+				fixes++;
+				r->clamped = true;
+			}
+		}
+		stk[depth++] = i;
+	}
+	return fixes;
+}
+
+/* The loop's runs, sorted and strictly nested, in *n; NULL when out of
+ * memory (or no run: *n is then 0). */
+static struct xrun *strict_runs(const struct an_loop *l, size_t *n)
+{
+	struct xrun *v;
+	size_t *stk, i, k = 0;
+	int pass;
+
+	*n = 0;
+	if (l->nruns == 0)
+		return NULL;
+	v = calloc(l->nruns, sizeof(*v));
+	stk = calloc(l->nruns, sizeof(*stk));
+	if (!v || !stk) {
+		free(v);
+		free(stk);
+		return NULL;
+	}
+	for (i = 0; i < l->nruns; i++) {
+		const struct an_run *run = &l->runs[i];
+
+		if (!run_valid(run))
+			continue;
+		v[k].run = run;
+		v[k].begin = run->begin;
+		v[k].end = run->end > run->begin ? run->end : run->begin;
+		k++;
+	}
+	qsort(v, k, sizeof(*v), cmp_xrun);
+	/* A pass leaves the runs nested; moved starts may need a sort and
+	 * another pass. */
+	for (pass = 0; pass < 16 && strict_pass(v, k, stk); pass++)
+		qsort(v, k, sizeof(*v), cmp_xrun);
+	free(stk);
+	*n = k;
+	return v;
+}
+
+/* What a loop's track holds, in the order Perfetto takes it. */
+enum tev_kind { TEV_RUN, TEV_END, TEV_START };
+
+struct tev {
+	int64_t ts;
+	int64_t key;   /* -dur for a run with a duration, else 0 */
+	int grp;       /* among key 0 at one ts: 0 the end of an arrow to a
+			* run with a duration, 1 a zero-length run and its
+			* arrow's end, 2 arrows' starts */
+	size_t seq;
+	enum tev_kind kind;
+	struct xrun *x;
+};
+
+/*
+ * Perfetto's JSON importer sorts by ts, then complete events by
+ * decreasing duration before everything else (zero-length ones rank
+ * with everything else), then by file order; the grp and seq below are
+ * that file order.
+ */
+static int cmp_tev(const void *a, const void *b)
+{
+	const struct tev *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->grp != y->grp)
+		return x->grp - y->grp;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* A slice on a track's stack, as Perfetto keeps it. */
+struct slot {
+	int64_t begin, end;
+	const struct xrun *x;   /* NULL for a marker */
+};
+
+/*
+ * Perfetto's SliceTracker before it opens a slice at ts of duration dur:
+ * from the top of the stack down, a slice that ended before ts, or at ts
+ * unless both are zero-length, is popped. (It pops the top of the stack
+ * whichever slice it is looking at; that is copied too.)
+ */
+static void stack_close(struct slot *s, size_t *n, int64_t ts, int64_t dur)
+{
+	size_t i = *n;
+
+	while (i-- > 0) {
+		int64_t d = s[i].end - s[i].begin;
+
+		if (s[i].end < ts || (s[i].end == ts && !(d == 0 && dur == 0)))
+			(*n)--;
+	}
+}
+
+/* The common start of an "X" event, up to its "dur". */
+static void ev_x(struct out *o, const char *name, const char *cat,
+		 int64_t pid, int64_t tid, int64_t ts, int64_t dur)
+{
+	ev_begin(o, "X");
+	fputs(",\"name\":", o->f);
+	json_str(o->f, name);
+	fprintf(o->f, ",\"cat\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
+		",\"ts\":", cat, pid, tid);
+	json_us(o->f, ts);
+	fputs(",\"dur\":", o->f);
+	json_us(o->f, dur);
+}
+
+static void write_run(struct out *o, const struct xrun *x, int64_t pid,
+		      int64_t tid, int64_t t0)
+{
+	const struct an_run *run = x->run;
+
+	ev_x(o, run_name(run), run->prio < 0 ? "performer" :
+	     an_prio_name(run->prio), pid, tid, x->begin - t0,
+	     x->end - x->begin);
+	fputs(",\"args\":{", o->f);
+	if (run->task) {
+		fprintf(o->f, "\"task\":%" PRIu64, run->task_id);
+		if (run->ready_at >= 0)
+			fprintf(o->f, ",\"wait_ns\":%" PRId64,
+				run->begin - run->ready_at);
+	} else {
+		fputs("\"performer_work\":true", o->f);
+		if (run->ready_at >= 0)
+			fprintf(o->f, ",\"delay_ns\":%" PRId64,
+				run->begin - run->ready_at);
+	}
+	if (x->clamped)
+		fprintf(o->f, ",\"clamped\":true,\"begin_ns\":%" PRId64
+			",\"end_ns\":%" PRId64, run->begin, run->end);
+	fputs("}}", o->f);
+}
+
+/* An arrow's category and name: a task became ready, work was posted. */
+static const char *flow_cat(const struct xrun *x)
+{
+	return x->run->task ? "ready" : "posted";
+}
+
+static void write_flow(struct out *o, bool start, const struct xrun *x,
+		       int64_t pid, int64_t tid, int64_t ts)
+{
+	ev_begin(o, start ? "s" : "f");
+	fprintf(o->f, ",\"name\":\"%s\",\"cat\":\"%s\",\"id\":%" PRIu64
+		",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
+		flow_cat(x), flow_cat(x), x->flow, pid, tid);
+	json_us(o->f, ts);
+	if (!start)
+		fputs(",\"bp\":\"e\"", o->f);
+	fprintf(o->f, ",\"args\":{\"task\":%" PRIu64 "}}", x->run->task_id);
+}
+
+/* The zero-length slice an arrow starts from where no run encloses its
+ * start. */
+static void write_marker(struct out *o, const struct xrun *x, int64_t pid,
+			 int64_t tid, int64_t ts)
+{
+	char name[200];
+
+	snprintf(name, sizeof(name), "%s %s", flow_cat(x), run_name(x->run));
+	ev_x(o, name, flow_cat(x), pid, tid, ts, 0);
+	fprintf(o->f, ",\"args\":{\"task\":%" PRIu64 "}}", x->run->task_id);
+}
+
+/* The loop's thread track: its runs, the arrows to them, the markers
+ * the arrows need. False when out of memory. */
+static bool write_track(struct out *o, const struct an_loop *l, int64_t pid,
+			int64_t tid, int64_t t0, uint64_t *flow_id)
+{
+	struct xrun *v;
+	struct tev *ev;
+	struct slot *stk;
+	size_t n, nev = 0, depth = 0, i;
+
+	v = strict_runs(l, &n);
+	if (!v)
+		return l->nruns == 0;
+	if (n == 0) {
+		free(v);
+		return true;
+	}
+	ev = calloc(3 * n, sizeof(*ev));
+	stk = calloc(n + 1, sizeof(*stk));
+	if (!ev || !stk) {
+		free(v);
+		free(ev);
+		free(stk);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		struct xrun *x = &v[i];
+		int64_t dur = x->end - x->begin;
+
+		o->clamped += x->clamped;
+		x->flow_ts = flow_start(l, x->run, x->begin);
+		ev[nev++] = (struct tev){ x->begin, dur > 0 ? -dur : 0,
+					  dur > 0 ? 0 : 1, 2 * i, TEV_RUN, x };
+		if (x->flow_ts == INT64_MIN)
+			continue;
+		x->flow = ++*flow_id;
+		ev[nev++] = (struct tev){ x->begin, 0, dur > 0 ? 0 : 1,
+					  2 * i + 1, TEV_END, x };
+		ev[nev++] = (struct tev){ x->flow_ts, 0, 2, i, TEV_START, x };
+	}
+	qsort(ev, nev, sizeof(*ev), cmp_tev);
+
+	for (i = 0; i < nev; i++) {
+		struct xrun *x = ev[i].x;
+
+		switch (ev[i].kind) {
+		case TEV_RUN:
+			stack_close(stk, &depth, x->begin, x->end - x->begin);
+			stk[depth++] = (struct slot){ x->begin, x->end, x };
+			write_run(o, x, pid, tid, t0);
+			break;
+		case TEV_END:
+			/* Bound to the slice on top: its own run, by the
+			 * order above. */
+			if (!depth || stk[depth - 1].x != x)
+				o->unbound++;
+			write_flow(o, false, x, pid, tid, x->begin - t0);
+			o->flows++;
+			break;
+		case TEV_START:
+			/* Bound to the slice on top, if that one encloses
+			 * the start; else to a marker there. */
+			if (!depth || stk[depth - 1].begin > x->flow_ts ||
+			    stk[depth - 1].end < x->flow_ts) {
+				stack_close(stk, &depth, x->flow_ts, 0);
+				stk[depth++] = (struct slot){
+					x->flow_ts, x->flow_ts, NULL
+				};
+				write_marker(o, x, pid, tid, x->flow_ts - t0);
+				o->markers++;
+			}
+			write_flow(o, true, x, pid, tid, x->flow_ts - t0);
+			break;
+		}
+	}
+	free(ev);
+	free(stk);
+	free(v);
+	return true;
+}
+
+/* ---- the other tracks ------------------------------------------------ */
+
+/* Each priority that starved: its intervals on a track of its own, in
+ * time order and never overlapping. */
+static void write_starves(struct out *o, const struct an_loop *l,
+			  int64_t pid, int64_t tid0, int64_t t0)
+{
+	char name[200], buf[48];
 	size_t i;
 	unsigned k;
 	int p;
 
-	for (i = 0; i < l->nruns; i++) {
-		const struct an_run *run = &l->runs[i];
-		const struct an_task *t = run->task;
-
-		if (run->prio < -1 || run->prio >= AN_PRIOS)
-			continue;
-		ev_begin(o, "X");
-		fputs(",\"name\":", o->f);
-		json_str(o->f, t ? (t->name && t->name[0] ? t->name
-					: "(unnamed)") : "performer work");
-		fprintf(o->f, ",\"cat\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%"
-			PRId64 ",\"ts\":", run->prio < 0 ? "performer" :
-			an_prio_name(run->prio), pid,
-			tid0 + (run->prio < 0 ? 0 : 1 + 2 * run->prio));
-		json_us(o->f, run->begin - t0);
-		fputs(",\"dur\":", o->f);
-		json_us(o->f, run->end > run->begin ? run->end - run->begin
-						    : 0);
-		fputs(",\"args\":{", o->f);
-		if (t) {
-			fprintf(o->f, "\"task\":%" PRIu64, run->task_id);
-			if (run->ready_at >= 0)
-				fprintf(o->f, ",\"wait_ns\":%" PRId64,
-					run->begin - run->ready_at);
-		} else if (run->ready_at >= 0) {
-			fprintf(o->f, "\"delay_ns\":%" PRId64,
-				run->begin - run->ready_at);
-		}
-		fputs("}}", o->f);
-	}
 	for (p = 0; p < AN_PRIOS; p++) {
 		const struct an_prio *ap = &l->prio[p];
+		int64_t prev_end = INT64_MIN;
 
 		for (i = 0; i < ap->nstarves; i++) {
 			const struct an_starve *s = &ap->starves[i];
+			int64_t b = s->start > prev_end ? s->start : prev_end;
+			int64_t e = s->end > b ? s->end : b;
 
-			ev_begin(o, "X");
+			prev_end = e;
 			snprintf(name, sizeof(name), "%s starving",
 				 an_prio_name(p));
-			fprintf(o->f, ",\"name\":\"%s\",\"cat\":\"starvation\","
-				"\"pid\":%" PRId64 ",\"tid\":%" PRId64
-				",\"ts\":", name, pid, tid0 + 2 + 2 * p);
-			json_us(o->f, s->start - t0);
-			fputs(",\"dur\":", o->f);
-			json_us(o->f, s->end - s->start);
+			ev_x(o, name, "starvation", pid, tid0 + 1 + p, b - t0,
+			     e - b);
 			fprintf(o->f, ",\"args\":{\"duration\":\"%s\","
 				"\"open_at_end\":%s", an_fmt_ns(s->end -
 				s->start, buf, sizeof(buf)),
 				s->open_at_end ? "true" : "false");
 			for (k = 0; k < s->nblame && k < AN_BLAME_MAX; k++) {
-				const struct an_blame *b = &s->blame[k];
+				const struct an_blame *bl = &s->blame[k];
 
 				fprintf(o->f, ",\"blame%u\":", k + 1);
 				snprintf(name, sizeof(name), "%s: %s in "
-					 "%" PRIu64 " run%s", b->task ?
-					 (b->task->name ? b->task->name : "") :
-					 "performer work",
-					 an_fmt_ns(b->ran_ns, buf, sizeof(buf)),
-					 b->runs, b->runs == 1 ? "" : "s");
+					 "%" PRIu64 " run%s", bl->task ?
+					 (bl->task->name ? bl->task->name :
+					  "") : "performer work",
+					 an_fmt_ns(bl->ran_ns, buf, sizeof(buf)),
+					 bl->runs, bl->runs == 1 ? "" : "s");
 				json_str(o->f, name);
 			}
 			fputs("}}", o->f);
 		}
 	}
-
-	for (p = 0; p < AN_PRIOS; p++) {
-		const struct an_prio *ap = &l->prio[p];
-
-		snprintf(name, sizeof(name), "LOOP 0x%" PRIx64 " %s", l->addr,
-			 an_prio_name(p));
-		for (i = 0; i < ap->ndepth; i++) {
-			ev_begin(o, "C");
-			fprintf(o->f, ",\"name\":\"%s\",\"pid\":%" PRId64
-				",\"tid\":%" PRId64 ",\"ts\":", name, pid,
-				tid0 + 1 + 2 * p);
-			json_us(o->f, ap->depth[i].t - t0);
-			fprintf(o->f, ",\"args\":{\"ready\":%" PRIu32 "}}",
-				ap->depth[i].depth);
-		}
-	}
-	return true;
 }
 
-/* Which lanes of a loop have something: runs, a priority that fired or
- * was ever ready, starvation. */
-static void loop_lanes(const struct an_loop *l, bool has[LANES])
+/*
+ * The ready-queue depths as one counter, a series per priority that was
+ * ever ready: at each change, every series' value ("C" events carry all
+ * the series of their counter). Perfetto names the tracks
+ * "NAME PRIORITY".
+ */
+static void write_depths(struct out *o, const struct an_loop *l,
+			 int64_t pid, int64_t tid, int64_t t0,
+			 const char *name)
 {
-	size_t j;
+	size_t idx[AN_PRIOS] = { 0 };
+	uint32_t cur[AN_PRIOS] = { 0 };
+	bool any = false;
 	int p;
 
-	memset(has, 0, LANES * sizeof(*has));
-	for (j = 0; j < l->nruns; j++)
-		if (l->runs[j].prio >= -1 && l->runs[j].prio < AN_PRIOS)
-			has[l->runs[j].prio < 0 ? 0 :
-			    1 + 2 * l->runs[j].prio] = true;
-	for (p = 0; p < AN_PRIOS; p++) {
-		has[1 + 2 * p] |= l->prio[p].fired > 0 ||
-				  l->prio[p].ndepth > 0;
-		has[2 + 2 * p] = l->prio[p].nstarves > 0;
+	for (p = 0; p < AN_PRIOS; p++)
+		any |= l->prio[p].ndepth > 0;
+	while (any) {
+		int64_t t = INT64_MAX;
+		bool comma = false;
+
+		for (p = 0; p < AN_PRIOS; p++)
+			if (idx[p] < l->prio[p].ndepth &&
+			    l->prio[p].depth[idx[p]].t < t)
+				t = l->prio[p].depth[idx[p]].t;
+		if (t == INT64_MAX)
+			break;
+		for (p = 0; p < AN_PRIOS; p++)
+			while (idx[p] < l->prio[p].ndepth &&
+			       l->prio[p].depth[idx[p]].t == t)
+				cur[p] = l->prio[p].depth[idx[p]++].depth;
+		ev_begin(o, "C");
+		fputs(",\"name\":", o->f);
+		json_str(o->f, name);
+		fprintf(o->f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64
+			",\"ts\":", pid, tid);
+		json_us(o->f, t - t0);
+		fputs(",\"args\":{", o->f);
+		for (p = 0; p < AN_PRIOS; p++) {
+			if (!l->prio[p].ndepth)
+				continue;
+			fprintf(o->f, "%s\"%s\":%" PRIu32, comma ? "," : "",
+				an_prio_name(p), cur[p]);
+			comma = true;
+		}
+		fputs("}}", o->f);
 	}
+}
+
+/* The loop's name on its track: "loop 0x... (officesim)". */
+static const char *loop_track_name(char *buf, size_t len,
+				   const struct an_loop *l)
+{
+	if (l->procname)
+		snprintf(buf, len, "loop 0x%" PRIx64 " (%s)", l->addr,
+			 l->procname);
+	else if (l->vpid >= 0)
+		snprintf(buf, len, "loop 0x%" PRIx64 " (pid %" PRId64 ")",
+			 l->addr, l->vpid);
+	else
+		snprintf(buf, len, "loop 0x%" PRIx64 " (trace %u)", l->addr,
+			 l->trace);
+	return buf;
+}
+
+/* The earliest time the loop's events will show, arrows' starts
+ * included; INT64_MAX when none. */
+static int64_t loop_t0(const struct an_loop *l)
+{
+	int64_t t0 = l->first != INT64_MIN ? l->first : INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < l->nruns; i++) {
+		const struct an_run *run = &l->runs[i];
+		int64_t s;
+
+		if (!run_valid(run))
+			continue;
+		if (run->begin < t0)
+			t0 = run->begin;
+		s = flow_start(l, run, run->begin);
+		if (s != INT64_MIN && s < t0)
+			t0 = s;
+	}
+	return t0;
 }
 
 static void write_finding(struct out *o, const struct an_finding *fd,
@@ -395,38 +798,32 @@ static void write_finding(struct out *o, const struct an_finding *fd,
 	fputs("}}", o->f);
 }
 
-/* The whole JSON document to f; false when out of memory. */
-static bool write_json(FILE *f, const struct an_result *r, uint64_t *nev)
+/* The whole JSON document to o->f; false when out of memory. */
+static bool write_json(struct out *o, const struct an_result *r)
 {
-	struct out o = { .f = f, .first = true };
 	struct proc *procs;
-	/* Per loop: its first lane's thread id, where its findings go. */
-	int64_t t0 = INT64_MAX, *tid0, *tid_any;
+	int64_t t0 = INT64_MAX;
 	size_t nprocs = 0, i;
-	bool has[LANES], ok = true;
+	uint64_t flow_id = 0;
+	bool ok = true;
 	char name[200];
-	int lane;
+	int p;
 
 	procs = make_procs(r, &nprocs);
-	tid0 = calloc(r->nloops ? r->nloops : 1, sizeof(*tid0));
-	tid_any = calloc(r->nloops ? r->nloops : 1, sizeof(*tid_any));
-	if (!procs || !tid0 || !tid_any) {
-		free(procs);
-		free(tid0);
-		free(tid_any);
+	if (!procs)
 		return false;
-	}
 	for (i = 0; i < r->nloops; i++) {
-		/* A loop that saw no time has first == INT64_MIN. */
-		if (r->loops[i]->first != INT64_MIN && r->loops[i]->first < t0)
-			t0 = r->loops[i]->first;
+		int64_t t = loop_t0(r->loops[i]);
+
+		if (t < t0)
+			t0 = t;
 	}
 	if (t0 == INT64_MAX)
 		t0 = 0;
 
-	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", f);
+	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", o->f);
 
-	/* Metadata: the names and order of the processes and lanes. */
+	/* Metadata: the names and order of the processes and tracks. */
 	for (i = 0; i < nprocs; i++) {
 		if (procs[i].procname && procs[i].vpid >= 0)
 			snprintf(name, sizeof(name), "%s", procs[i].procname);
@@ -439,42 +836,53 @@ static bool write_json(FILE *f, const struct an_result *r, uint64_t *nev)
 		else
 			snprintf(name, sizeof(name), "trace %u",
 				 procs[i].trace);
-		ev_meta(&o, "process_name", procs[i].pid, 0, name, 0);
-		ev_meta(&o, "process_sort_index", procs[i].pid, 0, NULL,
+		ev_meta(o, "process_name", procs[i].pid, 0, name, 0);
+		ev_meta(o, "process_sort_index", procs[i].pid, 0, NULL,
 			(long)i);
 	}
 	for (i = 0; i < r->nloops; i++) {
 		const struct an_loop *l = r->loops[i];
-		struct proc *pr = proc_of(procs, nprocs, l);
-		unsigned idx = pr->nloops++;
+		int64_t pid = proc_of(procs, nprocs, l)->pid;
+		int64_t tid0 = TID_BASE + (int64_t)i * TRACKS;
 
-		tid0[i] = TID_BASE + (int64_t)i * LANES;
-		tid_any[i] = -1;
-		loop_lanes(l, has);
-		for (lane = 0; lane < 1 + 2 * AN_PRIOS; lane++) {
-			if (!has[lane])
+		ev_meta(o, "thread_name", pid, tid0,
+			loop_track_name(name, sizeof(name), l), 0);
+		ev_meta(o, "thread_sort_index", pid, tid0, NULL,
+			(long)i * TRACKS);
+		for (p = 0; p < AN_PRIOS; p++) {
+			if (!l->prio[p].nstarves)
 				continue;
-			if (tid_any[i] < 0)
-				tid_any[i] = tid0[i] + lane;
-			ev_meta(&o, "thread_name", pr->pid, tid0[i] + lane,
-				lane_name(lane, name, sizeof(name), l), 0);
-			ev_meta(&o, "thread_sort_index", pr->pid,
-				tid0[i] + lane, NULL,
-				(long)idx * LANES + lane);
-		}
-		/* A loop with nothing to show still gets a lane for its
-		 * findings. */
-		if (tid_any[i] < 0) {
-			tid_any[i] = tid0[i];
-			ev_meta(&o, "thread_name", pr->pid, tid0[i],
-				lane_name(0, name, sizeof(name), l), 0);
+			snprintf(name, sizeof(name), "loop 0x%" PRIx64
+				 " %s starving", l->addr, an_prio_name(p));
+			ev_meta(o, "thread_name", pid, tid0 + 1 + p, name, 0);
+			ev_meta(o, "thread_sort_index", pid, tid0 + 1 + p,
+				NULL, (long)i * TRACKS + 1 + p);
 		}
 	}
+	/* Findings without a loop in a trace without loops: somewhere
+	 * named. */
+	if (r->nloops == 0 && r->nfindings) {
+		ev_meta(o, "process_name", 0, 0, "schedprof", 0);
+		ev_meta(o, "thread_name", 0, 0, "findings", 0);
+	}
 
-	for (i = 0; i < r->nloops && ok; i++)
-		ok = write_loop(&o, r->loops[i],
-				proc_of(procs, nprocs, r->loops[i])->pid,
-				tid0[i], t0);
+	for (i = 0; i < r->nloops && ok; i++) {
+		const struct an_loop *l = r->loops[i];
+		const struct proc *pr = proc_of(procs, nprocs, l);
+		int64_t tid0 = TID_BASE + (int64_t)i * TRACKS;
+
+		ok = write_track(o, l, pr->pid, tid0, t0, &flow_id);
+		if (!ok)
+			break;
+		write_starves(o, l, pr->pid, tid0, t0);
+		/* One counter per loop of the process. */
+		if (pr->nloops > 1)
+			snprintf(name, sizeof(name), "ready 0x%" PRIx64,
+				 l->addr);
+		else
+			snprintf(name, sizeof(name), "ready");
+		write_depths(o, l, pr->pid, tid0, t0, name);
+	}
 
 	for (i = 0; i < r->nfindings && ok; i++) {
 		const struct an_finding *fd = &r->findings[i];
@@ -488,18 +896,15 @@ static bool write_json(FILE *f, const struct an_result *r, uint64_t *nev)
 		if (li == r->nloops)
 			li = 0;
 		if (r->nloops)
-			write_finding(&o, fd,
+			write_finding(o, fd,
 				      proc_of(procs, nprocs,
 					      r->loops[li])->pid,
-				      tid_any[li], t0);
+				      TID_BASE + (int64_t)li * TRACKS, t0);
 		else
-			write_finding(&o, fd, 0, 0, t0);
+			write_finding(o, fd, 0, 0, t0);
 	}
-	fputs("\n]}\n", f);
-	*nev = o.events;
+	fputs("\n]}\n", o->f);
 	free(procs);
-	free(tid0);
-	free(tid_any);
 	return ok;
 }
 
@@ -515,8 +920,8 @@ int sp_export_main(int argc, char **argv)
 	const char *file = NULL;
 	struct an_config cfg;
 	const struct an_result *r;
-	char err[512], *tmp;
-	uint64_t nev = 0;
+	char err[512], note[80] = "", *tmp;
+	struct out o = { .first = true };
 	struct an *a;
 	FILE *f;
 	int c, e;
@@ -587,7 +992,8 @@ int sp_export_main(int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
-	ok = write_json(f, r, &nev);
+	o.f = f;
+	ok = write_json(&o, r);
 	e = ferror(f) ? (errno ? errno : EIO) : 0;
 	if (fclose(f) != 0 && !e)
 		e = errno;
@@ -602,9 +1008,18 @@ int sp_export_main(int argc, char **argv)
 		an_free(a);
 		return SP_EXIT_FAIL;
 	}
-	printf("%s: %" PRIu64 " trace events%s; open it in "
-	       "https://ui.perfetto.dev or chrome://tracing\n", file, nev,
-	       r->complete ? "" : " (the trace is INCOMPLETE: the tracer "
+	/* Cannot happen (the order written makes each arrow's end bind to
+	 * its run): said, so that a regression shows. */
+	if (o.unbound)
+		sp_error("export: %" PRIu64 " arrow(s) may bind to the wrong "
+			 "slice in Perfetto (a bug)", o.unbound);
+	if (o.clamped)
+		snprintf(note, sizeof(note), ", %" PRIu64 " run(s) clamped "
+			 "to nest strictly", o.clamped);
+	printf("%s: %" PRIu64 " trace events, %" PRIu64 " arrows (%" PRIu64
+	       " from a ready marker)%s%s; open it in https://ui.perfetto.dev "
+	       "or chrome://tracing\n", file, o.events, o.flows, o.markers,
+	       note, r->complete ? "" : " (the trace is INCOMPLETE: the tracer "
 	       "lost events)");
 	free(tmp);
 	an_free(a);

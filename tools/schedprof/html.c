@@ -894,13 +894,16 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		gp_empty(gp, "no task was ever ready");
 		return 0;
 	}
+	/* The left margin holds each strip's label (the priority and its
+	 * maximum), right-aligned so that the longest, DEFAULT_IDLE, stays
+	 * clear of the tick labels and the frame. */
 	fputs("unset title\nset multiplot layout ", gp);
-	fprintf(gp, "%u,1 margins 0.13,0.98,%.4f,%.4f spacing 0,0.012 "
+	fprintf(gp, "%u,1 margins 0.15,0.98,%.4f,%.4f spacing 0,0.012 "
 		"title ", nb, 56.0 / (90 + 64 * nb),
 		1.0 - 30.0 / (90 + 64 * nb));
 	gp_str(gp, title, 200);
 	fprintf(gp, "\nset xrange [0:%.9g]\nset key off\n"
-		"set ylabel offset 2,0 rotate by 0 center\n"
+		"set ylabel offset 0,0 rotate by 0 right\n"
 		"set format x ''\n", (double)loop_span(l) / 1e9);
 	for (k = 0; k < nb; k++) {
 		p = blocks[k];
