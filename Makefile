@@ -166,9 +166,10 @@ $(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS) $(TP_HDRS)
 		$(TEST_CFLAGS_$*) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(TEST_LDFLAGS_$*) $(STLIB) $(TEST_LIBS) -pthread -ldl
 
-# The tracepoint tests' workload links the shared library, as a program
-# would: its probes are in libsched.so.
-$(B)/tests/trace_workload: tests/trace_workload.c $(SHLIB) $(B)/lib/libsched.so $(LIB_HDRS)
+# The workloads of the tracepoint and schedprof tests (trace_workload,
+# truth_workload) link the shared library, as a program would: its probes
+# are in libsched.so.
+$(B)/tests/%_workload: tests/%_workload.c $(SHLIB) $(B)/lib/libsched.so $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
@@ -313,7 +314,7 @@ $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
 		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
-TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs
+TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload
 
 deps:
 	@scripts/deps.sh
@@ -326,6 +327,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-usdt.sh
 	@scripts/test-schedprof-record.sh
 	@scripts/test-schedprof.sh
+	@scripts/test-schedprof-truth.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# schedprof against a known truth (root: LTTng). Records the purpose-built
+# workloads of tests/truth_workload.c for real with `schedprof record`,
+# reports them with `schedprof report --json` and checks the report
+# against what each workload says it planted:
+#
+#   starve   a LOWEST starvation interval whose start and end are each
+#            within 10 ms of the instants the LOWEST task became ready and
+#            ran, blamed on the hog, and a starving-priority finding;
+#   long     a never-yields (or long-running-task) finding naming the task
+#            "long", whose longest run is within 10 ms of the truth;
+#   healthy  no finding at all.
+#
+# And --fail-on warning: exit 0 on the healthy workload, 3 on the starving
+# one. The workloads run with --realtime (SCHED_FIFO, we are root anyway),
+# so that other processes on a busy machine do not stretch the planted
+# runs; LTTng records every process with the provider loaded meanwhile:
+# findings about those are ignored (and noted).
+#
+#   scripts/test-schedprof-truth.sh   (make build/bin/schedprof
+#                                      build/tests/truth_workload
+#                                      build/lib/libsched-lttng.so)
+#
+# Output goes to build/schedprof-truth-test/ (cleaned first). Exit status
+# 0 if all passed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+out=build/schedprof-truth-test
+bin=build/bin/schedprof
+wl=build/tests/truth_workload
+tolerance_ms=10
+fail=0
+pass() { echo "  PASS     schedprof-truth: $*"; }
+bad() { echo "  FAIL     schedprof-truth: $*"; fail=1; }
+
+for f in "$bin" "$wl"; do
+	if [ ! -x "$f" ]; then
+		bad "$f is missing: make $f"
+		exit 1
+	fi
+done
+if ! command -v python3 >/dev/null 2>&1; then
+	bad "python3 not found (make deps, as root)"
+	exit 1
+fi
+rm -rf "$out"
+mkdir -p "$out"
+
+# record MODE: the trace in $out/MODE, the workload's truth in MODE.out.
+record() {
+	local m=$1
+
+	if ! timeout 120 "$bin" record -o "$out/$m" -- "$wl" --mode "$m" --realtime \
+		>"$out/$m.out" 2>"$out/$m.record.err"; then
+		bad "$m: record failed: $(tail -1 "$out/$m.record.err")"
+		return 1
+	fi
+	if ! grep -qx 'ok=1' "$out/$m.out"; then
+		bad "$m: the workload did not run its plan: $(tail -1 "$out/$m.record.err")"
+		return 1
+	fi
+	if ! grep -q 'trace written to .* 0 discarded)' "$out/$m.record.err"; then
+		bad "$m: the trace is incomplete: $(grep -m1 'trace written' "$out/$m.record.err")"
+		return 1
+	fi
+	if ! "$bin" report "$out/$m" --json >"$out/$m.json" 2>"$out/$m.report.err"; then
+		bad "$m: report --json failed: $(head -1 "$out/$m.report.err")"
+		return 1
+	fi
+	return 0
+}
+
+# check MODE: runs the Python check of MODE on MODE.json against MODE.out;
+# its last line is the PASS message, anything before it a diagnosis.
+check() {
+	local m=$1 msg
+
+	if msg=$(python3 - "$m" "$out/$m.json" "$out/$m.out" "$tolerance_ms" <<'PY' 2>&1
+import json, sys
+
+mode, report, truth, tol_ms = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+tol = int(tol_ms) * 1000000
+r = json.load(open(report))
+w = dict(l.strip().split("=", 1) for l in open(truth) if "=" in l)
+ms = lambda ns: "%.3f ms" % (ns / 1e6)
+
+def fail(why):
+    print(why)
+    sys.exit(1)
+
+if r.get("schedprof_report") != 1 or r.get("complete") is not True:
+    fail("not a complete schedprof_report 1")
+# LTTng's per-user buffers record every process that has the provider
+# loaded while the workload runs: only the workload's loop is judged (and
+# the findings about no loop in particular, such as lost events).
+addr, pid = int(w["loop"], 16), int(w["pid"])
+loops = [l for l in r["loops"] if int(l["loop"], 16) == addr and l["pid"] == pid]
+if len(loops) != 1:
+    fail("loop %s of pid %d not in the report (loops: %s)" %
+         (w["loop"], pid, [(l["loop"], l["pid"]) for l in r["loops"]]))
+loop = loops[0]
+findings = [f for f in r["findings"] if f["loop"] is None or int(f["loop"], 16) == addr]
+others = len(r["findings"]) - len(findings)
+note = ""
+if others:
+    note = " [%d finding(s) about %d other traced process(es) ignored]" % (
+        others, len({l["pid"] for l in r["loops"]}) - 1)
+
+def fail(why):
+    print(why + note)
+    sys.exit(1)
+
+kinds = ["%s %s (%s)" % (f["severity"], f["kind"], f["culprit"])
+         for f in findings]
+
+if mode == "starve":
+    ready, ran = int(w["ready_ns"]), int(w["ran_ns"])
+    prio = [p for p in loop["priorities"] if p["priority"] == w["starved_prio"]]
+    if not prio or not prio[0]["starvation"]:
+        fail("no %s starvation interval (findings: %s)" % (w["starved_prio"], kinds))
+    best = min(prio[0]["starvation"],
+               key=lambda s: abs(s["start_ns"] - ready) + abs(s["end_ns"] - ran))
+    ds, de = best["start_ns"] - ready, best["end_ns"] - ran
+    if abs(ds) > tol or abs(de) > tol:
+        fail("interval [%d, %d] vs truth [%d, %d]: start off by %s, end by %s"
+             % (best["start_ns"], best["end_ns"], ready, ran, ms(ds), ms(de)))
+    if not best["blame"] or best["blame"][0]["name"] != w["hog_task"]:
+        fail("blame %s, expected %s first" % (best["blame"], w["hog_task"]))
+    st = [f for f in findings
+          if f["kind"] == "starving-priority" and f["culprit"] == w["starved_prio"]]
+    if not st:
+        fail("no starving-priority finding for %s (findings: %s)"
+             % (w["starved_prio"], kinds))
+    extra = [k for k, f in zip(kinds, findings)
+             if f["kind"] not in ("starving-priority", "starving-task")]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print(("starve: %s interval of %s (truth %s), start off by %s, end by %s; "
+          "blamed on %s; finding: %s" %
+          (w["starved_prio"], ms(best["end_ns"] - best["start_ns"]), ms(ran - ready),
+           ms(ds), ms(de), best["blame"][0]["name"], kinds[findings.index(st[0])])) + note)
+elif mode == "long":
+    run = int(w["long_run_ns"])
+    culprit = "%s (%s)" % (w["long_task"], w["long_prio"])
+    lf = [f for f in findings
+          if f["kind"] in ("never-yields", "long-running-task")
+          and f["culprit"] == culprit]
+    if not lf:
+        fail("no never-yields/long-running-task finding for %s (findings: %s)"
+             % (culprit, kinds))
+    if lf[0]["kind"] != "never-yields":
+        fail("%s found as %s, expected never-yields (no stopwatch check)"
+             % (culprit, lf[0]["kind"]))
+    tasks = [t for t in loop["tasks"] if t["name"] == w["long_task"]]
+    if len(tasks) != 1:
+        fail("task %s: %d entries" % (w["long_task"], len(tasks)))
+    t = tasks[0]
+    d = t["run_ns"]["max"] - run
+    if abs(d) > tol:
+        fail("max run %s vs truth %s: off by %s" % (ms(t["run_ns"]["max"]), ms(run), ms(d)))
+    if t["long_runs"] != 1 or t["never_yield_runs"] != 1 or t["runs"] != 1:
+        fail("runs %d, long runs %d, never-yield runs %d: expected 1 each"
+             % (t["runs"], t["long_runs"], t["never_yield_runs"]))
+    extra = [k for k, f in zip(kinds, findings) if f is not lf[0]]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print(("long: %s, max run %s (truth %s, off by %s)" %
+          (kinds[findings.index(lf[0])], ms(t["run_ns"]["max"]), ms(run), ms(d))) + note)
+elif mode == "healthy":
+    if findings:
+        fail("%d finding(s) on a healthy workload: %s" % (len(findings), kinds))
+    tasks = {t["name"]: t for t in loop["tasks"]}
+    for name, key in (("keystroke", "keystrokes"), ("repaint", "repaints"),
+                      ("spellcheck", "spellchecks"), ("autosave", "autosaves"),
+                      ("indexer", "index_runs")):
+        if name not in tasks or tasks[name]["runs"] != int(w[key]):
+            fail("%s: %s runs in the report, %s in the workload" %
+                 (name, tasks.get(name, {}).get("runs"), w[key]))
+    if tasks["indexer"]["checks"] != int(w["index_checks"]):
+        fail("indexer: %d checks in the report, %s in the workload" %
+             (tasks["indexer"]["checks"], w["index_checks"]))
+    worst_wait = max(p["wait_ns"]["max"] for p in loop["priorities"])
+    worst_run = max(t["run_ns"]["max"] for t in loop["tasks"])
+    print(("healthy: no finding (%d runs; longest wait %s, longest run %s)" %
+          (sum(t["runs"] for t in loop["tasks"]), ms(worst_wait), ms(worst_run))) + note)
+PY
+	); then
+		pass "$msg"
+	else
+		bad "$m: $msg"
+	fi
+}
+
+for m in starve long healthy; do
+	if record "$m"; then
+		check "$m"
+	fi
+done
+
+# --fail-on warning: 0 on the healthy workload, 3 on the starving one.
+for want in "healthy 0" "starve 3"; do
+	read -r m code <<<"$want"
+	[ -f "$out/$m.json" ] || continue
+	"$bin" report "$out/$m" --fail-on warning >/dev/null 2>"$out/$m.failon.err"
+	rc=$?
+	# Findings about other processes traced meanwhile count for
+	# --fail-on too: then a healthy workload cannot be told apart.
+	foreign=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = dict(l.strip().split("=", 1) for l in open(sys.argv[2]) if "=" in l)
+print(sum(f["loop"] is not None and int(f["loop"], 16) != int(w["loop"], 16)
+          for f in r["findings"]))' "$out/$m.json" "$out/$m.out" 2>/dev/null)
+	if [ "$code" = 0 ] && [ "${foreign:-0}" != 0 ]; then
+		echo "  SKIP     schedprof-truth: report --fail-on warning on $m: $foreign finding(s) about other libsched processes traced meanwhile"
+	elif [ "$rc" = "$code" ]; then
+		pass "report --fail-on warning: exit $rc on $m"
+	else
+		bad "report --fail-on warning: exit $rc on $m (want $code): $(head -1 "$out/$m.failon.err")"
+	fi
+done
+exit $fail

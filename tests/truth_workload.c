@@ -1,0 +1,511 @@
+/*
+ * Workloads with a known truth, for schedprof's end-to-end test
+ * (scripts/test-schedprof-truth.sh): each plants one problem (or none) on
+ * the real clock, is recorded for real, and prints what it planted on
+ * stdout, one "key=value" per line, so that the test compares the report
+ * with the truth. Times are on the loop's clock (lsched_loop_now(), which
+ * for a loop on the real clock is CLOCK_MONOTONIC, the clock of the
+ * trace's payload times), in ns.
+ *
+ *   --mode starve   a LOWEST task ("starved") is made ready at a known
+ *                   instant while a DEFAULT auto-idle ("hog") keeps the
+ *                   loop busy in 2 ms runs for 300 ms; then the hog stops
+ *                   and the LOWEST task runs. Prints loop, starved_task,
+ *                   starved_prio, ready_ns (its enqueue), ran_ns (its
+ *                   run's begin), waited_ns, hog_task.
+ *   --mode long     after a few short tasks, one task ("long", DEFAULT)
+ *                   runs 120 ms without any stopwatch check, once; nothing
+ *                   else is ready meanwhile. Prints loop, long_task,
+ *                   long_prio, long_begin_ns, long_end_ns, long_run_ns.
+ *   --mode healthy  a realistic mix for about 1.2 s: keystrokes posted from
+ *                   another thread (a first-class post and a HIGHEST post
+ *                   each, every 25 ms), each restarting a short repaint and
+ *                   a spell check; a 16 ms auto-timer tick; an indexing job
+ *                   (auto-idle at LOWEST) cut into stopwatch slices of
+ *                   10 ms, 4 ms per piece, that yields properly; one-shot
+ *                   autosave idles. Nothing waits 100 ms or more, nothing
+ *                   runs 50 ms or more. Prints loop and the counts.
+ *
+ * Every mode also prints mode=, pid=, realtime= and ok=1 when the plan
+ * ran as intended.
+ *
+ * --realtime runs the loop's thread (and the thread it starts) under
+ * SCHED_FIFO, so that on a busy machine other processes do not preempt
+ * the planted runs: a 2 ms run preempted for 50 ms would be a long task
+ * the plan did not make. Without the privilege it says so on stderr and
+ * goes on (realtime=0).
+ * Exit status 0; 1 if the library failed or the plan did not run as
+ * intended (a check below says what); 2 on bad usage.
+ */
+#include <libsched/libsched.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* starve */
+#define STARVE_NS LSCHED_MS(300)
+#define HOG_RUN_NS LSCHED_MS(2)
+/* long */
+#define LONG_NS LSCHED_MS(120)
+#define SHORT_TASKS 20
+/* healthy */
+#define KEYS 48
+#define KEY_PERIOD_NS LSCHED_MS(25)
+#define TICK_NS LSCHED_MS(16)
+/* The indexer's slice ends half a piece after its last whole piece: the
+ * stopwatch, which stops when elapsed + the last piece would pass the
+ * slice, leaves 2 ms of slack, so only a preemption of 2 ms at the wrong
+ * moment makes a check find the slice already used up (an overrun). */
+#define INDEX_PIECES 100
+#define INDEX_PIECE_NS LSCHED_MS(4)
+#define INDEX_SLICE_NS LSCHED_MS(10)
+#define AUTOSAVE_EVERY 8
+
+static lsched_loop *loop;
+static int failed;
+
+static void check(int err, const char *what)
+{
+	if (err < 0) {
+		fprintf(stderr, "truth_workload: %s: %s\n", what,
+			lsched_strerror(err));
+		failed = 1;
+	}
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Busy for ns of real time: the work of a task. */
+static void spin_ns(int64_t ns)
+{
+	int64_t end = mono_ns() + ns;
+
+	while (mono_ns() < end)
+		;
+}
+
+static lsched_task *new_task(const char *name, enum lsched_task_kind kind,
+			     int prio, lsched_task_cb cb, void *arg)
+{
+	lsched_task *t = lsched_task_new(loop, name, kind, prio, cb, arg);
+
+	if (!t) {
+		fprintf(stderr, "truth_workload: lsched_task_new(%s): %s\n",
+			name, lsched_strerror(-errno));
+		exit(1);
+	}
+	return t;
+}
+
+static void print_loop(const char *mode)
+{
+	printf("mode=%s\n", mode);
+	printf("pid=%d\n", (int)getpid());
+	printf("loop=0x%" PRIxPTR "\n", (uintptr_t)loop);
+}
+
+/* ---- starve ---------------------------------------------------------- */
+
+static lsched_task *starved, *hog;
+static int64_t starved_ready = -1, starved_ran = -1;
+static int hog_runs, starved_runs;
+
+/* The hog: 2 ms runs, a repeating idle that keeps DEFAULT ready until
+ * STARVE_NS after the LOWEST task became ready. */
+static void on_hog(lsched_task *t, void *arg)
+{
+	hog_runs++;
+	spin_ns(HOG_RUN_NS);
+	if (lsched_loop_update_now(loop) - starved_ready >= STARVE_NS)
+		check(lsched_task_stop(t), "stop hog");
+}
+
+static void on_starved(lsched_task *t, void *arg)
+{
+	/* The cached time is the run's begin (refreshed after the previous
+	 * run). */
+	starved_ran = lsched_loop_now(loop);
+	starved_runs++;
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+/* 20 ms into the run (the loop slept meanwhile): the LOWEST task becomes
+ * ready, and the hog starts. */
+static void on_starve_kickoff(lsched_task *t, void *arg)
+{
+	/* Fresh, so that the enqueue's cached time is the true instant. */
+	starved_ready = lsched_loop_update_now(loop);
+	check(lsched_task_start(starved), "start starved");
+	check(lsched_task_start(hog), "start hog");
+}
+
+static int run_starve(void)
+{
+	lsched_task *kick;
+
+	starved = new_task("starved", LSCHED_TASK_IDLE, LSCHED_PRIO_LOWEST,
+			   on_starved, NULL);
+	hog = new_task("hog", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_DEFAULT,
+		       on_hog, NULL);
+	kick = new_task("kickoff", LSCHED_TASK_TIMER, LSCHED_PRIO_HIGHEST,
+			on_starve_kickoff, NULL);
+	check(lsched_task_set_timeout(kick, LSCHED_MS(20)), "timeout");
+	check(lsched_task_start(kick), "start kickoff");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+
+	print_loop("starve");
+	printf("starved_task=starved\n");
+	printf("starved_prio=LOWEST\n");
+	printf("ready_ns=%" PRId64 "\n", starved_ready);
+	printf("ran_ns=%" PRId64 "\n", starved_ran);
+	printf("waited_ns=%" PRId64 "\n", starved_ran - starved_ready);
+	printf("hog_task=hog\n");
+	printf("hog_runs=%d\n", hog_runs);
+	if (starved_runs != 1 || starved_ran - starved_ready < STARVE_NS) {
+		fprintf(stderr, "truth_workload: starve: the plan did not "
+				"run (runs %d, waited %" PRId64 " ns)\n",
+			starved_runs, starved_ran - starved_ready);
+		failed = 1;
+	}
+	return 0;
+}
+
+/* ---- long ------------------------------------------------------------ */
+
+static int64_t long_begin = -1, long_end = -1;
+static int shorts_left = SHORT_TASKS;
+static lsched_task *long_task;
+
+static void on_long(lsched_task *t, void *arg)
+{
+	long_begin = lsched_loop_now(loop); /* the run's begin */
+	spin_ns(LONG_NS);                   /* and never asks a stopwatch */
+	long_end = lsched_loop_update_now(loop);
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+/* Short one-shot idles of 1 ms; the last one starts the long task once
+ * nothing else is ready. */
+static void on_short(lsched_task *t, void *arg)
+{
+	spin_ns(LSCHED_MS(1));
+	lsched_task_destroy(t);
+	if (--shorts_left == 0)
+		check(lsched_task_start(long_task), "start long");
+}
+
+static int run_long(void)
+{
+	long_task = new_task("long", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			     on_long, NULL);
+	for (int i = 0; i < SHORT_TASKS; i++)
+		check(lsched_task_start(new_task("short", LSCHED_TASK_IDLE,
+						 LSCHED_PRIO_DEFAULT_IDLE,
+						 on_short, NULL)),
+		      "start short");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+
+	print_loop("long");
+	printf("long_task=long\n");
+	printf("long_prio=DEFAULT\n");
+	printf("long_begin_ns=%" PRId64 "\n", long_begin);
+	printf("long_end_ns=%" PRId64 "\n", long_end);
+	printf("long_run_ns=%" PRId64 "\n", long_end - long_begin);
+	if (long_begin < 0 || long_end - long_begin < LONG_NS) {
+		fprintf(stderr, "truth_workload: long: the plan did not run\n");
+		failed = 1;
+	}
+	return 0;
+}
+
+/* ---- healthy --------------------------------------------------------- */
+
+static lsched_performer *perf;
+static lsched_task *repaint, *spell, *tick, *indexer, *quit;
+static pthread_t typist;
+static int typist_started;
+static atomic_int typing_done;
+static int keys_run, inputs_run, repaints, spells, ticks, autosaves;
+static int index_left = INDEX_PIECES, index_runs;
+static unsigned long index_checks;
+static int64_t longest_run_seen;
+
+static void note_run(int64_t begin)
+{
+	int64_t run = lsched_loop_update_now(loop) - begin;
+
+	if (run > longest_run_seen)
+		longest_run_seen = run;
+}
+
+static void maybe_quit(void)
+{
+	if (atomic_load(&typing_done) && index_left == 0 &&
+	    keys_run == KEYS && inputs_run >= KEYS &&
+	    !lsched_task_is_active(quit))
+		check(lsched_task_start(quit), "start quit");
+}
+
+static void on_quit(lsched_task *t, void *arg)
+{
+	check(lsched_task_stop(tick), "stop tick");
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+static void on_repaint(lsched_task *t, void *arg)
+{
+	int64_t b = lsched_loop_now(loop);
+
+	repaints++;
+	spin_ns(LSCHED_US(1500));
+	note_run(b);
+}
+
+static void on_spell(lsched_task *t, void *arg)
+{
+	int64_t b = lsched_loop_now(loop);
+
+	spells++;
+	spin_ns(LSCHED_US(700));
+	note_run(b);
+}
+
+static void on_autosave(lsched_task *t, void *arg)
+{
+	int64_t b = lsched_loop_now(loop);
+
+	autosaves++;
+	spin_ns(LSCHED_MS(2));
+	note_run(b);
+	lsched_task_destroy(t);
+}
+
+/* A keystroke, as a HIGHEST post: handle it, schedule the repaint and a
+ * spell check (a restart of a queued task keeps one in line), and now
+ * and then an autosave. */
+static void on_key(void *arg)
+{
+	int64_t b = lsched_loop_update_now(loop);
+
+	keys_run++;
+	spin_ns(LSCHED_US(300));
+	check(lsched_task_start(repaint), "start repaint");
+	check(lsched_task_start(spell), "start spell");
+	if (keys_run % AUTOSAVE_EVERY == 0)
+		check(lsched_task_start(new_task("autosave", LSCHED_TASK_IDLE,
+						 LSCHED_PRIO_LOWEST,
+						 on_autosave, NULL)),
+		      "start autosave");
+	note_run(b);
+	maybe_quit();
+}
+
+/* The input event itself, first-class work. */
+static void on_input(void *arg)
+{
+	inputs_run++;
+	spin_ns(LSCHED_US(100));
+	maybe_quit();
+}
+
+static void on_tick(lsched_task *t, void *arg)
+{
+	int64_t b = lsched_loop_now(loop);
+
+	ticks++;
+	spin_ns(LSCHED_US(200));
+	note_run(b);
+}
+
+/* A long job done properly: 4 ms pieces in slices of 10 ms, yielding
+ * whenever the stopwatch says so (slice used, input or a higher task). */
+static void on_index(lsched_task *t, void *arg)
+{
+	struct lsched_stopwatch sw;
+	int64_t b = lsched_loop_now(loop);
+
+	index_runs++;
+	check(lsched_stopwatch_init(&sw, loop), "stopwatch");
+	check(lsched_stopwatch_set_slice(&sw, INDEX_SLICE_NS), "slice");
+	while (index_left > 0) {
+		spin_ns(INDEX_PIECE_NS);
+		index_left--;
+		index_checks++;
+		if (!lsched_stopwatch_continue(&sw))
+			break;
+	}
+	note_run(b);
+	if (index_left == 0) {
+		check(lsched_task_stop(t), "stop indexer");
+		maybe_quit();
+	}
+}
+
+static void *type_keys(void *arg)
+{
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (int i = 0; i < KEYS; i++) {
+		next.tv_nsec += KEY_PERIOD_NS;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+		check(lsched_perform(perf, on_input, NULL, 0), "perform");
+		check(lsched_perform_at(perf, LSCHED_PRIO_HIGHEST, "keystroke",
+					on_key, NULL, 0),
+		      "perform_at");
+	}
+	atomic_store(&typing_done, 1);
+	/* Wakes the loop, in case all else is done and it sleeps. */
+	check(lsched_perform(perf, on_input, NULL, 0), "perform");
+	return NULL;
+}
+
+/* Once the loop runs: the typist starts. */
+static void on_healthy_kickoff(lsched_task *t, void *arg)
+{
+	if (pthread_create(&typist, NULL, type_keys, NULL) != 0) {
+		fprintf(stderr, "truth_workload: cannot start a thread\n");
+		failed = 1;
+		check(lsched_loop_stop(loop), "stop loop");
+		return;
+	}
+	typist_started = 1;
+	lsched_task_destroy(t);
+}
+
+static int run_healthy(void)
+{
+	perf = lsched_performer_new(loop);
+	if (!perf) {
+		fprintf(stderr, "truth_workload: lsched_performer_new: %s\n",
+			lsched_strerror(-errno));
+		return 1;
+	}
+	repaint = new_task("repaint", LSCHED_TASK_IDLE, LSCHED_PRIO_REPAINT,
+			   on_repaint, NULL);
+	spell = new_task("spellcheck", LSCHED_TASK_IDLE,
+			 LSCHED_PRIO_DEFAULT_IDLE, on_spell, NULL);
+	tick = new_task("tick", LSCHED_TASK_AUTO_TIMER, LSCHED_PRIO_DEFAULT,
+			on_tick, NULL);
+	check(lsched_task_set_timeout(tick, TICK_NS), "timeout");
+	indexer = new_task("indexer", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_LOWEST,
+			   on_index, NULL);
+	quit = new_task("quit", LSCHED_TASK_TIMER, LSCHED_PRIO_DEFAULT,
+			on_quit, NULL);
+	check(lsched_task_set_timeout(quit, LSCHED_MS(5)), "timeout");
+
+	check(lsched_task_start(new_task("kickoff", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_HIGHEST,
+					 on_healthy_kickoff, NULL)),
+	      "start kickoff");
+	check(lsched_task_start(tick), "start tick");
+	check(lsched_task_start(indexer), "start indexer");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+	if (typist_started)
+		pthread_join(typist, NULL);
+
+	print_loop("healthy");
+	printf("keystrokes=%d\n", keys_run);
+	printf("inputs=%d\n", inputs_run);
+	printf("repaints=%d\n", repaints);
+	printf("spellchecks=%d\n", spells);
+	printf("autosaves=%d\n", autosaves);
+	printf("ticks=%d\n", ticks);
+	printf("index_runs=%d\n", index_runs);
+	printf("index_checks=%lu\n", index_checks);
+	printf("longest_run_ns=%" PRId64 "\n", longest_run_seen);
+	if (keys_run != KEYS || index_left != 0 ||
+	    longest_run_seen >= LSCHED_MS(50)) {
+		fprintf(stderr, "truth_workload: healthy: the plan did not "
+				"run as intended\n");
+		failed = 1;
+	}
+	lsched_performer_destroy(perf);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: truth_workload --mode starve|long|healthy "
+			"[--realtime]\n");
+	return 2;
+}
+
+/* SCHED_FIFO for the calling thread (and the threads it creates, which
+ * inherit it); 1 if set. */
+static int go_realtime(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+
+	if (err) {
+		fprintf(stderr, "truth_workload: --realtime: SCHED_FIFO: %s "
+				"(going on without)\n", strerror(err));
+		return 0;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = NULL;
+	int rc, realtime = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+			mode = argv[++i];
+		else if (!strncmp(argv[i], "--mode=", 7))
+			mode = argv[i] + 7;
+		else if (!strcmp(argv[i], "--realtime"))
+			realtime = 1;
+		else
+			return usage();
+	}
+	if (!mode)
+		return usage();
+	if (strcmp(mode, "starve") && strcmp(mode, "long") &&
+	    strcmp(mode, "healthy"))
+		return usage();
+
+	if (realtime)
+		realtime = go_realtime();
+	loop = lsched_loop_new(NULL);
+	if (!loop) {
+		fprintf(stderr, "truth_workload: lsched_loop_new: %s\n",
+			lsched_strerror(-errno));
+		return 1;
+	}
+	if (!strcmp(mode, "starve"))
+		rc = run_starve();
+	else if (!strcmp(mode, "long"))
+		rc = run_long();
+	else
+		rc = run_healthy();
+	if (lsched_loop_destroy(loop) < 0)
+		failed = 1;
+	printf("realtime=%d\n", realtime);
+	printf("ok=%d\n", !(rc || failed));
+	return rc || failed;
+}
