@@ -328,6 +328,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-record.sh
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
+	@scripts/test-schedprof-badinput.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif

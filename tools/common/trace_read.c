@@ -355,6 +355,60 @@ static const char *bt_error_line(struct tr_reader *r, char *buf, size_t len,
 
 /* ---- finding the traces ------------------------------------------------ */
 
+static uint32_t be32(const unsigned char *p);
+
+/*
+ * Packetized metadata: every packet must lie whole in the file (babeltrace2
+ * 2.0 hangs on a packet cut short). A packet header is magic, uuid (16),
+ * checksum, content size and packet size in bits (32-bit words, in the
+ * byte order the magic shows), then compression, encryption, checksum
+ * scheme, major, minor (bytes).
+ */
+static int metadata_packets(const char *path, bool little, char *why,
+			    size_t len)
+{
+	unsigned char h[37];
+	struct stat st;
+	uint64_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return TR_ERR_PATH;
+	}
+	while (off < (uint64_t)st.st_size) {
+		uint32_t content, size;
+
+		if (pread(fd, h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h)) {
+			err = 1;
+			break;
+		}
+		content = little ? (uint32_t)h[24] | (uint32_t)h[25] << 8 |
+					   (uint32_t)h[26] << 16 |
+					   (uint32_t)h[27] << 24
+				 : be32(h + 24);
+		size = little ? (uint32_t)h[28] | (uint32_t)h[29] << 8 |
+					(uint32_t)h[30] << 16 | (uint32_t)h[31] << 24
+			      : be32(h + 28);
+		if (size == 0 || size % 8 || content > size ||
+		    content < 8 * sizeof(h) ||
+		    off + size / 8 > (uint64_t)st.st_size) {
+			err = 1;
+			break;
+		}
+		off += size / 8;
+	}
+	close(fd);
+	if (err) {
+		snprintf(why, len, "%.4000s: corrupt trace (its metadata is cut "
+			 "short or its packet sizes are wrong)", path);
+		return TR_ERR_CORRUPT;
+	}
+	return 0;
+}
+
 /* Whether a trace directory's metadata is CTF metadata: packetized (its
  * magic in either byte order) or plain text starting with the version
  * comment. Anything else is not a trace, rather than a corrupt one. */
@@ -378,7 +432,7 @@ static int metadata_kind(const char *path, char *why, size_t len)
 			buf[3] == 0x57) ||
 		       (buf[0] == 0x57 && buf[1] == 0x1d && buf[2] == 0xd1 &&
 			buf[3] == 0x75)))
-		return 0;
+		return metadata_packets(path, buf[0] == 0x57, why, len);
 	if (n >= 6 && !memcmp(buf, "/* CTF", 6))
 		return 0;
 	snprintf(why, len, "%s: not a CTF trace (its metadata file is not CTF "
@@ -491,6 +545,85 @@ static int ensure_graph(struct tr_reader *r)
 
 /* Adds a trace directory and its source component: 1, or 0 if it was
  * already added, or a negative enum tr_error. */
+static uint64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * LTTng's packet indexes (DIR/index/STREAM.idx) tell babeltrace2 where
+ * each packet of STREAM lies; babeltrace2 2.0 trusts them and aborts on
+ * an entry past the end of the stream file. So they are checked first: a
+ * header (magic 0xC1F1DCC1, major, minor, entry length) then big-endian
+ * entries starting with the packet's offset (bytes), size and content size
+ * (bits). Returns 0, or TR_ERR_CORRUPT with why filled.
+ */
+static int check_indexes(const char *dir, char *why, size_t len)
+{
+	char idxdir[PATH_MAX], path[PATH_MAX + 512], stream[PATH_MAX + 512];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if ((size_t)snprintf(idxdir, sizeof(idxdir), "%s/index", dir) >=
+	    sizeof(idxdir))
+		return 0;
+	d = opendir(idxdir);
+	if (!d)
+		return 0; /* no indexes: babeltrace2 reads the streams */
+	while (!err && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		unsigned char hdr[16], ent[256];
+		struct stat st;
+		uint32_t elen;
+		FILE *f;
+
+		if (n <= 4 || strcmp(de->d_name + n - 4, ".idx"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", idxdir, de->d_name);
+		snprintf(stream, sizeof(stream), "%s/%.*s", dir, (int)(n - 4),
+			 de->d_name);
+		if (stat(stream, &st) < 0)
+			continue; /* an index without its stream: ignored */
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
+		    be32(hdr) != 0xC1F1DCC1u ||
+		    (elen = be32(hdr + 12)) < 24 || elen > sizeof(ent)) {
+			snprintf(why, len, "%.4000s: corrupt trace (bad packet index "
+				 "header)", path);
+			err = TR_ERR_CORRUPT;
+		}
+		while (!err && fread(ent, 1, elen, f) == elen) {
+			uint64_t off = be64(ent), size = be64(ent + 8),
+				 content = be64(ent + 16);
+
+			if (size % 8 || content > size ||
+			    off > (uint64_t)st.st_size ||
+			    size / 8 > (uint64_t)st.st_size - off) {
+				snprintf(why, len, "%.4000s: corrupt trace (a packet "
+					 "index entry points past the end of its "
+					 "stream)", path);
+				err = TR_ERR_CORRUPT;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return err;
+}
+
 static int add_trace_dir(struct tr_reader *r, const char *dir)
 {
 	const bt_component_class_source *cls;
@@ -508,6 +641,8 @@ static int add_trace_dir(struct tr_reader *r, const char *dir)
 			return 0;
 	snprintf(meta, sizeof(meta), "%s/metadata", dir);
 	err = metadata_kind(meta, why, sizeof(why));
+	if (!err)
+		err = check_indexes(dir, why, sizeof(why));
 	if (err)
 		return fail(r, err, "%s", why);
 	err = ensure_graph(r);
