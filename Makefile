@@ -22,6 +22,7 @@ LIBDIR      ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 BINDIR      ?= $(EXEC_PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR      ?= $(PREFIX)/share/man
 DESTDIR     ?=
 
 INSTALL     ?= install
@@ -338,6 +339,9 @@ else
 	@echo "  SKIP     install + pkg-config consumer (a plain build's test; its consumer is built without SANITIZE)"
 endif
 	@scripts/check-readme.sh
+	@w=$$(groff -man -Tutf8 -ww -z docs/man/schedprof.1 2>&1); \
+	if [ -z "$$w" ]; then echo "  PASS     man page docs/man/schedprof.1 renders without warnings"; \
+	else echo "  FAIL     docs/man/schedprof.1: $$w"; exit 1; fi
 	@scripts/test-officesim.sh
 
 demo: deps
@@ -346,7 +350,7 @@ demo: deps
 	@DEMO_ARGS="$(DEMO_ARGS)" scripts/demo.sh
 
 # ---- install ----------------------------------------------------------------
-install: lib
+install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/libsched \
 		$(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 644 $(LIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/libsched/
@@ -354,6 +358,9 @@ install: lib
 ifneq ($(TRACE),0)
 	$(INSTALL) -m 755 $(LTTNG_PROVIDER) $(DESTDIR)$(LIBDIR)/
 endif
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 docs/man/schedprof.1 $(DESTDIR)$(MANDIR)/man1/
 	ln -sf libsched.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so
 	$(INSTALL) -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
@@ -368,7 +375,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsched.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \
 		$(DESTDIR)$(LIBDIR)/libsched.a $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc \
-		$(DESTDIR)$(LIBDIR)/libsched-lttng.so
+		$(DESTDIR)$(LIBDIR)/libsched-lttng.so \
+		$(DESTDIR)$(BINDIR)/schedprof $(DESTDIR)$(MANDIR)/man1/schedprof.1
 
 clean:
 	rm -rf $(B)

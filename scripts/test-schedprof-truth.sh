@@ -14,8 +14,8 @@
 # And --fail-on warning: exit 0 on the healthy workload, 3 on the starving
 # one. The workloads run with --realtime (SCHED_FIFO, we are root anyway),
 # so that other processes on a busy machine do not stretch the planted
-# runs; LTTng records every process with the provider loaded meanwhile:
-# findings about those are ignored (and noted).
+# runs. LTTng records every process that has the provider loaded
+# meanwhile: the reports are made with --pid, the workload's.
 #
 #   scripts/test-schedprof-truth.sh   (make build/bin/schedprof
 #                                      build/tests/truth_workload
@@ -63,7 +63,9 @@ record() {
 		bad "$m: the trace is incomplete: $(grep -m1 'trace written' "$out/$m.record.err")"
 		return 1
 	fi
-	if ! "$bin" report "$out/$m" --json >"$out/$m.json" 2>"$out/$m.report.err"; then
+	pid=$(sed -n 's/^pid=//p' "$out/$m.out")
+	if ! "$bin" report "$out/$m" --pid "$pid" --json >"$out/$m.json" \
+		2>"$out/$m.report.err"; then
 		bad "$m: report --json failed: $(head -1 "$out/$m.report.err")"
 		return 1
 	fi
@@ -90,25 +92,19 @@ def fail(why):
 
 if r.get("schedprof_report") != 1 or r.get("complete") is not True:
     fail("not a complete schedprof_report 1")
-# LTTng's per-user buffers record every process that has the provider
-# loaded while the workload runs: only the workload's loop is judged (and
-# the findings about no loop in particular, such as lost events).
+# The report has only the workload's process (--pid); the workload's loop
+# and the findings about it, or about no loop in particular (lost events),
+# are judged.
 addr, pid = int(w["loop"], 16), int(w["pid"])
 loops = [l for l in r["loops"] if int(l["loop"], 16) == addr and l["pid"] == pid]
 if len(loops) != 1:
     fail("loop %s of pid %d not in the report (loops: %s)" %
          (w["loop"], pid, [(l["loop"], l["pid"]) for l in r["loops"]]))
 loop = loops[0]
-findings = [f for f in r["findings"] if f["loop"] is None or int(f["loop"], 16) == addr]
-others = len(r["findings"]) - len(findings)
-note = ""
+others = sorted({l["pid"] for l in r["loops"] if l["pid"] != pid})
 if others:
-    note = " [%d finding(s) about %d other traced process(es) ignored]" % (
-        others, len({l["pid"] for l in r["loops"]}) - 1)
-
-def fail(why):
-    print(why + note)
-    sys.exit(1)
+    fail("--pid %d: the report has other processes too: %s" % (pid, others))
+findings = [f for f in r["findings"] if f["loop"] is None or int(f["loop"], 16) == addr]
 
 kinds = ["%s %s (%s)" % (f["severity"], f["kind"], f["culprit"])
          for f in findings]
@@ -138,7 +134,7 @@ if mode == "starve":
     print(("starve: %s interval of %s (truth %s), start off by %s, end by %s; "
           "blamed on %s; finding: %s" %
           (w["starved_prio"], ms(best["end_ns"] - best["start_ns"]), ms(ran - ready),
-           ms(ds), ms(de), best["blame"][0]["name"], kinds[findings.index(st[0])])) + note)
+           ms(ds), ms(de), best["blame"][0]["name"], kinds[findings.index(st[0])])))
 elif mode == "long":
     run = int(w["long_run_ns"])
     culprit = "%s (%s)" % (w["long_task"], w["long_prio"])
@@ -165,7 +161,7 @@ elif mode == "long":
     if extra:
         fail("unexpected findings: %s" % extra)
     print(("long: %s, max run %s (truth %s, off by %s)" %
-          (kinds[findings.index(lf[0])], ms(t["run_ns"]["max"]), ms(run), ms(d))) + note)
+          (kinds[findings.index(lf[0])], ms(t["run_ns"]["max"]), ms(run), ms(d))))
 elif mode == "healthy":
     if findings:
         fail("%d finding(s) on a healthy workload: %s" % (len(findings), kinds))
@@ -182,7 +178,7 @@ elif mode == "healthy":
     worst_wait = max(p["wait_ns"]["max"] for p in loop["priorities"])
     worst_run = max(t["run_ns"]["max"] for t in loop["tasks"])
     print(("healthy: no finding (%d runs; longest wait %s, longest run %s)" %
-          (sum(t["runs"] for t in loop["tasks"]), ms(worst_wait), ms(worst_run))) + note)
+          (sum(t["runs"] for t in loop["tasks"]), ms(worst_wait), ms(worst_run))))
 PY
 	); then
 		pass "$msg"
@@ -201,19 +197,11 @@ done
 for want in "healthy 0" "starve 3"; do
 	read -r m code <<<"$want"
 	[ -f "$out/$m.json" ] || continue
-	"$bin" report "$out/$m" --fail-on warning >/dev/null 2>"$out/$m.failon.err"
+	pid=$(sed -n 's/^pid=//p' "$out/$m.out")
+	"$bin" report "$out/$m" --pid "$pid" --fail-on warning >/dev/null \
+		2>"$out/$m.failon.err"
 	rc=$?
-	# Findings about other processes traced meanwhile count for
-	# --fail-on too: then a healthy workload cannot be told apart.
-	foreign=$(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-w = dict(l.strip().split("=", 1) for l in open(sys.argv[2]) if "=" in l)
-print(sum(f["loop"] is not None and int(f["loop"], 16) != int(w["loop"], 16)
-          for f in r["findings"]))' "$out/$m.json" "$out/$m.out" 2>/dev/null)
-	if [ "$code" = 0 ] && [ "${foreign:-0}" != 0 ]; then
-		echo "  SKIP     schedprof-truth: report --fail-on warning on $m: $foreign finding(s) about other libsched processes traced meanwhile"
-	elif [ "$rc" = "$code" ]; then
+	if [ "$rc" = "$code" ]; then
 		pass "report --fail-on warning: exit $rc on $m"
 	else
 		bad "report --fail-on warning: exit $rc on $m (want $code): $(head -1 "$out/$m.failon.err")"

@@ -34,6 +34,7 @@
  * the planted runs: a 2 ms run preempted for 50 ms would be a long task
  * the plan did not make. Without the privilege it says so on stderr and
  * goes on (realtime=0).
+ *
  * Exit status 0; 1 if the library failed or the plan did not run as
  * intended (a check below says what); 2 on bad usage.
  */

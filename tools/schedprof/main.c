@@ -18,11 +18,13 @@ void sp_error(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fputs("usage: schedprof record [-o DIR] -- CMD [ARGS...]\n"
+	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] -- CMD [ARGS...]\n"
 	      "       schedprof report DIR... [--json] [-o OUTDIR] "
-	      "[--long-task MS] [--starve MS] [--fail-on warning|error]\n"
-	      "       schedprof export DIR... --perfetto FILE.json\n"
-	      "See docs/schedprof.md.\n",
+	      "[--long-task MS] [--starve MS] [--pid PID]\n"
+	      "                        [--fail-on warning|error]\n"
+	      "       schedprof export DIR... --perfetto FILE.json "
+	      "[--long-task MS] [--starve MS]\n"
+	      "See schedprof(1) and docs/schedprof.md.\n",
 	      f);
 }
 

@@ -409,12 +409,17 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 
 /* ---- the command ------------------------------------------------------- */
 
-static int usage(void)
+static int usage_to(FILE *f)
 {
-	fprintf(stderr, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
+	fprintf(f, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
 			"[--long-task MS] [--starve MS] [--pid PID] "
 			"[--fail-on warning|error]\n");
 	return SP_EXIT_USAGE;
+}
+
+static int usage(void)
+{
+	return usage_to(stderr);
 }
 
 int sp_report_main(int argc, char **argv)
@@ -483,7 +488,7 @@ int sp_report_main(int argc, char **argv)
 			break;
 		}
 		case 'h':
-			usage();
+			usage_to(stdout);
 			return SP_EXIT_OK;
 		default:
 			return usage();
