@@ -314,6 +314,11 @@ $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(TOOLS_LIB) \
 		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
 
+# The bad-input test also runs the tool under Valgrind, except where
+# Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which
+# Valgrind 3.19 does not read (the gcc pass of CI covers it).
+BADINPUT_VALGRIND := $(if $(SANITIZE)$(findstring clang,$(CC)),0,1)
+
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload
 
@@ -329,7 +334,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-record.sh
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
-	@scripts/test-schedprof-badinput.sh
+	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif
