@@ -1,10 +1,13 @@
 # libsched: one GNU Makefile; every output goes under build/.
 #
-#   make                 build the library (shared + static), pkg-config file
-#   make demo            install missing packages, build and run officesim
+#   make                 build the library (shared + static), pkg-config file,
+#                        the LTTng-UST provider, the examples and schedprof
+#   make demo            install missing packages, record officesim with
+#                        schedprof and report it (build/demo/)
 #   make check           install missing packages, build and run every test
 #   make examples        build the example programs into build/bin/
-#   make install         install (PREFIX, LIBDIR, INCLUDEDIR, DESTDIR)
+#   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
+#                        DESTDIR): library, headers, provider, schedprof
 #   make uninstall       remove what install installed
 #   make clean           remove build/
 #   make deps            install missing Debian packages (see scripts/deps.sh)

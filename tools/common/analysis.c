@@ -600,7 +600,6 @@ static void on_begin(struct an *a, struct an_loop *l,
 			depth_changed(a, l, q, e->begin);
 		}
 	l->running = t;
-	l->running_begin = e->begin;
 	l->running_prio = e->prio;
 	/* Its priority runs: not starving any more. */
 	if (l->wait_since[e->prio] >= 0)

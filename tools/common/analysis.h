@@ -179,7 +179,6 @@ struct an_loop {
 	struct an_blame *acc[AN_PRIOS];
 	size_t nacc[AN_PRIOS], capacc[AN_PRIOS];
 	struct an_tstate *running;
-	int64_t running_begin;
 	int running_prio;
 	const struct an_task *last_task; /* the last run that ended */
 	int64_t last_begin, last_end;

@@ -357,6 +357,12 @@ static const char *bt_error_line(struct tr_reader *r, char *buf, size_t len,
 
 static uint32_t be32(const unsigned char *p);
 
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 /*
  * Packetized metadata: every packet must lie whole in the file (babeltrace2
  * 2.0 hangs on a packet cut short). A packet header is magic, uuid (16),
@@ -385,13 +391,8 @@ static int metadata_packets(const char *path, bool little, char *why,
 			err = 1;
 			break;
 		}
-		content = little ? (uint32_t)h[24] | (uint32_t)h[25] << 8 |
-					   (uint32_t)h[26] << 16 |
-					   (uint32_t)h[27] << 24
-				 : be32(h + 24);
-		size = little ? (uint32_t)h[28] | (uint32_t)h[29] << 8 |
-					(uint32_t)h[30] << 16 | (uint32_t)h[31] << 24
-			      : be32(h + 28);
+		content = little ? le32(h + 24) : be32(h + 24);
+		size = little ? le32(h + 28) : be32(h + 28);
 		if (size == 0 || size % 8 || content > size ||
 		    content < 8 * sizeof(h) ||
 		    off + size / 8 > (uint64_t)st.st_size) {
