@@ -301,7 +301,7 @@ $(B)/tests/test_analysis: $(TOOLS_LIB)
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
-TOOLS := $(B)/bin/schedprof
+TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop
 .PHONY: tools
 tools: $(TOOLS)
 all: tools
@@ -316,6 +316,41 @@ $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(TOOLS_LIB) \
 		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
+
+# schedtop: its BPF programs (tools/schedtop/schedtop.bpf.c, clang) become
+# a skeleton (bpftool gen skeleton) under $(B)/obj/schedtop/, which live.c
+# includes; tools/schedtop/model.h is shared by both sides.
+SCHEDTOP_DIR  := $(B)/obj/schedtop
+SCHEDTOP_SRCS := $(filter-out %.bpf.c,$(wildcard tools/schedtop/*.c))
+SCHEDTOP_OBJS := $(patsubst tools/schedtop/%.c,$(SCHEDTOP_DIR)/%.o,$(SCHEDTOP_SRCS))
+CURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
+CURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
+
+$(SCHEDTOP_DIR)/schedtop.bpf.o: tools/schedtop/schedtop.bpf.c \
+		tools/schedtop/model.h Makefile
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(USDT_ARCH) \
+		-I/usr/include/$(USDT_MULTIARCH) -Itools/schedtop \
+		-Wall -Wextra -Wno-unused-parameter $(filter -Werror,$(WARNINGS)) \
+		-c $< -o $@
+
+$(SCHEDTOP_DIR)/schedtop.skel.h: $(SCHEDTOP_DIR)/schedtop.bpf.o
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name schedtop > $@.tmp && mv $@.tmp $@
+
+$(SCHEDTOP_DIR)/%.o: tools/schedtop/%.c $(wildcard tools/schedtop/*.h) \
+		$(SCHEDTOP_DIR)/schedtop.skel.h $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedtop -I$(SCHEDTOP_DIR) \
+		$(CURSES_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDTOP_OBJS) $(TOOLS_LIB) \
+		$(BT_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
 
 # The bad-input test also runs the tool under Valgrind, except where
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which

@@ -1022,6 +1022,11 @@ const struct an_result *an_finish(struct an *a)
 	return r;
 }
 
+const struct an_result *an_current(const struct an *a)
+{
+	return &a->res;
+}
+
 uint64_t an_anomalies(const struct an *a)
 {
 	return a->anomalies;

@@ -236,6 +236,12 @@ void an_discard(struct an *a, const struct tr_discard *d);
  * findings. Call once, after the last event. The result belongs to a. */
 const struct an_result *an_finish(struct an *a);
 
+/* The result so far, while events are still being fed: loops, tasks,
+ * distributions, depths and the starvation intervals already closed (a
+ * priority still waiting has loop->wait_since[prio] >= 0, the start of its
+ * wait). No findings until an_finish(). For live views (schedtop). */
+const struct an_result *an_current(const struct an *a);
+
 /* Anomalies seen in the event sequence (0 for a sound trace). */
 uint64_t an_anomalies(const struct an *a);
 

@@ -1,0 +1,566 @@
+/*
+ * schedtop's live source: BPF programs (schedtop.bpf.c, through the
+ * skeleton bpftool generates) on the USDT probes of libsched in a running
+ * process, read once per frame; alerts arrive through a ring buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "schedtop.h"
+#include "schedtop.skel.h"
+
+#define MAX_BINS 16
+#define MAX_LINKS (MAX_BINS * 4)
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* libbpf's last warning or error, for our own one-line messages. */
+static char libbpf_msg[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(libbpf_msg, sizeof(libbpf_msg), fmt, ap);
+	libbpf_msg[strcspn(libbpf_msg, "\n")] = '\0';
+	if (getenv("SCHEDTOP_DEBUG"))
+		fprintf(stderr, "libbpf: %s\n", libbpf_msg);
+	return 0;
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Does this ELF file carry libsched's USDT probes (a .note.stapsdt note of
+ * provider "libsched", probe "task_fire_begin")? */
+static bool has_probes(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	bool found = false;
+	size_t shstrndx;
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF ||
+	    elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while (!found && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".note.stapsdt"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			const char *d = (const char *)data->d_buf + doff;
+			size_t addr = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
+			const char *prov, *probe;
+
+			if (nh.n_type != 3 || nh.n_descsz < 3 * addr + 2 ||
+			    strcmp((const char *)data->d_buf + noff, "stapsdt"))
+				continue;
+			prov = d + 3 * addr;
+			if (!memchr(prov, '\0', nh.n_descsz - 3 * addr))
+				continue;
+			probe = prov + strlen(prov) + 1;
+			if ((size_t)(probe - d) >= nh.n_descsz ||
+			    !memchr(probe, '\0', nh.n_descsz - (size_t)(probe - d)))
+				continue;
+			if (!strcmp(prov, "libsched") &&
+			    !strcmp(probe, "task_fire_begin")) {
+				found = true;
+				break;
+			}
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
+}
+
+/* The files mapped executable into pid that carry libsched's probes.
+ * Returns how many, or -errno when /proc/pid/maps cannot be read. */
+static int find_binaries(long pid, char bins[][4352], int max)
+{
+	char path[64], line[4352];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		fclose(f);
+		return -ENOSYS;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], file[4096], alt[4352];
+		const char *use;
+		int i;
+
+		file[0] = '\0';
+		if (sscanf(line, "%*s %7s %*s %*s %*s %4095[^\n]", perms,
+			   file) < 2 || perms[2] != 'x' || file[0] != '/')
+			continue;
+		for (i = 0; i < n; i++)
+			if (!strcmp(bins[i], file))
+				break;
+		if (i < n || n == max)
+			continue;
+		/* A process in another mount namespace: its files through
+		 * its root. */
+		snprintf(alt, sizeof(alt), "/proc/%ld/root%.4095s", pid, file);
+		use = access(file, R_OK) == 0 ? file : alt;
+		if (has_probes(use))
+			snprintf(bins[n++], 4352, "%s", use);
+	}
+	fclose(f);
+	return n;
+}
+
+struct live {
+	struct schedtop *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	long pid;
+	struct st_run *run;
+	/* CPU time per loop thread, for the CPU column. */
+	struct { uint32_t tid; uint64_t ticks; double at; } cpu[64];
+	int ncpu;
+	double last_wall;
+};
+
+static int on_alert(void *ctx, void *data, size_t size)
+{
+	struct live *lv = ctx;
+	struct st_alert a;
+
+	if (size < sizeof(a))
+		return 0;
+	memcpy(&a, data, sizeof(a));
+	a.name[ST_NAME_LEN - 1] = '\0';
+	/* Raised when the run ended: the long run's end, or the begin of
+	 * the run that ended the starvation. */
+	st_alert_raise(&lv->run->alerts, &a, a.start + a.dur, NULL);
+	return 0;
+}
+
+static bool thread_ticks(long pid, uint32_t tid, uint64_t *ticks,
+			 char *comm, size_t commlen)
+{
+	char path[96], buf[1024], *p;
+	unsigned long ut, stt;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%u/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "tid (comm) state ...": comm may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return false;
+	if (comm) {
+		char *open_p = strchr(buf, '(');
+
+		if (open_p && open_p < p)
+			snprintf(comm, commlen, "%.*s", (int)(p - open_p - 1),
+				 open_p + 1);
+	}
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &stt) != 2)
+		return false;
+	*ticks = ut + stt;
+	return true;
+}
+
+static void annotate(struct st_frame *f, void *arg)
+{
+	struct live *lv = arg;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+
+	for (size_t i = 0; i < f->nloops; i++) {
+		struct st_frame_loop *l = &f->loops[i];
+		uint64_t ticks;
+		int k;
+
+		if (!l->tid || !thread_ticks(lv->pid, l->tid, &ticks,
+					     l->thread, sizeof(l->thread)))
+			continue;
+		for (k = 0; k < lv->ncpu; k++)
+			if (lv->cpu[k].tid == l->tid)
+				break;
+		if (k < lv->ncpu) {
+			double dt = f->wall - lv->cpu[k].at;
+
+			if (dt > 0)
+				l->cpu_pct = 100.0 *
+					     (double)(ticks - lv->cpu[k].ticks) /
+					     hz / dt;
+		} else if (lv->ncpu < 64) {
+			k = lv->ncpu++;
+			lv->cpu[k].tid = l->tid;
+		} else {
+			continue;
+		}
+		lv->cpu[k].ticks = ticks;
+		lv->cpu[k].at = f->wall;
+	}
+}
+
+/* Reads the maps into a snapshot. */
+static bool snapshot(struct live *lv, struct st_snap *s)
+{
+	int lfd = bpf_map__fd(lv->skel->maps.loops);
+	int tfd = bpf_map__fd(lv->skel->maps.tasks);
+	struct st_task_key tk, *tprev = NULL;
+	struct st_loop *lval;
+	uint64_t key, *prev = NULL;
+	struct st_task_stat tv;
+
+	st_snap_clear(s);
+	s->epoch = lv->skel->bss->epoch;
+	/* From now on, runs keep their maxima for the next frame. */
+	__atomic_store_n(&lv->skel->bss->epoch, s->epoch + 1,
+			 __ATOMIC_SEQ_CST);
+	s->t = mono_now();
+	lval = malloc(sizeof(*lval));
+	if (!lval)
+		return false;
+	while (bpf_map_get_next_key(lfd, prev, &key) == 0) {
+		struct st_loop_ent *e;
+
+		prev = &key;
+		if (bpf_map_lookup_elem(lfd, &key, lval))
+			continue;
+		e = st_snap_loop(s, key, lv->pid);
+		if (!e) {
+			free(lval);
+			return false;
+		}
+		e->v = *lval;
+	}
+	free(lval);
+	while (bpf_map_get_next_key(tfd, tprev, &tk) == 0) {
+		tprev = &tk;
+		if (bpf_map_lookup_elem(tfd, &tk, &tv))
+			continue;
+		if (!st_snap_add_task(s, &tk, &tv))
+			return false;
+	}
+	st_snap_sort_tasks(s);
+	s->lost = lv->skel->bss->lost;
+	return true;
+}
+
+static void detach(struct live *lv)
+{
+	for (int i = 0; i < lv->nlinks; i++)
+		bpf_link__destroy(lv->links[i]);
+	lv->nlinks = 0;
+	ring_buffer__free(lv->rb);
+	lv->rb = NULL;
+	schedtop__destroy(lv->skel);
+	lv->skel = NULL;
+}
+
+/* Still running: neither gone nor a zombie waiting for its parent. */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+static bool uprobes_available(void)
+{
+	const char *sysfs = getenv("SCHEDTOP_SYSFS");
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/type",
+		 sysfs && *sysfs ? sysfs : "/sys");
+	return access(path, R_OK) == 0;
+}
+
+static void read_comm(long pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	buf[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+int st_live_main(const struct st_opts *o)
+{
+	static char bins[MAX_BINS][4352];
+	struct st_snap cur = { 0 };
+	struct st_run run = { 0 };
+	struct live lv = { 0 };
+	struct sigaction sa = { 0 };
+	int nbins, err, status = ST_EXIT_OK;
+	int64_t interval_ns = (int64_t)(o->interval_s * 1e9);
+	uint64_t lost_seen = 0;
+	int64_t next;
+	bool quit = false;
+	static const char *const probes[] = {
+		"task_fire_begin", "task_fire_end", "perform_enqueue",
+		"loop_sleep",
+	};
+
+	if (kill((pid_t)o->pid, 0) && errno == ESRCH) {
+		st_error("no process with PID %ld", o->pid);
+		return ST_EXIT_USAGE;
+	}
+	if (!uprobes_available()) {
+		st_error("this kernel has no uprobes (no "
+			 "/sys/bus/event_source/devices/uprobe): record a trace "
+			 "with 'schedprof record' and run 'schedtop TRACE_DIR'");
+		return ST_EXIT_USAGE;
+	}
+	libbpf_set_print(libbpf_print);
+	lv.pid = o->pid;
+	lv.skel = schedtop__open();
+	if (!lv.skel) {
+		st_error("cannot open the BPF object: %s", strerror(errno));
+		return ST_EXIT_FAIL;
+	}
+	lv.skel->rodata->long_task_ns = o->long_task_ns;
+	lv.skel->rodata->starve_ns = o->starve_ns;
+	lv.skel->rodata->target_tgid = (uint32_t)o->pid;
+	err = schedtop__load(lv.skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			st_error("not permitted to load BPF programs: this needs "
+				 "CAP_BPF and CAP_PERFMON (run as root), or "
+				 "record a trace with 'schedprof record' and run "
+				 "'schedtop TRACE_DIR'");
+		else
+			st_error("cannot load the BPF programs: %s%s%s",
+				 strerror(-err), libbpf_msg[0] ? ": " : "",
+				 libbpf_msg);
+		detach(&lv);
+		return ST_EXIT_FAIL;
+	}
+	nbins = find_binaries(o->pid, bins, MAX_BINS);
+	if (nbins == -ENOENT || nbins == -ESRCH) {
+		st_error("no process with PID %ld", o->pid);
+		detach(&lv);
+		return ST_EXIT_USAGE;
+	}
+	if (nbins < 0) {
+		st_error("cannot read /proc/%ld/maps: %s%s", o->pid,
+			 strerror(-nbins),
+			 nbins == -EACCES || nbins == -EPERM ?
+				 " (not permitted: run as root)" : "");
+		detach(&lv);
+		return nbins == -EACCES || nbins == -EPERM ? ST_EXIT_FAIL :
+							      ST_EXIT_USAGE;
+	}
+	read_comm(o->pid, run.view.comm, sizeof(run.view.comm));
+	if (nbins == 0) {
+		st_error("process %ld (%s) has no libsched probes: it does not "
+			 "use libsched, or its libsched was built with TRACE=0",
+			 o->pid, run.view.comm);
+		detach(&lv);
+		return ST_EXIT_USAGE;
+	}
+	for (int b = 0; b < nbins; b++) {
+		for (size_t p = 0; p < sizeof(probes) / sizeof(probes[0]); p++) {
+			struct bpf_program *prog =
+				bpf_object__find_program_by_name(lv.skel->obj,
+								 probes[p]);
+			struct bpf_link *link;
+
+			link = prog ? bpf_program__attach_usdt(prog, (pid_t)o->pid,
+							       bins[b], "libsched",
+							       probes[p], NULL)
+				    : NULL;
+			if (!link) {
+				err = -errno;
+				if (err == -ESRCH || kill((pid_t)o->pid, 0)) {
+					st_error("no process with PID %ld "
+						 "(it exited)", o->pid);
+					status = ST_EXIT_USAGE;
+				} else if (err == -EPERM || err == -EACCES) {
+					st_error("not permitted to attach "
+						 "uprobes: this needs CAP_BPF "
+						 "and CAP_PERFMON (run as root)");
+					status = ST_EXIT_FAIL;
+				} else {
+					st_error("cannot attach to libsched:%s "
+						 "in %s: %s", probes[p], bins[b],
+						 strerror(-err));
+					status = ST_EXIT_FAIL;
+				}
+				detach(&lv);
+				return status;
+			}
+			lv.links[lv.nlinks++] = link;
+		}
+	}
+	run.o = o;
+	run.view.mode = "live";
+	run.view.pid = o->pid;
+	run.sort = o->sort;
+	run.filter_pid = -1;
+	run.annotate = annotate;
+	run.annotate_arg = &lv;
+	lv.run = &run;
+	lv.rb = ring_buffer__new(bpf_map__fd(lv.skel->maps.alerts), on_alert,
+				 &lv, NULL);
+	if (!lv.rb) {
+		st_error("cannot open the alert ring buffer: %s",
+			 strerror(errno));
+		detach(&lv);
+		return ST_EXIT_FAIL;
+	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	run.screen = !o->batch && !o->json && st_screen_open();
+	if (!o->batch && !o->json && !run.screen)
+		run.screen = false; /* not a terminal: plain frames */
+	/* The first snapshot is the baseline: nothing is shown for it. */
+	if (!snapshot(&lv, &cur) || !st_snap_copy(&run.prev, &cur)) {
+		st_error("out of memory");
+		quit = true;
+		status = ST_EXIT_FAIL;
+	}
+	next = mono_now() + interval_ns;
+	while (!quit && !got_signal) {
+		int64_t left = next - mono_now();
+		int rc, fd = ring_buffer__epoll_fd(lv.rb);
+
+		if (left > 0) {
+			/* Wake at least every 200 ms to notice the target's
+			 * exit. */
+			int ms = (int)((left + 999999) / 1000000);
+
+			rc = st_run_wait(&run, fd, ms > 200 ? 200 : ms);
+			if (rc == ST_WAIT_QUIT)
+				break;
+			if (rc == ST_WAIT_FD)
+				ring_buffer__consume(lv.rb);
+			if (!alive((pid_t)o->pid)) {
+				ring_buffer__consume(lv.rb);
+				st_screen_close();
+				st_error("process %ld exited", o->pid);
+				quit = true;
+			}
+			continue;
+		}
+		ring_buffer__consume(lv.rb);
+		next += interval_ns;
+		if (next < mono_now())
+			next = mono_now() + interval_ns;
+		if (!snapshot(&lv, &cur)) {
+			st_error("out of memory");
+			status = ST_EXIT_FAIL;
+			break;
+		}
+		st_check_ongoing(&run, &cur, o->long_task_ns, o->starve_ns);
+		{
+			uint64_t lost = cur.lost.ringbuf + cur.lost.map_full +
+					cur.lost.unmatched + cur.lost.bad_args;
+
+			if (lost > lost_seen) {
+				struct st_alert a = { .kind = ST_ALERT_LOST,
+						      .dur = (int64_t)(lost - lost_seen) };
+
+				st_alert_raise(&run.alerts, &a, cur.t, NULL);
+				lost_seen = lost;
+			}
+		}
+		if (run.view.paused && run.screen) {
+			/* Paused: the figures keep counting; nothing is drawn. */
+			continue;
+		}
+		if (!st_run_frame(&run, &cur, wall_now())) {
+			if (run.failed)
+				status = ST_EXIT_FAIL;
+			break;
+		}
+	}
+	st_screen_close();
+	if (got_signal && !o->json)
+		fprintf(stderr, "schedtop: %s: detaching\n", strsignal(got_signal));
+	detach(&lv);
+	st_run_free(&run);
+	st_snap_free(&cur);
+	return status;
+}

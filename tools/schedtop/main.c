@@ -1,0 +1,150 @@
+/* schedtop: options, then the live or the trace source. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedtop.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: schedtop -p PID [-d SECS] [-n COUNT] [-b] [--json] [-s KEY]\n"
+	      "                [--long-task MS] [--starve MS]\n"
+	      "       schedtop TRACE_DIR... [-p PID] [-d SECS] [-n COUNT] [-b] "
+	      "[--json] [-s KEY]\n"
+	      "                [--long-task MS] [--starve MS]\n"
+	      "Watch a running libsched program through its USDT probes "
+	      "(root: BPF),\nor step through a recorded trace "
+	      "(schedprof record) in trace time.\n"
+	      "  -p PID          the process to watch (with traces: show only it)\n"
+	      "  -d SECS         seconds per frame (trace time with traces); "
+	      "default 1\n"
+	      "  -n COUNT        stop after COUNT frames\n"
+	      "  -b              batch: plain-text frames, no screen control\n"
+	      "  --json          one JSON object per frame\n"
+	      "  -s KEY          sort tasks by time (default), runs, max, mean, "
+	      "wait,\n                  overruns or name\n"
+	      "  --long-task MS  a run this long raises an alert (default 50)\n"
+	      "  --starve MS     a priority ready this long without a run "
+	      "starves\n                  (default 100)\n"
+	      "Keys: q quit, s sort, p pause, l next loop, h help.\n"
+	      "See schedtop(1) and docs/schedtop.md.\n",
+	      f);
+}
+
+static bool parse_num(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "long-task", required_argument, NULL, 'L' },
+		{ "starve", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct st_opts o = {
+		.pid = -1, .interval_s = 1, .sort = ST_SORT_TIME,
+		.long_task_ns = 50000000, .starve_ns = 100000000,
+	};
+	const char **paths;
+	double v;
+	int c, k;
+
+	paths = calloc((size_t)argc, sizeof(*paths));
+	if (!paths) {
+		st_error("out of memory");
+		return ST_EXIT_FAIL;
+	}
+	o.paths = paths;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-p:d:n:bs:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			paths[o.npaths++] = optarg;
+			break;
+		case 'p':
+			if (!parse_num(optarg, 1, 4194304, &v) || v != floor(v)) {
+				st_error("-p: '%s' is not a process id", optarg);
+				return ST_EXIT_USAGE;
+			}
+			o.pid = (long)v;
+			break;
+		case 'd':
+			if (!parse_num(optarg, 0.01, 3600, &o.interval_s)) {
+				st_error("-d: '%s' is not a number of seconds "
+					 "from 0.01 to 3600", optarg);
+				return ST_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			if (!parse_num(optarg, 1, 1e9, &v) || v != floor(v)) {
+				st_error("-n: '%s' is not a count of frames "
+					 "(1 or more)", optarg);
+				return ST_EXIT_USAGE;
+			}
+			o.count = (long)v;
+			break;
+		case 'b':
+			o.batch = true;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 's':
+			k = st_sort_lookup(optarg);
+			if (k < 0) {
+				st_error("-s: unknown sort key '%s' (time, runs, "
+					 "max, mean, wait, overruns, name)", optarg);
+				return ST_EXIT_USAGE;
+			}
+			o.sort = (enum st_sort)k;
+			break;
+		case 'L':
+		case 'S':
+			if (!parse_num(optarg, 0.001, 3.6e6, &v)) {
+				st_error("--%s: '%s' is not a number of "
+					 "milliseconds", c == 'L' ? "long-task" :
+					 "starve", optarg);
+				return ST_EXIT_USAGE;
+			}
+			if (c == 'L')
+				o.long_task_ns = (int64_t)(v * 1e6);
+			else
+				o.starve_ns = (int64_t)(v * 1e6);
+			break;
+		case 'h':
+			usage(stdout);
+			free(paths);
+			return ST_EXIT_OK;
+		default:
+			if (optopt && strchr("pdns", optopt))
+				st_error("-%c needs a value (see schedtop --help)",
+					 optopt);
+			else
+				st_error("unknown option '%s' (see schedtop --help)",
+					 argv[optind - 1]);
+			return ST_EXIT_USAGE;
+		}
+	}
+	if (!o.npaths && o.pid < 0) {
+		st_error("give -p PID to watch a process, or a trace directory "
+			 "(see schedtop --help)");
+		return ST_EXIT_USAGE;
+	}
+	c = o.npaths ? st_trace_main(&o) : st_live_main(&o);
+	free(paths);
+	return c;
+}

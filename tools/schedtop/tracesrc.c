@@ -1,0 +1,455 @@
+/*
+ * schedtop's trace source: a recorded trace (schedprof record, or any LTTng
+ * session with the libsched provider) stepped through in trace time. The
+ * events the BPF programs see live (task_fire_begin, task_fire_end,
+ * perform_enqueue, loop_sleep) go through the same aggregation (model.h),
+ * and every event also feeds the analysis core (tools/common/analysis),
+ * which knows what the probes cannot: the exact ready-queue depth, when a
+ * priority began to wait, and whom to blame for a starvation.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "schedtop.h"
+#include "trace_read.h"
+
+/* The name and kind of a run in progress, by process, loop and task. */
+struct open_run {
+	int64_t vpid;
+	uint64_t loop, task;
+	int32_t kind;
+	bool used;
+	char name[ST_NAME_LEN];
+};
+
+struct tsrc {
+	const struct st_opts *o;
+	struct st_run *run;
+	struct an *an;
+	struct st_snap model;  /* the aggregation, as the BPF maps hold it */
+	struct st_snap snap;   /* what a frame sees */
+	uint64_t epoch;
+	int64_t start, next;   /* the first event; the next frame's end */
+	int64_t last_t;        /* the latest event */
+	int64_t interval;
+	struct open_run *open;
+	size_t openmask;       /* table size - 1 (a power of two) */
+	size_t nopen;
+	uint64_t discarded;
+	bool started, stop, nomem;
+	int pace_ms;           /* interactive: real time between frames */
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static size_t open_hash(int64_t vpid, uint64_t loop, uint64_t task)
+{
+	uint64_t h = (uint64_t)vpid * 0x9e3779b97f4a7c15ULL ^ loop ^
+		     task * 0xff51afd7ed558ccdULL;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct open_run *open_find(struct tsrc *s, int64_t vpid,
+				  uint64_t loop, uint64_t task, bool add)
+{
+	size_t i = open_hash(vpid, loop, task) & s->openmask;
+
+	if (add && (s->nopen + 1) * 2 > s->openmask + 1) {
+		size_t size = (s->openmask + 1) * 2;
+		struct open_run *t = calloc(size, sizeof(*t)), *old = s->open;
+
+		if (!t)
+			return NULL;
+		for (size_t k = 0; k <= s->openmask; k++) {
+			size_t j;
+
+			if (!old[k].used)
+				continue;
+			j = open_hash(old[k].vpid, old[k].loop, old[k].task) &
+			    (size - 1);
+			while (t[j].used)
+				j = (j + 1) & (size - 1);
+			t[j] = old[k];
+		}
+		free(old);
+		s->open = t;
+		s->openmask = size - 1;
+		i = open_hash(vpid, loop, task) & s->openmask;
+	}
+	while (s->open[i].used) {
+		if (s->open[i].vpid == vpid && s->open[i].loop == loop &&
+		    s->open[i].task == task)
+			return &s->open[i];
+		i = (i + 1) & s->openmask;
+	}
+	if (!add)
+		return NULL;
+	s->open[i].used = true;
+	s->open[i].vpid = vpid;
+	s->open[i].loop = loop;
+	s->open[i].task = task;
+	s->nopen++;
+	return &s->open[i];
+}
+
+/* Removes an entry, keeping the linear probing chains whole. */
+static void open_del(struct tsrc *s, struct open_run *e)
+{
+	size_t i = (size_t)(e - s->open), j = i;
+
+	s->open[i].used = false;
+	s->nopen--;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & s->openmask;
+		if (!s->open[j].used)
+			return;
+		k = open_hash(s->open[j].vpid, s->open[j].loop,
+			      s->open[j].task) & s->openmask;
+		/* Move j back to i unless its home lies cyclically in
+		 * (i, j]. */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		s->open[i] = s->open[j];
+		s->open[j].used = false;
+		i = j;
+	}
+}
+
+static const struct an_loop *an_loop_of(const struct tsrc *s, int64_t vpid,
+					uint64_t addr)
+{
+	const struct an_result *res = an_current(s->an);
+
+	for (size_t i = 0; i < res->nloops; i++)
+		if (res->loops[i]->addr == addr && res->loops[i]->vpid == vpid)
+			return res->loops[i];
+	return NULL;
+}
+
+/* The frame ending at t. */
+static bool frame(struct tsrc *s, int64_t t)
+{
+	const struct an_result *res = an_current(s->an);
+	int rc;
+
+	if (!st_snap_copy(&s->snap, &s->model)) {
+		s->nomem = true;
+		return false;
+	}
+	s->snap.t = t;
+	s->snap.epoch = s->epoch++;
+	s->snap.lost_trace = res->discarded_events;
+	/* What the analysis knows exactly: the ready depth, and since when
+	 * each priority has waited without a run. */
+	for (size_t i = 0; i < s->snap.nloops; i++) {
+		struct st_loop_ent *e = &s->snap.loops[i];
+		const struct an_loop *l = an_loop_of(s, e->vpid, e->addr);
+
+		if (!l)
+			continue;
+		e->depth_exact = true;
+		for (int q = 0; q < ST_PRIOS; q++) {
+			e->depth[q] = l->prio[q].cur_depth;
+			e->v.prio[q].ready_since =
+				l->wait_since[q] >= 0 ? l->wait_since[q] : 0;
+		}
+	}
+	st_check_ongoing(s->run, &s->snap, s->o->long_task_ns, s->o->starve_ns);
+	if (res->discarded_events > s->discarded) {
+		struct st_alert a = {
+			.kind = ST_ALERT_LOST,
+			.dur = (int64_t)(res->discarded_events - s->discarded),
+		};
+
+		st_alert_raise(&s->run->alerts, &a, t, " (discarded by the tracer)");
+		s->discarded = res->discarded_events;
+	}
+	if (!st_run_frame(s->run, &s->snap, 0)) {
+		s->stop = true;
+		return false;
+	}
+	if (!s->run->screen)
+		return !got_signal;
+	/* Interactive: one frame per pace_ms of real time; keys meanwhile. */
+	for (;;) {
+		rc = st_run_wait(s->run, -1, s->run->view.paused ? 200 :
+								s->pace_ms);
+		if (rc == ST_WAIT_QUIT || got_signal) {
+			s->stop = true;
+			return false;
+		}
+		if (rc == ST_WAIT_STEP)
+			return true;
+		if (rc == ST_WAIT_TIMEOUT && !s->run->view.paused)
+			return true;
+	}
+}
+
+/* The blame the analysis gives the starvation of prio that ended at t. */
+static void blame_text(const struct tsrc *s, int64_t vpid, uint64_t loop,
+		       int prio, int64_t t, char *buf, size_t len)
+{
+	const struct an_loop *l = an_loop_of(s, vpid, loop);
+	const struct an_prio *p;
+	const struct an_starve *st;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!l || prio < 0 || prio >= ST_PRIOS)
+		return;
+	p = &l->prio[prio];
+	if (!p->nstarves)
+		return;
+	st = &p->starves[p->nstarves - 1];
+	if (st->end != t || !st->nblame)
+		return;
+	n = (size_t)snprintf(buf, len, "; ran meanwhile:");
+	for (unsigned i = 0; i < st->nblame && n < len; i++) {
+		char d[32];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s %s %s",
+				      i ? "," : "",
+				      st->blame[i].task ? st->blame[i].task->name :
+							  "(performer work)",
+				      st_fmt_ns(st->blame[i].ran_ns, d, sizeof(d)));
+	}
+}
+
+static int on_event(const struct tr_event *ev, void *arg)
+{
+	struct tsrc *s = arg;
+	int64_t vpid = ev->vpid, t = ev->clock_ns;
+	struct st_loop_ent *le;
+
+	if (s->o->pid >= 0 && vpid != s->o->pid)
+		return 0;
+	if (!s->started) {
+		s->started = true;
+		s->start = t;
+		s->next = t + s->interval;
+		s->run->trace_start = t;
+		s->run->prev.t = t;
+		if (ev->procname && !s->run->view.comm[0])
+			snprintf(s->run->view.comm, sizeof(s->run->view.comm),
+				 "%s", ev->procname);
+	}
+	while (t >= s->next) {
+		if (!frame(s, s->next))
+			return 1;
+		s->next += s->interval;
+	}
+	s->last_t = t;
+	if (an_feed(s->an, ev)) {
+		s->nomem = true;
+		return 1;
+	}
+	switch (ev->type) {
+	case TR_EV_task_fire_begin: {
+		const struct tr_ev_task_fire_begin *e = &ev->task_fire_begin;
+		struct open_run *o = open_find(s, vpid, e->loop, e->task, true);
+		int64_t start;
+
+		le = st_snap_loop(&s->model, e->loop, vpid);
+		if (!o || !le) {
+			s->nomem = true;
+			return 1;
+		}
+		o->kind = e->kind;
+		memset(o->name, 0, sizeof(o->name));
+		snprintf(o->name, sizeof(o->name), "%s", e->name);
+		start = st_begin(&le->v, e->task, e->prio, e->ready_at, e->begin,
+				 e->queued, e->ready_mask,
+				 ev->vtid >= 0 ? (uint32_t)ev->vtid : 0,
+				 s->o->starve_ns);
+		memcpy(le->v.run_name, o->name, ST_NAME_LEN);
+		if (start) {
+			struct st_alert a = {
+				.kind = ST_ALERT_STARVED, .prio = e->prio,
+				.loop = e->loop, .task = e->task,
+				.start = start, .dur = e->begin - start,
+				.tid = le->v.tid,
+			};
+			char extra[200];
+
+			memcpy(a.name, o->name, ST_NAME_LEN);
+			blame_text(s, vpid, e->loop, e->prio, e->begin, extra,
+				   sizeof(extra));
+			st_alert_raise(&s->run->alerts, &a, e->begin, extra);
+		}
+		break;
+	}
+	case TR_EV_task_fire_end: {
+		const struct tr_ev_task_fire_end *e = &ev->task_fire_end;
+		struct open_run *o = open_find(s, vpid, e->loop, e->task, false);
+		struct st_task_key k;
+		struct st_task_stat *ts;
+
+		if (!o) {
+			s->model.lost.unmatched++;
+			break;
+		}
+		le = st_snap_loop(&s->model, e->loop, vpid);
+		memset(&k, 0, sizeof(k));
+		k.loop = e->loop;
+		k.kind = o->kind;
+		k.pid = vpid >= 0 ? (uint32_t)vpid : 0;
+		memcpy(k.name, o->name, ST_NAME_LEN);
+		open_del(s, o);
+		ts = le ? st_snap_task(&s->model, &k) : NULL;
+		if (!ts) {
+			s->nomem = true;
+			return 1;
+		}
+		if (st_end(&le->v, ts, e->prio, e->ready_at, e->begin, e->end,
+			   e->checks, e->yields, e->overruns, s->epoch,
+			   s->o->long_task_ns)) {
+			struct st_alert a = {
+				.kind = ST_ALERT_LONG_TASK, .prio = e->prio,
+				.loop = e->loop, .task = e->task,
+				.start = e->begin, .dur = e->end - e->begin,
+				.tid = le->v.tid,
+			};
+
+			memcpy(a.name, k.name, ST_NAME_LEN);
+			st_alert_raise(&s->run->alerts, &a, e->end, NULL);
+		}
+		break;
+	}
+	case TR_EV_perform_enqueue: {
+		const struct st_loop_ent *c;
+
+		/* As live: counted once the loop has run a task. */
+		for (size_t i = 0; i < s->model.nloops; i++) {
+			c = &s->model.loops[i];
+			if (c->addr == ev->perform_enqueue.loop && c->vpid == vpid) {
+				s->model.loops[i].v.posts++;
+				break;
+			}
+		}
+		break;
+	}
+	case TR_EV_loop_sleep:
+		for (size_t i = 0; i < s->model.nloops; i++)
+			if (s->model.loops[i].addr == ev->loop_sleep.loop &&
+			    s->model.loops[i].vpid == vpid)
+				st_sleep(&s->model.loops[i].v);
+		break;
+	default:
+		break;
+	}
+	return got_signal ? 1 : 0;
+}
+
+static int on_discard(const struct tr_discard *d, void *arg)
+{
+	struct tsrc *s = arg;
+
+	an_discard(s->an, d);
+	return 0;
+}
+
+int st_trace_main(const struct st_opts *o)
+{
+	struct tr_handlers h = { .event = on_event, .discard = on_discard };
+	struct an_config cfg;
+	struct st_run run = { 0 };
+	struct tsrc s = { 0 };
+	struct sigaction sa = { 0 };
+	struct tr_reader *r;
+	int rc, status = ST_EXIT_OK;
+
+	r = tr_reader_new();
+	an_config_default(&cfg);
+	cfg.long_task_ns = o->long_task_ns;
+	cfg.starve_ns = o->starve_ns;
+	cfg.pid = o->pid;
+	s.an = an_new(&cfg);
+	s.openmask = 255;
+	s.open = calloc(s.openmask + 1, sizeof(*s.open));
+	if (!r || !s.an || !s.open) {
+		st_error("out of memory");
+		status = ST_EXIT_FAIL;
+		goto out;
+	}
+	for (int i = 0; i < o->npaths; i++) {
+		rc = tr_reader_add_path(r, o->paths[i]);
+		if (rc < 0) {
+			st_error("%s", tr_reader_error(r));
+			status = rc == TR_ERR_NOMEM ? ST_EXIT_FAIL : ST_EXIT_USAGE;
+			goto out;
+		}
+	}
+	s.o = o;
+	s.run = &run;
+	s.interval = (int64_t)(o->interval_s * 1e9);
+	if (s.interval < 1)
+		s.interval = 1;
+	s.pace_ms = 1000;
+	if (getenv("SCHEDTOP_PACE_MS"))
+		s.pace_ms = atoi(getenv("SCHEDTOP_PACE_MS"));
+	h.arg = &s;
+	run.o = o;
+	run.view.mode = "trace";
+	run.view.pid = o->pid;
+	run.sort = o->sort;
+	run.filter_pid = o->pid;
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	run.screen = !o->batch && !o->json && st_screen_open();
+	rc = tr_reader_run(r, &h);
+	if (s.nomem || run.failed) {
+		st_screen_close();
+		st_error("out of memory");
+		status = ST_EXIT_FAIL;
+		goto out;
+	}
+	if (rc < 0) {
+		st_screen_close();
+		st_error("%s", tr_reader_error(r));
+		status = rc == TR_ERR_NOMEM ? ST_EXIT_FAIL : ST_EXIT_USAGE;
+		goto out;
+	}
+	if (!s.started) {
+		st_screen_close();
+		if (o->pid >= 0)
+			st_error("no libsched event of process %ld in the trace",
+				 o->pid);
+		else
+			st_error("the trace holds no libsched event");
+		status = ST_EXIT_USAGE;
+		goto out;
+	}
+	/* The last, partial frame, up to the last event. */
+	if (!s.stop && !got_signal) {
+		if (s.last_t > run.prev.t)
+			frame(&s, s.last_t);
+		/* Interactive: the last frame stays until q. */
+		while (run.screen && !got_signal &&
+		       st_run_wait(&run, -1, 500) != ST_WAIT_QUIT)
+			;
+	}
+	if (run.failed)
+		status = ST_EXIT_FAIL;
+out:
+	st_screen_close();
+	tr_reader_free(r);
+	an_free(s.an);
+	free(s.open);
+	st_snap_free(&s.model);
+	st_snap_free(&s.snap);
+	st_run_free(&run);
+	return status;
+}
