@@ -1,13 +1,13 @@
 # libsched: one GNU Makefile; every output goes under build/.
 #
 #   make                 build the library (shared + static), pkg-config file,
-#                        the LTTng-UST provider, the examples and schedprof
+#                        the LTTng-UST provider, the examples, schedprof and schedtop
 #   make demo            install missing packages, record officesim with
 #                        schedprof and report it (build/demo/)
 #   make check           install missing packages, build and run every test
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
-#                        DESTDIR): library, headers, provider, schedprof
+#                        DESTDIR): library, headers, provider, tools, man pages
 #   make uninstall       remove what install installed
 #   make clean           remove build/
 #   make deps            install missing Debian packages (see scripts/deps.sh)
@@ -302,6 +302,7 @@ LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -ll
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
 TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop
+MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1
 .PHONY: tools
 tools: $(TOOLS)
 all: tools
@@ -358,7 +359,8 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 BADINPUT_VALGRIND := $(if $(SANITIZE)$(findstring clang,$(CC)),0,1)
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
-TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload
+TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
+		    $(B)/tests/top_workload
 
 deps:
 	@scripts/deps.sh
@@ -373,6 +375,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
+	@scripts/test-schedtop.sh
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif
@@ -382,13 +385,15 @@ else
 	@echo "  SKIP     install + pkg-config consumer (a plain build's test; its consumer is built without SANITIZE)"
 endif
 	@scripts/check-readme.sh
-	@w=$$(groff -man -Tutf8 -ww -z docs/man/schedprof.1 2>&1); \
-	if [ -z "$$w" ]; then echo "  PASS     man page docs/man/schedprof.1 renders without warnings"; \
-	else echo "  FAIL     docs/man/schedprof.1: $$w"; exit 1; fi
+	@for m in $(MANPAGES); do \
+		w=$$(groff -man -Tutf8 -ww -z $$m 2>&1); \
+		if [ -z "$$w" ]; then echo "  PASS     man page $$m renders without warnings"; \
+		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
+	done
 	@scripts/test-officesim.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof \
+	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof $(B)/bin/schedtop \
 		$(LTTNG_PROVIDER)
 	@DEMO_ARGS="$(DEMO_ARGS)" scripts/demo.sh
 
@@ -403,7 +408,7 @@ ifneq ($(TRACE),0)
 endif
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	$(INSTALL) -m 644 docs/man/schedprof.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	ln -sf libsched.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so
 	$(INSTALL) -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
@@ -419,7 +424,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \
 		$(DESTDIR)$(LIBDIR)/libsched.a $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc \
 		$(DESTDIR)$(LIBDIR)/libsched-lttng.so \
-		$(DESTDIR)$(BINDIR)/schedprof $(DESTDIR)$(MANDIR)/man1/schedprof.1
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANPAGES)))
 
 clean:
 	rm -rf $(B)

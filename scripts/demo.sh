@@ -33,18 +33,11 @@ The tables below the findings give the details per priority and per task.
       when it became ready to its run, ready-queue counters per priority.
   The trace itself:  $out/trace  (schedprof report $out/trace --json)
 EOF
-if [ -x build/bin/schedtop ]; then
-	cat <<EOF
+cat <<EOF
 
-Watch officesim live: run it in one terminal, schedtop in another:
+Step through the recording on a top-like screen (q quits, h helps):
+  build/bin/schedtop $out/trace
+Or watch officesim live (root): run it in one terminal, schedtop in another:
   build/bin/officesim --seconds 60
   build/bin/schedtop -p \$(pgrep -n officesim)
 EOF
-else
-	cat <<EOF
-
-Watching officesim live is coming: schedtop ("schedtop -p PID", a top for
-libsched programs) is not built yet. Meanwhile record longer runs:
-  make demo DEMO_ARGS="--seconds 10"
-EOF
-fi

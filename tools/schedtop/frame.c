@@ -365,6 +365,21 @@ void st_frame_free(struct st_frame *f)
 	f->nloops = 0;
 }
 
+static int cmp_loop(const void *x, const void *y)
+{
+	const struct st_frame_loop *a = x, *b = y;
+	bool ma = a->vpid >= 0 && a->tid == (uint32_t)a->vpid;
+	bool mb = b->vpid >= 0 && b->tid == (uint32_t)b->vpid;
+
+	if (a->vpid != b->vpid)
+		return a->vpid < b->vpid ? -1 : 1;
+	if (ma != mb)
+		return ma ? -1 : 1;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
 static uint64_t lost_sum(const struct st_snap *s)
 {
 	/* An end without its begin is not counted: the run in progress when
@@ -493,6 +508,8 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 			ft->long_runs_total = ce->v.long_runs;
 		}
 	}
+	/* Loops in a stable order: per process, its main thread's first. */
+	qsort(f->loops, f->nloops, sizeof(*f->loops), cmp_loop);
 	st_frame_sort(f, sort);
 	return true;
 }

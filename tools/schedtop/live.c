@@ -34,6 +34,9 @@ static void on_signal(int sig)
 /* libbpf's last warning or error, for our own one-line messages. */
 static char libbpf_msg[256];
 
+/* libbpf hands its format on: a literal at each of its call sites. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
@@ -45,6 +48,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		fprintf(stderr, "libbpf: %s\n", libbpf_msg);
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 static int64_t mono_now(void)
 {

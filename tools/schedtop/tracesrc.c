@@ -241,10 +241,11 @@ static int on_event(const struct tr_event *ev, void *arg)
 		s->next = t + s->interval;
 		s->run->trace_start = t;
 		s->run->prev.t = t;
-		if (ev->procname && !s->run->view.comm[0])
-			snprintf(s->run->view.comm, sizeof(s->run->view.comm),
-				 "%s", ev->procname);
 	}
+	/* The process's name is its main thread's. */
+	if (ev->procname && !s->run->view.comm[0] && ev->vtid == vpid)
+		snprintf(s->run->view.comm, sizeof(s->run->view.comm), "%s",
+			 ev->procname);
 	while (t >= s->next) {
 		if (!frame(s, s->next))
 			return 1;

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# schedtop end to end, for real: BPF on the USDT probes of a running
+# tests/top_workload (two loops, known tasks, a planted 120 ms task and a
+# starving LOWEST), the trace mode on a recording of the same workload, the
+# interactive screen driven in tmux, quitting by q, SIGINT and the target's
+# exit with nothing left attached, and every error case. Needs root (BPF,
+# LTTng); never skips. Builds nothing: make build/bin/schedtop
+# build/bin/schedprof build/tests/top_workload first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=build/bin/schedtop
+prof=build/bin/schedprof
+wl=build/tests/top_workload
+out=build/tests/schedtop
+bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
+failed=0
+pids=()
+
+pass() { echo "  PASS     schedtop: $1"; }
+fail() {
+	echo "  FAIL     schedtop: $1"
+	shift
+	for line in "$@"; do
+		[ -n "$line" ] && echo "           $line"
+	done
+	failed=1
+}
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	tmux kill-server 2>/dev/null || true
+}
+trap cleanup EXIT
+
+for f in "$top" "$prof" "$wl"; do
+	[ -x "$f" ] || { fail "$f is not built"; exit 1; }
+done
+command -v tmux >/dev/null || { fail "tmux is missing (scripts/deps.sh)"; exit 1; }
+rm -rf "$out" && mkdir -p "$out"
+
+# Starts the workload for $1 seconds; sets wl_pid once it runs.
+start_workload() {
+	local fifo="$out/ready.$RANDOM" line
+	mkfifo "$fifo"
+	"$wl" --seconds "$1" >"$fifo" &
+	wl_pid=$!
+	pids+=("$wl_pid")
+	read -r -t 10 line <"$fifo" || true
+	rm -f "$fifo"
+	[ "$line" = "ready pid=$wl_pid" ] || { fail "top_workload did not start ($line)"; exit 1; }
+}
+
+# The ids of the BPF programs schedtop has loaded: those using a map named
+# schedtop.bss (its global data), which only schedtop's object has.
+schedtop_progs() {
+	local maps
+	maps=$("$bpftool" map show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name schedtop\.bss .*/\1/p')
+	[ -n "$maps" ] || return 0
+	"$bpftool" prog show 2>/dev/null | awk -v maps=" $(echo $maps) " '
+		/^[0-9]+: / { id = $1; sub(":", "", id) }
+		/map_ids/ { n = split($0, f, /[ ,]+/); for (i = 1; i <= n; i++)
+			if (index(maps, " " f[i] " ")) { print id; break } }'
+}
+
+# Nothing of ours may remain: no program among $@, no link to one.
+check_detached() {
+	local what=$1 left
+	shift
+	for _ in $(seq 50); do
+		left=""
+		for id in "$@"; do
+			if "$bpftool" prog show id "$id" >/dev/null 2>&1; then left="$left prog $id"; fi
+			if "$bpftool" link show 2>/dev/null | grep -q "prog $id\b"; then left="$left link->$id"; fi
+		done
+		[ -z "$left" ] && { pass "$what: no program or link left attached (${#@} programs checked)"; return; }
+		sleep 0.1
+	done
+	fail "$what: left in the kernel:$left"
+}
+
+# ---- live, batch ----------------------------------------------------------
+# Long enough for every live part below, whatever the machine's load; it
+# is stopped before the target-exit part.
+start_workload 120
+"$top" -b -n 3 -d 0.5 -p "$wl_pid" >"$out/batch.txt" 2>"$out/batch.err" &
+tp=$!
+sleep 0.7
+mapfile -t progs < <(schedtop_progs)
+rc=0; wait "$tp" || rc=$?
+if [ "$rc" -ne 0 ]; then
+	fail "schedtop -b -n 3 exit status $rc" "$(head -3 "$out/batch.err")"
+else
+	frames=$(grep -c '^schedtop live - ' "$out/batch.txt" || true)
+	[ "$frames" -eq 3 ] && pass "-b -n 3 -d 0.5 printed 3 frames" || fail "-b -n 3 printed $frames frames"
+	if grep -q $'\e' "$out/batch.txt"; then fail "batch output holds escape codes"; else pass "batch output has no escape code"; fi
+	grep -q 'loops 2 ' "$out/batch.txt" && pass "both loops seen (main and server thread)" || fail "not 2 loops" "$(grep '^schedtop' "$out/batch.txt" | head -1)"
+	ok=1
+	# Each task with its priority and non-zero runs/s, in the last frame.
+	last=$(awk '/^schedtop live - /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$out/batch.txt")
+	for t in "tick HIGHEST" "paint REPAINT" "worker DEFAULT_IDLE" "keystroke HIGHEST" "poll DEFAULT" "longjob DEFAULT" "lowly LOWEST"; do
+		set -- $t
+		row=$(grep -E "^$1 +$2 " <<<"$last" || true)
+		runs=$(awk '{print $3}' <<<"$row")
+		if [ -z "$row" ] || ! awk -v r="${runs:-0}" 'BEGIN{exit !(r > 0)}'; then
+			# longjob runs every 500 ms: look in every frame.
+			row=$(grep -E "^$1 +$2 " "$out/batch.txt" | awk '$3 > 0' | head -1)
+			[ -n "$row" ] || { ok=0; fail "task $1 ($2) not shown with runs" "$(grep -E "^$1 " "$out/batch.txt" | head -2)"; }
+		fi
+	done
+	[ $ok = 1 ] && pass "every task of the workload shown with its priority and runs/s > 0"
+	grep -qE 'long task: longjob \(DEFAULT\) ran 1[2-9][0-9](\.[0-9]+)? ms' "$out/batch.txt" &&
+		pass "the planted 120 ms task raised a long-task alert" ||
+		fail "no long-task alert for longjob" "$(grep -A8 '^ALERTS' "$out/batch.txt" | head -8)"
+	grep -qE 'starved: LOWEST waited' "$out/batch.txt" &&
+		pass "the starving LOWEST raised a starvation alert" || fail "no starvation alert for LOWEST"
+	grep -qE '^LOWEST +1\+? ' "$out/batch.txt" && pass "LOWEST shown ready" || fail "LOWEST never shown ready"
+fi
+[ ${#progs[@]} -ge 4 ] && pass "4 programs loaded while attached (${progs[*]})" || fail "found ${#progs[@]} schedtop programs while attached"
+check_detached "after -n 3" "${progs[@]}"
+
+# ---- live, JSON ---------------------------------------------------------
+rc=0; "$top" --json -n 2 -d 0.5 -p "$wl_pid" >"$out/live.json" 2>"$out/json.err" || rc=$?
+if [ "$rc" -eq 0 ] && python3 - "$out/live.json" <<'EOF'
+import json, sys
+frames = [json.loads(l) for l in open(sys.argv[1])]
+assert len(frames) == 2, len(frames)
+for f in frames:
+    assert f["schedtop"] == 1 and f["mode"] == "live"
+    assert len(f["loops"]) == 2
+    names = {t["name"] for l in f["loops"] for t in l["tasks"]}
+    assert {"tick", "worker", "poll"} <= names, names
+    for l in f["loops"]:
+        assert l["cpu_pct"] is None or l["cpu_pct"] >= 0
+        for p in l["prios"]:
+            assert p["wait_p50_ns"] <= p["wait_p99_ns"] <= max(p["wait_max_ns"], p["wait_p99_ns"])
+EOF
+then pass "--json: one object per frame, both loops, tasks, ordered percentiles"
+else fail "--json output wrong (exit $rc)" "$(head -c 300 "$out/live.json")" "$(head -2 "$out/json.err")"
+fi
+
+# ---- SIGINT --------------------------------------------------------------
+"$top" -b -d 0.3 -p "$wl_pid" >"$out/int.txt" 2>"$out/int.err" &
+tp=$!
+sleep 0.8
+mapfile -t progs < <(schedtop_progs)
+kill -INT "$tp"
+rc=0; wait "$tp" || rc=$?
+[ "$rc" -eq 0 ] && pass "SIGINT: exit status 0" || fail "SIGINT: exit status $rc" "$(cat "$out/int.err")"
+check_detached "after SIGINT" "${progs[@]}"
+
+# ---- interactive, in tmux --------------------------------------------------
+tmux kill-server 2>/dev/null || true
+tmux new-session -d -s top -x 132 -y 45 "$top -p $wl_pid -d 0.4; echo schedtop-exit=\$? > $out/tmux.rc; sleep 30"
+cap() { tmux capture-pane -p -t top 2>/dev/null; }
+waitfor() { # pattern, what
+	for _ in $(seq 40); do cap | grep -qE "$1" && return 0; sleep 0.1; done
+	return 1
+}
+if waitfor 'TASK .*sort: time' && waitfor '^worker +DEFAULT_IDLE'; then
+	screen=$(cap)
+	if grep -q '^schedtop live' <<<"$screen" && grep -q '^PRIO ' <<<"$screen" &&
+	   grep -q '^ALERTS' <<<"$screen" && grep -q 'q quit' <<<"$screen"; then
+		pass "screen: header, priority table, task table and alerts laid out"
+	else fail "screen layout" "$(head -5 <<<"$screen")"
+	fi
+else
+	fail "screen never showed the task table" "$(cap | head -5)"
+fi
+mapfile -t progs < <(schedtop_progs)
+tmux send-keys -t top s
+waitfor 'sort: runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
+tmux send-keys -t top h
+if waitfor 'schedtop keys'; then
+	pass "key h: help shown"
+	tmux send-keys -t top x
+	for _ in $(seq 20); do cap | grep -q 'schedtop keys' || break; sleep 0.1; done
+	cap | grep -q 'schedtop keys' && fail "help did not close on a key" || pass "help closes on any key"
+else
+	fail "key h showed no help"
+fi
+tmux send-keys -t top l
+waitfor 'loop 2/2 .*top-server' && pass "key l: the next loop (2/2)" || fail "key l did not change the loop" "$(cap | sed -n 2p)"
+tmux send-keys -t top p
+waitfor '\[paused\]' && pass "key p: paused" || fail "key p did not pause"
+tmux send-keys -t top q
+for _ in $(seq 50); do [ -s "$out/tmux.rc" ] && break; sleep 0.1; done
+if [ "$(cat "$out/tmux.rc" 2>/dev/null)" = "schedtop-exit=0" ]; then pass "key q: quit with status 0"
+else fail "key q: $(cat "$out/tmux.rc" 2>/dev/null || echo 'still running')"
+fi
+tmux kill-server 2>/dev/null || true
+check_detached "after q" "${progs[@]}"
+
+# ---- the target's exit -----------------------------------------------------
+kill -TERM "$wl_pid" 2>/dev/null || true
+rc=0; timeout 5 wait "$wl_pid" 2>/dev/null || true
+start_workload 1.5
+rc=0; timeout 10 "$top" -b -d 0.5 -p "$wl_pid" >"$out/exit.txt" 2>"$out/exit.err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "process $wl_pid exited" "$out/exit.err"; then
+	pass "the target's exit ends schedtop (status 0, '$(cat "$out/exit.err")')"
+else fail "target exit: status $rc" "$(cat "$out/exit.err")"
+fi
+
+# ---- trace mode on a recording of the same workload -------------------------
+rc=0; "$prof" record -o "$out/trace" -- "$wl" --seconds 2 >"$out/record.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ]; then
+	fail "schedprof record exit status $rc" "$(tail -3 "$out/record.txt")"
+else
+	# The trace may hold other libsched processes of this user (a trace
+	# records every process with the provider loaded): show the
+	# workload's only.
+	rpid=$(sed -n 's/^ready pid=\([0-9]*\)$/\1/p' "$out/record.txt")
+	[ -n "$rpid" ] || fail "the recorded workload printed no pid" "$(head -3 "$out/record.txt")"
+	rc=0; "$top" "$out/trace" -p "${rpid:-0}" -b -d 0.5 >"$out/trace.txt" 2>"$out/trace.err" || rc=$?
+	frames=$(grep -c '^schedtop trace - ' "$out/trace.txt" || true)
+	if [ "$rc" -eq 0 ] && [ "$frames" -ge 4 ]; then
+		pass "trace mode: $frames frames of 0.5 s over a 2 s recording"
+	else fail "trace mode: exit $rc, $frames frames" "$(head -2 "$out/trace.err")"
+	fi
+	"$top" "$out/trace" -p "${rpid:-0}" --json -d 0.5 >"$out/trace.json" 2>/dev/null || true
+	if python3 - "$out/live.json" "$out/trace.json" "$out/batch.txt" <<'EOF'
+import json, re, sys
+def tasks(path):
+    s = set()
+    for line in open(path):
+        for l in json.loads(line)["loops"]:
+            for t in l["tasks"]:
+                s.add((t["name"], t["prio"]))
+    return s
+live, trace = tasks(sys.argv[1]), tasks(sys.argv[2])
+# The batch frames add the tasks the short JSON run may have missed
+# (longjob runs every 500 ms).
+for line in open(sys.argv[3]):
+    m = re.match(r"^(\S+) +([A-Z_]+) +[0-9.]+ ", line)
+    if m and m.group(2) in ("HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE", "REPAINT",
+                            "POST_PAINT", "DEFAULT_IDLE", "LOWEST") and m.group(1) not in ("PRIO", "TASK"):
+        live.add((m.group(1), m.group(2)))
+if live != trace:
+    print("live only:", sorted(live - trace), "trace only:", sorted(trace - live))
+    sys.exit(1)
+
+EOF
+	then pass "trace mode shows the same tasks with the same priorities as live"
+	else fail "trace mode and live show different tasks"
+	fi
+	grep -q 'long task: longjob (DEFAULT)' "$out/trace.txt" && pass "trace mode: long-task alert for longjob" || fail "trace mode: no long-task alert"
+	grep -qE 'starved: LOWEST waited .*ran meanwhile: worker' "$out/trace.txt" &&
+		pass "trace mode: LOWEST starvation blamed on worker" || fail "trace mode: no blamed starvation" "$(grep starved "$out/trace.txt" | head -2)"
+	grep -qE '^LOWEST +[1-9][0-9]* ' "$out/trace.txt" && pass "trace mode: exact ready depth shown" || fail "trace mode: no ready depth"
+	# Interactive over the trace: a frame per 100 ms; q quits.
+	tmux new-session -d -s tr -x 132 -y 45 "SCHEDTOP_PACE_MS=100 $top $out/trace -p ${rpid:-0} -d 0.25; echo schedtop-exit=\$? > $out/tmux2.rc; sleep 30"
+	for _ in $(seq 40); do tmux capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && break; sleep 0.1; done
+	tmux capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && pass "trace mode: interactive screen" || fail "trace mode: no screen" "$(tmux capture-pane -p -t tr 2>/dev/null | head -3)"
+	tmux send-keys -t tr q
+	for _ in $(seq 50); do [ -s "$out/tmux2.rc" ] && break; sleep 0.1; done
+	[ "$(cat "$out/tmux2.rc" 2>/dev/null)" = "schedtop-exit=0" ] && pass "trace mode: q quits (status 0)" || fail "trace mode: q did not quit"
+	tmux kill-server 2>/dev/null || true
+fi
+
+# ---- errors: one line each, the documented status --------------------------
+expect() { # status, pattern, description, command...
+	local want=$1 pat=$2 what=$3 rc=0 err lines
+	shift 3
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	lines=$(printf '%s\n' "$err" | grep -c . || true)
+	if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && grep -qE -e "$pat" <<<"$err"; then
+		pass "$what: exit $rc, '$err'"
+	else
+		fail "$what: exit $rc (want $want), $lines lines" "$err"
+	fi
+}
+sleep 30 &
+plain=$!
+pids+=("$plain")
+dead=$(sh -c 'echo $$')
+expect 2 "no process with PID $dead" "no such PID" "$top" -b -n 1 -p "$dead"
+expect 2 "process $plain \(sleep\) has no libsched probes" "a process without libsched" "$top" -b -n 1 -p "$plain"
+expect 2 "no uprobes" "a kernel without uprobes" env SCHEDTOP_SYSFS=/nonexistent "$top" -b -n 1 -p "$plain"
+start_workload 5
+if command -v setpriv >/dev/null; then
+	expect 1 "not permitted to load BPF programs: this needs CAP_BPF and CAP_PERFMON" \
+		"not permitted (an unprivileged user)" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$top" -b -n 1 -p "$wl_pid"
+else
+	fail "setpriv missing: the not-permitted case is not tested"
+fi
+expect 2 "-d: '0' is not a number of seconds" "-d 0" "$top" -d 0 -p "$wl_pid"
+expect 2 "-n: 'x' is not a count" "-n x" "$top" -n x -p "$wl_pid"
+expect 2 "-s: unknown sort key 'foo'" "-s foo" "$top" -s foo -p "$wl_pid"
+expect 2 "-p needs a value" "-p without a value" "$top" -p
+expect 2 "unknown option '--frob'" "unknown option" "$top" --frob
+expect 2 "give -p PID" "nothing to watch" "$top"
+expect 2 "-p: 'abc' is not a process id" "-p abc" "$top" -p abc
+expect 2 "does-not-exist" "a missing trace path" "$top" "$out/does-not-exist" -b
+mkdir -p "$out/empty"
+expect 2 "empty" "a directory without a trace" "$top" "$out/empty" -b
+if [ -d "$out/trace" ]; then
+	expect 2 "no libsched event of process 1 " "a trace without that PID" "$top" "$out/trace" -b -p 1
+fi
+kill "$plain" 2>/dev/null || true
+
+exit $failed
