@@ -297,6 +297,7 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
 
+
 # ---- tools ------------------------------------------------------------------
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
@@ -352,6 +353,11 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDTOP_OBJS) $(TOOLS_LIB) \
 		$(BT_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
+
+# test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
+TEST_CFLAGS_test_schedtop := -Itools/schedtop
+TEST_LDFLAGS_test_schedtop = $(SCHEDTOP_DIR)/frame.o -lm
+$(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o
 
 # The bad-input test also runs the tool under Valgrind, except where
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which
