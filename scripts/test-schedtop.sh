@@ -93,6 +93,9 @@ else
 	[ "$frames" -eq 3 ] && pass "-b -n 3 -d 0.5 printed 3 frames" || fail "-b -n 3 printed $frames frames"
 	if grep -q $'\e' "$out/batch.txt"; then fail "batch output holds escape codes"; else pass "batch output has no escape code"; fi
 	grep -q 'loops 2 ' "$out/batch.txt" && pass "both loops seen (main and server thread)" || fail "not 2 loops" "$(grep '^schedtop' "$out/batch.txt" | head -1)"
+	grep -qE '^schedtop live .* loop cpu [0-9.]+%' "$out/batch.txt" &&
+		grep -qE '^loop .*\(top-main\)  cpu [0-9.]+%' "$out/batch.txt" &&
+		pass "the loop threads' CPU shown (header and per loop)" || fail "no loop thread CPU shown"
 	ok=1
 	# Each task with its priority and non-zero runs/s, in the last frame.
 	last=$(awk '/^schedtop live - /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$out/batch.txt")

@@ -24,7 +24,7 @@ void st_error(const char *fmt, ...)
 }
 
 static const char *const sort_names[ST_SORT_COUNT] = {
-	"time", "runs", "max", "mean", "wait", "overruns", "name",
+	"time", "runs", "max", "mean", "p99", "wait", "overruns", "name",
 };
 
 const char *st_sort_name(enum st_sort s)
@@ -336,6 +336,7 @@ static int cmp_task(const void *x, const void *y)
 	case ST_SORT_RUNS: d = (int64_t)b->runs - (int64_t)a->runs; break;
 	case ST_SORT_MAX: d = b->run_max - a->run_max; break;
 	case ST_SORT_MEAN: d = b->run_mean - a->run_mean; break;
+	case ST_SORT_P99: d = b->run_p99 - a->run_p99; break;
 	case ST_SORT_WAIT: d = b->wait_p99 - a->wait_p99; break;
 	case ST_SORT_OVERRUNS:
 		d = (int64_t)b->overruns - (int64_t)a->overruns;
@@ -444,6 +445,12 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 						   50, fp->wait_max);
 			fp->wait_p99 = st_hist_pct(cp->wait_hist, pp->wait_hist,
 						   99, fp->wait_max);
+			fp->run_max = fp->runs && cp->max_epoch == cur->epoch ?
+					      cp->run_max : 0;
+			fp->run_p50 = st_hist_pct(cp->run_hist, pp->run_hist,
+						  50, fp->run_max);
+			fp->run_p99 = st_hist_pct(cp->run_hist, pp->run_hist,
+						  99, fp->run_max);
 			fp->ready_exact = c->depth_exact;
 			if (c->depth_exact)
 				fp->ready = c->depth[q];
@@ -499,6 +506,8 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 			ft->run_mean = runs ? ft->run_sum / (int64_t)runs : 0;
 			ft->run_max = runs && ce->v.max_epoch == cur->epoch ?
 					      ce->v.run_max : 0;
+			ft->run_p99 = st_hist_pct(ce->v.run_hist, pt->run_hist,
+						  99, ft->run_max);
 			ft->wait_p99 = st_hist_pct(
 				ce->v.wait_hist, pt->wait_hist, 99,
 				runs && ce->v.max_epoch == cur->epoch ?
@@ -642,16 +651,17 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 			p->runs ? st_fmt_ns(p->wait_max, c, sizeof(c)) : "-",
 			p->starving ? st_fmt_ns(p->starving, d, sizeof(d)) : "-");
 	}
-	fprintf(out, "%-24s %-12s %8s %6s %10s %10s %10s %8s\n", "TASK", "PRIO",
-		"RUNS/S", "BUSY%", "RUN_MEAN", "RUN_MAX", "WAIT_P99",
-		"OVERRUNS");
+	fprintf(out, "%-24s %-12s %8s %6s %10s %10s %10s %10s %8s\n", "TASK",
+		"PRIO", "RUNS/S", "BUSY%", "RUN_MEAN", "RUN_P99", "RUN_MAX",
+		"WAIT_P99", "OVERRUNS");
 	for (size_t i = 0; i < l->ntasks; i++) {
 		const struct st_frame_task *t = &l->tasks[i];
 
-		fprintf(out, "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %8" PRIu64
-			"\n", t->k->name[0] ? t->k->name : "(unnamed)",
+		fprintf(out, "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8"
+			PRIu64 "\n", t->k->name[0] ? t->k->name : "(unnamed)",
 			st_prio_name(t->prio), t->runs_s, t->busy_pct,
 			t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
+			t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
 			t->runs ? st_fmt_ns(t->run_max, b, sizeof(b)) : "-",
 			t->runs ? st_fmt_ns(t->wait_p99, c, sizeof(c)) : "-",
 			t->overruns);
@@ -662,11 +672,13 @@ void st_print_text(FILE *out, const struct st_frame *f,
 		   const struct st_alerts *al, const struct st_view *v)
 {
 	char when[32];
-	double runs = 0, posts = 0;
+	double runs = 0, posts = 0, cpu = -1;
 
 	for (size_t i = 0; i < f->nloops; i++) {
 		runs += f->loops[i].runs_s;
 		posts += f->loops[i].posts_s;
+		if (f->loops[i].cpu_pct >= 0)
+			cpu = (cpu < 0 ? 0 : cpu) + f->loops[i].cpu_pct;
 	}
 	frame_time(when, sizeof(when), f);
 	fprintf(out, "schedtop %s - %s", v->mode, when);
@@ -674,8 +686,11 @@ void st_print_text(FILE *out, const struct st_frame *f,
 		fprintf(out, "  pid %ld", v->pid);
 	if (v->comm[0])
 		fprintf(out, " (%s)", v->comm);
-	fprintf(out, "  loops %zu  tasks/s %.1f  posts/s %.1f  lost %" PRIu64
-		"\n", f->nloops, runs, posts, f->lost);
+	fprintf(out, "  loops %zu", f->nloops);
+	if (cpu >= 0)
+		fprintf(out, "  loop cpu %.1f%%", cpu);
+	fprintf(out, "  tasks/s %.1f  posts/s %.1f  lost %" PRIu64 "\n", runs,
+		posts, f->lost);
 	for (size_t i = 0; i < f->nloops; i++) {
 		fputc('\n', out);
 		print_loop_text(out, &f->loops[i]);
@@ -759,11 +774,15 @@ void st_print_json(FILE *out, const struct st_frame *f,
 				",\"runs_per_s\":%.3f,\"wait_p50_ns\":%" PRId64
 				",\"wait_p99_ns\":%" PRId64
 				",\"wait_max_ns\":%" PRId64
+				",\"run_p50_ns\":%" PRId64
+				",\"run_p99_ns\":%" PRId64
+				",\"run_max_ns\":%" PRId64
 				",\"starving_ns\":%" PRId64 "}",
 				q ? "," : "", st_prio_name(q), p->ready,
 				p->ready_exact ? "true" : "false", p->runs,
 				p->runs_s, p->wait_p50, p->wait_p99,
-				p->wait_max, p->starving);
+				p->wait_max, p->run_p50, p->run_p99,
+				p->run_max, p->starving);
 		}
 		fputs("],\"tasks\":[", out);
 		for (size_t k = 0; k < l->ntasks; k++) {
@@ -775,6 +794,7 @@ void st_print_json(FILE *out, const struct st_frame *f,
 				PRIu64 ",\"runs_total\":%" PRIu64
 				",\"runs_per_s\":%.3f,\"busy_pct\":%.2f"
 				",\"run_mean_ns\":%" PRId64
+				",\"run_p99_ns\":%" PRId64
 				",\"run_max_ns\":%" PRId64
 				",\"wait_p99_ns\":%" PRId64
 				",\"overruns\":%" PRIu64
@@ -782,7 +802,8 @@ void st_print_json(FILE *out, const struct st_frame *f,
 				",\"long_runs_total\":%" PRIu64 "}",
 				st_kind_name(t->k->kind), st_prio_name(t->prio),
 				t->runs, t->runs_total, t->runs_s, t->busy_pct,
-				t->run_mean, t->run_max, t->wait_p99,
+				t->run_mean, t->run_p99, t->run_max,
+				t->wait_p99,
 				t->overruns, t->overruns_total,
 				t->long_runs_total);
 		}

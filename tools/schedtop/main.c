@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	      "  -b              batch: plain-text frames, no screen control\n"
 	      "  --json          one JSON object per frame\n"
 	      "  -s KEY          sort tasks by time (default), runs, max, mean, "
-	      "wait,\n                  overruns or name\n"
+	      "p99,\n                  wait, overruns or name\n"
 	      "  --long-task MS  a run this long raises an alert (default 50)\n"
 	      "  --starve MS     a priority ready this long without a run "
 	      "starves\n                  (default 100)\n"
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 			k = st_sort_lookup(optarg);
 			if (k < 0) {
 				st_error("-s: unknown sort key '%s' (time, runs, "
-					 "max, mean, wait, overruns, name)", optarg);
+					 "max, mean, p99, wait, overruns, name)", optarg);
 				return ST_EXIT_USAGE;
 			}
 			o.sort = (enum st_sort)k;

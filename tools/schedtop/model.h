@@ -82,14 +82,15 @@ struct st_prio_stat {
 	st_u64 runs;
 	st_s64 wait_sum;
 	st_s64 run_sum;
-	st_u64 max_epoch;       /* the epoch of wait_max */
-	st_s64 wait_max;
+	st_u64 max_epoch;       /* the epoch of wait_max and run_max */
+	st_s64 wait_max, run_max;
 	st_s64 last_end;        /* its latest run ended; 0 if none */
 	st_s64 ready_since;     /* seen ready (ready_mask) and not run since; 0: not */
 	st_u64 queued;          /* tasks still ready when it last ran */
 	st_u64 starves;         /* starvation intervals, ended by a run */
 	st_s64 starved_sum;
 	st_u64 wait_hist[ST_HIST_BUCKETS];
+	st_u64 run_hist[ST_HIST_BUCKETS];
 };
 
 /* A task as people name it: per loop, name and kind (a post made at a
@@ -112,6 +113,7 @@ struct st_task_stat {
 	st_u64 checks, yields, overruns;
 	st_u64 long_runs;
 	st_u64 wait_hist[ST_HIST_BUCKETS];
+	st_u64 run_hist[ST_HIST_BUCKETS];
 };
 
 /* A loop: the "loops" map, keyed by the lsched_loop's address. */
@@ -259,9 +261,12 @@ static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 		if (p->max_epoch != epoch) {
 			p->max_epoch = epoch;
 			p->wait_max = 0;
+			p->run_max = 0;
 		}
 		st_max(&p->wait_max, wait);
+		st_max(&p->run_max, run);
 		p->wait_hist[st_bucket(wait)]++;
+		p->run_hist[st_bucket(run)]++;
 		p->last_end = end;
 	}
 	t->prio = prio;
@@ -276,6 +281,7 @@ static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 	st_max(&t->run_max, run);
 	st_max(&t->wait_max, wait);
 	t->wait_hist[st_bucket(wait)]++;
+	t->run_hist[st_bucket(run)]++;
 	t->checks += checks;
 	t->yields += yields;
 	t->overruns += overruns;

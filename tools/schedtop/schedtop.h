@@ -25,7 +25,8 @@ enum {
 void st_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 enum st_sort {
-	ST_SORT_TIME, ST_SORT_RUNS, ST_SORT_MAX, ST_SORT_MEAN, ST_SORT_WAIT,
+	ST_SORT_TIME, ST_SORT_RUNS, ST_SORT_MAX, ST_SORT_MEAN, ST_SORT_P99,
+	ST_SORT_WAIT,
 	ST_SORT_OVERRUNS, ST_SORT_NAME, ST_SORT_COUNT
 };
 const char *st_sort_name(enum st_sort s);
@@ -110,6 +111,7 @@ struct st_frame_prio {
 	uint64_t runs;         /* in the frame */
 	double runs_s;
 	int64_t wait_p50, wait_p99, wait_max; /* of the frame's runs */
+	int64_t run_p50, run_p99, run_max;
 	int64_t starving;      /* ready without a run for this long; 0: not */
 };
 
@@ -118,7 +120,7 @@ struct st_frame_task {
 	int prio;
 	uint64_t runs, runs_total;
 	double runs_s, busy_pct;
-	int64_t run_sum, run_mean, run_max, wait_p99;
+	int64_t run_sum, run_mean, run_p99, run_max, wait_p99;
 	uint64_t overruns, overruns_total, long_runs_total;
 };
 

@@ -43,7 +43,7 @@ static const char *help_lines[] = {
 	"",
 	"  q       quit (leaves no probe attached)",
 	"  s       next sort key of the task table:",
-	"          time, runs, max, mean, wait, overruns, name",
+	"          time, runs, max, mean, p99, wait, overruns, name",
 	"  p       pause / resume (the figures keep counting)",
 	"  n       while paused on a trace: the next frame",
 	"  l       next loop",
@@ -75,7 +75,8 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 {
 	const struct st_frame_loop *l = NULL;
 	char a[32], b[32], c[32], d[32], line[512];
-	double runs = 0, posts = 0;
+	double runs = 0, posts = 0, cpu = -1;
+	char cpus[32] = "";
 	int rows, cols, y = 0, task_rows, nalerts;
 
 	if (!screen_on)
@@ -86,7 +87,11 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 	for (size_t i = 0; i < f->nloops; i++) {
 		runs += f->loops[i].runs_s;
 		posts += f->loops[i].posts_s;
+		if (f->loops[i].cpu_pct >= 0)
+			cpu = (cpu < 0 ? 0 : cpu) + f->loops[i].cpu_pct;
 	}
+	if (cpu >= 0)
+		snprintf(cpus, sizeof(cpus), "  loop cpu %.1f%%", cpu);
 	if (f->wall > 0) {
 		time_t t = (time_t)f->wall;
 		struct tm tm;
@@ -98,10 +103,10 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 			 (double)(f->t1 - f->trace_start) / 1e9);
 	}
 	snprintf(line, sizeof(line),
-		 "schedtop %s - %s  pid %ld%s%s%s  loops %zu  tasks/s %.1f  "
+		 "schedtop %s - %s  pid %ld%s%s%s  loops %zu%s  tasks/s %.1f  "
 		 "posts/s %.1f  lost %" PRIu64 "%s",
 		 v->mode, a, v->pid, v->comm[0] ? " (" : "", v->comm,
-		 v->comm[0] ? ")" : "", f->nloops, runs, posts, f->lost,
+		 v->comm[0] ? ")" : "", f->nloops, cpus, runs, posts, f->lost,
 		 v->paused ? "  [paused]" : "");
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, line, cols);
@@ -165,19 +170,20 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 	nalerts = rows > 30 ? 6 : 3;
 	task_rows = rows - y - 1 - (nalerts + 2);
 	attron(A_REVERSE);
-	snprintf(line, sizeof(line), "%-24s %-12s %8s %6s %10s %10s %10s %8s  "
-		 "sort: %s", "TASK", "PRIO", "RUNS/S", "BUSY%", "RUN_MEAN",
-		 "RUN_MAX", "WAIT_P99", "OVERRUNS", st_sort_name(sort));
+	snprintf(line, sizeof(line), "%-24s %-12s %8s %6s %10s %10s %10s %10s "
+		 "%8s  sort: %s", "TASK", "PRIO", "RUNS/S", "BUSY%", "RUN_MEAN",
+		 "RUN_P99", "RUN_MAX", "WAIT_P99", "OVERRUNS", st_sort_name(sort));
 	mvaddnstr(y++, 0, line, cols);
 	attroff(A_REVERSE);
 	for (size_t i = 0; i < l->ntasks && task_rows > 0; i++, task_rows--) {
 		const struct st_frame_task *t = &l->tasks[i];
 
 		snprintf(line, sizeof(line),
-			 "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %8" PRIu64,
+			 "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8" PRIu64,
 			 t->k->name[0] ? t->k->name : "(unnamed)",
 			 st_prio_name(t->prio), t->runs_s, t->busy_pct,
 			 t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
+			 t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
 			 t->runs ? st_fmt_ns(t->run_max, b, sizeof(b)) : "-",
 			 t->runs ? st_fmt_ns(t->wait_p99, c, sizeof(c)) : "-",
 			 t->overruns);
@@ -237,6 +243,8 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	case 'h':
 	case '?':
 		v->help = true;
+		break;
+	case KEY_RESIZE:
 		break;
 	default:
 		*redraw = false;
