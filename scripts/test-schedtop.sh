@@ -25,9 +25,11 @@ fail() {
 	done
 	failed=1
 }
+# A private tmux server: never the user's own sessions.
+tm() { tmux -L "schedtop-test-$$" "$@"; }
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	tmux kill-server 2>/dev/null || true
+	tm kill-server 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -65,6 +67,10 @@ schedtop_progs() {
 check_detached() {
 	local what=$1 left
 	shift
+	if [ $# -eq 0 ]; then
+		fail "$what: no program of schedtop was seen while it ran, so none can be checked"
+		return
+	fi
 	for _ in $(seq 50); do
 		left=""
 		for id in "$@"; do
@@ -77,13 +83,20 @@ check_detached() {
 	fail "$what: left in the kernel:$left"
 }
 
+# Waits until file $1 has a line matching $2 (10 s at most).
+wait_line() {
+	for _ in $(seq 100); do grep -qE -e "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+
 # ---- live, batch ----------------------------------------------------------
 # Long enough for every live part below, whatever the machine's load; it
 # is stopped before the target-exit part.
 start_workload 120
 "$top" -b -n 3 -d 0.5 -p "$wl_pid" >"$out/batch.txt" 2>"$out/batch.err" &
 tp=$!
-sleep 0.7
+# Attached once the first frame is out.
+wait_line "$out/batch.txt" '^schedtop live - ' || true
 mapfile -t progs < <(schedtop_progs)
 rc=0; wait "$tp" || rc=$?
 if [ "$rc" -ne 0 ]; then
@@ -110,7 +123,7 @@ else
 		fi
 	done
 	[ $ok = 1 ] && pass "every task of the workload shown with its priority and runs/s > 0"
-	grep -qE 'long task: longjob \(DEFAULT\) ran 1[2-9][0-9](\.[0-9]+)? ms' "$out/batch.txt" &&
+	grep -qE 'long task: longjob \(DEFAULT\) ran (1[2-9][0-9]|[2-9][0-9][0-9])(\.[0-9]+)? ms|long task: longjob \(DEFAULT\) ran [0-9.]+ s' "$out/batch.txt" &&
 		pass "the planted 120 ms task raised a long-task alert" ||
 		fail "no long-task alert for longjob" "$(grep -A8 '^ALERTS' "$out/batch.txt" | head -8)"
 	grep -qE 'starved: LOWEST waited' "$out/batch.txt" &&
@@ -121,11 +134,13 @@ fi
 check_detached "after -n 3" "${progs[@]}"
 
 # ---- live, JSON ---------------------------------------------------------
-rc=0; "$top" --json -n 2 -d 0.5 -p "$wl_pid" >"$out/live.json" 2>"$out/json.err" || rc=$?
+# Many short frames: maxima and percentiles of each frame are its own.
+rc=0; "$top" --json -n 12 -d 0.1 -p "$wl_pid" >"$out/live.json" 2>"$out/json.err" || rc=$?
 if [ "$rc" -eq 0 ] && python3 - "$out/live.json" <<'EOF'
 import json, sys
 frames = [json.loads(l) for l in open(sys.argv[1])]
-assert len(frames) == 2, len(frames)
+assert len(frames) == 12, len(frames)
+rows = 0
 for f in frames:
     assert f["schedtop"] == 1 and f["mode"] == "live"
     assert len(f["loops"]) == 2
@@ -133,17 +148,31 @@ for f in frames:
     assert {"tick", "worker", "poll"} <= names, names
     for l in f["loops"]:
         assert l["cpu_pct"] is None or l["cpu_pct"] >= 0
+        # Runs ending while the maps are read can add a little.
+        assert 0 <= l["busy_pct"] <= 110, l["busy_pct"]
         for p in l["prios"]:
-            assert p["wait_p50_ns"] <= p["wait_p99_ns"] <= max(p["wait_max_ns"], p["wait_p99_ns"])
+            if p["runs"]:
+                # Every run spins 20 us or more: a frame with runs has a
+                # maximum, and its percentiles stay under it.
+                assert 0 < p["run_max_ns"], p
+                assert p["run_p50_ns"] <= p["run_p99_ns"] <= p["run_max_ns"], p
+                assert p["wait_p50_ns"] <= p["wait_p99_ns"] <= p["wait_max_ns"], p
+                rows += 1
+        for t in l["tasks"]:
+            if t["runs"]:
+                assert 0 < t["run_max_ns"] and t["run_p99_ns"] <= t["run_max_ns"], t
+                assert t["run_mean_ns"] <= t["run_max_ns"], t
+assert rows >= 10, rows
 EOF
-then pass "--json: one object per frame, both loops, tasks, ordered percentiles"
+then pass "--json: 12 frames of 0.1 s, both loops, every frame's maxima set and above its percentiles"
 else fail "--json output wrong (exit $rc)" "$(head -c 300 "$out/live.json")" "$(head -2 "$out/json.err")"
 fi
 
 # ---- SIGINT --------------------------------------------------------------
 "$top" -b -d 0.3 -p "$wl_pid" >"$out/int.txt" 2>"$out/int.err" &
 tp=$!
-sleep 0.8
+# Its handler is in place once a frame is out.
+wait_line "$out/int.txt" '^schedtop live - ' || true
 mapfile -t progs < <(schedtop_progs)
 kill -INT "$tp"
 rc=0; wait "$tp" || rc=$?
@@ -151,9 +180,9 @@ rc=0; wait "$tp" || rc=$?
 check_detached "after SIGINT" "${progs[@]}"
 
 # ---- interactive, in tmux --------------------------------------------------
-tmux kill-server 2>/dev/null || true
-tmux new-session -d -s top -x 132 -y 45 "$top -p $wl_pid -d 0.4; echo schedtop-exit=\$? > $out/tmux.rc; sleep 30"
-cap() { tmux capture-pane -p -t top 2>/dev/null; }
+tm kill-server 2>/dev/null || true
+tm new-session -d -s top -x 132 -y 45 "$top -p $wl_pid -d 0.4; echo schedtop-exit=\$? > $out/tmux.rc; sleep 30"
+cap() { tm capture-pane -p -t top 2>/dev/null; }
 waitfor() { # pattern, what
 	for _ in $(seq 40); do cap | grep -qE "$1" && return 0; sleep 0.1; done
 	return 1
@@ -169,38 +198,87 @@ else
 	fail "screen never showed the task table" "$(cap | head -5)"
 fi
 mapfile -t progs < <(schedtop_progs)
-tmux send-keys -t top s
+tm send-keys -t top s
 waitfor 'sort: runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
-tmux send-keys -t top h
+tm send-keys -t top h
 if waitfor 'schedtop keys'; then
 	pass "key h: help shown"
-	tmux send-keys -t top x
+	tm send-keys -t top x
 	for _ in $(seq 20); do cap | grep -q 'schedtop keys' || break; sleep 0.1; done
 	cap | grep -q 'schedtop keys' && fail "help did not close on a key" || pass "help closes on any key"
 else
 	fail "key h showed no help"
 fi
-tmux send-keys -t top l
+tm send-keys -t top l
 waitfor 'loop 2/2 .*top-server' && pass "key l: the next loop (2/2)" || fail "key l did not change the loop" "$(cap | sed -n 2p)"
-tmux send-keys -t top p
+tm send-keys -t top p
 waitfor '\[paused\]' && pass "key p: paused" || fail "key p did not pause"
-tmux send-keys -t top q
+tm send-keys -t top p
+waitfor '^schedtop live .*  loops 2 ' && ! cap | grep -q '\[paused\]' && pass "key p again: resumed" || fail "key p did not resume"
+tm send-keys -t top q
 for _ in $(seq 50); do [ -s "$out/tmux.rc" ] && break; sleep 0.1; done
 if [ "$(cat "$out/tmux.rc" 2>/dev/null)" = "schedtop-exit=0" ]; then pass "key q: quit with status 0"
 else fail "key q: $(cat "$out/tmux.rc" 2>/dev/null || echo 'still running')"
 fi
-tmux kill-server 2>/dev/null || true
+tm kill-server 2>/dev/null || true
 check_detached "after q" "${progs[@]}"
+
+# A terminal too small for the layout says so, and q still quits.
+rm -f "$out/tmux3.rc"
+tm new-session -d -s small -x 40 -y 10 "$top -p $wl_pid -d 0.3; echo schedtop-exit=\$? > $out/tmux3.rc; sleep 30"
+for _ in $(seq 50); do tm capture-pane -p -t small 2>/dev/null | grep -q 'terminal too small' && break; sleep 0.1; done
+tm capture-pane -p -t small 2>/dev/null | tr -d '\n' | grep -q 'terminal too small (40x10): schedtop needs 80x24; q quits' &&
+	pass "a 40x10 terminal: 'terminal too small' instead of a broken layout" ||
+	fail "small terminal" "$(tm capture-pane -p -t small 2>/dev/null | head -3)"
+tm send-keys -t small q
+for _ in $(seq 50); do [ -s "$out/tmux3.rc" ] && break; sleep 0.1; done
+[ "$(cat "$out/tmux3.rc" 2>/dev/null)" = "schedtop-exit=0" ] && pass "small terminal: q quits" || fail "small terminal: q did not quit"
+tm kill-server 2>/dev/null || true
 
 # ---- the target's exit -----------------------------------------------------
 kill -TERM "$wl_pid" 2>/dev/null || true
-rc=0; timeout 5 wait "$wl_pid" 2>/dev/null || true
-start_workload 1.5
-rc=0; timeout 10 "$top" -b -d 0.5 -p "$wl_pid" >"$out/exit.txt" 2>"$out/exit.err" || rc=$?
-if [ "$rc" -eq 0 ] && grep -q "process $wl_pid exited" "$out/exit.err"; then
-	pass "the target's exit ends schedtop (status 0, '$(cat "$out/exit.err")')"
-else fail "target exit: status $rc" "$(cat "$out/exit.err")"
+wait "$wl_pid" 2>/dev/null || true
+start_workload 3
+"$top" -b -d 5 -p "$wl_pid" >"$out/exit.txt" 2>"$out/exit.err" &
+tp=$!
+for _ in $(seq 50); do [ -n "$(schedtop_progs)" ] && break; sleep 0.1; done
+mapfile -t progs < <(schedtop_progs)
+rc=0
+for _ in $(seq 100); do kill -0 "$tp" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$tp" 2>/dev/null; then
+	kill "$tp"
+	fail "target exit: schedtop still runs 10 s after a 3 s target"
+else
+	wait "$tp" || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q "process $wl_pid exited" "$out/exit.err"; then
+		pass "the target's exit ends schedtop (status 0, '$(cat "$out/exit.err")')"
+	else fail "target exit: status $rc" "$(cat "$out/exit.err")"
+	fi
+	# -d 5 outlives the 3 s target: the last, partial frame is shown.
+	grep -qE '^worker +DEFAULT_IDLE ' "$out/exit.txt" &&
+		pass "the target's exit: a last, partial frame up to it" ||
+		fail "the target's exit: no last frame" "$(head -3 "$out/exit.txt")"
 fi
+check_detached "after the target's exit" "${progs[@]}"
+
+# A library replaced under the running program (maps shows it deleted, as
+# after a rebuild): its probes are still found, through map_files.
+mkdir -p "$out/lib"
+cp build/lib/libsched.so.0.* "$out/lib/libsched.so.0"
+LD_LIBRARY_PATH="$out/lib" "$wl" --seconds 20 >"$out/del.txt" &
+dpid=$!
+pids+=("$dpid")
+wait_line "$out/del.txt" '^ready ' || true
+if grep -q "$out/lib/libsched.so.0" "/proc/$dpid/maps"; then
+	rm -f "$out/lib/libsched.so.0"
+	rc=0; "$top" -b -n 1 -d 0.3 -p "$dpid" >"$out/del.out" 2>"$out/del.err" || rc=$?
+	[ "$rc" -eq 0 ] && grep -qE '^worker +DEFAULT_IDLE ' "$out/del.out" &&
+		pass "a deleted (replaced) libsched.so is still watched" ||
+		fail "deleted library: exit $rc" "$(cat "$out/del.err")"
+else
+	fail "deleted library: the workload did not load the copy" "$(grep libsched "/proc/$dpid/maps" | head -1)"
+fi
+kill "$dpid" 2>/dev/null || true
 
 # ---- trace mode on a recording of the same workload -------------------------
 rc=0; "$prof" record -o "$out/trace" -- "$wl" --seconds 2 >"$out/record.txt" 2>&1 || rc=$?
@@ -244,18 +322,53 @@ EOF
 	then pass "trace mode shows the same tasks with the same priorities as live"
 	else fail "trace mode and live show different tasks"
 	fi
+	# The same figures as schedprof's report of the same trace: runs per
+	# task and per priority, and (exact) maxima.
+	"$prof" report "$out/trace" --pid "${rpid:-0}" --json >"$out/report.json" 2>/dev/null || true
+	if why=$(python3 - "$out/trace.json" "$out/report.json" <<'EOF' 2>&1
+import json, sys
+frames = [json.loads(l) for l in open(sys.argv[1])]
+rep = json.load(open(sys.argv[2]))
+runs, pruns, pmax, rmax = {}, {}, {}, {}
+for f in frames:
+    for l in f["loops"]:
+        for t in l["tasks"]:
+            k = (l["loop"], t["name"])
+            runs[k] = runs.get(k, 0) + t["runs"]
+            rmax[k] = max(rmax.get(k, 0), t["run_max_ns"])
+        for p in l["prios"]:
+            k = (l["loop"], p["prio"])
+            pruns[k] = pruns.get(k, 0) + p["runs"]
+            pmax[k] = max(pmax.get(k, 0), p["wait_max_ns"])
+n = 0
+for l in rep["loops"]:
+    for t in l["tasks"]:
+        k = (l["loop"], t["name"])
+        assert runs.get(k, 0) == t["runs"], (k, runs.get(k), t["runs"])
+        assert rmax.get(k, 0) == t["run_ns"]["max"], (k, rmax.get(k), t["run_ns"]["max"])
+        n += 1
+    for p in l["priorities"]:
+        k = (l["loop"], p["priority"])
+        assert pruns.get(k, 0) == p["fired"], (k, pruns.get(k), p["fired"])
+        if p["fired"]:
+            assert pmax[k] == p["wait_ns"]["max"], (k, pmax[k], p["wait_ns"]["max"])
+assert n >= 7, n
+EOF
+	); then pass "trace mode: runs per task and priority, longest run and wait equal schedprof report's"
+	else fail "trace mode differs from schedprof report" "$(tail -2 <<<"$why")"
+	fi
 	grep -q 'long task: longjob (DEFAULT)' "$out/trace.txt" && pass "trace mode: long-task alert for longjob" || fail "trace mode: no long-task alert"
 	grep -qE 'starved: LOWEST waited .*ran meanwhile: worker' "$out/trace.txt" &&
 		pass "trace mode: LOWEST starvation blamed on worker" || fail "trace mode: no blamed starvation" "$(grep starved "$out/trace.txt" | head -2)"
 	grep -qE '^LOWEST +[1-9][0-9]* ' "$out/trace.txt" && pass "trace mode: exact ready depth shown" || fail "trace mode: no ready depth"
 	# Interactive over the trace: a frame per 100 ms; q quits.
-	tmux new-session -d -s tr -x 132 -y 45 "SCHEDTOP_PACE_MS=100 $top $out/trace -p ${rpid:-0} -d 0.25; echo schedtop-exit=\$? > $out/tmux2.rc; sleep 30"
-	for _ in $(seq 40); do tmux capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && break; sleep 0.1; done
-	tmux capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && pass "trace mode: interactive screen" || fail "trace mode: no screen" "$(tmux capture-pane -p -t tr 2>/dev/null | head -3)"
-	tmux send-keys -t tr q
+	tm new-session -d -s tr -x 132 -y 45 "SCHEDTOP_PACE_MS=100 $top $out/trace -p ${rpid:-0} -d 0.25; echo schedtop-exit=\$? > $out/tmux2.rc; sleep 30"
+	for _ in $(seq 40); do tm capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && break; sleep 0.1; done
+	tm capture-pane -p -t tr 2>/dev/null | grep -q '^schedtop trace - t=' && pass "trace mode: interactive screen" || fail "trace mode: no screen" "$(tm capture-pane -p -t tr 2>/dev/null | head -3)"
+	tm send-keys -t tr q
 	for _ in $(seq 50); do [ -s "$out/tmux2.rc" ] && break; sleep 0.1; done
 	[ "$(cat "$out/tmux2.rc" 2>/dev/null)" = "schedtop-exit=0" ] && pass "trace mode: q quits (status 0)" || fail "trace mode: q did not quit"
-	tmux kill-server 2>/dev/null || true
+	tm kill-server 2>/dev/null || true
 fi
 
 # ---- errors: one line each, the documented status --------------------------
@@ -295,6 +408,22 @@ expect 2 "-p: 'abc' is not a process id" "-p abc" "$top" -p abc
 expect 2 "does-not-exist" "a missing trace path" "$top" "$out/does-not-exist" -b
 mkdir -p "$out/empty"
 expect 2 "empty" "a directory without a trace" "$top" "$out/empty" -b
+mkdir -p "$out/corrupt"
+printf '/* CTF 1.8 */\ntrace { garbage' >"$out/corrupt/metadata"
+expect 2 "corrupt" "a corrupt trace" "$top" "$out/corrupt" -b
+expect 2 "--starve needs a value" "--starve without a value" "$top" -p "$wl_pid" --starve
+# A zombie: a child its parent never reaps.
+python3 -c 'import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(20)' >"$out/zombie.txt" &
+pids+=("$!")
+wait_line "$out/zombie.txt" '^[0-9]+$' || true
+zpid=$(head -1 "$out/zombie.txt")
+for _ in $(seq 30); do grep -q '^State:.*Z' "/proc/$zpid/status" 2>/dev/null && break; sleep 0.1; done
+expect 2 "process $zpid has exited \(a zombie" "a zombie" "$top" -b -n 1 -p "$zpid"
 if [ -d "$out/trace" ]; then
 	expect 2 "no libsched event of process 1 " "a trace without that PID" "$top" "$out/trace" -b -p 1
 fi

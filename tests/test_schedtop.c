@@ -82,16 +82,16 @@ static void test_starvation(void **state)
 	(void)state;
 	assert_non_null(l);
 	/* DEFAULT runs at 10 ms while LOWEST (bit 7) waits. */
-	start = st_begin(l, 1, 1, MS(10), MS(10), 0, 1 << 7, 100, MS(100));
+	start = st_begin(l, 1, 1, MS(10), MS(10), 0, 1 << 7, 100, MS(100), MS(10));
 	assert_int_equal(start, 0);
 	assert_int_equal(l->prio[7].ready_since, MS(10));
 	assert_int_equal(l->run_task, 1);
 	/* More DEFAULT runs: LOWEST still waits since 10 ms. */
-	st_begin(l, 1, 1, MS(50), MS(50), 0, 1 << 7, 100, MS(100));
+	st_begin(l, 1, 1, MS(50), MS(50), 0, 1 << 7, 100, MS(100), MS(50));
 	assert_int_equal(l->prio[7].ready_since, MS(10));
 	/* LOWEST runs at 210 ms; its task was ready since 5 ms: the
 	 * starvation began then. */
-	start = st_begin(l, 2, 7, MS(5), MS(210), 3, 0, 100, MS(100));
+	start = st_begin(l, 2, 7, MS(5), MS(210), 3, 0, 100, MS(100), MS(210));
 	assert_int_equal(start, MS(5));
 	assert_int_equal(l->prio[7].starves, 1);
 	assert_int_equal(l->prio[7].starved_sum, MS(205));
@@ -102,22 +102,22 @@ static void test_starvation(void **state)
 	{
 		struct st_task_stat t = { 0 };
 
-		st_end(l, &t, 7, MS(5), MS(210), MS(211), 0, 0, 0, 1, MS(50));
+		st_end(l, &t, 7, MS(5), MS(210), MS(211), 0, 0, 0, 1, MS(50), MS(211));
 	}
-	start = st_begin(l, 3, 7, MS(6), MS(211), 2, 0, 100, MS(100));
+	start = st_begin(l, 3, 7, MS(6), MS(211), 2, 0, 100, MS(100), MS(211));
 	assert_int_equal(start, 0);
 	/* Short of the threshold: nothing. */
-	st_begin(l, 1, 1, MS(300), MS(300), 0, 1 << 7, 100, MS(100));
-	assert_int_equal(st_begin(l, 4, 7, MS(300), MS(350), 0, 0, 100, MS(100)), 0);
+	st_begin(l, 1, 1, MS(300), MS(300), 0, 1 << 7, 100, MS(100), MS(300));
+	assert_int_equal(st_begin(l, 4, 7, MS(300), MS(350), 0, 0, 100, MS(100), MS(350)), 0);
 	/* A sleep: nothing is ready any more. */
-	st_begin(l, 1, 1, MS(400), MS(400), 0, 1 << 6, 100, MS(100));
+	st_begin(l, 1, 1, MS(400), MS(400), 0, 1 << 6, 100, MS(100), MS(400));
 	assert_int_equal(l->prio[6].ready_since, MS(400));
-	st_sleep(l);
+	st_sleep(l, MS(450), MS(450));
 	assert_int_equal(l->prio[6].ready_since, 0);
 	assert_int_equal(l->ready_mask, 0);
 	assert_int_equal(l->sleeps, 1);
 	/* A priority out of range only updates the loop. */
-	assert_int_equal(st_begin(l, 9, 12, 0, MS(500), 0, 0, 100, MS(100)), 0);
+	assert_int_equal(st_begin(l, 9, 12, 0, MS(500), 0, 0, 100, MS(100), MS(500)), 0);
 	free(l);
 }
 
@@ -125,10 +125,11 @@ static void test_end_figures(void **state)
 {
 	struct st_loop *l = new_loop();
 	struct st_task_stat t = { 0 };
+	int64_t run, wait;
 
 	(void)state;
-	st_begin(l, 1, 2, MS(1), MS(2), 0, 0, 7, MS(100));
-	assert_int_equal(st_end(l, &t, 2, MS(1), MS(2), MS(3), 4, 1, 2, 1, MS(50)), 0);
+	st_begin(l, 1, 2, MS(1), MS(2), 0, 0, 7, MS(100), MS(2));
+	assert_int_equal(st_end(l, &t, 2, MS(1), MS(2), MS(3), 4, 1, 2, 1, MS(50), MS(3)), 0);
 	assert_int_equal(l->run_task, 0);
 	assert_int_equal(l->runs, 1);
 	assert_int_equal(l->run_sum, MS(1));
@@ -137,22 +138,40 @@ static void test_end_figures(void **state)
 	assert_int_equal(t.checks, 4);
 	assert_int_equal(t.yields, 1);
 	assert_int_equal(t.overruns, 2);
-	assert_int_equal(t.run_max, MS(1));
-	assert_int_equal(t.wait_max, MS(1));
-	assert_int_equal(l->prio[2].wait_max, MS(1));
+	st_maxes_get(&t.max, 1, &run, &wait);
+	assert_int_equal(run, MS(1));
+	assert_int_equal(wait, MS(1));
+	st_maxes_get(&l->prio[2].max, 1, &run, &wait);
+	assert_int_equal(wait, MS(1));
 	assert_int_equal(l->prio[2].last_end, MS(3));
+	assert_int_equal(l->last_time, MS(3));
 	/* A long run. */
-	assert_int_equal(st_end(l, &t, 2, MS(3), MS(4), MS(64), 0, 0, 0, 1, MS(50)), 1);
+	assert_int_equal(st_end(l, &t, 2, MS(3), MS(4), MS(64), 0, 0, 0, 1, MS(50), MS(64)), 1);
 	assert_int_equal(t.long_runs, 1);
-	assert_int_equal(t.run_max, MS(60));
-	/* A new epoch: its maxima start again. */
-	st_end(l, &t, 2, MS(64), MS(65), MS(66), 0, 0, 0, 2, MS(50));
-	assert_int_equal(t.max_epoch, 2);
-	assert_int_equal(t.run_max, MS(1));
-	assert_int_equal(l->prio[2].max_epoch, 2);
+	st_maxes_get(&t.max, 1, &run, &wait);
+	assert_int_equal(run, MS(60));
+	/* The reader moves to epoch 2; a run ends before it reads: epoch
+	 * 1's frame sees it too, as the frame counts it. */
+	st_end(l, &t, 2, MS(64), MS(65), MS(66), 0, 0, 0, 2, MS(50), MS(66));
+	st_maxes_get(&t.max, 1, &run, &wait);
+	assert_int_equal(run, MS(60));
+	/* Epoch 2's frame: only its own run. */
+	st_maxes_get(&t.max, 2, &run, &wait);
+	assert_int_equal(run, MS(1));
+	/* Epoch 3 writes over epoch 1's slot, not epoch 2's. */
+	st_end(l, &t, 2, MS(66), MS(67), MS(69), 0, 0, 0, 3, MS(50), MS(69));
+	st_maxes_get(&t.max, 2, &run, &wait);
+	assert_int_equal(run, MS(2));
+	st_maxes_get(&t.max, 3, &run, &wait);
+	assert_int_equal(run, MS(2));
+	/* An epoch with no run: nothing (slots hold older epochs). */
+	st_maxes_get(&t.max, 5, &run, &wait);
+	assert_int_equal(run, 0);
+	assert_int_equal(wait, 0);
 	/* Times going backwards count as 0, never negative. */
-	st_end(l, &t, 2, MS(70), MS(69), MS(68), 0, 0, 0, 2, MS(50));
-	assert_int_equal(t.run_max, MS(1));
+	st_end(l, &t, 2, MS(70), MS(69), MS(68), 0, 0, 0, 3, MS(50), MS(68));
+	st_maxes_get(&t.max, 3, &run, &wait);
+	assert_int_equal(run, MS(2));
 	assert_int_equal(l->prio[2].wait_hist[0], 1);
 	free(l);
 }
@@ -215,8 +234,7 @@ static void test_frame(void **state)
 	lb->v.run_sum = MS(100) + MS(300) + MS(20);
 	lb->v.posts = 25;
 	lb->v.prio[6].runs = 3;
-	lb->v.prio[6].max_epoch = 2;
-	lb->v.prio[6].wait_max = MS(4);
+	st_maxes_add(&lb->v.prio[6].max, 2, MS(1), MS(4));
 	lb->v.prio[6].wait_hist[st_bucket(MS(1))] = 2;
 	lb->v.prio[6].wait_hist[st_bucket(MS(4))] = 1;
 	lb->v.ready_mask = 1 << 7;
@@ -226,15 +244,13 @@ static void test_frame(void **state)
 	t = snap_task(&b, "spell", 6);
 	t->runs = 13;
 	t->run_sum = MS(420);
-	t->max_epoch = 2;
-	t->run_max = MS(300);
-	t->wait_max = MS(4);
+	st_maxes_add(&t->max, 2, MS(300), MS(4));
 	t->wait_hist[st_bucket(MS(4))] = 3;
 	t->overruns = 4;
 	snap_task(&b, "newcomer", 0)->runs = 1;
 	b.lost.ringbuf = 2;
 
-	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, ST_SORT_TIME));
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
 	assert_int_equal(f.nloops, 1);
 	assert_int_equal(f.t0, MS(1000));
 	assert_int_equal(f.t1, MS(2000));
@@ -276,16 +292,60 @@ static void test_frame(void **state)
 	}
 	st_frame_free(&f);
 	/* A maximum of an older epoch is not this frame's. */
-	b.epoch = 3;
-	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, ST_SORT_TIME));
+	b.epoch = 4;
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
 	assert_int_equal(f.loops[0].prio[6].wait_max, 0);
 	assert_int_equal(f.loops[0].tasks[0].run_max, 0);
+	/* Runs tagged with the next epoch (they ended between the move of
+	 * the epoch and the read) are the frame's too: it counts them. */
+	b.epoch = 1;
+	st_frame_free(&f);
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
+	assert_int_equal(f.loops[0].prio[6].wait_max, MS(4));
 	st_frame_free(&f);
 	/* Another process's loops are left out when filtered. */
-	assert_true(st_frame_build(&f, &a, &b, 7, 1.0, ST_SORT_TIME));
+	assert_true(st_frame_build(&f, &a, &b, 7, 1.0, MS(100), ST_SORT_TIME));
 	assert_int_equal(f.nloops, 0);
 	st_frame_free(&f);
 	st_snap_free(&a);
+	st_snap_free(&b);
+}
+
+static void test_virtual_clock(void **state)
+{
+	struct st_snap a = { 0 }, b = { 0 };
+	struct st_frame f = { 0 };
+	struct st_loop_ent *e;
+
+	(void)state;
+	/* A loop whose times are 22 000 s away from the source's clock: a
+	 * virtual clock. Its "now" is its latest time, not the source's. */
+	b.t = MS(30000000);
+	e = st_snap_loop(&b, 0x1000, 42);
+	e->v.tid = 42;
+	e->v.last_time = MS(8000000);
+	e->v.last_clock = MS(29999000);
+	e->v.run_task = 3;
+	e->v.run_begin = MS(7999950);
+	e->v.prio[7].ready_since = MS(7999990);
+	assert_true(st_loop_virtual(e));
+	assert_int_equal(st_loop_now(e, b.t), MS(8000000));
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(5), ST_SORT_TIME));
+	assert_true(f.loops[0].virtual_clock);
+	assert_true(f.loops[0].busy_pct < 0);
+	assert_int_equal(f.loops[0].run_for, MS(50));
+	assert_int_equal(f.loops[0].prio[7].waiting, MS(10));
+	assert_int_equal(f.loops[0].prio[7].starving, MS(10));
+	st_frame_free(&f);
+	/* Below the threshold: waiting, not starving. */
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
+	assert_int_equal(f.loops[0].prio[7].waiting, MS(10));
+	assert_int_equal(f.loops[0].prio[7].starving, 0);
+	st_frame_free(&f);
+	/* The real clock: a few ms apart at most. */
+	e->v.last_clock = MS(8000003);
+	assert_false(st_loop_virtual(e));
+	assert_int_equal(st_loop_now(e, MS(8000100)), MS(8000100));
 	st_snap_free(&b);
 }
 
@@ -303,7 +363,7 @@ static void test_loop_order(void **state)
 	e->v.tid = 44;
 	e = st_snap_loop(&b, 0x9000, 42);
 	e->v.tid = 42;
-	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, ST_SORT_TIME));
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
 	assert_int_equal(f.nloops, 3);
 	/* The main thread's loop first, then by thread. */
 	assert_int_equal(f.loops[0].tid, 42);
@@ -400,7 +460,7 @@ static void test_output(void **state)
 	snap_task(&b, "tab\there", 3)->runs = 4;
 	snprintf(alert.name, sizeof(alert.name), "x");
 	st_alert_raise(al, &alert, MS(1500), NULL);
-	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, ST_SORT_TIME));
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
 	f.seq = 1;
 	f.trace_start = MS(500);
 	f.alerts_from = 0;
@@ -442,6 +502,25 @@ static void test_output(void **state)
 	assert_non_null(strstr(buf, "ALERTS (1 in this frame, 1 in all)"));
 	assert_non_null(strstr(buf, "t=1.000s  starved: LOWEST waited 150 ms until x ran"));
 	free(buf);
+
+	/* More alerts in a frame than the ring keeps, and a name cut in
+	 * the middle of a UTF-8 character: still valid JSON. */
+	memset(alert.name, 0, sizeof(alert.name));
+	memset(alert.name, 'a', ST_NAME_LEN - 2);
+	alert.name[ST_NAME_LEN - 2] = (char)0xc3; /* first byte of an e-acute */
+	for (int i = 0; i < ST_ALERTS_KEPT + 10; i++)
+		st_alert_raise(al, &alert, MS(1600), NULL);
+	f.alerts_from = 1;
+	f.alerts_to = al->total;
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	st_print_json(out, &f, al, &v);
+	fclose(out);
+	assert_null(strstr(buf, "[,"));
+	assert_null(strstr(buf, ",,"));
+	assert_non_null(strstr(buf, "\"alerts_dropped\":10}"));
+	assert_non_null(strstr(buf, "aaa\\ufffd\""));
+	free(buf);
 	st_frame_free(&f);
 	st_snap_free(&a);
 	st_snap_free(&b);
@@ -474,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_starvation),
 		cmocka_unit_test(test_end_figures),
 		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_virtual_clock),
 		cmocka_unit_test(test_loop_order),
 		cmocka_unit_test(test_ongoing_alerts),
 		cmocka_unit_test(test_alert_text),

@@ -30,7 +30,8 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_now;
-static atomic_bool done;
+static atomic_bool done, server_up;
+static bool ready_said;
 static lsched_loop *main_loop, *server_loop;
 static lsched_task *paint, *longjob;
 static lsched_performer *input;
@@ -55,6 +56,12 @@ static void spin_ns(int64_t ns)
 static void tick_cb(lsched_task *t, void *arg)
 {
 	spin_ns(LSCHED_US(50));
+	/* Both loops run: say so, once. */
+	if (!ready_said && atomic_load(&server_up)) {
+		printf("ready pid=%d\n", (int)getpid());
+		fflush(stdout);
+		ready_said = true;
+	}
 	if (!lsched_task_is_active(paint))
 		lsched_task_start(paint);
 	if (stop_now)
@@ -95,6 +102,7 @@ static void key_cb(void *arg)
 static void poll_cb(lsched_task *t, void *arg)
 {
 	spin_ns(LSCHED_US(100));
+	atomic_store(&server_up, true);
 	if (atomic_load(&done))
 		lsched_loop_stop(lsched_task_loop(t));
 }
@@ -173,8 +181,6 @@ int main(int argc, char **argv)
 		return 1;
 	if (pthread_create(&in, NULL, input_thread, NULL))
 		return 1;
-	printf("ready pid=%d\n", (int)getpid());
-	fflush(stdout);
 	if (lsched_loop_run_for(main_loop, (int64_t)(seconds * 1e9)) < 0)
 		return 1;
 	atomic_store(&done, true);

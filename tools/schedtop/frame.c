@@ -314,8 +314,21 @@ static const struct st_loop_ent *loop_find(const struct st_snap *s,
 	return NULL;
 }
 
+bool st_loop_virtual(const struct st_loop_ent *l)
+{
+	int64_t skew = l->v.last_time - l->v.last_clock;
+
+	return l->v.last_clock && (skew > 1000000000LL || skew < -1000000000LL);
+}
+
+int64_t st_loop_now(const struct st_loop_ent *l, int64_t t)
+{
+	return st_loop_virtual(l) ? l->v.last_time : t;
+}
+
 static int64_t in_progress(const struct st_loop_ent *l, int64_t t)
 {
+	t = st_loop_now(l, t);
 	return l->v.run_task && t > l->v.run_begin ? t - l->v.run_begin : 0;
 }
 
@@ -391,7 +404,7 @@ static uint64_t lost_sum(const struct st_snap *s)
 
 bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		    const struct st_snap *cur, long pid, double interval_s,
-		    enum st_sort sort)
+		    int64_t starve_ns, enum st_sort sort)
 {
 	double secs = interval_s > 0 ? interval_s : 1;
 	int64_t span_ns;
@@ -413,6 +426,7 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		struct st_frame_loop *fl = &f->loops[f->nloops];
 		static const struct st_loop zero;
 		const struct st_loop *pv = p ? &p->v : &zero;
+		int64_t now = st_loop_now(c, cur->t);
 		size_t n = 0;
 
 		if (pid >= 0 && c->vpid >= 0 && c->vpid != pid)
@@ -426,11 +440,17 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		fl->runs_s = (double)(c->v.runs - pv->runs) / secs;
 		fl->posts_s = (double)(c->v.posts - pv->posts) / secs;
 		/* The run in progress counts up to the snapshot, in this
-		 * frame and not again in the next. */
-		fl->busy_pct = 100.0 * (double)(c->v.run_sum + in_progress(c, cur->t) -
+		 * frame and not again in the next. A loop on a virtual clock
+		 * has no share of real time. */
+		fl->virtual_clock = st_loop_virtual(c);
+		if (fl->virtual_clock)
+			fl->busy_pct = -1;
+		else
+			fl->busy_pct = 100.0 *
+				       (double)(c->v.run_sum + in_progress(c, cur->t) -
 						pv->run_sum -
 						(p ? in_progress(p, prev->t) : 0)) /
-			       (secs * 1e9);
+				       (secs * 1e9);
 		for (int q = 0; q < ST_PRIOS; q++) {
 			const struct st_prio_stat *cp = &c->v.prio[q];
 			const struct st_prio_stat *pp = &pv->prio[q];
@@ -439,14 +459,13 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 
 			fp->runs = cp->runs - pp->runs;
 			fp->runs_s = (double)fp->runs / secs;
-			fp->wait_max = fp->runs && cp->max_epoch == cur->epoch ?
-					       cp->wait_max : 0;
+			if (fp->runs)
+				st_maxes_get(&cp->max, cur->epoch, &fp->run_max,
+					     &fp->wait_max);
 			fp->wait_p50 = st_hist_pct(cp->wait_hist, pp->wait_hist,
 						   50, fp->wait_max);
 			fp->wait_p99 = st_hist_pct(cp->wait_hist, pp->wait_hist,
 						   99, fp->wait_max);
-			fp->run_max = fp->runs && cp->max_epoch == cur->epoch ?
-					      cp->run_max : 0;
 			fp->run_p50 = st_hist_pct(cp->run_hist, pp->run_hist,
 						  50, fp->run_max);
 			fp->run_p99 = st_hist_pct(cp->run_hist, pp->run_hist,
@@ -460,14 +479,15 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 			since = cp->ready_since;
 			if (since && since < cp->last_end)
 				since = cp->last_end;
-			fp->starving = since && cur->t > since ? cur->t - since : 0;
+			fp->waiting = since && now > since ? now - since : 0;
+			fp->starving = fp->waiting >= starve_ns ? fp->waiting : 0;
 		}
 		if (c->v.run_task) {
 			fl->running = true;
 			memcpy(fl->run_name, c->v.run_name, ST_NAME_LEN);
 			fl->run_name[ST_NAME_LEN - 1] = '\0';
 			fl->run_prio = c->v.run_prio;
-			fl->run_for = cur->t - c->v.run_begin;
+			fl->run_for = now - c->v.run_begin;
 			if (fl->run_for < 0)
 				fl->run_for = 0;
 		}
@@ -484,6 +504,7 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 			struct st_frame_task *ft;
 			static const struct st_task_stat tzero;
 			const struct st_task_stat *pt;
+			int64_t wait_max = 0;
 			uint64_t runs;
 
 			if (!task_of(&ce->k, c))
@@ -504,14 +525,14 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 			ft->run_sum = ce->v.run_sum - pt->run_sum;
 			ft->busy_pct = 100.0 * (double)ft->run_sum / (secs * 1e9);
 			ft->run_mean = runs ? ft->run_sum / (int64_t)runs : 0;
-			ft->run_max = runs && ce->v.max_epoch == cur->epoch ?
-					      ce->v.run_max : 0;
+			if (runs)
+				st_maxes_get(&ce->v.max, cur->epoch, &ft->run_max,
+					     &wait_max);
 			ft->run_p99 = st_hist_pct(ce->v.run_hist, pt->run_hist,
 						  99, ft->run_max);
 			ft->wait_p99 = st_hist_pct(
 				ce->v.wait_hist, pt->wait_hist, 99,
-				runs && ce->v.max_epoch == cur->epoch ?
-					ce->v.wait_max : 0);
+				wait_max);
 			ft->overruns = ce->v.overruns - pt->overruns;
 			ft->overruns_total = ce->v.overruns;
 			ft->long_runs_total = ce->v.long_runs;
@@ -528,6 +549,7 @@ void st_check_ongoing(struct st_run *r, const struct st_snap *s,
 {
 	for (size_t i = 0; i < s->nloops; i++) {
 		const struct st_loop_ent *e = &s->loops[i];
+		int64_t now = st_loop_now(e, s->t);
 		size_t k;
 
 		for (k = 0; k < r->nongoing; k++)
@@ -542,19 +564,19 @@ void st_check_ongoing(struct st_run *r, const struct st_snap *s,
 			r->ongoing[k].vpid = e->vpid;
 			r->nongoing++;
 		}
-		if (e->v.run_task && s->t - e->v.run_begin >= long_ns &&
+		if (e->v.run_task && now - e->v.run_begin >= long_ns &&
 		    (r->ongoing[k].task != e->v.run_task ||
 		     r->ongoing[k].begin != e->v.run_begin)) {
 			struct st_alert a = {
 				.kind = ST_ALERT_RUNNING, .prio = e->v.run_prio,
 				.loop = e->addr, .task = e->v.run_task,
 				.start = e->v.run_begin,
-				.dur = s->t - e->v.run_begin, .tid = e->v.tid,
+				.dur = now - e->v.run_begin, .tid = e->v.tid,
 			};
 
 			memcpy(a.name, e->v.run_name, ST_NAME_LEN);
 			a.name[ST_NAME_LEN - 1] = '\0';
-			st_alert_raise(&r->alerts, &a, s->t, NULL);
+			st_alert_raise(&r->alerts, &a, now, NULL);
 			r->ongoing[k].task = e->v.run_task;
 			r->ongoing[k].begin = e->v.run_begin;
 		}
@@ -564,15 +586,15 @@ void st_check_ongoing(struct st_run *r, const struct st_snap *s,
 
 			if (since && since < p->last_end)
 				since = p->last_end;
-			if (!since || s->t - since < starve_ns ||
+			if (!since || now - since < starve_ns ||
 			    r->ongoing[k].since[q] == since)
 				continue;
 			struct st_alert a = {
 				.kind = ST_ALERT_STARVING, .prio = q,
 				.loop = e->addr, .start = since,
-				.dur = s->t - since, .tid = e->v.tid,
+				.dur = now - since, .tid = e->v.tid,
 			};
-			st_alert_raise(&r->alerts, &a, s->t, NULL);
+			st_alert_raise(&r->alerts, &a, now, NULL);
 			r->ongoing[k].since[q] = since;
 		}
 	}
@@ -629,8 +651,11 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 		fprintf(out, " (%s)", l->thread);
 	if (l->cpu_pct >= 0)
 		fprintf(out, "  cpu %.1f%%", l->cpu_pct);
-	fprintf(out, "  busy %.1f%%  tasks/s %.1f  posts/s %.1f", l->busy_pct,
-		l->runs_s, l->posts_s);
+	if (l->virtual_clock)
+		fputs("  virtual clock", out);
+	else
+		fprintf(out, "  busy %.1f%%", l->busy_pct);
+	fprintf(out, "  tasks/s %.1f  posts/s %.1f", l->runs_s, l->posts_s);
 	if (l->running)
 		fprintf(out, "  running %s for %s",
 			l->run_name[0] ? l->run_name : "(unnamed)",
@@ -695,8 +720,10 @@ void st_print_text(FILE *out, const struct st_frame *f,
 		fputc('\n', out);
 		print_loop_text(out, &f->loops[i]);
 	}
-	fprintf(out, "\nALERTS (%" PRIu64 " in this frame, %" PRIu64 " in all)\n",
-		f->alerts_to - f->alerts_from, al->total);
+	fprintf(out, "\nALERTS (%" PRIu64 " in this frame, %" PRIu64 " in all%s)\n",
+		f->alerts_to - f->alerts_from, al->total,
+		f->alerts_to - f->alerts_from > ST_ALERTS_KEPT ?
+			"; the oldest of this frame are not kept" : "");
 	for (uint64_t i = f->alerts_from; i < f->alerts_to; i++) {
 		const struct st_alert_ent *e;
 
@@ -712,18 +739,52 @@ void st_print_text(FILE *out, const struct st_frame *f,
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
+/* The length of the valid UTF-8 sequence at s, 0 if none. */
+static size_t utf8_len(const unsigned char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t n;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong 3- and 4-byte forms, surrogates, past U+10FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 (a
+ * name cut in the middle of a character). */
+static void json_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (!n) {
+			fputs("\\ufffd", f);
+			s++;
+		} else if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s < 0x20) {
+			fprintf(f, "\\u%04x", *s++);
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
 	}
 	fputc('"', f);
 }
@@ -754,9 +815,14 @@ void st_print_json(FILE *out, const struct st_frame *f,
 			fprintf(out, ",\"cpu_pct\":%.2f", l->cpu_pct);
 		else
 			fputs(",\"cpu_pct\":null", out);
-		fprintf(out, ",\"busy_pct\":%.2f,\"tasks_per_s\":%.3f"
+		if (l->virtual_clock)
+			fputs(",\"busy_pct\":null", out);
+		else
+			fprintf(out, ",\"busy_pct\":%.2f", l->busy_pct);
+		fprintf(out, ",\"virtual_clock\":%s,\"tasks_per_s\":%.3f"
 			",\"posts_per_s\":%.3f,\"runs_total\":%" PRIu64,
-			l->busy_pct, l->runs_s, l->posts_s, l->runs_total);
+			l->virtual_clock ? "true" : "false", l->runs_s,
+			l->posts_s, l->runs_total);
 		if (l->running) {
 			fputs(",\"running\":{\"task\":", out);
 			json_str(out, l->run_name);
@@ -777,12 +843,13 @@ void st_print_json(FILE *out, const struct st_frame *f,
 				",\"run_p50_ns\":%" PRId64
 				",\"run_p99_ns\":%" PRId64
 				",\"run_max_ns\":%" PRId64
+				",\"waiting_ns\":%" PRId64
 				",\"starving_ns\":%" PRId64 "}",
 				q ? "," : "", st_prio_name(q), p->ready,
 				p->ready_exact ? "true" : "false", p->runs,
 				p->runs_s, p->wait_p50, p->wait_p99,
 				p->wait_max, p->run_p50, p->run_p99,
-				p->run_max, p->starving);
+				p->run_max, p->waiting, p->starving);
 		}
 		fputs("],\"tasks\":[", out);
 		for (size_t k = 0; k < l->ntasks; k++) {
@@ -813,12 +880,15 @@ void st_print_json(FILE *out, const struct st_frame *f,
 	for (uint64_t i = f->alerts_from; i < f->alerts_to; i++) {
 		const struct st_alert_ent *e;
 
+		/* The ring keeps the latest ST_ALERTS_KEPT. */
 		if (f->alerts_to - i > ST_ALERTS_KEPT)
 			continue;
 		e = &al->ring[i % ST_ALERTS_KEPT];
 		fprintf(out, "%s{\"kind\":\"%s\",\"t_ns\":%" PRId64
 			",\"loop\":\"0x%" PRIx64 "\",\"prio\":\"%s\",\"task\":",
-			i > f->alerts_from ? "," : "", alert_kind(e->a.kind),
+			f->alerts_to - i < ST_ALERTS_KEPT &&
+					i > f->alerts_from ? "," : "",
+			alert_kind(e->a.kind),
 			e->when, e->a.loop, st_prio_name(e->a.prio));
 		json_str(out, e->a.name);
 		fprintf(out, ",\"start_ns\":%" PRId64 ",\"dur_ns\":%" PRId64
@@ -826,6 +896,8 @@ void st_print_json(FILE *out, const struct st_frame *f,
 		json_str(out, e->text);
 		fputc('}', out);
 	}
-	fputs("]}\n", out);
+	fprintf(out, "],\"alerts_dropped\":%" PRIu64 "}\n",
+		f->alerts_to - f->alerts_from > ST_ALERTS_KEPT ?
+			f->alerts_to - f->alerts_from - ST_ALERTS_KEPT : 0);
 	fflush(out);
 }

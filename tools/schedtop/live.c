@@ -144,23 +144,37 @@ static int find_binaries(long pid, char bins[][4352], int max)
 		return -ENOSYS;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char perms[8], file[4096], alt[4352];
+		char perms[8], range[64], file[4096], alt[4352];
+		static const char deleted[] = " (deleted)";
+		size_t len;
 		const char *use;
 		int i;
 
 		file[0] = '\0';
-		if (sscanf(line, "%*s %7s %*s %*s %*s %4095[^\n]", perms,
-			   file) < 2 || perms[2] != 'x' || file[0] != '/')
+		if (sscanf(line, "%63s %7s %*s %*s %*s %4095[^\n]", range, perms,
+			   file) < 3 || perms[2] != 'x' || file[0] != '/')
 			continue;
+		len = strlen(file);
+		if (len > sizeof(deleted) - 1 &&
+		    !strcmp(file + len - (sizeof(deleted) - 1), deleted)) {
+			/* Replaced or removed since it was mapped (a library
+			 * rebuilt under a running program): the mapped file
+			 * itself, through map_files. */
+			snprintf(alt, sizeof(alt), "/proc/%ld/map_files/%s",
+				 pid, range);
+			use = alt;
+		} else {
+			/* A process in another mount namespace: its files
+			 * through its root. */
+			snprintf(alt, sizeof(alt), "/proc/%ld/root%.4095s", pid,
+				 file);
+			use = access(file, R_OK) == 0 ? file : alt;
+		}
 		for (i = 0; i < n; i++)
-			if (!strcmp(bins[i], file))
+			if (!strcmp(bins[i], use))
 				break;
 		if (i < n || n == max)
 			continue;
-		/* A process in another mount namespace: its files through
-		 * its root. */
-		snprintf(alt, sizeof(alt), "/proc/%ld/root%.4095s", pid, file);
-		use = access(file, R_OK) == 0 ? file : alt;
 		if (has_probes(use))
 			snprintf(bins[n++], 4352, "%s", use);
 	}
@@ -381,8 +395,10 @@ int st_live_main(const struct st_opts *o)
 	int64_t next;
 	bool quit = false;
 	static const char *const probes[] = {
-		"task_fire_begin", "task_fire_end", "perform_enqueue",
-		"loop_sleep",
+		/* task_fire_begin last: every run begun once it is attached
+		 * is seen ending (an end without its begin is ignored). */
+		"task_fire_end", "loop_sleep", "perform_enqueue",
+		"task_fire_begin",
 	};
 
 	if (kill((pid_t)o->pid, 0) && errno == ESRCH) {
@@ -419,6 +435,12 @@ int st_live_main(const struct st_opts *o)
 		detach(&lv);
 		return ST_EXIT_FAIL;
 	}
+	if (!alive((pid_t)o->pid)) {
+		st_error("process %ld has exited (a zombie, not yet reaped)",
+			 o->pid);
+		detach(&lv);
+		return ST_EXIT_USAGE;
+	}
 	nbins = find_binaries(o->pid, bins, MAX_BINS);
 	if (nbins == -ENOENT || nbins == -ESRCH) {
 		st_error("no process with PID %ld", o->pid);
@@ -428,7 +450,7 @@ int st_live_main(const struct st_opts *o)
 	if (nbins < 0) {
 		st_error("cannot read /proc/%ld/maps: %s%s", o->pid,
 			 strerror(-nbins),
-			 nbins == -EACCES || nbins == -EPERM ?
+			 (nbins == -EACCES || nbins == -EPERM) && geteuid() ?
 				 " (not permitted: run as root)" : "");
 		detach(&lv);
 		return nbins == -EACCES || nbins == -EPERM ? ST_EXIT_FAIL :
@@ -462,7 +484,10 @@ int st_live_main(const struct st_opts *o)
 				} else if (err == -EPERM || err == -EACCES) {
 					st_error("not permitted to attach "
 						 "uprobes: this needs CAP_BPF "
-						 "and CAP_PERFMON (run as root)");
+						 "and CAP_PERFMON (run as root), "
+						 "or record a trace with 'schedprof "
+						 "record' and run 'schedtop "
+						 "TRACE_DIR'");
 					status = ST_EXIT_FAIL;
 				} else {
 					st_error("cannot attach to libsched:%s "
@@ -496,6 +521,7 @@ int st_live_main(const struct st_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	run.screen = !o->batch && !o->json && st_screen_open();
 	if (!o->batch && !o->json && !run.screen)
 		run.screen = false; /* not a terminal: plain frames */
@@ -504,6 +530,18 @@ int st_live_main(const struct st_opts *o)
 		st_error("out of memory");
 		quit = true;
 		status = ST_EXIT_FAIL;
+	}
+	/* The loop threads' CPU time now, so that the first frame has it. */
+	for (size_t i = 0; i < cur.nloops && lv.ncpu < 64; i++) {
+		uint64_t ticks;
+
+		if (cur.loops[i].v.tid &&
+		    thread_ticks(o->pid, cur.loops[i].v.tid, &ticks, NULL, 0)) {
+			lv.cpu[lv.ncpu].tid = cur.loops[i].v.tid;
+			lv.cpu[lv.ncpu].ticks = ticks;
+			lv.cpu[lv.ncpu].at = wall_now();
+			lv.ncpu++;
+		}
 	}
 	next = mono_now() + interval_ns;
 	while (!quit && !got_signal) {
@@ -522,6 +560,14 @@ int st_live_main(const struct st_opts *o)
 				ring_buffer__consume(lv.rb);
 			if (!alive((pid_t)o->pid)) {
 				ring_buffer__consume(lv.rb);
+				/* A last frame, up to the exit, unless paused
+				 * on the screen. */
+				if (!(run.view.paused && run.screen) &&
+				    snapshot(&lv, &cur)) {
+					st_check_ongoing(&run, &cur, o->long_task_ns,
+							 o->starve_ns);
+					st_run_frame(&run, &cur, wall_now());
+				}
 				st_screen_close();
 				st_error("process %ld exited", o->pid);
 				quit = true;
@@ -532,6 +578,10 @@ int st_live_main(const struct st_opts *o)
 		next += interval_ns;
 		if (next < mono_now())
 			next = mono_now() + interval_ns;
+		/* Paused: no snapshot, so the first frame after resuming
+		 * covers the pause, maxima included. */
+		if (run.view.paused && run.screen)
+			continue;
 		if (!snapshot(&lv, &cur)) {
 			st_error("out of memory");
 			status = ST_EXIT_FAIL;
@@ -539,8 +589,10 @@ int st_live_main(const struct st_opts *o)
 		}
 		st_check_ongoing(&run, &cur, o->long_task_ns, o->starve_ns);
 		{
+			/* As in the header: an end without its begin is the
+			 * run in progress when the probes were attached. */
 			uint64_t lost = cur.lost.ringbuf + cur.lost.map_full +
-					cur.lost.unmatched + cur.lost.bad_args;
+					cur.lost.bad_args;
 
 			if (lost > lost_seen) {
 				struct st_alert a = { .kind = ST_ALERT_LOST,
@@ -549,10 +601,6 @@ int st_live_main(const struct st_opts *o)
 				st_alert_raise(&run.alerts, &a, cur.t, NULL);
 				lost_seen = lost;
 			}
-		}
-		if (run.view.paused && run.screen) {
-			/* Paused: the figures keep counting; nothing is drawn. */
-			continue;
 		}
 		if (!st_run_frame(&run, &cur, wall_now())) {
 			if (run.failed)

@@ -75,13 +75,20 @@ int main(int argc, char **argv)
 		case 1:
 			paths[o.npaths++] = optarg;
 			break;
-		case 'p':
-			if (!parse_num(optarg, 1, 4194304, &v) || v != floor(v)) {
+		case 'p': {
+			char *end;
+			long pid;
+
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || pid < 1 ||
+			    pid > 4194304) {
 				st_error("-p: '%s' is not a process id", optarg);
 				return ST_EXIT_USAGE;
 			}
-			o.pid = (long)v;
+			o.pid = pid;
 			break;
+		}
 		case 'd':
 			if (!parse_num(optarg, 0.01, 3600, &o.interval_s)) {
 				st_error("-d: '%s' is not a number of seconds "
@@ -130,7 +137,10 @@ int main(int argc, char **argv)
 			free(paths);
 			return ST_EXIT_OK;
 		default:
-			if (optopt && strchr("pdns", optopt))
+			if (optopt == 'L' || optopt == 'S')
+				st_error("--%s needs a value (see schedtop --help)",
+					 optopt == 'L' ? "long-task" : "starve");
+			else if (optopt && strchr("pdns", optopt))
 				st_error("-%c needs a value (see schedtop --help)",
 					 optopt);
 			else
@@ -139,6 +149,9 @@ int main(int argc, char **argv)
 			return ST_EXIT_USAGE;
 		}
 	}
+	/* What follows "--" is trace directories too. */
+	while (optind < argc)
+		paths[o.npaths++] = argv[optind++];
 	if (!o.npaths && o.pid < 0) {
 		st_error("give -p PID to watch a process, or a trace directory "
 			 "(see schedtop --help)");

@@ -8,9 +8,10 @@
  * tool's C, so only fixed-size types and static inline arithmetic here.
  *
  * Every figure is cumulative since the source started, except the maxima,
- * which are kept per epoch: the reader moves the epoch on at each frame, a
- * maximum tagged with an older epoch than the current one starts again
- * from zero, so a frame's maximum is its own.
+ * which are kept per epoch (struct st_maxes): the reader moves the epoch
+ * on at each frame, then reads; a frame's maxima are those of its epoch
+ * and of the runs that ended between the move and the read, which the
+ * frame counts (st_maxes_get()).
  */
 #ifndef SCHEDTOP_MODEL_H
 #define SCHEDTOP_MODEL_H
@@ -77,13 +78,58 @@ static inline st_s64 st_bucket_high(st_u32 b)
 	return (st_s64)(5 + (b & 3)) << (b / 4 - 1);
 }
 
+/*
+ * Maxima per epoch, in two slots: epoch e writes slot e & 1, which starts
+ * from zero when it last held another epoch. Slot e & 1 thus keeps epoch
+ * e's maxima while epoch e + 1 fills the other one, so the reader, having
+ * moved the epoch from e to e + 1, reads epoch e's whole and the start of
+ * e + 1's, whatever the order in which runs and reads interleave.
+ */
+struct st_maxes {
+	st_u64 epoch[2];
+	st_s64 run[2];
+	st_s64 wait[2];
+};
+
+static inline void st_maxes_add(struct st_maxes *m, st_u64 epoch,
+				st_s64 run, st_s64 wait)
+{
+	st_u32 s = (st_u32)(epoch & 1);
+
+	if (m->epoch[s] != epoch) {
+		m->epoch[s] = epoch;
+		m->run[s] = 0;
+		m->wait[s] = 0;
+	}
+	if (run > m->run[s])
+		m->run[s] = run;
+	if (wait > m->wait[s])
+		m->wait[s] = wait;
+}
+
+/* The maxima of epoch e and of those epoch e + 1 already holds. */
+static inline void st_maxes_get(const struct st_maxes *m, st_u64 e,
+				st_s64 *run, st_s64 *wait)
+{
+	*run = 0;
+	*wait = 0;
+	for (st_u32 s = 0; s < 2; s++) {
+		if (m->epoch[s] != e && m->epoch[s] != e + 1)
+			continue;
+		/* Slot of an epoch never written is all zero: harmless. */
+		if (m->run[s] > *run)
+			*run = m->run[s];
+		if (m->wait[s] > *wait)
+			*wait = m->wait[s];
+	}
+}
+
 /* A priority of a loop. */
 struct st_prio_stat {
 	st_u64 runs;
 	st_s64 wait_sum;
 	st_s64 run_sum;
-	st_u64 max_epoch;       /* the epoch of wait_max and run_max */
-	st_s64 wait_max, run_max;
+	struct st_maxes max;    /* of wait and run time */
 	st_s64 last_end;        /* its latest run ended; 0 if none */
 	st_s64 ready_since;     /* seen ready (ready_mask) and not run since; 0: not */
 	st_u64 queued;          /* tasks still ready when it last ran */
@@ -108,8 +154,7 @@ struct st_task_stat {
 	st_u64 runs;
 	st_s64 run_sum;
 	st_s64 wait_sum;
-	st_u64 max_epoch;       /* the epoch of run_max and wait_max */
-	st_s64 run_max, wait_max;
+	struct st_maxes max;    /* of run and wait time */
 	st_u64 checks, yields, overruns;
 	st_u64 long_runs;
 	st_u64 wait_hist[ST_HIST_BUCKETS];
@@ -125,6 +170,11 @@ struct st_loop {
 	st_u64 sleeps;
 	st_s64 run_sum;         /* time spent in task runs */
 	st_s64 first;           /* the first time seen (loop clock) */
+	/* The latest loop time seen (a run's begin or end, a sleep), and the
+	 * source's own clock then (CLOCK_MONOTONIC live, the trace's clock):
+	 * a loop on a virtual clock shows as the two far apart. */
+	st_s64 last_time;
+	st_s64 last_clock;
 	/* The run in progress, if any (run_task != 0). */
 	st_u64 run_task;
 	st_s64 run_begin;
@@ -178,12 +228,6 @@ struct st_alert {
 
 /* ---- the aggregation, shared by the BPF programs and the trace source ---- */
 
-static inline void st_max(st_s64 *m, st_s64 v)
-{
-	if (v > *m)
-		*m = v;
-}
-
 /*
  * A task run begins (task_fire_begin). Returns the start of the starvation
  * this run ends (its priority had a ready task and none of its tasks ran
@@ -191,13 +235,16 @@ static inline void st_max(st_s64 *m, st_s64 v)
  */
 static inline st_s64 st_begin(struct st_loop *l, st_u64 task, st_s32 prio,
 			      st_s64 ready_at, st_s64 begin, st_u64 queued,
-			      st_s32 mask, st_u32 tid, st_s64 starve_ns)
+			      st_s32 mask, st_u32 tid, st_s64 starve_ns,
+			      st_s64 clock)
 {
 	st_s64 start = 0, since;
 	struct st_prio_stat *p;
 	st_u32 q;
 
 	l->tid = tid;
+	l->last_time = begin;
+	l->last_clock = clock;
 	l->ready_mask = mask;
 	if (!l->first)
 		l->first = begin;
@@ -223,7 +270,7 @@ static inline st_s64 st_begin(struct st_loop *l, st_u64 task, st_s32 prio,
 		since = p->ready_since;
 	if (since < p->last_end)
 		since = p->last_end;
-	if (since > 0 && begin - since >= starve_ns) {
+	if (since && begin - since >= starve_ns) {
 		start = since;
 		p->starves++;
 		p->starved_sum += begin - since;
@@ -241,10 +288,14 @@ static inline st_s64 st_begin(struct st_loop *l, st_u64 task, st_s32 prio,
 static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 			 st_s32 prio, st_s64 ready_at, st_s64 begin,
 			 st_s64 end, st_u64 checks, st_u64 yields,
-			 st_u64 overruns, st_u64 epoch, st_s64 long_ns)
+			 st_u64 overruns, st_u64 epoch, st_s64 long_ns,
+			 st_s64 clock)
 {
 	st_s64 run = end - begin, wait = begin - ready_at;
 	struct st_prio_stat *p;
+
+	l->last_time = end;
+	l->last_clock = clock;
 
 	if (run < 0)
 		run = 0;
@@ -258,13 +309,7 @@ static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 		p->runs++;
 		p->wait_sum += wait;
 		p->run_sum += run;
-		if (p->max_epoch != epoch) {
-			p->max_epoch = epoch;
-			p->wait_max = 0;
-			p->run_max = 0;
-		}
-		st_max(&p->wait_max, wait);
-		st_max(&p->run_max, run);
+		st_maxes_add(&p->max, epoch, run, wait);
 		p->wait_hist[st_bucket(wait)]++;
 		p->run_hist[st_bucket(run)]++;
 		p->last_end = end;
@@ -273,13 +318,7 @@ static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 	t->runs++;
 	t->run_sum += run;
 	t->wait_sum += wait;
-	if (t->max_epoch != epoch) {
-		t->max_epoch = epoch;
-		t->run_max = 0;
-		t->wait_max = 0;
-	}
-	st_max(&t->run_max, run);
-	st_max(&t->wait_max, wait);
+	st_maxes_add(&t->max, epoch, run, wait);
 	t->wait_hist[st_bucket(wait)]++;
 	t->run_hist[st_bucket(run)]++;
 	t->checks += checks;
@@ -292,12 +331,16 @@ static inline int st_end(struct st_loop *l, struct st_task_stat *t,
 	return 0;
 }
 
-/* The loop is about to block (loop_sleep): nothing is ready. */
-static inline void st_sleep(struct st_loop *l)
+/* The loop is about to block (loop_sleep): nothing is ready, and nothing
+ * runs (a run whose end was not seen is over). */
+static inline void st_sleep(struct st_loop *l, st_s64 now, st_s64 clock)
 {
 	st_u32 q;
 
 	l->sleeps++;
+	l->run_task = 0;
+	l->last_time = now;
+	l->last_clock = clock;
 	l->ready_mask = 0;
 	for (q = 0; q < ST_PRIOS; q++)
 		l->prio[q].ready_since = 0;

@@ -164,7 +164,7 @@ int task_fire_begin(struct pt_regs *ctx)
 		return 0;
 	start = st_begin(l, k.task, prio, arg(ctx, 5), begin, arg(ctx, 7),
 			 arg(ctx, 8), (__u32)bpf_get_current_pid_tgid(),
-			 starve_ns);
+			 starve_ns, bpf_ktime_get_ns());
 	__builtin_memcpy(l->run_name, o.name, sizeof(o.name));
 	if (start)
 		alert(ST_ALERT_STARVED, prio, k.loop, k.task, start,
@@ -223,7 +223,8 @@ int task_fire_end(struct pt_regs *ctx)
 	begin = arg(ctx, 4);
 	end = arg(ctx, 5);
 	if (st_end(l, t, prio, arg(ctx, 3), begin, end, arg(ctx, 6),
-		   arg(ctx, 7), arg(ctx, 8), epoch, long_task_ns))
+		   arg(ctx, 7), arg(ctx, 8), epoch, long_task_ns,
+		   bpf_ktime_get_ns()))
 		alert(ST_ALERT_LONG_TASK, prio, k.loop, k.task, begin,
 		      end - begin, tk.name);
 	return 0;
@@ -256,6 +257,6 @@ int loop_sleep(struct pt_regs *ctx)
 		return 0;
 	l = bpf_map_lookup_elem(&loops, &(__u64){ arg(ctx, 0) });
 	if (l)
-		st_sleep(l);
+		st_sleep(l, arg(ctx, 2), bpf_ktime_get_ns());
 	return 0;
 }

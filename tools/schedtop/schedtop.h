@@ -112,7 +112,8 @@ struct st_frame_prio {
 	double runs_s;
 	int64_t wait_p50, wait_p99, wait_max; /* of the frame's runs */
 	int64_t run_p50, run_p99, run_max;
-	int64_t starving;      /* ready without a run for this long; 0: not */
+	int64_t waiting;       /* ready without a run for this long; 0: not */
+	int64_t starving;      /* the same once at least --starve; else 0 */
 };
 
 struct st_frame_task {
@@ -130,7 +131,8 @@ struct st_frame_loop {
 	uint32_t tid;
 	char thread[32];       /* the thread's name, "" if unknown */
 	double cpu_pct;        /* the thread's CPU; < 0 if unknown */
-	double busy_pct;       /* time in task runs */
+	double busy_pct;       /* time in task runs; < 0 on a virtual clock */
+	bool virtual_clock;    /* the loop's times are not the source's clock */
 	double runs_s, posts_s;
 	uint64_t runs_total;
 	struct st_frame_prio prio[ST_PRIOS];
@@ -158,7 +160,12 @@ struct st_frame {
  * loop threads' CPU, or NULL. Returns false when out of memory. */
 bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		    const struct st_snap *cur, long pid, double interval_s,
-		    enum st_sort sort);
+		    int64_t starve_ns, enum st_sort sort);
+/* Whether a loop runs on a virtual clock (its times far from the source's
+ * clock), and its time at the source's time t: t itself on the real
+ * clock, else the latest time it showed. */
+bool st_loop_virtual(const struct st_loop_ent *l);
+int64_t st_loop_now(const struct st_loop_ent *l, int64_t t);
 void st_frame_sort(struct st_frame *f, enum st_sort sort);
 void st_frame_free(struct st_frame *f);
 

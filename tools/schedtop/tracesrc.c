@@ -227,6 +227,14 @@ static void blame_text(const struct tsrc *s, int64_t vpid, uint64_t loop,
 	}
 }
 
+static bool running(const struct tsrc *s)
+{
+	for (size_t i = 0; i < s->model.nloops; i++)
+		if (s->model.loops[i].v.run_task)
+			return true;
+	return false;
+}
+
 static int on_event(const struct tr_event *ev, void *arg)
 {
 	struct tsrc *s = arg;
@@ -250,6 +258,14 @@ static int on_event(const struct tr_event *ev, void *arg)
 		if (!frame(s, s->next))
 			return 1;
 		s->next += s->interval;
+		/* A gap with every loop idle (asleep, or between traces):
+		 * frames of nothing are skipped, up to the one holding the
+		 * next event. A gap during a run is shown: that run hangs. */
+		if (t >= s->next + s->interval && !running(s)) {
+			s->next += ((t - s->next) / s->interval + 1) *
+				   s->interval;
+			s->run->prev.t = s->next - s->interval;
+		}
 	}
 	s->last_t = t;
 	if (an_feed(s->an, ev)) {
@@ -273,7 +289,7 @@ static int on_event(const struct tr_event *ev, void *arg)
 		start = st_begin(&le->v, e->task, e->prio, e->ready_at, e->begin,
 				 e->queued, e->ready_mask,
 				 ev->vtid >= 0 ? (uint32_t)ev->vtid : 0,
-				 s->o->starve_ns);
+				 s->o->starve_ns, t);
 		memcpy(le->v.run_name, o->name, ST_NAME_LEN);
 		if (start) {
 			struct st_alert a = {
@@ -315,7 +331,7 @@ static int on_event(const struct tr_event *ev, void *arg)
 		}
 		if (st_end(&le->v, ts, e->prio, e->ready_at, e->begin, e->end,
 			   e->checks, e->yields, e->overruns, s->epoch,
-			   s->o->long_task_ns)) {
+			   s->o->long_task_ns, t)) {
 			struct st_alert a = {
 				.kind = ST_ALERT_LONG_TASK, .prio = e->prio,
 				.loop = e->loop, .task = e->task,
@@ -345,7 +361,8 @@ static int on_event(const struct tr_event *ev, void *arg)
 		for (size_t i = 0; i < s->model.nloops; i++)
 			if (s->model.loops[i].addr == ev->loop_sleep.loop &&
 			    s->model.loops[i].vpid == vpid)
-				st_sleep(&s->model.loops[i].v);
+				st_sleep(&s->model.loops[i].v,
+					 ev->loop_sleep.now, t);
 		break;
 	default:
 		break;
@@ -409,6 +426,8 @@ int st_trace_main(const struct st_opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	run.screen = !o->batch && !o->json && st_screen_open();
 	rc = tr_reader_run(r, &h);
 	if (s.nomem || run.failed) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,12 +15,36 @@
 
 static bool screen_on;
 
+/* The smallest screen the layout fits: the header, 8 priorities, a few
+ * tasks and alerts, and the help. */
+#define ST_MIN_ROWS 24
+#define ST_MIN_COLS 80
+
+/* A crash must not leave the terminal without echo: restore it, then die
+ * of the same signal. */
+static void on_fatal(int sig)
+{
+	if (screen_on)
+		endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 bool st_screen_open(void)
 {
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa;
+
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return false;
 	if (!initscr())
 		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+	atexit(st_screen_close);
 	cbreak();
 	noecho();
 	nonl();
@@ -82,8 +107,15 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 	if (!screen_on)
 		return;
 	getmaxyx(stdscr, rows, cols);
-	(void)cols;
 	erase();
+	if (rows < ST_MIN_ROWS || cols < ST_MIN_COLS) {
+		snprintf(line, sizeof(line),
+			 "terminal too small (%dx%d): schedtop needs %dx%d; "
+			 "q quits", cols, rows, ST_MIN_COLS, ST_MIN_ROWS);
+		mvaddnstr(0, 0, line, cols * rows);
+		refresh();
+		return;
+	}
 	for (size_t i = 0; i < f->nloops; i++) {
 		runs += f->loops[i].runs_s;
 		posts += f->loops[i].posts_s;
@@ -102,10 +134,14 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 		snprintf(a, sizeof(a), "t=%.3fs",
 			 (double)(f->t1 - f->trace_start) / 1e9);
 	}
+	if (v->pid >= 0)
+		snprintf(b, sizeof(b), "  pid %ld", v->pid);
+	else
+		b[0] = '\0';
 	snprintf(line, sizeof(line),
-		 "schedtop %s - %s  pid %ld%s%s%s  loops %zu%s  tasks/s %.1f  "
+		 "schedtop %s - %s%s%s%s%s  loops %zu%s  tasks/s %.1f  "
 		 "posts/s %.1f  lost %" PRIu64 "%s",
-		 v->mode, a, v->pid, v->comm[0] ? " (" : "", v->comm,
+		 v->mode, a, b, v->comm[0] ? " (" : "", v->comm,
 		 v->comm[0] ? ")" : "", f->nloops, cpus, runs, posts, f->lost,
 		 v->paused ? "  [paused]" : "");
 	attron(A_BOLD);
@@ -130,9 +166,15 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 			n = snprintf(more, sizeof(more), "  cpu %.1f%%", l->cpu_pct);
 		else
 			n = 0;
+		if (l->virtual_clock)
+			n += snprintf(more + n, sizeof(more) - (size_t)n,
+				      "  virtual clock");
+		else
+			n += snprintf(more + n, sizeof(more) - (size_t)n,
+				      "  busy %.1f%%", l->busy_pct);
 		snprintf(more + n, sizeof(more) - (size_t)n,
-			 "  busy %.1f%%  tasks/s %.1f  posts/s %.1f%s%s%s%s",
-			 l->busy_pct, l->runs_s, l->posts_s,
+			 "  tasks/s %.1f  posts/s %.1f%s%s%s%s",
+			 l->runs_s, l->posts_s,
 			 l->running ? "  running " : "",
 			 l->running ? (l->run_name[0] ? l->run_name : "(unnamed)") : "",
 			 l->running ? " for " : "",
@@ -262,7 +304,7 @@ bool st_run_frame(struct st_run *r, struct st_snap *cur, double wall)
 	st_frame_free(f);
 	memset(f, 0, sizeof(*f));
 	if (!st_frame_build(f, &r->prev, cur, r->filter_pid, r->o->interval_s,
-			    r->sort)) {
+			    r->o->starve_ns, r->sort)) {
 		st_error("out of memory");
 		r->failed = true;
 		return false;
