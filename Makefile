@@ -5,6 +5,9 @@
 #   make demo            install missing packages, record officesim with
 #                        schedprof and report it (build/demo/)
 #   make check           install missing packages, build and run every test
+#                        (and the benchmarks at small sizes, as a smoke test)
+#   make bench           install missing packages, run the benchmarks against
+#                        libevent, libuv and GLib (docs/performance.md)
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
 #                        DESTDIR): library, headers, provider, tools, man pages
@@ -180,10 +183,8 @@ $(B)/tests/%_workload: tests/%_workload.c $(SHLIB) $(B)/lib/libsched.so $(LIB_HD
 		-L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lsched -pthread
 
 # ---- benchmarks -------------------------------------------------------------
-$(B)/bench/%: bench/%.c $(STLIB) $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -pthread -ldl
+# make bench, bench-tools, bench-quick and build/bench/<name>: bench/bench.mk.
+include bench/bench.mk
 
 # test_analysis tests the tools' analysis core.
 TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
@@ -397,6 +398,11 @@ endif
 		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
 	done
 	@scripts/test-officesim.sh
+ifeq ($(SANITIZE),)
+	@$(MAKE) --no-print-directory bench-quick
+else
+	@echo "  SKIP     bench smoke: a sanitized build's figures mean nothing (and the peers are not instrumented)"
+endif
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof $(B)/bin/schedtop \

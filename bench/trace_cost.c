@@ -4,18 +4,20 @@
  * task: task_enqueue, task_fire_begin, task_fire_end). Run it against a
  * build with TRACE=0, a default build with nobody listening, under an
  * LTTng session, and with a BPF program on the USDT probes; compare the
- * medians (bench/trace-overhead.sh does all four).
+ * medians (scripts/bench.sh does all four: `make bench-tools`).
  *
  *   trace_cost [--tasks N] [--rounds R] [--reps K] [--wait-start]
  *
  * Prints one line: "trace_cost: median X ns/task (min Y, max Z) over K
- * repetitions of R rounds x N tasks". --wait-start prints "ready PID" and
+ * repetitions of R rounds x N tasks, F minflt" (F: the median page faults
+ * of a repetition, inside the timed part). --wait-start prints "ready PID" and
  * waits for a line on stdin, so that a tracer can attach first.
  */
 #include <libsched/libsched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,21 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -60,6 +77,7 @@ int main(int argc, char **argv)
 	lsched_loop *loop;
 	lsched_task **tasks;
 	double *ns;
+	long *flt;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--tasks") && i + 1 < argc)
@@ -79,7 +97,8 @@ int main(int argc, char **argv)
 	loop = lsched_loop_new(NULL);
 	tasks = calloc((size_t)ntasks, sizeof(*tasks));
 	ns = calloc((size_t)reps, sizeof(*ns));
-	if (!loop || !tasks || !ns) {
+	flt = calloc((size_t)reps, sizeof(*flt));
+	if (!loop || !tasks || !ns || !flt) {
 		fprintf(stderr, "trace_cost: out of memory\n");
 		return 1;
 	}
@@ -102,6 +121,7 @@ int main(int argc, char **argv)
 	}
 	/* One warm-up repetition, not counted. */
 	for (long k = -1; k < reps; k++) {
+		long f0 = minflt();
 		int64_t t0 = now_ns();
 
 		for (long r = 0; r < rounds; r++) {
@@ -110,8 +130,10 @@ int main(int argc, char **argv)
 			while (lsched_loop_ready_count(loop, LSCHED_PRIO_LOWEST) > 0)
 				lsched_loop_run(loop, LSCHED_RUN_NOWAIT);
 		}
-		if (k >= 0)
+		if (k >= 0) {
 			ns[k] = (double)(now_ns() - t0) / (double)(rounds * ntasks);
+			flt[k] = minflt() - f0;
+		}
 	}
 	if (fired != (unsigned long)((reps + 1) * rounds * ntasks)) {
 		fprintf(stderr, "trace_cost: %lu tasks fired, %ld expected\n",
@@ -119,13 +141,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(ns, (size_t)reps, sizeof(*ns), cmp_double);
+	qsort(flt, (size_t)reps, sizeof(*flt), cmp_long);
 	printf("trace_cost: median %.1f ns/task (min %.1f, max %.1f) over %ld "
-	       "repetitions of %ld rounds x %ld tasks\n",
-	       ns[reps / 2], ns[0], ns[reps - 1], reps, rounds, ntasks);
+	       "repetitions of %ld rounds x %ld tasks, %ld minflt\n",
+	       ns[reps / 2], ns[0], ns[reps - 1], reps, rounds, ntasks,
+	       flt[reps / 2]);
 	for (long i = 0; i < ntasks; i++)
 		lsched_task_destroy(tasks[i]);
 	lsched_loop_destroy(loop);
 	free(tasks);
 	free(ns);
+	free(flt);
 	return 0;
 }
