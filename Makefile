@@ -357,8 +357,8 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 
 # test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
 TEST_CFLAGS_test_schedtop := -Itools/schedtop
-TEST_LDFLAGS_test_schedtop = $(SCHEDTOP_DIR)/frame.o -lm
-$(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o
+TEST_LDFLAGS_test_schedtop = $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB) -lm
+$(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB)
 
 # The bad-input test also runs the tool under Valgrind, except where
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which

@@ -473,7 +473,7 @@ static void test_output(void **state)
 	assert_non_null(strstr(buf, "{\"schedtop\":1,\"mode\":\"trace\""));
 	assert_non_null(strstr(buf, "\"trace_s\":1.500000"));
 	assert_non_null(strstr(buf, "\"comm\":\"we\\\"ird\\\\name\""));
-	assert_non_null(strstr(buf, "\"name\":\"tab\\u0009here\""));
+	assert_non_null(strstr(buf, "\"name\":\"tab\\there\""));
 	assert_non_null(strstr(buf, "\"kind\":\"starved\""));
 	assert_non_null(strstr(buf, "\"cpu_pct\":null"));
 	/* Balanced, outside strings. */

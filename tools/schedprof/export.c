@@ -55,7 +55,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
-#include "html.h"
+#include "jsonstr.h"
 #include "schedprof.h"
 
 /* Made-up thread ids: TID_BASE + loop * TRACKS + track. Track 0 is the
@@ -98,51 +98,6 @@ static int usage(FILE *f, int status)
 		      "chrome://tracing.\n", f);
 	return status;
 }
-/* s as a JSON string: quotes, backslashes and control characters
- * escaped; what is not UTF-8 becomes U+FFFD, which keeps the file valid
- * JSON whatever bytes a program named its tasks with. */
-static void json_str(FILE *f, const char *s)
-{
-	size_t n;
-
-	fputc('"', f);
-	while (s && *s) {
-		unsigned char ch = (unsigned char)*s;
-
-		switch (ch) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (ch < 0x20 || ch == 0x7f) {
-				fprintf(f, "\\u%04x", ch);
-				break;
-			}
-			n = sp_utf8_seq(s);
-			if (n == 0) {
-				fputs("\\ufffd", f);
-				break;
-			}
-			fwrite(s, 1, n, f);
-			s += n;
-			continue;
-		}
-		s++;
-	}
-	fputc('"', f);
-}
 
 /* ns as µs with three decimals, exactly (no floating point). */
 static void json_us(FILE *f, int64_t ns)
@@ -170,7 +125,7 @@ static void ev_meta(struct out *o, const char *what, int64_t pid,
 		PRId64 ",\"args\":{", what, pid, tid);
 	if (name) {
 		fputs("\"name\":", o->f);
-		json_str(o->f, name);
+		tj_str(o->f, name);
 	} else {
 		fprintf(o->f, "\"sort_index\":%ld", sort);
 	}
@@ -491,7 +446,7 @@ static void ev_x(struct out *o, const char *name, const char *cat,
 {
 	ev_begin(o, "X");
 	fputs(",\"name\":", o->f);
-	json_str(o->f, name);
+	tj_str(o->f, name);
 	fprintf(o->f, ",\"cat\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
 		",\"ts\":", cat, pid, tid);
 	json_us(o->f, ts);
@@ -677,7 +632,7 @@ static void write_starves(struct out *o, const struct an_loop *l,
 					  "") : "performer work",
 					 an_fmt_ns(bl->ran_ns, buf, sizeof(buf)),
 					 bl->runs, bl->runs == 1 ? "" : "s");
-				json_str(o->f, name);
+				tj_str(o->f, name);
 			}
 			fputs("}}", o->f);
 		}
@@ -717,7 +672,7 @@ static void write_depths(struct out *o, const struct an_loop *l,
 				cur[p] = l->prio[p].depth[idx[p]++].depth;
 		ev_begin(o, "C");
 		fputs(",\"name\":", o->f);
-		json_str(o->f, name);
+		tj_str(o->f, name);
 		fprintf(o->f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64
 			",\"ts\":", pid, tid);
 		json_us(o->f, t - t0);
@@ -783,16 +738,16 @@ static void write_finding(struct out *o, const struct an_finding *fd,
 	snprintf(name, sizeof(name), "%s: %s", an_kind_name(fd->kind),
 		 fd->culprit);
 	fputs(",\"s\":\"g\",\"cat\":\"finding\",\"name\":", o->f);
-	json_str(o->f, name);
+	tj_str(o->f, name);
 	fprintf(o->f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
 		pid, tid);
 	json_us(o->f, at - t0);
 	fprintf(o->f, ",\"args\":{\"severity\":\"%s\",\"kind\":\"%s\","
 		"\"culprit\":", an_severity_name(fd->severity),
 		an_kind_name(fd->kind));
-	json_str(o->f, fd->culprit);
+	tj_str(o->f, fd->culprit);
 	fputs(",\"evidence\":", o->f);
-	json_str(o->f, fd->evidence);
+	tj_str(o->f, fd->evidence);
 	if (fd->loop)
 		fprintf(o->f, ",\"loop\":\"0x%" PRIx64 "\"", fd->loop->addr);
 	fputs("}}", o->f);

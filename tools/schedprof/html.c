@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "jsonstr.h"
 
 #define CHART_W 1100     /* timeline and depth charts, px */
 #define CHART_PX 960     /* about their plotting area's width, px */
@@ -95,39 +96,6 @@ fail(struct ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-size_t sp_utf8_seq(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range rules out overlong forms, surrogates
-	 * and code points past U+10FFFF. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* ---- files ---------------------------------------------------------- */
 
@@ -237,7 +205,7 @@ static void html_esc(FILE *f, const char *s)
 				fputs("&#xFFFD;", f);
 				break;
 			}
-			n = sp_utf8_seq(s);
+			n = tj_utf8_seq(s);
 			if (n == 0) {
 				fputs("&#xFFFD;", f);
 				break;
@@ -267,7 +235,7 @@ static void gp_str(FILE *f, const char *s, size_t max)
 			fputs("...", f);
 			break;
 		}
-		n = sp_utf8_seq(s);
+		n = tj_utf8_seq(s);
 		if (*s == '\'')
 			fputs("''", f);
 		else if (n == 0 || (unsigned char)*s < 0x20 || *s == 0x7f)

@@ -23,12 +23,4 @@
 int sp_html_report(struct an_result *r, const char *outdir, char *err,
 		   size_t errlen);
 
-/*
- * The length (1 to 4) of the valid UTF-8 sequence s starts with, or 0 if
- * it starts with an invalid one (a stray byte, an overlong form, a
- * surrogate, a truncated sequence). Task names are the program's bytes:
- * the HTML and JSON writers replace what is not UTF-8.
- */
-size_t sp_utf8_seq(const char *s);
-
 #endif /* SCHEDPROF_HTML_H */

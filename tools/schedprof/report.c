@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "jsonstr.h"
 #include "schedprof.h"
 
 #define TOP_TASKS 20
@@ -241,21 +242,6 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void json_dist(FILE *f, const char *key, struct an_dist *d)
 {
@@ -281,7 +267,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 {
 	fprintf(f, "{\"loop\":\"0x%llx\",\"pid\":%lld,\"procname\":",
 		(unsigned long long)l->addr, (long long)l->vpid);
-	json_str(f, l->procname ? l->procname : "");
+	tj_str(f, l->procname ? l->procname : "");
 	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
 		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
 		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
@@ -313,7 +299,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 				fprintf(f, "%s{\"task\":%llu,\"name\":",
 					k ? "," : "",
 					(unsigned long long)(s->blame[k].task ? s->blame[k].task->id : 0));
-				json_str(f, s->blame[k].task ? s->blame[k].task->name
+				tj_str(f, s->blame[k].task ? s->blame[k].task->name
 							     : "(performer work)");
 				fprintf(f, ",\"ran_ns\":%lld,\"runs\":%llu}",
 					(long long)s->blame[k].ran_ns,
@@ -329,7 +315,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 
 		fprintf(f, "%s{\"id\":%llu,\"name\":", i ? "," : "",
 			(unsigned long long)t->id);
-		json_str(f, t->name);
+		tj_str(f, t->name);
 		fprintf(f, ",\"priority\":\"%s\",\"kind\":%d,\"runs\":%llu,"
 			   "\"run_total_ns\":%lld,",
 			an_prio_name(t->prio), t->kind,
@@ -393,9 +379,9 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 		else
 			fputs("null", f);
 		fputs(",\"culprit\":", f);
-		json_str(f, fd->culprit);
+		tj_str(f, fd->culprit);
 		fputs(",\"evidence\":", f);
-		json_str(f, fd->evidence);
+		tj_str(f, fd->evidence);
 		fputc('}', f);
 	}
 	fputs("],\"loops\":[", f);

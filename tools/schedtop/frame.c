@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonstr.h"
 #include "schedtop.h"
 
 void st_error(const char *fmt, ...)
@@ -435,6 +436,7 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		fl->addr = c->addr;
 		fl->vpid = c->vpid;
 		fl->tid = c->v.tid;
+		memcpy(fl->thread, c->thread, sizeof(fl->thread));
 		fl->cpu_pct = -1;
 		fl->runs_total = c->v.runs;
 		fl->runs_s = (double)(c->v.runs - pv->runs) / secs;
@@ -638,9 +640,43 @@ static void alert_time(char *buf, size_t len, const struct st_alert_ent *e,
 	}
 }
 
-static void print_loop_text(FILE *out, const struct st_frame_loop *l)
+const char *const st_prio_header =
+	"PRIO           READY    RUNS/S   WAIT_P50   WAIT_P99   WAIT_MAX   STARVING";
+const char *const st_task_header =
+	"TASK                     PRIO           RUNS/S  BUSY%   RUN_MEAN    "
+	"RUN_P99    RUN_MAX   WAIT_P99 OVERRUNS";
+
+void st_prio_row(char *buf, size_t len, int q, const struct st_frame_prio *p)
+{
+	char ready[24], a[32], b[32], c[32], d[32];
+
+	snprintf(ready, sizeof(ready), "%" PRIu64 "%s", p->ready,
+		 !p->ready_exact && p->ready ? "+" : "");
+	snprintf(buf, len, "%-13s %6s %9.1f %10s %10s %10s %10s",
+		 st_prio_name(q), ready, p->runs_s,
+		 p->runs ? st_fmt_ns(p->wait_p50, a, sizeof(a)) : "-",
+		 p->runs ? st_fmt_ns(p->wait_p99, b, sizeof(b)) : "-",
+		 p->runs ? st_fmt_ns(p->wait_max, c, sizeof(c)) : "-",
+		 p->starving ? st_fmt_ns(p->starving, d, sizeof(d)) : "-");
+}
+
+void st_task_row(char *buf, size_t len, const struct st_frame_task *t)
 {
 	char a[32], b[32], c[32], d[32];
+
+	snprintf(buf, len, "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8"
+		 PRIu64, t->k->name[0] ? t->k->name : "(unnamed)",
+		 st_prio_name(t->prio), t->runs_s, t->busy_pct,
+		 t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
+		 t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
+		 t->runs ? st_fmt_ns(t->run_max, b, sizeof(b)) : "-",
+		 t->runs ? st_fmt_ns(t->wait_p99, c, sizeof(c)) : "-",
+		 t->overruns);
+}
+
+static void print_loop_text(FILE *out, const struct st_frame_loop *l)
+{
+	char a[32], row[256];
 
 	fprintf(out, "loop 0x%" PRIx64, l->addr);
 	if (l->vpid >= 0)
@@ -661,35 +697,15 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 			l->run_name[0] ? l->run_name : "(unnamed)",
 			st_fmt_ns(l->run_for, a, sizeof(a)));
 	fputc('\n', out);
-	fprintf(out, "%-13s %6s %9s %10s %10s %10s %10s\n", "PRIO", "READY",
-		"RUNS/S", "WAIT_P50", "WAIT_P99", "WAIT_MAX", "STARVING");
+	fprintf(out, "%s\n", st_prio_header);
 	for (int q = 0; q < ST_PRIOS; q++) {
-		const struct st_frame_prio *p = &l->prio[q];
-		char ready[24];
-
-		snprintf(ready, sizeof(ready), "%" PRIu64 "%s", p->ready,
-			 !p->ready_exact && p->ready ? "+" : "");
-		fprintf(out, "%-13s %6s %9.1f %10s %10s %10s %10s\n",
-			st_prio_name(q), ready, p->runs_s,
-			p->runs ? st_fmt_ns(p->wait_p50, a, sizeof(a)) : "-",
-			p->runs ? st_fmt_ns(p->wait_p99, b, sizeof(b)) : "-",
-			p->runs ? st_fmt_ns(p->wait_max, c, sizeof(c)) : "-",
-			p->starving ? st_fmt_ns(p->starving, d, sizeof(d)) : "-");
+		st_prio_row(row, sizeof(row), q, &l->prio[q]);
+		fprintf(out, "%s\n", row);
 	}
-	fprintf(out, "%-24s %-12s %8s %6s %10s %10s %10s %10s %8s\n", "TASK",
-		"PRIO", "RUNS/S", "BUSY%", "RUN_MEAN", "RUN_P99", "RUN_MAX",
-		"WAIT_P99", "OVERRUNS");
+	fprintf(out, "%s\n", st_task_header);
 	for (size_t i = 0; i < l->ntasks; i++) {
-		const struct st_frame_task *t = &l->tasks[i];
-
-		fprintf(out, "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8"
-			PRIu64 "\n", t->k->name[0] ? t->k->name : "(unnamed)",
-			st_prio_name(t->prio), t->runs_s, t->busy_pct,
-			t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
-			t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
-			t->runs ? st_fmt_ns(t->run_max, b, sizeof(b)) : "-",
-			t->runs ? st_fmt_ns(t->wait_p99, c, sizeof(c)) : "-",
-			t->overruns);
+		st_task_row(row, sizeof(row), &l->tasks[i]);
+		fprintf(out, "%s\n", row);
 	}
 }
 
@@ -739,55 +755,6 @@ void st_print_text(FILE *out, const struct st_frame *f,
 
 /* ---- JSON --------------------------------------------------------------- */
 
-/* The length of the valid UTF-8 sequence at s, 0 if none. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong 3- and 4-byte forms, surrogates, past U+10FFFF. */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 (a
- * name cut in the middle of a character). */
-static void json_str(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	fputc('"', f);
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (!n) {
-			fputs("\\ufffd", f);
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			fprintf(f, "\\%c", *s++);
-		} else if (*s < 0x20) {
-			fprintf(f, "\\u%04x", *s++);
-		} else {
-			fwrite(s, 1, n, f);
-			s += n;
-		}
-	}
-	fputc('"', f);
-}
 
 void st_print_json(FILE *out, const struct st_frame *f,
 		   const struct st_alerts *al, const struct st_view *v)
@@ -801,7 +768,7 @@ void st_print_json(FILE *out, const struct st_frame *f,
 		fprintf(out, ",\"trace_s\":%.6f",
 			(double)(f->t1 - f->trace_start) / 1e9);
 	fprintf(out, ",\"pid\":%ld,\"comm\":", v->pid);
-	json_str(out, v->comm);
+	tj_str(out, v->comm);
 	fprintf(out, ",\"lost\":%" PRIu64 ",\"lost_in_frame\":%" PRIu64
 		",\"loops\":[", f->lost, f->lost_delta);
 	for (size_t i = 0; i < f->nloops; i++) {
@@ -810,7 +777,7 @@ void st_print_json(FILE *out, const struct st_frame *f,
 		fprintf(out, "%s{\"loop\":\"0x%" PRIx64 "\",\"pid\":%" PRId64
 			",\"tid\":%u,\"thread\":", i ? "," : "", l->addr,
 			l->vpid, l->tid);
-		json_str(out, l->thread);
+		tj_str(out, l->thread);
 		if (l->cpu_pct >= 0)
 			fprintf(out, ",\"cpu_pct\":%.2f", l->cpu_pct);
 		else
@@ -825,7 +792,7 @@ void st_print_json(FILE *out, const struct st_frame *f,
 			l->posts_s, l->runs_total);
 		if (l->running) {
 			fputs(",\"running\":{\"task\":", out);
-			json_str(out, l->run_name);
+			tj_str(out, l->run_name);
 			fprintf(out, ",\"prio\":\"%s\",\"for_ns\":%" PRId64 "}",
 				st_prio_name(l->run_prio), l->run_for);
 		} else {
@@ -856,7 +823,7 @@ void st_print_json(FILE *out, const struct st_frame *f,
 			const struct st_frame_task *t = &l->tasks[k];
 
 			fprintf(out, "%s{\"name\":", k ? "," : "");
-			json_str(out, t->k->name);
+			tj_str(out, t->k->name);
 			fprintf(out, ",\"kind\":\"%s\",\"prio\":\"%s\",\"runs\":%"
 				PRIu64 ",\"runs_total\":%" PRIu64
 				",\"runs_per_s\":%.3f,\"busy_pct\":%.2f"
@@ -890,10 +857,10 @@ void st_print_json(FILE *out, const struct st_frame *f,
 					i > f->alerts_from ? "," : "",
 			alert_kind(e->a.kind),
 			e->when, e->a.loop, st_prio_name(e->a.prio));
-		json_str(out, e->a.name);
+		tj_str(out, e->a.name);
 		fprintf(out, ",\"start_ns\":%" PRId64 ",\"dur_ns\":%" PRId64
 			",\"text\":", e->a.start, e->a.dur);
-		json_str(out, e->text);
+		tj_str(out, e->text);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"alerts_dropped\":%" PRIu64 "}\n",

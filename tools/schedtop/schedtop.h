@@ -51,6 +51,7 @@ struct st_loop_ent {
 	struct st_loop v;
 	uint64_t depth[ST_PRIOS]; /* ready now, where the source knows it */
 	bool depth_exact;     /* depth[] is exact (trace), else from masks */
+	char thread[32];      /* its thread's name, if the source knows it */
 };
 
 struct st_task_ent {
@@ -184,6 +185,12 @@ struct st_view {
 	bool paused;
 	bool help;
 };
+
+/* The tables' header lines and rows, for the text output and the screen. */
+extern const char *const st_prio_header;
+extern const char *const st_task_header;
+void st_prio_row(char *buf, size_t len, int q, const struct st_frame_prio *p);
+void st_task_row(char *buf, size_t len, const struct st_frame_task *t);
 
 void st_print_text(FILE *out, const struct st_frame *f,
 		   const struct st_alerts *al, const struct st_view *v);

@@ -283,6 +283,9 @@ static int on_event(const struct tr_event *ev, void *arg)
 			s->nomem = true;
 			return 1;
 		}
+		if (ev->procname && !le->thread[0])
+			snprintf(le->thread, sizeof(le->thread), "%s",
+				 ev->procname);
 		o->kind = e->kind;
 		memset(o->name, 0, sizeof(o->name));
 		snprintf(o->name, sizeof(o->name), "%s", e->name);

@@ -99,7 +99,7 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 		    const struct st_view *v, enum st_sort sort)
 {
 	const struct st_frame_loop *l = NULL;
-	char a[32], b[32], c[32], d[32], line[512];
+	char a[32], b[32], d[32], line[512];
 	double runs = 0, posts = 0, cpu = -1;
 	char cpus[32] = "";
 	int rows, cols, y = 0, task_rows, nalerts;
@@ -184,24 +184,12 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 	}
 	y += 2;
 	attron(A_REVERSE);
-	snprintf(line, sizeof(line), "%-13s %6s %9s %10s %10s %10s %10s",
-		 "PRIO", "READY", "RUNS/S", "WAIT_P50", "WAIT_P99", "WAIT_MAX",
-		 "STARVING");
-	mvaddnstr(y++, 0, line, cols);
+	mvaddnstr(y++, 0, st_prio_header, cols);
 	attroff(A_REVERSE);
 	for (int q = 0; q < ST_PRIOS && y < rows; q++) {
 		const struct st_frame_prio *p = &l->prio[q];
-		char ready[24];
 
-		snprintf(ready, sizeof(ready), "%" PRIu64 "%s", p->ready,
-			 !p->ready_exact && p->ready ? "+" : "");
-		snprintf(line, sizeof(line),
-			 "%-13s %6s %9.1f %10s %10s %10s %10s", st_prio_name(q),
-			 ready, p->runs_s,
-			 p->runs ? st_fmt_ns(p->wait_p50, a, sizeof(a)) : "-",
-			 p->runs ? st_fmt_ns(p->wait_p99, b, sizeof(b)) : "-",
-			 p->runs ? st_fmt_ns(p->wait_max, c, sizeof(c)) : "-",
-			 p->starving ? st_fmt_ns(p->starving, d, sizeof(d)) : "-");
+		st_prio_row(line, sizeof(line), q, p);
 		if (p->starving)
 			attron(A_BOLD);
 		mvaddnstr(y++, 0, line, cols);
@@ -212,23 +200,12 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 	nalerts = rows > 30 ? 6 : 3;
 	task_rows = rows - y - 1 - (nalerts + 2);
 	attron(A_REVERSE);
-	snprintf(line, sizeof(line), "%-24s %-12s %8s %6s %10s %10s %10s %10s "
-		 "%8s  sort: %s", "TASK", "PRIO", "RUNS/S", "BUSY%", "RUN_MEAN",
-		 "RUN_P99", "RUN_MAX", "WAIT_P99", "OVERRUNS", st_sort_name(sort));
+	snprintf(line, sizeof(line), "%s  sort: %s", st_task_header,
+		 st_sort_name(sort));
 	mvaddnstr(y++, 0, line, cols);
 	attroff(A_REVERSE);
 	for (size_t i = 0; i < l->ntasks && task_rows > 0; i++, task_rows--) {
-		const struct st_frame_task *t = &l->tasks[i];
-
-		snprintf(line, sizeof(line),
-			 "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8" PRIu64,
-			 t->k->name[0] ? t->k->name : "(unnamed)",
-			 st_prio_name(t->prio), t->runs_s, t->busy_pct,
-			 t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
-			 t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
-			 t->runs ? st_fmt_ns(t->run_max, b, sizeof(b)) : "-",
-			 t->runs ? st_fmt_ns(t->wait_p99, c, sizeof(c)) : "-",
-			 t->overruns);
+		st_task_row(line, sizeof(line), &l->tasks[i]);
 		mvaddnstr(y++, 0, line, cols);
 	}
 	y = rows - nalerts - 1;
