@@ -8,6 +8,9 @@
 #                        (and the benchmarks at small sizes, as a smoke test)
 #   make bench           install missing packages, run the benchmarks against
 #                        libevent, libuv and GLib (docs/performance.md)
+#   make stress          a few minutes of stress tests (docs/testing.md)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (60)
+#   make coverage        line and branch coverage of libsched/ (gcovr)
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
 #                        DESTDIR): library, headers, provider, tools, man pages
@@ -47,6 +50,11 @@ CFLAGS   ?= -O2 -g
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SANITIZE)
+# UndefinedBehaviorSanitizer only prints by default: make every report
+# fatal, so that a test (and CI) fails on it.
+ifneq ($(findstring undefined,$(SANITIZE)),)
+CFLAGS   += -fno-sanitize-recover=undefined
+endif
 endif
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wno-unused-parameter
@@ -106,11 +114,17 @@ $(B)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# Every symbol of the library resolves at link time, except under a clang
+# sanitizer: clang links the sanitizer's runtime into programs only (gcc
+# links its shared runtime into the library too), so the library's
+# __asan_*/__tsan_* references resolve against the program.
+SHLIB_NO_UNDEFINED := $(if $(and $(SANITIZE),$(findstring clang,$(CC))),,-Wl,--no-undefined)
+
 $(SHLIB): $(LIB_OBJS) libsched/libsched.map
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
-		-Wl,--version-script=libsched/libsched.map -Wl,--no-undefined \
+		-Wl,--version-script=libsched/libsched.map $(SHLIB_NO_UNDEFINED) \
 		-o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 
 # The LTTng-UST provider: the probes of the "libsched" events, generated
@@ -162,7 +176,13 @@ TEST_SRCS := $(filter-out tests/test_oom.c,$(TEST_SRCS))
 endif
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
-tests: $(TESTS)
+# tests/stress.c: random work checked against a reference model and the
+# delivery guarantees (docs/testing.md). make check runs it briefly
+# (CHECK_STRESS_SECONDS per scenario), make stress for longer.
+STRESS := $(B)/tests/stress
+CHECK_STRESS_SECONDS ?= 1
+STRESS_SECONDS ?= 30
+tests: $(TESTS) $(STRESS)
 
 # Tests link the static library: they may reach internal symbols to inject
 # faults. tests/testutil.h and threadutil.h hold what test files share.
@@ -194,6 +214,9 @@ TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
+# test_backend_faults makes the poller's system calls fail.
+TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
+	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2
 
 # ---- the tools' shared code --------------------------------------------------
 # Tools include tracepoints/events.def and tracepoints/schema.h, the
@@ -298,6 +321,76 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
 
+# ---- coverage -------------------------------------------------------------------
+# make coverage: line and branch coverage of libsched/ by the cmocka tests
+# and a short stress run (gcc --coverage, gcovr), built in build/coverage/.
+# Prints the figures, writes build/coverage/index.html, and fails under
+# COVERAGE_MIN % of lines (docs/testing.md keeps the latest figures).
+.PHONY: coverage
+COVERAGE_MIN ?= 90
+COV_B := $(B)/coverage
+coverage: deps
+	@rm -rf $(COV_B)/obj $(COV_B)/tests $(COV_B)/*.html
+	@$(MAKE) --no-print-directory B=$(COV_B) CC=gcc TRACE=$(TRACE) \
+		CFLAGS="-O0 -g --coverage" LDFLAGS=--coverage SANITIZE= tests
+	@find $(COV_B) -name '*.gcda' -delete
+	@scripts/run-tests.sh $(patsubst $(B)/%,$(COV_B)/%,$(TESTS))
+	@STRESS_SECONDS=1 scripts/run-tests.sh $(COV_B)/tests/stress
+	@scripts/coverage.sh $(COV_B) $(COVERAGE_MIN)
+
+# ---- fuzzing ------------------------------------------------------------------
+# Every tests/fuzz/fuzz_<name>.c is a libFuzzer target (it defines
+# LLVMFuzzerTestOneInput) over the tools' shared code: adding a target is
+# adding that one file, with its seed corpus in tests/fuzz/corpus/<name>/
+# (tests/fuzz/regress/<name>/ for inputs that once crashed it).
+#   make fuzz            builds each with clang -fsanitize=fuzzer,address,
+#                        undefined (whatever CC is) and runs it FUZZ_SECONDS
+#                        (60) from the committed corpus; new inputs go to
+#                        build/fuzz/corpus/<name>/, crashes to
+#                        build/fuzz/artifacts/
+#   make check           replays the committed corpus and the regressions
+#                        through each target built with CC and a plain main
+#                        (tests/fuzz/run_corpus.c), so no compiler is needed
+#                        for them to stay tests
+.PHONY: fuzz fuzz-progs
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(B)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The code under test carries the fuzzer's coverage instrumentation.
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link
+FUZZ_OBJS    := $(patsubst tools/common/%.c,$(FUZZ_DIR)/obj/%.o,$(TOOLS_COMMON_SRCS))
+FUZZ_PROGS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+REPLAY_PROGS := $(patsubst %,$(B)/fuzz-replay/fuzz_%,$(FUZZ_NAMES))
+
+fuzz-progs: $(FUZZ_PROGS)
+# Kept: make would delete them as intermediates of the pattern rules.
+.SECONDARY: $(FUZZ_OBJS)
+tests: $(REPLAY_PROGS)
+
+$(FUZZ_DIR)/obj/%.o: tools/common/%.c $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(BT_LIBS) -lm
+
+$(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/run_corpus.c $(TOOLS_LIB) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(BT_LIBS) -lm
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-progs
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_NAMES)
 
 # ---- tools ------------------------------------------------------------------
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
@@ -364,6 +457,9 @@ $(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB)
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which
 # Valgrind 3.19 does not read (the gcc pass of CI covers it).
 BADINPUT_VALGRIND := $(if $(SANITIZE)$(findstring clang,$(CC)),0,1)
+ifeq ($(VALGRIND),1)
+BADINPUT_VALGRIND := 1
+endif
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
@@ -372,9 +468,26 @@ TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
 deps:
 	@scripts/deps.sh
 
+# VALGRIND=1: make check runs every test program under Valgrind memcheck
+# (scripts/run-tests.sh): any error or definite/indirect leak fails it.
+# gcc only, unsanitized: Valgrind 3.19 cannot read clang 14's DWARF 5, and
+# a sanitizer owns the memory Valgrind would watch.
+VALGRIND ?= 0
+ifeq ($(VALGRIND),1)
+ifneq ($(SANITIZE),)
+$(error VALGRIND=1 and SANITIZE=$(SANITIZE) do not mix: run them as separate passes)
+endif
+ifneq ($(findstring clang,$(CC)),)
+$(error VALGRIND=1 needs CC=gcc: Valgrind 3.19 cannot read clang 14's DWARF 5)
+endif
+endif
+
 check: deps
 	@$(MAKE) --no-print-directory lib examples tests tools $(TRACE_TEST_PROGS)
-	@scripts/run-tests.sh $(TESTS)
+	@VALGRIND=$(VALGRIND) scripts/run-tests.sh $(TESTS)
+	@VALGRIND=$(VALGRIND) STRESS_SECONDS=$(CHECK_STRESS_SECONDS) \
+		scripts/run-tests.sh $(STRESS)
+	@VALGRIND=$(VALGRIND) scripts/fuzz-replay.sh $(B)/fuzz-replay $(FUZZ_NAMES)
 ifneq ($(TRACE),0)
 	@scripts/test-lttng.sh
 	@scripts/test-usdt.sh
@@ -383,6 +496,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
+	@scripts/test-errors-doc.py
 else
 	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
 endif
@@ -403,6 +517,13 @@ ifeq ($(SANITIZE),)
 else
 	@echo "  SKIP     bench smoke: a sanitized build's figures mean nothing (and the peers are not instrumented)"
 endif
+
+# A few minutes of stress (STRESS_SECONDS per scenario; STRESS_SEED=N
+# replays a run, STRESS_ONLY=name runs one scenario).
+.PHONY: stress
+stress: deps
+	@$(MAKE) --no-print-directory $(STRESS)
+	@STRESS_SECONDS=$(STRESS_SECONDS) scripts/run-tests.sh $(STRESS)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof $(B)/bin/schedtop \

@@ -437,6 +437,27 @@ static void test_bad_path(void **state)
 	assert_null(strchr(err, '\n'));
 }
 
+/* Found by fuzzing (tests/fuzz/regress/analysis/empty-no-finding): with
+ * no finding, an_finish() sorted a NULL array (undefined behaviour that
+ * UBSan reports). No event, and a healthy run, have no finding. */
+static void test_no_finding(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r = an_finish(a);
+
+	assert_int_equal(r->nfindings, 0);
+	assert_int_equal(r->nloops, 0);
+	an_free(a);
+
+	a = new_an();
+	enqueue(a, 1, "quick", HIGHEST, 0, MS(1));
+	run(a, 1, "quick", HIGHEST, MS(1), MS(1), MS(2), 1, 1, 0);
+	r = an_finish(a);
+	assert_int_equal(r->nloops, 1);
+	assert_int_equal(r->nfindings, 0);
+	an_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_discard_is_an_error),
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_bad_path),
+		cmocka_unit_test(test_no_finding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

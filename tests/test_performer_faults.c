@@ -22,6 +22,9 @@
 #include <time.h>
 
 #include "testutil.h"
+#include <libsched/dispatcher.h>
+#include <libsched/pool.h>
+#include <libsched/server.h>
 
 #define WATCHDOG_S 60
 
@@ -62,10 +65,16 @@ static bool take_fault(atomic_int *err, atomic_int *left, int fd)
 	}
 }
 
+/* When set, a failing write is made for real first: EAGAIN then says what
+ * it says on a saturated eventfd (which is readable). */
+static atomic_bool write_really;
+
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
 	if (take_fault(&write_errno, &write_left, fd)) {
 		atomic_fetch_add(&writes_failed, 1);
+		if (atomic_load(&write_really))
+			(void)__real_write(fd, buf, n);
 		errno = atomic_load(&write_errno);
 		return -1;
 	}
@@ -98,6 +107,7 @@ static void arm_read(int err, int count)
 
 static void disarm(void)
 {
+	atomic_store(&write_really, false);
 	atomic_store(&write_errno, 0);
 	atomic_store(&read_errno, 0);
 }
@@ -463,6 +473,232 @@ static void test_performer_faults_wake_read_fails(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+
+/* EAGAIN from the wake-up write means the eventfd's counter is saturated,
+ * so the loop is signalled already: the post is accepted and runs. */
+static void test_performer_faults_wake_write_eagain(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct lsched_performer_stats st;
+
+	arm_write(EAGAIN, -1);
+	assert_int_equal(lsched_perform(p, work_count, &n, 0), 0);
+	assert_int_equal(lsched_perform_at(p, LSCHED_PRIO_LOWEST, "at",
+					   work_count, &n, 0),
+			 0);
+	disarm();
+	assert_true(atomic_load(&writes_failed) >= 1);
+	run_cycles(loop, 3);
+	assert_int_equal(atomic_load(&n), 2);
+	get_stats(p, &st);
+	assert_int_equal(st.posts, 2);
+	assert_int_equal(st.ran, 2);
+	assert_int_equal(st.refused, 0);
+	assert_int_equal(st.wakes, 0); /* none written by us */
+	lsched_performer_destroy(p);
+}
+
+/* The same against a running, sleeping loop, with a counter that really
+ * is readable: the loop wakes, runs the work, and later wake-ups work. */
+static void test_performer_faults_wake_write_eagain_running(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	assert_non_null(loop);
+	lsched_performer *p = lsched_performer_new(loop);
+	assert_non_null(p);
+	atomic_int n = 0;
+	struct looper l;
+
+	alarm(WATCHDOG_S);
+	looper_start(&l, loop);
+	assert_int_equal(lsched_perform(p, work_count, &n, LSCHED_PERFORM_WAIT),
+			 0);
+	atomic_store(&write_really, true);
+	arm_write(EAGAIN, 1);
+	assert_int_equal(lsched_perform(p, work_count, &n, LSCHED_PERFORM_WAIT),
+			 0);
+	disarm();
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(lsched_perform(p, work_count, &n,
+						LSCHED_PERFORM_WAIT),
+				 0);
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	join_within(l.th, WATCHDOG_S);
+	alarm(0);
+	assert_int_equal(atomic_load(&n), 12);
+	assert_int_equal(l.rc, 0);
+	lsched_performer_destroy(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+/* ---- the layers on top: servers, pools, dispatchers ------------------------ */
+
+static atomic_int payloads_freed;
+
+static void payload_free(void *pl)
+{
+	atomic_fetch_add(&payloads_freed, 1);
+}
+
+static int msg_count(lsched_server *srv, uint32_t id, void *payload,
+		     void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+	return 0;
+}
+
+/* A send whose wake-up fails is refused with -EIO and the payload stays
+ * with the caller; a stop whose post and wake-ups fail still stops the
+ * server, once a wake-up gets through, with every accepted message
+ * handled. */
+static void server_wake_fails(int err)
+{
+	struct lsched_server_config cfg = { .name = "faulty" };
+	struct lsched_server_stats st;
+	lsched_server *srv = lsched_server_start(&cfg);
+	atomic_int handled = 0;
+	int x;
+
+	assert_non_null(srv);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_server_handle(srv, 1, msg_count, &handled), 0);
+	atomic_store(&payloads_freed, 0);
+	/* Waits until the server ran it: its loop sleeps afterwards. */
+	assert_int_equal(lsched_perform(lsched_server_performer(srv),
+					work_count, &x, LSCHED_PERFORM_WAIT),
+			 0);
+	arm_write(err, -1);
+	assert_int_equal(lsched_server_send(srv, 1, &x, payload_free), -EIO);
+	disarm();
+	assert_int_equal(atomic_load(&payloads_freed), 0);
+	assert_int_equal(lsched_server_send(srv, 1, &x, payload_free), 0);
+	assert_int_equal(lsched_server_send(srv, 1, &x, payload_free), 0);
+	/* Let them run, so that the stop's post writes a wake-up. */
+	assert_int_equal(lsched_perform(lsched_server_performer(srv),
+					work_count, &x, LSCHED_PERFORM_WAIT),
+			 0);
+	/* The stop's post and its first wake-ups by the flag fail. */
+	arm_write(err, 5);
+	assert_int_equal(lsched_server_stop(srv), 0);
+	assert_true(atomic_load(&writes_failed) >= 2);
+	disarm();
+	alarm(0);
+	assert_int_equal(lsched_server_stats(srv, &st), 0);
+	assert_int_equal(st.accepted, 2);
+	assert_int_equal(st.handled, 2);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(atomic_load(&handled), 2);
+	assert_int_equal(atomic_load(&payloads_freed), 2);
+	assert_int_equal(lsched_server_destroy(srv), 0);
+}
+
+static void test_performer_faults_server_eio(void **state)
+{
+	server_wake_fails(EIO);
+}
+
+static void test_performer_faults_server_ebadf(void **state)
+{
+	server_wake_fails(EBADF);
+}
+
+static int job_ok(void *arg, void **result)
+{
+	*result = arg;
+	return 0;
+}
+
+struct completion {
+	atomic_int calls;
+	atomic_int status;
+	void *result;
+};
+
+static void job_done(int status, void *result, void *arg)
+{
+	struct completion *c = arg;
+
+	c->result = result;
+	atomic_store(&c->status, status);
+	atomic_fetch_add(&c->calls, 1);
+}
+
+/* A completion whose post fails is not lost: it runs on the worker with
+ * -ESHUTDOWN and the job's result, and is counted as undeliverable. */
+static void test_performer_faults_pool_completion(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_performer *reply = lsched_performer_new(loop);
+	lsched_pool *pool = lsched_pool_new(1, "faulty");
+	struct completion c = { 0 };
+	struct lsched_pool_stats st;
+
+	assert_non_null(reply);
+	assert_non_null(pool);
+	alarm(WATCHDOG_S);
+	arm_write(EIO, -1);
+	assert_int_equal(lsched_pool_submit(pool, reply, job_ok, job_done, &c),
+			 0);
+	while (atomic_load(&c.calls) == 0)
+		usleep(1000);
+	disarm();
+	alarm(0);
+	assert_int_equal(atomic_load(&c.status), -ESHUTDOWN);
+	assert_ptr_equal(c.result, &c);
+	assert_int_equal(lsched_pool_stats(pool, &st), 0);
+	assert_int_equal(st.completed, 1);
+	assert_int_equal(st.undeliverable, 1);
+	run_cycles(loop, 3);
+	assert_int_equal(atomic_load(&c.calls), 1);
+	assert_int_equal(lsched_pool_destroy(pool), 0);
+	lsched_performer_destroy(reply);
+}
+
+static void cmd_count(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static void build_nothing(void *arg)
+{
+}
+
+/* A spawned dispatcher whose wake-ups fail: enqueue, activate, deactivate
+ * and stop return -EIO and change nothing; once the fault is gone, the
+ * dispatcher works and stops. */
+static void test_performer_faults_dispatcher(void **state)
+{
+	struct lsched_dispatcher_config cfg = { .builder = build_nothing };
+	struct lsched_dispatcher_stats st;
+	lsched_dispatcher *d = lsched_dispatcher_spawn("faulty-d", &cfg);
+	atomic_int ran = 0, discarded = 0;
+
+	assert_non_null(d);
+	alarm(WATCHDOG_S);
+	arm_write(EIO, -1);
+	assert_int_equal(lsched_dispatcher_enqueue(d, "c", cmd_count, cmd_count,
+						   &discarded),
+			 -EIO);
+	assert_int_equal(lsched_dispatcher_deactivate(d), -EIO);
+	assert_int_equal(lsched_dispatcher_activate(d), -EIO);
+	assert_int_equal(lsched_dispatcher_stop(d), -EIO);
+	disarm();
+	assert_int_equal(lsched_dispatcher_stats(d, &st), 0);
+	assert_int_equal(st.enqueued, 0);
+	assert_true(st.active);
+	assert_int_equal(lsched_dispatcher_enqueue(d, "c", cmd_count, cmd_count,
+						   &ran),
+			 0);
+	assert_int_equal(lsched_dispatcher_stop(d) >= 0, 1);
+	assert_true(lsched_dispatcher_destroy(d) >= 0);
+	alarm(0);
+	assert_int_equal(atomic_load(&discarded), 0);
+	assert_int_equal(atomic_load(&ran), 1); /* ran or discarded: once */
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -476,6 +712,12 @@ int main(void)
 		cmocka_unit_test(test_performer_faults_stop_from_other_thread_fails),
 		cmocka_unit_test(test_performer_faults_running_loop),
 		cmocka_unit_test(test_performer_faults_wake_read_fails),
+		VT(test_performer_faults_wake_write_eagain),
+		cmocka_unit_test(test_performer_faults_wake_write_eagain_running),
+		cmocka_unit_test(test_performer_faults_server_eio),
+		cmocka_unit_test(test_performer_faults_server_ebadf),
+		VT(test_performer_faults_pool_completion),
+		cmocka_unit_test(test_performer_faults_dispatcher),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -403,7 +403,7 @@ static void order_init(struct order *o, lsched_loop *loop, int n)
 {
 	memset(o, 0, sizeof(*o));
 	for (int i = 0; i < n; i++) {
-		snprintf(o->name[i], sizeof(o->name[i]), "%d", i);
+		snprintf(o->name[i], sizeof(o->name[i]), "%u", (unsigned)i & 7u);
 		o->t[i] = lsched_timer_new(loop, order_cb, o);
 		assert_non_null(o->t[i]);
 	}

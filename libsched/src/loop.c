@@ -323,6 +323,11 @@ int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 	w->cb = cb;
 	w->arg = arg;
 	err = loop->bops->add(loop->backend, fd, events, watch_token(w));
+	/* The poller still has it: an earlier unwatch whose removal failed
+	 * (the registration was dropped on our side all the same). */
+	if (err == -EEXIST)
+		err = loop->bops->modify(loop->backend, fd, events,
+					 watch_token(w));
 	if (err) {
 		free(w);
 		return err;

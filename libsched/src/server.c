@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NAME_MAX_LEN 63
 
@@ -153,7 +154,11 @@ static void *server_main(void *arg)
 	lsched_performer_close(srv->perf);
 	if (srv->cfg.shutdown)
 		srv->cfg.shutdown(srv, srv->cfg.arg);
+	/* Under the lock: a stop that could not post (stop_by_flag())
+	 * reads the loop under it too, so it never touches a freed loop. */
+	pthread_mutex_lock(&srv->lock);
 	atomic_store(&srv->loop, NULL);
+	pthread_mutex_unlock(&srv->lock);
 	/* Runs anything a shutdown hook still managed to queue, then turns
 	 * the performer into a closed shell answering -ESHUTDOWN. */
 	lsched_loop_destroy(loop);
@@ -326,21 +331,62 @@ out_refused:
 	return err;
 }
 
+/* Sets the loop's stop flag and wakes it: the stop that needs no
+ * allocation, for when the stop post failed. Accepted messages are still
+ * handled: the thread closes the performer once its loop returns. Returns
+ * the wake-up's error (the flag is set all the same). */
+static int stop_by_flag(lsched_server *srv)
+{
+	lsched_loop *loop;
+	int err = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	loop = atomic_load(&srv->loop);
+	if (loop)
+		err = lsched_loop_stop(loop);
+	pthread_mutex_unlock(&srv->lock);
+	return err;
+}
+
 int lsched_server_stop(lsched_server *srv)
 {
+	bool posted;
+
 	if (!srv)
 		return -EINVAL;
 	atomic_store(&srv->stopping, true);
-	/* Behind every message accepted so far. Refused if a stop already
-	 * closed the performer: then the thread is ending anyway. */
-	(void)lsched_perform(srv->perf, do_stop, srv, 0);
+	/* Behind every message accepted so far. Refused with -ESHUTDOWN if
+	 * a stop already closed the performer: then the thread is ending
+	 * anyway. Any other refusal (-ENOMEM, -EIO) would leave the thread
+	 * running and the join below waiting for ever: stop by the flag. */
+	posted = lsched_perform(srv->perf, do_stop, srv, 0) == 0;
+	if (!posted)
+		(void)stop_by_flag(srv);
 	if (this_server == srv)
 		return 0; /* from a handler: the thread ends after it */
 	/* Not under srv->lock: the thread takes it to route messages. */
 	pthread_mutex_lock(&srv->join_lock);
-	if (!srv->joined) {
-		pthread_join(srv->thread, NULL);
-		srv->joined = true;
+	while (!srv->joined) {
+		struct timespec ts;
+
+		if (posted) {
+			pthread_join(srv->thread, NULL);
+			srv->joined = true;
+			break;
+		}
+		/* The flag's wake-up may have failed too: wake again until
+		 * the thread has ended (a failing wake-up heals, or the loop
+		 * wakes for another reason and sees the flag). */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(srv->thread, NULL, &ts) == 0)
+			srv->joined = true;
+		else
+			(void)stop_by_flag(srv);
 	}
 	pthread_mutex_unlock(&srv->join_lock);
 	return 0;

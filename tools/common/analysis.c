@@ -108,6 +108,42 @@ static bool grow(void **p, size_t *cap, size_t n, size_t size)
 	(grow((void **)&(arr), &(cap), (n), sizeof(*(arr))) ||                 \
 	 ((a)->nomem = 1, false))
 
+/* ---- arithmetic on times ----------------------------------------------- */
+
+/* Event times are clamped into [-AN_TIME_LIMIT, AN_TIME_LIMIT] when fed
+ * (2^61 ns, 73 years: past any real clock; a deadline saturated at
+ * INT64_MAX stays "far future"), so that the difference of two times never
+ * overflows; sums of many durations saturate instead of wrapping. */
+#define AN_TIME_LIMIT (INT64_C(1) << 61)
+
+static int64_t sat_add(int64_t x, int64_t y)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(x, y, &r))
+		return y > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static void clamp_times(struct tr_event *ev)
+{
+	unsigned n;
+	const struct tr_field *f = tr_type_fields(ev->type, &n);
+
+	for (unsigned i = 0; i < n; i++) {
+		char *p = (char *)ev + f[i].offset;
+		int64_t v;
+
+		if (f[i].kind != TR_KIND_I64)
+			continue;
+		memcpy(&v, p, sizeof(v));
+		if (v > AN_TIME_LIMIT || v < -AN_TIME_LIMIT) {
+			v = v > 0 ? AN_TIME_LIMIT : -AN_TIME_LIMIT;
+			memcpy(p, &v, sizeof(v));
+		}
+	}
+}
+
 /* ---- distributions ----------------------------------------------------- */
 
 static void dist_add(struct an *a, struct an_dist *d, int64_t v)
@@ -119,7 +155,7 @@ static void dist_add(struct an *a, struct an_dist *d, int64_t v)
 	if (!d->count || v > d->max)
 		d->max = v;
 	d->count++;
-	d->sum += v;
+	d->sum = sat_add(d->sum, v);
 	d->log2[b]++;
 	if (GROW(a, d->samples, d->nsamples, d->cap)) {
 		d->samples[d->nsamples++] = v;
@@ -141,6 +177,7 @@ int64_t an_pct(struct an_dist *d, double p)
 	if (!d->nsamples)
 		return 0;
 	if (!d->sorted) {
+		/* nsamples > 0: samples is not NULL. */
 		qsort(d->samples, d->nsamples, sizeof(*d->samples), cmp_i64);
 		d->sorted = true;
 	}
@@ -214,7 +251,7 @@ static struct an_tstate *id_find(struct an_loop *l, uint64_t id)
 
 static size_t name_hash(const char *name, int kind, size_t size)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(kind + 1);
+	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)(int64_t)kind + 1);
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
@@ -412,12 +449,15 @@ static void starve_close(struct an *a, struct an_loop *l, int prio, int64_t t,
 		s->start = since;
 		s->end = t;
 		s->open_at_end = open_at_end;
-		qsort(l->acc[prio], l->nacc[prio], sizeof(struct an_blame),
-		      cmp_blame);
+		if (l->nacc[prio] > 1) /* acc is NULL before any blame */
+			qsort(l->acc[prio], l->nacc[prio],
+			      sizeof(struct an_blame), cmp_blame);
 		s->nblame = l->nacc[prio] < AN_BLAME_MAX ? (unsigned)l->nacc[prio]
 							  : AN_BLAME_MAX;
-		memcpy(s->blame, l->acc[prio], s->nblame * sizeof(*s->blame));
-		p->starved_ns += t - since;
+		if (s->nblame)
+			memcpy(s->blame, l->acc[prio],
+			       s->nblame * sizeof(*s->blame));
+		p->starved_ns = sat_add(p->starved_ns, t - since);
 		if (t - since > p->longest_starve_ns)
 			p->longest_starve_ns = t - since;
 	}
@@ -510,7 +550,7 @@ static void blame_one(struct an *a, struct an_loop *l, int prio,
 		b = &l->acc[prio][l->nacc[prio]++];
 		*b = (struct an_blame){ .task = t };
 	}
-	b->ran_ns += end - from;
+	b->ran_ns = sat_add(b->ran_ns, end - from);
 	b->runs++;
 }
 
@@ -628,7 +668,7 @@ static void on_end(struct an *a, struct an_loop *l,
 	l->running = NULL;
 	t = ts->task;
 	dist_add(a, &t->run, run);
-	t->run_total += run;
+	t->run_total = sat_add(t->run_total, run);
 	if (run >= t->run.max)
 		t->max_run_begin = e->begin;
 	t->checks += e->checks;
@@ -715,12 +755,15 @@ static void on_perform_end(struct an *a, struct an_loop *l,
 	}
 }
 
-int an_feed(struct an *a, const struct tr_event *ev)
+int an_feed(struct an *a, const struct tr_event *in)
 {
+	struct tr_event copy = *in;
+	const struct tr_event *ev = &copy;
 	struct an_loop *l;
 
 	if (a->nomem)
 		return -ENOMEM;
+	clamp_times(&copy);
 	a->res.events++;
 	switch (ev->type) {
 	case TR_EV_task_enqueue:
@@ -785,7 +828,8 @@ int an_feed(struct an *a, const struct tr_event *ev)
 		if (l) {
 			l->sleeps++;
 			if (ev->loop_wake.slept > 0)
-				l->slept_ns += ev->loop_wake.slept;
+				l->slept_ns = sat_add(l->slept_ns,
+						      ev->loop_wake.slept);
 			seen(l, ev->loop_wake.now);
 		}
 		break;
@@ -1018,7 +1062,10 @@ const struct an_result *an_finish(struct an *a)
 			"may be wrong; record again with bigger buffers",
 			(unsigned long long)r->discard_reports,
 			(unsigned long long)r->discarded_events);
-	qsort(r->findings, r->nfindings, sizeof(*r->findings), cmp_finding);
+	/* No finding: findings is NULL, which qsort() must not be given. */
+	if (r->nfindings > 1)
+		qsort(r->findings, r->nfindings, sizeof(*r->findings),
+		      cmp_finding);
 	return r;
 }
 

@@ -38,6 +38,10 @@
 #define AN_PRIOS 8
 #define AN_BLAME_MAX 5
 
+/* The thresholds are in (0, AN_THRESHOLD_MAX] ns (1e9 ms, what the tools'
+ * options accept); event times may be anything. */
+#define AN_THRESHOLD_MAX INT64_C(1000000000000000)
+
 struct an_config {
 	int64_t long_task_ns; /* a run at least this long is long (50 ms) */
 	int64_t starve_ns;    /* starvation threshold (100 ms) */
@@ -226,7 +230,10 @@ struct an *an_new(const struct an_config *cfg);
 /* Feeds one event; events must come in time order per loop. Returns 0, or
  * -ENOMEM (the analysis can then only be freed). Unusual sequences (an end
  * without a begin, unknown priorities, times going backwards) are counted
- * as anomalies and never crash it. */
+ * as anomalies and never crash it; times beyond +-2^61 ns (73 years) are
+ * taken as +-2^61, so that no difference of times overflows (a deadline
+ * saturated at INT64_MAX stays the far future), and sums of durations
+ * saturate. tests/fuzz/fuzz_analysis.c holds it to this. */
 int an_feed(struct an *a, const struct tr_event *ev);
 
 /* Notes that the tracer lost data. */

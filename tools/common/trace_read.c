@@ -1120,26 +1120,38 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 	f = type_fields[c->type].fields;
 	for (unsigned i = 0; i < c->nfields; i++) {
 		const bt_field *fld = member(payload, c->member[i]);
+		/* Stored with memcpy: GCC's object-size tracking (-fsanitize=
+		 * thread) takes a typed store through ev plus an offset for a
+		 * write into ev->type and rejects it. */
 		char *dst = (char *)ev + f[i].offset;
+		union {
+			uint64_t u;
+			int64_t i;
+			int32_t i32;
+			const char *s;
+		} v;
+		size_t n = 0;
 
 		switch (f[i].kind) {
 		case TR_KIND_PTR:
 		case TR_KIND_U64:
-			*(uint64_t *)dst =
-				bt_field_integer_unsigned_get_value(fld);
+			v.u = bt_field_integer_unsigned_get_value(fld);
+			n = sizeof(v.u);
 			break;
 		case TR_KIND_I64:
-			*(int64_t *)dst =
-				bt_field_integer_signed_get_value(fld);
+			v.i = bt_field_integer_signed_get_value(fld);
+			n = sizeof(v.i);
 			break;
 		case TR_KIND_INT:
-			*(int32_t *)dst =
-				(int32_t)bt_field_integer_signed_get_value(fld);
+			v.i32 = (int32_t)bt_field_integer_signed_get_value(fld);
+			n = sizeof(v.i32);
 			break;
 		case TR_KIND_STR:
-			*(const char **)dst = string_value(fld);
+			v.s = string_value(fld);
+			n = sizeof(v.s);
 			break;
 		}
+		memcpy(dst, &v, n);
 	}
 
 	r->stats.events++;

@@ -429,7 +429,10 @@ int sp_report_main(int argc, char **argv)
 
 	an_config_default(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	/* Our own messages, "schedprof: report: ...", as export's: getopt's
+	 * would start with the subcommand's name alone. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -476,7 +479,11 @@ int sp_report_main(int argc, char **argv)
 		case 'h':
 			usage_to(stdout);
 			return SP_EXIT_OK;
+		case ':':
+			sp_error("report: %s needs a value", argv[optind - 1]);
+			return usage();
 		default:
+			sp_error("report: unknown option '%s'", argv[optind - 1]);
 			return usage();
 		}
 	}
@@ -491,6 +498,14 @@ int sp_report_main(int argc, char **argv)
 		return SP_EXIT_USAGE;
 	}
 	r = (struct an_result *)an_finish(a);
+	if (cfg.pid >= 0 && r->nloops == 0) {
+		/* Not an empty report: the process asked for is not there
+		 * (another pid, or it had exited before the recording). */
+		sp_error("no libsched event of pid %lld in the trace",
+			 (long long)cfg.pid);
+		an_free(a);
+		return SP_EXIT_USAGE;
+	}
 	if (json)
 		report_json(stdout, r, an_anomalies(a));
 	else

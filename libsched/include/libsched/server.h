@@ -114,6 +114,10 @@ LSCHED_API int lsched_server_send(lsched_server *srv, uint32_t id,
  * hook runs, the thread ends. From another thread, returns once the thread
  * has ended (joined). From the server's own thread (a handler), asks to
  * stop and returns at once; the thread ends after the current callback.
+ * The stop needs no allocation to succeed: if it cannot be queued behind
+ * the messages (out of memory, a failed wake-up write), the server's loop
+ * is stopped through its stop flag instead (accepted messages are still
+ * handled), and woken again every millisecond until its thread has ended.
  * Idempotent. Errors: -EINVAL for NULL.
  */
 LSCHED_API int lsched_server_stop(lsched_server *srv);

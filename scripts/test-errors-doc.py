@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Runs every row of docs/errors.md's bad-input tables and checks that the
+tool answers exactly as documented: the exit status, and the first line of
+stderr against the documented message (`*` matches anything, nothing else
+is special); nothing on stdout when the status is not 0. So the document
+and the tools cannot drift apart.
+
+A table is checked when its header is `| case | command | exit | stderr |`;
+the command and stderr cells are in backquotes. In a command, `schedprof`
+(or any tool of build/bin) is ours, and these are set:
+  $IN    the bad inputs scripts/test-schedprof-badinput.sh made
+         (build/schedprof-badinput-test/in: missing, empty-dir, not-ctf,
+         plain-file, stream-bad-magic, schema-99, ...)
+  $GOOD  the good trace it recorded (build/schedprof-badinput-test/good)
+  $FIX   fixtures made here (build/errors-doc-test): file (a regular file),
+         nonempty/ (a directory with a file in it), private/ (a copy of the
+         good trace only root may read), public/ (one anyone may read),
+         ro/ (a directory only root may write), out/ (an empty scratch
+         directory)
+A command starting with `nobody:` runs as user nobody (setpriv), for the
+permission cases. In the stderr cell the same $NAMES are replaced by their
+values. Root (the fixtures' owners, setpriv); run after the bad-input test,
+as make check does.
+
+    scripts/test-errors-doc.py [docs/errors.md]
+
+Exit status 0 if every row passed.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(ROOT)
+DOC = sys.argv[1] if len(sys.argv) > 1 else "docs/errors.md"
+BADIN = "build/schedprof-badinput-test"
+FIX = "build/errors-doc-test"
+HEADER = ["case", "command", "exit", "stderr"]
+LIMIT = 60
+
+failures = 0
+
+
+def report(ok, msg):
+    global failures
+    print(("  PASS     " if ok else "  FAIL     ") + "errors.md: " + msg)
+    if not ok:
+        failures += 1
+
+
+def cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def unquote(cell):
+    m = re.fullmatch(r"`(.*)`", cell)
+    return m.group(1) if m else None
+
+
+def rows(path):
+    """(section, case, command, exit, stderr) for each checked row."""
+    section, table = None, False
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith("## "):
+                section = line[3:].strip()
+                table = False
+                continue
+            if not line.startswith("|"):
+                table = False
+                continue
+            c = cells(line)
+            if [x.lower() for x in c] == HEADER:
+                table = True
+                continue
+            if not table or set(line.strip()) <= set("|-: "):
+                continue
+            # A | inside a backquoted cell would split it: none is used.
+            if len(c) != 4 or unquote(c[1]) is None or unquote(c[3]) is None \
+                    or not c[2].isdigit():
+                report(False, f"{path}:{n}: malformed row: {line.strip()}")
+                continue
+            yield section, c[0], unquote(c[1]), int(c[2]), unquote(c[3]), n
+
+
+def fixtures():
+    if os.path.exists(FIX):
+        subprocess.run(["chmod", "-R", "u+rwx", FIX])
+        shutil.rmtree(FIX)
+    os.makedirs(FIX + "/nonempty")
+    os.makedirs(FIX + "/out")
+    os.makedirs(FIX + "/ro")
+    with open(FIX + "/file", "w") as f:
+        f.write("not a trace\n")
+    with open(FIX + "/nonempty/keep", "w") as f:
+        f.write("x\n")
+    shutil.copytree(BADIN + "/good", FIX + "/private")
+    os.chmod(FIX + "/private", 0o700)
+    shutil.copytree(BADIN + "/good", FIX + "/public")
+    subprocess.run(["chmod", "-R", "a+rX", FIX + "/public"], check=True)
+    os.chmod(FIX + "/ro", 0o555)
+    os.chmod(FIX + "/out", 0o777)
+
+
+def expand(s, env):
+    for k in ("IN", "GOOD", "FIX"):
+        s = s.replace("$" + k, env[k])
+    return s
+
+
+def matches(pattern, line):
+    rx = ".*".join(re.escape(p) for p in pattern.split("*"))
+    return re.fullmatch(rx, line, re.S) is not None
+
+
+def main():
+    for need in (BADIN + "/good", BADIN + "/in", "build/bin/schedprof"):
+        if not os.path.exists(need):
+            report(False, f"{need} is missing: run scripts/test-schedprof-"
+                   "badinput.sh first (make check does)")
+            return 1
+    fixtures()
+    env = dict(os.environ)
+    env["PATH"] = os.path.join(ROOT, "build/bin") + ":" + env["PATH"]
+    env["IN"] = os.path.join(ROOT, BADIN, "in")
+    env["GOOD"] = os.path.join(ROOT, BADIN, "good")
+    env["FIX"] = os.path.join(ROOT, FIX)
+    # Under make check SANITIZE=address the tools are instrumented: as in
+    # the other schedprof tests, they accept the preloaded provider.
+    env["ASAN_OPTIONS"] = ":".join(
+        x for x in (env.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if x)
+    count = 0
+    for section, case, cmd, status, pattern, n in rows(DOC):
+        count += 1
+        argv = ["bash", "-c", cmd]
+        if cmd.startswith("nobody:"):
+            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                    "--clear-groups", "--"] + ["bash", "-c",
+                                               cmd[len("nobody:"):].strip()]
+        try:
+            p = subprocess.run(argv, env=env, capture_output=True, text=True,
+                               timeout=LIMIT, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            report(False, f"{section}: {case}: hung ({LIMIT} s): {cmd}")
+            continue
+        first = p.stderr.splitlines()[0] if p.stderr else ""
+        want = expand(pattern, env)
+        problems = []
+        if p.returncode != status:
+            problems.append(f"exit {p.returncode}, documented {status}")
+        if not matches(want, first):
+            problems.append(f"stderr '{first}', documented '{want}'")
+        if status == 2 and p.stdout:
+            problems.append("wrote on stdout: "
+                            + p.stdout.splitlines()[0][:80])
+        if problems:
+            report(False, f"{section}: {case} (line {n}): {cmd}: "
+                   + "; ".join(problems))
+        else:
+            report(True, f"{section}: {case}: exit {status}, {first}")
+    subprocess.run(["chmod", "-R", "u+rwx", FIX])
+    if count == 0:
+        report(False, f"{DOC}: no row found")
+    print(f"errors.md: {count} rows, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+sys.exit(main())
