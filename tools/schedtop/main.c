@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 			if (errno || end == optarg || *end || pid < 1 ||
 			    pid > 4194304) {
 				st_error("-p: '%s' is not a process id", optarg);
-				return ST_EXIT_USAGE;
+				goto usage;
 			}
 			o.pid = pid;
 			break;
@@ -93,14 +93,14 @@ int main(int argc, char **argv)
 			if (!parse_num(optarg, 0.01, 3600, &o.interval_s)) {
 				st_error("-d: '%s' is not a number of seconds "
 					 "from 0.01 to 3600", optarg);
-				return ST_EXIT_USAGE;
+				goto usage;
 			}
 			break;
 		case 'n':
 			if (!parse_num(optarg, 1, 1e9, &v) || v != floor(v)) {
 				st_error("-n: '%s' is not a count of frames "
 					 "(1 or more)", optarg);
-				return ST_EXIT_USAGE;
+				goto usage;
 			}
 			o.count = (long)v;
 			break;
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 			if (k < 0) {
 				st_error("-s: unknown sort key '%s' (time, runs, "
 					 "max, mean, p99, wait, overruns, name)", optarg);
-				return ST_EXIT_USAGE;
+				goto usage;
 			}
 			o.sort = (enum st_sort)k;
 			break;
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 				st_error("--%s: '%s' is not a number of "
 					 "milliseconds", c == 'L' ? "long-task" :
 					 "starve", optarg);
-				return ST_EXIT_USAGE;
+				goto usage;
 			}
 			if (c == 'L')
 				o.long_task_ns = (int64_t)(v * 1e6);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 			else
 				st_error("unknown option '%s' (see schedtop --help)",
 					 argv[optind - 1]);
-			return ST_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	/* What follows "--" is trace directories too. */
@@ -155,9 +155,12 @@ int main(int argc, char **argv)
 	if (!o.npaths && o.pid < 0) {
 		st_error("give -p PID to watch a process, or a trace directory "
 			 "(see schedtop --help)");
-		return ST_EXIT_USAGE;
+		goto usage;
 	}
 	c = o.npaths ? st_trace_main(&o) : st_live_main(&o);
 	free(paths);
 	return c;
+usage:
+	free(paths);
+	return ST_EXIT_USAGE;
 }
