@@ -197,7 +197,11 @@ static struct counts run_workload(void)
 	lsched_task_stop(t); /* STOP while waiting */
 	late = lsched_task_new(wl_loop, "left", LSCHED_TASK_TIMER,
 			       LSCHED_PRIO_DEFAULT, on_count, &got.idle);
-	lsched_task_set_timeout(late, LSCHED_S(100));
+	/* Far enough: while the producer thread is descheduled (a busy
+	 * machine), the loop runs its 10 ms watch timer over and over, each
+	 * cycle a jump of virtual time; 10^4 of them reached a 100 s timer
+	 * (an eleventh idle run). 10^8 take minutes. */
+	lsched_task_set_timeout(late, LSCHED_S(1000000));
 	lsched_task_start(late); /* still queued at the loop's end: LOOP */
 	t = lsched_task_new(wl_loop, "poster", LSCHED_TASK_IDLE,
 			    LSCHED_PRIO_DEFAULT, on_poster, NULL);
