@@ -1,13 +1,15 @@
 # libsched: one GNU Makefile; every output goes under build/.
 #
 #   make                 build the library (shared + static), pkg-config file,
-#                        the LTTng-UST provider, the examples and schedprof
+#                        the LTTng-UST provider, the examples, schedprof and
+#                        schedreplay
 #   make demo            install missing packages, record officesim with
 #                        schedprof and report it (build/demo/)
 #   make check           install missing packages, build and run every test
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
-#                        DESTDIR): library, headers, provider, schedprof
+#                        DESTDIR): library, headers, provider, schedprof,
+#                        schedreplay
 #   make uninstall       remove what install installed
 #   make clean           remove build/
 #   make deps            install missing Debian packages (see scripts/deps.sh)
@@ -189,6 +191,10 @@ $(B)/bench/%: bench/%.c $(STLIB) $(LIB_HDRS)
 TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
 TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 
+# test_workload_file tests the workload file format (tools/common/workload.c).
+TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
+TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
@@ -296,12 +302,15 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(USDT_LIBS)
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
+$(B)/tests/test_workload_file: $(TOOLS_LIB)
 
 # ---- tools ------------------------------------------------------------------
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
-TOOLS := $(B)/bin/schedprof
+SCHEDREPLAY_SRCS := $(wildcard tools/schedreplay/*.c)
+SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(SCHEDREPLAY_SRCS))
+TOOLS := $(B)/bin/schedprof $(B)/bin/schedreplay
 .PHONY: tools
 tools: $(TOOLS)
 all: tools
@@ -317,13 +326,30 @@ $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(TOOLS_LIB) \
 		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
 
+# schedreplay replays through the library itself: it links the static
+# library, whose in-process trace hook (tracepoints/trace_hook.h) measures
+# the replay.
+$(B)/obj/tools/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/bin/schedreplay: $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) $(STLIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) \
+		$(STLIB) $(BT_LIBS) -lm -pthread -ldl
+
+MANPAGES := docs/man/schedprof.1 docs/man/schedreplay.1
+
 # The bad-input test also runs the tool under Valgrind, except where
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which
 # Valgrind 3.19 does not read (the gcc pass of CI covers it).
 BADINPUT_VALGRIND := $(if $(SANITIZE)$(findstring clang,$(CC)),0,1)
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
-TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload
+TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
+		    $(B)/tests/replay_workload
 
 deps:
 	@scripts/deps.sh
@@ -338,18 +364,22 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
+	@scripts/test-schedreplay.sh
 else
-	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
+	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"
 endif
+	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedreplay-badinput.sh
 ifeq ($(SANITIZE),)
 	@TRACE=$(TRACE) scripts/test-install.sh
 else
 	@echo "  SKIP     install + pkg-config consumer (a plain build's test; its consumer is built without SANITIZE)"
 endif
 	@scripts/check-readme.sh
-	@w=$$(groff -man -Tutf8 -ww -z docs/man/schedprof.1 2>&1); \
-	if [ -z "$$w" ]; then echo "  PASS     man page docs/man/schedprof.1 renders without warnings"; \
-	else echo "  FAIL     docs/man/schedprof.1: $$w"; exit 1; fi
+	@for m in $(MANPAGES); do \
+		w=$$(groff -man -Tutf8 -ww -z $$m 2>&1); \
+		if [ -z "$$w" ]; then echo "  PASS     man page $$m renders without warnings"; \
+		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
+	done
 	@scripts/test-officesim.sh
 
 demo: deps
@@ -368,7 +398,7 @@ ifneq ($(TRACE),0)
 endif
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	$(INSTALL) -m 644 docs/man/schedprof.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	ln -sf libsched.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so
 	$(INSTALL) -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
@@ -384,7 +414,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \
 		$(DESTDIR)$(LIBDIR)/libsched.a $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc \
 		$(DESTDIR)$(LIBDIR)/libsched-lttng.so \
-		$(DESTDIR)$(BINDIR)/schedprof $(DESTDIR)$(MANDIR)/man1/schedprof.1
+		$(DESTDIR)$(BINDIR)/schedprof $(DESTDIR)$(MANDIR)/man1/schedprof.1 \
+		$(DESTDIR)$(BINDIR)/schedreplay $(DESTDIR)$(MANDIR)/man1/schedreplay.1
 
 clean:
 	rm -rf $(B)
