@@ -38,8 +38,8 @@ task 2 "indexer" LOWEST auto-idle 0 0 0
 run 1 0 0 30000000 inactive
 at 10000000 check continue 40000000
 run 2 30000000 0 1000000 inactive
-start 0 1 0
-start 0 2 0
+start 0 1 0 1
+start 0 2 0 1
 EOF
 # malformed NAME LINE...: a copy of the good file with LINE appended.
 malformed() {
@@ -51,7 +51,7 @@ malformed badprio 'task 3 x SOMETIMES idle 0 0 0'
 malformed badkind 'task 3 x LOWEST lazy 0 0 0'
 malformed badrecord 'jump 5'
 malformed pastend 'run 2 0 0 1000 inactive' 'at 2000 now'
-malformed noref 'start 5 9 0'
+malformed noref 'start 5 9 0 0'
 malformed badnumber 'stall 12x 5'
 malformed quote 'task 3 "open LOWEST idle 0 0 0'
 printf 'libsched-workload 1\nspan 1\0\n' >"$out/nul.workload"

@@ -32,8 +32,8 @@ static const char full[] =
 	"task 4 \"repaint\" REPAINT idle 0 5000000 1\n"
 	"run 1 100 100 1000000 inactive\n"
 	"at 500 now\n"
-	"at 600 start 2 0\n"
-	"at 650 restart 4 0\n"
+	"at 600 start 2 0 1\n"
+	"at 650 restart 4 0 0\n"
 	"at 700 prio 3 HIGH_IDLE\n"
 	"at 800 max-wait 2 40000000\n"
 	"run 2 2000000 1100000 30000000 active\n"
@@ -43,9 +43,9 @@ static const char full[] =
 	"at 700000 build forced 20000\n"
 	"at 800000 stop 2\n"
 	"post 90 77 FIRST nowait 0 5000 \"\"\n"
-	"at 1000 start 1 0\n"
+	"at 1000 start 1 0 1\n"
 	"post 95 78 DEFAULT wait 1500 7000 \"file loaded\"\n"
-	"start 0 3 20000000\n"
+	"start 0 3 20000000 0\n"
 	"stop 400000000 3\n"
 	"stall 3000 100000\n"
 	"prio 1000 4 LOWEST\n"
@@ -101,8 +101,10 @@ static void test_workload_parses_every_record(void **state)
 	t = wl_task_find(w, 1);
 	assert_int_equal(t->runs[0].steps[0].op, WL_NOW);
 	assert_int_equal(t->runs[0].steps[1].op, WL_START);
+	assert_int_equal(t->runs[0].steps[1].run, 1);
 	assert_int_equal(t->runs[0].steps[2].op, WL_RESTART);
 	assert_int_equal(t->runs[0].steps[2].task, 4);
+	assert_int_equal(t->runs[0].steps[2].run, 0);
 	assert_int_equal(t->runs[0].steps[3].op, WL_PRIO);
 	assert_int_equal(t->runs[0].steps[3].value, 2);
 	assert_int_equal(w->nposts, 2);
@@ -195,9 +197,10 @@ static const struct bad bads[] = {
 	{ HDR T1 "run 1 0 0 10 active\nat 5 jump 1\n", "line 5: at: field 'action': 'jump' is not an action (check, start, restart, stop, prio, max-wait, command, build, now)" },
 	{ HDR T1 "run 1 0 0 10 active\nat 5 check maybe 10\n", "line 5: at: field 'verdict': 'maybe' is not a verdict (continue, slice-used, input-pending)" },
 	{ HDR T1 "run 1 0 0 10 active\nat 5 check continue 0\n", "line 5: at: field 'slice': '0' is not an integer from 1 to 4611686018427387904" },
-	{ HDR T1 "run 1 0 0 10 active\nat 5 start 1\n", "line 5: at start: 1 field after the action, expected 2: start TASK TIMEOUT_NS" },
-	{ HDR T1 "start 5 1\n", "line 4: start: 1 field after the time, expected 2: start TIME_NS TASK TIMEOUT_NS" },
-	{ HDR T1 "start x 1 0\n", "line 4: start: field 'time': 'x' is not a number of ns (0 to 2^62)" },
+	{ HDR T1 "run 1 0 0 10 active\nat 5 start 1\n", "line 5: at start: 1 field after the action, expected 3: start TASK TIMEOUT_NS RUN" },
+	{ HDR T1 "start 5 1\n", "line 4: start: 1 field after the time, expected 3: start TIME_NS TASK TIMEOUT_NS RUN" },
+	{ HDR T1 "start x 1 0 0\n", "line 4: start: field 'time': 'x' is not a number of ns (0 to 2^62)" },
+	{ HDR T1 "start 5 1 0 2\n", "a top-level action: a start of task 1 leads to its run 2, but it has 0" },
 	{ HDR "post 5 1 FIRST maybe 0 10 \"\"\n", "line 3: post: field 'wait': 'maybe' is not wait or nowait" },
 	{ HDR "post 5 1 DEFAULT nowait 0 10 \"\"\n", "line 3: post: field 'name': '' is not a name (1 to 255 bytes)" },
 	{ HDR "post 5 1 FIRST nowait 10 \"\"\n", "line 3: post: 6 fields, expected 7: post TIME_NS THREAD PRIORITY|FIRST wait|nowait LATENCY_NS DURATION_NS NAME" },
@@ -211,7 +214,7 @@ static const struct bad bads[] = {
 	{ HDR "task 1 t DEFAULT idle 0 0 0 1 2 3 4 5\n", "line 3: task: too many fields (at most 12)" },
 	{ HDR "orig-starve LOWEST 10 5 closed\n", "line 3: orig-starve: field 'end': before its start" },
 	/* Checked once read. */
-	{ HDR T1 "run 1 0 0 10 active\nat 5 start 9 0\n", "task 1, run 1: a step names task 9, which no task record defines" },
+	{ HDR T1 "run 1 0 0 10 active\nat 5 start 9 0 0\n", "task 1, run 1: a step names task 9, which no task record defines" },
 	{ HDR T1 "stop 5 7\n", "a top-level action: a step names task 7, which no task record defines" },
 	{ HDR "task 1 a DEFAULT idle 0 0 2\ntask 2 b DEFAULT idle 0 0 1\n", "task 1: its parents make a cycle" },
 	{ HDR "task 1 a DEFAULT idle 0 0 5\n", "task 1: parent 5 is not defined" },

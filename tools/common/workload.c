@@ -412,8 +412,8 @@ static bool action(struct parser *p, struct field *f, int n, struct wl_step *s,
 {
 	static const char *const forms[] = {
 		[WL_CHECK] = "check VERDICT SLICE_NS",
-		[WL_START] = "start TASK TIMEOUT_NS",
-		[WL_RESTART] = "restart TASK TIMEOUT_NS",
+		[WL_START] = "start TASK TIMEOUT_NS RUN",
+		[WL_RESTART] = "restart TASK TIMEOUT_NS RUN",
 		[WL_STOP] = "stop TASK",
 		[WL_PRIO] = "prio TASK PRIORITY",
 		[WL_MAX_WAIT] = "max-wait TASK NS",
@@ -430,7 +430,7 @@ static bool action(struct parser *p, struct field *f, int n, struct wl_step *s,
 		[WL_STALL] = "stall", [WL_NOW] = "now",
 	};
 	static const int want[] = {
-		[WL_CHECK] = 3, [WL_START] = 3, [WL_RESTART] = 3, [WL_STOP] = 2,
+		[WL_CHECK] = 3, [WL_START] = 4, [WL_RESTART] = 4, [WL_STOP] = 2,
 		[WL_PRIO] = 3,
 		[WL_MAX_WAIT] = 3, [WL_COMMAND] = 3, [WL_BUILD] = 3,
 		[WL_STALL] = 2, [WL_NOW] = 1,
@@ -474,9 +474,16 @@ static bool action(struct parser *p, struct field *f, int n, struct wl_step *s,
 			    &s->verdict) &&
 		       num(p, &f[2], "slice", 1, MAX_NS, &s->value);
 	case WL_START:
-	case WL_RESTART:
-		return task_id(p, &f[1], "task", &s->task) &&
-		       ns(p, &f[2], "timeout", &s->value);
+	case WL_RESTART: {
+		int64_t run;
+
+		if (!task_id(p, &f[1], "task", &s->task) ||
+		    !ns(p, &f[2], "timeout", &s->value) ||
+		    !num(p, &f[3], "run", 0, INT64_MAX, &run))
+			return false;
+		s->run = (uint64_t)run;
+		return true;
+	}
 	case WL_STOP:
 		return task_id(p, &f[1], "task", &s->task);
 	case WL_PRIO: {
@@ -830,6 +837,14 @@ static bool steps_ok(const struct wl_workload *w, const struct wl_step *s,
 					      "no task record defines",
 				 where, (unsigned long long)s[i].task);
 			return false;
+		} else if ((s[i].op == WL_START || s[i].op == WL_RESTART) &&
+			   s[i].run > wl_task_find(w, s[i].task)->nruns) {
+			snprintf(err, errlen, "%s: a start of task %llu leads to "
+					      "its run %llu, but it has %zu",
+				 where, (unsigned long long)s[i].task,
+				 (unsigned long long)s[i].run,
+				 wl_task_find(w, s[i].task)->nruns);
+			return false;
 		}
 	return true;
 }
@@ -1063,8 +1078,8 @@ static void put_action(FILE *f, const struct wl_step *s, bool top)
 		break;
 	case WL_START:
 	case WL_RESTART:
-		fprintf(f, " %llu %lld", (unsigned long long)s->task,
-			(long long)s->value);
+		fprintf(f, " %llu %lld %llu", (unsigned long long)s->task,
+			(long long)s->value, (unsigned long long)s->run);
 		break;
 	case WL_STOP:
 		fprintf(f, " %llu", (unsigned long long)s->task);

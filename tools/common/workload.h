@@ -70,6 +70,8 @@ struct wl_step {
 	int64_t value;   /* (RE)START: timeout; PRIO: priority; MAX_WAIT: ns;
 			  * CHECK: slice; COMMAND, BUILD, STALL: duration */
 	int verdict;     /* CHECK: enum wl_verdict; BUILD: reason */
+	uint64_t run;    /* (RE)START: the task's run (1, 2, ... in its runs)
+			  * this start led to, 0 if none (it never ran after) */
 	const char *name; /* COMMAND: its name (owned by the workload) */
 };
 

@@ -30,8 +30,20 @@ struct xtask {
 	size_t idx;      /* in w->tasks */
 	bool queued;     /* an enqueue is pending (its run will follow) */
 	bool described;  /* its first enqueue gave its timeout and max wait */
+	/* Its starts since its last run began, which its next run binds:
+	 * where each step is (see struct sloc). */
+	struct sloc *pending;
+	size_t npending, cappending;
 	long post;       /* the post it ran, -1 if none */
 	struct xtask *hnext;
+};
+
+/* Where a step is: in run r of task t, in post p, or a top-level action;
+ * and its index there. Arrays move as they grow: indexes, not pointers. */
+struct sloc {
+	int where;     /* 0 run, 1 post, 2 top level */
+	size_t a, b;   /* task and run, post, - */
+	size_t step;
 };
 
 /* A post, by (performer, number). */
@@ -66,6 +78,13 @@ struct xloop {
 	/* Asleep (between loop_sleep and loop_wake), and the posts made
 	 * meanwhile, which its wake-up will time (w->posts indexes). */
 	bool asleep;
+	int64_t sleep_now, sleep_timeout; /* of the sleep in progress */
+	/* When each post's work began (w->posts indexes; -1: not seen), and
+	 * the last run's end or wake-up of the loop: work that began well
+	 * after it ran at the program's teardown (a performer's close). */
+	int64_t *post_begin;
+	size_t cappost_begin;
+	int64_t last_active;
 	size_t *woke_for;
 	size_t nwoke_for, capwoke_for;
 	uint64_t runs;
@@ -267,6 +286,7 @@ static void xloop_free(struct xloop *l)
 	for (size_t i = 0; i < l->tsize; i++)
 		for (struct xtask *t = l->tasks[i], *next; t; t = next) {
 			next = t->hnext;
+			free(t->pending);
 			free(t);
 		}
 	for (size_t i = 0; i < l->psize; i++)
@@ -277,6 +297,7 @@ static void xloop_free(struct xloop *l)
 	free(l->tasks);
 	free(l->posts);
 	free(l->woke_for);
+	free(l->post_begin);
 	wl_free(l->w);
 	free(l);
 }
@@ -308,6 +329,9 @@ static int64_t when(const struct xloop *l, const struct tr_event *ev,
 
 /* Where a step made now goes: into the run or post work in progress, at
  * its offset, or the top-level actions at its time. */
+/* Where place() put its last step. */
+static struct sloc last_loc;
+
 static struct wl_step *place(struct xt *x, struct xloop *l,
 			     const struct tr_event *ev, int64_t payload)
 {
@@ -331,6 +355,7 @@ static struct wl_step *place(struct xt *x, struct xloop *l,
 		n = &p->nsteps;
 		cap = &p->capsteps;
 		base = l->work_begin;
+		last_loc = (struct sloc){ 1, (size_t)l->work_post, 0, *n };
 	} else if (l->run_task >= 0) {
 		struct wl_task *tk = &w->tasks[l->run_task];
 		struct wl_run *r = &tk->runs[tk->nruns - 1];
@@ -339,12 +364,15 @@ static struct wl_step *place(struct xt *x, struct xloop *l,
 		n = &r->nsteps;
 		cap = &r->capsteps;
 		base = l->run_begin;
+		last_loc = (struct sloc){ 0, (size_t)l->run_task, tk->nruns - 1,
+					  *n };
 	} else {
 		steps = &w->actions;
 		n = &w->nactions;
 		cap = &w->capactions;
 		base = 0;
 		nested = false; /* sorted by time at the end */
+		last_loc = (struct sloc){ 2, 0, 0, *n };
 	}
 	if (!GROW(x, *steps, *n, *cap))
 		return NULL;
@@ -390,6 +418,34 @@ static void busy_begins(struct xt *x, struct xloop *l, int64_t t)
 static void busy_ends(struct xloop *l, int64_t t)
 {
 	l->busy_end = t;
+}
+
+/* A sleep until a deadline that woke up late (the kernel, another thread
+ * on the CPU): the lateness, a stall at the deadline, delays what fell due
+ * then as it did (a virtual clock wakes up on time). Up to 10 ms: more is
+ * not a wake-up. The stall begins OVERSLEEP_GUARD before the deadline (the
+ * loop was asleep then: nothing else is delayed), so that a replay a few
+ * microseconds ahead still finds the loop stalled when the timer falls
+ * due. */
+#define OVERSLEEP_GUARD 200000
+static void oversleep(struct xt *x, struct xloop *l,
+		      const struct tr_ev_loop_wake *e)
+{
+	struct wl_workload *w = l->w;
+	int64_t due = l->sleep_now + l->sleep_timeout;
+	int64_t late = e->now - due;
+	struct wl_step *s;
+
+	if (!(e->reason & LSCHED_TP_WAKE_TIMEOUT) || l->sleep_timeout < 0 ||
+	    late <= 0 || late > 10000000 ||
+	    !GROW(x, w->actions, w->nactions, w->capactions))
+		return;
+	s = &w->actions[w->nactions++];
+	memset(s, 0, sizeof(*s));
+	s->op = WL_STALL;
+	s->at = due - OVERSLEEP_GUARD > l->sleep_now ? due - OVERSLEEP_GUARD
+						      : l->sleep_now;
+	s->value = late + (due - s->at);
 }
 
 /* A task event inside a run or post work carries the loop's cached time:
@@ -453,6 +509,18 @@ static void on_enqueue(struct xt *x, struct xloop *l, const struct tr_event *ev)
 	s->op = e->cause == LSCHED_TP_CAUSE_RESTART ? WL_RESTART : WL_START;
 	s->task = e->task;
 	s->value = e->due > e->now ? e->due - e->now : 0;
+	/* Its next run, when it comes, is the one this start led to. */
+	if (GROW(x, t->pending, t->npending, t->cappending))
+		t->pending[t->npending++] = last_loc;
+}
+
+static struct wl_step *step_at(struct wl_workload *w, const struct sloc *c)
+{
+	switch (c->where) {
+	case 0: return &w->tasks[c->a].runs[c->b].steps[c->step];
+	case 1: return &w->posts[c->a].steps[c->step];
+	default: return &w->actions[c->step];
+	}
 }
 
 static void on_begin(struct xt *x, struct xloop *l, const struct tr_event *ev)
@@ -480,6 +548,7 @@ static void on_begin(struct xt *x, struct xloop *l, const struct tr_event *ev)
 			s->op = WL_START;
 			s->task = e->task;
 			s->value = 0;
+			s->run = wt->nruns + 1; /* the run that begins now */
 		}
 	}
 	t->queued = false;
@@ -487,6 +556,10 @@ static void on_begin(struct xt *x, struct xloop *l, const struct tr_event *ev)
 		busy_begins(x, l, e->begin);
 	if (!GROW(x, wt->runs, wt->nruns, wt->capruns))
 		return;
+	/* The starts since its last run led to this one. */
+	for (size_t i = 0; i < t->npending; i++)
+		step_at(l->w, &t->pending[i])->run = wt->nruns + 1;
+	t->npending = 0;
 	r = &wt->runs[wt->nruns++];
 	memset(r, 0, sizeof(*r));
 	r->begin = e->begin;
@@ -521,6 +594,8 @@ static void on_end(struct xt *x, struct xloop *l, const struct tr_event *ev)
 	l->run_task = -1;
 	if (l->work_post < 0)
 		busy_ends(l, e->end);
+	if (e->end > l->last_active)
+		l->last_active = e->end;
 }
 
 static void on_stop(struct xt *x, struct xloop *l, const struct tr_event *ev)
@@ -642,6 +717,29 @@ static void on_post(struct xt *x, struct xloop *l, const struct tr_event *ev)
 		l->woke_for[l->nwoke_for++] = w->nposts - 1;
 }
 
+/* Room in post_begin for post idx; new entries -1 (not begun). */
+static bool post_begin_room(struct xt *x, struct xloop *l, size_t idx)
+{
+	size_t ncap;
+	int64_t *nv;
+
+	if (idx < l->cappost_begin)
+		return true;
+	ncap = l->cappost_begin ? l->cappost_begin : 64;
+	while (ncap <= idx)
+		ncap *= 2;
+	nv = realloc(l->post_begin, ncap * sizeof(*nv));
+	if (!nv) {
+		x->nomem = true;
+		return false;
+	}
+	for (size_t i = l->cappost_begin; i < ncap; i++)
+		nv[i] = -1;
+	l->post_begin = nv;
+	l->cappost_begin = ncap;
+	return true;
+}
+
 static void on_perform_begin(struct xt *x, struct xloop *l,
 			     const struct tr_event *ev)
 {
@@ -650,6 +748,8 @@ static void on_perform_begin(struct xt *x, struct xloop *l,
 
 	if (!xp)
 		return;
+	if (post_begin_room(x, l, xp->idx))
+		l->post_begin[xp->idx] = e->begin;
 	if (e->task) {
 		/* Run by a task of its own: that task's run is the post's
 		 * work. */
@@ -810,8 +910,11 @@ static int on_event(const struct tr_event *ev, void *arg)
 		l = xloop_get(x, ev, ev->loop_sleep.loop);
 		if (l && l->run_task < 0 && l->work_post < 0)
 			busy_begins(x, l, ev->loop_sleep.now);
-		if (l)
+		if (l) {
 			l->asleep = true;
+			l->sleep_now = ev->loop_sleep.now;
+			l->sleep_timeout = ev->loop_sleep.timeout;
+		}
 		break;
 	case TR_EV_loop_wake:
 		l = xloop_get(x, ev, ev->loop_wake.loop);
@@ -830,6 +933,9 @@ static int on_event(const struct tr_event *ev, void *arg)
 			}
 			l->nwoke_for = 0;
 			l->asleep = false;
+			oversleep(x, l, &ev->loop_wake);
+			if (ev->loop_wake.now > l->last_active)
+				l->last_active = ev->loop_wake.now;
 		}
 		break;
 	case TR_EV_dispatch_command:
@@ -1018,6 +1124,7 @@ static int finish(struct xt *x, struct xloop *l, struct an_loop *al,
 	int64_t origin = al->first, end = al->last;
 	size_t k = 0;
 
+
 	/* Posts run by a task of their own: the task's run is the post's
 	 * work (its duration and its steps). */
 	for (size_t i = 0; i < w->ntasks; i++) {
@@ -1073,6 +1180,34 @@ static int finish(struct xt *x, struct xloop *l, struct an_loop *al,
 			rel(&run->ready_at, origin);
 		}
 	}
+	/* The program's teardown: work that began well after the loop last
+	 * ran or woke up (its performer's close running what it held) is
+	 * not the loop's, nor is the stall before it. */
+	if (l->last_active > 0) {
+		int64_t cut = l->last_active + STALL_MIN;
+		size_t kk = 0;
+
+		for (size_t i = 0; i < w->nposts; i++) {
+			struct wl_post *p = &w->posts[i];
+			bool late = i < l->cappost_begin && l->post_begin &&
+				    l->post_begin[i] > cut;
+
+			if (late) {
+				free(p->steps);
+				continue;
+			}
+			w->posts[kk++] = *p;
+		}
+		/* Post indexes move: the task-run posts were merged above. */
+		w->nposts = kk;
+		kk = 0;
+		for (size_t i = 0; i < w->nactions; i++)
+			if (!(w->actions[i].op == WL_STALL &&
+			      w->actions[i].at >= l->last_active))
+				w->actions[kk++] = w->actions[i];
+		w->nactions = kk;
+	}
+
 	for (size_t i = 0; i < w->nposts; i++) {
 		struct wl_post *p = &w->posts[i];
 

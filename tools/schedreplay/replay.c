@@ -73,6 +73,7 @@ struct rtask {
 	size_t run, step; /* the recorded run and step to go on with */
 	int64_t done;     /* of that run's work, how much is done */
 	int64_t *lead;    /* per recorded run: the loop's own time before it */
+	size_t target;    /* the recorded run the last start led to (+1), 0 */
 	double scale;     /* --scale */
 	bool fixed_prio, fixed_max_wait; /* a what-if owns them */
 };
@@ -299,6 +300,24 @@ static void start(struct replay *rp, uint64_t id, int64_t timeout)
 		fail(rp, rc, "starting a task");
 }
 
+/*
+ * A start led, in the recording, to a given run of its task: the task's
+ * next run replays that one, so that a start the replay merged with
+ * another (the task was still queued) or a run it added does not shift
+ * every later run of the task onto other work (officesim's layout: its
+ * 300 ms reflow is the run after a resize, not the n-th run). A one-shot
+ * task's runs are each a start's; a repeating task's are a stream of work
+ * that only a start of the stopped task begins anew (idle: true), else its
+ * pending work would be dropped.
+ */
+static void bind(struct rtask *rt, const struct wl_step *s, bool idle)
+{
+	if (!rt || !s->run || (repeating(rt->wt) && !idle))
+		return;
+	if (s->run > rt->target)
+		rt->target = s->run;
+}
+
 /* A step that acts on a task (or is an annotation). */
 static void act(struct replay *rp, const struct wl_step *s)
 {
@@ -313,11 +332,14 @@ static void act(struct replay *rp, const struct wl_step *s)
 		 * recording never did). */
 		if (rt && lsched_task_is_active(rt->t)) {
 			rp->st.starts_skipped++;
+			bind(rt, s, false);
 			return;
 		}
+		bind(rt, s, true);
 		start(rp, s->task, s->value);
 		return;
 	case WL_RESTART:
+		bind(rt, s, false);
 		start(rp, s->task, s->value);
 		return;
 	case WL_STOP:
@@ -376,6 +398,12 @@ static void task_cb(lsched_task *t, void *arg)
 	const struct wl_task *wt = rt->wt;
 	struct lsched_stopwatch sw;
 
+	/* A fresh run: the one its last start led to, if the replay is
+	 * behind (the runs between are dropped: a merged start). */
+	if (!rt->step && !rt->done && rt->target > rt->run + 1) {
+		rp->st.runs_dropped += rt->target - 1 - rt->run;
+		rt->run = rt->target - 1;
+	}
 	if (rt->run >= wt->nruns) {
 		/* Started more often than recorded (a what-if made it): no
 		 * work left. A repeating task would spin at one instant. */

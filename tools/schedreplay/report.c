@@ -249,17 +249,20 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 			wi->scales[i].factor);
 }
 
-static void stats_line(FILE *f, const struct sr_stats *st)
+/* Two lines; the second indented by indent. */
+static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
 {
 	fprintf(f, "%llu runs replayed (%llu split by the stopwatch, %llu "
 		   "run on through a recorded yield, %llu with no work left), "
 		   "%llu posts, %llu starts of an active task skipped, %llu "
-		   "events; stopwatch verdicts as recorded: %llu of %llu",
+		   "recorded runs passed over, %llu events;\n%sstopwatch "
+		   "verdicts as recorded: %llu of %llu",
 		(unsigned long long)st->runs, (unsigned long long)st->split,
 		(unsigned long long)st->merged, (unsigned long long)st->extra,
 		(unsigned long long)st->posts,
 		(unsigned long long)st->starts_skipped,
-		(unsigned long long)st->events,
+		(unsigned long long)st->runs_dropped,
+		(unsigned long long)st->events, indent,
 		(unsigned long long)st->checks_same,
 		(unsigned long long)st->checks);
 	fprintf(f, "; run begins off the recording's: p50 %s, p90 %s, max %s",
@@ -314,7 +317,7 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 	fputs("; what-if: ", f);
 	text_whatif(f, r->wi);
 	fputs("\n  ", f);
-	stats_line(f, r->st);
+	stats_line(f, r->st, "  ");
 	fputc('\n', f);
 	if (!ho)
 		fputs("  the workload holds no recorded figures: replay figures "
@@ -415,7 +418,7 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 		fd.replay_starves - fd.replay_matched);
 	if (r->ust != r->st) {
 		fputs("    that replay: ", f);
-		stats_line(f, r->ust);
+		stats_line(f, r->ust, "    ");
 		fputc('\n', f);
 	}
 	fprintf(f, "    %s: %zu of %zu priorities within tolerance, "
@@ -498,7 +501,8 @@ static void json_stats(FILE *f, const struct sr_stats *st)
 {
 	fprintf(f, "{\"events\":%llu,\"runs\":%llu,\"runs_split\":%llu,"
 		   "\"runs_merged\":%llu,\"runs_without_work\":%llu,"
-		   "\"posts\":%llu,\"starts_skipped\":%llu,\"checks\":%llu,"
+		   "\"posts\":%llu,\"starts_skipped\":%llu,\"runs_dropped\":%llu,"
+		   "\"checks\":%llu,"
 		   "\"checks_as_recorded\":%llu,\"replayed_ns\":%lld,"
 		   "\"drift_runs\":%llu,\"drift_p50_ns\":%lld,"
 		   "\"drift_p90_ns\":%lld,\"drift_max_ns\":%lld}",
@@ -506,6 +510,7 @@ static void json_stats(FILE *f, const struct sr_stats *st)
 		(unsigned long long)st->split, (unsigned long long)st->merged,
 		(unsigned long long)st->extra, (unsigned long long)st->posts,
 		(unsigned long long)st->starts_skipped,
+		(unsigned long long)st->runs_dropped,
 		(unsigned long long)st->checks,
 		(unsigned long long)st->checks_same, (long long)st->replayed_ns,
 		(unsigned long long)st->drift_runs, (long long)st->drift_p50,

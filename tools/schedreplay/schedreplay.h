@@ -56,6 +56,8 @@ struct sr_stats {
 	uint64_t checks, checks_same; /* stopwatch checks; verdict as recorded */
 	uint64_t posts;        /* posts delivered */
 	uint64_t starts_skipped; /* recorded starts of a task already active */
+	uint64_t runs_dropped;   /* recorded runs passed over to the run the
+				  * last start led to */
 	int64_t replayed_ns;   /* workload time replayed */
 	/* How far from its recorded begin each recorded run began afresh
 	 * (not resumed after a split): the replay's drift. */
