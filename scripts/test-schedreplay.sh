@@ -33,7 +33,8 @@
 # match to 10 ms, is printed: a forced run of a task with a maximum wait
 # that falls within microseconds of another task's pick can split an
 # interval elsewhere, see docs/schedreplay.md); --max-wait indexer=50 at least halves the indexer's longest
-# wait, and with --scale layout=0.1 (a layout that reflows in 30 ms) the
+# wait and its starving-task finding is gone, and with --scale layout=0.1
+# (a layout that reflows in 30 ms) the
 # indexer never waits the starvation threshold (100 ms); --slice 5 splits
 # the spell checker's runs (more runs, its longest under 75% of the
 # recording's) but leaves LOWEST starving as long (strict priority: the
@@ -90,10 +91,12 @@ record() {
 # replay OUTFILE ARGS...: schedreplay ARGS > OUTFILE; false (and a FAIL)
 # if it did not exit 0.
 replay() {
-	local o=$1
+	local o=$1 rc
 	shift
-	if ! timeout 120 "$rp" "$@" >"$o" 2>"$o.err"; then
-		bad "schedreplay $*: exit status $?: $(head -1 "$o.err")"
+	timeout 120 "$rp" "$@" >"$o" 2>"$o.err"
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		bad "schedreplay $*: exit status $rc: $(head -1 "$o.err")"
 		return 1
 	fi
 	return 0
@@ -285,10 +288,19 @@ elif [ -f "$out/rw.out" ]; then
 fi
 
 # ---- the demo program ---------------------------------------------------------
-if record office chrt -f 10 "$office" --seconds 3 --quiet; then
-	# officesim prints no pid; its trace holds its loops only, unless
-	# another program recorded meanwhile: the busiest loop is officesim's.
-	if replay "$out/office.json" "$out/office" --json; then
+if record office chrt -f 10 "$office" --seconds 3 --quiet &&
+	"$prof" report "$out/office" --json >"$out/office.report.json" 2>"$out/office.report.err"; then
+	# officesim prints no pid, and LTTng records every program with the
+	# provider loaded meanwhile (another test): its pid is its loops'.
+	opid=$(python3 -c '
+import json, sys
+pids = {l["pid"] for l in json.load(open(sys.argv[1]))["loops"] if l["procname"] == "officesim"}
+print(pids.pop() if len(pids) == 1 else "")' "$out/office.report.json")
+	if [ -z "$opid" ]; then
+		bad "officesim: not one officesim process in the trace"
+	fi
+	set -- --pid "${opid:-0}"
+	if replay "$out/office.json" "$out/office" "$@" --json; then
 		check "officesim fidelity" "$lib"'
 r = load(sys.argv[1])
 if "officesim" not in r["workload"]["source"]: fail("replayed %s" % r["workload"]["source"])
@@ -309,21 +321,24 @@ print("every priority that ran 20 times within 10%%/1 ms, starved as long within
          st["replayed_unmatched"], f["stats"]["drift_p50_ns"] / 1e3))
 ' "$out/office.json"
 	fi
-	replay "$out/office.mw.json" "$out/office" --max-wait indexer=50 --json &&
+	replay "$out/office.mw.json" "$out/office" "$@" --max-wait indexer=50 --json &&
 	check "officesim --max-wait indexer=50" "$lib"'
 r = load(sys.argv[1])
 n, o = task(r["replay"], "indexer")["wait_max_ns"], task(r["original"], "indexer")["wait_max_ns"]
 if n > 0.5 * o: fail("indexer waits %s, recorded %s" % (ms(n), ms(o)))
-print("indexer waits at most %s (recorded %s)" % (ms(n), ms(o)))
+starving = lambda figs: [f for f in figs["findings"] if f["kind"] == "starving-task" and f["culprit"].startswith("indexer ")]
+if not starving(r["original"]): fail("no starving-task finding on the indexer in the recording")
+if starving(r["replay"]): fail("the replay still finds the indexer starving: %s" % starving(r["replay"]))
+print("indexer waits at most %s (recorded %s); its starving-task finding is gone" % (ms(n), ms(o)))
 ' "$out/office.mw.json"
-	replay "$out/office.mwl.json" "$out/office" --max-wait indexer=50 --scale layout=0.1 --json &&
+	replay "$out/office.mwl.json" "$out/office" "$@" --max-wait indexer=50 --scale layout=0.1 --json &&
 	check "officesim --max-wait indexer=50 --scale layout=0.1" "$lib"'
 r = load(sys.argv[1])
 n, o = task(r["replay"], "indexer")["wait_max_ns"], task(r["original"], "indexer")["wait_max_ns"]
 if n >= r["starve_ns"]: fail("indexer waits %s" % ms(n))
 print("indexer never waits the starvation threshold: at most %s (recorded %s)" % (ms(n), ms(o)))
 ' "$out/office.mwl.json"
-	replay "$out/office.sl.json" "$out/office" --slice 5 --json &&
+	replay "$out/office.sl.json" "$out/office" "$@" --slice 5 --json &&
 	check "officesim --slice 5" "$lib"'
 r = load(sys.argv[1])
 s, so = task(r["replay"], "spell"), task(r["original"], "spell")
@@ -334,14 +349,14 @@ if abs(ln - lo) > 0.1 * lo: fail("LOWEST starved %s, recorded %s" % (ms(ln), ms(
 print("spell: %d runs, longest %s (recorded %d, %s); LOWEST still starves %s (recorded %s)"
       % (s["runs"], ms(s["run_max_ns"]), so["runs"], ms(so["run_max_ns"]), ms(ln), ms(lo)))
 ' "$out/office.sl.json"
-	replay "$out/office.pr.json" "$out/office" --set-priority indexer=DEFAULT_IDLE --json &&
+	replay "$out/office.pr.json" "$out/office" "$@" --set-priority indexer=DEFAULT_IDLE --json &&
 	check "officesim --set-priority indexer=DEFAULT_IDLE" "$lib"'
 r = load(sys.argv[1])
 n, o = task(r["replay"], "indexer")["wait_max_ns"], task(r["original"], "indexer")["wait_max_ns"]
 if n >= 0.5 * o: fail("indexer waits %s, recorded %s" % (ms(n), ms(o)))
 print("indexer waits at most %s (recorded %s)" % (ms(n), ms(o)))
 ' "$out/office.pr.json"
-	if "$rp" "$out/office" --timing >/dev/null 2>"$out/office.timing" &&
+	if "$rp" "$out/office" "$@" --timing >/dev/null 2>"$out/office.timing" &&
 		grep -Eq '^schedreplay: --sim replay: [0-9]+ events in [0-9.]+ s \([0-9]+/s\)' "$out/office.timing"; then
 		pass "--timing: $(cat "$out/office.timing")"
 	else

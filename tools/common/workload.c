@@ -131,6 +131,7 @@ void wl_free(struct wl_workload *w)
 	free(w->actions);
 	free(w->orig_starves);
 	free(w->orig_tasks);
+	free(w->orig_findings);
 	free(w->source);
 	free(w);
 }
@@ -769,6 +770,27 @@ static void record(struct parser *p, struct field *f, int n)
 		o->long_runs = (uint64_t)longr;
 		w->norig_tasks++;
 		w->has_orig = true;
+	} else if (!strcmp(k, "orig-finding")) {
+		static const char *const sevs[] = { "info", "warning", "error" };
+		struct wl_orig_finding *o;
+		int sev;
+
+		if (!nfields(p, n, 4, "orig-finding SEVERITY KIND CULPRIT"))
+			return;
+		if (!WL_GROW(w->orig_findings, w->norig_findings,
+			     w->caporig_findings)) {
+			perr(p, "out of memory");
+			return;
+		}
+		o = &w->orig_findings[w->norig_findings];
+		if (!word(p, &f[1], "severity", sevs, 3,
+			  "a severity (info, warning, error)", &sev) ||
+		    !name_field(p, &f[2], "kind", false, &o->kind) ||
+		    !name_field(p, &f[3], "culprit", false, &o->culprit))
+			return;
+		o->severity = sevs[sev];
+		w->norig_findings++;
+		w->has_orig = true;
 	} else {
 		struct field kf = f[0];
 
@@ -777,7 +799,7 @@ static void record(struct parser *p, struct field *f, int n)
 			  "a record (span, origin, source, task, run, post, at, "
 			  "start, restart, stop, prio, max-wait, stall, "
 			  "orig-thresholds, "
-			  "orig-prio, orig-starve, orig-task)");
+			  "orig-prio, orig-starve, orig-task, orig-finding)");
 	}
 }
 
@@ -1215,6 +1237,15 @@ int wl_write(const struct wl_workload *w, FILE *f)
 				(long long)o->p50, (long long)o->p99,
 				(long long)o->max, (long long)o->run_max,
 				(long long)o->run_total);
+		}
+		for (size_t i = 0; i < w->norig_findings; i++) {
+			const struct wl_orig_finding *o = &w->orig_findings[i];
+
+			fprintf(f, "orig-finding %s ", o->severity);
+			put_str(f, o->kind);
+			fputc(' ', f);
+			put_str(f, o->culprit);
+			fputc('\n', f);
 		}
 	}
 	return ferror(f) ? -1 : 0;

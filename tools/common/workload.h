@@ -132,6 +132,13 @@ struct wl_orig_task {
 	int64_t run_max, run_total;
 };
 
+/* A finding of the recording's analysis (analysis.h): its severity
+ * ("info", "warning", "error"), kind ("starving-priority", ...) and
+ * culprit. */
+struct wl_orig_finding {
+	const char *severity, *kind, *culprit;
+};
+
 struct wl_workload {
 	int64_t span;          /* the recording's length from the origin */
 	int64_t origin;        /* the origin on the recording's loop clock */
@@ -149,6 +156,8 @@ struct wl_workload {
 	size_t norig_starves, caporig_starves;
 	struct wl_orig_task *orig_tasks;
 	size_t norig_tasks, caporig_tasks;
+	struct wl_orig_finding *orig_findings; /* in the analysis' rank order */
+	size_t norig_findings, caporig_findings;
 	/* Private: interned strings. */
 	char **strs;
 	size_t nstrs, capstrs;

@@ -1047,6 +1047,46 @@ static int cmp_pstarve(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A copy of s owned by w, or NULL. */
+static const char *own(struct wl_workload *w, const char *s)
+{
+	size_t len = strlen(s);
+	char *c;
+
+	if (!grow((void **)&w->strs, &w->capstrs, w->nstrs, sizeof(*w->strs)))
+		return NULL;
+	c = malloc(len + 1);
+	if (!c)
+		return NULL;
+	memcpy(c, s, len + 1);
+	w->strs[w->nstrs++] = c;
+	return c;
+}
+
+/* The original's findings about its loop (and the whole trace). */
+static bool orig_findings(struct wl_workload *w, const struct an_result *res,
+			  const struct an_loop *al)
+{
+	for (size_t i = 0; i < res->nfindings; i++) {
+		const struct an_finding *f = &res->findings[i];
+		struct wl_orig_finding *o;
+
+		if (f->loop && f->loop != al)
+			continue;
+		if (!grow((void **)&w->orig_findings, &w->caporig_findings,
+			  w->norig_findings, sizeof(*w->orig_findings)))
+			return false;
+		o = &w->orig_findings[w->norig_findings];
+		o->severity = an_severity_name(f->severity);
+		o->kind = own(w, an_kind_name(f->kind));
+		o->culprit = own(w, f->culprit);
+		if (!o->kind || !o->culprit)
+			return false;
+		w->norig_findings++;
+	}
+	return true;
+}
+
 /* The original's figures, from its analysis loop. */
 static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 			 const struct an_config *cfg)
@@ -1225,7 +1265,8 @@ static int finish(struct xt *x, struct xloop *l, struct an_loop *al,
 		    &x->nomem);
 	w->origin = origin;
 	w->span = end > origin ? end - origin : 0;
-	if (x->nomem || !orig_figures(w, al, cfg)) {
+	if (x->nomem || !orig_figures(w, al, cfg) ||
+	    !orig_findings(w, an_finish(x->a), al)) {
 		snprintf(err, errlen, "out of memory while extracting the workload");
 		return -1;
 	}

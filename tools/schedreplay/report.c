@@ -36,8 +36,12 @@ bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f)
 	}
 	f->starves = calloc(w->norig_starves + 1, sizeof(*f->starves));
 	f->tasks = calloc(w->norig_tasks + 1, sizeof(*f->tasks));
-	if (!f->starves || !f->tasks)
+	f->findings = calloc(w->norig_findings + 1, sizeof(*f->findings));
+	if (!f->starves || !f->tasks || !f->findings)
 		return false;
+	memcpy(f->findings, w->orig_findings,
+	       w->norig_findings * sizeof(*f->findings));
+	f->nfindings = w->norig_findings;
 	memcpy(f->starves, w->orig_starves,
 	       w->norig_starves * sizeof(*f->starves));
 	f->nstarves = w->norig_starves;
@@ -67,6 +71,25 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 	f->tasks = calloc(l->ntasks + 1, sizeof(*f->tasks));
 	if (!f->starves || !f->tasks)
 		return false;
+	{
+		const struct an_result *res = an_finish(r->a);
+
+		f->findings = calloc(res->nfindings + 1, sizeof(*f->findings));
+		if (!f->findings)
+			return false;
+		for (size_t i = 0; i < res->nfindings; i++) {
+			const struct an_finding *af = &res->findings[i];
+
+			if (af->loop && af->loop != l)
+				continue;
+			/* The analysis owns the culprit until an_free(),
+			 * which comes after the report. */
+			f->findings[f->nfindings++] = (struct wl_orig_finding){
+				an_severity_name(af->severity),
+				an_kind_name(af->kind), af->culprit,
+			};
+		}
+	}
 	for (int p = 0; p < WL_PRIOS; p++) {
 		struct an_prio *ap = (struct an_prio *)&l->prio[p];
 
@@ -102,6 +125,7 @@ void sr_figs_free(struct sr_figs *f)
 {
 	free(f->starves);
 	free(f->tasks);
+	free(f->findings);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -114,6 +138,63 @@ static const struct sr_fig_task *task_named(const struct sr_figs *f,
 		if (!strcmp(f->tasks[i].name, name))
 			return &f->tasks[i];
 	return NULL;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+/* Whether two findings are about the same thing: the same kind and
+ * culprit, a task's priority aside (a what-if may move it) and a
+ * performer's address aside (the replay's performer is another). */
+static size_t culprit_key(const struct wl_orig_finding *f)
+{
+	const char *paren = strstr(f->culprit, " (");
+
+	if (!strcmp(f->kind, "performer-backlog"))
+		return 0;
+	return paren ? (size_t)(paren - f->culprit) : strlen(f->culprit);
+}
+
+static bool same_finding(const struct wl_orig_finding *a,
+			 const struct wl_orig_finding *b)
+{
+	size_t ka = culprit_key(a), kb = culprit_key(b);
+
+	return !strcmp(a->kind, b->kind) && ka == kb &&
+	       !strncmp(a->culprit, b->culprit, ka);
+}
+
+static const struct wl_orig_finding *find_finding(const struct sr_figs *f,
+						  const struct wl_orig_finding *x)
+{
+	for (size_t i = 0; f && i < f->nfindings; i++)
+		if (same_finding(&f->findings[i], x))
+			return &f->findings[i];
+	return NULL;
+}
+
+static void text_findings(FILE *f, const struct sr_figs *o,
+			  const struct sr_figs *r)
+{
+	if (!r->nfindings && (!o || !o->nfindings)) {
+		fputs("\n  findings: none, recorded or replayed\n", f);
+		return;
+	}
+	fprintf(f, "\n  findings (%s)\n", o ? "recorded > replayed" : "replayed");
+	for (size_t i = 0; o && i < o->nfindings; i++) {
+		const struct wl_orig_finding *a = &o->findings[i];
+		const struct wl_orig_finding *b = find_finding(r, a);
+
+		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, a->culprit,
+			a->severity, b ? b->severity : "gone");
+	}
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct wl_orig_finding *b = &r->findings[i];
+
+		if (o && find_finding(o, b))
+			continue;
+		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind, b->culprit,
+			o ? "none > " : "", b->severity);
+	}
 }
 
 /* ---- fidelity ------------------------------------------------------------- */
@@ -369,6 +450,8 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 				o->tasks[i].name, wl_prio_name(o->tasks[i].prio),
 				(unsigned long long)o->tasks[i].runs);
 
+	text_findings(f, o, rp);
+
 	if (rp->nstarves || (ho && o->nstarves)) {
 		fprintf(f, "\n  starvation intervals (at least %s with ready "
 			   "tasks and none run; from the origin)\n",
@@ -478,6 +561,15 @@ static void json_figs(FILE *f, const struct sr_figs *x)
 			first = false;
 		}
 		fputs("]}", f);
+	}
+	fputs("],\"findings\":[", f);
+	for (size_t i = 0; i < x->nfindings; i++) {
+		fprintf(f, "%s{\"severity\":\"%s\",\"kind\":", i ? "," : "",
+			x->findings[i].severity);
+		json_str(f, x->findings[i].kind);
+		fputs(",\"culprit\":", f);
+		json_str(f, x->findings[i].culprit);
+		fputc('}', f);
 	}
 	fputs("],\"tasks\":[", f);
 	for (size_t i = 0; i < x->ntasks; i++) {

@@ -108,6 +108,8 @@ struct sr_fig_task {
 };
 
 struct sr_figs {
+	struct wl_orig_finding *findings; /* ranked as the analysis ranks */
+	size_t nfindings;
 	struct sr_fig_prio prio[WL_PRIOS];
 	struct wl_orig_starve *starves; /* by start */
 	size_t nstarves;
