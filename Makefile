@@ -4,7 +4,8 @@
 #                        the LTTng-UST provider, the examples, schedprof and
 #                        schedreplay
 #   make demo            install missing packages, record officesim with
-#                        schedprof and report it (build/demo/)
+#                        schedprof and report it (build/demo/); say how to
+#                        replay it with schedreplay
 #   make check           install missing packages, build and run every test
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
@@ -384,7 +385,7 @@ endif
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof \
-		$(LTTNG_PROVIDER)
+		$(B)/bin/schedreplay $(LTTNG_PROVIDER)
 	@DEMO_ARGS="$(DEMO_ARGS)" scripts/demo.sh
 
 # ---- install ----------------------------------------------------------------

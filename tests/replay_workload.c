@@ -10,7 +10,10 @@
  *   - "victim" (LOWEST, idle) is started with the hog: strict priority
  *     starves it until the hog is done (about 300 ms of work, more with
  *     what interrupts it). This is the planted starvation;
- *   - "tick" (DEFAULT, auto-timer) works 0.5 ms every 20 ms;
+ *   - "tick" (DEFAULT, auto-timer) works 0.5 ms every 17 ms: not a
+ *     multiple of the hog's 2 ms pieces, so that it falls due at every
+ *     phase of a piece, never always at a piece's end (where a replay a
+ *     microsecond off would make it wait a whole piece more or less);
  *   - a typist thread posts a key every 15 ms (first class, through a
  *     Performer): it starts "keystroke" (HIGHEST, 1 ms), which starts
  *     "layout" (HIGH_IDLE, 0.5 ms), whose child "repaint" (REPAINT,
@@ -237,7 +240,7 @@ int main(int argc, char **argv)
 	kick = new_task("kickoff", LSCHED_TASK_TIMER, LSCHED_PRIO_HIGHEST,
 			on_kickoff);
 	check(lsched_task_add_child(layout, repaint), "child");
-	check(lsched_task_set_timeout(tick, LSCHED_MS(20)), "timeout");
+	check(lsched_task_set_timeout(tick, LSCHED_MS(17)), "timeout");
 	check(lsched_task_set_timeout(kick, KICKOFF_NS), "timeout");
 	check(lsched_task_start(tick), "start tick");
 	check(lsched_task_start(kick), "start kickoff");
