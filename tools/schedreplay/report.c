@@ -83,10 +83,14 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 			if (af->loop && af->loop != l)
 				continue;
 			/* The analysis owns the culprit until an_free(),
-			 * which comes after the report. */
+			 * which comes after the report. A performer's culprit
+			 * is its address, which changes from run to run: the
+			 * replay has one performer, named so. */
 			f->findings[f->nfindings++] = (struct wl_orig_finding){
 				an_severity_name(af->severity),
-				an_kind_name(af->kind), af->culprit,
+				an_kind_name(af->kind),
+				af->kind == AN_BACKLOG ? "performer (the replay's)"
+						       : af->culprit,
 			};
 		}
 	}
