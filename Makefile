@@ -1,9 +1,11 @@
 # libsched: one GNU Makefile; every output goes under build/.
 #
 #   make                 build the library (shared + static), pkg-config file,
-#                        the LTTng-UST provider, the examples, schedprof and schedtop
+#                        the LTTng-UST provider, the examples, schedprof,
+#                        schedtop and schedreplay
 #   make demo            install missing packages, record officesim with
-#                        schedprof and report it (build/demo/)
+#                        schedprof and report it (build/demo/); say how to
+#                        replay it with schedreplay
 #   make check           install missing packages, build and run every test
 #                        (and the benchmarks at small sizes, as a smoke test)
 #   make bench           install missing packages, run the benchmarks against
@@ -210,6 +212,10 @@ include bench/bench.mk
 TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
 TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 
+# test_workload_file tests the workload file format (tools/common/workload.c).
+TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
+TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
@@ -320,6 +326,7 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 		$(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(USDT_LIBS)
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
+$(B)/tests/test_workload_file: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests
@@ -396,8 +403,10 @@ fuzz: deps
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
-TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop
-MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1
+SCHEDREPLAY_SRCS := $(wildcard tools/schedreplay/*.c)
+SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(SCHEDREPLAY_SRCS))
+TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop $(B)/bin/schedreplay
+MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1 docs/man/schedreplay.1
 .PHONY: tools
 tools: $(TOOLS)
 all: tools
@@ -453,6 +462,21 @@ TEST_CFLAGS_test_schedtop := -Itools/schedtop
 TEST_LDFLAGS_test_schedtop = $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB) -lm
 $(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB)
 
+# schedreplay replays through the library itself: it links the static
+# library, whose in-process trace hook (tracepoints/trace_hook.h) measures
+# the replay.
+$(B)/obj/tools/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/bin/schedreplay: $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) $(STLIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) \
+		$(STLIB) $(BT_LIBS) -lm -pthread -ldl
+
+
 # The bad-input test also runs the tool under Valgrind, except where
 # Valgrind cannot: a sanitized build, or clang 14's DWARF 5, which
 # Valgrind 3.19 does not read (the gcc pass of CI covers it).
@@ -463,7 +487,7 @@ endif
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
-		    $(B)/tests/top_workload
+		    $(B)/tests/top_workload $(B)/tests/replay_workload
 
 deps:
 	@scripts/deps.sh
@@ -496,10 +520,12 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
+	@scripts/test-schedreplay.sh
 	@scripts/test-errors-doc.py
 else
-	@echo "  SKIP     LTTng and USDT tests: TRACE=0 compiled the tracepoints out"
+	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"
 endif
+	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedreplay-badinput.sh
 ifeq ($(SANITIZE),)
 	@TRACE=$(TRACE) scripts/test-install.sh
 else
@@ -527,7 +553,7 @@ stress: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/bin/officesim $(B)/bin/schedprof $(B)/bin/schedtop \
-		$(LTTNG_PROVIDER)
+		$(B)/bin/schedreplay $(LTTNG_PROVIDER)
 	@DEMO_ARGS="$(DEMO_ARGS)" scripts/demo.sh
 
 # ---- install ----------------------------------------------------------------

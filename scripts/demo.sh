@@ -32,6 +32,13 @@ The tables below the findings give the details per priority and per task.
       track per loop, each run a slice named after its task, an arrow from
       when it became ready to its run, ready-queue counters per priority.
   The trace itself:  $out/trace  (schedprof report $out/trace --json)
+
+Ask what would have happened: schedreplay replays the recorded workload
+through the scheduler in virtual time, says how faithful the replay is,
+and answers what-ifs (docs/schedreplay.md):
+  build/bin/schedreplay $out/trace
+  build/bin/schedreplay $out/trace --max-wait indexer=50
+  build/bin/schedreplay $out/trace --max-wait indexer=50 --scale layout=0.1
 EOF
 cat <<EOF
 

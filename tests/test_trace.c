@@ -17,6 +17,7 @@
 
 #include "schema.h"
 #include "testutil.h"
+#include "trace_hook.h"
 
 #ifndef LSCHED_TRACE_DISABLED
 #define LSCHED_EVENT(ev, ...) extern volatile unsigned short libsched_##ev##_semaphore;
@@ -197,7 +198,11 @@ static struct counts run_workload(void)
 	lsched_task_stop(t); /* STOP while waiting */
 	late = lsched_task_new(wl_loop, "left", LSCHED_TASK_TIMER,
 			       LSCHED_PRIO_DEFAULT, on_count, &got.idle);
-	lsched_task_set_timeout(late, LSCHED_S(100));
+	/* Far enough: while the producer thread is descheduled (a busy
+	 * machine), the loop runs its 10 ms watch timer over and over, each
+	 * cycle a jump of virtual time; 10^4 of them reached a 100 s timer
+	 * (an eleventh idle run). 10^8 take minutes. */
+	lsched_task_set_timeout(late, LSCHED_S(1000000));
 	lsched_task_start(late); /* still queued at the loop's end: LOOP */
 	t = lsched_task_new(wl_loop, "poster", LSCHED_TASK_IDLE,
 			    LSCHED_PRIO_DEFAULT, on_poster, NULL);
@@ -261,6 +266,86 @@ static void test_every_site_enabled(void **state)
 	assert_counts(&c);
 }
 
+/* The in-process hook (trace_hook.h) gets every event with its fields,
+ * strings never NULL, a run's end after its begin; removed, it gets
+ * nothing more and the sites are off again. */
+struct hooked {
+	uint64_t per[LSCHED_TP_EV_COUNT];
+	uint64_t running;  /* the task between fire_begin and fire_end */
+	int bad;
+	pthread_mutex_t lock;
+};
+
+static void on_hook(enum lsched_tp_event ev, const void *rec, void *arg)
+{
+	struct hooked *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	h->per[ev]++;
+	switch (ev) {
+	case LSCHED_TP_EV_task_fire_begin: {
+		const struct lsched_tp_rec_task_fire_begin *r = rec;
+
+		h->bad += !r->name || !*r->name || r->prio < 0 || r->prio > 7 ||
+			  r->begin < r->ready_at;
+		h->running = r->task;
+		break;
+	}
+	case LSCHED_TP_EV_task_fire_end: {
+		const struct lsched_tp_rec_task_fire_end *r = rec;
+
+		h->bad += r->task != h->running || r->end < r->begin;
+		h->running = 0;
+		break;
+	}
+	case LSCHED_TP_EV_perform_enqueue: {
+		const struct lsched_tp_rec_perform_enqueue *r = rec;
+
+		h->bad += r->name == NULL || r->performer == 0;
+		break;
+	}
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void test_hook_sees_the_events(void **state)
+{
+	struct hooked h = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct counts c;
+
+#ifdef LSCHED_TRACE_DISABLED
+	assert_int_equal(lsched__trace_hook_set(on_hook, &h), -ENOTSUP);
+	(void)c;
+#else
+	raise_all(0);
+	assert_int_equal(lsched__trace_hook_set(on_hook, &h), 0);
+	c = run_workload();
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	assert_counts(&c);
+	assert_int_equal(h.bad, 0);
+	assert_int_equal(h.per[LSCHED_TP_EV_task_fire_begin],
+			 h.per[LSCHED_TP_EV_task_fire_end]);
+	assert_true(h.per[LSCHED_TP_EV_task_fire_begin] > 0);
+	assert_true(h.per[LSCHED_TP_EV_task_enqueue] > 0);
+	assert_true(h.per[LSCHED_TP_EV_task_wake] > 0);
+	assert_true(h.per[LSCHED_TP_EV_slice] > 0);
+	assert_true(h.per[LSCHED_TP_EV_perform_enqueue] > 0);
+	assert_int_equal(h.per[LSCHED_TP_EV_perform_fire_begin],
+			 h.per[LSCHED_TP_EV_perform_fire_end]);
+	assert_true(h.per[LSCHED_TP_EV_perform_fire_end] > 0);
+	assert_int_equal(h.per[LSCHED_TP_EV_dispatch_command], 5);
+	assert_true(h.per[LSCHED_TP_EV_dispatch_build] >= 1);
+	/* Removed: nothing more reaches it. */
+	memset(h.per, 0, sizeof(h.per));
+	c = run_workload();
+	assert_counts(&c);
+	for (int e = 0; e < LSCHED_TP_EV_COUNT; e++)
+		assert_int_equal(h.per[e], 0);
+#endif
+}
+
 /* Work run at a close may destroy the loop (which does not run): the
  * traced path must not touch the loop after the work. */
 static lsched_loop *doomed;
@@ -296,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_nobody_listening),
 		cmocka_unit_test(test_every_site_enabled),
 		cmocka_unit_test(test_work_destroys_loop_traced),
+		cmocka_unit_test(test_hook_sees_the_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #define LSCHED_TRACE_H
 
 #include "trace_map.h"
+#include "trace_hook.h"
 
 #ifndef LSCHED_TRACE_DISABLED
 
@@ -38,6 +39,21 @@
 		__attribute__((visibility("hidden")));
 #include "events.def"
 #undef LSCHED_EVENT
+
+/* The in-process hook (trace_hook.h), read only inside the cold emitters
+ * below: sites cost nothing more for it. */
+struct lsched__trace_hook {
+	lsched_trace_hook_fn fn;
+	void *arg;
+};
+extern struct lsched__trace_hook lsched__trace_hook
+	__attribute__((visibility("hidden")));
+#define LSCHED__HOOK_VAL_PTR(n) (uint64_t)(uintptr_t)(n)
+#define LSCHED__HOOK_VAL_STR(n) ((n) ? (n) : "")
+#define LSCHED__HOOK_VAL_U64(n) (n)
+#define LSCHED__HOOK_VAL_I64(n) (n)
+#define LSCHED__HOOK_VAL_INT(n) (int32_t)(n)
+#define LSCHED__HOOK_INIT(k, n) .n = LSCHED__HOOK_VAL_##k(n)
 
 /* Through a macro, so that the argument list is expanded before sys/sdt.h
  * counts it. */
@@ -71,6 +87,13 @@
 		if (libsched_##ev##_semaphore)                                 \
 			LSCHED__TP_STAP(ev, LSCHED__TP_MAP(LSCHED__TP_NAME,    \
 					LSCHED__TP_COMMA, __VA_ARGS__));       \
+		if (lsched__trace_hook.fn) {                                   \
+			struct lsched_tp_rec_##ev rec = { LSCHED__TP_MAP(      \
+				LSCHED__HOOK_INIT, LSCHED__TP_COMMA,           \
+				__VA_ARGS__) };                                \
+			lsched__trace_hook.fn(LSCHED_TP_EV_##ev, &rec,         \
+					      lsched__trace_hook.arg);         \
+		}                                                              \
 	}
 #include "events.def"
 #undef LSCHED_EVENT

@@ -18,7 +18,35 @@
 /* Of the libsched:schema probe, which is not an event. */
 volatile unsigned short libsched_schema_semaphore
 	__attribute__((section(".probes"), used, visibility("hidden")));
+
+struct lsched__trace_hook lsched__trace_hook;
 #endif
+
+int lsched__trace_hook_set(lsched_trace_hook_fn fn, void *arg)
+{
+#ifdef LSCHED_TRACE_DISABLED
+	(void)fn;
+	(void)arg;
+	return -ENOTSUP;
+#else
+	bool was = lsched__trace_hook.fn != NULL;
+
+	lsched__trace_hook.fn = fn;
+	lsched__trace_hook.arg = arg;
+	/* The hook is one more listener of every probe: its semaphores say
+	 * so, as a USDT consumer's would (they count listeners). */
+	if (fn && !was) {
+#define LSCHED_EVENT(ev, ...) libsched_##ev##_semaphore++;
+#include "events.def"
+#undef LSCHED_EVENT
+	} else if (!fn && was) {
+#define LSCHED_EVENT(ev, ...) libsched_##ev##_semaphore--;
+#include "events.def"
+#undef LSCHED_EVENT
+	}
+	return 0;
+#endif
+}
 
 int lsched_trace_schema(void)
 {

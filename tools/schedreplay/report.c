@@ -1,0 +1,704 @@
+/*
+ * schedreplay's report: the recording against the replay, per priority
+ * and per task, and the replay's fidelity, as text or JSON (schema in
+ * docs/schedreplay.md). Nothing here depends on wall-clock time: two runs
+ * of the same replay print the same bytes.
+ */
+#include "schedreplay.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- figures ------------------------------------------------------------- */
+
+static int cmp_starve(const void *x, const void *y)
+{
+	const struct wl_orig_starve *a = x, *b = y;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->prio - b->prio;
+}
+
+bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!w->has_orig)
+		return false;
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct wl_orig_prio *o = &w->orig_prio[p];
+
+		f->prio[p] = (struct sr_fig_prio){ o->fired, o->p50, o->p99,
+						   o->max, o->starved_ns,
+						   o->longest_ns };
+	}
+	f->starves = calloc(w->norig_starves + 1, sizeof(*f->starves));
+	f->tasks = calloc(w->norig_tasks + 1, sizeof(*f->tasks));
+	f->findings = calloc(w->norig_findings + 1, sizeof(*f->findings));
+	if (!f->starves || !f->tasks || !f->findings)
+		return false;
+	memcpy(f->findings, w->orig_findings,
+	       w->norig_findings * sizeof(*f->findings));
+	f->nfindings = w->norig_findings;
+	memcpy(f->starves, w->orig_starves,
+	       w->norig_starves * sizeof(*f->starves));
+	f->nstarves = w->norig_starves;
+	qsort(f->starves, f->nstarves, sizeof(*f->starves), cmp_starve);
+	for (size_t i = 0; i < w->norig_tasks; i++) {
+		const struct wl_orig_task *o = &w->orig_tasks[i];
+
+		f->tasks[f->ntasks++] = (struct sr_fig_task){
+			o->name, o->prio, o->runs, o->long_runs, o->p50, o->p99,
+			o->max, o->run_max, o->run_total,
+		};
+	}
+	return true;
+}
+
+bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
+{
+	const struct an_loop *l = r->loop;
+	size_t n = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (!l)
+		return true;
+	for (int p = 0; p < WL_PRIOS; p++)
+		n += l->prio[p].nstarves;
+	f->starves = calloc(n + 1, sizeof(*f->starves));
+	f->tasks = calloc(l->ntasks + 1, sizeof(*f->tasks));
+	if (!f->starves || !f->tasks)
+		return false;
+	{
+		const struct an_result *res = an_finish(r->a);
+
+		f->findings = calloc(res->nfindings + 1, sizeof(*f->findings));
+		if (!f->findings)
+			return false;
+		for (size_t i = 0; i < res->nfindings; i++) {
+			const struct an_finding *af = &res->findings[i];
+
+			if (af->loop && af->loop != l)
+				continue;
+			/* The analysis owns the culprit until an_free(),
+			 * which comes after the report. A performer's culprit
+			 * is its address, which changes from run to run: the
+			 * replay has one performer, named so. */
+			f->findings[f->nfindings++] = (struct wl_orig_finding){
+				an_severity_name(af->severity),
+				an_kind_name(af->kind),
+				af->kind == AN_BACKLOG ? "performer (the replay's)"
+						       : af->culprit,
+			};
+		}
+	}
+	for (int p = 0; p < WL_PRIOS; p++) {
+		struct an_prio *ap = (struct an_prio *)&l->prio[p];
+
+		f->prio[p] = (struct sr_fig_prio){
+			ap->fired, an_pct(&ap->wait, 50), an_pct(&ap->wait, 99),
+			ap->wait.count ? ap->wait.max : 0, ap->starved_ns,
+			ap->longest_starve_ns,
+		};
+		/* The replay's clock starts at the workload's origin. */
+		for (size_t i = 0; i < ap->nstarves; i++)
+			f->starves[f->nstarves++] = (struct wl_orig_starve){
+				p, ap->starves[i].start, ap->starves[i].end,
+				ap->starves[i].open_at_end,
+			};
+	}
+	qsort(f->starves, f->nstarves, sizeof(*f->starves), cmp_starve);
+	for (size_t i = 0; i < l->ntasks; i++) {
+		struct an_task *t = l->tasks[i];
+
+		if (!t->runs)
+			continue;
+		f->tasks[f->ntasks++] = (struct sr_fig_task){
+			t->name, t->prio, t->runs, t->long_runs,
+			an_pct(&t->wait, 50), an_pct(&t->wait, 99),
+			t->wait.count ? t->wait.max : 0,
+			t->run.count ? t->run.max : 0, t->run_total,
+		};
+	}
+	return true;
+}
+
+void sr_figs_free(struct sr_figs *f)
+{
+	free(f->starves);
+	free(f->tasks);
+	free(f->findings);
+	memset(f, 0, sizeof(*f));
+}
+
+static const struct sr_fig_task *task_named(const struct sr_figs *f,
+					    const char *name)
+{
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < f->ntasks; i++)
+		if (!strcmp(f->tasks[i].name, name))
+			return &f->tasks[i];
+	return NULL;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+/* Whether two findings are about the same thing: the same kind and
+ * culprit, a task's priority aside (a what-if may move it) and a
+ * performer's address aside (the replay's performer is another). */
+static size_t culprit_key(const struct wl_orig_finding *f)
+{
+	const char *paren = strstr(f->culprit, " (");
+
+	if (!strcmp(f->kind, "performer-backlog"))
+		return 0;
+	return paren ? (size_t)(paren - f->culprit) : strlen(f->culprit);
+}
+
+static bool same_finding(const struct wl_orig_finding *a,
+			 const struct wl_orig_finding *b)
+{
+	size_t ka = culprit_key(a), kb = culprit_key(b);
+
+	return !strcmp(a->kind, b->kind) && ka == kb &&
+	       !strncmp(a->culprit, b->culprit, ka);
+}
+
+static const struct wl_orig_finding *find_finding(const struct sr_figs *f,
+						  const struct wl_orig_finding *x)
+{
+	for (size_t i = 0; f && i < f->nfindings; i++)
+		if (same_finding(&f->findings[i], x))
+			return &f->findings[i];
+	return NULL;
+}
+
+static void text_findings(FILE *f, const struct sr_figs *o,
+			  const struct sr_figs *r)
+{
+	if (!r->nfindings && (!o || !o->nfindings)) {
+		fputs("\n  findings: none, recorded or replayed\n", f);
+		return;
+	}
+	fprintf(f, "\n  findings (%s)\n", o ? "recorded > replayed" : "replayed");
+	for (size_t i = 0; o && i < o->nfindings; i++) {
+		const struct wl_orig_finding *a = &o->findings[i];
+		const struct wl_orig_finding *b = find_finding(r, a);
+
+		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, a->culprit,
+			a->severity, b ? b->severity : "gone");
+	}
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct wl_orig_finding *b = &r->findings[i];
+
+		if (o && find_finding(o, b))
+			continue;
+		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind, b->culprit,
+			o ? "none > " : "", b->severity);
+	}
+}
+
+/* ---- fidelity ------------------------------------------------------------- */
+
+/* The issue's criteria: a wait percentile within 10% or 1 ms, whichever
+ * is larger; a starvation interval matched when both its ends are within
+ * 10 ms, or 10% of its length, of one of the same priority. */
+#define PCT_TOL 0.10
+#define PCT_MIN_NS 1000000LL
+#define STARVE_MIN_NS 10000000LL
+
+static int64_t tol(int64_t orig)
+{
+	int64_t t = (int64_t)llround(PCT_TOL * (double)llabs(orig));
+
+	return t > PCT_MIN_NS ? t : PCT_MIN_NS;
+}
+
+static bool within(int64_t orig, int64_t replay)
+{
+	return llabs(replay - orig) <= tol(orig);
+}
+
+static int64_t starve_tol(const struct wl_orig_starve *s)
+{
+	int64_t t = (s->end - s->start) / 10;
+
+	return t > STARVE_MIN_NS ? t : STARVE_MIN_NS;
+}
+
+/* The replay interval matching s, or NULL; *off its largest end offset. */
+static const struct wl_orig_starve *match(const struct sr_figs *f,
+					  const struct wl_orig_starve *s,
+					  int64_t *off)
+{
+	const struct wl_orig_starve *best = NULL;
+	int64_t bo = 0;
+
+	for (size_t i = 0; i < f->nstarves; i++) {
+		const struct wl_orig_starve *r = &f->starves[i];
+		int64_t ds = llabs(r->start - s->start), de = llabs(r->end - s->end);
+		int64_t o = ds > de ? ds : de;
+
+		if (r->prio != s->prio || ds > starve_tol(s) || de > starve_tol(s))
+			continue;
+		if (!best || o < bo) {
+			best = r;
+			bo = o;
+		}
+	}
+	*off = bo;
+	return best;
+}
+
+struct fidelity {
+	bool known;
+	bool prio_ok[WL_PRIOS];
+	bool used[WL_PRIOS];
+	size_t prios_ok, prios;
+	size_t orig_starves, replay_starves, matched, replay_matched;
+	int64_t max_off;
+	bool ok;
+};
+
+static void fidelity(const struct sr_report *r, struct fidelity *fd)
+{
+	const struct sr_figs *o = r->orig, *u = r->unchanged;
+
+	memset(fd, 0, sizeof(*fd));
+	if (!o || !u)
+		return;
+	fd->known = true;
+	for (int p = 0; p < WL_PRIOS; p++) {
+		if (!o->prio[p].fired && !u->prio[p].fired)
+			continue;
+		fd->used[p] = true;
+		fd->prios++;
+		fd->prio_ok[p] = within(o->prio[p].p50, u->prio[p].p50) &&
+				 within(o->prio[p].p99, u->prio[p].p99);
+		fd->prios_ok += fd->prio_ok[p];
+	}
+	fd->orig_starves = o->nstarves;
+	fd->replay_starves = u->nstarves;
+	for (size_t i = 0; i < o->nstarves; i++) {
+		int64_t off;
+
+		if (match(u, &o->starves[i], &off)) {
+			fd->matched++;
+			if (off > fd->max_off)
+				fd->max_off = off;
+		}
+	}
+	/* And the other way: no interval the recording did not have. */
+	for (size_t i = 0; i < u->nstarves; i++) {
+		int64_t off;
+
+		fd->replay_matched += match(o, &u->starves[i], &off) != NULL;
+	}
+	fd->ok = fd->prios_ok == fd->prios && fd->matched == fd->orig_starves &&
+		 fd->replay_matched == fd->replay_starves;
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+static const char *ns_str(int64_t v)
+{
+	static char ring[32][32];
+	static unsigned next;
+
+	return an_fmt_ns(v, ring[next++ % 32], sizeof(ring[0]));
+}
+
+#define NS(v) ns_str(v)
+
+static void text_whatif(FILE *f, const struct sr_whatif *wi)
+{
+	if (!sr_whatif_any(wi)) {
+		fputs("none (the workload as recorded)", f);
+		return;
+	}
+	if (wi->slice)
+		fprintf(f, "--slice %s ", NS(wi->slice));
+	for (size_t i = 0; i < wi->nprios; i++)
+		fprintf(f, "--set-priority %s=%s ", wi->prios[i].name,
+			wl_prio_name((int)wi->prios[i].value));
+	for (size_t i = 0; i < wi->nmax_waits; i++)
+		fprintf(f, "--max-wait %s%s%s ",
+			wi->max_waits[i].name ? wi->max_waits[i].name : "",
+			wi->max_waits[i].name ? "=" : "",
+			NS(wi->max_waits[i].value));
+	for (size_t i = 0; i < wi->nscales; i++)
+		fprintf(f, "--scale %s=%g ", wi->scales[i].name,
+			wi->scales[i].factor);
+}
+
+/* Two lines; the second indented by indent. */
+static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
+{
+	fprintf(f, "%llu runs replayed (%llu split by the stopwatch, %llu "
+		   "run on through a recorded yield, %llu with no work left), "
+		   "%llu posts, %llu starts of an active task skipped, %llu "
+		   "recorded runs passed over, %llu events;\n%sstopwatch "
+		   "verdicts as recorded: %llu of %llu",
+		(unsigned long long)st->runs, (unsigned long long)st->split,
+		(unsigned long long)st->merged, (unsigned long long)st->extra,
+		(unsigned long long)st->posts,
+		(unsigned long long)st->starts_skipped,
+		(unsigned long long)st->runs_dropped,
+		(unsigned long long)st->events, indent,
+		(unsigned long long)st->checks_same,
+		(unsigned long long)st->checks);
+	fprintf(f, "; run begins off the recording's: p50 %s, p90 %s, max %s",
+		NS(st->drift_p50), NS(st->drift_p90), NS(st->drift_max));
+}
+
+/* "orig -> replay" for a cell. */
+static const char *pair(int64_t o, int64_t r, bool have_o)
+{
+	static char ring[16][48];
+	static unsigned next;
+	char *b = ring[next++ % 16];
+
+	if (have_o)
+		snprintf(b, 48, "%s > %s", NS(o), NS(r));
+	else
+		snprintf(b, 48, "%s", NS(r));
+	return b;
+}
+
+static const char *cpair(uint64_t o, uint64_t r, bool have_o)
+{
+	static char ring[16][48];
+	static unsigned next;
+	char *b = ring[next++ % 16];
+
+	if (have_o)
+		snprintf(b, 48, "%llu > %llu", (unsigned long long)o,
+			 (unsigned long long)r);
+	else
+		snprintf(b, 48, "%llu", (unsigned long long)r);
+	return b;
+}
+
+void sr_report_text(FILE *f, const struct sr_report *r)
+{
+	const struct wl_workload *w = r->w;
+	const struct sr_figs *o = r->orig, *rp = r->replay;
+	bool ho = o != NULL;
+	struct fidelity fd;
+	size_t nst_o[WL_PRIOS] = { 0 }, nst_r[WL_PRIOS] = { 0 };
+
+	fprintf(f, "schedreplay: %s\n  workload: %s\n  %zu tasks, %zu runs, "
+		   "%zu posts, %zu actions outside runs, %s long\n",
+		r->input, w->source ? w->source : "(no source)", w->ntasks,
+		wl_run_count(w), w->nposts, w->nactions, NS(w->span));
+	fprintf(f, "  replay: %s", r->real ? "--real (real time" : "--sim (virtual time");
+	if (r->real)
+		fprintf(f, ", speed %g)", r->speed);
+	else
+		fputs(")", f);
+	fputs("; what-if: ", f);
+	text_whatif(f, r->wi);
+	fputs("\n  ", f);
+	stats_line(f, r->st, "  ");
+	fputc('\n', f);
+	if (!ho)
+		fputs("  the workload holds no recorded figures: replay figures "
+		      "only, fidelity unknown\n", f);
+
+	fprintf(f, "\n  %s (%s)\n", "per priority", ho ? "recorded > replayed" : "replayed");
+	fprintf(f, "  %-13s %-14s %-22s %-22s %-22s %-22s %s\n", "priority",
+		"fired", "wait p50", "wait p99", "wait max", "starved",
+		"intervals");
+	for (size_t i = 0; ho && i < o->nstarves; i++)
+		nst_o[o->starves[i].prio]++;
+	for (size_t i = 0; i < rp->nstarves; i++)
+		nst_r[rp->starves[i].prio]++;
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = ho ? &o->prio[p] : &rp->prio[p];
+		const struct sr_fig_prio *b = &rp->prio[p];
+
+		if (!a->fired && !b->fired && !nst_o[p] && !nst_r[p])
+			continue;
+		fprintf(f, "  %-13s %-14s %-22s %-22s %-22s %-22s %s\n",
+			wl_prio_name(p), cpair(a->fired, b->fired, ho),
+			pair(a->p50, b->p50, ho), pair(a->p99, b->p99, ho),
+			pair(a->max, b->max, ho),
+			pair(a->starved, b->starved, ho),
+			cpair(nst_o[p], nst_r[p], ho));
+	}
+
+	fprintf(f, "\n  per task (%s)\n", ho ? "recorded > replayed" : "replayed");
+	fprintf(f, "  %-20s %-12s %-16s %-22s %-22s %-22s %s\n", "task",
+		"priority", "runs", "wait p99", "wait max", "run max",
+		"long runs");
+	for (size_t i = 0; i < rp->ntasks; i++) {
+		const struct sr_fig_task *b = &rp->tasks[i];
+		const struct sr_fig_task *a = task_named(o, b->name);
+		bool h = a != NULL;
+
+		if (!a)
+			a = b;
+		fprintf(f, "  %-20.20s %-12s %-16s %-22s %-22s %-22s %s\n",
+			b->name, wl_prio_name(b->prio),
+			cpair(a->runs, b->runs, h), pair(a->p99, b->p99, h),
+			pair(a->max, b->max, h), pair(a->run_max, b->run_max, h),
+			cpair(a->long_runs, b->long_runs, h));
+	}
+	for (size_t i = 0; ho && i < o->ntasks; i++)
+		if (!task_named(rp, o->tasks[i].name))
+			fprintf(f, "  %-20.20s %-12s %llu > 0 (not run in the "
+				   "replay)\n",
+				o->tasks[i].name, wl_prio_name(o->tasks[i].prio),
+				(unsigned long long)o->tasks[i].runs);
+
+	text_findings(f, o, rp);
+
+	if (rp->nstarves || (ho && o->nstarves)) {
+		fprintf(f, "\n  starvation intervals (at least %s with ready "
+			   "tasks and none run; from the origin)\n",
+			NS(r->starve_ns));
+		for (size_t i = 0; ho && i < o->nstarves; i++)
+			fprintf(f, "    recorded  %-13s %10s to %10s (%s)%s\n",
+				wl_prio_name(o->starves[i].prio),
+				NS(o->starves[i].start), NS(o->starves[i].end),
+				NS(o->starves[i].end - o->starves[i].start),
+				o->starves[i].open_at_end ? " until the end" : "");
+		for (size_t i = 0; i < rp->nstarves; i++)
+			fprintf(f, "    replayed  %-13s %10s to %10s (%s)%s\n",
+				wl_prio_name(rp->starves[i].prio),
+				NS(rp->starves[i].start), NS(rp->starves[i].end),
+				NS(rp->starves[i].end - rp->starves[i].start),
+				rp->starves[i].open_at_end ? " until the end" : "");
+	} else {
+		fputs("\n  no starvation interval, recorded or replayed\n", f);
+	}
+
+	fidelity(r, &fd);
+	fputs("\n  fidelity", f);
+	if (!fd.known) {
+		fputs(": unknown (no recorded figures to compare with)\n", f);
+		return;
+	}
+	fprintf(f, " of the %s replay of the unchanged workload against the "
+		   "recording\n  (p50 and p99 within 10%% or 1 ms; starvation "
+		   "intervals within 10 ms or 10%%):\n",
+		r->unchanged_is_sim ? "--sim" : r->real ? "--real" : "--sim");
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = &o->prio[p], *b = &r->unchanged->prio[p];
+
+		if (!fd.used[p])
+			continue;
+		fprintf(f, "    %-13s p50 %-22s (%+.1f%%)  p99 %-22s (%+.1f%%)  %s\n",
+			wl_prio_name(p), pair(a->p50, b->p50, true),
+			a->p50 ? 100.0 * (double)(b->p50 - a->p50) / (double)a->p50 : 0.0,
+			pair(a->p99, b->p99, true),
+			a->p99 ? 100.0 * (double)(b->p99 - a->p99) / (double)a->p99 : 0.0,
+			fd.prio_ok[p] ? "ok" : "OFF");
+	}
+	fprintf(f, "    starvation: %zu recorded, %zu replayed, %zu of the "
+		   "recorded matched (largest offset %s), %zu replayed with no "
+		   "recorded match\n",
+		fd.orig_starves, fd.replay_starves, fd.matched, NS(fd.max_off),
+		fd.replay_starves - fd.replay_matched);
+	if (r->ust != r->st) {
+		fputs("    that replay: ", f);
+		stats_line(f, r->ust, "    ");
+		fputc('\n', f);
+	}
+	fprintf(f, "    %s: %zu of %zu priorities within tolerance, "
+		   "starvation %s\n",
+		fd.ok ? "FAITHFUL" : "NOT FAITHFUL", fd.prios_ok, fd.prios,
+		fd.matched == fd.orig_starves &&
+				fd.replay_matched == fd.replay_starves
+			? "the same"
+			: "differs");
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_figs(FILE *f, const struct sr_figs *x)
+{
+	if (!x) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"priorities\":[", f);
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = &x->prio[p];
+		bool first = true;
+
+		fprintf(f, "%s{\"priority\":\"%s\",\"fired\":%llu,"
+			   "\"wait_p50_ns\":%lld,\"wait_p99_ns\":%lld,"
+			   "\"wait_max_ns\":%lld,\"starved_ns\":%lld,"
+			   "\"longest_starve_ns\":%lld,\"starvation\":[",
+			p ? "," : "", wl_prio_name(p), (unsigned long long)a->fired,
+			(long long)a->p50, (long long)a->p99, (long long)a->max,
+			(long long)a->starved, (long long)a->longest);
+		for (size_t i = 0; i < x->nstarves; i++) {
+			const struct wl_orig_starve *s = &x->starves[i];
+
+			if (s->prio != p)
+				continue;
+			fprintf(f, "%s{\"start_ns\":%lld,\"end_ns\":%lld,"
+				   "\"open_at_end\":%s}",
+				first ? "" : ",", (long long)s->start,
+				(long long)s->end, s->open_at_end ? "true" : "false");
+			first = false;
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"findings\":[", f);
+	for (size_t i = 0; i < x->nfindings; i++) {
+		fprintf(f, "%s{\"severity\":\"%s\",\"kind\":", i ? "," : "",
+			x->findings[i].severity);
+		json_str(f, x->findings[i].kind);
+		fputs(",\"culprit\":", f);
+		json_str(f, x->findings[i].culprit);
+		fputc('}', f);
+	}
+	fputs("],\"tasks\":[", f);
+	for (size_t i = 0; i < x->ntasks; i++) {
+		const struct sr_fig_task *t = &x->tasks[i];
+
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, t->name);
+		fprintf(f, ",\"priority\":\"%s\",\"runs\":%llu,\"long_runs\":%llu,"
+			   "\"wait_p50_ns\":%lld,\"wait_p99_ns\":%lld,"
+			   "\"wait_max_ns\":%lld,\"run_max_ns\":%lld,"
+			   "\"run_total_ns\":%lld}",
+			wl_prio_name(t->prio), (unsigned long long)t->runs,
+			(unsigned long long)t->long_runs, (long long)t->p50,
+			(long long)t->p99, (long long)t->max,
+			(long long)t->run_max, (long long)t->run_total);
+	}
+	fputs("]}", f);
+}
+
+static void json_stats(FILE *f, const struct sr_stats *st)
+{
+	fprintf(f, "{\"events\":%llu,\"runs\":%llu,\"runs_split\":%llu,"
+		   "\"runs_merged\":%llu,\"runs_without_work\":%llu,"
+		   "\"posts\":%llu,\"starts_skipped\":%llu,\"runs_dropped\":%llu,"
+		   "\"checks\":%llu,"
+		   "\"checks_as_recorded\":%llu,\"replayed_ns\":%lld,"
+		   "\"drift_runs\":%llu,\"drift_p50_ns\":%lld,"
+		   "\"drift_p90_ns\":%lld,\"drift_max_ns\":%lld}",
+		(unsigned long long)st->events, (unsigned long long)st->runs,
+		(unsigned long long)st->split, (unsigned long long)st->merged,
+		(unsigned long long)st->extra, (unsigned long long)st->posts,
+		(unsigned long long)st->starts_skipped,
+		(unsigned long long)st->runs_dropped,
+		(unsigned long long)st->checks,
+		(unsigned long long)st->checks_same, (long long)st->replayed_ns,
+		(unsigned long long)st->drift_runs, (long long)st->drift_p50,
+		(long long)st->drift_p90, (long long)st->drift_max);
+}
+
+void sr_report_json(FILE *f, const struct sr_report *r)
+{
+	const struct wl_workload *w = r->w;
+	const struct sr_whatif *wi = r->wi;
+	struct fidelity fd;
+
+	fputs("{\"schedreplay_report\":1,\"input\":", f);
+	json_str(f, r->input);
+	fprintf(f, ",\"mode\":\"%s\",\"speed\":%g,\"workload\":{\"source\":",
+		r->real ? "real" : "sim", r->real ? r->speed : 1.0);
+	json_str(f, w->source ? w->source : "");
+	fprintf(f, ",\"origin_ns\":%lld,\"span_ns\":%lld,\"tasks\":%zu,"
+		   "\"runs\":%zu,\"posts\":%zu,"
+		   "\"actions\":%zu},\"long_task_ns\":%lld,\"starve_ns\":%lld,",
+		(long long)w->origin, (long long)w->span, w->ntasks, wl_run_count(w), w->nposts,
+		w->nactions, (long long)r->long_task_ns, (long long)r->starve_ns);
+	fputs("\"whatif\":{\"slice_ns\":", f);
+	if (wi->slice)
+		fprintf(f, "%lld", (long long)wi->slice);
+	else
+		fputs("null", f);
+	fputs(",\"set_priority\":[", f);
+	for (size_t i = 0; i < wi->nprios; i++) {
+		fputs(i ? ",{\"task\":" : "{\"task\":", f);
+		json_str(f, wi->prios[i].name);
+		fprintf(f, ",\"priority\":\"%s\"}",
+			wl_prio_name((int)wi->prios[i].value));
+	}
+	fputs("],\"max_wait\":[", f);
+	for (size_t i = 0; i < wi->nmax_waits; i++) {
+		fputs(i ? ",{\"task\":" : "{\"task\":", f);
+		if (wi->max_waits[i].name)
+			json_str(f, wi->max_waits[i].name);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"max_wait_ns\":%lld}",
+			(long long)wi->max_waits[i].value);
+	}
+	fputs("],\"scale\":[", f);
+	for (size_t i = 0; i < wi->nscales; i++) {
+		fputs(i ? ",{\"task\":" : "{\"task\":", f);
+		json_str(f, wi->scales[i].name);
+		fprintf(f, ",\"factor\":%g}", wi->scales[i].factor);
+	}
+	fputs("]},\"original\":", f);
+	json_figs(f, r->orig);
+	fputs(",\"replay\":", f);
+	json_figs(f, r->replay);
+	fputs(",\"replay_stats\":", f);
+	json_stats(f, r->st);
+	fidelity(r, &fd);
+	fputs(",\"fidelity\":", f);
+	if (!fd.known) {
+		fputs("null}\n", f);
+		return;
+	}
+	fprintf(f, "{\"replay\":\"%s\",\"priorities\":[",
+		r->unchanged_is_sim || !r->real ? "sim" : "real");
+	for (int p = 0, first = 1; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = &r->orig->prio[p],
+					 *b = &r->unchanged->prio[p];
+
+		if (!fd.used[p])
+			continue;
+		fprintf(f, "%s{\"priority\":\"%s\",\"p50_ns\":%lld,"
+			   "\"replay_p50_ns\":%lld,\"p99_ns\":%lld,"
+			   "\"replay_p99_ns\":%lld,\"tolerance_p50_ns\":%lld,"
+			   "\"tolerance_p99_ns\":%lld,\"ok\":%s}",
+			first ? "" : ",", wl_prio_name(p), (long long)a->p50,
+			(long long)b->p50, (long long)a->p99, (long long)b->p99,
+			(long long)tol(a->p50), (long long)tol(a->p99),
+			fd.prio_ok[p] ? "true" : "false");
+		first = 0;
+	}
+	fprintf(f, "],\"starvation\":{\"recorded\":%zu,\"replayed\":%zu,"
+		   "\"matched\":%zu,\"replayed_unmatched\":%zu,"
+		   "\"max_offset_ns\":%lld,\"same\":%s},\"stats\":",
+		fd.orig_starves, fd.replay_starves, fd.matched,
+		fd.replay_starves - fd.replay_matched, (long long)fd.max_off,
+		fd.matched == fd.orig_starves &&
+				fd.replay_matched == fd.replay_starves
+			? "true"
+			: "false");
+	json_stats(f, r->ust);
+	fprintf(f, ",\"ok\":%s},\"unchanged_replay\":",
+		fd.ok ? "true" : "false");
+	json_figs(f, r->unchanged != r->replay ? r->unchanged : NULL);
+	fputs("}\n", f);
+}
