@@ -35,12 +35,16 @@ int lsched__trace_hook_set(lsched_trace_hook_fn fn, void *arg)
 	lsched__trace_hook.arg = arg;
 	/* The hook is one more listener of every probe: its semaphores say
 	 * so, as a USDT consumer's would (they count listeners). */
+	/* Atomic: the kernel moves the same counters when a USDT consumer
+	 * attaches or leaves meanwhile. */
 	if (fn && !was) {
-#define LSCHED_EVENT(ev, ...) libsched_##ev##_semaphore++;
+#define LSCHED_EVENT(ev, ...) \
+	__atomic_fetch_add(&libsched_##ev##_semaphore, 1, __ATOMIC_RELAXED);
 #include "events.def"
 #undef LSCHED_EVENT
 	} else if (!fn && was) {
-#define LSCHED_EVENT(ev, ...) libsched_##ev##_semaphore--;
+#define LSCHED_EVENT(ev, ...) \
+	__atomic_fetch_sub(&libsched_##ev##_semaphore, 1, __ATOMIC_RELAXED);
 #include "events.def"
 #undef LSCHED_EVENT
 	}

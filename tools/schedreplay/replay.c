@@ -96,6 +96,9 @@ struct producer {
 #define SR_RT_PRODUCER 11
 
 struct replay {
+	/* Set when the measure ends: the hook ignores what comes after (it
+	 * stays installed until every thread that may emit has stopped). */
+	int measure_done;
 	const struct wl_workload *w;
 	const struct sr_whatif *wi;
 	bool real;
@@ -554,7 +557,8 @@ static void hook(enum lsched_tp_event type, const void *rec, void *arg)
 	struct replay *rp = arg;
 	struct tr_event ev;
 
-	if ((unsigned)type >= TR_EV_COUNT)
+	if ((unsigned)type >= TR_EV_COUNT ||
+	    __atomic_load_n(&rp->measure_done, __ATOMIC_ACQUIRE))
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = (enum tr_type)type;
@@ -804,13 +808,16 @@ static int start_producers(struct replay *rp, char *err, size_t errlen)
 static void teardown(struct replay *rp)
 {
 	/* The measure ends with the workload: what close runs afterwards is
-	 * not part of it. */
-	lsched__trace_hook_set(NULL, NULL);
+	 * not part of it. The hook goes only once no thread can emit: a
+	 * producer may still be posting, and the hook's function and
+	 * argument are read apart. */
+	__atomic_store_n(&rp->measure_done, 1, __ATOMIC_RELEASE);
 	if (rp->perf)
 		lsched_performer_close(rp->perf);
 	for (size_t k = 0; k < rp->nproducers; k++)
 		if (rp->producers[k].started)
 			pthread_join(rp->producers[k].tid, NULL);
+	lsched__trace_hook_set(NULL, NULL);
 	lsched_performer_destroy(rp->perf);
 	if (rp->loop)
 		lsched_loop_destroy(rp->loop);
