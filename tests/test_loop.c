@@ -1500,6 +1500,67 @@ static void test_loop_stop_from_other_thread_never_lost(void **state)
 	assert_int_equal(lsched_loop_destroy(r.loop), 0);
 }
 
+/*
+ * The cached time after a task (extrapolated with the TSC where the CPU
+ * allows, see clock.c) on the real clock: never ahead of CLOCK_MONOTONIC,
+ * never backwards, and not behind the end of the previous task by more
+ * than a read's error. A ring of tiny tasks, each starting the next, runs
+ * for 200 ms: long enough for the TSC rate to be measured (50 ms) and
+ * used, and one task in 64 begins a pass (a real read).
+ */
+#define NOW_RING 64
+struct now_ring {
+	lsched_loop *loop;
+	lsched_task *tasks[NOW_RING];
+	int64_t start, prev_now, prev_end, worst_lag;
+	long runs, ahead, backwards;
+};
+
+static void now_ring_cb(lsched_task *t, void *arg)
+{
+	struct now_ring *r = arg;
+	int64_t now = lsched_loop_now(r->loop);
+	int64_t real = real_ns();
+
+	if (now > real)
+		r->ahead++;
+	if (now < r->prev_now)
+		r->backwards++;
+	if (r->runs && r->prev_end - now > r->worst_lag)
+		r->worst_lag = r->prev_end - now;
+	r->prev_now = now;
+	if (real - r->start < LSCHED_MS(200))
+		lsched_task_start(r->tasks[++r->runs % NOW_RING]);
+	else
+		lsched_loop_stop(r->loop);
+	r->prev_end = real_ns();
+}
+
+static void test_loop_now_after_task_tracks_real_clock(void **state)
+{
+	struct now_ring r = { .runs = 0 };
+
+	r.loop = lsched_loop_new(NULL);
+	assert_non_null(r.loop);
+	for (int i = 0; i < NOW_RING; i++) {
+		r.tasks[i] = lsched_task_new(r.loop, "ring", LSCHED_TASK_IDLE,
+					     LSCHED_PRIO_DEFAULT, now_ring_cb,
+					     &r);
+		assert_non_null(r.tasks[i]);
+	}
+	alarm(WATCHDOG_S);
+	r.start = real_ns();
+	assert_int_equal(lsched_task_start(r.tasks[0]), 0);
+	assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_DEFAULT), 0);
+	alarm(0);
+	assert_true(r.runs > NOW_RING);
+	assert_int_equal(r.ahead, 0);
+	assert_int_equal(r.backwards, 0);
+	/* Tens of ns by design; 100 us leaves room for a slow read. */
+	assert_true(r.worst_lag < LSCHED_US(100));
+	assert_int_equal(lsched_loop_destroy(r.loop), 0);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -1543,6 +1604,7 @@ int main(void)
 		cmocka_unit_test(test_loop_run_once_real_clock_fires_timer),
 		VT(test_loop_run_for_fires_timer_due_at_end),
 		cmocka_unit_test(test_loop_stop_from_other_thread_never_lost),
+		cmocka_unit_test(test_loop_now_after_task_tracks_real_clock),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

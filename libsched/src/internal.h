@@ -111,6 +111,12 @@ struct lsched_loop {
 	void *backend;
 
 	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	/* The TSC anchor of the refresh after a task (clock.c): a real read
+	 * and the TSC just after it; tsc_ok when this loop may extrapolate
+	 * from it (the real clock on a CPU with an invariant TSC). */
+	uint64_t tsc_anchor;
+	int64_t ns_anchor;
+	bool tsc_ok;
 	int64_t input_interval;
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
@@ -154,6 +160,50 @@ static inline int64_t lsched__add_sat(int64_t a, int64_t b)
 
 /* clock.c */
 int64_t lsched__clock_read(const lsched_clock *clock);
+/* True when the real clock may be extrapolated with the TSC here. */
+bool lsched__tsc_usable(void);
+/* Reads the loop's clock into loop->now and, on the real clock with a
+ * usable TSC, re-anchors the extrapolation (and feeds its calibration). */
+void lsched__loop_read_now(lsched_loop *loop);
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* ns per TSC tick, << 32, a little low (clock.c); 0 while not
+ * calibrated. TSC ticks an anchor is trusted for. */
+extern _Atomic uint64_t lsched__tsc_mult;
+extern _Atomic uint64_t lsched__tsc_max_delta;
+#endif
+
+/*
+ * Refreshes loop->now after a task. On the real clock, with an invariant
+ * TSC calibrated against CLOCK_MONOTONIC, it extrapolates from the last
+ * real read (the anchor) if that is less than 20 us old: rdtsc costs
+ * about half of clock_gettime() on kvm-clock, and this runs after every
+ * task. The rate is biased low and the anchor is taken after its read, so
+ * the result is never ahead of CLOCK_MONOTONIC and lags it by tens of ns
+ * at most; it never goes below loop->now. Otherwise (virtual clock, no
+ * usable TSC, old anchor, another CPU's TSC behind ours) it reads.
+ */
+static inline void lsched__loop_refresh_now(lsched_loop *loop)
+{
+#if defined(__x86_64__)
+	if (loop->tsc_ok) {
+		uint64_t mult = atomic_load_explicit(&lsched__tsc_mult,
+						     memory_order_acquire);
+		uint64_t d = __rdtsc() - loop->tsc_anchor;
+
+		if (mult && d < atomic_load_explicit(&lsched__tsc_max_delta,
+						     memory_order_relaxed)) {
+			int64_t t = loop->ns_anchor + (int64_t)((d * mult) >> 32);
+
+			if (t > loop->now)
+				loop->now = t;
+			return;
+		}
+	}
+#endif
+	lsched__loop_read_now(loop);
+}
 
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */

@@ -67,6 +67,7 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	atomic_init(&loop->xthread_pending, 0);
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;
+	loop->tsc_ok = !loop->clock->is_virtual && lsched__tsc_usable();
 	return loop;
 
 out_close_eventfd:
@@ -471,7 +472,8 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 
 static void phase_timers(lsched_loop *loop)
 {
-	loop->now = lsched__clock_read(loop->clock);
+	/* A real read, which also re-anchors the TSC extrapolation. */
+	lsched__loop_read_now(loop);
 	lsched__collect_due(loop);
 	lsched__fire_due_timers(loop);
 }

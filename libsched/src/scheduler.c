@@ -272,7 +272,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
-	loop->now = lsched__clock_read(loop->clock);
+	lsched__loop_refresh_now(loop);
 	if (traced)
 		trace_fire_end(loop, t);
 

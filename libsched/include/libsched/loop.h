@@ -129,7 +129,11 @@ LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
 
 /*
  * The time cached at the start of the current cycle and refreshed after
- * every task, in ns. Cheap. Returns -EINVAL for NULL.
+ * every task, in ns. Cheap. Returns -EINVAL for NULL. On the real clock,
+ * on x86_64 with an invariant TSC, the refresh after a task extrapolates
+ * from the cycle's real read with the TSC (docs/architecture.md, Time):
+ * never ahead of CLOCK_MONOTONIC, behind it by tens of ns at most, never
+ * backwards; LSCHED_TSC=0 in the environment makes it a real read.
  */
 LSCHED_API int64_t lsched_loop_now(const lsched_loop *loop);
 
