@@ -42,37 +42,47 @@ enum lsched__queue {
 	LSCHED__Q_READY, /* in its priority's ready queue */
 };
 
+/*
+ * Laid out by use: what starting, picking and running a plain idle task
+ * touches is in the first two cache lines (the first alone for picking and
+ * the run itself), the timer node and everything that only names, traces
+ * or lists the task come after. At 1M queued tasks this is what a pass
+ * walks, so keep hot fields here and cold ones below.
+ */
 struct lsched_task {
-	struct lsched__heap_node tnode; /* timer heap, while Q_HEAP */
-	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
+	/* Line 0: pick, dequeue, run. */
 	struct lsched__list link;       /* ready queue, while Q_READY */
-	struct lsched__list all_link;   /* loop->tasks */
 	lsched_loop *loop;
-	const char *name;
 	lsched_task_cb cb;
 	void *arg;
-	int64_t timeout;
-	int64_t max_wait;
 	int64_t ready_at;
-	uint64_t id;
-	uint64_t runs;
 	uint64_t last_pass;
-	uint64_t starts;                /* counts lsched_task_start() calls */
-	/* Kept for task_fire_end while a traced run goes on: what
-	 * task_fire_begin said, and the stopwatch checks made since. */
-	int64_t tr_begin, tr_ready_at;
-	uint64_t sw_checks, sw_yields, sw_overruns;
-	uint8_t tr_prio;
-	bool traced;                    /* this run's begin was traced */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */
 	bool active;
 	bool running;
 	bool destroyed;
-	lsched_task *parent;
+	bool traced;                    /* this run's begin was traced */
+	uint8_t tr_prio;
+	/* Line 1: start, completion, max wait. */
+	uint64_t starts;                /* counts lsched_task_start() calls */
+	uint64_t runs;
+	int64_t max_wait;
 	struct lsched__list children;   /* of child tasks, by sibling */
+	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
+	/* Cold: timers, names, trace, the loop's list, the family. */
+	struct lsched__heap_node tnode; /* timer heap, while Q_HEAP */
+	int64_t timeout;
+	const char *name;
+	uint64_t id;
+	struct lsched__list all_link;   /* loop->tasks */
+	lsched_task *parent;
 	struct lsched__list sibling;
+	/* Kept for task_fire_end while a traced run goes on: what
+	 * task_fire_begin said, and the stopwatch checks made since. */
+	int64_t tr_begin, tr_ready_at;
+	uint64_t sw_checks, sw_yields, sw_overruns;
 };
 
 struct lsched_timer {
@@ -208,6 +218,14 @@ static inline void lsched__loop_refresh_now(lsched_loop *loop)
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */
 void lsched__collect_due(lsched_loop *loop);
+/* True when the timer heap's earliest entry is due: the test before
+ * lsched__collect_due() on the task pass's path. */
+static inline bool lsched__timers_due(const lsched_loop *loop)
+{
+	const struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
+
+	return min && min->key <= loop->now;
+}
 void lsched__fire_due_timers(lsched_loop *loop);
 void lsched__timer_free_all(lsched_loop *loop);
 
@@ -219,8 +237,35 @@ bool lsched__tasks_ready(const lsched_loop *loop);
 
 /* loop.c */
 int lsched__loop_wake(lsched_loop *loop);
-bool lsched__poll_input(lsched_loop *loop);
-bool lsched__xthread_pending(const lsched_loop *loop);
+bool lsched__poll_input_slow(lsched_loop *loop);
+
+/* Queued cross-thread work (Performer): one relaxed atomic load, after
+ * every task. */
+static inline bool lsched__xthread_pending(const lsched_loop *loop)
+{
+	return atomic_load_explicit(&((lsched_loop *)loop)->xthread_pending,
+				    memory_order_relaxed) != 0;
+}
+
+/* Polls without blocking if the last poll is older than the input
+ * interval; the events found are left for the next cycle to dispatch (it
+ * polls again), only their existence is recorded. Inline up to the
+ * interval test: it runs after every task and is false almost always. */
+static inline bool lsched__poll_input(lsched_loop *loop)
+{
+	if (loop->input_seen)
+		return true;
+	if (loop->now - loop->last_poll < loop->input_interval)
+		return false;
+	return lsched__poll_input_slow(loop);
+}
+
+/* Input pending: the last non-blocking poll found input, or cross-thread
+ * work is queued. */
+static inline bool lsched__input_pending(const lsched_loop *loop)
+{
+	return loop->input_seen || lsched__xthread_pending(loop);
+}
 
 /* performer.c */
 void lsched__perform_phase(lsched_loop *loop);

@@ -197,29 +197,18 @@ int lsched_loop_stop(lsched_loop *loop)
 	return lsched__loop_wake(loop) < 0 ? -EIO : 0;
 }
 
-bool lsched__xthread_pending(const lsched_loop *loop)
-{
-	return atomic_load_explicit(&((lsched_loop *)loop)->xthread_pending,
-				    memory_order_relaxed) != 0;
-}
-
 bool lsched_loop_input_pending(const lsched_loop *loop)
 {
-	return loop && (loop->input_seen || lsched__xthread_pending(loop));
+	return loop && lsched__input_pending(loop);
 }
 
-/* Polls without blocking if the last poll is older than the input
- * interval; the events found are left for the next cycle to dispatch (it
- * polls again), only their existence is recorded. */
-bool lsched__poll_input(lsched_loop *loop)
+/* The non-blocking poll of lsched__poll_input() (internal.h), once the
+ * input interval has passed. */
+bool lsched__poll_input_slow(lsched_loop *loop)
 {
 	struct lsched__poll_event probe[16];
 	int n;
 
-	if (loop->input_seen)
-		return true;
-	if (loop->now - loop->last_poll < loop->input_interval)
-		return false;
 	loop->last_poll = loop->now;
 	/* A scratch buffer: this may run inside a descriptor callback, while
 	 * dispatch still walks loop->events. */
