@@ -128,6 +128,7 @@ struct lsched_loop {
 	int64_t ns_anchor;
 	bool tsc_ok;
 	int64_t input_interval;
+	int64_t spin;           /* spin-then-sleep: ns, 0 off */
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
 
@@ -157,6 +158,7 @@ struct lsched_loop {
 	atomic_bool running;
 	atomic_bool stop;
 	atomic_int wake_pending;     /* a wake-up write is outstanding */
+	atomic_bool spinning;        /* in the spin before a sleep: no write */
 	atomic_uint xthread_pending; /* queued cross-thread work (Performer) */
 	int wake_fd;
 

@@ -154,6 +154,31 @@ LSCHED_API int lsched_loop_set_input_interval(lsched_loop *loop,
 LSCHED_API int64_t lsched_loop_input_interval(const lsched_loop *loop);
 
 /*
+ * Spin-then-sleep, for latency-critical loops: when the loop is about to
+ * sleep in the poller, it first spins for up to spin_ns (never past its
+ * next deadline) watching its stop flag and its queued cross-thread work
+ * (performers, lsched_loop_stop()), and only then sleeps. Work posted
+ * while it spins is seen within about a microsecond (when the poster runs
+ * on another CPU) and costs the poster no eventfd write; without a spin, waking a sleeping thread costs about
+ * 10 us on a VM. The price: the loop burns its CPU for up to spin_ns every
+ * time it would sleep (it yields the CPU between looks, so a poster on the
+ * same CPU still runs). Descriptors are polled without blocking every
+ * input interval while it spins, as during a run of tasks, so input waits
+ * no longer than it would behind tasks. A loop on a virtual clock never
+ * sleeps, so it never spins.
+ *
+ * 0 (the default) turns spinning off. Set from the thread that runs the
+ * loop (or while it does not run), like every setting of a loop; the spin
+ * itself pairs with the posting threads through atomics, so no wake-up is
+ * lost (docs/architecture.md, Threads).
+ * Errors: -EINVAL for NULL or a negative spin_ns.
+ */
+LSCHED_API int lsched_loop_set_spin(lsched_loop *loop, int64_t spin_ns);
+
+/* Current spin in ns (0: off), or -EINVAL for NULL. */
+LSCHED_API int64_t lsched_loop_spin(const lsched_loop *loop);
+
+/*
  * True if input is pending: a descriptor seen ready by the last non-blocking
  * poll and not yet dispatched, or queued cross-thread work. Does not poll.
  */
