@@ -17,7 +17,9 @@
  *         repetition: p50 and p99 in us. Beside the libraries: a blocking
  *         read() on an eventfd, epoll_wait() on an eventfd (what a loop
  *         that sleeps must pay at least), and two threads spinning on a
- *         shared word (what not sleeping buys).
+ *         shared word (what not sleeping buys). Then libsched again with
+ *         lsched_loop_set_spin(50 us) on both loops: rows spin-p50 and
+ *         spin-p99 (the spin-then-sleep goal).
  */
 #include <libsched/libsched.h>
 
@@ -577,6 +579,10 @@ static void wl_at_a(void *arg)
 		bench_fail("libsched: lsched_perform failed");
 }
 
+/* The spin-then-sleep row: both loops spin this long before sleeping. */
+#define WL_SPIN_NS 50000
+static int64_t wl_spin;
+
 static void wl_setup(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -584,6 +590,8 @@ static void wl_setup(void)
 		wl_perf[i] = wl_loop[i] ? lsched_performer_new(wl_loop[i]) : NULL;
 		if (!wl_perf[i])
 			bench_fail("libsched: cannot make a loop and performer");
+		if (lsched_loop_set_spin(wl_loop[i], wl_spin))
+			bench_fail("libsched: lsched_loop_set_spin failed");
 	}
 }
 
@@ -805,47 +813,62 @@ static const struct wlib wlibs[] = {
 	  ws_b, ws_a, ws_teardown },
 };
 
+/* One library's ping-pong: p50 and p99 rows named v50 and v99. */
+static void measure_wake_lib(const struct bench_opts *o,
+			     const struct wlib *lib, const char *v50,
+			     const char *v99)
+{
+	struct bench_series p50 = { .n = 0 }, p99 = { .n = 0 };
+
+	for (int k = -1; k < o->reps; k++) {
+		pthread_t th;
+		char what[96];
+		long f0;
+
+		w_n = 0;
+		lib->setup();
+		f0 = bench_minflt();
+		if (pthread_create(&th, NULL, lib->thread_b, NULL))
+			bench_fail("pthread_create failed");
+		lib->run_a();
+		pthread_join(th, NULL);
+		f0 = bench_minflt() - f0;
+		lib->teardown();
+		snprintf(what, sizeof(what), "wake %s %s rep %d", lib->name,
+			 v50, k + 1);
+		bench_check(what, w_n, 2 * w_rounds);
+		if (k < 0)
+			continue;
+		bench_add(&p50, bench_percentile(w_lat, w_n, 50), f0);
+		bench_add(&p99, bench_percentile(w_lat, w_n, 99), f0);
+	}
+	bench_report("wake", v50, lib->name, lib->api, "us", "low", &p50, 0);
+	bench_report("wake", v99, lib->name, lib->api, "us", "low", &p99, 0);
+}
+
 static void measure_wake(const struct bench_opts *o)
 {
+	static const struct wlib spin = {
+		"libsched",
+		"lsched_perform to the other loop, lsched_loop_set_spin(50 us)",
+		wl_setup, wl_b, wl_a, wl_teardown
+	};
+
 	w_rounds = o->quick ? 200 : 2000;
 	w_lat = calloc(2 * w_rounds, sizeof(*w_lat));
 	if (!w_lat)
 		bench_fail("out of memory");
 	for (size_t l = 0; l < sizeof(wlibs) / sizeof(wlibs[0]); l++) {
-		const struct wlib *lib = &wlibs[l];
-		struct bench_series p50 = { .n = 0 }, p99 = { .n = 0 };
-
-		if (!bench_want_lib(o, lib->name))
-			continue;
-		for (int k = -1; k < o->reps; k++) {
-			pthread_t th;
-			char what[96];
-			long f0;
-
-			w_n = 0;
-			lib->setup();
-			f0 = bench_minflt();
-			if (pthread_create(&th, NULL, lib->thread_b, NULL))
-				bench_fail("pthread_create failed");
-			lib->run_a();
-			pthread_join(th, NULL);
-			f0 = bench_minflt() - f0;
-			lib->teardown();
-			snprintf(what, sizeof(what), "wake %s rep %d", lib->name,
-				 k + 1);
-			bench_check(what, w_n, 2 * w_rounds);
-			if (k < 0)
-				continue;
-			bench_add(&p50, bench_percentile(w_lat, w_n, 50), f0);
-			bench_add(&p99, bench_percentile(w_lat, w_n, 99), f0);
-		}
-		bench_report("wake", "p50", lib->name, lib->api, "us", "low",
-			     &p50, 0);
-		bench_report("wake", "p99", lib->name, lib->api, "us", "low",
-			     &p99, 0);
+		if (bench_want_lib(o, wlibs[l].name))
+			measure_wake_lib(o, &wlibs[l], "p50", "p99");
 	}
-	bench_report_na("wake", "spin-p50", "libsched",
-			"no spin-then-sleep mode in libsched yet");
+	/* Spin-then-sleep: the same libsched ping-pong, both loops
+	 * spinning 50 us before they sleep. */
+	if (bench_want_lib(o, "libsched")) {
+		wl_spin = WL_SPIN_NS;
+		measure_wake_lib(o, &spin, "spin-p50", "spin-p99");
+		wl_spin = 0;
+	}
 	free(w_lat);
 }
 

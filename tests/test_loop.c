@@ -1500,6 +1500,269 @@ static void test_loop_stop_from_other_thread_never_lost(void **state)
 	assert_int_equal(lsched_loop_destroy(r.loop), 0);
 }
 
+/*
+ * The cached time after a task (extrapolated with the TSC where the CPU
+ * allows, see clock.c) on the real clock: never ahead of CLOCK_MONOTONIC,
+ * never backwards, and not behind the end of the previous task by more
+ * than a read's error. A ring of tiny tasks, each starting the next, runs
+ * for 200 ms: long enough for the TSC rate to be measured (50 ms) and
+ * used, and one task in 64 begins a pass (a real read).
+ */
+#define NOW_RING 64
+struct now_ring {
+	lsched_loop *loop;
+	lsched_task *tasks[NOW_RING];
+	int64_t start, prev_now, prev_end, worst_lag;
+	long runs, ahead, backwards;
+};
+
+static void now_ring_cb(lsched_task *t, void *arg)
+{
+	struct now_ring *r = arg;
+	int64_t now = lsched_loop_now(r->loop);
+	int64_t real = real_ns();
+
+	if (now > real)
+		r->ahead++;
+	if (now < r->prev_now)
+		r->backwards++;
+	if (r->runs && r->prev_end - now > r->worst_lag)
+		r->worst_lag = r->prev_end - now;
+	r->prev_now = now;
+	if (real - r->start < LSCHED_MS(200))
+		lsched_task_start(r->tasks[++r->runs % NOW_RING]);
+	else
+		lsched_loop_stop(r->loop);
+	r->prev_end = real_ns();
+}
+
+static void test_loop_now_after_task_tracks_real_clock(void **state)
+{
+	struct now_ring r = { .runs = 0 };
+
+	r.loop = lsched_loop_new(NULL);
+	assert_non_null(r.loop);
+	for (int i = 0; i < NOW_RING; i++) {
+		r.tasks[i] = lsched_task_new(r.loop, "ring", LSCHED_TASK_IDLE,
+					     LSCHED_PRIO_DEFAULT, now_ring_cb,
+					     &r);
+		assert_non_null(r.tasks[i]);
+	}
+	alarm(WATCHDOG_S);
+	r.start = real_ns();
+	assert_int_equal(lsched_task_start(r.tasks[0]), 0);
+	assert_int_equal(lsched_loop_run(r.loop, LSCHED_RUN_DEFAULT), 0);
+	alarm(0);
+	assert_true(r.runs > NOW_RING);
+	assert_int_equal(r.ahead, 0);
+	assert_int_equal(r.backwards, 0);
+	/* Tens of ns by design; 100 us leaves room for a slow read. */
+	assert_true(r.worst_lag < LSCHED_US(100));
+	assert_int_equal(lsched_loop_destroy(r.loop), 0);
+}
+
+/* ---- spin-then-sleep -------------------------------------------------- */
+
+static void test_loop_spin_set_and_get(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+
+	assert_non_null(loop);
+	assert_int_equal(lsched_loop_spin(loop), 0); /* off by default */
+	assert_int_equal(lsched_loop_set_spin(loop, LSCHED_US(20)), 0);
+	assert_int_equal(lsched_loop_spin(loop), LSCHED_US(20));
+	assert_int_equal(lsched_loop_set_spin(loop, -1), -EINVAL);
+	assert_int_equal(lsched_loop_spin(loop), LSCHED_US(20));
+	assert_int_equal(lsched_loop_set_spin(loop, 0), 0);
+	assert_int_equal(lsched_loop_spin(loop), 0);
+	assert_int_equal(lsched_loop_set_spin(NULL, 1), -EINVAL);
+	assert_int_equal(lsched_loop_spin(NULL), -EINVAL);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+static void spin_timer_cb(lsched_timer *tm, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* A loop on a virtual clock never sleeps, so it never spins: an hour of
+ * spin would hang here (the spin measures time on the loop's clock). */
+static void test_loop_spin_virtual_clock_never_spins(void **state)
+{
+	lsched_clock *clock = lsched_clock_new_virtual(0);
+	lsched_loop *loop;
+	lsched_timer *tm;
+	int fired = 0;
+
+	assert_non_null(clock);
+	loop = lsched_loop_new(clock);
+	assert_non_null(loop);
+	assert_int_equal(lsched_loop_set_spin(loop, LSCHED_S(3600)), 0);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	tm = lsched_timer_new(loop, spin_timer_cb, &fired);
+	assert_non_null(tm);
+	assert_int_equal(lsched_timer_start(tm, LSCHED_MS(5), LSCHED_MS(5),
+					    LSCHED_CATCHUP_EACH),
+			 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_loop_run_for(loop, LSCHED_MS(50)), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	alarm(0);
+	assert_int_equal(fired, 10);
+	assert_int_equal(lsched_clock_now(clock), LSCHED_MS(50));
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	lsched_clock_destroy(clock);
+}
+
+/* Real clock, a long spin: what arrives from another thread while the loop
+ * waits (cross-thread work, a stop) is seen, whether the loop is still
+ * spinning (no eventfd write then) or already asleep. The spin is 5 s:
+ * a spin that missed it would make the run last that long. */
+struct spin_peer {
+	lsched_loop *loop;
+	lsched_performer *perf;
+	atomic_int ran;
+	int stop_only;
+};
+
+static void spin_work(void *arg)
+{
+	struct spin_peer *sp = arg;
+
+	atomic_fetch_add(&sp->ran, 1);
+	lsched_loop_stop(sp->loop);
+}
+
+static void *spin_poster(void *arg)
+{
+	struct spin_peer *sp = arg;
+
+	while (!lsched_loop_is_running(sp->loop))
+		sched_yield();
+	usleep(2000); /* most likely in the spin by now; either is fine */
+	if (sp->stop_only)
+		assert_int_equal(lsched_loop_stop(sp->loop), 0);
+	else
+		assert_int_equal(lsched_perform(sp->perf, spin_work, sp, 0), 0);
+	return NULL;
+}
+
+static void spin_peer_run(int stop_only)
+{
+	struct spin_peer sp = { .stop_only = stop_only };
+	pthread_t th;
+	int64_t t0;
+
+	atomic_init(&sp.ran, 0);
+	sp.loop = lsched_loop_new(NULL);
+	assert_non_null(sp.loop);
+	sp.perf = lsched_performer_new(sp.loop);
+	assert_non_null(sp.perf);
+	assert_int_equal(lsched_loop_set_spin(sp.loop, LSCHED_S(5)), 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(pthread_create(&th, NULL, spin_poster, &sp), 0);
+	t0 = real_ns();
+	assert_int_equal(lsched_loop_run(sp.loop, LSCHED_RUN_DEFAULT), 0);
+	assert_true(real_ns() - t0 < LSCHED_S(4));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	alarm(0);
+	assert_int_equal(atomic_load(&sp.ran), stop_only ? 0 : 1);
+	lsched_performer_destroy(sp.perf);
+	assert_int_equal(lsched_loop_destroy(sp.loop), 0);
+}
+
+static void test_loop_spin_sees_cross_thread_work(void **state)
+{
+	for (int i = 0; i < 20; i++)
+		spin_peer_run(0);
+}
+
+static void test_loop_spin_sees_stop_from_other_thread(void **state)
+{
+	for (int i = 0; i < 20; i++)
+		spin_peer_run(1);
+}
+
+/* A descriptor that becomes readable while the loop spins is seen (the
+ * spin polls every input interval), not after the 5 s spin. */
+struct spin_fd {
+	lsched_loop *loop;
+	int pipe[2];
+	int calls;
+};
+
+static void spin_fd_cb(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	struct spin_fd *sf = arg;
+	char c;
+
+	sf->calls++;
+	assert_int_equal(read(fd, &c, 1), 1);
+	lsched_loop_stop(loop);
+}
+
+static void *spin_fd_writer(void *arg)
+{
+	struct spin_fd *sf = arg;
+
+	while (!lsched_loop_is_running(sf->loop))
+		sched_yield();
+	usleep(2000);
+	assert_int_equal(write(sf->pipe[1], "x", 1), 1);
+	return NULL;
+}
+
+static void test_loop_spin_sees_descriptor(void **state)
+{
+	struct spin_fd sf = { .calls = 0 };
+	pthread_t th;
+	int64_t t0;
+
+	sf.loop = lsched_loop_new(NULL);
+	assert_non_null(sf.loop);
+	make_pipe(sf.pipe);
+	assert_int_equal(lsched_loop_watch_fd(sf.loop, sf.pipe[0],
+					      LSCHED_FD_READ, spin_fd_cb, &sf),
+			 0);
+	assert_int_equal(lsched_loop_set_spin(sf.loop, LSCHED_S(5)), 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(pthread_create(&th, NULL, spin_fd_writer, &sf), 0);
+	t0 = real_ns();
+	assert_int_equal(lsched_loop_run(sf.loop, LSCHED_RUN_DEFAULT), 0);
+	assert_true(real_ns() - t0 < LSCHED_S(4));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	alarm(0);
+	assert_int_equal(sf.calls, 1);
+	assert_int_equal(lsched_loop_unwatch_fd(sf.loop, sf.pipe[0]), 0);
+	close_pipe(sf.pipe);
+	assert_int_equal(lsched_loop_destroy(sf.loop), 0);
+}
+
+/* The spin never outlasts the next deadline: a 2 ms timer under a 5 s
+ * spin fires and RUN_ONCE returns. */
+static void test_loop_spin_ends_at_deadline(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_timer *tm;
+	int fired = 0;
+	int64_t t0;
+
+	assert_non_null(loop);
+	assert_int_equal(lsched_loop_set_spin(loop, LSCHED_S(5)), 0);
+	tm = lsched_timer_new(loop, spin_timer_cb, &fired);
+	assert_non_null(tm);
+	assert_int_equal(lsched_timer_start(tm, LSCHED_MS(2), 0,
+					    LSCHED_CATCHUP_EACH),
+			 0);
+	alarm(WATCHDOG_S);
+	t0 = real_ns();
+	while (!fired)
+		assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_true(real_ns() - t0 < LSCHED_S(4));
+	alarm(0);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -1543,6 +1806,13 @@ int main(void)
 		cmocka_unit_test(test_loop_run_once_real_clock_fires_timer),
 		VT(test_loop_run_for_fires_timer_due_at_end),
 		cmocka_unit_test(test_loop_stop_from_other_thread_never_lost),
+		cmocka_unit_test(test_loop_now_after_task_tracks_real_clock),
+		cmocka_unit_test(test_loop_spin_set_and_get),
+		cmocka_unit_test(test_loop_spin_virtual_clock_never_spins),
+		cmocka_unit_test(test_loop_spin_sees_cross_thread_work),
+		cmocka_unit_test(test_loop_spin_sees_stop_from_other_thread),
+		cmocka_unit_test(test_loop_spin_sees_descriptor),
+		cmocka_unit_test(test_loop_spin_ends_at_deadline),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

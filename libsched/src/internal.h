@@ -42,37 +42,47 @@ enum lsched__queue {
 	LSCHED__Q_READY, /* in its priority's ready queue */
 };
 
+/*
+ * Laid out by use: what starting, picking and running a plain idle task
+ * touches is in the first two cache lines (the first alone for picking and
+ * the run itself), the timer node and everything that only names, traces
+ * or lists the task come after. At 1M queued tasks this is what a pass
+ * walks, so keep hot fields here and cold ones below.
+ */
 struct lsched_task {
-	struct lsched__heap_node tnode; /* timer heap, while Q_HEAP */
-	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
+	/* Line 0: pick, dequeue, run. */
 	struct lsched__list link;       /* ready queue, while Q_READY */
-	struct lsched__list all_link;   /* loop->tasks */
 	lsched_loop *loop;
-	const char *name;
 	lsched_task_cb cb;
 	void *arg;
-	int64_t timeout;
-	int64_t max_wait;
 	int64_t ready_at;
-	uint64_t id;
-	uint64_t runs;
 	uint64_t last_pass;
-	uint64_t starts;                /* counts lsched_task_start() calls */
-	/* Kept for task_fire_end while a traced run goes on: what
-	 * task_fire_begin said, and the stopwatch checks made since. */
-	int64_t tr_begin, tr_ready_at;
-	uint64_t sw_checks, sw_yields, sw_overruns;
-	uint8_t tr_prio;
-	bool traced;                    /* this run's begin was traced */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */
 	bool active;
 	bool running;
 	bool destroyed;
-	lsched_task *parent;
+	bool traced;                    /* this run's begin was traced */
+	uint8_t tr_prio;
+	/* Line 1: start, completion, max wait. */
+	uint64_t starts;                /* counts lsched_task_start() calls */
+	uint64_t runs;
+	int64_t max_wait;
 	struct lsched__list children;   /* of child tasks, by sibling */
+	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
+	/* Cold: timers, names, trace, the loop's list, the family. */
+	struct lsched__heap_node tnode; /* timer heap, while Q_HEAP */
+	int64_t timeout;
+	const char *name;
+	uint64_t id;
+	struct lsched__list all_link;   /* loop->tasks */
+	lsched_task *parent;
 	struct lsched__list sibling;
+	/* Kept for task_fire_end while a traced run goes on: what
+	 * task_fire_begin said, and the stopwatch checks made since. */
+	int64_t tr_begin, tr_ready_at;
+	uint64_t sw_checks, sw_yields, sw_overruns;
 };
 
 struct lsched_timer {
@@ -111,7 +121,14 @@ struct lsched_loop {
 	void *backend;
 
 	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	/* The TSC anchor of the refresh after a task (clock.c): a real read
+	 * and the TSC just after it; tsc_ok when this loop may extrapolate
+	 * from it (the real clock on a CPU with an invariant TSC). */
+	uint64_t tsc_anchor;
+	int64_t ns_anchor;
+	bool tsc_ok;
 	int64_t input_interval;
+	int64_t spin;           /* spin-then-sleep: ns, 0 off */
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
 
@@ -141,6 +158,7 @@ struct lsched_loop {
 	atomic_bool running;
 	atomic_bool stop;
 	atomic_int wake_pending;     /* a wake-up write is outstanding */
+	atomic_bool spinning;        /* in the spin before a sleep: no write */
 	atomic_uint xthread_pending; /* queued cross-thread work (Performer) */
 	int wake_fd;
 
@@ -154,10 +172,62 @@ static inline int64_t lsched__add_sat(int64_t a, int64_t b)
 
 /* clock.c */
 int64_t lsched__clock_read(const lsched_clock *clock);
+/* True when the real clock may be extrapolated with the TSC here. */
+bool lsched__tsc_usable(void);
+/* Reads the loop's clock into loop->now and, on the real clock with a
+ * usable TSC, re-anchors the extrapolation (and feeds its calibration). */
+void lsched__loop_read_now(lsched_loop *loop);
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* ns per TSC tick, << 32, a little low (clock.c); 0 while not
+ * calibrated. TSC ticks an anchor is trusted for. */
+extern _Atomic uint64_t lsched__tsc_mult;
+extern _Atomic uint64_t lsched__tsc_max_delta;
+#endif
+
+/*
+ * Refreshes loop->now after a task. On the real clock, with an invariant
+ * TSC calibrated against CLOCK_MONOTONIC, it extrapolates from the last
+ * real read (the anchor) if that is less than 20 us old: rdtsc costs
+ * about half of clock_gettime() on kvm-clock, and this runs after every
+ * task. The rate is biased low and the anchor is taken after its read, so
+ * the result is never ahead of CLOCK_MONOTONIC and lags it by tens of ns
+ * at most; it never goes below loop->now. Otherwise (virtual clock, no
+ * usable TSC, old anchor, another CPU's TSC behind ours) it reads.
+ */
+static inline void lsched__loop_refresh_now(lsched_loop *loop)
+{
+#if defined(__x86_64__)
+	if (loop->tsc_ok) {
+		uint64_t mult = atomic_load_explicit(&lsched__tsc_mult,
+						     memory_order_acquire);
+		uint64_t d = __rdtsc() - loop->tsc_anchor;
+
+		if (mult && d < atomic_load_explicit(&lsched__tsc_max_delta,
+						     memory_order_relaxed)) {
+			int64_t t = loop->ns_anchor + (int64_t)((d * mult) >> 32);
+
+			if (t > loop->now)
+				loop->now = t;
+			return;
+		}
+	}
+#endif
+	lsched__loop_read_now(loop);
+}
 
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */
 void lsched__collect_due(lsched_loop *loop);
+/* True when the timer heap's earliest entry is due: the test before
+ * lsched__collect_due() on the task pass's path. */
+static inline bool lsched__timers_due(const lsched_loop *loop)
+{
+	const struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
+
+	return min && min->key <= loop->now;
+}
 void lsched__fire_due_timers(lsched_loop *loop);
 void lsched__timer_free_all(lsched_loop *loop);
 
@@ -169,8 +239,35 @@ bool lsched__tasks_ready(const lsched_loop *loop);
 
 /* loop.c */
 int lsched__loop_wake(lsched_loop *loop);
-bool lsched__poll_input(lsched_loop *loop);
-bool lsched__xthread_pending(const lsched_loop *loop);
+bool lsched__poll_input_slow(lsched_loop *loop);
+
+/* Queued cross-thread work (Performer): one relaxed atomic load, after
+ * every task. */
+static inline bool lsched__xthread_pending(const lsched_loop *loop)
+{
+	return atomic_load_explicit(&((lsched_loop *)loop)->xthread_pending,
+				    memory_order_relaxed) != 0;
+}
+
+/* Polls without blocking if the last poll is older than the input
+ * interval; the events found are left for the next cycle to dispatch (it
+ * polls again), only their existence is recorded. Inline up to the
+ * interval test: it runs after every task and is false almost always. */
+static inline bool lsched__poll_input(lsched_loop *loop)
+{
+	if (loop->input_seen)
+		return true;
+	if (loop->now - loop->last_poll < loop->input_interval)
+		return false;
+	return lsched__poll_input_slow(loop);
+}
+
+/* Input pending: the last non-blocking poll found input, or cross-thread
+ * work is queued. */
+static inline bool lsched__input_pending(const lsched_loop *loop)
+{
+	return loop->input_seen || lsched__xthread_pending(loop);
+}
 
 /* performer.c */
 void lsched__perform_phase(lsched_loop *loop);

@@ -154,13 +154,17 @@ static void stop_children(lsched_task *t)
 
 static void start_task(lsched_task *t, int cause)
 {
-	if (t->queue != LSCHED__Q_NONE)
+	if (t->queue != LSCHED__Q_NONE) {
 		cause = LSCHED_TP_CAUSE_RESTART;
-	dequeue(t);
+		dequeue(t);
+	}
 	t->active = true;
 	t->starts++;
 	enqueue(t, cause);
-	stop_children(t);
+	/* Tested here, not in the walk: most tasks have no children, and
+	 * this runs on every start. */
+	if (!lsched__list_empty(&t->children))
+		stop_children(t);
 }
 
 static void stop_task(lsched_task *t, int reason)
@@ -272,7 +276,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
-	loop->now = lsched__clock_read(loop->clock);
+	lsched__loop_refresh_now(loop);
 	if (traced)
 		trace_fire_end(loop, t);
 
@@ -284,7 +288,8 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 		/* Not restarted or stopped inside: back to the tail. */
 		if (t->active && t->queue == LSCHED__Q_NONE)
 			enqueue(t, LSCHED_TP_CAUSE_REPEAT);
-	} else if (!t->active && t->starts == starts) {
+	} else if (!t->active && t->starts == starts &&
+		   !lsched__list_empty(&t->children)) {
 		start_children(t); /* a one-shot run completed */
 	}
 }
@@ -304,7 +309,7 @@ void lsched__run_pass(lsched_loop *loop)
 		lsched_task *t;
 		bool overdue;
 
-		if (lsched_loop_input_pending(loop))
+		if (lsched__input_pending(loop))
 			break;
 		t = pick(loop, &overdue);
 		if (!t || t->last_pass == pass)
@@ -314,7 +319,8 @@ void lsched__run_pass(lsched_loop *loop)
 			break;
 		/* Loop timers may also have been collected by a stopwatch
 		 * inside the task: the due list is what counts. */
-		lsched__collect_due(loop);
+		if (lsched__timers_due(loop))
+			lsched__collect_due(loop);
 		if (!lsched__list_empty(&loop->due))
 			break;
 		lsched__poll_input(loop);

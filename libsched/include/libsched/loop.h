@@ -129,7 +129,11 @@ LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
 
 /*
  * The time cached at the start of the current cycle and refreshed after
- * every task, in ns. Cheap. Returns -EINVAL for NULL.
+ * every task, in ns. Cheap. Returns -EINVAL for NULL. On the real clock,
+ * on x86_64 with an invariant TSC, the refresh after a task extrapolates
+ * from the cycle's real read with the TSC (docs/architecture.md, Time):
+ * never ahead of CLOCK_MONOTONIC, behind it by tens of ns at most, never
+ * backwards; LSCHED_TSC=0 in the environment makes it a real read.
  */
 LSCHED_API int64_t lsched_loop_now(const lsched_loop *loop);
 
@@ -148,6 +152,31 @@ LSCHED_API int lsched_loop_set_input_interval(lsched_loop *loop,
 
 /* Current input interval in ns, or -EINVAL for NULL. */
 LSCHED_API int64_t lsched_loop_input_interval(const lsched_loop *loop);
+
+/*
+ * Spin-then-sleep, for latency-critical loops: when the loop is about to
+ * sleep in the poller, it first spins for up to spin_ns (never past its
+ * next deadline) watching its stop flag and its queued cross-thread work
+ * (performers, lsched_loop_stop()), and only then sleeps. Work posted
+ * while it spins is seen within about a microsecond (when the poster runs
+ * on another CPU) and costs the poster no eventfd write; without a spin, waking a sleeping thread costs about
+ * 10 us on a VM. The price: the loop burns its CPU for up to spin_ns every
+ * time it would sleep (it yields the CPU between looks, so a poster on the
+ * same CPU still runs). Descriptors are polled without blocking every
+ * input interval while it spins, as during a run of tasks, so input waits
+ * no longer than it would behind tasks. A loop on a virtual clock never
+ * sleeps, so it never spins.
+ *
+ * 0 (the default) turns spinning off. Set from the thread that runs the
+ * loop (or while it does not run), like every setting of a loop; the spin
+ * itself pairs with the posting threads through atomics, so no wake-up is
+ * lost (docs/architecture.md, Threads).
+ * Errors: -EINVAL for NULL or a negative spin_ns.
+ */
+LSCHED_API int lsched_loop_set_spin(lsched_loop *loop, int64_t spin_ns);
+
+/* Current spin in ns (0: off), or -EINVAL for NULL. */
+LSCHED_API int64_t lsched_loop_spin(const lsched_loop *loop);
 
 /*
  * True if input is pending: a descriptor seen ready by the last non-blocking
