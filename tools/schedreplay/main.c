@@ -159,6 +159,17 @@ static bool check_names(const struct wl_workload *w, const char *opt,
 	return true;
 }
 
+/* Whether arg is --output, or a prefix of it getopt_long takes for it
+ * (--out, --outp, ...), alone (with_value false) or with "=VALUE". */
+static bool is_output_opt(const char *arg, bool with_value)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n < 3 || strncmp(arg, "--output", n))
+		return false;
+	return with_value ? arg[n] == '=' : arg[n] == '\0';
+}
+
 /* -o: runs this same command again, without -o, under schedprof record
  * (found beside this program), which records it into OUT. */
 static int record_self(int argc, char **argv, const char *out)
@@ -193,11 +204,17 @@ static int record_self(int argc, char **argv, const char *out)
 	nargv[k++] = "--";
 	nargv[k++] = self;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+		if (!strcmp(argv[i], "--")) {
+			/* Operands only from here: kept as they are. */
+			while (i < argc)
+				nargv[k++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "-o") || is_output_opt(argv[i], false)) {
 			i++;
 			continue;
 		}
-		if (!strncmp(argv[i], "-o", 2) || !strncmp(argv[i], "--output=", 9))
+		if (!strncmp(argv[i], "-o", 2) || is_output_opt(argv[i], true))
 			continue;
 		nargv[k++] = argv[i];
 	}
@@ -232,6 +249,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 	};
 	struct an_config cfg;
 	bool real = false, json = false, timing = false, speed_set = false;
+	bool mode_given = false;
 	bool realtime = false;
 	struct sr_mode mode, sim = { .real = false, .speed = 1.0 };
 	double speed = 1.0;
@@ -255,10 +273,13 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 
 		switch (c) {
 		case 'S':
-			real = false;
-			break;
 		case 'R':
-			real = true;
+			if (mode_given && real != (c == 'R')) {
+				sr_error("--sim and --real: one or the other");
+				return SR_EXIT_USAGE;
+			}
+			mode_given = true;
+			real = c == 'R';
 			break;
 		case 'x':
 			if (!parse_double(optarg, 0.01, 100, &speed)) {
@@ -415,8 +436,12 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		sr_error("%s: %s", input, strerror(errno));
 		return SR_EXIT_USAGE;
 	}
-	if (out_trace)
-		return record_self(argc, argv_copy, out_trace);
+	if (save && sr_whatif_any(wi)) {
+		sr_error("--save writes the workload as recorded: a what-if "
+			 "(--set-priority, --slice, --max-wait, --scale) is not "
+			 "saved; edit the file instead");
+		return SR_EXIT_USAGE;
+	}
 
 	/* The input: a trace directory, or a workload file. */
 	if (S_ISDIR(sb.st_mode)) {
@@ -464,6 +489,12 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 	    !check_names(w, "--scale", wi->scales, wi->nscales, true)) {
 		wl_free(w);
 		return SR_EXIT_USAGE;
+	}
+	/* -o re-runs this command under schedprof record, once the input
+	 * and the what-ifs are known good: a bad one is said once, here. */
+	if (out_trace) {
+		wl_free(w);
+		return record_self(argc, argv_copy, out_trace);
 	}
 
 	have_orig = sr_figs_orig(w, &forig);
