@@ -50,7 +50,7 @@ malformed() {
 malformed badprio 'task 3 x SOMETIMES idle 0 0 0'
 malformed badkind 'task 3 x LOWEST lazy 0 0 0'
 malformed badrecord 'jump 5'
-malformed pastend 'run 2 0 0 1000 inactive' 'at 2000 now'
+malformed pastend 'run 2 40000000 0 1000 inactive' 'at 2000 now'
 malformed noref 'start 5 9 0 0'
 malformed badnumber 'stall 12x 5'
 malformed quote 'task 3 "open LOWEST idle 0 0 0'
@@ -87,7 +87,13 @@ case_ 2 "schedreplay: $out/badprio.workload: line 10: task: field 'priority': 'S
 case_ 2 "schedreplay: $out/badkind.workload: line 10: task: field 'kind': 'lazy' is not a kind (idle, auto-idle, timer, auto-timer)" "$out/badkind.workload"
 case_ 2 "schedreplay: $out/badrecord.workload: line 10: record: field 'keyword': 'jump' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-prio, orig-starve, orig-task, orig-finding)" "$out/badrecord.workload"
 case_ 2 "schedreplay: $out/pastend.workload: line 11: at: field 'offset': 2000 is past the end of its run or post (duration 1000)" "$out/pastend.workload"
-case_ 2 "schedreplay: $out/noref.workload: a top-level action: a step names task 9, which no task record defines" "$out/noref.workload"
+case_ 2 "schedreplay: $out/noref.workload: line 10: a top-level action: field 'task': a step names task 9, which no task record defines" "$out/noref.workload"
+malformed ready 'run 2 40000000 50000000 1000 inactive'
+case_ 2 "schedreplay: $out/ready.workload: line 10: run: field 'ready': 50000000 is after the run's begin (40000000)" "$out/ready.workload"
+malformed overlap 'run 2 30500000 0 1000 inactive'
+case_ 2 "schedreplay: $out/overlap.workload: line 10: run: field 'begin': 30500000 is before the end of task 2's previous run (31000000): a task's runs go in time order, one after the other" "$out/overlap.workload"
+malformed pastspan 'run 2 200000000 0 1000 inactive'
+case_ 2 "schedreplay: $out/pastspan.workload: line 10: run: field 'begin': 200000000 is past the span (100000000): the recording ended before" "$out/pastspan.workload"
 case_ 2 "schedreplay: $out/badnumber.workload: line 10: stall: field 'time': '12x' is not a number of ns (0 to 2^62)" "$out/badnumber.workload"
 case_ 2 "schedreplay: $out/quote.workload: line 10: a quoted string is not closed" "$out/quote.workload"
 # What-ifs and options.

@@ -204,7 +204,7 @@ static const struct bad bads[] = {
 	{ HDR T1 "run 1 0 0 10 active\nat 5 start 1\n", "line 5: at start: 1 field after the action, expected 3: start TASK TIMEOUT_NS RUN" },
 	{ HDR T1 "start 5 1\n", "line 4: start: 1 field after the time, expected 3: start TIME_NS TASK TIMEOUT_NS RUN" },
 	{ HDR T1 "start x 1 0 0\n", "line 4: start: field 'time': 'x' is not a number of ns (0 to 2^62)" },
-	{ HDR T1 "start 5 1 0 2\n", "a top-level action: a start of task 1 leads to its run 2, but it has 0" },
+	{ HDR T1 "start 5 1 0 2\n", "line 4: a top-level action: field 'run': a start of task 1 leads to its run 2, but it has 0" },
 	{ HDR "post 5 1 FIRST maybe 0 10 \"\"\n", "line 3: post: field 'wait': 'maybe' is not wait or nowait" },
 	{ HDR "post 5 1 DEFAULT nowait 0 10 \"\"\n", "line 3: post: field 'name': '' is not a name (1 to 255 bytes)" },
 	{ HDR "post 5 1 FIRST nowait 10 \"\"\n", "line 3: post: 6 fields, expected 7: post TIME_NS THREAD PRIORITY|FIRST wait|nowait LATENCY_NS DURATION_NS NAME" },
@@ -219,10 +219,16 @@ static const struct bad bads[] = {
 	{ HDR "orig-starve LOWEST 10 5 closed\n", "line 3: orig-starve: field 'end': before its start" },
 	{ HDR "orig-finding fatal x y\n", "line 3: orig-finding: field 'severity': 'fatal' is not a severity (info, warning, error)" },
 	/* Checked once read. */
-	{ HDR T1 "run 1 0 0 10 active\nat 5 start 9 0 0\n", "task 1, run 1: a step names task 9, which no task record defines" },
-	{ HDR T1 "stop 5 7\n", "a top-level action: a step names task 7, which no task record defines" },
-	{ HDR "task 1 a DEFAULT idle 0 0 2\ntask 2 b DEFAULT idle 0 0 1\n", "task 1: its parents make a cycle" },
-	{ HDR "task 1 a DEFAULT idle 0 0 5\n", "task 1: parent 5 is not defined" },
+	{ HDR T1 "run 1 0 0 10 active\nat 5 start 9 0 0\n", "line 5: task 1, run 1: field 'task': a step names task 9, which no task record defines" },
+	{ HDR T1 "stop 5 7\n", "line 4: a top-level action: field 'task': a step names task 7, which no task record defines" },
+	{ HDR "task 1 a DEFAULT idle 0 0 2\ntask 2 b DEFAULT idle 0 0 1\n", "line 3: task 1: field 'parent': its parents make a cycle" },
+	{ HDR "task 1 a DEFAULT idle 0 0 5\n", "line 3: task 1: field 'parent': parent 5 is not defined" },
+	/* Consistent times. */
+	{ HDR T1 "run 1 10 20 5 active\n", "line 4: run: field 'ready': 20 is after the run's begin (10)" },
+	{ HDR T1 "run 1 10 0 5 active\nrun 1 12 0 5 active\n", "line 5: run: field 'begin': 12 is before the end of task 1's previous run (15): a task's runs go in time order, one after the other" },
+	{ HDR T1 "run 1 2000 0 5 active\n", "line 4: run: field 'begin': 2000 is past the span (1000): the recording ended before" },
+	{ HDR "post 2000 1 FIRST nowait 0 10 \"\"\n", "line 3: post: field 'time': 2000 is past the span (1000): the recording ended before" },
+	{ HDR T1 "stop 5000 1\n", "line 4: a top-level action: field 'time': 5000 is past the span (1000): the recording ended before" },
 };
 
 static void test_workload_bad_lines(void **state)

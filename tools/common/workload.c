@@ -403,6 +403,7 @@ static struct wl_step *new_step(struct parser *p, struct wl_step **steps,
 	}
 	s = &(*steps)[(*n)++];
 	memset(s, 0, sizeof(*s));
+	s->line = p->line;
 	return s;
 }
 
@@ -548,6 +549,7 @@ static void record(struct parser *p, struct field *f, int n)
 		}
 		t = &w->tasks[w->ntasks];
 		memset(t, 0, sizeof(*t));
+		t->line = p->line;
 		if (!task_id(p, &f[1], "id", &t->id) ||
 		    !name_field(p, &f[2], "name", false, &t->name) ||
 		    !prio(p, &f[3], "priority", &t->prio) ||
@@ -589,11 +591,28 @@ static void record(struct parser *p, struct field *f, int n)
 		}
 		r = &t->runs[t->nruns];
 		memset(r, 0, sizeof(*r));
+		r->line = p->line;
 		if (!ns(p, &f[2], "begin", &r->begin) ||
 		    !ns(p, &f[3], "ready", &r->ready_at) ||
 		    !ns(p, &f[4], "duration", &r->duration) ||
 		    !word(p, &f[5], "state", act, 2, "active or inactive", &active))
 			return;
+		if (r->ready_at > r->begin) {
+			perr(p, "run: field 'ready': %lld is after the run's begin "
+				"(%lld)", (long long)r->ready_at,
+			     (long long)r->begin);
+			return;
+		}
+		if (t->nruns && r->begin < t->runs[t->nruns - 1].begin +
+					       t->runs[t->nruns - 1].duration) {
+			perr(p, "run: field 'begin': %lld is before the end of "
+				"task %llu's previous run (%lld): a task's runs go "
+				"in time order, one after the other",
+			     (long long)r->begin, (unsigned long long)id,
+			     (long long)(t->runs[t->nruns - 1].begin +
+					 t->runs[t->nruns - 1].duration));
+			return;
+		}
 		r->active_after = active;
 		t->nruns++;
 		p->steps = &r->steps;
@@ -615,6 +634,7 @@ static void record(struct parser *p, struct field *f, int n)
 		}
 		po = &w->posts[w->nposts];
 		memset(po, 0, sizeof(*po));
+		po->line = p->line;
 		if (!ns(p, &f[1], "time", &po->at) ||
 		    !num(p, &f[2], "thread", -1, INT64_MAX, &po->thread))
 			return;
@@ -846,26 +866,48 @@ static void sort_by_at(void *base, size_t n, size_t size,
 	free(tmp);
 }
 
+/* "line N: " for what was read from a file, "" otherwise. */
+static const char *at_line(size_t line, char *buf, size_t len)
+{
+	if (!line)
+		return "";
+	snprintf(buf, len, "line %zu: ", line);
+	return buf;
+}
+
 /* Every task a step names exists. */
 static bool steps_ok(const struct wl_workload *w, const struct wl_step *s,
 		     size_t n, const char *where, char *err, size_t errlen)
 {
+	char ln[32];
+
 	for (size_t i = 0; i < n; i++)
 		if ((s[i].op == WL_START || s[i].op == WL_RESTART ||
 		     s[i].op == WL_STOP ||
 		     s[i].op == WL_PRIO || s[i].op == WL_MAX_WAIT) &&
 		    !wl_task_find(w, s[i].task)) {
-			snprintf(err, errlen, "%s: a step names task %llu, which "
-					      "no task record defines",
-				 where, (unsigned long long)s[i].task);
+			snprintf(err, errlen, "%s%s: field 'task': a step names "
+					      "task %llu, which no task record "
+					      "defines",
+				 at_line(s[i].line, ln, sizeof(ln)), where,
+				 (unsigned long long)s[i].task);
 			return false;
 		} else if ((s[i].op == WL_START || s[i].op == WL_RESTART) &&
 			   s[i].run > wl_task_find(w, s[i].task)->nruns) {
-			snprintf(err, errlen, "%s: a start of task %llu leads to "
-					      "its run %llu, but it has %zu",
-				 where, (unsigned long long)s[i].task,
+			snprintf(err, errlen, "%s%s: field 'run': a start of task "
+					      "%llu leads to its run %llu, but it "
+					      "has %zu",
+				 at_line(s[i].line, ln, sizeof(ln)), where,
+				 (unsigned long long)s[i].task,
 				 (unsigned long long)s[i].run,
 				 wl_task_find(w, s[i].task)->nruns);
+			return false;
+		} else if (s == w->actions && s[i].at > w->span) {
+			snprintf(err, errlen, "%s%s: field 'time': %lld is past the "
+					      "span (%lld): the recording ended "
+					      "before",
+				 at_line(s[i].line, ln, sizeof(ln)), where,
+				 (long long)s[i].at, (long long)w->span);
 			return false;
 		}
 	return true;
@@ -874,7 +916,7 @@ static bool steps_ok(const struct wl_workload *w, const struct wl_step *s,
 /* The whole workload, once read. */
 static bool check(struct wl_workload *w, char *err, size_t errlen)
 {
-	char where[96];
+	char where[96], ln[32];
 
 	for (size_t i = 0; i < w->ntasks; i++) {
 		const struct wl_task *t = &w->tasks[i];
@@ -884,6 +926,15 @@ static bool check(struct wl_workload *w, char *err, size_t errlen)
 		for (size_t r = 0; r < t->nruns; r++) {
 			snprintf(where, sizeof(where), "task %llu, run %zu",
 				 (unsigned long long)t->id, r + 1);
+			if (t->runs[r].begin > w->span) {
+				snprintf(err, errlen, "%srun: field 'begin': %lld "
+						      "is past the span (%lld): "
+						      "the recording ended before",
+					 at_line(t->runs[r].line, ln, sizeof(ln)),
+					 (long long)t->runs[r].begin,
+					 (long long)w->span);
+				return false;
+			}
 			if (!steps_ok(w, t->runs[r].steps, t->runs[r].nsteps,
 				      where, err, errlen))
 				return false;
@@ -893,15 +944,17 @@ static bool check(struct wl_workload *w, char *err, size_t errlen)
 			const struct wl_task *pt = wl_task_find(w, up);
 
 			if (!pt) {
-				snprintf(err, errlen, "task %llu: parent %llu is "
-						      "not defined",
+				snprintf(err, errlen, "%stask %llu: field 'parent': "
+						      "parent %llu is not defined",
+					 at_line(t->line, ln, sizeof(ln)),
 					 (unsigned long long)t->id,
 					 (unsigned long long)up);
 				return false;
 			}
 			if (pt->id == t->id || ++depth > w->ntasks) {
-				snprintf(err, errlen, "task %llu: its parents make "
-						      "a cycle",
+				snprintf(err, errlen, "%stask %llu: field 'parent': "
+						      "its parents make a cycle",
+					 at_line(t->line, ln, sizeof(ln)),
 					 (unsigned long long)t->id);
 				return false;
 			}
@@ -910,6 +963,14 @@ static bool check(struct wl_workload *w, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < w->nposts; i++) {
 		snprintf(where, sizeof(where), "post %zu", i + 1);
+		if (w->posts[i].at > w->span) {
+			snprintf(err, errlen, "%spost: field 'time': %lld is past "
+					      "the span (%lld): the recording "
+					      "ended before",
+				 at_line(w->posts[i].line, ln, sizeof(ln)),
+				 (long long)w->posts[i].at, (long long)w->span);
+			return false;
+		}
 		if (!steps_ok(w, w->posts[i].steps, w->posts[i].nsteps, where,
 			      err, errlen))
 			return false;

@@ -73,6 +73,7 @@ struct wl_step {
 	uint64_t run;    /* (RE)START: the task's run (1, 2, ... in its runs)
 			  * this start led to, 0 if none (it never ran after) */
 	const char *name; /* COMMAND: its name (owned by the workload) */
+	size_t line;      /* its line in the file read, 0 if not read */
 };
 
 struct wl_run {
@@ -80,6 +81,7 @@ struct wl_run {
 	int64_t ready_at;  /* when it became ready (information) */
 	int64_t duration;
 	bool active_after; /* still active when it returned */
+	size_t line;       /* its line in the file read, 0 if not read */
 	struct wl_step *steps; /* by offset */
 	size_t nsteps, capsteps;
 };
@@ -94,6 +96,7 @@ struct wl_task {
 	int64_t timeout;  /* its first timeout (timers) */
 	int64_t max_wait; /* 0: none */
 	uint64_t parent;  /* parent's id, 0 for none */
+	size_t line;      /* its line in the file read, 0 if not read */
 	struct wl_run *runs;
 	size_t nruns, capruns;
 };
@@ -107,6 +110,7 @@ struct wl_post {
 			   * took to wake up for it (0: the loop was awake) */
 	int64_t duration; /* of its work (of the task that ran it) */
 	const char *name; /* "" for first class; owned by the workload */
+	size_t line;      /* its line in the file read, 0 if not read */
 	struct wl_step *steps;
 	size_t nsteps, capsteps;
 };
