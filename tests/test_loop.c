@@ -1352,6 +1352,63 @@ static void test_loop_run_once_fires_timer_it_waited_for(void **state)
 	lsched_task_destroy(k);
 }
 
+/* A loop timer's callback and posted work take time before the task pass:
+ * the pass's first task sees the loop's time after them (its begin and
+ * its wait are fresh), not the time read before the timers fired. */
+struct fresh {
+	lsched_clock *clock;
+	lsched_task *task;
+	int64_t seen;
+};
+
+static void slow_timer_cb(lsched_timer *t, void *arg)
+{
+	struct fresh *f = arg;
+
+	lsched_clock_advance(f->clock, LSCHED_MS(5));
+	lsched_task_start(f->task);
+}
+
+static void slow_work_cb(void *arg)
+{
+	struct fresh *f = arg;
+
+	lsched_clock_advance(f->clock, LSCHED_MS(3));
+}
+
+static void fresh_task_cb(lsched_task *t, void *arg)
+{
+	struct fresh *f = arg;
+
+	f->seen = lsched_loop_now(lsched_task_loop(t));
+}
+
+static void test_loop_time_fresh_after_timers_and_posts(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	struct fresh f = { .clock = clock };
+	lsched_performer *p = lsched_performer_new(loop);
+	int64_t t0 = lsched_loop_update_now(loop);
+	lsched_timer *t = lsched_timer_new(loop, slow_timer_cb, &f);
+
+	alarm(WATCHDOG_S);
+	assert_non_null(p);
+	assert_non_null(t);
+	f.task = lsched_task_new(loop, "after", LSCHED_TASK_IDLE,
+				 LSCHED_PRIO_DEFAULT, fresh_task_cb, &f);
+	assert_non_null(f.task);
+	assert_int_equal(lsched_timer_start(t, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_perform(p, slow_work_cb, &f, 0), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	/* 5 ms of timer callback and 3 ms of posted work came first. */
+	assert_int_equal(f.seen, t0 + LSCHED_MS(8));
+	alarm(0);
+	lsched_performer_destroy(p);
+	lsched_timer_destroy(t);
+	lsched_task_destroy(f.task);
+}
+
 /* The same on the real clock: one ONCE call sleeps until the deadline and
  * fires the timer. */
 static void test_loop_run_once_real_clock_fires_timer(void **state)
@@ -1803,6 +1860,7 @@ int main(void)
 		cmocka_unit_test(test_loop_destroy_with_attached),
 		cmocka_unit_test(test_loop_fd_watch_huge_fd_is_ebadf),
 		VT(test_loop_run_once_fires_timer_it_waited_for),
+		VT(test_loop_time_fresh_after_timers_and_posts),
 		cmocka_unit_test(test_loop_run_once_real_clock_fires_timer),
 		VT(test_loop_run_for_fires_timer_due_at_end),
 		cmocka_unit_test(test_loop_stop_from_other_thread_never_lost),

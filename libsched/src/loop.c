@@ -583,6 +583,9 @@ static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 			return err;
 	}
 	lsched__perform_phase(loop);
+	/* Timer callbacks and posted work took time since the last read:
+	 * the pass's first task begins (and waited until) now, not then. */
+	lsched__loop_read_now(loop);
 	lsched__run_pass(loop);
 	return err;
 }
