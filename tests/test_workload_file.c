@@ -223,6 +223,7 @@ static const struct bad bads[] = {
 	{ HDR T1 "stop 5 7\n", "line 4: a top-level action: field 'task': a step names task 7, which no task record defines" },
 	{ HDR "task 1 a DEFAULT idle 0 0 2\ntask 2 b DEFAULT idle 0 0 1\n", "line 3: task 1: field 'parent': its parents make a cycle" },
 	{ HDR "task 1 a DEFAULT idle 0 0 5\n", "line 3: task 1: field 'parent': parent 5 is not defined" },
+	{ HDR "orig-prio LOWEST 1 0 0 0 0 0\n", "orig-* records without an orig-thresholds record (the thresholds of the recorded figures)" },
 	/* Consistent times. */
 	{ HDR T1 "run 1 10 20 5 active\n", "line 4: run: field 'ready': 20 is after the run's begin (10)" },
 	{ HDR T1 "run 1 10 0 5 active\nrun 1 12 0 5 active\n", "line 5: run: field 'begin': 12 is before the end of task 1's previous run (15): a task's runs go in time order, one after the other" },

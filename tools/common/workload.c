@@ -918,6 +918,15 @@ static bool check(struct wl_workload *w, char *err, size_t errlen)
 {
 	char where[96], ln[32];
 
+	/* Recorded figures mean nothing without the thresholds they were
+	 * made with. */
+	if (w->has_orig && (!w->orig_long_task_ns || !w->orig_starve_ns)) {
+		snprintf(err, errlen, "orig-* records without an orig-thresholds "
+				      "record (the thresholds of the recorded "
+				      "figures)");
+		return false;
+	}
+
 	for (size_t i = 0; i < w->ntasks; i++) {
 		const struct wl_task *t = &w->tasks[i];
 		uint64_t up = t->parent;
