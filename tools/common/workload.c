@@ -837,33 +837,47 @@ static int cmp_post_at(const void *x, const void *y)
 	return a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* Stable sorts (qsort is not): by time, then by position in the file. */
-static void sort_by_at(void *base, size_t n, size_t size,
-		       int (*cmp)(const void *, const void *))
+/* A stable merge sort (qsort is not stable): O(n log n) whatever the
+ * order. False when out of memory, the array untouched. */
+static bool stable_sort(void *base, size_t n, size_t size,
+			int (*cmp)(const void *, const void *))
 {
 	char *a = base, *tmp;
 
-	/* Insertion sort: the writer emits them sorted, so this is linear
-	 * for files it wrote; a hand-made file is small. Falls back on
-	 * qsort (unstable, still by time) if a temporary cannot be made. */
-	tmp = malloc(size);
-	if (!tmp) {
-		qsort(base, n, size, cmp);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		size_t j = i;
+	if (n < 2)
+		return true;
+	tmp = malloc(size * n);
+	if (!tmp)
+		return false;
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
 
-		if (cmp(a + (i - 1) * size, a + i * size) <= 0)
-			continue;
-		memcpy(tmp, a + i * size, size);
-		while (j > 0 && cmp(a + (j - 1) * size, tmp) > 0) {
-			memcpy(a + j * size, a + (j - 1) * size, size);
-			j--;
+			while (i < mid && j < hi) {
+				if (cmp(a + j * size, a + i * size) < 0)
+					memcpy(tmp + k++ * size, a + j++ * size, size);
+				else
+					memcpy(tmp + k++ * size, a + i++ * size, size);
+			}
+			while (i < mid)
+				memcpy(tmp + k++ * size, a + i++ * size, size);
+			while (j < hi)
+				memcpy(tmp + k++ * size, a + j++ * size, size);
 		}
-		memcpy(a + j * size, tmp, size);
+		memcpy(a, tmp, n * size);
 	}
 	free(tmp);
+	return true;
+}
+
+bool wl_sort_by_time(struct wl_workload *w)
+{
+	return stable_sort(w->posts, w->nposts, sizeof(*w->posts),
+			   cmp_post_at) &&
+	       stable_sort(w->actions, w->nactions, sizeof(*w->actions),
+			   cmp_step_at);
 }
 
 /* "line N: " for what was read from a file, "" otherwise. */
@@ -1067,9 +1081,11 @@ int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 		wl_free(p.w);
 		return -1;
 	}
-	sort_by_at(p.w->posts, p.w->nposts, sizeof(*p.w->posts), cmp_post_at);
-	sort_by_at(p.w->actions, p.w->nactions, sizeof(*p.w->actions),
-		   cmp_step_at);
+	if (!wl_sort_by_time(p.w)) {
+		snprintf(err, errlen, "out of memory");
+		wl_free(p.w);
+		return -1;
+	}
 	if (!check(p.w, err, errlen)) {
 		wl_free(p.w);
 		return -1;

@@ -182,6 +182,11 @@ int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 int wl_load(const char *path, struct wl_workload **out, char *err,
 	    size_t errlen);
 
+/* Sorts w's posts and top-level actions by time, stably (on a tie they
+ * keep their order: file order, or the order they were recorded in).
+ * False when out of memory, with w unchanged. */
+bool wl_sort_by_time(struct wl_workload *w);
+
 /* Writes w in the file format to f. Returns 0, or -1 if a write failed
  * (errno set). */
 int wl_write(const struct wl_workload *w, FILE *f);

@@ -964,52 +964,8 @@ static int on_discard(const struct tr_discard *d, void *arg)
 
 /* ---- finishing ------------------------------------------------------------ */
 
-static int cmp_step(const void *x, const void *y)
-{
-	const struct wl_step *a = x, *b = y;
 
-	return a->at < b->at ? -1 : a->at > b->at;
-}
 
-static int cmp_post(const void *x, const void *y)
-{
-	const struct wl_post *a = x, *b = y;
-
-	return a->at < b->at ? -1 : a->at > b->at;
-}
-
-/* Stable: by time, then in the order they were seen. */
-static void stable_sort(void *base, size_t n, size_t size,
-			int (*cmp)(const void *, const void *), bool *nomem)
-{
-	char *a = base, *tmp = malloc(size * (n ? n : 1));
-
-	if (!tmp) {
-		*nomem = true;
-		return;
-	}
-	/* Merge sort, bottom-up. */
-	for (size_t width = 1; width < n; width *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t i = lo, j = mid, k = lo;
-
-			while (i < mid && j < hi) {
-				if (cmp(a + j * size, a + i * size) < 0)
-					memcpy(tmp + k++ * size, a + j++ * size, size);
-				else
-					memcpy(tmp + k++ * size, a + i++ * size, size);
-			}
-			while (i < mid)
-				memcpy(tmp + k++ * size, a + i++ * size, size);
-			while (j < hi)
-				memcpy(tmp + k++ * size, a + j++ * size, size);
-		}
-		memcpy(a, tmp, n * size);
-	}
-	free(tmp);
-}
 
 static bool is_post_task(struct xloop *l, uint64_t id)
 {
@@ -1260,9 +1216,8 @@ static int finish(struct xt *x, struct xloop *l, struct an_loop *al,
 	drop_post_steps(l, w->actions, &w->nactions);
 	for (size_t i = 0; i < w->nactions; i++)
 		rel(&w->actions[i].at, origin);
-	stable_sort(w->posts, w->nposts, sizeof(*w->posts), cmp_post, &x->nomem);
-	stable_sort(w->actions, w->nactions, sizeof(*w->actions), cmp_step,
-		    &x->nomem);
+	if (!wl_sort_by_time(w))
+		x->nomem = true;
 	w->origin = origin;
 	w->span = end > origin ? end - origin : 0;
 	if (x->nomem || !orig_figures(w, al, cfg) ||
