@@ -22,7 +22,7 @@
  *                   each, every 25 ms), each restarting a short repaint and
  *                   a spell check; a 16 ms auto-timer tick; an indexing job
  *                   (auto-idle at LOWEST) cut into stopwatch slices of
- *                   10 ms, 4 ms per piece, that yields properly; one-shot
+ *                   7.5 ms, 3 ms per piece, that yields properly; one-shot
  *                   autosave idles. Nothing waits 100 ms or more, nothing
  *                   runs 50 ms or more. Prints loop and the counts.
  *
@@ -63,11 +63,14 @@
 #define TICK_NS LSCHED_MS(16)
 /* The indexer's slice ends half a piece after its last whole piece: the
  * stopwatch, which stops when elapsed + the last piece would pass the
- * slice, leaves 2 ms of slack, so only a preemption of 2 ms at the wrong
- * moment makes a check find the slice already used up (an overrun). */
-#define INDEX_PIECES 100
-#define INDEX_PIECE_NS LSCHED_MS(4)
-#define INDEX_SLICE_NS LSCHED_MS(10)
+ * slice, leaves 1.5 ms of slack, so only a preemption of 1.5 ms at the
+ * wrong moment makes a check find the slice already used up (an overrun).
+ * Its runs (6 ms) stay well under the 10 ms of queue delay at which the
+ * analysis finds a performer backlog: with 8 ms runs, a keystroke posted
+ * as one began waited 10 ms and more, now and then. */
+#define INDEX_PIECES 130
+#define INDEX_PIECE_NS LSCHED_MS(3)
+#define INDEX_SLICE_NS LSCHED_US(7500)
 #define AUTOSAVE_EVERY 8
 
 static lsched_loop *loop;
