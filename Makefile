@@ -218,6 +218,8 @@ TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+# test_dispatcher holds an enqueue between its acceptance and its post.
+TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 # test_backend_faults makes the poller's system calls fail.

@@ -1361,6 +1361,7 @@ struct stopper {
 	pid_t tid;
 	int rc;
 	sem_t started;
+	atomic_bool done;
 };
 
 static void *stopper_main(void *arg)
@@ -1370,6 +1371,7 @@ static void *stopper_main(void *arg)
 	s->tid = my_tid();
 	sem_post(&s->started);
 	s->rc = lsched_dispatcher_stop(s->d);
+	atomic_store(&s->done, true);
 	return NULL;
 }
 
@@ -1424,6 +1426,124 @@ static void test_dispatcher_spawn_stop_from_other_thread(void **state)
 	assert_int_equal(atomic_load(&q.discards), 3);
 	sem_destroy(&s.started);
 	blocker_fini(&b);
+	watchdog_off();
+}
+
+/* lsched_perform() is wrapped (-Wl,--wrap=lsched_perform, see the
+ * Makefile): the thread set in gate_thread, when armed, stops inside the
+ * dispatcher's enqueue between its acceptance and its post, until
+ * released. Every other call goes straight through. */
+int __real_lsched_perform(lsched_performer *p, lsched_work_cb cb, void *arg,
+			  unsigned flags);
+int __wrap_lsched_perform(lsched_performer *p, lsched_work_cb cb, void *arg,
+			  unsigned flags);
+
+static struct {
+	atomic_bool armed;
+	pthread_t thread;
+	sem_t entered, release;
+} gate;
+
+int __wrap_lsched_perform(lsched_performer *p, lsched_work_cb cb, void *arg,
+			  unsigned flags)
+{
+	if (atomic_load(&gate.armed) &&
+	    pthread_equal(pthread_self(), gate.thread)) {
+		atomic_store(&gate.armed, false);
+		sem_post(&gate.entered);
+		sem_wait_ok(&gate.release);
+	}
+	return __real_lsched_perform(p, cb, arg, flags);
+}
+
+struct late_sender {
+	lsched_dispatcher *d;
+	struct counted *q;
+	pid_t tid;
+	int rc;
+};
+
+static void *late_sender_main(void *arg)
+{
+	struct late_sender *ls = arg;
+
+	ls->tid = my_tid();
+	gate.thread = pthread_self();
+	atomic_store(&gate.armed, true);
+	ls->rc = lsched_dispatcher_enqueue(ls->d, "late", counted_run,
+					   counted_discard, ls->q);
+	return NULL;
+}
+
+/* An enqueue accepted just before a stop, its post still on the way
+ * (the CI stress run found it: the stop returned, the stats said one
+ * command queued, and the command was discarded later). The stop waits
+ * for that post, discards the command and counts it; when it returns
+ * the stats are final. */
+static void test_dispatcher_spawn_stop_waits_for_enqueue_in_flight(void **state)
+{
+	struct lsched_dispatcher_stats st;
+	struct late_sender ls;
+	struct counted q, other;
+	struct stopper s;
+	pthread_t th_send, th_stop;
+	lsched_dispatcher *d;
+	int rc;
+
+	WATCHDOG();
+	memset(&q, 0, sizeof(q));
+	memset(&other, 0, sizeof(other));
+	atomic_init(&q.runs, 0);
+	atomic_init(&q.discards, 0);
+	atomic_init(&other.runs, 0);
+	atomic_init(&other.discards, 0);
+	assert_int_equal(sem_init(&gate.entered, 0, 0), 0);
+	assert_int_equal(sem_init(&gate.release, 0, 0), 0);
+	d = spawn_disp("sp-late", nobuild, NULL);
+
+	ls = (struct late_sender){ .d = d, .q = &q, .rc = 1 };
+	assert_int_equal(pthread_create(&th_send, NULL, late_sender_main, &ls),
+			 0);
+	sem_wait_ok(&gate.entered); /* accepted, not posted */
+
+	memset(&s, 0, sizeof(s));
+	s.d = d;
+	atomic_init(&s.done, false);
+	assert_int_equal(sem_init(&s.started, 0, 0), 0);
+	assert_int_equal(pthread_create(&th_stop, NULL, stopper_main, &s), 0);
+	sem_wait_ok(&s.started);
+	/* The stop has begun once enqueues are refused. */
+	while ((rc = lsched_dispatcher_enqueue(d, "other", counted_run,
+					       counted_discard, &other)) == 0)
+		pause_1ms();
+	assert_int_equal(rc, -ESHUTDOWN);
+	/* Sleeping in the stop, waiting for the late post (returning
+	 * here is the bug). */
+	while (!atomic_load(&s.done) && !thread_sleeps(s.tid))
+		pause_1ms();
+	assert_false(atomic_load(&s.done));
+
+	sem_post(&gate.release);
+	assert_int_equal(pthread_join(th_send, NULL), 0);
+	assert_int_equal(pthread_join(th_stop, NULL), 0);
+	assert_int_equal(ls.rc, 0);
+	/* Every "other" accepted before the stop began, and the late one,
+	 * are counted by the stop. */
+	assert_int_equal(atomic_load(&q.runs) + atomic_load(&q.discards), 1);
+	st = stats_of(d);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.enqueued, st.executed + st.discarded);
+	assert_int_equal(s.rc, (int)st.discarded);
+	assert_int_equal(atomic_load(&q.discards), 1);
+	assert_int_equal(atomic_load(&q.runs), 0);
+	assert_int_equal(atomic_load(&other.runs) +
+				 atomic_load(&other.discards),
+			 (int)st.enqueued - 1);
+	assert_int_equal(lsched_dispatcher_destroy(d), 0);
+	assert_int_equal(atomic_load(&q.discards), 1);
+	sem_destroy(&s.started);
+	sem_destroy(&gate.entered);
+	sem_destroy(&gate.release);
 	watchdog_off();
 }
 
@@ -1528,6 +1648,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dispatcher_spawn_commands_from_threads),
 		cmocka_unit_test(test_dispatcher_spawn_await_dormant_waits_for_command),
 		cmocka_unit_test(test_dispatcher_spawn_stop_from_other_thread),
+		cmocka_unit_test(test_dispatcher_spawn_stop_waits_for_enqueue_in_flight),
 		cmocka_unit_test(test_dispatcher_spawn_destroy_from_own_thread_edeadlk),
 		cmocka_unit_test(test_dispatcher_spawn_idle_uses_no_cpu),
 		VT(test_dispatcher_destroy_while_loop_idle),

@@ -45,6 +45,7 @@ struct lsched_dispatcher {
 	pthread_cond_t cond;
 	bool active, dormant, stopped, dirty;
 	uint32_t queued;
+	uint32_t posting; /* enqueues accepted, their push not posted yet */
 	uint64_t enqueued, executed, discarded, builds_latency, builds_forced;
 };
 
@@ -249,6 +250,11 @@ static int stop_now(lsched_dispatcher *d)
 	}
 	d->stopped = true;
 	d->active = false;
+	/* An enqueue that saw no stop may still be posting its push: wait
+	 * for it (a post never waits for this thread), so that the drain
+	 * below finds every accepted command and the count is exact. */
+	while (d->posting)
+		pthread_cond_wait(&d->cond, &d->lock);
 	pthread_mutex_unlock(&d->lock);
 	lsched_task_stop(d->runner);
 	lsched_task_stop(d->builder);
@@ -267,8 +273,8 @@ static int stop_now(lsched_dispatcher *d)
 	d->queued -= (uint32_t)n;
 	before = d->discarded;
 	pthread_mutex_unlock(&d->lock);
-	/* Commands accepted before the stop flag was seen but still in the
-	 * inbox: run their pushes now; they are discarded and counted. Our
+	/* Commands accepted before the stop flag was set, their pushes
+	 * still in the inbox: run them now; they are discarded and counted. Our
 	 * own performer closes; a spawned dispatcher's belongs to its
 	 * server, so drain it with a waiting post instead (refused once the
 	 * server shuts down, when its close already drained it). */
@@ -452,18 +458,23 @@ int lsched_dispatcher_enqueue(lsched_dispatcher *d, const char *name,
 	if (!err) {
 		d->enqueued++;
 		d->queued++;
+		d->posting++;
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		goto out_free;
 	err = lsched_perform(d->perf, push_command, c, 0);
+	pthread_mutex_lock(&d->lock);
 	if (err) {
-		pthread_mutex_lock(&d->lock);
 		d->enqueued--;
 		d->queued--;
-		pthread_mutex_unlock(&d->lock);
-		goto out_free;
 	}
+	/* A stop waits for the posts in progress (stop_now()). */
+	if (--d->posting == 0 && d->stopped)
+		pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (err)
+		goto out_free;
 	return 0;
 
 out_free:

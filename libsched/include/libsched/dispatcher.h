@@ -123,10 +123,12 @@ LSCHED_API int lsched_dispatcher_await_dormant(lsched_dispatcher *d);
  * ran it (for a dispatcher made with lsched_dispatcher_new(), until its
  * loop runs, or the dispatcher is destroyed: so do not call it, while the
  * loop does not run, from the thread that is going to run it). Returns the
- * number of commands this call discarded (>= 0); 0 if already stopped. A
- * command whose enqueue raced with the stop (returned 0 while the stop ran)
- * is discarded too, but may be missing from this count; the stats count
- * every discard. Errors: -EINVAL; from another thread, -EDEADLK (waiting
+ * number of commands this call discarded (>= 0); 0 if already stopped.
+ * An enqueue racing with the stop is either refused (-ESHUTDOWN) or
+ * accepted before it: the stop waits for such an enqueue to finish posting
+ * and discards that command too, so when the stop returns every accepted
+ * command has run or been discarded, the count includes it, and the stats
+ * are final (queued is 0). Errors: -EINVAL; from another thread, -EDEADLK (waiting
  * would close a wait cycle, see performer.h), -ENOMEM or -EIO (the stop
  * could not be posted); then nothing was stopped.
  */
