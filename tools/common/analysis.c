@@ -11,6 +11,7 @@
  * closes when one of its tasks begins, when it empties, or at the end of
  * the trace; meanwhile every run that ends is added to its blame.
  */
+#include "grow.h"
 #include "analysis.h"
 
 #include <errno.h>
@@ -85,27 +86,10 @@ const char *an_fmt_ns(int64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- growing arrays ---------------------------------------------------- */
-
-/* Makes room for one more element; false when out of memory. */
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *np;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	np = realloc(*p, ncap * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
+/* ---- growing arrays (grow.h) ------------------------------------------- */
 
 #define GROW(a, arr, n, cap)                                                   \
-	(grow((void **)&(arr), &(cap), (n), sizeof(*(arr))) ||                 \
+	(TG_ROOM(arr, n, cap) ||                                               \
 	 ((a)->nomem = 1, false))
 
 /* ---- arithmetic on times ----------------------------------------------- */

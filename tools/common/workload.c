@@ -5,6 +5,7 @@
  * use, and the whole workload is checked once read (ids, references,
  * offsets, cycles), so that the replay can trust what it gets.
  */
+#include "grow.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -14,25 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- growing arrays and strings ----------------------------------------- */
-
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *np;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 8;
-	np = realloc(*p, ncap * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
-
-#define WL_GROW(arr, n, cap) grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+/* ---- strings (arrays grow through grow.h) -------------------------------- */
 
 /* A copy of s (len bytes) owned by w; NULL when out of memory. Names
  * repeat (a post's name, thousands of times): the last few are reused. */
@@ -44,7 +27,7 @@ static const char *wl_str(struct wl_workload *w, const char *s, size_t len)
 		if (strlen(w->strs[i - 1]) == len &&
 		    !memcmp(w->strs[i - 1], s, len))
 			return w->strs[i - 1];
-	if (!WL_GROW(w->strs, w->nstrs, w->capstrs))
+	if (!TG_ROOM(w->strs, w->nstrs, w->capstrs))
 		return NULL;
 	c = malloc(len + 1);
 	if (!c)
@@ -397,7 +380,7 @@ static struct wl_step *new_step(struct parser *p, struct wl_step **steps,
 {
 	struct wl_step *s;
 
-	if (!WL_GROW(*steps, *n, *cap)) {
+	if (!TG_ROOM(*steps, *n, *cap)) {
 		perr(p, "out of memory");
 		return NULL;
 	}
@@ -543,7 +526,7 @@ static void record(struct parser *p, struct field *f, int n)
 		if (!nfields(p, n, 8, "task ID NAME PRIORITY KIND TIMEOUT_NS "
 				      "MAX_WAIT_NS PARENT"))
 			return;
-		if (!WL_GROW(w->tasks, w->ntasks, w->captasks)) {
+		if (!TG_ROOM(w->tasks, w->ntasks, w->captasks)) {
 			perr(p, "out of memory");
 			return;
 		}
@@ -585,7 +568,7 @@ static void record(struct parser *p, struct field *f, int n)
 				"this line", (unsigned long long)id);
 			return;
 		}
-		if (!WL_GROW(t->runs, t->nruns, t->capruns)) {
+		if (!TG_ROOM(t->runs, t->nruns, t->capruns)) {
 			perr(p, "out of memory");
 			return;
 		}
@@ -628,7 +611,7 @@ static void record(struct parser *p, struct field *f, int n)
 		if (!nfields(p, n, 8, "post TIME_NS THREAD PRIORITY|FIRST "
 				      "wait|nowait LATENCY_NS DURATION_NS NAME"))
 			return;
-		if (!WL_GROW(w->posts, w->nposts, w->capposts)) {
+		if (!TG_ROOM(w->posts, w->nposts, w->capposts)) {
 			perr(p, "out of memory");
 			return;
 		}
@@ -746,7 +729,7 @@ static void record(struct parser *p, struct field *f, int n)
 		if (!nfields(p, n, 5, "orig-starve PRIORITY START_NS END_NS "
 				      "closed|open"))
 			return;
-		if (!WL_GROW(w->orig_starves, w->norig_starves,
+		if (!TG_ROOM(w->orig_starves, w->norig_starves,
 			     w->caporig_starves)) {
 			perr(p, "out of memory");
 			return;
@@ -771,7 +754,7 @@ static void record(struct parser *p, struct field *f, int n)
 		if (!nfields(p, n, 10, "orig-task NAME PRIORITY RUNS LONG_RUNS "
 				       "P50_NS P99_NS MAX_NS RUN_MAX_NS RUN_TOTAL_NS"))
 			return;
-		if (!WL_GROW(w->orig_tasks, w->norig_tasks, w->caporig_tasks)) {
+		if (!TG_ROOM(w->orig_tasks, w->norig_tasks, w->caporig_tasks)) {
 			perr(p, "out of memory");
 			return;
 		}
@@ -797,7 +780,7 @@ static void record(struct parser *p, struct field *f, int n)
 
 		if (!nfields(p, n, 4, "orig-finding SEVERITY KIND CULPRIT"))
 			return;
-		if (!WL_GROW(w->orig_findings, w->norig_findings,
+		if (!TG_ROOM(w->orig_findings, w->norig_findings,
 			     w->caporig_findings)) {
 			perr(p, "out of memory");
 			return;

@@ -14,6 +14,7 @@
  * clock, while the payload's "now" is the cached time, which lags inside
  * a run); on a virtual clock from the payload.
  */
+#include "grow.h"
 #include "workload.h"
 
 #include <stdlib.h>
@@ -98,24 +99,8 @@ struct xt {
 	bool nomem;
 };
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *np;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 8;
-	np = realloc(*p, ncap * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = ncap;
-	return true;
-}
-
 #define GROW(x, arr, n, cap)                                                   \
-	(grow((void **)&(arr), &(cap), (n), sizeof(*(arr))) ||                 \
+	(TG_ROOM(arr, n, cap) ||                                               \
 	 ((x)->nomem = true, false))
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -1009,7 +994,7 @@ static const char *own(struct wl_workload *w, const char *s)
 	size_t len = strlen(s);
 	char *c;
 
-	if (!grow((void **)&w->strs, &w->capstrs, w->nstrs, sizeof(*w->strs)))
+	if (!TG_ROOM(w->strs, w->nstrs, w->capstrs))
 		return NULL;
 	c = malloc(len + 1);
 	if (!c)
@@ -1029,8 +1014,8 @@ static bool orig_findings(struct wl_workload *w, const struct an_result *res,
 
 		if (f->loop && f->loop != al)
 			continue;
-		if (!grow((void **)&w->orig_findings, &w->caporig_findings,
-			  w->norig_findings, sizeof(*w->orig_findings)))
+		if (!TG_ROOM(w->orig_findings, w->norig_findings,
+			     w->caporig_findings))
 			return false;
 		o = &w->orig_findings[w->norig_findings];
 		o->severity = an_severity_name(f->severity);
@@ -1063,8 +1048,8 @@ static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 		for (size_t i = 0; i < ap->nstarves; i++) {
 			struct wl_orig_starve *s;
 
-			if (!grow((void **)&w->orig_starves, &w->caporig_starves,
-				  w->norig_starves, sizeof(*w->orig_starves)))
+			if (!TG_ROOM(w->orig_starves, w->norig_starves,
+				     w->caporig_starves))
 				return false;
 			s = &w->orig_starves[w->norig_starves++];
 			s->prio = p;
@@ -1081,8 +1066,8 @@ static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 
 		if (!t->runs)
 			continue;
-		if (!grow((void **)&w->orig_tasks, &w->caporig_tasks,
-			  w->norig_tasks, sizeof(*w->orig_tasks)))
+		if (!TG_ROOM(w->orig_tasks, w->norig_tasks,
+			     w->caporig_tasks))
 			return false;
 		o = &w->orig_tasks[w->norig_tasks];
 		memset(o, 0, sizeof(*o));
@@ -1090,8 +1075,7 @@ static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 			size_t len = strlen(t->name);
 			char *c = malloc(len + 1);
 
-			if (!c || !grow((void **)&w->strs, &w->capstrs, w->nstrs,
-					sizeof(*w->strs))) {
+			if (!c || !TG_ROOM(w->strs, w->nstrs, w->capstrs)) {
 				free(c);
 				return false;
 			}

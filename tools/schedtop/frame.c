@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "jsonstr.h"
 #include "schedtop.h"
 
@@ -97,28 +98,11 @@ void st_snap_free(struct st_snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *q;
-
-	if (n <= *cap)
-		return true;
-	while (c < n)
-		c *= 2;
-	q = realloc(*p, c * size);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = c;
-	return true;
-}
-
 bool st_snap_copy(struct st_snap *dst, const struct st_snap *src)
 {
-	if (!grow((void **)&dst->loops, &dst->caploops, src->nloops,
+	if (!tg_reserve((void **)&dst->loops, &dst->caploops, src->nloops,
 		  sizeof(*dst->loops)) ||
-	    !grow((void **)&dst->tasks, &dst->captasks, src->ntasks,
+	    !tg_reserve((void **)&dst->tasks, &dst->captasks, src->ntasks,
 		  sizeof(*dst->tasks)))
 		return false;
 	if (src->nloops)
@@ -142,7 +126,7 @@ struct st_loop_ent *st_snap_loop(struct st_snap *s, uint64_t addr,
 	for (size_t i = 0; i < s->nloops; i++)
 		if (s->loops[i].addr == addr && s->loops[i].vpid == vpid)
 			return &s->loops[i];
-	if (!grow((void **)&s->loops, &s->caploops, s->nloops + 1,
+	if (!tg_reserve((void **)&s->loops, &s->caploops, s->nloops + 1,
 		  sizeof(*s->loops)))
 		return NULL;
 	e = &s->loops[s->nloops++];
@@ -180,7 +164,7 @@ struct st_task_stat *st_snap_task(struct st_snap *s,
 
 	if (e)
 		return &e->v;
-	if (!grow((void **)&s->tasks, &s->captasks, s->ntasks + 1,
+	if (!tg_reserve((void **)&s->tasks, &s->captasks, s->ntasks + 1,
 		  sizeof(*s->tasks)))
 		return NULL;
 	while (lo < hi) {
@@ -202,7 +186,7 @@ struct st_task_stat *st_snap_task(struct st_snap *s,
 bool st_snap_add_task(struct st_snap *s, const struct st_task_key *k,
 		      const struct st_task_stat *v)
 {
-	if (!grow((void **)&s->tasks, &s->captasks, s->ntasks + 1,
+	if (!tg_reserve((void **)&s->tasks, &s->captasks, s->ntasks + 1,
 		  sizeof(*s->tasks)))
 		return false;
 	s->tasks[s->ntasks].k = *k;
