@@ -1,4 +1,4 @@
-/* Array-backed binary min-heap; see heap.h. */
+/* Array-backed 4-ary min-heap with the keys in the array; see heap.h. */
 #include "heap.h"
 
 #include <errno.h>
@@ -22,7 +22,7 @@ int lsched__heap_reserve(struct lsched__heap *h)
 		return -ENOMEM;
 	if (h->reserved + 1 > h->cap) {
 		uint32_t cap = h->cap ? h->cap * 2 : 16;
-		struct lsched__heap_node **v;
+		struct lsched__heap_entry *v;
 
 		if (cap < h->cap)
 			return -ENOMEM;
@@ -41,69 +41,76 @@ void lsched__heap_unreserve(struct lsched__heap *h)
 	h->reserved--;
 }
 
-static inline bool less(const struct lsched__heap_node *a,
-			const struct lsched__heap_node *b)
+static inline bool less(const struct lsched__heap_entry *a,
+			const struct lsched__heap_entry *b)
 {
 	return a->key < b->key || (a->key == b->key && a->seq < b->seq);
 }
 
 static inline void place(struct lsched__heap *h, uint32_t i,
-			 struct lsched__heap_node *n)
+			 const struct lsched__heap_entry *e)
 {
-	h->v[i] = n;
-	n->index = i;
+	h->v[i] = *e;
+	e->node->index = i;
 }
 
+#define ARITY 4
+
 static void sift_up(struct lsched__heap *h, uint32_t i,
-		    struct lsched__heap_node *n)
+		    const struct lsched__heap_entry *e)
 {
 	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
+		uint32_t parent = (i - 1) / ARITY;
 
-		if (!less(n, h->v[parent]))
+		if (!less(e, &h->v[parent]))
 			break;
-		place(h, i, h->v[parent]);
+		place(h, i, &h->v[parent]);
 		i = parent;
 	}
-	place(h, i, n);
+	place(h, i, e);
 }
 
 static void sift_down(struct lsched__heap *h, uint32_t i,
-		      struct lsched__heap_node *n)
+		      const struct lsched__heap_entry *e)
 {
 	for (;;) {
-		uint32_t c = 2 * i + 1;
+		uint32_t first = ARITY * i + 1, end, c;
 
-		if (c >= h->n)
+		if (first >= h->n)
 			break;
-		if (c + 1 < h->n && less(h->v[c + 1], h->v[c]))
-			c++;
-		if (!less(h->v[c], n))
+		end = h->n - first < ARITY ? h->n : first + ARITY;
+		c = first;
+		for (uint32_t k = first + 1; k < end; k++)
+			if (less(&h->v[k], &h->v[c]))
+				c = k;
+		if (!less(&h->v[c], e))
 			break;
-		place(h, i, h->v[c]);
+		place(h, i, &h->v[c]);
 		i = c;
 	}
-	place(h, i, n);
+	place(h, i, e);
 }
 
 void lsched__heap_push(struct lsched__heap *h, struct lsched__heap_node *n)
 {
+	struct lsched__heap_entry e = { n->key, n->seq, n };
+
 	/* Capacity was reserved when n's owner was created. */
-	sift_up(h, h->n++, n);
+	sift_up(h, h->n++, &e);
 }
 
 void lsched__heap_remove(struct lsched__heap *h, struct lsched__heap_node *n)
 {
 	uint32_t i = n->index;
-	struct lsched__heap_node *last;
+	struct lsched__heap_entry last;
 
 	n->index = LSCHED__HEAP_NONE;
 	last = h->v[--h->n];
-	if (last == n)
+	if (last.node == n)
 		return;
-	/* Put the last node in the hole and restore order in its direction. */
-	if (i > 0 && less(last, h->v[(i - 1) / 2]))
-		sift_up(h, i, last);
+	/* Put the last entry in the hole and restore order in its direction. */
+	if (i > 0 && less(&last, &h->v[(i - 1) / ARITY]))
+		sift_up(h, i, &last);
 	else
-		sift_down(h, i, last);
+		sift_down(h, i, &last);
 }

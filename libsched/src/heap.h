@@ -1,9 +1,13 @@
 /*
- * Binary min-heap of intrusive nodes ordered by (key, seq): equal keys come
- * out in insertion order. The heap stores node pointers in an array; each
- * node knows its index, so removal is O(log n). Capacity is reserved when an
- * object that may enter the heap is created (lsched__heap_reserve), so
- * pushing never allocates and never fails.
+ * Min-heap of intrusive nodes ordered by (key, seq): equal keys come out in
+ * insertion order. It is 4-ary, and its array holds each node's key and
+ * seq beside the node's pointer, so that a sift compares entries that sit
+ * together in memory instead of reaching every node (with 100k timers
+ * scattered in memory, that was a cache miss per comparison); a node's key
+ * and seq must not change while it is queued. Each node knows its index,
+ * so removal is O(log n). Capacity is reserved when an object that may
+ * enter the heap is created (lsched__heap_reserve), so pushing never
+ * allocates and never fails.
  */
 #ifndef LSCHED_HEAP_H
 #define LSCHED_HEAP_H
@@ -22,8 +26,14 @@ struct lsched__heap_node {
 	uint8_t kind;   /* enum lsched__node_kind */
 };
 
+struct lsched__heap_entry {
+	int64_t key;  /* copies of the node's */
+	uint64_t seq;
+	struct lsched__heap_node *node;
+};
+
 struct lsched__heap {
-	struct lsched__heap_node **v;
+	struct lsched__heap_entry *v;
 	uint32_t n;
 	uint32_t cap;
 	uint32_t reserved;
@@ -40,7 +50,7 @@ void lsched__heap_remove(struct lsched__heap *h, struct lsched__heap_node *n);
 static inline struct lsched__heap_node *
 lsched__heap_min(const struct lsched__heap *h)
 {
-	return h->n ? h->v[0] : (struct lsched__heap_node *)0;
+	return h->n ? h->v[0].node : (struct lsched__heap_node *)0;
 }
 
 static inline bool lsched__heap_node_queued(const struct lsched__heap_node *n)
