@@ -172,6 +172,58 @@ bpf_row() {
 	trace_row bpf "$api" "$raw/trace-bpf.out"
 }
 
+# schedreplay --sim on the big trace, three ways (rates in the trace's
+# events per second): from the trace directory, end to end (babeltrace2's
+# decoding included, which the report table measures alone); from the
+# workload file --save wrote, end to end (parsing included: what a user
+# replaying what-ifs over a saved workload pays); and the replay alone
+# (--timing's figure). The goal is judged on the file row.
+replay_rows() { # trace-dir short-variant
+	local dir=$1 v=$2 wl=$out/tmp-big.workload rate i
+	local vr=() vf=() vs=()
+	if time_cmd vr build/bin/schedreplay --sim "$dir"; then
+		set -- $(stats "${vr[@]}")
+		emit replay "trace-$v" schedreplay \
+			"schedreplay --sim TRACE_DIR (babeltrace2 decoding included)" \
+			"M/s" high "$1" "$2" "$3" "$4" 0
+	else
+		emit_na replay "trace-$v" schedreplay "schedreplay --sim TRACE failed"
+		fail "schedreplay --sim failed on the big trace"
+		return
+	fi
+	if ! build/bin/schedreplay --sim "$dir" --save "$wl" >/dev/null \
+		2>"$raw/replay-save.err"; then
+		emit_na replay "file-$v" schedreplay "schedreplay --save failed"
+		fail "schedreplay --save failed on the big trace (log: $raw/replay-save.err)"
+		return
+	fi
+	if time_cmd vf build/bin/schedreplay --sim "$wl"; then
+		set -- $(stats "${vf[@]}")
+		emit replay "file-$v" schedreplay \
+			"schedreplay --sim FILE (a --save'd workload: parse + replay)" \
+			"M/s" high "$1" "$2" "$3" "$4" 0
+	else
+		emit_na replay "file-$v" schedreplay "schedreplay --sim FILE failed"
+		fail "schedreplay --sim failed on the saved workload"
+	fi
+	for i in $(seq 0 "$reps"); do
+		rate=$(build/bin/schedreplay --sim --timing "$wl" 2>&1 >/dev/null |
+			sed -n 's/.* events in [0-9.]* s (\([0-9]*\)\/s).*/\1/p')
+		if [ -z "$rate" ]; then
+			emit_na replay "sim-$v" schedreplay "no --timing figure"
+			fail "schedreplay --timing printed no figure"
+			rm -f "$wl"
+			return
+		fi
+		[ "$i" -gt 0 ] && vs+=("$(awk -v r="$rate" 'BEGIN {printf "%.4f", r / 1e6}')")
+	done
+	set -- $(stats "${vs[@]}")
+	emit replay "sim-$v" schedreplay \
+		"schedreplay --sim --timing: the replay alone" \
+		"M/s" high "$1" "$2" "$3" "$4" 0
+	rm -f "$wl"
+}
+
 # schedprof report and schedreplay --sim on one big trace, beside
 # babeltrace2's counter on the same trace.
 tool_rows() {
@@ -225,14 +277,7 @@ tool_rows() {
 		fail "schedprof report failed on the big trace"
 	fi
 	if [ -x build/bin/schedreplay ]; then
-		if time_cmd vr build/bin/schedreplay --sim "$dir"; then
-			set -- $(stats "${vr[@]}")
-			emit replay "$variant" schedreplay "schedreplay --sim" "M/s" \
-				high "$1" "$2" "$3" "$4" 0
-		else
-			emit_na replay "$variant" schedreplay \
-				"schedreplay --sim TRACE failed (its command line may differ)"
-		fi
+		replay_rows "$dir" "${variant%-events}"
 	else
 		emit_na replay "$variant" schedreplay \
 			"schedreplay not built yet (build/bin/schedreplay)"

@@ -78,11 +78,69 @@ int wl_prio_parse(const char *s)
 
 /* ---- the model --------------------------------------------------------- */
 
-const struct wl_task *wl_task_find(const struct wl_workload *w, uint64_t id)
+/* The slot of id in an index of cap (a power of two) slots. */
+static size_t tidx_slot(uint64_t id, size_t cap)
 {
-	for (size_t i = 0; i < w->ntasks; i++)
-		if (w->tasks[i].id == id)
-			return &w->tasks[i];
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static void tidx_put(struct wl_workload *w, size_t i)
+{
+	size_t s = tidx_slot(w->tasks[i].id, w->tidx_cap);
+
+	while (w->tidx[s])
+		s = (s + 1) & (w->tidx_cap - 1);
+	w->tidx[s] = (uint32_t)i + 1;
+}
+
+/* Brings the index up to date with w's tasks: extended when tasks were
+ * appended in place, rebuilt when the array moved or shrank (a workload
+ * being built grows its array; the extraction compacts it). False when
+ * out of memory or too many tasks: then lookups search linearly. */
+static bool tidx_sync(struct wl_workload *w)
+{
+	if (w->tidx && w->tidx_of == w->tasks && w->tidx_n == w->ntasks)
+		return true;
+	if (w->ntasks > UINT32_MAX / 4)
+		return false;
+	if (!w->tidx || w->tidx_of != w->tasks || w->tidx_n > w->ntasks ||
+	    w->ntasks * 2 > w->tidx_cap) {
+		size_t cap = 64;
+		uint32_t *t;
+
+		while (cap < w->ntasks * 2)
+			cap *= 2;
+		t = calloc(cap, sizeof(*t));
+		if (!t)
+			return false;
+		free(w->tidx);
+		w->tidx = t;
+		w->tidx_cap = cap;
+		w->tidx_n = 0;
+		w->tidx_of = w->tasks;
+	}
+	for (; w->tidx_n < w->ntasks; w->tidx_n++)
+		tidx_put(w, w->tidx_n);
+	return true;
+}
+
+const struct wl_task *wl_task_find(const struct wl_workload *cw, uint64_t id)
+{
+	/* The index is a cache: building it does not change the workload. */
+	struct wl_workload *w = (struct wl_workload *)cw;
+
+	if (!w->ntasks)
+		return NULL;
+	if (!tidx_sync(w)) {
+		for (size_t i = 0; i < w->ntasks; i++)
+			if (w->tasks[i].id == id)
+				return &w->tasks[i];
+		return NULL;
+	}
+	for (size_t s = tidx_slot(id, w->tidx_cap); w->tidx[s];
+	     s = (s + 1) & (w->tidx_cap - 1))
+		if (w->tasks[w->tidx[s] - 1].id == id)
+			return &w->tasks[w->tidx[s] - 1];
 	return NULL;
 }
 
@@ -116,6 +174,7 @@ void wl_free(struct wl_workload *w)
 	free(w->orig_tasks);
 	free(w->orig_findings);
 	free(w->source);
+	free(w->tidx);
 	free(w);
 }
 
@@ -821,13 +880,18 @@ static int cmp_post_at(const void *x, const void *y)
 }
 
 /* A stable merge sort (qsort is not stable): O(n log n) whatever the
- * order. False when out of memory, the array untouched. */
+ * order, O(n) when already in order (a saved file, most extractions).
+ * False when out of memory, the array untouched. */
 static bool stable_sort(void *base, size_t n, size_t size,
 			int (*cmp)(const void *, const void *))
 {
 	char *a = base, *tmp;
+	size_t first_out = 1;
 
-	if (n < 2)
+	while (first_out < n &&
+	       cmp(a + first_out * size, a + (first_out - 1) * size) >= 0)
+		first_out++;
+	if (first_out >= n)
 		return true;
 	tmp = malloc(size * n);
 	if (!tmp)

@@ -165,6 +165,12 @@ struct wl_workload {
 	/* Private: interned strings. */
 	char **strs;
 	size_t nstrs, capstrs;
+	/* Private: wl_task_find()'s index of tasks by id (an open-addressing
+	 * table of task indexes + 1), valid for the tasks array and count
+	 * it was built for. */
+	uint32_t *tidx;
+	size_t tidx_cap, tidx_n;
+	const struct wl_task *tidx_of;
 };
 
 /*
@@ -191,7 +197,10 @@ bool wl_sort_by_time(struct wl_workload *w);
  * (errno set). */
 int wl_write(const struct wl_workload *w, FILE *f);
 
-/* The task of id, or NULL. O(n). */
+/* The task of id, or NULL. O(1) on average: the first call after tasks
+ * were added or removed (re)builds a private index in w, so calls on one
+ * workload must not run at the same time; out of memory, it searches
+ * linearly. */
 const struct wl_task *wl_task_find(const struct wl_workload *w, uint64_t id);
 
 /* Summary counts. */
