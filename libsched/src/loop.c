@@ -199,9 +199,10 @@ static int drain_wake(lsched_loop *loop)
 	 * leave the flag set with nothing to read: every later wake-up would
 	 * be skipped. A wake-up that still sees the flag set does not write,
 	 * but its reason (stop flag, cross-thread counter) is set before and
-	 * checked after this poll. */
-	while ((n = read(loop->wake_fd, &v, sizeof(v))) == (ssize_t)sizeof(v))
-		;
+	 * checked after this poll. One read empties an eventfd (not in
+	 * semaphore mode): reading again until EAGAIN cost a system call per
+	 * wake-up for nothing. */
+	n = read(loop->wake_fd, &v, sizeof(v));
 	atomic_store(&loop->wake_pending, 0);
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
