@@ -245,11 +245,17 @@ static void m_start(struct m_obj *o)
 			M_FAIL(o->w, "timer_start failed");
 		o->due = now + o->timeout;
 	} else {
+		bool timer = o->kind == M_TIMER || o->kind == M_AUTO_TIMER;
+
 		if (lsched_task_start(o->task))
 			M_FAIL(o->w, "task_start failed");
-		o->due = o->kind == M_IDLE || o->kind == M_AUTO_IDLE
-				 ? now
-				 : now + o->timeout;
+		/* A start of a ready task (an active idle, or an active timer
+		 * whose deadline passed: the clock only moves between cycles,
+		 * and each cycle collects what fell due) moves nothing: it
+		 * keeps its ready time. A waiting timer is re-armed. A task
+		 * in its own callback is not ready (m_task_cb updated it). */
+		if (!o->active || (timer && o->due > now))
+			o->due = timer ? now + o->timeout : now;
 		if (o->kind == M_AUTO_IDLE)
 			o->auto_left = 1 + (int)rnd(&o->w->rng, 4);
 	}

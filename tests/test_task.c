@@ -209,7 +209,8 @@ static void test_task_one_shot_idles_fifo(void **state)
 	lsched_task_destroy(z);
 }
 
-static void test_task_restart_ready_moves_to_tail(void **state)
+/* VCL: Start() of an active task leaves it where it is. */
+static void test_task_restart_ready_keeps_its_place(void **state)
 {
 	struct vfix *f = *state;
 	struct evlog log = {0};
@@ -219,22 +220,181 @@ static void test_task_restart_ready_moves_to_tail(void **state)
 				  LSCHED_PRIO_DEFAULT, log_cb, &log);
 	lsched_task *c = new_task(f->loop, "c", LSCHED_TASK_IDLE,
 				  LSCHED_PRIO_DEFAULT, log_cb, &log);
+	int64_t since;
 
 	assert_int_equal(lsched_task_start(a), 0);
+	since = lsched_task_ready_since(a);
 	assert_int_equal(lsched_task_start(b), 0);
 	assert_int_equal(lsched_task_start(c), 0);
+	advance(f->clock, LSCHED_MS(5));
+	lsched_loop_update_now(f->loop);
 	assert_int_equal(lsched_task_start(a), 0);
 	assert_true(lsched_task_is_active(a));
-	/* Restarting must not queue the task twice. */
+	/* Restarting must not queue the task twice, move it, or reset the
+	 * time it became ready. */
 	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_DEFAULT),
 			 3);
+	assert_int_equal(lsched_task_ready_since(a), since);
 	run_cycles(f->loop, 3);
-	assert_log(&log, "b c a");
+	assert_log(&log, "a b c");
 	assert_int_equal(lsched_task_runs(a), 1);
 
 	lsched_task_destroy(a);
 	lsched_task_destroy(b);
 	lsched_task_destroy(c);
+}
+
+/* Restarts itself, then starts c->other (issue 14's A and B; VCL's
+ * testTriggerIdleFromIdle). */
+static void restart_self_then_other_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	evlog_add(&c->log, lsched_task_name(task));
+	lsched_task_start(task);
+	lsched_task_start(c->other);
+}
+
+/* A restarts A, then starts B, in every run: one step = one cycle. B runs
+ * every second step; before, B's restart put it behind A again each time
+ * and B never ran. */
+static void test_task_restart_self_then_other_both_run(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *a = new_task(f->loop, "A", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE,
+				  restart_self_then_other_cb, &c);
+	c.other = new_task(f->loop, "B", LSCHED_TASK_IDLE,
+			   LSCHED_PRIO_DEFAULT_IDLE, log_cb, &c.log);
+
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(run_cycles(f->loop, 10), 10);
+	/* Step 1 runs A, which queues A then B; step 2 runs A (which goes
+	 * behind B) then B; and so on: B runs every second step. */
+	assert_int_equal(lsched_task_runs(a), 10);
+	assert_int_equal(lsched_task_runs(c.other), 5);
+	assert_log(&c.log, "A A B A A B A A B A A B A A B");
+
+	lsched_task_destroy(a);
+	lsched_task_destroy(c.other);
+}
+
+/* Restarts c->other and moves the clock by c->advance. */
+static void restart_other_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)task;
+	c->seen_rc = lsched_task_start(c->other);
+	advance(c->clock, c->advance);
+}
+
+/* A task restarted more often than its max wait is still rescued by it:
+ * the restart does not reset the time it became ready. */
+static void test_task_restart_keeps_max_wait_counting(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(1);
+	lsched_task *hog = new_task(f->loop, "hog", LSCHED_TASK_AUTO_IDLE,
+				    LSCHED_PRIO_HIGHEST, restart_other_cb, &c);
+	c.other = new_task(f->loop, "low", LSCHED_TASK_IDLE, LSCHED_PRIO_LOWEST,
+			   time_cb, &c);
+
+	assert_int_equal(lsched_task_set_max_wait(c.other, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(c.other), 0);
+	assert_int_equal(lsched_task_start(hog), 0);
+	run_cycles(f->loop, 30);
+	/* Ready at 0, restarted every ms by the hog: overdue at 10 ms, it
+	 * runs right after the hog's run that crossed 10 ms; the hog's next
+	 * restart makes it ready again from 10 ms, and so on. */
+	assert_int_equal(c.ntimes, 3);
+	assert_int_equal(c.times[0], LSCHED_MS(10));
+	assert_int_equal(c.times[1], LSCHED_MS(20));
+	assert_int_equal(c.times[2], LSCHED_MS(30));
+	assert_int_equal(c.seen_rc, 0);
+
+	lsched_task_destroy(hog);
+	lsched_task_destroy(c.other);
+}
+
+/* A timer task that fell due is ready: a restart before it runs leaves it
+ * due (its wait counts from its deadline), where a waiting one is
+ * re-armed (below). */
+static void test_task_restart_due_timer_keeps_its_deadline(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *first = new_task(f->loop, "first", LSCHED_TASK_IDLE,
+				      LSCHED_PRIO_HIGHEST, restart_other_cb,
+				      &c);
+	c.other = new_task(f->loop, "timer", LSCHED_TASK_TIMER,
+			   LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(c.other, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(c.other), 0);
+	advance(f->clock, LSCHED_MS(10));
+	assert_int_equal(lsched_task_start(first), 0);
+	/* The cycle makes the timer ready, then "first" restarts it. */
+	assert_int_equal(run_cycles(f->loop, 1), 1);
+	assert_int_equal(c.ntimes, 1);
+	assert_int_equal(c.times[0], LSCHED_MS(10));
+	assert_false(lsched_task_is_active(c.other));
+
+	lsched_task_destroy(first);
+	lsched_task_destroy(c.other);
+}
+
+/* VCL's Timer::Start(): a restart of a waiting timer re-arms it. */
+static void test_task_restart_waiting_timer_rearms(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "timer", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, time_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	advance(f->clock, LSCHED_MS(6));
+	run_cycles(f->loop, 1);
+	assert_int_equal(lsched_task_start(t), 0);
+	while (rel_now(&c) < LSCHED_MS(30)) {
+		run_cycles(f->loop, 1);
+		advance(f->clock, LSCHED_MS(1));
+	}
+	assert_int_equal(c.ntimes, 1);
+	assert_int_equal(c.times[0], LSCHED_MS(16));
+	lsched_task_destroy(t);
+}
+
+/* VCL's testInvokedReStart: a one-shot idle restarted inside its own
+ * callback runs once more, then stops. */
+static void restart_once_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	if (++c->count < 2)
+		lsched_task_start(task);
+}
+
+static void test_task_restart_inside_own_callback_runs_again(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "again", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, restart_once_cb, &c);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 5);
+	assert_int_equal(c.count, 2);
+	assert_false(lsched_task_is_active(t));
+	lsched_task_destroy(t);
 }
 
 /* ---- timers ------------------------------------------------------------- */
@@ -338,7 +498,9 @@ static void test_task_auto_timer_repeats(void **state)
 	lsched_task_destroy(t);
 }
 
-static void test_task_auto_timer_rearms_from_run_end(void **state)
+/* VCL, GLib and libuv re-arm a repeating timer from its dispatch: a slow
+ * callback does not stretch the period. */
+static void test_task_auto_timer_rearms_from_dispatch(void **state)
 {
 	struct vfix *f = *state;
 	struct ctx c;
@@ -349,17 +511,118 @@ static void test_task_auto_timer_rearms_from_run_end(void **state)
 
 	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
 	assert_int_equal(lsched_task_start(t), 0);
-	/* Each run takes 3 ms; the next deadline is its end + 10 ms. */
+	/* Each run takes 3 ms; the next deadline is its start + 10 ms. */
 	while (rel_now(&c) < LSCHED_MS(50)) {
 		run_cycles(f->loop, 1);
 		advance(f->clock, LSCHED_MS(1));
 	}
 	assert_int_equal(c.ntimes, 4);
 	assert_int_equal(c.times[0], LSCHED_MS(10));
-	assert_int_equal(c.times[1], LSCHED_MS(23));
-	assert_int_equal(c.times[2], LSCHED_MS(36));
-	assert_int_equal(c.times[3], LSCHED_MS(49));
+	assert_int_equal(c.times[1], LSCHED_MS(20));
+	assert_int_equal(c.times[2], LSCHED_MS(30));
+	assert_int_equal(c.times[3], LSCHED_MS(40));
 	lsched_task_destroy(t);
+}
+
+/* The catch-up rule: a run longer than the timeout makes the timer due as
+ * it returns; the periods it overran are skipped, not made up. */
+static void test_task_auto_timer_overrun_fires_once_then_keeps_period(
+	void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.advance = LSCHED_MS(25);
+	lsched_task *t = new_task(f->loop, "slow", LSCHED_TASK_AUTO_TIMER,
+				  LSCHED_PRIO_DEFAULT, busy_cb, &c);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(10)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	advance(f->clock, LSCHED_MS(10));
+	run_cycles(f->loop, 1); /* runs 10..35 */
+	assert_int_equal(c.ntimes, 1);
+	c.advance = 0;
+	run_cycles(f->loop, 1); /* due at 35: runs at once, once */
+	assert_int_equal(c.ntimes, 2);
+	assert_int_equal(c.times[1], LSCHED_MS(35));
+	run_cycles(f->loop, 3);
+	assert_int_equal(c.ntimes, 2);
+	advance(f->clock, LSCHED_MS(10));
+	run_cycles(f->loop, 1);
+	assert_int_equal(c.ntimes, 3);
+	assert_int_equal(c.times[2], LSCHED_MS(45));
+	lsched_task_destroy(t);
+}
+
+/* Stands for a 10 ns auto-timer that is always behind: moves the clock by
+ * 1 us per run. */
+static void tiny_timer_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)task;
+	c->count++;
+	advance(c->clock, LSCHED_US(1));
+	if (c->count > 100000)
+		lsched_loop_stop(c->loop); /* starved: end the test */
+}
+
+static void stop_after_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)task;
+	advance(c->clock, LSCHED_US(1));
+	if (++c->seen_prio == c->limit)
+		lsched_loop_stop(c->loop);
+}
+
+static void tiny_fd_cb(lsched_loop *loop, int fd, unsigned revents,
+		       void *arg)
+{
+	struct ctx *c = arg;
+	char b;
+
+	(void)loop;
+	(void)revents;
+	if (read(fd, &b, 1) == 1)
+		c->ntimes++;
+}
+
+/* No period floor is needed: a 10 ns auto-timer runs once per pass, and
+ * a task of its priority, descriptor input and a stop all get through. */
+static void test_task_tiny_auto_timer_starves_nothing(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	c.seen_prio = 0;
+	c.limit = 50;
+	lsched_task *tiny = new_task(f->loop, "tiny", LSCHED_TASK_AUTO_TIMER,
+				     LSCHED_PRIO_DEFAULT, tiny_timer_cb, &c);
+	lsched_task *other = new_task(f->loop, "other", LSCHED_TASK_AUTO_IDLE,
+				      LSCHED_PRIO_DEFAULT, stop_after_cb, &c);
+
+	assert_int_equal(pipe(c.fds), 0);
+	assert_int_equal(write(c.fds[1], "xyz", 3), 3);
+	assert_int_equal(lsched_loop_watch_fd(f->loop, c.fds[0], LSCHED_FD_READ,
+					      tiny_fd_cb, &c),
+			 0);
+	assert_int_equal(lsched_task_set_timeout(tiny, 10), 0);
+	assert_int_equal(lsched_task_start(tiny), 0);
+	assert_int_equal(lsched_task_start(other), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_DEFAULT), 0);
+	assert_int_equal(c.seen_prio, 50); /* the other task, then the stop */
+	/* The tiny timer ran about once per cycle too (not the first:
+	 * not yet due), and not 100 000 times. */
+	assert_in_range(c.count, 40, 51);
+	assert_int_equal(c.ntimes, 3);     /* all the input was read */
+
+	assert_int_equal(lsched_loop_unwatch_fd(f->loop, c.fds[0]), 0);
+	close(c.fds[0]);
+	close(c.fds[1]);
+	lsched_task_destroy(tiny);
+	lsched_task_destroy(other);
 }
 
 static void test_task_set_timeout_rearms_waiting_timer(void **state)
@@ -636,6 +899,100 @@ static void test_task_destroy_self_in_callback(void **state)
 	assert_log(&c.log, "self after tself");
 	assert_int_equal(c.count, 2);
 	lsched_task_destroy(after);
+}
+
+/* Destroys its task, then tries every call that changes it. */
+static void destroy_then_change_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+	int rc[7];
+
+	lsched_task_destroy(task);
+	rc[0] = lsched_task_set_priority(task, LSCHED_PRIO_LOWEST);
+	rc[1] = lsched_task_set_timeout(task, LSCHED_MS(1));
+	rc[2] = lsched_task_set_max_wait(task, LSCHED_MS(1));
+	rc[3] = lsched_task_set_callback(task, nop_cb, NULL);
+	rc[4] = lsched_task_start(task);
+	rc[5] = lsched_task_stop(task);
+	rc[6] = lsched_task_add_child(task, c->other);
+	c->count = 0;
+	for (int i = 0; i < 7; i++)
+		c->count += rc[i] == -EINVAL;
+	/* The getters still answer until the callback returns. */
+	c->seen_prio = lsched_task_priority(task);
+	c->seen_active = lsched_task_is_active(task);
+}
+
+/* issue 17 §10: set_priority and set_timeout said 0 on a task destroyed in
+ * its own callback, where start said -EINVAL: every changing call refuses
+ * it now. */
+static void test_task_destroyed_in_callback_refuses_every_change(
+	void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "doomed", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_DEFAULT, destroy_then_change_cb,
+				  &c);
+	c.other = new_task(f->loop, "child", LSCHED_TASK_IDLE,
+			   LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 2);
+	assert_int_equal(c.count, 7);
+	assert_int_equal(c.seen_prio, LSCHED_PRIO_DEFAULT);
+	assert_false(c.seen_active);
+	assert_null(lsched_task_parent(c.other));
+	assert_int_equal(lsched_loop_ready_count(f->loop, LSCHED_PRIO_LOWEST),
+			 0);
+	lsched_task_destroy(c.other);
+}
+
+static void swap_cb(lsched_task *task, void *arg);
+
+/* Logs "old", and replaces its own callback by swap_cb. */
+static void old_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	evlog_add(&c->log, "old");
+	c->seen_rc = lsched_task_set_callback(task, swap_cb, c);
+}
+
+static void swap_cb(lsched_task *task, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)task;
+	evlog_add(&c->log, "new");
+}
+
+/* rtmfp-cpp arms a timer and assigns its action later: a callback set
+ * while the task is queued, or inside its own run, takes effect from its
+ * next run. */
+static void test_task_set_callback_takes_effect_next_run(void **state)
+{
+	struct vfix *f = *state;
+	struct ctx c;
+	ctx_init(&c, f);
+	lsched_task *t = new_task(f->loop, "cb", LSCHED_TASK_AUTO_TIMER,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	/* Armed, then given its action. */
+	assert_int_equal(lsched_task_set_callback(t, old_cb, &c), 0);
+	assert_int_equal(lsched_task_set_callback(NULL, old_cb, &c), -EINVAL);
+	assert_int_equal(lsched_task_set_callback(t, NULL, &c), -EINVAL);
+	for (int i = 0; i < 3; i++) {
+		advance(f->clock, LSCHED_MS(1));
+		run_cycles(f->loop, 1);
+	}
+	assert_log(&c.log, "old new new");
+	assert_int_equal(c.seen_rc, 0);
+	assert_true(lsched_task_is_active(t));
+	lsched_task_destroy(t);
 }
 
 static void kill_other_cb(lsched_task *task, void *arg)
@@ -1785,11 +2142,18 @@ int main(void)
 		T(test_task_strict_priority_starves),
 		T(test_task_round_robin_auto_idles),
 		T(test_task_one_shot_idles_fifo),
-		T(test_task_restart_ready_moves_to_tail),
+		T(test_task_restart_ready_keeps_its_place),
+		T(test_task_restart_self_then_other_both_run),
+		T(test_task_restart_keeps_max_wait_counting),
+		T(test_task_restart_due_timer_keeps_its_deadline),
+		T(test_task_restart_waiting_timer_rearms),
+		T(test_task_restart_inside_own_callback_runs_again),
 		T(test_task_timer_fires_at_deadline),
 		T(test_task_timer_equal_deadlines_fifo),
 		T(test_task_auto_timer_repeats),
-		T(test_task_auto_timer_rearms_from_run_end),
+		T(test_task_auto_timer_rearms_from_dispatch),
+		T(test_task_auto_timer_overrun_fires_once_then_keeps_period),
+		T(test_task_tiny_auto_timer_starves_nothing),
 		T(test_task_set_timeout_rearms_waiting_timer),
 		T(test_task_set_priority_waiting_timer),
 		T(test_task_timer_due_mid_pass_runs_next),
@@ -1799,6 +2163,8 @@ int main(void)
 		T(test_task_restart_self_runs_next_cycle),
 		T(test_task_auto_idle_stop_self),
 		T(test_task_destroy_self_in_callback),
+		T(test_task_destroyed_in_callback_refuses_every_change),
+		T(test_task_set_callback_takes_effect_next_run),
 		T(test_task_destroy_other_in_callback),
 		T(test_task_stop_other_in_callback),
 		T(test_task_start_higher_in_callback),

@@ -109,7 +109,8 @@ enum {
 	C_BEGIN_FIELDS, C_END_FIELDS, C_ENQUEUE_CAUSE, C_WAKE_AFTER_ENQUEUE,
 	C_WAKE_LATE, C_STOP_STATE, C_POST_ONCE, C_POST_ORDER, C_POST_DELAY,
 	C_POST_FIELDS, C_WAKE_POST, C_LOOP_ALTERNATE, C_LOOP_SLEPT,
-	C_CHANGE_STATE, C_POST_TASK, C_POST_NUMBERS, C_NCHECKS
+	C_CHANGE_STATE, C_POST_TASK, C_POST_NUMBERS, C_RESTART_KEEPS,
+	C_NCHECKS
 };
 static struct check checks[C_NCHECKS] = {
 	[C_FIRE_AFTER_QUEUE] = { .what = "task_fire_begin preceded by the "
@@ -151,6 +152,8 @@ static struct check checks[C_NCHECKS] = {
 		"task, first-class with task 0" },
 	[C_POST_NUMBERS] = { .what = "post numbers of each performer 1..N "
 		"without gaps" },
+	[C_RESTART_KEEPS] = { .what = "task_enqueue RESTART of a ready task "
+		"keeps its ready time (due)" },
 };
 
 static void ok(int c)
@@ -443,6 +446,17 @@ static void on_enqueue(const struct tr_event *ev)
 	       "task %llu '%s' enqueued with cause %d while %s",
 	       (unsigned long long)e->task, e->name, e->cause,
 	       t->queue != Q_NONE ? "queued" : "not queued");
+	if (e->cause == LSCHED_TP_CAUSE_RESTART && t->queue == Q_READY) {
+		/* A restart of a ready task moves nothing (task.h): it stays
+		 * ready since then, and says so in due. */
+		expect(C_RESTART_KEEPS, e->due == t->due && e->prio == t->prio,
+		       "task %llu '%s' restarted while ready since %lld: due "
+		       "%lld", (unsigned long long)e->task, e->name,
+		       (long long)t->due, (long long)e->due);
+		t->max_wait = e->max_wait;
+		t->parent = e->parent;
+		return;
+	}
 	if (!t->enqueued)
 		t->first_prio = e->prio;
 	t->enqueued = true;
@@ -943,6 +957,7 @@ static void final_checks(const struct state *st, const struct tr_stats *stats)
 	report_check(&checks[C_BEGIN_FIELDS]);
 	report_check(&checks[C_END_FIELDS]);
 	report_check(&checks[C_ENQUEUE_CAUSE]);
+	report_check(&checks[C_RESTART_KEEPS]);
 	report_check(&checks[C_WAKE_AFTER_ENQUEUE]);
 	report_check(&checks[C_WAKE_LATE]);
 	report_check(&checks[C_STOP_STATE]);

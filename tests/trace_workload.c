@@ -289,6 +289,8 @@ int main(int argc, char **argv)
 		check(lsched_task_set_timeout(t, LSCHED_MS(1 + i % 5)),
 		      "timeout");
 		check(lsched_task_start(t), "start timer");
+		if (i == 0) /* waiting: re-armed, RESTART */
+			check(lsched_task_start(t), "restart timer");
 	}
 	for (int i = 0; i < STOPPED; i++) {
 		stopped[i] = new_task("stopped", LSCHED_TASK_TIMER,
@@ -315,6 +317,9 @@ int main(int argc, char **argv)
 		check(lsched_task_start(moved), "start moved");
 		check(lsched_task_set_priority(moved, LSCHED_PRIO_HIGHEST),
 		      "set priority");
+		/* Ready: a restart keeps its place and ready time (the trace
+		 * says RESTART with that time as due). */
+		check(lsched_task_start(moved), "restart moved");
 	}
 	check(lsched_task_start(new_task("blocker", LSCHED_TASK_IDLE,
 					 LSCHED_PRIO_HIGHEST, on_blocker)),

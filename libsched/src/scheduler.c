@@ -88,33 +88,38 @@ static int queue_state(const lsched_task *t)
  * only: the caller pays a test and a call in a cold block, and keeps its
  * registers for the fast path (see tracepoints/trace.h).
  */
-static __attribute__((noinline, cold)) void trace_enqueue(const lsched_task *t,
-							 int cause)
+static __attribute__((noinline, cold)) void
+trace_enqueue(const lsched_task *t, int cause, int64_t due)
 {
 	const lsched_loop *loop = t->loop;
 
 	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
-		     loop->now,
-		     is_timer(t) ? lsched__add_sat(loop->now, t->timeout)
-				 : loop->now,
-		     t->max_wait, cause, t->parent ? t->parent->id : 0);
+		     loop->now, due, t->max_wait, cause,
+		     t->parent ? t->parent->id : 0);
 }
 
-/* cause: enum lsched_tp_cause, for the trace. */
-static void enqueue(lsched_task *t, int cause)
+/* Queues a task that is not queued: an idle becomes ready now, a timer
+ * waits for deadline. cause: enum lsched_tp_cause, for the trace. */
+static void enqueue_at(lsched_task *t, int cause, int64_t deadline)
 {
 	lsched_loop *loop = t->loop;
 
 	if (LSCHED_TRACE_ON(task_enqueue))
-		trace_enqueue(t, cause);
+		trace_enqueue(t, cause, is_timer(t) ? deadline : loop->now);
 	if (!is_timer(t)) {
 		lsched__task_make_ready(t, loop->now);
 		return;
 	}
 	t->queue = LSCHED__Q_HEAP;
-	t->tnode.key = lsched__add_sat(loop->now, t->timeout);
+	t->tnode.key = deadline;
 	t->tnode.seq = ++loop->seq;
 	lsched__heap_push(&loop->timers, &t->tnode);
+}
+
+/* The same, a timer's deadline being now + its timeout. */
+static void enqueue(lsched_task *t, int cause)
+{
+	enqueue_at(t, cause, lsched__add_sat(t->loop->now, t->timeout));
 }
 
 /* Takes a queued task out of line and says so in the trace (reason: enum
@@ -152,15 +157,33 @@ static void stop_children(lsched_task *t)
 			  LSCHED_TP_STOP_PARENT);
 }
 
+/*
+ * A start of a ready task leaves it where it is: its place in its queue,
+ * its ready time and so its max-wait deadline (VCL: Start() on an active
+ * task does not move it; only the task that ran goes to the tail). Were it
+ * moved, a task restarting itself and then another would keep running
+ * ahead of that other, and a task restarted more often than its max wait
+ * would never be rescued. A waiting timer is re-armed (VCL's
+ * Timer::Start()). The trace still says RESTART, with the kept ready time
+ * as its due time.
+ */
 static void start_task(lsched_task *t, int cause)
 {
-	if (t->queue != LSCHED__Q_NONE) {
-		cause = LSCHED_TP_CAUSE_RESTART;
+	switch (t->queue) {
+	case LSCHED__Q_READY:
+		if (LSCHED_TRACE_ON(task_enqueue))
+			trace_enqueue(t, LSCHED_TP_CAUSE_RESTART, t->ready_at);
+		break;
+	case LSCHED__Q_HEAP:
 		dequeue(t);
+		enqueue(t, LSCHED_TP_CAUSE_RESTART);
+		break;
+	default:
+		enqueue(t, cause);
+		break;
 	}
 	t->active = true;
 	t->starts++;
-	enqueue(t, cause);
 	/* Tested here, not in the walk: most tasks have no children, and
 	 * this runs on every start. */
 	if (!lsched__list_empty(&t->children))
@@ -255,6 +278,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 		     bool overdue)
 {
 	lsched_task *prev = loop->current;
+	int64_t dispatched = loop->now;
 	uint64_t starts;
 	bool traced;
 
@@ -285,9 +309,18 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 		return;
 	}
 	if (is_repeating(t)) {
-		/* Not restarted or stopped inside: back to the tail. */
-		if (t->active && t->queue == LSCHED__Q_NONE)
-			enqueue(t, LSCHED_TP_CAUSE_REPEAT);
+		/* Not restarted or stopped inside: back to the tail. An
+		 * auto-timer keeps its period: re-armed from when it was
+		 * dispatched, as VCL, GLib and libuv do, not from when its
+		 * callback returned; a callback that took longer than the
+		 * timeout makes it due at once, and the periods it overran
+		 * are not made up (task.h). */
+		if (t->active && t->queue == LSCHED__Q_NONE) {
+			int64_t next = lsched__add_sat(dispatched, t->timeout);
+
+			enqueue_at(t, LSCHED_TP_CAUSE_REPEAT,
+				   next > loop->now ? next : loop->now);
+		}
 	} else if (!t->active && t->starts == starts &&
 		   !lsched__list_empty(&t->children)) {
 		start_children(t); /* a one-shot run completed */
@@ -451,7 +484,7 @@ bool lsched_task_is_running(const lsched_task *task)
 
 int lsched_task_set_priority(lsched_task *task, int prio)
 {
-	if (!task || !valid_prio(prio))
+	if (!task || task->destroyed || !valid_prio(prio))
 		return -EINVAL;
 	if (task->prio != prio)
 		LSCHED_TRACE(task_priority, task->loop, task->id, task->prio,
@@ -466,6 +499,15 @@ int lsched_task_set_priority(lsched_task *task, int prio)
 	return 0;
 }
 
+int lsched_task_set_callback(lsched_task *task, lsched_task_cb cb, void *arg)
+{
+	if (!task || task->destroyed || !cb)
+		return -EINVAL;
+	task->cb = cb;
+	task->arg = arg;
+	return 0;
+}
+
 int lsched_task_priority(const lsched_task *task)
 {
 	return task ? task->prio : -EINVAL;
@@ -473,7 +515,7 @@ int lsched_task_priority(const lsched_task *task)
 
 int lsched_task_set_timeout(lsched_task *task, int64_t timeout_ns)
 {
-	if (!task || timeout_ns < 0)
+	if (!task || task->destroyed || timeout_ns < 0)
 		return -EINVAL;
 	task->timeout = timeout_ns;
 	if (task->queue == LSCHED__Q_HEAP) {
@@ -492,7 +534,7 @@ int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
 {
 	lsched_loop *loop;
 
-	if (!task || max_wait_ns < 0)
+	if (!task || task->destroyed || max_wait_ns < 0)
 		return -EINVAL;
 	loop = task->loop;
 	if (task->max_wait != max_wait_ns)

@@ -493,7 +493,15 @@ static void on_enqueue(struct xt *x, struct xloop *l, const struct tr_event *ev)
 		return;
 	s->op = e->cause == LSCHED_TP_CAUSE_RESTART ? WL_RESTART : WL_START;
 	s->task = e->task;
-	s->value = e->due > e->now ? e->due - e->now : 0;
+	if (e->due > e->now)
+		s->value = e->due - e->now;
+	else if (e->cause == LSCHED_TP_CAUSE_RESTART && e->due < e->now)
+		/* A restart of a ready task: its due is the time it has
+		 * been ready since (nothing moved); its timeout is the one
+		 * known. */
+		s->value = wt->timeout;
+	else
+		s->value = 0;
 	/* Its next run, when it comes, is the one this start led to. */
 	if (GROW(x, t->pending, t->npending, t->cappending))
 		t->pending[t->npending++] = last_loc;

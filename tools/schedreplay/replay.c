@@ -331,8 +331,8 @@ static void act(struct replay *rp, const struct wl_step *s)
 	case WL_START:
 		/* The recorded program started a task that was not queued:
 		 * if the replay has it queued still, it stays as it is (a
-		 * restart would move it back and reset its wait, which the
-		 * recording never did). */
+		 * restart would re-arm a waiting timer, which the recording
+		 * never did). */
 		if (rt && lsched_task_is_active(rt->t)) {
 			rp->st.starts_skipped++;
 			bind(rt, s, false);

@@ -10,7 +10,8 @@
  *  - strict priority: a ready task of a higher priority always runs before
  *    any of a lower one; higher priorities can starve lower ones;
  *  - round-robin within a priority: tasks run in the order they became
- *    ready, and a repeating task goes to the tail after it runs;
+ *    ready, and a repeating task goes to the tail after it runs; a
+ *    restart of a task that is ready does not move it;
  *  - cooperative: a task runs until its callback returns (split long work,
  *    see stopwatch.h);
  *  - input first: the loop gives descriptors and cross-thread work a chance
@@ -59,7 +60,30 @@ enum lsched_task_kind {
 	LSCHED_TASK_AUTO_TIMER,  /* ready after its timeout, repeats */
 };
 
-/* Task callback. The task may be restarted, stopped or destroyed inside. */
+/*
+ * Auto-timers keep their period: after a run, an auto-timer is re-armed
+ * to (the time its run was dispatched) + timeout, as VCL, GLib and libuv
+ * re-arm from the dispatch, so a 1 s auto-timer whose callback takes
+ * 90 ms still fires every 1 s. Catch-up rule: if the callback ran past
+ * that deadline, the timer is due as its callback returns, and fires once
+ * then: the periods it overran are skipped, never made up (as
+ * LSCHED_CATCHUP_SKIP of a loop timer). A wait between the deadline and
+ * the dispatch (other tasks ran first) moves the next deadline with it.
+ *
+ * Any timeout >= 0 is accepted, with no floor: a timer task runs at most
+ * once per task pass (each task runs at most once per cycle), and every
+ * cycle also polls descriptors, runs cross-thread work and checks for a
+ * stop, so even a 0 or 10 ns auto-timer cannot starve input, a stop, or
+ * the tasks of its own or a higher priority; like any ready task it does
+ * starve lower priorities (strict priority, or set a max wait).
+ */
+
+/*
+ * Task callback. The task may be restarted, stopped or destroyed inside.
+ * Once it is destroyed (inside its own callback, before it returns), every
+ * setter and lsched_task_start()/stop() refuse it with -EINVAL; the getters
+ * still answer until the callback returns and the task is freed.
+ */
 typedef void (*lsched_task_cb)(lsched_task *task, void *arg);
 
 /*
@@ -80,17 +104,30 @@ LSCHED_API lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
 LSCHED_API void lsched_task_destroy(lsched_task *task);
 
 /*
- * Starts the task, or restarts it if active: an idle becomes ready at the
- * tail of its priority's queue; a timer's deadline becomes now + timeout
- * (now: the loop's cached time, lsched_loop_now(); saturating).
- * A started task stops its children (VCL TODO "task dependencies").
- * Errors: -EINVAL for NULL.
+ * Starts the task. What a start does depends on the task's state:
+ *  - inactive (never started, stopped, or a one-shot that ran): an idle or
+ *    auto-idle becomes ready at the tail of its priority's queue, ready
+ *    since now; a timer or auto-timer waits for now + timeout (now: the
+ *    loop's cached time, lsched_loop_now(); saturating);
+ *  - waiting (a timer or auto-timer before its deadline): re-armed to
+ *    now + timeout, as VCL's Timer::Start();
+ *  - ready (an idle, or a timer whose deadline passed, not yet run):
+ *    nothing moves: it keeps its place in its queue and the time it
+ *    became ready, so its wait and its max-wait deadline keep counting
+ *    from then (VCL: Start() of an active task does not move it);
+ *  - running, inside its own callback: a one-shot task is inactive while
+ *    it runs (VCL), so it is queued again as from inactive, at the tail;
+ *    a repeating task is queued the same way at once instead of going
+ *    back to the tail when its callback returns (the same place).
+ * A started task stops its children (VCL TODO "task dependencies"); a
+ * start of a ready task does too.
+ * Errors: -EINVAL for NULL or a task destroyed inside its own callback.
  */
 LSCHED_API int lsched_task_start(lsched_task *task);
 
 /*
  * Stops the task (no-op if inactive). If it was active, its children start.
- * Errors: -EINVAL for NULL.
+ * Errors: -EINVAL for NULL or a task destroyed inside its own callback.
  */
 LSCHED_API int lsched_task_stop(lsched_task *task);
 
@@ -101,9 +138,10 @@ LSCHED_API bool lsched_task_is_active(const lsched_task *task);
 LSCHED_API bool lsched_task_is_running(const lsched_task *task);
 
 /*
- * Changes the priority. A ready task moves to the tail of its new queue; a
- * running task keeps running and uses the new priority when it next
- * becomes ready. Errors: -EINVAL (NULL, unknown priority).
+ * Changes the priority. A ready task moves to the tail of its new queue
+ * (keeping the time it became ready); a running task keeps running and
+ * uses the new priority when it next becomes ready.
+ * Errors: -EINVAL (NULL, unknown priority, destroyed in its callback).
  */
 LSCHED_API int lsched_task_set_priority(lsched_task *task, int prio);
 
@@ -114,10 +152,21 @@ LSCHED_API int lsched_task_priority(const lsched_task *task);
  * Sets a timer's timeout (>= 0). If the timer is waiting for its deadline,
  * it is re-armed to now + timeout; if it is already ready (due) or
  * inactive, the timeout applies from its next start or re-arm. For idles
- * the timeout is stored and ignored.
- * Errors: -EINVAL (NULL, negative timeout).
+ * the timeout is stored and ignored. No minimum (see the auto-timers note
+ * above). Errors: -EINVAL (NULL, negative timeout, destroyed in its
+ * callback).
  */
 LSCHED_API int lsched_task_set_timeout(lsched_task *task, int64_t timeout_ns);
+
+/*
+ * Replaces the task's callback and its argument. Allowed in any state,
+ * including while the task is queued or inside its own callback: the run
+ * under way (if any) finishes with the old callback, every later run
+ * calls the new one (rtmfp-cpp assigns a timer's action after arming it).
+ * Errors: -EINVAL (NULL task or cb, destroyed in its callback).
+ */
+LSCHED_API int lsched_task_set_callback(lsched_task *task, lsched_task_cb cb,
+					void *arg);
 
 /* The task's timeout in ns, or -EINVAL for NULL. */
 LSCHED_API int64_t lsched_task_timeout(const lsched_task *task);
@@ -125,7 +174,9 @@ LSCHED_API int64_t lsched_task_timeout(const lsched_task *task);
 /*
  * Sets a maximum wait (> 0), or 0 for none (the default): once the task has
  * been ready for max_wait_ns or longer, it runs next whatever its
- * priority (tasks overdue longest first). Errors: -EINVAL (NULL, negative).
+ * priority (tasks overdue longest first). A restart of a ready task does
+ * not reset it (lsched_task_start()). Errors: -EINVAL (NULL, negative,
+ * destroyed in its callback).
  */
 LSCHED_API int lsched_task_set_max_wait(lsched_task *task,
 					int64_t max_wait_ns);
