@@ -36,9 +36,17 @@ int __wrap_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
  * operation ctl_op (0: any). */
 static int ctl_errno, ctl_op, create_errno, eventfd_errno, wait_errno;
 static int ctl_calls_failed;
+/* epoll_ctl() calls seen, per operation (EPOLL_CTL_ADD, DEL, MOD: 1..3),
+ * and the events of the last one. */
+static int ctl_seen[4];
+static uint32_t ctl_last_events;
 
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+	if (op >= 1 && op <= 3)
+		ctl_seen[op]++;
+	if (ev)
+		ctl_last_events = ev->events;
 	if (ctl_errno && (!ctl_op || ctl_op == op)) {
 		ctl_calls_failed++;
 		errno = ctl_errno;
@@ -188,6 +196,56 @@ static void test_backend_faults_watch_add(void **state)
 	close(p[1]);
 }
 
+/* Two watchers of one fd (read, write) share one registration: the second
+ * watch and a removal of one condition are EPOLL_CTL_MODs, never a second
+ * ADD; a failed MOD changes nothing. */
+static void test_backend_faults_watchers_share_one_registration(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int p[2], reads = 0, writes = 0;
+	int add0, mod0, del0;
+
+	assert_int_equal(pipe(p), 0);
+	add0 = ctl_seen[EPOLL_CTL_ADD];
+	mod0 = ctl_seen[EPOLL_CTL_MOD];
+	del0 = ctl_seen[EPOLL_CTL_DEL];
+	/* A pipe's read end is never writable: the write watcher exists
+	 * only in the registration's events. */
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ, on_fd,
+					      &reads), 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_WRITE,
+					      on_fd_other, &writes), 0);
+	assert_int_equal(ctl_seen[EPOLL_CTL_ADD] - add0, 1);
+	assert_int_equal(ctl_seen[EPOLL_CTL_MOD] - mod0, 1);
+	assert_true(ctl_last_events & EPOLLIN);
+	assert_true(ctl_last_events & EPOLLOUT);
+
+	/* A failed MOD on removing the write watcher changes nothing. */
+	ctl_errno = ENOMEM;
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[0],
+						       LSCHED_FD_WRITE),
+			 -ENOMEM);
+	disarm();
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[0],
+						       LSCHED_FD_WRITE),
+			 0);
+	assert_int_equal(ctl_seen[EPOLL_CTL_MOD] - mod0, 3);
+	assert_true(ctl_last_events & EPOLLIN);
+	assert_false(ctl_last_events & EPOLLOUT);
+	assert_int_equal(ctl_seen[EPOLL_CTL_DEL] - del0, 0);
+
+	assert_int_equal(write(p[1], "x", 1), 1);
+	run_cycles(loop, 2);
+	assert_int_equal(reads, 1);
+	assert_int_equal(writes, 0);
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[0],
+						       LSCHED_FD_READ),
+			 0);
+	assert_int_equal(ctl_seen[EPOLL_CTL_DEL] - del0, 1);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* epoll_ctl(MOD) fails on a re-watch: the old registration stays as it
  * was (events, callback, argument). */
 static void test_backend_faults_watch_modify(void **state)
@@ -328,6 +386,7 @@ int main(void)
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backend_faults_loop_new),
+		VT(test_backend_faults_watchers_share_one_registration),
 		VT(test_backend_faults_watch_add),
 		VT(test_backend_faults_watch_modify),
 		VT(test_backend_faults_watch_stale_readd_fails),

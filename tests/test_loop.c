@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -79,6 +80,16 @@ static void fd_record(lsched_loop *loop, int fd, unsigned revents, void *arg)
 
 static void timer_nop(lsched_timer *t, void *arg)
 {
+}
+
+static void count_cb(lsched_timer *t, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void task_count(lsched_task *task, void *arg)
+{
+	(*(int *)arg)++;
 }
 
 static void fd_stop(lsched_loop *loop, int fd, unsigned revents, void *arg)
@@ -226,37 +237,176 @@ static void test_loop_fd_watch_again_replaces(void **state)
 	close_pipe(p);
 }
 
-/* Watching again replaces the events too. */
-static void test_loop_fd_watch_again_replaces_events(void **state)
+/* One watcher per condition: a watch for WRITE leaves the READ watcher of
+ * the fd alone, and unwatching one condition keeps the other. */
+static void test_loop_fd_watch_other_condition_keeps_first(void **state)
 {
 	lsched_loop *loop = fix_loop(state);
-	struct fdrec rec = { 0 };
+	struct fdrec r = { 0 }, w = { 0 };
 	int p[2];
 	make_pipe(p);
 
 	/* A pipe's write end never becomes readable. */
 	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_READ,
-					      fd_record, &rec),
+					      fd_record, &r),
 			 0);
 	assert_int_equal(run_cycles(loop, 2), 2);
-	assert_int_equal(rec.calls, 0);
+	assert_int_equal(r.calls, 0);
 
 	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_WRITE,
-					      fd_record, &rec),
+					      fd_record, &w),
 			 0);
 	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
-	assert_int_equal(rec.calls, 1);
-	assert_true(rec.revents & LSCHED_FD_WRITE);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(w.revents, LSCHED_FD_WRITE);
+	assert_int_equal(r.calls, 0);
 
-	/* And back to READ only: no more calls. */
-	assert_int_equal(lsched_loop_watch_fd(loop, p[1], LSCHED_FD_READ,
-					      fd_record, &rec),
+	/* Without its WRITE watcher: no more calls. */
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[1],
+						       LSCHED_FD_WRITE),
 			 0);
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[1],
+						       LSCHED_FD_WRITE),
+			 -ENOENT);
 	assert_int_equal(run_cycles(loop, 2), 2);
-	assert_int_equal(rec.calls, 1);
+	assert_int_equal(w.calls, 1);
 
-	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), 0);
+	/* The READ watcher is still there; unwatching it drops the fd. */
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[1],
+						       LSCHED_FD_READ),
+			 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[1]), -ENOENT);
+	assert_int_equal(lsched_loop_unwatch_fd_events(NULL, p[1],
+						       LSCHED_FD_READ),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[1], 0), -EINVAL);
+	assert_int_equal(lsched_loop_unwatch_fd_events(loop, p[1],
+						       LSCHED_FD_ERROR),
+			 -EINVAL);
 	close_pipe(p);
+}
+
+/* GLib's two sources on one socket, rtmfp-cpp's per-condition callbacks:
+ * a read callback and a write callback live side by side, each gets its
+ * own condition. */
+static void test_loop_fd_read_and_write_watchers_both_called(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec r = { 0 }, w = { 0 };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_READ,
+					      fd_record, &r),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_WRITE,
+					      fd_record, &w),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.calls, 0); /* nothing to read yet */
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(w.revents, LSCHED_FD_WRITE);
+
+	write1(sv[1]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.revents, LSCHED_FD_READ);
+	assert_int_equal(w.calls, 2);
+	assert_int_equal(w.revents, LSCHED_FD_WRITE);
+
+	/* A watch of READ again replaces the READ callback only. */
+	struct fdrec r2 = { 0 };
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_READ,
+					      fd_record, &r2),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r2.calls, 1);
+	assert_int_equal(w.calls, 3);
+
+	assert_int_equal(lsched_loop_unwatch_fd(loop, sv[0]), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* One watcher for both conditions is called once with both bits. */
+static void test_loop_fd_one_watcher_for_both_called_once(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec rw = { 0 };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	write1(sv[1]);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0],
+					      LSCHED_FD_READ | LSCHED_FD_WRITE,
+					      fd_record, &rw),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(rw.calls, 1);
+	assert_int_equal(rw.revents, LSCHED_FD_READ | LSCHED_FD_WRITE);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, sv[0]), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A hang-up reaches every watcher of the fd, whatever its condition. */
+static void test_loop_fd_hangup_reaches_every_watcher(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec r = { 0 }, w = { 0 };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_READ,
+					      fd_record, &r),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_WRITE,
+					      fd_record, &w),
+			 0);
+	close(sv[1]);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(w.calls, 1);
+	assert_true(r.revents & LSCHED_FD_HUP);
+	assert_true(w.revents & LSCHED_FD_HUP);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, sv[0]), 0);
+	close(sv[0]);
+}
+
+/* Removes the WRITE watcher of its fd (another watcher of the same fd). */
+static void fd_unwatch_write(lsched_loop *loop, int fd, unsigned revents,
+			     void *arg)
+{
+	struct fdrec *r = arg;
+
+	fd_record(loop, fd, revents, arg);
+	r->rc = lsched_loop_unwatch_fd_events(loop, fd, LSCHED_FD_WRITE);
+}
+
+/* A watcher removed by another watcher's callback in the same cycle is
+ * not called with that cycle's events. */
+static void test_loop_fd_watcher_removed_by_other_not_called(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct fdrec r = { 0 }, w = { 0 };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	write1(sv[1]); /* readable and writable at once */
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_READ,
+					      fd_unwatch_write, &r),
+			 0);
+	assert_int_equal(lsched_loop_watch_fd(loop, sv[0], LSCHED_FD_WRITE,
+					      fd_record, &w),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, sv[0]), 0);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void test_loop_fd_unwatch(void **state)
@@ -816,7 +966,9 @@ static void test_loop_stop_before_run(void **state)
 
 	assert_int_equal(lsched_loop_stop(loop), 0);
 	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
-	assert_true(k.n <= 1);
+	/* libuv's uv_stop() before uv_run(): nothing is dispatched, not
+	 * even the timer that was due. */
+	assert_int_equal(k.n, 0);
 
 	/* The early stop was used up. */
 	k.n = 0;
@@ -825,6 +977,62 @@ static void test_loop_stop_before_run(void **state)
 	assert_int_equal(k.n, 4);
 	alarm(0);
 	lsched_timer_destroy(k.timer);
+}
+
+/* A stop made before the run, by another thread, is honoured before any
+ * dispatch in every mode: no due timer, ready task or readable fd. */
+static void *stop_thread_main(void *arg)
+{
+	lsched_loop_stop(arg);
+	return NULL;
+}
+
+static void test_loop_stop_before_run_dispatches_nothing(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	static const enum lsched_run_mode modes[] = {
+		LSCHED_RUN_DEFAULT, LSCHED_RUN_ONCE, LSCHED_RUN_NOWAIT,
+	};
+	struct fdrec rec = { 0 };
+	int fires = 0, runs = 0, p[2];
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+	lsched_task *k = lsched_task_new(loop, "k", LSCHED_TASK_AUTO_IDLE,
+					 LSCHED_PRIO_DEFAULT, task_count, &runs);
+
+	alarm(WATCHDOG_S);
+	assert_non_null(t);
+	assert_non_null(k);
+	make_pipe(p);
+	write1(p[1]);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      fd_record, &rec),
+			 0);
+	assert_int_equal(lsched_timer_start(t, 0, LSCHED_MS(1),
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_task_start(k), 0);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		pthread_t th;
+
+		assert_int_equal(pthread_create(&th, NULL, stop_thread_main,
+						loop),
+				 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(lsched_loop_run(loop, modes[i]), 0);
+		assert_int_equal(fires, 0);
+		assert_int_equal(runs, 0);
+		assert_int_equal(rec.calls, 0);
+	}
+	/* Each stop was used up by its run. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(fires, 1);
+	assert_int_equal(runs, 1);
+	assert_int_equal(rec.calls, 1);
+	alarm(0);
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close_pipe(p);
+	lsched_timer_destroy(t);
+	lsched_task_destroy(k);
 }
 
 struct stopper {
@@ -994,10 +1202,6 @@ static void test_loop_destroy_while_running_is_busy(void **state)
 
 /* ---- run_for ---------------------------------------------------------------- */
 
-static void count_cb(lsched_timer *t, void *arg)
-{
-	(*(int *)arg)++;
-}
 
 static void test_loop_run_for_auto_advance(void **state)
 {
@@ -1318,10 +1522,6 @@ static void test_loop_fd_watch_huge_fd_is_ebadf(void **state)
 /* RUN_ONCE "may wait for the next event": when the event it waits for is a
  * timer deadline, the timer (and a timer task due then) must be handled in
  * that same call, not left for a later call that then blocks. */
-static void task_count(lsched_task *task, void *arg)
-{
-	(*(int *)arg)++;
-}
 
 static void test_loop_run_once_fires_timer_it_waited_for(void **state)
 {
@@ -1349,6 +1549,82 @@ static void test_loop_run_once_fires_timer_it_waited_for(void **state)
 	assert_int_equal(runs, 1);
 	alarm(0);
 	lsched_timer_destroy(t);
+	lsched_task_destroy(k);
+}
+
+/* libuv's run-once does not block once it dispatched something: a due
+ * 0 ms timer as the only work is fired, and the call returns (it used to
+ * go on to wait for the next deadline, here an hour away, or forever). */
+static void test_loop_run_once_returns_after_firing_due_timer(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	int now_fires = 0, later_fires = 0;
+	lsched_timer *now = lsched_timer_new(loop, count_cb, &now_fires);
+	lsched_timer *later = lsched_timer_new(loop, count_cb, &later_fires);
+
+	alarm(WATCHDOG_S);
+	assert_non_null(now);
+	assert_non_null(later);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	int64_t t0 = lsched_loop_update_now(loop);
+	assert_int_equal(lsched_timer_start(now, 0, 0, LSCHED_CATCHUP_SKIP), 0);
+	assert_int_equal(lsched_timer_start(later, LSCHED_S(3600), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(now_fires, 1);
+	assert_int_equal(later_fires, 0);
+	assert_int_equal(lsched_clock_now(clock), t0);
+	alarm(0);
+	lsched_timer_destroy(now);
+	lsched_timer_destroy(later);
+}
+
+/* A 10 ms repeating timer, 20 ms without running, then RUN_ONCE: one
+ * call, not a second one after waiting for the next period. */
+static void test_loop_run_once_late_repeating_timer_fires_once(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	int fires = 0;
+	lsched_timer *t = lsched_timer_new(loop, count_cb, &fires);
+
+	alarm(WATCHDOG_S);
+	assert_non_null(t);
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	int64_t t0 = lsched_loop_update_now(loop);
+	assert_int_equal(lsched_timer_start(t, LSCHED_MS(10), LSCHED_MS(10),
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_clock_advance(clock, LSCHED_MS(20)), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(fires, 1);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(20));
+	/* With nothing due, the next call waits for the next deadline (30 ms)
+	 * and fires it: once. */
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(fires, 2);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(30));
+	alarm(0);
+	lsched_timer_destroy(t);
+}
+
+/* libuv's test-run-once: a ready repeating idle runs once per call. */
+static void test_loop_run_once_runs_ready_idle_each_call(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int runs = 0;
+	lsched_task *k = lsched_task_new(loop, "idle", LSCHED_TASK_AUTO_IDLE,
+					 LSCHED_PRIO_DEFAULT, task_count, &runs);
+
+	alarm(WATCHDOG_S);
+	assert_non_null(k);
+	assert_int_equal(lsched_task_start(k), 0);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(runs, 500);
+	alarm(0);
 	lsched_task_destroy(k);
 }
 
@@ -1832,7 +2108,11 @@ int main(void)
 		VT(test_loop_fd_read),
 		VT(test_loop_fd_write),
 		VT(test_loop_fd_watch_again_replaces),
-		VT(test_loop_fd_watch_again_replaces_events),
+		VT(test_loop_fd_watch_other_condition_keeps_first),
+		VT(test_loop_fd_read_and_write_watchers_both_called),
+		VT(test_loop_fd_one_watcher_for_both_called_once),
+		VT(test_loop_fd_hangup_reaches_every_watcher),
+		VT(test_loop_fd_watcher_removed_by_other_not_called),
 		VT(test_loop_fd_unwatch),
 		VT(test_loop_fd_watch_errors),
 		VT(test_loop_fd_failed_rewatch_changes_nothing),
@@ -1847,6 +2127,7 @@ int main(void)
 		VT(test_loop_stop_from_fd_callback),
 		VT(test_loop_stop_from_timer_callback),
 		VT(test_loop_stop_before_run),
+		VT(test_loop_stop_before_run_dispatches_nothing),
 		cmocka_unit_test(test_loop_stop_from_other_thread),
 		VT(test_loop_in_thread_and_is_running),
 		VT(test_loop_nested_run_is_busy),
@@ -1860,6 +2141,9 @@ int main(void)
 		cmocka_unit_test(test_loop_destroy_with_attached),
 		cmocka_unit_test(test_loop_fd_watch_huge_fd_is_ebadf),
 		VT(test_loop_run_once_fires_timer_it_waited_for),
+		VT(test_loop_run_once_returns_after_firing_due_timer),
+		VT(test_loop_run_once_late_repeating_timer_fires_once),
+		VT(test_loop_run_once_runs_ready_idle_each_call),
 		VT(test_loop_time_fresh_after_timers_and_posts),
 		cmocka_unit_test(test_loop_run_once_real_clock_fires_timer),
 		VT(test_loop_run_for_fires_timer_due_at_end),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "testutil.h"
 
@@ -247,6 +248,81 @@ static void test_stopwatch_input_fd_ignored(void **state)
 {
 	run_fd_scenario(*state, LSCHED_SW_INPUT_ALL & ~LSCHED_SW_INPUT_FD,
 			true);
+}
+
+/* ---- the loop's own descriptors are not input -------------------------- */
+
+struct xctx {
+	lsched_clock *clock;
+	lsched_loop *loop;
+	lsched_performer *perf;
+	unsigned flags;
+	int rc;
+	int verdict;
+	int posted_ran;
+};
+
+static void posted_cb(void *arg)
+{
+	((struct xctx *)arg)->posted_ran++;
+}
+
+static void *post_thread(void *arg)
+{
+	struct xctx *x = arg;
+
+	x->rc = lsched_perform(x->perf, posted_cb, x, 0);
+	return NULL;
+}
+
+/* Work is posted from another thread while the task runs: that wakes the
+ * loop's eventfd, which is the loop's own descriptor, not input. */
+static void post_then_check_cb(lsched_task *task, void *arg)
+{
+	struct xctx *x = arg;
+	struct lsched_stopwatch sw;
+	pthread_t th;
+
+	(void)task;
+	lsched_stopwatch_init(&sw, x->loop);
+	lsched_stopwatch_set_flags(&sw, x->flags);
+	if (pthread_create(&th, NULL, post_thread, x) != 0 ||
+	    pthread_join(th, NULL) != 0)
+		x->rc = -100;
+	lsched_clock_advance(x->clock, LSCHED_MS(1)); /* past the interval */
+	lsched_stopwatch_continue(&sw);
+	x->verdict = lsched_stopwatch_verdict(&sw);
+}
+
+static void run_post_scenario(struct vfix *f, unsigned flags, int verdict)
+{
+	struct xctx x = { .clock = f->clock, .loop = f->loop, .flags = flags,
+			  .rc = -1 };
+	lsched_task *t = new_task(f->loop, "long", LSCHED_TASK_IDLE,
+				  LSCHED_PRIO_DEFAULT, post_then_check_cb, &x);
+
+	x.perf = lsched_performer_new(f->loop);
+	assert_non_null(x.perf);
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 2);
+	assert_int_equal(x.rc, 0);
+	assert_int_equal(x.verdict, verdict);
+	assert_int_equal(x.posted_ran, 1);
+	lsched_task_destroy(t);
+	lsched_performer_destroy(x.perf);
+}
+
+/* With descriptor input only, queued Performer work is not input: it used
+ * to be, through the loop's wake-up eventfd. */
+static void test_stopwatch_input_fd_ignores_loop_wakeup(void **state)
+{
+	run_post_scenario(*state, LSCHED_SW_INPUT_FD, LSCHED_SW_CONTINUE);
+}
+
+static void test_stopwatch_input_cross_thread_sees_posted_work(void **state)
+{
+	run_post_scenario(*state, LSCHED_SW_INPUT_CROSS_THREAD,
+			  LSCHED_SW_INPUT_PENDING);
 }
 
 /* ---- a more urgent task becoming ready ---------------------------------- */
@@ -490,6 +566,8 @@ int main(void)
 		T(test_stopwatch_elapsed_only),
 		T(test_stopwatch_input_fd_pending),
 		T(test_stopwatch_input_fd_ignored),
+		T(test_stopwatch_input_fd_ignores_loop_wakeup),
+		T(test_stopwatch_input_cross_thread_sees_posted_work),
 		T(test_stopwatch_higher_timer_due),
 		T(test_stopwatch_higher_timer_ignored),
 		T(test_stopwatch_lower_timer_due),

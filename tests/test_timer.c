@@ -1076,11 +1076,162 @@ static void test_timer_huge_period_fires_once(void **state)
 	}
 }
 
+/* ---- callback setter ------------------------------------------------------ */
+
+struct swap {
+	int old_calls, new_calls;
+	int rc;
+};
+
+static void timer_nop_cb(lsched_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+}
+
+static void swap_new_cb(lsched_timer *t, void *arg)
+{
+	(void)t;
+	((struct swap *)arg)->new_calls++;
+}
+
+static void swap_old_cb(lsched_timer *t, void *arg)
+{
+	struct swap *s = arg;
+
+	s->old_calls++;
+	s->rc = lsched_timer_set_callback(t, swap_new_cb, s);
+}
+
+/* rtmfp-cpp arms a timer and assigns its action later: set while armed,
+ * or inside its own callback, a callback takes effect from the next
+ * firing. */
+static void test_timer_set_callback_while_armed(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct swap s = { 0 };
+	lsched_timer *t = lsched_timer_new(loop, timer_nop_cb, NULL);
+
+	assert_non_null(t);
+	sync_now(state);
+	assert_int_equal(lsched_timer_start(t, LSCHED_MS(1), LSCHED_MS(1),
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_timer_set_callback(t, swap_old_cb, &s), 0);
+	assert_int_equal(lsched_timer_set_callback(t, NULL, &s), -EINVAL);
+	assert_int_equal(lsched_timer_set_callback(NULL, swap_old_cb, &s),
+			 -EINVAL);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lsched_clock_advance(fix_clock(state),
+						      LSCHED_MS(1)),
+				 0);
+		nowait(loop);
+	}
+	assert_int_equal(s.old_calls, 1);
+	assert_int_equal(s.new_calls, 2);
+	assert_int_equal(s.rc, 0);
+	assert_true(lsched_timer_is_active(t));
+	lsched_timer_destroy(t);
+}
+
+/* ---- no period floor ------------------------------------------------------ */
+
+struct tiny {
+	lsched_clock *clock;
+	lsched_loop *loop;
+	int fires;
+	int task_runs;
+	int reads;
+	int stop_at;
+};
+
+/* A 10 ns period, always behind: each firing also moves the clock 1 us
+ * (100 periods), and CATCHUP_EACH owes one call per period. */
+static void tiny_timer_cb(lsched_timer *t, void *arg)
+{
+	struct tiny *k = arg;
+
+	(void)t;
+	k->fires++;
+	lsched_clock_advance(k->clock, LSCHED_US(1));
+	if (k->fires > 100000)
+		lsched_loop_stop(k->loop); /* starved: end the test */
+}
+
+static void tiny_task_cb(lsched_task *task, void *arg)
+{
+	struct tiny *k = arg;
+
+	(void)task;
+	if (++k->task_runs == k->stop_at)
+		lsched_loop_stop(k->loop);
+}
+
+static void tiny_fd_cb(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+	char b;
+
+	(void)loop;
+	(void)revents;
+	if (read(fd, &b, 1) == 1)
+		((struct tiny *)arg)->reads++;
+}
+
+/* Why no floor is needed (loop.h): a timer fires at most once per timer
+ * phase, and every cycle also polls descriptors, runs tasks and checks
+ * for a stop. A 10 ns repeating timer costs one call per cycle, and a
+ * task, input and a stop all get through. */
+static void test_timer_tiny_period_starves_nothing(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct tiny k = { .clock = fix_clock(state), .loop = loop,
+			  .stop_at = 40 };
+	static const enum lsched_catchup modes[] = { LSCHED_CATCHUP_EACH,
+						     LSCHED_CATCHUP_SKIP };
+	int p[2];
+
+	alarm(WATCHDOG_S);
+	assert_int_equal(pipe(p), 0);
+	for (size_t m = 0; m < 2; m++) {
+		lsched_timer *t = lsched_timer_new(loop, tiny_timer_cb, &k);
+		lsched_task *task = lsched_task_new(loop, "work",
+						    LSCHED_TASK_AUTO_IDLE,
+						    LSCHED_PRIO_LOWEST,
+						    tiny_task_cb, &k);
+
+		assert_non_null(t);
+		assert_non_null(task);
+		k.fires = k.task_runs = k.reads = 0;
+		assert_int_equal(write(p[1], "abc", 3), 3);
+		assert_int_equal(lsched_loop_watch_fd(loop, p[0],
+						      LSCHED_FD_READ,
+						      tiny_fd_cb, &k),
+				 0);
+		sync_now(state);
+		assert_int_equal(lsched_timer_start(t, 0, 10, modes[m]), 0);
+		assert_int_equal(lsched_task_start(task), 0);
+		assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+		/* One firing per cycle, one task run per cycle, then the
+		 * stop: returned. */
+		assert_int_equal(k.task_runs, 40);
+		assert_in_range(k.fires, 40, 41);
+		assert_int_equal(k.reads, 3);
+		assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+		lsched_task_destroy(task);
+		lsched_timer_destroy(t);
+	}
+	alarm(0);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
 	const struct CMUnitTest tests[] = {
 		VT(test_timer_new_is_stopped),
+		VT(test_timer_set_callback_while_armed),
+		VT(test_timer_tiny_period_starves_nothing),
 		VT(test_timer_errors),
 		VT(test_timer_deadline_and_is_active),
 		VT(test_timer_oneshot_fires_once_at_deadline),

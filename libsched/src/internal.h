@@ -102,12 +102,22 @@ struct lsched_timer {
 	bool destroyed;
 };
 
+/* One watcher of a descriptor: a callback for the conditions it owns. */
+struct lsched__fdw {
+	lsched_fd_cb cb;  /* NULL: this entry is free */
+	void *arg;
+	unsigned events;  /* LSCHED_FD_READ and/or LSCHED_FD_WRITE */
+	uint64_t gen;     /* loop->watch_gen when it was set */
+};
+
+/* A watched descriptor: one poller registration for the union of its
+ * watchers' conditions, and one watcher per condition at most (so two
+ * entries are always enough). */
 struct lsched__watcher {
 	int fd;
-	unsigned events;
-	uint32_t gen;
-	lsched_fd_cb cb;
-	void *arg;
+	unsigned events;  /* registered with the poller */
+	uint64_t gen;     /* loop->watch_gen when it was registered */
+	struct lsched__fdw w[2];
 };
 
 /* Per thread: the loop this thread blocks on in a waiting post, if any. */
@@ -145,7 +155,11 @@ struct lsched_loop {
 
 	struct lsched__watcher **fds; /* indexed by fd */
 	int nfds;                     /* size of fds */
-	uint32_t watch_gen;
+	/* Counts watcher changes; poll_gen is its value at the last poll
+	 * that is dispatched: a watcher set after it missed that poll, and
+	 * its events are not its own (removed-and-added in a callback). */
+	uint64_t watch_gen;
+	uint64_t poll_gen;
 
 	struct lsched__list tasks;
 	struct lsched__list spare_tasks; /* freed tasks kept for reuse */
@@ -228,7 +242,8 @@ static inline bool lsched__timers_due(const lsched_loop *loop)
 
 	return min && min->key <= loop->now;
 }
-void lsched__fire_due_timers(lsched_loop *loop);
+/* Fires the due loop timers; returns how many callbacks ran. */
+unsigned lsched__fire_due_timers(lsched_loop *loop);
 void lsched__timer_free_all(lsched_loop *loop);
 
 /* scheduler.c */

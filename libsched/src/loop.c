@@ -235,11 +235,14 @@ bool lsched__poll_input_slow(lsched_loop *loop)
 	/* A scratch buffer: this may run inside a descriptor callback, while
 	 * dispatch still walks loop->events. */
 	n = loop->bops->wait(loop->backend, probe, 16, 0);
-	/* Input is something to read (data, hang-up, error) or a wake-up; a
-	 * descriptor that is merely writable is not: a socket watched for
-	 * writing would otherwise end every pass and every slice. */
+	/* Input is something to read (data, hang-up, error) on a descriptor
+	 * the program watches. A descriptor that is merely writable is not: a
+	 * socket watched for writing would otherwise end every pass and every
+	 * slice. Nor is the loop's own wake-up eventfd: what it signals
+	 * (cross-thread work, a stop) is seen through its own flags, and
+	 * counting it made LSCHED_SW_INPUT_FD report queued Performer work. */
 	for (int i = 0; i < n && !loop->input_seen; i++)
-		loop->input_seen = probe[i].token == LSCHED__WAKE_TOKEN ||
+		loop->input_seen = probe[i].token != LSCHED__WAKE_TOKEN &&
 				   (probe[i].events & (LSCHED_FD_READ |
 						       LSCHED_FD_HUP |
 						       LSCHED_FD_ERROR));
@@ -255,11 +258,6 @@ bool lsched_loop_check_input(lsched_loop *loop)
 }
 
 /* ---- descriptors -------------------------------------------------------- */
-
-static uint64_t watch_token(const struct lsched__watcher *w)
-{
-	return ((uint64_t)w->gen << 32) | (uint32_t)w->fd;
-}
 
 static int grow_fds(lsched_loop *loop, int fd)
 {
@@ -277,10 +275,36 @@ static int grow_fds(lsched_loop *loop, int fd)
 	return 0;
 }
 
+/* The conditions a set of watchers asks for. */
+static unsigned watchers_events(const struct lsched__fdw *w)
+{
+	return (w[0].cb ? w[0].events : 0) | (w[1].cb ? w[1].events : 0);
+}
+
+/* Takes the conditions in events away from their watchers; a watcher left
+ * with none is freed. */
+static void watchers_drop(struct lsched__fdw *w, unsigned events)
+{
+	for (int k = 0; k < 2; k++) {
+		if (!w[k].cb)
+			continue;
+		w[k].events &= ~events;
+		if (!w[k].events)
+			memset(&w[k], 0, sizeof(w[k]));
+	}
+}
+
+static void forget_fd(lsched_loop *loop, int fd)
+{
+	free(loop->fds[fd]);
+	loop->fds[fd] = NULL;
+}
+
 int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 			 lsched_fd_cb cb, void *arg)
 {
-	struct lsched__watcher *w;
+	struct lsched__fdw nw[2];
+	struct lsched__watcher *s;
 	int err;
 
 	if (!loop || !cb || !events ||
@@ -289,34 +313,37 @@ int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 	if (fd < 0 || fd == loop->wake_fd)
 		return -EBADF;
 	if (fd < loop->nfds && loop->fds[fd]) {
-		uint32_t old_gen;
+		int k;
 
-		w = loop->fds[fd];
-		/* A new generation: events of the old registration still in
-		 * the current batch are skipped, not given to the new cb. */
-		old_gen = w->gen;
-		w->gen = ++loop->watch_gen;
-		err = loop->bops->modify(loop->backend, fd, events,
-					 watch_token(w));
-		/* The fd was closed and its number reused behind our back:
-		 * epoll forgot it, so register it afresh. */
+		s = loop->fds[fd];
+		memcpy(nw, s->w, sizeof(nw));
+		watchers_drop(nw, events);
+		/* At most one other condition is left: an entry is free. */
+		k = nw[0].cb ? 1 : 0;
+		nw[k] = (struct lsched__fdw){ .cb = cb, .arg = arg,
+					      .events = events,
+					      .gen = loop->watch_gen + 1 };
+		/* One registration per fd, changed in place. Told even
+		 * with the same events: a fd closed and its number reused
+		 * behind our back shows here. */
+		err = loop->bops->modify(loop->backend, fd,
+					 watchers_events(nw), (uint32_t)fd);
 		if (err == -ENOENT) {
-			err = loop->bops->add(loop->backend, fd, events,
-					      watch_token(w));
+			/* epoll forgot it: register it afresh. */
+			err = loop->bops->add(loop->backend, fd,
+					      watchers_events(nw),
+					      (uint32_t)fd);
 			if (err) {
 				/* Nothing is registered any more: say so. */
-				free(w);
-				loop->fds[fd] = NULL;
+				forget_fd(loop, fd);
 				return err;
 			}
 		}
-		if (err) {
-			w->gen = old_gen;
+		if (err)
 			return err;
-		}
-		w->events = events;
-		w->cb = cb;
-		w->arg = arg;
+		loop->watch_gen++;
+		memcpy(s->w, nw, sizeof(nw));
+		s->events = watchers_events(nw);
 		return 0;
 	}
 	if (fcntl(fd, F_GETFD) < 0)
@@ -326,25 +353,52 @@ int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 		if (err)
 			return err;
 	}
-	w = malloc(sizeof(*w));
-	if (!w)
+	s = calloc(1, sizeof(*s));
+	if (!s)
 		return -ENOMEM;
-	w->fd = fd;
-	w->events = events;
-	w->gen = ++loop->watch_gen;
-	w->cb = cb;
-	w->arg = arg;
-	err = loop->bops->add(loop->backend, fd, events, watch_token(w));
+	s->fd = fd;
+	s->events = events;
+	err = loop->bops->add(loop->backend, fd, events, (uint32_t)fd);
 	/* The poller still has it: an earlier unwatch whose removal failed
 	 * (the registration was dropped on our side all the same). */
 	if (err == -EEXIST)
 		err = loop->bops->modify(loop->backend, fd, events,
-					 watch_token(w));
+					 (uint32_t)fd);
 	if (err) {
-		free(w);
+		free(s);
 		return err;
 	}
-	loop->fds[fd] = w;
+	s->gen = ++loop->watch_gen;
+	s->w[0] = (struct lsched__fdw){ .cb = cb, .arg = arg,
+					.events = events, .gen = s->gen };
+	loop->fds[fd] = s;
+	return 0;
+}
+
+int lsched_loop_unwatch_fd_events(lsched_loop *loop, int fd, unsigned events)
+{
+	struct lsched__fdw nw[2];
+	struct lsched__watcher *s;
+	unsigned left;
+	int err;
+
+	if (!loop || !events ||
+	    (events & ~(unsigned)(LSCHED_FD_READ | LSCHED_FD_WRITE)))
+		return -EINVAL;
+	if (fd < 0 || fd >= loop->nfds || !loop->fds[fd] ||
+	    !(loop->fds[fd]->events & events))
+		return -ENOENT;
+	s = loop->fds[fd];
+	memcpy(nw, s->w, sizeof(nw));
+	watchers_drop(nw, events);
+	left = watchers_events(nw);
+	if (!left)
+		return lsched_loop_unwatch_fd(loop, fd);
+	err = loop->bops->modify(loop->backend, fd, left, (uint32_t)fd);
+	if (err)
+		return err;
+	memcpy(s->w, nw, sizeof(nw));
+	s->events = left;
 	return 0;
 }
 
@@ -356,12 +410,38 @@ int lsched_loop_unwatch_fd(lsched_loop *loop, int fd)
 		return -ENOENT;
 	/* The fd may already be closed: the registration goes either way. */
 	(void)loop->bops->remove(loop->backend, fd);
-	free(loop->fds[fd]);
-	loop->fds[fd] = NULL;
+	forget_fd(loop, fd);
 	return 0;
 }
 
 /* ---- the cycle ----------------------------------------------------------- */
+
+/*
+ * Gives one descriptor's events to its watchers: each gets its own
+ * conditions, and errors and hang-ups go to every one. A watcher set
+ * after the poll (gen) is not given events it did not ask for; the
+ * watcher set is read again after every callback, which may have removed,
+ * replaced or added watchers, or dropped the descriptor.
+ */
+static void dispatch_fd(lsched_loop *loop, int fd, unsigned revents)
+{
+	for (int k = 0; k < 2; k++) {
+		struct lsched__watcher *s =
+			fd < loop->nfds ? loop->fds[fd] : NULL;
+		struct lsched__fdw *w;
+		unsigned got;
+
+		if (!s || s->gen > loop->poll_gen)
+			return;
+		w = &s->w[k];
+		got = revents & (w->events | LSCHED_FD_ERROR | LSCHED_FD_HUP);
+		if (!w->cb || w->gen > loop->poll_gen || !got)
+			continue;
+		w->cb(loop, fd, got, w->arg);
+		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+			return;
+	}
+}
 
 static int dispatch_events(lsched_loop *loop, int n)
 {
@@ -369,21 +449,12 @@ static int dispatch_events(lsched_loop *loop, int n)
 
 	for (int i = 0; i < n; i++) {
 		uint64_t token = loop->events[i].token;
-		int fd = (int)(uint32_t)token;
-		struct lsched__watcher *w;
 
 		if (token == LSCHED__WAKE_TOKEN) {
 			err = drain_wake(loop);
 			continue;
 		}
-		/* A callback may have removed or replaced a watcher whose
-		 * event is still in this batch: the generation tells. */
-		if (fd >= loop->nfds)
-			continue;
-		w = loop->fds[fd];
-		if (!w || w->gen != (uint32_t)(token >> 32))
-			continue;
-		w->cb(loop, fd, loop->events[i].events, w->arg);
+		dispatch_fd(loop, (int)(uint32_t)token, loop->events[i].events);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 			break;
 	}
@@ -532,6 +603,7 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	sleeps = timeout != 0 || jump;
 	if (sleeps)
 		LSCHED_TRACE(loop_sleep, loop, want, loop->now);
+	loop->poll_gen = loop->watch_gen;
 	n = loop->bops->wait(loop->backend, loop->events, LSCHED__MAX_EVENTS,
 			     timeout);
 	if (n < 0) {
@@ -553,22 +625,35 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	return 0;
 }
 
-static void phase_timers(lsched_loop *loop)
+/* Returns how many loop timer callbacks ran. */
+static unsigned phase_timers(lsched_loop *loop)
 {
 	/* A real read, which also re-anchors the TSC extrapolation. */
 	lsched__loop_read_now(loop);
 	lsched__collect_due(loop);
-	lsched__fire_due_timers(loop);
+	return lsched__fire_due_timers(loop);
 }
 
 static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 {
 	bool waited;
 	int err = 0, wait_err;
+	unsigned fired;
 
-	phase_timers(loop);
+	/* A stop made before the run (from any thread) is honoured before
+	 * anything is dispatched, as libuv's uv_stop() before uv_run(). */
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
+	fired = phase_timers(loop);
+	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
+		return 0;
+	/* RUN_ONCE blocks only if nothing was due at the cycle's start: a
+	 * cycle that already fired a timer polls without blocking, then
+	 * returns (it would otherwise wait for the next deadline or event
+	 * and dispatch a second time, or forever). A due task or queued
+	 * work makes the poll non-blocking anyway. */
+	if (fired && mode == LSCHED_RUN_ONCE)
+		mode = LSCHED_RUN_NOWAIT;
 	/* A failed wait ends the cycle; a failed read of the wake-up
 	 * descriptor is reported once the cycle is done: its work runs. */
 	wait_err = phase_poll(loop, mode, run_end, &waited, &err);

@@ -77,8 +77,10 @@ static void timer_free(lsched_timer *tm)
 	free(tm);
 }
 
-void lsched__fire_due_timers(lsched_loop *loop)
+unsigned lsched__fire_due_timers(lsched_loop *loop)
 {
+	unsigned fired = 0;
+
 	while (!lsched__list_empty(&loop->due)) {
 		lsched_timer *tm = lsched__container_of(loop->due.next,
 							lsched_timer, due_link);
@@ -90,6 +92,7 @@ void lsched__fire_due_timers(lsched_loop *loop)
 		else
 			tm->active = false;
 		tm->firing = true;
+		fired++;
 		tm->cb(tm, tm->arg);
 		tm->firing = false;
 		if (tm->destroyed)
@@ -97,6 +100,7 @@ void lsched__fire_due_timers(lsched_loop *loop)
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 			break;
 	}
+	return fired;
 }
 
 void lsched__timer_free_all(lsched_loop *loop)
@@ -152,6 +156,16 @@ int lsched_timer_start(lsched_timer *timer, int64_t timeout_ns,
 	timer->missed = 0;
 	timer->active = true;
 	arm(timer, lsched__add_sat(timer->loop->now, timeout_ns));
+	return 0;
+}
+
+int lsched_timer_set_callback(lsched_timer *timer, lsched_timer_cb cb,
+			      void *arg)
+{
+	if (!timer || timer->destroyed || !cb)
+		return -EINVAL;
+	timer->cb = cb;
+	timer->arg = arg;
 	return 0;
 }
 

@@ -34,8 +34,8 @@
  * Reentrancy: callbacks may add or remove descriptors, timers and tasks,
  * including their own, and may destroy their own object. A timer started
  * or re-armed during the timer phase fires in a later timer phase, never in
- * the same one; an event of a descriptor unwatched or re-watched during the
- * descriptor phase is not delivered. A task started by a task may run in
+ * the same one; an event of a descriptor watcher removed or replaced during
+ * the descriptor phase is not delivered to it (nor to its replacement). A task started by a task may run in
  * the same pass (it has not run in it yet), unless the pass ends first.
  */
 #ifndef LIBSCHED_LOOP_H
@@ -59,7 +59,13 @@ enum lsched_fd_events {
 /* How lsched_loop_run() runs. */
 enum lsched_run_mode {
 	LSCHED_RUN_DEFAULT = 0, /* cycle until lsched_loop_stop() */
-	LSCHED_RUN_ONCE,        /* one cycle; may wait for the next event */
+	/* One cycle, which dispatches once and returns. It blocks only if
+	 * nothing was due or ready when the cycle began, and then only
+	 * until the first thing is (a deadline, an event, posted work, a
+	 * stop), which it dispatches; a cycle that found a timer due polls
+	 * without blocking (libuv's UV_RUN_ONCE). With nothing armed at
+	 * all, it blocks until a descriptor, a post or a stop wakes it. */
+	LSCHED_RUN_ONCE,
 	LSCHED_RUN_NOWAIT,      /* one cycle; never waits */
 };
 
@@ -96,7 +102,8 @@ LSCHED_API int lsched_loop_destroy(lsched_loop *loop);
  * in (that cycle's work still ran; the loop stays usable and may be run
  * again).
  * A stop requested while the loop did not run makes the next run return
- * after at most one cycle.
+ * at once, before it dispatches anything (libuv's uv_stop() before
+ * uv_run()); that run consumes the stop.
  */
 LSCHED_API int lsched_loop_run(lsched_loop *loop, enum lsched_run_mode mode);
 
@@ -113,8 +120,10 @@ LSCHED_API int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns);
 
 /*
  * Asks the loop to return from lsched_loop_run() at the end of the current
- * callback. Thread-safe; wakes the loop if it sleeps. Errors: -EINVAL for
- * NULL; -EIO if the wake-up write fails (the stop is still recorded).
+ * callback. Thread-safe; wakes the loop if it sleeps. Made while the loop
+ * does not run, it makes the next run return before any dispatch.
+ * Errors: -EINVAL for NULL; -EIO if the wake-up write fails (the stop is
+ * still recorded).
  */
 LSCHED_API int lsched_loop_stop(lsched_loop *loop);
 
@@ -196,8 +205,20 @@ LSCHED_API bool lsched_loop_check_input(lsched_loop *loop);
 
 /*
  * Watches fd for events (LSCHED_FD_READ and/or LSCHED_FD_WRITE); cb(arg)
- * runs in the loop's thread when one occurs (level-triggered). Watching an
- * fd again replaces its events, callback and argument.
+ * runs in the loop's thread when one occurs (level-triggered).
+ *
+ * One watcher per condition: a descriptor has at most one callback for
+ * readable and one for writable (GLib's two sources on one fd, rtmfp-cpp's
+ * per-condition registration). A watch takes the conditions in events for
+ * cb, replacing whatever watched those conditions before, and leaves the
+ * fd's other condition to its own watcher: watching READ with a and then
+ * WRITE with b keeps both; watching READ|WRITE with one callback makes one
+ * watcher, called once with both bits. The fd keeps one registration with
+ * the poller for the union, changed in place (EPOLL_CTL_MOD).
+ * Each watcher's revents holds its own conditions that occurred, plus
+ * LSCHED_FD_ERROR and LSCHED_FD_HUP, which reach every watcher of the fd.
+ * A watcher removed or replaced by another callback of the same cycle is
+ * not called with that cycle's events.
  * Errors: -EINVAL (NULL loop or cb, events empty or unknown bits, or an fd
  * the poller refuses such as its own), -EBADF (fd negative or not open, or
  * the loop's own wake-up eventfd),
@@ -211,10 +232,22 @@ LSCHED_API int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 				    lsched_fd_cb cb, void *arg);
 
 /*
- * Stops watching fd. The fd is not closed. Unwatch before closing an fd.
+ * Stops watching fd (every condition). The fd is not closed. Unwatch
+ * before closing an fd.
  * Errors: -EINVAL for NULL; -ENOENT if fd is not watched.
  */
 LSCHED_API int lsched_loop_unwatch_fd(lsched_loop *loop, int fd);
+
+/*
+ * Stops watching the conditions in events (LSCHED_FD_READ and/or
+ * LSCHED_FD_WRITE) of fd; the watcher of its other condition stays. With
+ * no condition left, as lsched_loop_unwatch_fd().
+ * Errors: -EINVAL (NULL loop, events empty or unknown bits); -ENOENT if
+ * none of those conditions is watched; a negative errno of epoll_ctl(2)
+ * when the registration cannot be changed (then nothing changes).
+ */
+LSCHED_API int lsched_loop_unwatch_fd_events(lsched_loop *loop, int fd,
+					     unsigned events);
 
 /* ---- Loop timers -------------------------------------------------------- */
 
@@ -242,9 +275,28 @@ LSCHED_API lsched_timer *lsched_timer_new(lsched_loop *loop, lsched_timer_cb cb,
  * catching up as mode says. period_ns == 0 makes a
  * one-shot timer. May be called from any callback, including the timer's
  * own. Errors: -EINVAL (NULL, negative timeout or period, unknown mode).
+ *
+ * Any period > 0 is accepted, with no floor, because none is needed for
+ * the loop's progress: a timer fires at most once per timer phase (one
+ * re-armed in the phase waits for the next), and between two timer phases
+ * the loop polls its descriptors, runs its performers' work, runs ready
+ * tasks (at least one, unless input came first) and checks for a stop. A 10 ns period thus costs one
+ * call per cycle, not 100 000 per millisecond, and the rest of the loop
+ * goes on (tests/test_timer.c checks tasks, input and a stop). What it
+ * costs is CPU: the loop never sleeps while the timer is due, and with
+ * LSCHED_CATCHUP_EACH it owes one call per period missed.
  */
 LSCHED_API int lsched_timer_start(lsched_timer *timer, int64_t timeout_ns,
 				  int64_t period_ns, enum lsched_catchup mode);
+
+/*
+ * Replaces the timer's callback and its argument. Allowed while the timer
+ * is armed, due or inside its own callback: a firing under way finishes
+ * with the old callback, every later one calls the new one.
+ * Errors: -EINVAL (NULL timer or cb, destroyed in its own callback).
+ */
+LSCHED_API int lsched_timer_set_callback(lsched_timer *timer,
+					 lsched_timer_cb cb, void *arg);
 
 /* Stops the timer; a no-op if stopped. Errors: -EINVAL for NULL. */
 LSCHED_API int lsched_timer_stop(lsched_timer *timer);
