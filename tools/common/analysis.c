@@ -1214,9 +1214,15 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 				 "give %s a maximum wait", top, victim);
 		break;
 	case AN_TG_LOWER:
-		snprintf(buf, len, "lower tasks' maximum waits ran them ahead "
-			 "(%s): lengthen them, or give %s a maximum wait",
-			 top, victim);
+		/* Not forced: the run was under way when the wait began. */
+		if (s->forced_ns[AN_TG_LOWER] * 2 > s->group_ns[AN_TG_LOWER])
+			snprintf(buf, len, "lower tasks' maximum waits ran "
+				 "them ahead (%s): lengthen them, or give %s a "
+				 "maximum wait", top, victim);
+		else
+			snprintf(buf, len, "split %s with a TaskStopwatch: it "
+				 "was running when %s became ready", top,
+				 victim);
 		break;
 	default:
 		snprintf(buf, len, "posted work ran ahead of it: post smaller "

@@ -217,6 +217,62 @@ static void text_loop(struct an_loop *l)
 	}
 }
 
+/* The tasks that waited at least the starve threshold, with what ran
+ * meanwhile, grouped (an_task_starve). */
+static void text_task_starves(const struct an_loop *l)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < l->ntstarves && shown < TOP_STARVES; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		if (!shown++)
+			printf("\n  task waits (at least the starve threshold: "
+			       "what ran while the task waited)\n");
+		printf("  %-20.20s %-12s at %s for %s%s%s\n", s->task->name,
+		       an_prio_name(s->prio), NS(s->start - l->first),
+		       NS(s->end - s->start),
+		       s->open_at_end ? " (until the end)" : "",
+		       s->restarted ? " (restarted while ready)" : "");
+		for (int g = 0; g < AN_TG_N; g++) {
+			if (!s->group_runs[g])
+				continue;
+			printf("      %-18s %10s %6llu runs",
+			       an_tgroup_name((enum an_tgroup)g),
+			       NS(s->group_ns[g]),
+			       (unsigned long long)s->group_runs[g]);
+			if (s->forced_runs[g])
+				printf(" (%llu forced by a max wait, %s)",
+				       (unsigned long long)s->forced_runs[g],
+				       NS(s->forced_ns[g]));
+			/* Posted work is one culprit: the group says it. */
+			if (g == AN_TG_POSTED) {
+				putchar('\n');
+				continue;
+			}
+			putchar(':');
+			for (unsigned k = 0, n = 0; k < s->nblame; k++) {
+				const struct an_tblame *b = &s->blame[k];
+
+				if ((int)an_tgroup_of(s->prio, b->prio) != g)
+					continue;
+				printf("%s %s %s %s (%llu runs", n++ ? ";" : "",
+				       b->task ? b->task->name : "?",
+				       an_prio_name(b->prio), NS(b->ran_ns),
+				       (unsigned long long)b->runs);
+				if (b->forced_runs)
+					printf(", %llu forced",
+					       (unsigned long long)b->forced_runs);
+				printf(")");
+			}
+			putchar('\n');
+		}
+	}
+	if (l->ntstarves > shown)
+		printf("  (%zu more task waits; --json lists them all)\n",
+		       l->ntstarves - shown);
+}
+
 static void report_text(struct an_result *r, uint64_t anomalies,
 			const char *const *paths, int npaths)
 {
@@ -236,8 +292,10 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 		       "begin, ...): tracing started or stopped mid-run\n",
 		       (unsigned long long)anomalies);
 	text_findings(r);
-	for (size_t i = 0; i < r->nloops; i++)
+	for (size_t i = 0; i < r->nloops; i++) {
 		text_loop(r->loops[i]);
+		text_task_starves(r->loops[i]);
+	}
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -261,6 +319,53 @@ static void json_dist(FILE *f, const char *key, struct an_dist *d)
 		fprintf(f, "%s%llu", i ? "," : "",
 			(unsigned long long)d->log2[i]);
 	fputs("]}", f);
+}
+
+/* "task_starvation": every task wait of at least the threshold. */
+static void json_task_starves(FILE *f, const struct an_loop *l)
+{
+	fputs(",\"task_starvation\":[", f);
+	for (size_t i = 0; i < l->ntstarves; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		fprintf(f, "%s{\"task\":%llu,\"name\":", i ? "," : "",
+			(unsigned long long)s->task_id);
+		tj_str(f, s->task->name);
+		fprintf(f, ",\"priority\":\"%s\",\"start_ns\":%lld,"
+			   "\"end_ns\":%lld,\"duration_ns\":%lld,"
+			   "\"open_at_end\":%s,\"restarted\":%s,\"groups\":{",
+			an_prio_name(s->prio), (long long)s->start,
+			(long long)s->end, (long long)(s->end - s->start),
+			s->open_at_end ? "true" : "false",
+			s->restarted ? "true" : "false");
+		for (int g = 0; g < AN_TG_N; g++)
+			fprintf(f, "%s\"%s\":{\"ran_ns\":%lld,\"runs\":%llu,"
+				   "\"forced_ns\":%lld,\"forced_runs\":%llu}",
+				g ? "," : "",
+				g == AN_TG_HIGHER ? "higher"
+				: g == AN_TG_OWN  ? "own"
+				: g == AN_TG_LOWER ? "lower"
+						   : "posted",
+				(long long)s->group_ns[g],
+				(unsigned long long)s->group_runs[g],
+				(long long)s->forced_ns[g],
+				(unsigned long long)s->forced_runs[g]);
+		fputs("},\"blame\":[", f);
+		for (unsigned k = 0; k < s->nblame; k++) {
+			const struct an_tblame *b = &s->blame[k];
+
+			fprintf(f, "%s{\"task\":%llu,\"name\":", k ? "," : "",
+				(unsigned long long)(b->task ? b->task->id : 0));
+			tj_str(f, b->task ? b->task->name : "(performer work)");
+			fprintf(f, ",\"priority\":\"%s\",\"ran_ns\":%lld,"
+				   "\"runs\":%llu,\"forced_runs\":%llu}",
+				b->prio >= 0 ? an_prio_name(b->prio) : "posted",
+				(long long)b->ran_ns, (unsigned long long)b->runs,
+				(unsigned long long)b->forced_runs);
+		}
+		fputs("]}", f);
+	}
+	fputc(']', f);
 }
 
 static void json_loop(FILE *f, struct an_loop *l)
@@ -353,7 +458,9 @@ static void json_loop(FILE *f, struct an_loop *l)
 		json_dist(f, "run_ns", &p->run);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputc(']', f);
+	json_task_starves(f, l);
+	fputc('}', f);
 }
 
 static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
