@@ -929,6 +929,7 @@ static void on_perform_end(struct an *a, struct an_loop *l,
 	dist_add(a, &p->run, e->end - e->begin);
 	/* First-class work runs outside any task: a run of its own. */
 	if (e->task == 0) {
+		l->posted_runs++;
 		add_run(a, l, NULL, 0, -1, e->posted_at, e->begin, e->end,
 			false);
 		blame_run(a, l, NULL, e->begin, e->end);
@@ -1038,6 +1039,30 @@ void an_discard(struct an *a, const struct tr_discard *d)
 	if (d->count_known)
 		a->res.discarded_events += d->count;
 	a->res.complete = false;
+}
+
+/* ---- counts -------------------------------------------------------------- */
+
+void an_loop_counts(const struct an_loop *l, struct an_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < l->ntasks; i++) {
+		c->task_runs += l->tasks[i]->runs;
+		c->tasks += l->tasks[i]->runs > 0;
+	}
+	c->posted_runs = l->posted_runs;
+}
+
+const char *an_counts_text(const struct an_counts *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%llu task runs of %llu tasks",
+			 (unsigned long long)c->task_runs,
+			 (unsigned long long)c->tasks);
+
+	if (c->posted_runs && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", %llu posted-work runs",
+			 (unsigned long long)c->posted_runs);
+	return buf;
 }
 
 /* ---- findings ---------------------------------------------------------- */

@@ -232,6 +232,7 @@ struct an_loop {
 	int64_t slept_ns;
 	uint64_t commands, builds, builds_forced;
 	uint64_t slices;
+	uint64_t posted_runs;   /* first-class performer work run (an_counts) */
 	/* Private. */
 	struct an_tstate **ids;   /* by task id */
 	size_t nids, idsize;
@@ -321,6 +322,28 @@ void an_free(struct an *a);
  * finding, after "meanwhile "); truncated to len. */
 void an_task_starve_text(const struct an_task_starve *s, char *buf,
 			 size_t len);
+
+/*
+ * The counts of a loop, defined once for every output of every tool, which
+ * shows them under these labels:
+ *   "task runs": runs of tasks (each task_fire_begin: a run still going at
+ *     the end of the trace counts); the sum of the priorities' "fired";
+ *   "tasks": task entries (one name and kind, an_task) with at least one
+ *     run;
+ *   "posted-work runs": first-class Performer work (lsched_perform()), run
+ *     outside any task; work drained inside a task's run is part of that
+ *     run, and a post made at a priority runs as a task.
+ * A timeline (an_loop.runs) holds the completed task runs and the posted-
+ * work runs.
+ */
+struct an_counts {
+	uint64_t task_runs, tasks, posted_runs;
+};
+
+void an_loop_counts(const struct an_loop *l, struct an_counts *c);
+/* "805 task runs of 11 tasks, 101 posted-work runs" (the last part only
+ * when there are some). */
+const char *an_counts_text(const struct an_counts *c, char *buf, size_t len);
 
 /* Names for output. */
 const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */

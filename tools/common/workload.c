@@ -764,6 +764,11 @@ static void record(struct parser *p, struct field *f, int n)
 		    num(p, &f[1], "long_task", 1, MAX_NS, &w->orig_long_task_ns) &&
 		    num(p, &f[2], "starve", 1, MAX_NS, &w->orig_starve_ns))
 			w->has_orig = true;
+	} else if (!strcmp(k, "orig-posted-runs")) {
+		if (nfields(p, n, 2, "orig-posted-runs N") &&
+		    num(p, &f[1], "posted_runs", 0, INT64_MAX,
+			&w->orig_posted_runs))
+			w->has_orig = true;
 	} else if (!strcmp(k, "orig-prio")) {
 		struct wl_orig_prio *o;
 		int pr;
@@ -1067,6 +1072,7 @@ int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p.w->orig_posted_runs = -1;
 	while (pos < len && !p.bad) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
@@ -1341,6 +1347,9 @@ int wl_write(const struct wl_workload *w, FILE *f)
 		fprintf(f, "orig-thresholds %lld %lld\n",
 			(long long)w->orig_long_task_ns,
 			(long long)w->orig_starve_ns);
+		if (w->orig_posted_runs >= 0)
+			fprintf(f, "orig-posted-runs %lld\n",
+				(long long)w->orig_posted_runs);
 		for (int p = 0; p < WL_PRIOS; p++) {
 			const struct wl_orig_prio *o = &w->orig_prio[p];
 

@@ -1145,13 +1145,15 @@ static void html_header(FILE *f, const struct an_result *r)
 	if (r->nloops) {
 		fputs("<p>Loops:</p>\n<ul>\n", f);
 		for (i = 0; i < r->nloops; i++) {
-			char label[200];
+			char label[200], ctext[128];
+			struct an_counts c;
 
 			loop_label(label, sizeof(label), r->loops[i]);
 			fprintf(f, "<li><a href=\"#loop%zu\">", i);
 			html_esc(f, label);
-			fprintf(f, "</a> (%zu runs)</li>\n",
-				r->loops[i]->nruns);
+			an_loop_counts(r->loops[i], &c);
+			fprintf(f, "</a> (%s)</li>\n",
+				an_counts_text(&c, ctext, sizeof(ctext)));
 		}
 		fputs("</ul>\n", f);
 	}
@@ -1473,7 +1475,8 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 		     const struct chart_info *ci)
 {
 	struct an_loop *l = c->r->loops[li];
-	char label[200], a[48], b[48];
+	char label[200], a[48], b[48], counts[128];
+	struct an_counts cn;
 
 	loop_label(label, sizeof(label), l);
 	fprintf(f, "<div class=\"loop\" id=\"loop%zu\">\n<h2>", li);
@@ -1484,8 +1487,10 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 		fprintf(f, "Span %s (loop time %" PRId64 " to %" PRId64
 			" ns); ", an_fmt_ns(l->last - l->first, a, sizeof(a)),
 			l->first, l->last);
-	fprintf(f, "%zu runs of %zu tasks; %" PRIu64 " sleeps, %s asleep; "
-		"%" PRIu64 " stopwatch checks", l->nruns, l->ntasks, l->sleeps,
+	an_loop_counts(l, &cn);
+	html_esc(f, an_counts_text(&cn, counts, sizeof(counts)));
+	fprintf(f, "; %" PRIu64 " sleeps, %s asleep; "
+		"%" PRIu64 " stopwatch checks", l->sleeps,
 		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices);
 	if (l->commands || l->builds)
 		fprintf(f, "; %" PRIu64 " dispatcher commands, %" PRIu64

@@ -45,15 +45,6 @@ static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 	return buf;
 }
 
-static uint64_t loop_runs(const struct an_loop *l)
-{
-	uint64_t n = 0;
-
-	for (int p = 0; p < AN_PRIOS; p++)
-		n += l->prio[p].fired;
-	return n;
-}
-
 static int cmp_task_total(const void *x, const void *y)
 {
 	const struct an_task *a = *(struct an_task *const *)x;
@@ -116,16 +107,18 @@ static void text_findings(const struct an_result *r)
 
 static void text_loop(struct an_loop *l)
 {
-	char lbl[128];
+	char lbl[128], counts[128];
 	struct an_task **tasks;
 	size_t ntasks;
+	struct an_counts c;
 
-	printf("\n%s: %s of loop time, %llu runs, %llu tasks; slept %llu "
+	an_loop_counts(l, &c);
+	printf("\n%s: %s of loop time, %s; slept %llu "
 	       "times (%s); %llu stopwatch checks\n",
 	       loop_label(l, lbl, sizeof(lbl)),
 	       NS(l->last > l->first ? l->last - l->first : 0),
-	       (unsigned long long)loop_runs(l),
-	       (unsigned long long)l->ntasks, (unsigned long long)l->sleeps,
+	       an_counts_text(&c, counts, sizeof(counts)),
+	       (unsigned long long)l->sleeps,
 	       NS(l->slept_ns), (unsigned long long)l->slices);
 
 	printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s %10s\n", "priority",
@@ -370,9 +363,16 @@ static void json_task_starves(FILE *f, const struct an_loop *l)
 
 static void json_loop(FILE *f, struct an_loop *l)
 {
+	struct an_counts c;
+
+	an_loop_counts(l, &c);
 	fprintf(f, "{\"loop\":\"0x%llx\",\"pid\":%lld,\"procname\":",
 		(unsigned long long)l->addr, (long long)l->vpid);
 	tj_str(f, l->procname ? l->procname : "");
+	fprintf(f, ",\"task_runs\":%llu,\"tasks_run\":%llu,"
+		   "\"posted_runs\":%llu",
+		(unsigned long long)c.task_runs, (unsigned long long)c.tasks,
+		(unsigned long long)c.posted_runs);
 	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
 		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
 		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
