@@ -425,6 +425,21 @@ static bool name_field(struct parser *p, const struct field *f,
 	return *out != NULL;
 }
 
+/* A line of text for people (a finding's evidence): at most 1023 bytes,
+ * no NUL. */
+static bool text_field(struct parser *p, const struct field *f,
+		       const char *name, const char **out)
+{
+	if (memchr(f->s, '\0', f->len) || f->len > 1023) {
+		bad_field(p, name, f, "a text of at most 1023 bytes");
+		return false;
+	}
+	*out = wl_str(p->w, f->s, f->len);
+	if (!*out)
+		perr(p, "out of memory");
+	return *out != NULL;
+}
+
 static bool nfields(struct parser *p, int n, int want, const char *form)
 {
 	if (n == want)
@@ -842,7 +857,8 @@ static void record(struct parser *p, struct field *f, int n)
 		struct wl_orig_finding *o;
 		int sev;
 
-		if (!nfields(p, n, 4, "orig-finding SEVERITY KIND CULPRIT"))
+		if (n != 5 && !nfields(p, n, 4, "orig-finding SEVERITY KIND "
+						       "CULPRIT [EVIDENCE]"))
 			return;
 		if (!TG_ROOM(w->orig_findings, w->norig_findings,
 			     w->caporig_findings)) {
@@ -855,6 +871,9 @@ static void record(struct parser *p, struct field *f, int n)
 		    !name_field(p, &f[2], "kind", false, &o->kind) ||
 		    !name_field(p, &f[3], "culprit", false, &o->culprit))
 			return;
+		o->evidence = NULL;
+		if (n == 5 && !text_field(p, &f[4], "evidence", &o->evidence))
+			return;
 		o->severity = sevs[sev];
 		w->norig_findings++;
 		w->has_orig = true;
@@ -865,7 +884,7 @@ static void record(struct parser *p, struct field *f, int n)
 		bad_field(p, "keyword", &kf,
 			  "a record (span, origin, source, task, run, post, at, "
 			  "start, restart, stop, prio, max-wait, stall, "
-			  "orig-thresholds, "
+			  "orig-thresholds, orig-posted-runs, "
 			  "orig-prio, orig-starve, orig-task, orig-finding)");
 	}
 }
@@ -1387,6 +1406,10 @@ int wl_write(const struct wl_workload *w, FILE *f)
 			put_str(f, o->kind);
 			fputc(' ', f);
 			put_str(f, o->culprit);
+			if (o->evidence) {
+				fputc(' ', f);
+				put_str(f, o->evidence);
+			}
 			fputc('\n', f);
 		}
 	}

@@ -137,10 +137,11 @@ struct wl_orig_task {
 };
 
 /* A finding of the recording's analysis (analysis.h): its severity
- * ("info", "warning", "error"), kind ("starving-priority", ...) and
- * culprit. */
+ * ("info", "warning", "error"), kind ("starving-priority", ...), culprit
+ * and evidence. */
 struct wl_orig_finding {
 	const char *severity, *kind, *culprit;
+	const char *evidence; /* its one line of numbers; NULL if not kept */
 };
 
 struct wl_workload {

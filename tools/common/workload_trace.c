@@ -1022,7 +1022,8 @@ static bool orig_findings(struct wl_workload *w, const struct an_result *res,
 		o->severity = an_severity_name(f->severity);
 		o->kind = own(w, an_kind_name(f->kind));
 		o->culprit = own(w, f->culprit);
-		if (!o->kind || !o->culprit)
+		o->evidence = own(w, f->evidence);
+		if (!o->kind || !o->culprit || !o->evidence)
 			return false;
 		w->norig_findings++;
 	}

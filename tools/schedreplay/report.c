@@ -99,6 +99,7 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 				an_kind_name(af->kind),
 				af->kind == AN_BACKLOG ? "performer (the replay's)"
 						       : af->culprit,
+				af->evidence,
 			};
 		}
 	}
@@ -197,6 +198,21 @@ static const struct wl_orig_finding *find_finding(const struct sr_figs *f,
 	return NULL;
 }
 
+/* A starving task's finding says what ran while it waited: both sides'
+ * evidence, recorded (a) and replayed (b), either NULL. */
+static void task_wait_evidence(FILE *f, const struct wl_orig_finding *a,
+			       const struct wl_orig_finding *b)
+{
+	const struct wl_orig_finding *x = a ? a : b;
+
+	if (strcmp(x->kind, "starving-task"))
+		return;
+	if (a && a->evidence)
+		fprintf(f, "        recorded: %s\n", a->evidence);
+	if (b && b->evidence)
+		fprintf(f, "        replayed: %s\n", b->evidence);
+}
+
 static void text_findings(FILE *f, const struct sr_figs *o,
 			  const struct sr_figs *r)
 {
@@ -211,6 +227,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 
 		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, a->culprit,
 			a->severity, b ? b->severity : "gone");
+		task_wait_evidence(f, a, b);
 	}
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct wl_orig_finding *b = &r->findings[i];
@@ -221,6 +238,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind,
 			stable_culprit(b->culprit, buf, sizeof(buf)),
 			o ? "none > " : "", b->severity);
+		task_wait_evidence(f, NULL, b);
 	}
 }
 
@@ -643,6 +661,11 @@ static void json_figs(FILE *f, const struct sr_figs *x)
 		fputs(",\"culprit\":", f);
 		json_str(f, stable_culprit(x->findings[i].culprit, buf,
 					   sizeof(buf)));
+		fputs(",\"evidence\":", f);
+		if (x->findings[i].evidence)
+			json_str(f, x->findings[i].evidence);
+		else
+			fputs("null", f);
 		fputc('}', f);
 	}
 	fputs("],\"tasks\":[", f);
