@@ -1610,6 +1610,65 @@ static int cmp_starve_start(const void *a, const void *b)
 	return x->prio - y->prio;
 }
 
+/* The task waits of at least the threshold, in time order (the first
+ * STARVE_ROWS), with what ran meanwhile by group (an_task_starve). */
+static void html_task_waits(FILE *f, const struct an_loop *l)
+{
+	char buf[48];
+
+	fputs("<h3>Task waits</h3>\n", f);
+	if (!l->ntstarves) {
+		fputs("<p>None.</p>\n", f);
+		return;
+	}
+	if (l->ntstarves > STARVE_ROWS)
+		fprintf(f, "<p class=\"note\">The first %d of %zu waits.</p>\n",
+			STARVE_ROWS, l->ntstarves);
+	fputs("<table>\n<tr><th>task</th><th>priority</th><th>start</th>"
+	      "<th>waited</th><th>ran meanwhile, by group (top culprits)"
+	      "</th></tr>\n", f);
+	for (size_t i = 0; i < l->ntstarves && i < STARVE_ROWS; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		fputs("<tr><td>", f);
+		html_esc(f, task_name(s->task));
+		fprintf(f, "</td><td>%s</td><td class=\"n\">+%.6f s</td>"
+			"<td class=\"n\">%s%s%s</td><td>",
+			an_prio_name(s->prio), rel_s(l, s->start),
+			an_fmt_ns(s->end - s->start, buf, sizeof(buf)),
+			s->open_at_end ? " (still waiting at the end)" : "",
+			s->restarted ? " (restarted while ready)" : "");
+		for (int g = 0, ng = 0; g < AN_TG_N; g++) {
+			if (!s->group_runs[g])
+				continue;
+			fprintf(f, "%s<b>%s</b> %s (%" PRIu64 " run%s",
+				ng++ ? "<br>" : "",
+				an_tgroup_name((enum an_tgroup)g),
+				an_fmt_ns(s->group_ns[g], buf, sizeof(buf)),
+				s->group_runs[g],
+				s->group_runs[g] == 1 ? "" : "s");
+			if (s->forced_runs[g])
+				fprintf(f, ", %" PRIu64 " forced by a max wait",
+					s->forced_runs[g]);
+			fputc(')', f);
+			for (unsigned k = 0, n = 0; k < s->nblame; k++) {
+				const struct an_tblame *b = &s->blame[k];
+
+				if (g == AN_TG_POSTED ||
+				    (int)an_tgroup_of(s->prio, b->prio) != g)
+					continue;
+				fputs(n++ ? "; " : ": ", f);
+				html_esc(f, task_name(b->task));
+				fprintf(f, " %s (%" PRIu64 ")",
+					an_fmt_ns(b->ran_ns, buf, sizeof(buf)),
+					b->runs);
+			}
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
 {
 	const struct an_starve **v;
@@ -1701,6 +1760,7 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 	html_perfs(f, l);
 	if (html_starves(c, f, l) < 0)
 		return -1;
+	html_task_waits(f, l);
 	fputs("</div>\n", f);
 	return 0;
 }
