@@ -22,6 +22,10 @@
 #            (the sibling's runs end every LOWEST interval before 100 ms);
 #   healthy  no finding at all.
 #
+# restart and sibling are also checked in schedtop over their traces (a
+# starved-task alert naming the victim, blamed on the hog) and in
+# schedreplay (the finding recorded and replayed, blamed on the hog).
+#
 # And --fail-on warning: exit 0 on the healthy workload, 3 on the starving
 # one. The workloads run with --realtime (SCHED_FIFO, we are root anyway),
 # so that other processes on a busy machine do not stretch the planted
@@ -44,7 +48,7 @@ fail=0
 pass() { echo "  PASS     schedprof-truth: $*"; }
 bad() { echo "  FAIL     schedprof-truth: $*"; fail=1; }
 
-for f in "$bin" "$wl"; do
+for f in "$bin" "$wl" build/bin/schedtop build/bin/schedreplay; do
 	if [ ! -x "$f" ]; then
 		bad "$f is missing: make $f"
 		exit 1
@@ -269,6 +273,56 @@ PY
 for m in starve long restart sibling healthy; do
 	if record "$m"; then
 		check "$m"
+	fi
+done
+
+# The same task waits in the other tools: schedtop over the trace alerts
+# naming the task with its blame (and the priority's interval, blamed:
+# not cut by the restarts), and schedreplay finds it recorded and
+# replayed, with the same first culprit.
+for m in restart sibling; do
+	[ -f "$out/$m.json" ] || continue
+	pid=$(sed -n 's/^pid=//p' "$out/$m.out")
+	victim=$(sed -n 's/^victim=//p' "$out/$m.out")
+	vprio=$(sed -n 's/^victim_prio=//p' "$out/$m.out")
+	hog=$(sed -n 's/^hog_task=//p' "$out/$m.out")
+	hprio=$(sed -n 's/^hog_prio=//p' "$out/$m.out")
+	timeout 60 build/bin/schedtop "$out/$m" -p "$pid" -b -d 0.5 \
+		>"$out/$m.top" 2>"$out/$m.top.err"
+	want="starved task: $victim \\($vprio\\) waited [0-9.]+ ms.*meanwhile higher priorities .*most: $hog $hprio"
+	[ "$m" = restart ] && want="starved task: $victim \\($vprio\\) waited [0-9.]+ ms \\(restarted while ready\\).*most: $hog $hprio"
+	if grep -qE "$want" "$out/$m.top"; then
+		pass "$m: schedtop over the trace: $(grep -oE "starved task: $victim [^;]*" "$out/$m.top" | head -1), blamed on $hog"
+	else
+		bad "$m: schedtop over the trace: no blamed starved-task alert for $victim: $(grep -m1 'starved' "$out/$m.top") $(head -1 "$out/$m.top.err")"
+	fi
+	if [ "$m" = restart ]; then
+		if grep -qE "starved: $vprio waited [0-9.]+ ms until $victim ran; ran meanwhile: $hog " "$out/$m.top"; then
+			pass "$m: schedtop over the trace: $vprio's interval blamed on $hog"
+		else
+			bad "$m: schedtop over the trace: no blamed $vprio interval: $(grep -m1 'starved:' "$out/$m.top")"
+		fi
+	fi
+	timeout 120 build/bin/schedreplay "$out/$m" --pid "$pid" --json \
+		>"$out/$m.replay.json" 2>"$out/$m.replay.err"
+	if msg=$(python3 - "$out/$m.replay.json" "$victim ($vprio)" "$hog $hprio" <<'PY' 2>&1
+import json, sys
+r = json.load(open(sys.argv[1]))
+culprit, top = sys.argv[2], "(most: %s " % sys.argv[3]
+for side in ("original", "replay"):
+    f = [x for x in r[side]["findings"] if x["kind"] == "starving-task" and x["culprit"] == culprit]
+    if not f:
+        print("%s: no starving-task finding for %s: %s" % (side, culprit, r[side]["findings"]))
+        sys.exit(1)
+    if not f[0]["evidence"] or top not in f[0]["evidence"]:
+        print("%s: %s not blamed on %s: %s" % (side, culprit, sys.argv[3], f[0]["evidence"]))
+        sys.exit(1)
+print("schedreplay: %s found recorded and replayed, blamed on %s" % (culprit, sys.argv[3]))
+PY
+	); then
+		pass "$m: $msg"
+	else
+		bad "$m: $msg"
 	fi
 done
 
