@@ -641,6 +641,7 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 	s->end = end;
 	s->open_at_end = open_at_end;
 	s->restarted = restarted;
+	l->acc_gen++;
 	for (size_t i = first_run_after(l, start);
 	     i < l->nruns && l->runs[i].begin < end; i++) {
 		const struct an_run *r = &l->runs[i];
@@ -659,18 +660,30 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 			s->forced_ns[g] = sat_add(s->forced_ns[g], to - from);
 			s->forced_runs[g]++;
 		}
-		for (size_t j = 0; j < n; j++)
+		/* A task's slot is found at once; performer work, and a
+		 * task seen at a second priority, by a walk. */
+		if (r->task && r->task->acc_gen == l->acc_gen &&
+		    l->tacc[r->task->acc_slot].prio == r->prio)
+			b = &l->tacc[r->task->acc_slot];
+		for (size_t j = 0; !b && j < n; j++)
 			if (l->tacc[j].task == r->task &&
-			    l->tacc[j].prio == r->prio) {
+			    l->tacc[j].prio == r->prio)
 				b = &l->tacc[j];
-				break;
-			}
 		if (!b) {
 			if (!GROW(a, l->tacc, n, l->captacc))
 				return;
-			b = &l->tacc[n++];
+			b = &l->tacc[n];
 			*b = (struct an_tblame){ .task = r->task,
 						 .prio = r->prio };
+			if (r->task) {
+				/* The entry is the analysis' own: only the
+				 * runs' view of it is const. */
+				struct an_task *mt = (struct an_task *)r->task;
+
+				mt->acc_slot = n;
+				mt->acc_gen = l->acc_gen;
+			}
+			n++;
 		}
 		b->ran_ns = sat_add(b->ran_ns, to - from);
 		b->runs++;

@@ -131,6 +131,8 @@ struct an_task {
 	uint64_t starves;
 	int64_t longest_starve_ns;
 	struct an_task *hnext; /* private */
+	size_t acc_slot;       /* private: its slot in a wait's blame, */
+	uint64_t acc_gen;      /* valid while this is the loop's acc_gen */
 };
 
 /* The state of one task id (private). */
@@ -247,6 +249,7 @@ struct an_loop {
 	bool running_forced;
 	struct an_tblame *tacc;    /* scratch for a task's blame */
 	size_t captacc;
+	uint64_t acc_gen;          /* one per blame summed (an_task.acc_slot) */
 	const struct an_task *last_task; /* the last run that ended */
 	int64_t last_begin, last_end;
 };
