@@ -709,6 +709,49 @@ static void test_starved_by_posted_work_open(void **state)
 	an_free(a);
 }
 
+/* Three LOWEST tasks ready together run one after the other behind a
+ * HIGHEST hog: each wait counts the hog's runs up to it and its siblings
+ * that ran before it (the walk is shared, the figures are each wait's). */
+static void test_waits_of_tasks_ready_together(void **state)
+{
+	static const char *const names[] = { "a", "b", "c" };
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	int64_t t = 0;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(a, 10 + (uint64_t)i, names[i], LOWEST, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		for (int k = 0; k < (i ? 1 : 15); k++) {
+			enqueue(a, 2, "hog", HIGHEST, 0, t);
+			run(a, 2, "hog", HIGHEST, t, t, t + MS(10),
+			    (uint64_t)(3 - i), 1 << LOWEST, 0);
+			t += MS(10);
+		}
+		run(a, 10 + (uint64_t)i, names[i], LOWEST, 0, t, t + MS(10),
+		    (uint64_t)(2 - i), i < 2 ? 1 << LOWEST : 0, 0);
+		t += MS(10);
+	}
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->ntstarves, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		assert_string_equal(s->task->name, names[i]);
+		assert_int_equal(s->end, MS(150 + 20 * i));
+		assert_int_equal(s->group_ns[AN_TG_HIGHER], MS(150 + 10 * i));
+		assert_int_equal(s->group_runs[AN_TG_HIGHER], 15 + i);
+		assert_int_equal(s->group_ns[AN_TG_OWN], MS(10 * i));
+		assert_int_equal(s->group_runs[AN_TG_OWN], i);
+		assert_string_equal(s->blame[0].task->name, "hog");
+		assert_int_equal(s->blame[0].runs, 15 + i);
+		assert_int_equal(s->nblame, 1 + i);
+	}
+	an_free(a);
+}
+
 static void test_discard_is_an_error(void **state)
 {
 	struct an *a = new_an();
@@ -799,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_restart_of_waiting_timer_is_new_wait),
 		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
 		cmocka_unit_test(test_starved_by_posted_work_open),
+		cmocka_unit_test(test_waits_of_tasks_ready_together),
 		cmocka_unit_test(test_discard_is_an_error),
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_bad_path),

@@ -585,13 +585,6 @@ const char *an_tgroup_name(enum an_tgroup g)
 	return "?";
 }
 
-static int cmp_tblame(const void *x, const void *y)
-{
-	const struct an_tblame *a = x, *b = y;
-
-	return a->ran_ns > b->ran_ns ? -1 : a->ran_ns < b->ran_ns;
-}
-
 /* The first run that ends after t: runs are in begin order and do not
  * overlap (one loop thread), so only the run before the first one to
  * begin at or after t may still be going at t. */
@@ -612,13 +605,92 @@ static size_t first_run_after(const struct an_loop *l, int64_t t)
 	return lo;
 }
 
+/* Adds run r, from..to of it, to the sums s and the culprits tacc (n of
+ * them). Returns its culprit's slot, or -1 when out of memory. */
+static long wait_add_run(struct an *a, struct an_loop *l,
+			 struct an_task_starve *s, size_t *n, int prio,
+			 const struct an_run *r, int64_t from, int64_t to,
+			 int sign)
+{
+	enum an_tgroup g = an_tgroup_of(prio, r->prio);
+	struct an_tblame *b = NULL;
+	int64_t d;
+
+	/* A run that ends before it begins (performer work of an unsound
+	 * trace) counts, for nothing. */
+	if (to < from)
+		to = from;
+	d = sign * (to - from);
+
+	s->group_ns[g] = sat_add(s->group_ns[g], d);
+	s->group_runs[g] += (uint64_t)(int64_t)sign;
+	if (r->forced) {
+		s->forced_ns[g] = sat_add(s->forced_ns[g], d);
+		s->forced_runs[g] += (uint64_t)(int64_t)sign;
+	}
+	/* A task's slot is found at once; performer work, and a task seen
+	 * at a second priority, by a walk. */
+	if (r->task && r->task->acc_gen == l->acc_gen &&
+	    r->task->acc_slot < *n && l->tacc[r->task->acc_slot].prio == r->prio)
+		b = &l->tacc[r->task->acc_slot];
+	for (size_t j = 0; !b && j < *n; j++)
+		if (l->tacc[j].task == r->task && l->tacc[j].prio == r->prio)
+			b = &l->tacc[j];
+	if (!b) {
+		if (!GROW(a, l->tacc, *n, l->captacc))
+			return -1;
+		b = &l->tacc[*n];
+		*b = (struct an_tblame){ .task = r->task, .prio = r->prio };
+		if (r->task) {
+			/* The entry is the analysis' own: only the runs'
+			 * view of it is const. */
+			struct an_task *mt = (struct an_task *)r->task;
+
+			mt->acc_slot = *n;
+			mt->acc_gen = l->acc_gen;
+		}
+		(*n)++;
+	}
+	b->ran_ns = sat_add(b->ran_ns, d);
+	b->runs += (uint64_t)(int64_t)sign;
+	b->forced_runs += (uint64_t)(int64_t)(sign * r->forced);
+	return (long)(b - l->tacc);
+}
+
+/* The AN_BLAME_MAX longest of the n culprits into s->blame, longest
+ * first (tacc keeps its order: the slots point into it). */
+static void wait_top_blame(const struct an_loop *l, size_t n,
+			   struct an_task_starve *s)
+{
+	s->nblame = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct an_tblame *b = &l->tacc[i];
+		unsigned k;
+
+		if (!b->runs)
+			continue;
+		if (s->nblame == AN_BLAME_MAX &&
+		    b->ran_ns <= s->blame[AN_BLAME_MAX - 1].ran_ns)
+			continue;
+		k = s->nblame < AN_BLAME_MAX ? s->nblame++ : AN_BLAME_MAX - 1;
+		while (k > 0 && s->blame[k - 1].ran_ns < b->ran_ns) {
+			s->blame[k] = s->blame[k - 1];
+			k--;
+		}
+		s->blame[k] = *b;
+	}
+}
+
 /*
- * Task ts (named t) waited at prio from start to end, at least the starve
+ * Task t (id) waited at prio from start to end, at least the starve
  * threshold: keeps the wait with what ran inside it. The blame is taken
  * from the runs already kept (only waits this long pay for the walk), so
  * the per-run cost of the analysis does not grow with the number of ready
- * tasks. The culprits are summed by task entry and priority in a scratch
- * array (the loop's, reused), then the longest kept.
+ * tasks. Tasks that became ready together and ran one after the other
+ * (waits of one start and priority, each ending later) share the walk:
+ * the sums of the runs that ended inside the last wait are kept, and the
+ * next goes on from them; the one run cut by a wait's end is added for
+ * that wait only.
  */
 static void task_starve_add(struct an *a, struct an_loop *l,
 			    struct an_task *t, uint64_t id, int prio,
@@ -626,14 +698,41 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 			    bool restarted)
 {
 	struct an_task_starve *s;
-	size_t n = 0;
+	size_t i, n;
+	long cut = -1;
 
 	if (end - start < a->res.cfg.starve_ns)
 		return;
 	if (!GROW(a, l->tstarves, l->ntstarves, l->captstarves))
 		return;
+	if (!(l->wc_valid && l->wc_start == start && l->wc_prio == prio &&
+	      (l->wc_next == 0 || l->runs[l->wc_next - 1].end <= end))) {
+		l->acc_gen++;
+		memset(&l->wc, 0, sizeof(l->wc));
+		l->wc_valid = true;
+		l->wc_start = start;
+		l->wc_prio = prio;
+		l->wc_next = first_run_after(l, start);
+		l->wc_n = 0;
+	}
+	n = l->wc_n;
+	for (i = l->wc_next; i < l->nruns && l->runs[i].begin < end &&
+			     l->runs[i].end <= end; i++) {
+		const struct an_run *r = &l->runs[i];
+
+		if (r->end <= start && r->end > r->begin)
+			continue;
+		if (wait_add_run(a, l, &l->wc, &n, prio, r,
+				 r->begin > start ? r->begin : start,
+				 r->end > start ? r->end : start, 1) < 0) {
+			l->wc_valid = false;
+			return;
+		}
+	}
+	l->wc_next = i;
+	l->wc_n = n;
 	s = &l->tstarves[l->ntstarves++];
-	memset(s, 0, sizeof(*s));
+	*s = l->wc;
 	s->task = t;
 	s->task_id = id;
 	s->prio = prio;
@@ -641,59 +740,30 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 	s->end = end;
 	s->open_at_end = open_at_end;
 	s->restarted = restarted;
-	l->acc_gen++;
-	for (size_t i = first_run_after(l, start);
-	     i < l->nruns && l->runs[i].begin < end; i++) {
+	/* The run going on at the end (not in a cooperative trace, where
+	 * the waiting task's run ends the wait; at the trace's end, yes). */
+	if (i < l->nruns && l->runs[i].begin < end) {
+		const struct an_run *r = &l->runs[i];
+
+		cut = wait_add_run(a, l, s, &n, prio, r,
+				   r->begin > start ? r->begin : start, end, 1);
+		if (cut < 0) {
+			l->wc_valid = false;
+			l->ntstarves--;
+			return;
+		}
+	}
+	wait_top_blame(l, n, s);
+	if (cut >= 0) { /* undone in the culprits kept for the next wait */
+		struct an_tblame *b = &l->tacc[cut];
 		const struct an_run *r = &l->runs[i];
 		int64_t from = r->begin > start ? r->begin : start;
-		int64_t to = r->end < end ? r->end : end;
-		enum an_tgroup g = an_tgroup_of(prio, r->prio);
-		struct an_tblame *b = NULL;
+		int64_t d = end > from ? end - from : 0;
 
-		if (to <= from && r->end > r->begin)
-			continue;
-		if (to < from)
-			to = from;
-		s->group_ns[g] = sat_add(s->group_ns[g], to - from);
-		s->group_runs[g]++;
-		if (r->forced) {
-			s->forced_ns[g] = sat_add(s->forced_ns[g], to - from);
-			s->forced_runs[g]++;
-		}
-		/* A task's slot is found at once; performer work, and a
-		 * task seen at a second priority, by a walk. */
-		if (r->task && r->task->acc_gen == l->acc_gen &&
-		    l->tacc[r->task->acc_slot].prio == r->prio)
-			b = &l->tacc[r->task->acc_slot];
-		for (size_t j = 0; !b && j < n; j++)
-			if (l->tacc[j].task == r->task &&
-			    l->tacc[j].prio == r->prio)
-				b = &l->tacc[j];
-		if (!b) {
-			if (!GROW(a, l->tacc, n, l->captacc))
-				return;
-			b = &l->tacc[n];
-			*b = (struct an_tblame){ .task = r->task,
-						 .prio = r->prio };
-			if (r->task) {
-				/* The entry is the analysis' own: only the
-				 * runs' view of it is const. */
-				struct an_task *mt = (struct an_task *)r->task;
-
-				mt->acc_slot = n;
-				mt->acc_gen = l->acc_gen;
-			}
-			n++;
-		}
-		b->ran_ns = sat_add(b->ran_ns, to - from);
-		b->runs++;
-		b->forced_runs += r->forced;
+		b->ran_ns -= d;
+		b->runs--;
+		b->forced_runs -= r->forced;
 	}
-	if (n > 1)
-		qsort(l->tacc, n, sizeof(*l->tacc), cmp_tblame);
-	s->nblame = n < AN_BLAME_MAX ? (unsigned)n : AN_BLAME_MAX;
-	if (s->nblame)
-		memcpy(s->blame, l->tacc, s->nblame * sizeof(*s->blame));
 	t->starves++;
 	if (end - start > t->longest_starve_ns)
 		t->longest_starve_ns = end - start;
@@ -1232,7 +1302,7 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 			break;
 		}
 	/* Most of the wait ran nothing the trace shows. */
-	if (ran * 2 < s->end - s->start) {
+	if (ran < (s->end - s->start) / 2) {
 		snprintf(buf, len, "the loop ran no task for most of it: "
 			 "it slept or was blocked outside any task");
 		return;

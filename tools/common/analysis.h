@@ -250,6 +250,14 @@ struct an_loop {
 	struct an_tblame *tacc;    /* scratch for a task's blame */
 	size_t captacc;
 	uint64_t acc_gen;          /* one per blame summed (an_task.acc_slot) */
+	/* The sums of the last wait's runs that ended inside it, to go on
+	 * from for the next wait of the same start and priority (tasks
+	 * ready together, run one after the other). */
+	bool wc_valid;
+	int wc_prio;
+	int64_t wc_start;
+	size_t wc_next, wc_n;      /* the next run to add; culprits in tacc */
+	struct an_task_starve wc;  /* group sums only */
 	const struct an_task *last_task; /* the last run that ended */
 	int64_t last_begin, last_end;
 };
