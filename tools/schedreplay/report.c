@@ -378,7 +378,7 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 /* Two lines; the second indented by indent. */
 static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
 {
-	fprintf(f, "%llu runs replayed (%llu split by the stopwatch, %llu "
+	fprintf(f, "%llu workload runs replayed (%llu split by the stopwatch, %llu "
 		   "run on through a recorded yield, %llu with no work left), "
 		   "%llu posts, %llu starts of an active task skipped, %llu "
 		   "recorded runs passed over, %llu events;\n%sstopwatch "
