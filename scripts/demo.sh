@@ -20,9 +20,13 @@ cat <<EOF
 officesim has a culprit and a victim for schedprof to find, and the
 findings above should name both with their numbers: layout (HIGH_IDLE),
 which after each resize reflows the whole document in one 300 ms run with
-no stopwatch check (never-yields), and the LOWEST indexer, which starves
-while the spell checker works (starving-task, starving-priority LOWEST).
-The tables below the findings give the details per priority and per task.
+no stopwatch check (never-yields), and the LOWEST indexer, which waits
+some 650 ms while the spell checker (DEFAULT_IDLE, a higher priority)
+works: its starving-task finding blames spell, and counts the few runs of
+its LOWEST sibling thumbnail as forced by thumbnail's maximum wait (those
+runs cut LOWEST's own starvation intervals, starving-priority LOWEST, to
+under 200 ms). The tables below the findings give the details per
+priority and per task, and the task waits what ran while each waited.
 
   The report with charts:  file://$PWD/$out/report/index.html
       On a remote machine, serve it:  python3 -m http.server -d $out/report 8000

@@ -9,7 +9,22 @@
 #            ran, blamed on the hog, and a starving-priority finding;
 #   long     a never-yields (or long-running-task) finding naming the task
 #            "long", whose longest run is within 10 ms of the truth;
+#   restart  a POST_PAINT task restarted while ready every 30 ms for
+#            270 ms: one POST_PAINT interval and one task wait, each
+#            within 10 ms of the truth (not cut at the restarts), the wait
+#            marked restarted and blamed on the hog (higher priorities);
+#   sibling  a LOWEST task starved by a DEFAULT_IDLE hog while its LOWEST
+#            sibling is run by its maximum wait: the victim's wait within
+#            10 ms of the truth, its higher-priority part the hog's, its
+#            own-priority part the sibling's runs, every one counted as
+#            forced; a starving-task finding for the victim with advice
+#            against the hog, none for the sibling, no starving-priority
+#            (the sibling's runs end every LOWEST interval before 100 ms);
 #   healthy  no finding at all.
+#
+# restart and sibling are also checked in schedtop over their traces (a
+# starved-task alert naming the victim, blamed on the hog) and in
+# schedreplay (the finding recorded and replayed, blamed on the hog).
 #
 # And --fail-on warning: exit 0 on the healthy workload, 3 on the starving
 # one. The workloads run with --realtime (SCHED_FIFO, we are root anyway),
@@ -33,7 +48,7 @@ fail=0
 pass() { echo "  PASS     schedprof-truth: $*"; }
 bad() { echo "  FAIL     schedprof-truth: $*"; fail=1; }
 
-for f in "$bin" "$wl"; do
+for f in "$bin" "$wl" build/bin/schedtop build/bin/schedreplay; do
 	if [ ! -x "$f" ]; then
 		bad "$f is missing: make $f"
 		exit 1
@@ -162,6 +177,74 @@ elif mode == "long":
         fail("unexpected findings: %s" % extra)
     print(("long: %s, max run %s (truth %s, off by %s)" %
           (kinds[findings.index(lf[0])], ms(t["run_ns"]["max"]), ms(run), ms(d))))
+elif mode in ("restart", "sibling"):
+    ready, ran, waited = int(w["ready_ns"]), int(w["ran_ns"]), int(w["waited_ns"])
+    victim, vprio = w["victim"], w["victim_prio"]
+    culprit = "%s (%s)" % (victim, vprio)
+    waits = [t for t in loop["task_starvation"] if t["name"] == victim]
+    if len(waits) != 1:
+        fail("%d task wait(s) for %s, expected 1: %s" % (len(waits), victim,
+             [(t["name"], t["duration_ns"]) for t in loop["task_starvation"]]))
+    tw = waits[0]
+    ds, de = tw["start_ns"] - ready, tw["end_ns"] - ran
+    if abs(ds) > tol or abs(de) > tol:
+        fail("%s's wait [%d, %d] vs truth [%d, %d]: start off by %s, end by %s"
+             % (victim, tw["start_ns"], tw["end_ns"], ready, ran, ms(ds), ms(de)))
+    if tw["priority"] != vprio:
+        fail("%s's wait at %s, expected %s" % (victim, tw["priority"], vprio))
+    top = tw["blame"][0] if tw["blame"] else {}
+    if top.get("name") != w["hog_task"] or top.get("priority") != w["hog_prio"]:
+        fail("%s's wait blamed first on %s, expected %s (%s)"
+             % (victim, top, w["hog_task"], w["hog_prio"]))
+    higher = tw["groups"]["higher"]
+    tasks = {t["name"]: t for t in loop["tasks"]}
+    if tasks[victim]["wait_ns"]["max"] - waited > tol or waited - tasks[victim]["wait_ns"]["max"] > tol:
+        fail("%s's wait max %s vs truth %s" % (victim, ms(tasks[victim]["wait_ns"]["max"]), ms(waited)))
+    vf = [f for f in findings if f["kind"] == "starving-task" and f["culprit"] == culprit]
+    if not vf:
+        fail("no starving-task finding for %s (findings: %s)" % (culprit, kinds))
+    advice = "split or lower %s" % w["hog_task"]
+    if advice not in vf[0]["evidence"]:
+        fail("the advice does not follow the blame (%r not in %r)" % (advice, vf[0]["evidence"]))
+    if mode == "restart":
+        if not tw["restarted"] or "restarted while ready" not in vf[0]["evidence"]:
+            fail("%s's wait not marked restarted (%d restarts in the workload)" % (victim, int(w["restarts"])))
+        if abs(higher["ran_ns"] - waited) > tol:
+            fail("higher priorities ran %s of the %s wait" % (ms(higher["ran_ns"]), ms(waited)))
+        prio = [p for p in loop["priorities"] if p["priority"] == vprio][0]
+        if len(prio["starvation"]) != 1:
+            fail("%d %s interval(s), expected 1 (cut at the restarts?): %s"
+                 % (len(prio["starvation"]), vprio,
+                    [(x["start_ns"], x["end_ns"]) for x in prio["starvation"]]))
+        st = prio["starvation"][0]
+        if abs(st["start_ns"] - ready) > tol or abs(st["end_ns"] - ran) > tol:
+            fail("%s interval [%d, %d] vs truth [%d, %d]" % (vprio, st["start_ns"], st["end_ns"], ready, ran))
+        allowed = ("starving-priority", "starving-task")
+        detail = "%d restarts, interval %s" % (int(w["restarts"]), ms(st["end_ns"] - st["start_ns"]))
+    else:
+        own = tw["groups"]["own"]
+        n = int(w["sibling_runs"])
+        if own["runs"] != n or own["forced_runs"] != n:
+            fail("own priority: %d runs, %d forced; the sibling ran %d times, each forced"
+                 % (own["runs"], own["forced_runs"], n))
+        sib = [b for b in tw["blame"] if b["name"] == w["sibling_task"]]
+        if not sib or sib[0]["runs"] != n or sib[0]["forced_runs"] != n:
+            fail("sibling in the blame: %s; expected %d runs, all forced" % (sib, n))
+        if abs(higher["ran_ns"] + own["ran_ns"] - waited) > tol:
+            fail("higher %s + own %s vs the %s wait" % (ms(higher["ran_ns"]), ms(own["ran_ns"]), ms(waited)))
+        if [f for f in findings if f["culprit"].startswith(w["sibling_task"] + " ")]:
+            fail("a finding for the sibling, whose max wait rescued it: %s" % kinds)
+        allowed = ("starving-task",)
+        detail = "own priority %d runs, %d forced (sibling %d)" % (own["runs"], own["forced_runs"], n)
+    extra = [k for k, f in zip(kinds, findings)
+             if f["kind"] not in allowed or (f["kind"] == "starving-task" and f is not vf[0])]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print("%s: %s waited %s (truth %s, start off by %s, end by %s), higher priorities %s, "
+          "first culprit %s %s; %s; finding: %s" %
+          (mode, victim, ms(tw["duration_ns"]), ms(waited), ms(ds), ms(de),
+           ms(higher["ran_ns"]), top["name"], top["priority"], detail,
+           kinds[findings.index(vf[0])]))
 elif mode == "healthy":
     if findings:
         fail("%d finding(s) on a healthy workload: %s" % (len(findings), kinds))
@@ -187,9 +270,59 @@ PY
 	fi
 }
 
-for m in starve long healthy; do
+for m in starve long restart sibling healthy; do
 	if record "$m"; then
 		check "$m"
+	fi
+done
+
+# The same task waits in the other tools: schedtop over the trace alerts
+# naming the task with its blame (and the priority's interval, blamed:
+# not cut by the restarts), and schedreplay finds it recorded and
+# replayed, with the same first culprit.
+for m in restart sibling; do
+	[ -f "$out/$m.json" ] || continue
+	pid=$(sed -n 's/^pid=//p' "$out/$m.out")
+	victim=$(sed -n 's/^victim=//p' "$out/$m.out")
+	vprio=$(sed -n 's/^victim_prio=//p' "$out/$m.out")
+	hog=$(sed -n 's/^hog_task=//p' "$out/$m.out")
+	hprio=$(sed -n 's/^hog_prio=//p' "$out/$m.out")
+	timeout 60 build/bin/schedtop "$out/$m" -p "$pid" -b -d 0.5 \
+		>"$out/$m.top" 2>"$out/$m.top.err"
+	want="starved task: $victim \\($vprio\\) waited [0-9.]+ ms.*meanwhile higher priorities .*most: $hog $hprio"
+	[ "$m" = restart ] && want="starved task: $victim \\($vprio\\) waited [0-9.]+ ms \\(restarted while ready\\).*most: $hog $hprio"
+	if grep -qE "$want" "$out/$m.top"; then
+		pass "$m: schedtop over the trace: $(grep -oE "starved task: $victim [^;]*" "$out/$m.top" | head -1), blamed on $hog"
+	else
+		bad "$m: schedtop over the trace: no blamed starved-task alert for $victim: $(grep -m1 'starved' "$out/$m.top") $(head -1 "$out/$m.top.err")"
+	fi
+	if [ "$m" = restart ]; then
+		if grep -qE "starved: $vprio waited [0-9.]+ ms until $victim ran; ran meanwhile: $hog " "$out/$m.top"; then
+			pass "$m: schedtop over the trace: $vprio's interval blamed on $hog"
+		else
+			bad "$m: schedtop over the trace: no blamed $vprio interval: $(grep -m1 'starved:' "$out/$m.top")"
+		fi
+	fi
+	timeout 120 build/bin/schedreplay "$out/$m" --pid "$pid" --json \
+		>"$out/$m.replay.json" 2>"$out/$m.replay.err"
+	if msg=$(python3 - "$out/$m.replay.json" "$victim ($vprio)" "$hog $hprio" <<'PY' 2>&1
+import json, sys
+r = json.load(open(sys.argv[1]))
+culprit, top = sys.argv[2], "(most: %s " % sys.argv[3]
+for side in ("original", "replay"):
+    f = [x for x in r[side]["findings"] if x["kind"] == "starving-task" and x["culprit"] == culprit]
+    if not f:
+        print("%s: no starving-task finding for %s: %s" % (side, culprit, r[side]["findings"]))
+        sys.exit(1)
+    if not f[0]["evidence"] or top not in f[0]["evidence"]:
+        print("%s: %s not blamed on %s: %s" % (side, culprit, sys.argv[3], f[0]["evidence"]))
+        sys.exit(1)
+print("schedreplay: %s found recorded and replayed, blamed on %s" % (culprit, sys.argv[3]))
+PY
+	); then
+		pass "$m: $msg"
+	else
+		bad "$m: $msg"
 	fi
 done
 

@@ -33,7 +33,8 @@
 # match to 10 ms, is printed: a forced run of a task with a maximum wait
 # that falls within microseconds of another task's pick can split an
 # interval elsewhere, see docs/schedreplay.md); --max-wait indexer=50 at least halves the indexer's longest
-# wait and its starving-task finding is gone, and with --scale layout=0.1
+# wait and its starving-task finding is gone (or left only behind a layout
+# reflow, not the spell checker), and with --scale layout=0.1
 # (a layout that reflows in 30 ms) the
 # indexer never waits the starvation threshold (100 ms); --slice 5 splits
 # the spell checker's runs (more runs, its longest under 75% of the
@@ -339,8 +340,12 @@ n, o = task(r["replay"], "indexer")["wait_max_ns"], task(r["original"], "indexer
 if n > 0.5 * o: fail("indexer waits %s, recorded %s" % (ms(n), ms(o)))
 starving = lambda figs: [f for f in figs["findings"] if f["kind"] == "starving-task" and f["culprit"].startswith("indexer ")]
 if not starving(r["original"]): fail("no starving-task finding on the indexer in the recording")
-if starving(r["replay"]): fail("the replay still finds the indexer starving: %s" % starving(r["replay"]))
-print("indexer waits at most %s (recorded %s); its starving-task finding is gone" % (ms(n), ms(o)))
+# Every wait of 100 ms is a finding: one may stay, behind a 300 ms layout
+# reflow that nothing preempts, but no longer behind the spell checker.
+left = [f for f in starving(r["replay"]) if "most: spell " in (f["evidence"] or "")]
+if left: fail("the replay still finds the indexer starving behind spell: %s" % left)
+print("indexer waits at most %s (recorded %s); its starving-task finding is %s" % (ms(n), ms(o),
+      "gone" if not starving(r["replay"]) else "left only behind " + starving(r["replay"])[0]["evidence"].split("(most: ")[1].split(")")[0]))
 ' "$out/office.mw.json"
 	replay "$out/office.mwl.json" "$out/office" "$@" --max-wait indexer=50 --scale layout=0.1 --json &&
 	check "officesim --max-wait indexer=50 --scale layout=0.1" "$lib"'

@@ -128,6 +128,8 @@ else
 		fail "no long-task alert for longjob" "$(grep -A8 '^ALERTS' "$out/batch.txt" | head -8)"
 	grep -qE 'starved: LOWEST waited' "$out/batch.txt" &&
 		pass "the starving LOWEST raised a starvation alert" || fail "no starvation alert for LOWEST"
+	grep -qE 'starved task: lowly \(LOWEST\) waited' "$out/batch.txt" &&
+		pass "the starving task raised an alert naming it (lowly)" || fail "no starved-task alert naming lowly"
 	grep -qE '^LOWEST +1\+? ' "$out/batch.txt" && pass "LOWEST shown ready" || fail "LOWEST never shown ready"
 fi
 [ ${#progs[@]} -ge 4 ] && pass "4 programs loaded while attached (${progs[*]})" || fail "found ${#progs[@]} schedtop programs while attached"
@@ -366,6 +368,9 @@ EOF
 	grep -q 'long task: longjob (DEFAULT)' "$out/trace.txt" && pass "trace mode: long-task alert for longjob" || fail "trace mode: no long-task alert"
 	grep -qE 'starved: LOWEST waited .*ran meanwhile: worker' "$out/trace.txt" &&
 		pass "trace mode: LOWEST starvation blamed on worker" || fail "trace mode: no blamed starvation" "$(grep starved "$out/trace.txt" | head -2)"
+	grep -qE 'starved task: lowly \(LOWEST\) waited .*meanwhile higher priorities .*most: worker DEFAULT_IDLE' "$out/trace.txt" &&
+		pass "trace mode: lowly's wait named and blamed on worker (higher priority)" ||
+		fail "trace mode: no blamed starved-task alert for lowly" "$(grep 'starved task' "$out/trace.txt" | head -2)"
 	grep -qE '^LOWEST +[1-9][0-9]* ' "$out/trace.txt" && pass "trace mode: exact ready depth shown" || fail "trace mode: no ready depth"
 	# Interactive over the trace: a frame per 100 ms; q quits.
 	tm new-session -d -s tr -x 132 -y 45 "SCHEDTOP_PACE_MS=100 $top $out/trace -p ${rpid:-0} -d 0.25; echo schedtop-exit=\$? > $out/tmux2.rc; sleep 30"

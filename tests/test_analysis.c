@@ -82,6 +82,18 @@ static const struct an_task *task_named(const struct an_loop *l,
 	return NULL;
 }
 
+/* The finding of kind about the task whose culprit begins with name. */
+static const struct an_finding *finding_of(const struct an_result *r,
+					   enum an_kind kind, const char *name)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].kind == kind &&
+		    !strncmp(r->findings[i].culprit, name, strlen(name)) &&
+		    r->findings[i].culprit[strlen(name)] == ' ')
+			return &r->findings[i];
+	return NULL;
+}
+
 static void test_percentiles(void **state)
 {
 	struct an *a = new_an();
@@ -205,13 +217,15 @@ static void test_starving_task(void **state)
 }
 
 /* A POST_PAINT timer falls due during a 300 ms HIGHEST run and is woken
- * after it: its priority starved from its due time, blamed on the run;
- * the task's wait is explained, so no starving-task finding. */
+ * after it: its priority starved from its due time, blamed on the run,
+ * and so did the task, whose finding blames the higher priority. */
 static void test_late_timer_blamed(void **state)
 {
 	struct an *a = new_an();
 	const struct an_result *r;
 	const struct an_starve *s;
+	const struct an_task_starve *ts;
+	const struct an_finding *f;
 	struct tr_event ev = base(TR_EV_task_enqueue);
 
 	ev.task_enqueue = (struct tr_ev_task_enqueue){
@@ -236,8 +250,20 @@ static void test_late_timer_blamed(void **state)
 	assert_int_equal(s->nblame, 1);
 	assert_string_equal(s->blame[0].task->name, "layout");
 	assert_int_equal(s->blame[0].ran_ns, MS(290));
-	for (size_t i = 0; i < r->nfindings; i++)
-		assert_int_not_equal(r->findings[i].kind, AN_STARVING_TASK);
+	assert_int_equal(r->loops[0]->ntstarves, 1);
+	ts = &r->loops[0]->tstarves[0];
+	assert_string_equal(ts->task->name, "blink");
+	assert_int_equal(ts->start, MS(10));
+	assert_int_equal(ts->end, MS(301));
+	assert_int_equal(ts->group_ns[AN_TG_HIGHER], MS(290));
+	assert_int_equal(ts->group_runs[AN_TG_HIGHER], 1);
+	assert_int_equal(ts->group_runs[AN_TG_OWN], 0);
+	f = finding_of(r, AN_STARVING_TASK, "blink");
+	assert_non_null(f);
+	assert_non_null(strstr(f->evidence, "higher priorities 290 ms"));
+	assert_non_null(strstr(f->evidence, "layout HIGHEST"));
+	assert_non_null(strstr(f->evidence, "give blink a maximum wait, or "
+					    "split or lower layout"));
 	an_free(a);
 }
 
@@ -387,6 +413,345 @@ static void test_performer(void **state)
 	an_free(a);
 }
 
+/* ---- a task's wait: restarts while ready, grouped blame ---------------- */
+
+#define POST_PAINT 5
+#define DEFAULT_IDLE 6
+#define CAUSE_RESTART 1 /* enum lsched_tp_cause */
+#define CAUSE_REPEAT 2
+#define BEGIN_OVERDUE 0x1
+
+static void enqueue_cause(struct an *a, uint64_t id, const char *name,
+			  int prio, int kind, int64_t now, int64_t due,
+			  int cause)
+{
+	struct tr_event ev = base(TR_EV_task_enqueue);
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = id, .name = name, .prio = prio,
+		.kind = kind, .now = now, .due = due, .cause = cause,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+static void run_flags(struct an *a, uint64_t id, const char *name, int prio,
+		      int kind, int64_t ready_at, int64_t begin, int64_t end,
+		      uint64_t queued, int mask, int flags)
+{
+	struct tr_event ev = base(TR_EV_task_fire_begin);
+
+	ev.task_fire_begin = (struct tr_ev_task_fire_begin){
+		.loop = LOOP, .task = id, .name = name, .prio = prio,
+		.kind = kind,
+		.ready_at = ready_at, .begin = begin, .queued = queued,
+		.ready_mask = mask, .flags = flags,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	ev = base(TR_EV_task_fire_end);
+	ev.task_fire_end = (struct tr_ev_task_fire_end){
+		.loop = LOOP, .task = id, .prio = prio, .ready_at = ready_at,
+		.begin = begin, .end = end, .flags = flags,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+/*
+ * The issue's case: a POST_PAINT idle restarted every 30 ms while it is
+ * ready, for 270 ms in which a HIGHEST task runs and no POST_PAINT task
+ * does. keep_ready_at: the scheduler keeps the task's ready time across
+ * the restarts (its run says ready at 0); else it reset it at each
+ * restart (its run says ready at 240 ms), as before that change. Both
+ * traces are the same starvation: one interval of 270 ms, a wait of
+ * 270 ms, blamed on the HIGHEST task.
+ */
+static void restarted_victim(bool keep_ready_at)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	const struct an_task_starve *ts;
+	const struct an_finding *f;
+
+	enqueue(a, 1, "paint", POST_PAINT, 0, MS(0));
+	for (int i = 0; i < 9; i++) {
+		if (i)
+			enqueue_cause(a, 1, "paint", POST_PAINT, 0, MS(30 * i),
+				      MS(30 * i), CAUSE_RESTART);
+		enqueue(a, 2, "hog", HIGHEST, 0, MS(30 * i));
+		run(a, 2, "hog", HIGHEST, MS(30 * i), MS(30 * i),
+		    MS(30 * i + 30), 0, 1 << POST_PAINT, 0);
+	}
+	run(a, 1, "paint", POST_PAINT, keep_ready_at ? 0 : MS(240), MS(270),
+	    MS(271), 0, 0, 0);
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->prio[POST_PAINT].nstarves, 1);
+	assert_int_equal(l->prio[POST_PAINT].starves[0].start, 0);
+	assert_int_equal(l->prio[POST_PAINT].starves[0].end, MS(270));
+	assert_int_equal(l->prio[POST_PAINT].max_depth, 1);
+	assert_int_equal(task_named(l, "paint")->wait.max, MS(270));
+	assert_int_equal(l->prio[POST_PAINT].wait.max, MS(270));
+	assert_int_equal(l->ntstarves, 1);
+	ts = &l->tstarves[0];
+	assert_string_equal(ts->task->name, "paint");
+	assert_int_equal(ts->prio, POST_PAINT);
+	assert_int_equal(ts->start, 0);
+	assert_int_equal(ts->end, MS(270));
+	assert_true(ts->restarted);
+	assert_false(ts->open_at_end);
+	assert_int_equal(ts->group_ns[AN_TG_HIGHER], MS(270));
+	assert_int_equal(ts->group_runs[AN_TG_HIGHER], 9);
+	assert_int_equal(ts->nblame, 1);
+	assert_string_equal(ts->blame[0].task->name, "hog");
+	/* The run keeps the wait it ended, for timelines. */
+	assert_int_equal(l->runs[l->nruns - 1].ready_at, 0);
+	f = finding_of(r, AN_STARVING_TASK, "paint");
+	assert_non_null(f);
+	assert_int_equal(f->severity, AN_WARNING);
+	assert_non_null(strstr(f->evidence, "waited up to 270 ms"));
+	assert_non_null(strstr(f->evidence, "restarted while ready"));
+	assert_non_null(strstr(f->evidence,
+			       "higher priorities 270 ms in 9 run(s)"));
+	assert_int_equal(an_anomalies(a), 0);
+	an_free(a);
+}
+
+static void test_restart_while_ready_keeps_wait_old_trace(void **state)
+{
+	restarted_victim(false);
+}
+
+static void test_restart_while_ready_keeps_wait_new_trace(void **state)
+{
+	restarted_victim(true);
+}
+
+/* A POST_PAINT timer due at 10 ms, restarted at 100 ms while ready: an
+ * older scheduler sent it back to its heap and woke it again at 150 ms.
+ * Its wait still runs from 10 ms, and its priority's interval is one. */
+static void test_restart_of_ready_timer_keeps_wait(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	struct tr_event ev;
+
+	enqueue_cause(a, 5, "blink", POST_PAINT, 2, 0, MS(10), 0);
+	ev = base(TR_EV_task_wake);
+	ev.task_wake = (struct tr_ev_task_wake){
+		.loop = LOOP, .task = 5, .prio = POST_PAINT, .due = MS(10),
+		.now = MS(10), .late = 0,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 1, "layout", HIGHEST, 0, MS(10));
+	run(a, 1, "layout", HIGHEST, MS(10), MS(10), MS(100), 0,
+	    1 << POST_PAINT, 0);
+	enqueue_cause(a, 5, "blink", POST_PAINT, 2, MS(100), MS(150),
+		      CAUSE_RESTART);
+	enqueue(a, 1, "layout", HIGHEST, 0, MS(100));
+	run(a, 1, "layout", HIGHEST, MS(100), MS(100), MS(200), 0,
+	    1 << POST_PAINT, 0);
+	ev.task_wake.due = MS(150);
+	ev.task_wake.now = MS(200);
+	ev.task_wake.late = MS(50);
+	assert_int_equal(an_feed(a, &ev), 0);
+	run_flags(a, 5, "blink", POST_PAINT, 2, MS(150), MS(200), MS(201), 0,
+		  0, 0);
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->prio[POST_PAINT].nstarves, 1);
+	assert_int_equal(l->prio[POST_PAINT].starves[0].start, MS(10));
+	assert_int_equal(l->prio[POST_PAINT].starves[0].end, MS(200));
+	assert_int_equal(task_named(l, "blink")->wait.max, MS(190));
+	assert_int_equal(l->ntstarves, 1);
+	assert_int_equal(l->tstarves[0].start, MS(10));
+	assert_int_equal(l->tstarves[0].group_ns[AN_TG_HIGHER], MS(190));
+	assert_int_equal(l->tstarves[0].group_runs[AN_TG_HIGHER], 2);
+	an_free(a);
+}
+
+/* A restart of a task that is not ready (a waiting timer re-armed) is a
+ * new wait: nothing carries over. */
+static void test_restart_of_waiting_timer_is_new_wait(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	struct tr_event ev;
+
+	enqueue_cause(a, 5, "blink", POST_PAINT, 2, 0, MS(500), 0);
+	enqueue_cause(a, 5, "blink", POST_PAINT, 2, MS(300), MS(310),
+		      CAUSE_RESTART);
+	ev = base(TR_EV_task_wake);
+	ev.task_wake = (struct tr_ev_task_wake){
+		.loop = LOOP, .task = 5, .prio = POST_PAINT, .due = MS(310),
+		.now = MS(310), .late = 0,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	run_flags(a, 5, "blink", POST_PAINT, 2, MS(310), MS(311), MS(312), 0,
+		  0, 0);
+	r = an_finish(a);
+	assert_int_equal(r->loops[0]->ntstarves, 0);
+	assert_int_equal(r->loops[0]->prio[POST_PAINT].nstarves, 0);
+	assert_int_equal(r->nfindings, 0);
+	an_free(a);
+}
+
+/*
+ * The demo's case: a LOWEST "indexer" waits while DEFAULT_IDLE "spell"
+ * runs 20 ms pieces; its LOWEST sibling "thumb", with an 80 ms max wait,
+ * runs every 80 ms because that max wait forces it. LOWEST never starves
+ * 100 ms (each forced run ends its interval), the indexer waits 255 ms:
+ * 240 ms of spell (higher), 15 ms of thumb (own, 3 runs, all forced).
+ */
+static void test_starved_by_higher_sibling_rescued(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	const struct an_task_starve *ts;
+	const struct an_finding *f;
+	int64_t t = 0;
+
+	enqueue(a, 1, "indexer", LOWEST, 1, 0);
+	enqueue(a, 2, "thumb", LOWEST, 1, 0);
+	for (int cycle = 0; cycle < 3; cycle++) {
+		int64_t thumb_ready = t;
+
+		for (int i = 0; i < 4; i++) {
+			enqueue_cause(a, 3, "spell", DEFAULT_IDLE, 1, t, t,
+				      i || cycle ? CAUSE_REPEAT : 0);
+			run_flags(a, 3, "spell", DEFAULT_IDLE, 1, t, t,
+				  t + MS(20), 0, 1 << LOWEST, 0);
+			t += MS(20);
+		}
+		run_flags(a, 2, "thumb", LOWEST, 1, thumb_ready, t, t + MS(5), 1,
+			  1 << LOWEST, BEGIN_OVERDUE);
+		t += MS(5);
+		enqueue_cause(a, 2, "thumb", LOWEST, 1, t, t, CAUSE_REPEAT);
+	}
+	run_flags(a, 1, "indexer", LOWEST, 1, 0, t, t + MS(1), 1, 1 << LOWEST,
+		  0);
+	assert_int_equal(t, MS(255));
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->prio[LOWEST].nstarves, 0);
+	assert_int_equal(l->ntstarves, 1);
+	ts = &l->tstarves[0];
+	assert_string_equal(ts->task->name, "indexer");
+	assert_int_equal(ts->end - ts->start, MS(255));
+	assert_false(ts->restarted);
+	assert_int_equal(ts->group_ns[AN_TG_HIGHER], MS(240));
+	assert_int_equal(ts->group_runs[AN_TG_HIGHER], 12);
+	assert_int_equal(ts->forced_runs[AN_TG_HIGHER], 0);
+	assert_int_equal(ts->group_ns[AN_TG_OWN], MS(15));
+	assert_int_equal(ts->group_runs[AN_TG_OWN], 3);
+	assert_int_equal(ts->forced_runs[AN_TG_OWN], 3);
+	assert_int_equal(ts->forced_ns[AN_TG_OWN], MS(15));
+	assert_int_equal(ts->group_runs[AN_TG_POSTED], 0);
+	assert_int_equal(ts->nblame, 2);
+	assert_string_equal(ts->blame[0].task->name, "spell");
+	assert_int_equal(ts->blame[0].prio, DEFAULT_IDLE);
+	assert_int_equal(ts->blame[0].runs, 12);
+	assert_string_equal(ts->blame[1].task->name, "thumb");
+	assert_int_equal(ts->blame[1].forced_runs, 3);
+	/* The sibling's waits (80 ms) are under the threshold. */
+	assert_null(finding_of(r, AN_STARVING_TASK, "thumb"));
+	f = finding_of(r, AN_STARVING_TASK, "indexer");
+	assert_non_null(f);
+	assert_string_equal(f->culprit, "indexer (LOWEST)");
+	assert_int_equal(f->severity, AN_WARNING);
+	assert_non_null(strstr(f->evidence, "waited up to 255 ms"));
+	assert_non_null(strstr(f->evidence, "higher priorities 240 ms in 12 "
+					    "run(s) (most: spell DEFAULT_IDLE "
+					    "240 ms)"));
+	assert_non_null(strstr(f->evidence, "its own priority 15 ms in 3 "
+					    "run(s), 3 forced by a max wait "
+					    "(most: thumb LOWEST 15 ms)"));
+	assert_non_null(strstr(f->evidence, "give indexer a maximum wait, or "
+					    "split or lower spell"));
+	assert_null(strstr(f->evidence, "kept running ahead"));
+	an_free(a);
+}
+
+/* Posted work that runs while a task waits is blamed as such; a wait
+ * still open at the end is kept, and says so. */
+static void test_starved_by_posted_work_open(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	const struct an_finding *f;
+	struct tr_event ev;
+
+	enqueue(a, 1, "save", LOWEST, 0, 0);
+	for (int i = 0; i < 30; i++) {
+		ev = base(TR_EV_perform_fire_end);
+		ev.perform_fire_end = (struct tr_ev_perform_fire_end){
+			.loop = LOOP, .performer = 0x2000, .post = (uint64_t)i,
+			.prio = -1, .posted_at = MS(10 * i),
+			.begin = MS(10 * i), .end = MS(10 * i + 10),
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+	}
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->ntstarves, 1);
+	assert_true(l->tstarves[0].open_at_end);
+	assert_int_equal(l->tstarves[0].end, MS(300));
+	assert_int_equal(l->tstarves[0].group_ns[AN_TG_POSTED], MS(300));
+	assert_int_equal(l->tstarves[0].group_runs[AN_TG_POSTED], 30);
+	assert_null(l->tstarves[0].blame[0].task);
+	f = finding_of(r, AN_STARVING_TASK, "save");
+	assert_non_null(f);
+	assert_non_null(strstr(f->evidence, "still waiting at the end"));
+	assert_non_null(strstr(f->evidence, "posted work 300 ms in 30 run(s)"));
+	assert_non_null(strstr(f->evidence, "post smaller pieces"));
+	an_free(a);
+}
+
+/* Three LOWEST tasks ready together run one after the other behind a
+ * HIGHEST hog: each wait counts the hog's runs up to it and its siblings
+ * that ran before it (the walk is shared, the figures are each wait's). */
+static void test_waits_of_tasks_ready_together(void **state)
+{
+	static const char *const names[] = { "a", "b", "c" };
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_loop *l;
+	int64_t t = 0;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(a, 10 + (uint64_t)i, names[i], LOWEST, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		for (int k = 0; k < (i ? 1 : 15); k++) {
+			enqueue(a, 2, "hog", HIGHEST, 0, t);
+			run(a, 2, "hog", HIGHEST, t, t, t + MS(10),
+			    (uint64_t)(3 - i), 1 << LOWEST, 0);
+			t += MS(10);
+		}
+		run(a, 10 + (uint64_t)i, names[i], LOWEST, 0, t, t + MS(10),
+		    (uint64_t)(2 - i), i < 2 ? 1 << LOWEST : 0, 0);
+		t += MS(10);
+	}
+	r = an_finish(a);
+	l = r->loops[0];
+	assert_int_equal(l->ntstarves, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		assert_string_equal(s->task->name, names[i]);
+		assert_int_equal(s->end, MS(150 + 20 * i));
+		assert_int_equal(s->group_ns[AN_TG_HIGHER], MS(150 + 10 * i));
+		assert_int_equal(s->group_runs[AN_TG_HIGHER], 15 + i);
+		assert_int_equal(s->group_ns[AN_TG_OWN], MS(10 * i));
+		assert_int_equal(s->group_runs[AN_TG_OWN], i);
+		assert_string_equal(s->blame[0].task->name, "hog");
+		assert_int_equal(s->blame[0].runs, 15 + i);
+		assert_int_equal(s->nblame, 1 + i);
+	}
+	an_free(a);
+}
+
 static void test_discard_is_an_error(void **state)
 {
 	struct an *a = new_an();
@@ -471,6 +836,13 @@ int main(void)
 		cmocka_unit_test(test_tasks_grouped_by_name),
 		cmocka_unit_test(test_depth_resync),
 		cmocka_unit_test(test_performer),
+		cmocka_unit_test(test_restart_while_ready_keeps_wait_old_trace),
+		cmocka_unit_test(test_restart_while_ready_keeps_wait_new_trace),
+		cmocka_unit_test(test_restart_of_ready_timer_keeps_wait),
+		cmocka_unit_test(test_restart_of_waiting_timer_is_new_wait),
+		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
+		cmocka_unit_test(test_starved_by_posted_work_open),
+		cmocka_unit_test(test_waits_of_tasks_ready_together),
 		cmocka_unit_test(test_discard_is_an_error),
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_bad_path),

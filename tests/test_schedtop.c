@@ -432,10 +432,19 @@ static void test_alert_text(void **state)
 	a.kind = ST_ALERT_LONG_TASK;
 	st_alert_raise(al, &a, MS(7), NULL);
 	assert_string_equal(al->ring[2].text, "long task: (unnamed) (LOWEST) ran 398 ms");
+	/* A task's wait names the task, not the one that ended its
+	 * priority's interval. */
+	a.kind = ST_ALERT_TASK_STARVED;
+	a.dur = MS(657);
+	snprintf(a.name, sizeof(a.name), "indexer");
+	st_alert_raise(al, &a, MS(7), "; meanwhile higher priorities 654 ms");
+	assert_string_equal(al->ring[3].text,
+			    "starved task: indexer (LOWEST) waited 657 ms; "
+			    "meanwhile higher priorities 654 ms");
 	/* The ring keeps the latest. */
 	for (int i = 0; i < ST_ALERTS_KEPT; i++)
 		st_alert_raise(al, &a, MS(8), NULL);
-	assert_int_equal(al->total, ST_ALERTS_KEPT + 3);
+	assert_int_equal(al->total, ST_ALERTS_KEPT + 4);
 	free(al);
 }
 

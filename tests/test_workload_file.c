@@ -51,10 +51,13 @@ static const char full[] =
 	"prio 1000 4 LOWEST\n"
 	"max-wait 2000 4 0\n"
 	"orig-thresholds 50000000 100000000\n"
+	"orig-posted-runs 12\n"
 	"orig-prio LOWEST 10 1000 2000 3000 150000000 150000000\n"
 	"orig-starve LOWEST 1000 151000000 closed\n"
 	"orig-task \"keys\" HIGHEST 3 0 10 20 30 40 50\n"
-	"orig-finding error \"starving-task\" \"keys (HIGHEST)\"\n";
+	"orig-finding error \"starving-task\" \"keys (HIGHEST)\" "
+	"\"waited up to 600 ms; meanwhile higher priorities\"\n"
+	"orig-finding warning \"starving-priority\" \"LOWEST\"\n";
 
 static struct wl_workload *parse_ok(const char *text)
 {
@@ -130,9 +133,13 @@ static void test_workload_parses_every_record(void **state)
 	assert_int_equal(w->orig_prio[7].starved_ns, 150000000);
 	assert_int_equal(w->norig_starves, 1);
 	assert_int_equal(w->norig_tasks, 1);
-	assert_int_equal(w->norig_findings, 1);
+	assert_int_equal(w->orig_posted_runs, 12);
+	assert_int_equal(w->norig_findings, 2);
 	assert_string_equal(w->orig_findings[0].severity, "error");
 	assert_string_equal(w->orig_findings[0].culprit, "keys (HIGHEST)");
+	assert_string_equal(w->orig_findings[0].evidence,
+			    "waited up to 600 ms; meanwhile higher priorities");
+	assert_null(w->orig_findings[1].evidence); /* an older file's */
 	assert_int_equal(wl_run_count(w), 2);
 	wl_free(w);
 }
@@ -184,7 +191,7 @@ static const struct bad bads[] = {
 	{ "libsched-workload 2\n", "line 1: workload version 2; this schedreplay reads version 1" },
 	{ "libsched-workload x\n", "line 1: header: field 'version': 'x' is not an integer from 1 to 2147483647" },
 	{ "libsched-workload 1\ntask 1 t DEFAULT idle 0 0 0\n", "no span record (the recording's length)" },
-	{ HDR "bogus 1\n", "line 3: record: field 'keyword': 'bogus' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-prio, orig-starve, orig-task, orig-finding)" },
+	{ HDR "bogus 1\n", "line 3: record: field 'keyword': 'bogus' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-posted-runs, orig-prio, orig-starve, orig-task, orig-finding)" },
 	{ HDR "task 1 t FOO idle 0 0 0\n", "line 3: task: field 'priority': 'FOO' is not a priority (HIGHEST, DEFAULT, HIGH_IDLE, RESIZE, REPAINT, POST_PAINT, DEFAULT_IDLE, LOWEST or 0-7)" },
 	{ HDR "task 1 t DEFAULT lazy 0 0 0\n", "line 3: task: field 'kind': 'lazy' is not a kind (idle, auto-idle, timer, auto-timer)" },
 	{ HDR "task 0 t DEFAULT idle 0 0 0\n", "line 3: task: field 'id': '0' is not an integer from 1 to 9223372036854775807" },
@@ -210,7 +217,7 @@ static const struct bad bads[] = {
 	{ HDR "post 5 1 FIRST nowait 10 \"\"\n", "line 3: post: 6 fields, expected 7: post TIME_NS THREAD PRIORITY|FIRST wait|nowait LATENCY_NS DURATION_NS NAME" },
 	{ HDR T1 "run 1 0 0 10 active\nat 5 stall 3\n", "line 5: at: field 'action': 'stall' is not an action (check, start, restart, stop, prio, max-wait, command, build, now)" },
 	{ HDR T1 "stall 5\n", "line 4: stall: 0 fields after the time, expected 1: stall TIME_NS DURATION_NS" },
-	{ HDR T1 "now 5\n", "line 4: record: field 'keyword': 'now' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-prio, orig-starve, orig-task, orig-finding)" },
+	{ HDR T1 "now 5\n", "line 4: record: field 'keyword': 'now' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-posted-runs, orig-prio, orig-starve, orig-task, orig-finding)" },
 	{ HDR "task 1 \"open DEFAULT idle 0 0 0\n", "line 3: a quoted string is not closed" },
 	{ HDR "task 1 \"a\\q\" DEFAULT idle 0 0 0\n", "line 3: unknown escape in a quoted string (\\\\, \\\", \\n, \\t, \\xHH)" },
 	{ HDR "task 1 \"a\\x00\" DEFAULT idle 0 0 0\n", "line 3: bad escape \\x in a quoted string (two hex digits, not 00)" },

@@ -17,6 +17,24 @@
  *                   runs 120 ms without any stopwatch check, once; nothing
  *                   else is ready meanwhile. Prints loop, long_task,
  *                   long_prio, long_begin_ns, long_end_ns, long_run_ns.
+ *   --mode restart  a POST_PAINT idle ("paint") is made ready at a known
+ *                   instant; a DEFAULT auto-idle ("hog") runs 10 ms pieces
+ *                   for 270 ms and restarts paint (lsched_task_start() of
+ *                   a ready task) every third piece, so that paint is
+ *                   restarted while ready every 30 ms; then the hog stops
+ *                   and paint runs. Prints victim, victim_prio, ready_ns
+ *                   (its first readiness), ran_ns, waited_ns, restarts,
+ *                   hog_task, hog_prio, hog_runs.
+ *   --mode sibling  a LOWEST idle ("victim") is made ready, then a LOWEST
+ *                   auto-idle ("sibling", 2 ms a run) with a 60 ms maximum
+ *                   wait; a DEFAULT_IDLE auto-idle ("hog") runs 10 ms
+ *                   pieces for 300 ms, so LOWEST runs only when the
+ *                   sibling's maximum wait forces it (it ends each LOWEST
+ *                   interval before 100 ms); then the hog stops and the
+ *                   victim runs. Prints victim, victim_prio, ready_ns,
+ *                   ran_ns, waited_ns, hog_task, hog_prio, hog_runs,
+ *                   sibling_task, sibling_runs (its runs while the victim
+ *                   waited, each forced by its maximum wait).
  *   --mode healthy  a realistic mix for about 1.2 s: keystrokes posted from
  *                   another thread (a first-class post and a HIGHEST post
  *                   each, every 25 ms), each restarting a short repaint and
@@ -183,6 +201,160 @@ static int run_starve(void)
 		fprintf(stderr, "truth_workload: starve: the plan did not "
 				"run (runs %d, waited %" PRId64 " ns)\n",
 			starved_runs, starved_ran - starved_ready);
+		failed = 1;
+	}
+	return 0;
+}
+
+/* ---- restart --------------------------------------------------------- */
+
+#define RESTART_NS LSCHED_MS(270)
+#define RESTART_PIECE_NS LSCHED_MS(10)
+
+static lsched_task *paint;
+static int64_t paint_ready = -1, paint_ran = -1;
+static int paint_runs, paint_restarts;
+
+/* Pieces of 10 ms; every third restarts paint, which is still ready. */
+static void on_restart_hog(lsched_task *t, void *arg)
+{
+	hog_runs++;
+	spin_ns(RESTART_PIECE_NS);
+	if (hog_runs % 3 == 0 && lsched_task_is_active(paint)) {
+		check(lsched_task_start(paint), "restart paint");
+		paint_restarts++;
+	}
+	if (lsched_loop_update_now(loop) - paint_ready >= RESTART_NS)
+		check(lsched_task_stop(t), "stop hog");
+}
+
+static void on_paint(lsched_task *t, void *arg)
+{
+	paint_ran = lsched_loop_now(loop);
+	paint_runs++;
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+static void on_restart_kickoff(lsched_task *t, void *arg)
+{
+	paint_ready = lsched_loop_update_now(loop);
+	check(lsched_task_start(paint), "start paint");
+	check(lsched_task_start(hog), "start hog");
+}
+
+static int run_restart(void)
+{
+	lsched_task *kick;
+
+	paint = new_task("paint", LSCHED_TASK_IDLE, LSCHED_PRIO_POST_PAINT,
+			 on_paint, NULL);
+	hog = new_task("hog", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_DEFAULT,
+		       on_restart_hog, NULL);
+	kick = new_task("kickoff", LSCHED_TASK_TIMER, LSCHED_PRIO_HIGHEST,
+			on_restart_kickoff, NULL);
+	check(lsched_task_set_timeout(kick, LSCHED_MS(20)), "timeout");
+	check(lsched_task_start(kick), "start kickoff");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+
+	print_loop("restart");
+	printf("victim=paint\n");
+	printf("victim_prio=POST_PAINT\n");
+	printf("ready_ns=%" PRId64 "\n", paint_ready);
+	printf("ran_ns=%" PRId64 "\n", paint_ran);
+	printf("waited_ns=%" PRId64 "\n", paint_ran - paint_ready);
+	printf("restarts=%d\n", paint_restarts);
+	printf("hog_task=hog\n");
+	printf("hog_prio=DEFAULT\n");
+	printf("hog_runs=%d\n", hog_runs);
+	if (paint_runs != 1 || paint_restarts < 5 ||
+	    paint_ran - paint_ready < RESTART_NS) {
+		fprintf(stderr, "truth_workload: restart: the plan did not "
+				"run (runs %d, restarts %d, waited %" PRId64
+				" ns)\n",
+			paint_runs, paint_restarts, paint_ran - paint_ready);
+		failed = 1;
+	}
+	return 0;
+}
+
+/* ---- sibling --------------------------------------------------------- */
+
+#define SIBLING_HOG_NS LSCHED_MS(300)
+#define SIBLING_MAX_WAIT_NS LSCHED_MS(60)
+
+static lsched_task *victim, *sibling;
+static int64_t victim_ready = -1, victim_ran = -1;
+static int victim_runs, sibling_runs_waiting;
+
+static void on_sibling_hog(lsched_task *t, void *arg)
+{
+	hog_runs++;
+	spin_ns(RESTART_PIECE_NS);
+	if (lsched_loop_update_now(loop) - victim_ready >= SIBLING_HOG_NS)
+		check(lsched_task_stop(t), "stop hog");
+}
+
+/* While the hog (DEFAULT_IDLE) is ready, only the sibling's maximum wait
+ * can run it: every run before the victim's is a forced one. */
+static void on_sibling(lsched_task *t, void *arg)
+{
+	if (victim_ran < 0)
+		sibling_runs_waiting++;
+	spin_ns(LSCHED_MS(2));
+	if (victim_ran >= 0)
+		check(lsched_task_stop(t), "stop sibling");
+}
+
+static void on_victim(lsched_task *t, void *arg)
+{
+	victim_ran = lsched_loop_now(loop);
+	victim_runs++;
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+static void on_sibling_kickoff(lsched_task *t, void *arg)
+{
+	victim_ready = lsched_loop_update_now(loop);
+	check(lsched_task_start(victim), "start victim");
+	check(lsched_task_start(sibling), "start sibling");
+	check(lsched_task_start(hog), "start hog");
+}
+
+static int run_sibling(void)
+{
+	lsched_task *kick;
+
+	victim = new_task("victim", LSCHED_TASK_IDLE, LSCHED_PRIO_LOWEST,
+			  on_victim, NULL);
+	sibling = new_task("sibling", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_LOWEST,
+			   on_sibling, NULL);
+	check(lsched_task_set_max_wait(sibling, SIBLING_MAX_WAIT_NS),
+	      "max wait");
+	hog = new_task("hog", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_DEFAULT_IDLE,
+		       on_sibling_hog, NULL);
+	kick = new_task("kickoff", LSCHED_TASK_TIMER, LSCHED_PRIO_HIGHEST,
+			on_sibling_kickoff, NULL);
+	check(lsched_task_set_timeout(kick, LSCHED_MS(20)), "timeout");
+	check(lsched_task_start(kick), "start kickoff");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+
+	print_loop("sibling");
+	printf("victim=victim\n");
+	printf("victim_prio=LOWEST\n");
+	printf("ready_ns=%" PRId64 "\n", victim_ready);
+	printf("ran_ns=%" PRId64 "\n", victim_ran);
+	printf("waited_ns=%" PRId64 "\n", victim_ran - victim_ready);
+	printf("hog_task=hog\n");
+	printf("hog_prio=DEFAULT_IDLE\n");
+	printf("hog_runs=%d\n", hog_runs);
+	printf("sibling_task=sibling\n");
+	printf("sibling_runs=%d\n", sibling_runs_waiting);
+	if (victim_runs != 1 || sibling_runs_waiting < 3 ||
+	    victim_ran - victim_ready < SIBLING_HOG_NS) {
+		fprintf(stderr, "truth_workload: sibling: the plan did not "
+				"run (victim runs %d, sibling runs %d, waited %"
+				PRId64 " ns)\n", victim_runs,
+			sibling_runs_waiting, victim_ran - victim_ready);
 		failed = 1;
 	}
 	return 0;
@@ -452,8 +624,8 @@ static int run_healthy(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: truth_workload --mode starve|long|healthy "
-			"[--realtime]\n");
+	fprintf(stderr, "usage: truth_workload --mode "
+			"starve|long|healthy|restart|sibling [--realtime]\n");
 	return 2;
 }
 
@@ -490,7 +662,8 @@ int main(int argc, char **argv)
 	if (!mode)
 		return usage();
 	if (strcmp(mode, "starve") && strcmp(mode, "long") &&
-	    strcmp(mode, "healthy"))
+	    strcmp(mode, "healthy") && strcmp(mode, "restart") &&
+	    strcmp(mode, "sibling"))
 		return usage();
 
 	if (realtime)
@@ -505,6 +678,10 @@ int main(int argc, char **argv)
 		rc = run_starve();
 	else if (!strcmp(mode, "long"))
 		rc = run_long();
+	else if (!strcmp(mode, "restart"))
+		rc = run_restart();
+	else if (!strcmp(mode, "sibling"))
+		rc = run_sibling();
 	else
 		rc = run_healthy();
 	if (lsched_loop_destroy(loop) < 0)

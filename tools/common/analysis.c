@@ -510,6 +510,7 @@ static void unqueue(struct an *a, struct an_loop *l, struct an_tstate *t,
 	}
 	t->state = LSCHED_TP_STATE_IDLE;
 	t->ready_prio = -1;
+	t->restarted = false;
 }
 
 /* Adds the part of a run [begin, end) after prio began waiting to its
@@ -551,16 +552,268 @@ static void blame_run(struct an *a, struct an_loop *l, const struct an_task *t,
 
 static void add_run(struct an *a, struct an_loop *l, const struct an_task *t,
 		    uint64_t id, int prio, int64_t ready_at, int64_t begin,
-		    int64_t end)
+		    int64_t end, bool forced)
 {
 	if (GROW(a, l->runs, l->nruns, l->capruns))
 		l->runs[l->nruns++] = (struct an_run){
 			.task = t, .task_id = id, .prio = prio,
 			.ready_at = ready_at, .begin = begin, .end = end,
+			.forced = forced,
 		};
 }
 
+/* ---- a task's wait and its blame ------------------------------------------ */
+
+enum an_tgroup an_tgroup_of(int prio, int run_prio)
+{
+	if (run_prio < 0)
+		return AN_TG_POSTED;
+	return run_prio < prio ? AN_TG_HIGHER
+	       : run_prio == prio ? AN_TG_OWN
+				  : AN_TG_LOWER;
+}
+
+const char *an_tgroup_name(enum an_tgroup g)
+{
+	switch (g) {
+	case AN_TG_HIGHER: return "higher priorities";
+	case AN_TG_OWN: return "its own priority";
+	case AN_TG_LOWER: return "lower priorities";
+	case AN_TG_POSTED: return "posted work";
+	default: break;
+	}
+	return "?";
+}
+
+/* The first run that ends after t: runs are in begin order and do not
+ * overlap (one loop thread), so only the run before the first one to
+ * begin at or after t may still be going at t. */
+static size_t first_run_after(const struct an_loop *l, int64_t t)
+{
+	size_t lo = 0, hi = l->nruns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->runs[mid].begin < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && l->runs[lo - 1].end > t)
+		lo--;
+	return lo;
+}
+
+/* Adds run r, from..to of it, to the sums s and the culprits tacc (n of
+ * them). Returns its culprit's slot, or -1 when out of memory. */
+static long wait_add_run(struct an *a, struct an_loop *l,
+			 struct an_task_starve *s, size_t *n, int prio,
+			 const struct an_run *r, int64_t from, int64_t to,
+			 int sign)
+{
+	enum an_tgroup g = an_tgroup_of(prio, r->prio);
+	struct an_tblame *b = NULL;
+	int64_t d;
+
+	/* A run that ends before it begins (performer work of an unsound
+	 * trace) counts, for nothing. */
+	if (to < from)
+		to = from;
+	d = sign * (to - from);
+
+	s->group_ns[g] = sat_add(s->group_ns[g], d);
+	s->group_runs[g] += (uint64_t)(int64_t)sign;
+	if (r->forced) {
+		s->forced_ns[g] = sat_add(s->forced_ns[g], d);
+		s->forced_runs[g] += (uint64_t)(int64_t)sign;
+	}
+	/* A task's slot is found at once; performer work, and a task seen
+	 * at a second priority, by a walk. */
+	if (r->task && r->task->acc_gen == l->acc_gen &&
+	    r->task->acc_slot < *n && l->tacc[r->task->acc_slot].prio == r->prio)
+		b = &l->tacc[r->task->acc_slot];
+	for (size_t j = 0; !b && j < *n; j++)
+		if (l->tacc[j].task == r->task && l->tacc[j].prio == r->prio)
+			b = &l->tacc[j];
+	if (!b) {
+		if (!GROW(a, l->tacc, *n, l->captacc))
+			return -1;
+		b = &l->tacc[*n];
+		*b = (struct an_tblame){ .task = r->task, .prio = r->prio };
+		if (r->task) {
+			/* The entry is the analysis' own: only the runs'
+			 * view of it is const. */
+			struct an_task *mt = (struct an_task *)r->task;
+
+			mt->acc_slot = *n;
+			mt->acc_gen = l->acc_gen;
+		}
+		(*n)++;
+	}
+	b->ran_ns = sat_add(b->ran_ns, d);
+	b->runs += (uint64_t)(int64_t)sign;
+	b->forced_runs += (uint64_t)(int64_t)(sign * r->forced);
+	return (long)(b - l->tacc);
+}
+
+/* The AN_BLAME_MAX longest of the n culprits into s->blame, longest
+ * first (tacc keeps its order: the slots point into it). */
+static void wait_top_blame(const struct an_loop *l, size_t n,
+			   struct an_task_starve *s)
+{
+	s->nblame = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct an_tblame *b = &l->tacc[i];
+		unsigned k;
+
+		if (!b->runs)
+			continue;
+		if (s->nblame == AN_BLAME_MAX &&
+		    b->ran_ns <= s->blame[AN_BLAME_MAX - 1].ran_ns)
+			continue;
+		k = s->nblame < AN_BLAME_MAX ? s->nblame++ : AN_BLAME_MAX - 1;
+		while (k > 0 && s->blame[k - 1].ran_ns < b->ran_ns) {
+			s->blame[k] = s->blame[k - 1];
+			k--;
+		}
+		s->blame[k] = *b;
+	}
+}
+
+/*
+ * Task t (id) waited at prio from start to end, at least the starve
+ * threshold: keeps the wait with what ran inside it. The blame is taken
+ * from the runs already kept (only waits this long pay for the walk), so
+ * the per-run cost of the analysis does not grow with the number of ready
+ * tasks. Tasks that became ready together and ran one after the other
+ * (waits of one start and priority, each ending later) share the walk:
+ * the sums of the runs that ended inside the last wait are kept, and the
+ * next goes on from them; the one run cut by a wait's end is added for
+ * that wait only.
+ */
+static void task_starve_add(struct an *a, struct an_loop *l,
+			    struct an_task *t, uint64_t id, int prio,
+			    int64_t start, int64_t end, bool open_at_end,
+			    bool restarted)
+{
+	struct an_task_starve *s;
+	size_t i, n;
+	long cut = -1;
+
+	if (end - start < a->res.cfg.starve_ns)
+		return;
+	if (!GROW(a, l->tstarves, l->ntstarves, l->captstarves))
+		return;
+	if (!(l->wc_valid && l->wc_start == start && l->wc_prio == prio &&
+	      (l->wc_next == 0 || l->runs[l->wc_next - 1].end <= end))) {
+		l->acc_gen++;
+		memset(&l->wc, 0, sizeof(l->wc));
+		l->wc_valid = true;
+		l->wc_start = start;
+		l->wc_prio = prio;
+		l->wc_next = first_run_after(l, start);
+		l->wc_n = 0;
+	}
+	n = l->wc_n;
+	for (i = l->wc_next; i < l->nruns && l->runs[i].begin < end &&
+			     l->runs[i].end <= end; i++) {
+		const struct an_run *r = &l->runs[i];
+
+		if (r->end <= start && r->end > r->begin)
+			continue;
+		if (wait_add_run(a, l, &l->wc, &n, prio, r,
+				 r->begin > start ? r->begin : start,
+				 r->end > start ? r->end : start, 1) < 0) {
+			l->wc_valid = false;
+			return;
+		}
+	}
+	l->wc_next = i;
+	l->wc_n = n;
+	s = &l->tstarves[l->ntstarves++];
+	*s = l->wc;
+	s->task = t;
+	s->task_id = id;
+	s->prio = prio;
+	s->start = start;
+	s->end = end;
+	s->open_at_end = open_at_end;
+	s->restarted = restarted;
+	/* The run going on at the end (not in a cooperative trace, where
+	 * the waiting task's run ends the wait; at the trace's end, yes). */
+	if (i < l->nruns && l->runs[i].begin < end) {
+		const struct an_run *r = &l->runs[i];
+
+		cut = wait_add_run(a, l, s, &n, prio, r,
+				   r->begin > start ? r->begin : start, end, 1);
+		if (cut < 0) {
+			l->wc_valid = false;
+			l->ntstarves--;
+			return;
+		}
+	}
+	wait_top_blame(l, n, s);
+	if (cut >= 0) { /* undone in the culprits kept for the next wait */
+		struct an_tblame *b = &l->tacc[cut];
+		const struct an_run *r = &l->runs[i];
+		int64_t from = r->begin > start ? r->begin : start;
+		int64_t d = end > from ? end - from : 0;
+
+		b->ran_ns -= d;
+		b->runs--;
+		b->forced_runs -= r->forced;
+	}
+	t->starves++;
+	if (end - start > t->longest_starve_ns)
+		t->longest_starve_ns = end - start;
+}
+
+/* At the end of the trace, the tasks still ready that waited long. */
+static void task_starve_open(struct an *a, struct an_loop *l)
+{
+	for (size_t i = 0; i < l->idsize; i++)
+		for (struct an_tstate *ts = l->ids[i]; ts; ts = ts->hnext)
+			if (ts->state == LSCHED_TP_STATE_READY && ts->task &&
+			    valid_prio(ts->ready_prio))
+				task_starve_add(a, l, ts->task, ts->id,
+						ts->ready_prio, ts->ready_at,
+						l->last, true, ts->restarted);
+}
+
+static int cmp_tstarve(const void *x, const void *y)
+{
+	const struct an_task_starve *a = x, *b = y;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->task_id < b->task_id ? -1 : a->task_id > b->task_id;
+}
+
 /* ---- the events ---------------------------------------------------------- */
+
+/*
+ * A start of a task that is ready (cause RESTART): it stays ready, and its
+ * wait goes on from the time it first became ready. Before the scheduler
+ * kept a restarted task's place, such a restart moved the task to the
+ * tail and reset its ready time (an idle) or sent it back to its timer
+ * heap until a task_wake (a timer); either way the program wanted it run
+ * all along, so neither its priority's waiting nor its own wait ends.
+ */
+static void restart_ready(struct an *a, struct an_loop *l,
+			  struct an_tstate *t,
+			  const struct tr_ev_task_enqueue *e)
+{
+	t->restarted = true;
+	if (t->ready_prio != e->prio) { /* a change we did not see */
+		int64_t ready_at = t->ready_at;
+
+		a->anomalies++;
+		unqueue(a, l, t, e->now);
+		ready_add(a, l, t, e->prio, ready_at, e->now);
+		t->restarted = true;
+	}
+}
 
 static void on_enqueue(struct an *a, struct an_loop *l,
 		       const struct tr_ev_task_enqueue *e)
@@ -571,6 +824,11 @@ static void on_enqueue(struct an *a, struct an_loop *l,
 		return;
 	seen(l, e->now);
 	t->task->prio = e->prio;
+	if (e->cause == LSCHED_TP_CAUSE_RESTART &&
+	    t->state == LSCHED_TP_STATE_READY) {
+		restart_ready(a, l, t, e);
+		return;
+	}
 	unqueue(a, l, t, e->now); /* a restart replaces the earlier one */
 	if (e->kind == KIND_IDLE || e->kind == KIND_AUTO_IDLE)
 		ready_add(a, l, t, e->prio, e->now, e->now);
@@ -588,6 +846,11 @@ static void on_wake(struct an *a, struct an_loop *l,
 	seen(l, e->now);
 	if (e->late < 0)
 		a->anomalies++;
+	/* Woken while still ready: a timer restarted while ready by a
+	 * scheduler that sent it back to its heap (restart_ready()). */
+	if (t->state == LSCHED_TP_STATE_READY && t->restarted &&
+	    t->ready_prio == e->prio)
+		return;
 	if (t->state == LSCHED_TP_STATE_READY)
 		unqueue(a, l, t, e->now);
 	ready_add(a, l, t, e->prio, e->due, e->now);
@@ -598,6 +861,8 @@ static void on_begin(struct an *a, struct an_loop *l,
 {
 	struct an_tstate *t = task_get(a, l, e->task, e->name, e->prio, e->kind);
 	struct an_prio *p;
+	int64_t ready_at = e->ready_at;
+	bool restarted = false;
 
 	if (!t)
 		return;
@@ -606,6 +871,16 @@ static void on_begin(struct an *a, struct an_loop *l,
 		a->anomalies++;
 		return;
 	}
+	/* Restarted while ready: it has waited since it first became ready,
+	 * whatever time the scheduler kept (an older one reset it). */
+	if (t->state == LSCHED_TP_STATE_READY && t->restarted &&
+	    t->ready_at < ready_at)
+		ready_at = t->ready_at;
+	if (t->state == LSCHED_TP_STATE_READY)
+		restarted = t->restarted;
+	t->restarted = false;
+	task_starve_add(a, l, t->task, e->task, e->prio, ready_at, e->begin,
+			false, restarted);
 	if (t->state == LSCHED_TP_STATE_READY)
 		unqueue(a, l, t, e->begin);
 	t->state = LSCHED_TP_STATE_IDLE;
@@ -625,14 +900,16 @@ static void on_begin(struct an *a, struct an_loop *l,
 		}
 	l->running = t;
 	l->running_prio = e->prio;
+	l->running_ready_at = ready_at;
+	l->running_forced = (e->flags & LSCHED_TP_BEGIN_OVERDUE) != 0;
 	/* Its priority runs: not starving any more. */
 	if (l->wait_since[e->prio] >= 0)
 		starve_close(a, l, e->prio, e->begin, false);
 	depth_point(a, p, e->begin);
 	p->fired++;
 	t->task->runs++;
-	dist_add(a, &p->wait, e->begin - e->ready_at);
-	dist_add(a, &t->task->wait, e->begin - e->ready_at);
+	dist_add(a, &p->wait, e->begin - ready_at);
+	dist_add(a, &t->task->wait, e->begin - ready_at);
 }
 
 static void on_end(struct an *a, struct an_loop *l,
@@ -663,7 +940,8 @@ static void on_end(struct an *a, struct an_loop *l,
 		t->long_runs++;
 		t->never_yield += e->checks == 0;
 	}
-	add_run(a, l, t, e->task, e->prio, e->ready_at, e->begin, e->end);
+	add_run(a, l, t, e->task, e->prio, l->running_ready_at, e->begin,
+		e->end, l->running_forced);
 	blame_run(a, l, t, e->begin, e->end);
 	/* Its priority still has ready tasks: they wait from now. */
 	if (valid_prio(e->prio) && l->prio[e->prio].cur_depth &&
@@ -734,7 +1012,9 @@ static void on_perform_end(struct an *a, struct an_loop *l,
 	dist_add(a, &p->run, e->end - e->begin);
 	/* First-class work runs outside any task: a run of its own. */
 	if (e->task == 0) {
-		add_run(a, l, NULL, 0, -1, e->posted_at, e->begin, e->end);
+		l->posted_runs++;
+		add_run(a, l, NULL, 0, -1, e->posted_at, e->begin, e->end,
+			false);
 		blame_run(a, l, NULL, e->begin, e->end);
 	}
 }
@@ -844,6 +1124,30 @@ void an_discard(struct an *a, const struct tr_discard *d)
 	a->res.complete = false;
 }
 
+/* ---- counts -------------------------------------------------------------- */
+
+void an_loop_counts(const struct an_loop *l, struct an_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < l->ntasks; i++) {
+		c->task_runs += l->tasks[i]->runs;
+		c->tasks += l->tasks[i]->runs > 0;
+	}
+	c->posted_runs = l->posted_runs;
+}
+
+const char *an_counts_text(const struct an_counts *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%llu task runs of %llu tasks",
+			 (unsigned long long)c->task_runs,
+			 (unsigned long long)c->tasks);
+
+	if (c->posted_runs && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", %llu posted-work runs",
+			 (unsigned long long)c->posted_runs);
+	return buf;
+}
+
 /* ---- findings ---------------------------------------------------------- */
 
 static void finding(struct an *a, enum an_severity sev, enum an_kind kind,
@@ -948,23 +1252,6 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				an_fmt_ns(t->run.max, b2, sizeof(b2)),
 				an_fmt_ns(an_pct(&t->run, 99), b3, sizeof(b3)));
 		}
-		/* Waits that the priority's own starvation does not explain:
-		 * others of its priority (a max wait, round-robin) ran. */
-		if (t->wait.count && t->wait.max >= cfg->starve_ns &&
-		    t->prio >= 0 && t->prio < AN_PRIOS &&
-		    t->wait.max > l->prio[t->prio].longest_starve_ns + cfg->starve_ns)
-			finding(a,
-				t->wait.max >= 5 * cfg->starve_ns ? AN_ERROR
-								  : AN_WARNING,
-				AN_STARVING_TASK, l, (double)t->wait.max, who,
-				"waited up to %s to run (p99 %s over %llu runs), "
-				"longer than its priority %s ever starved: other "
-				"tasks of that priority kept running ahead of it; "
-				"raise its priority or give it a maximum wait",
-				an_fmt_ns(t->wait.max, b1, sizeof(b1)),
-				an_fmt_ns(an_pct(&t->wait, 99), b2, sizeof(b2)),
-				(unsigned long long)t->runs,
-				an_prio_name(t->prio));
 		/* One overrun may be the system pausing the thread: a
 		 * tenth of the runs, and at least two, is a habit. */
 		if (t->overrun_runs >= 2 && t->overrun_runs * 10 >= t->runs)
@@ -990,6 +1277,142 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				an_fmt_ns(span, b1, sizeof(b1)),
 				(double)t->runs * 1e9 / (double)span,
 				an_fmt_ns(an_mean(&t->run), b2, sizeof(b2)));
+	}
+}
+
+/* The advice for a task's wait, from the group that ran most of it. */
+static void starve_advice(const struct an_task_starve *s, char *buf,
+			  size_t len)
+{
+	const char *victim = s->task->name, *top = "?";
+	int64_t ran = 0, most = -1;
+	enum an_tgroup g = AN_TG_HIGHER;
+
+	for (int i = 0; i < AN_TG_N; i++) {
+		ran = sat_add(ran, s->group_ns[i]);
+		if (s->group_ns[i] > most) {
+			most = s->group_ns[i];
+			g = (enum an_tgroup)i;
+		}
+	}
+	for (unsigned i = 0; i < s->nblame; i++)
+		if (an_tgroup_of(s->prio, s->blame[i].prio) == g) {
+			top = s->blame[i].task ? s->blame[i].task->name
+					       : "(performer work)";
+			break;
+		}
+	/* Most of the wait ran nothing the trace shows. */
+	if (ran < (s->end - s->start) / 2) {
+		snprintf(buf, len, "the loop ran no task for most of it: "
+			 "it slept or was blocked outside any task");
+		return;
+	}
+	switch (g) {
+	case AN_TG_HIGHER:
+		snprintf(buf, len, "give %s a maximum wait, or split or lower "
+			 "%s", victim, top);
+		break;
+	case AN_TG_OWN:
+		if (s->forced_ns[AN_TG_OWN] * 2 > s->group_ns[AN_TG_OWN])
+			snprintf(buf, len, "%s's maximum wait ran it ahead: "
+				 "give %s a maximum wait too, or raise its "
+				 "priority", top, victim);
+		else
+			snprintf(buf, len, "split %s with a TaskStopwatch, or "
+				 "give %s a maximum wait", top, victim);
+		break;
+	case AN_TG_LOWER:
+		/* Not forced: the run was under way when the wait began. */
+		if (s->forced_ns[AN_TG_LOWER] * 2 > s->group_ns[AN_TG_LOWER])
+			snprintf(buf, len, "lower tasks' maximum waits ran "
+				 "them ahead (%s): lengthen them, or give %s a "
+				 "maximum wait", top, victim);
+		else
+			snprintf(buf, len, "split %s with a TaskStopwatch: it "
+				 "was running when %s became ready", top,
+				 victim);
+		break;
+	default:
+		snprintf(buf, len, "posted work ran ahead of it: post smaller "
+			 "pieces, or post them as tasks at a priority");
+		break;
+	}
+}
+
+/* One line of a task's wait: the groups that ran, the top culprit of
+ * each, the advice. */
+void an_task_starve_text(const struct an_task_starve *s, char *buf,
+			 size_t len)
+{
+	char b1[32], b2[32], advice[160];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int g = 0; g < AN_TG_N && n < len; g++) {
+		const struct an_tblame *top = NULL;
+
+		if (!s->group_runs[g])
+			continue;
+		for (unsigned i = 0; i < s->nblame && !top; i++)
+			if (an_tgroup_of(s->prio, s->blame[i].prio) ==
+			    (enum an_tgroup)g)
+				top = &s->blame[i];
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %s in %llu run(s)",
+				      n ? "; " : "",
+				      an_tgroup_name((enum an_tgroup)g),
+				      an_fmt_ns(s->group_ns[g], b1, sizeof(b1)),
+				      (unsigned long long)s->group_runs[g]);
+		if (n < len && s->forced_runs[g])
+			n += (size_t)snprintf(buf + n, len - n,
+					      ", %llu forced by a max wait",
+					      (unsigned long long)
+						      s->forced_runs[g]);
+		if (n < len && top && g != AN_TG_POSTED)
+			n += (size_t)snprintf(
+				buf + n, len - n, " (most: %s %s %s)",
+				top->task ? top->task->name : "?",
+				an_prio_name(top->prio),
+				an_fmt_ns(top->ran_ns, b2, sizeof(b2)));
+	}
+	if (n < len) {
+		starve_advice(s, advice, sizeof(advice));
+		snprintf(buf + n, len - n, "%s%s", n ? ": " : "", advice);
+	}
+}
+
+/* A finding per task that waited at least the threshold, on its longest
+ * wait. */
+static void find_starving_tasks(struct an *a, struct an_loop *l)
+{
+	const struct an_config *cfg = &a->res.cfg;
+
+	for (size_t i = 0; i < l->ntasks; i++) {
+		const struct an_task *t = l->tasks[i];
+		const struct an_task_starve *w = NULL;
+		char b1[32], b2[32], who[96], text[AN_EVIDENCE_LEN];
+
+		if (!t->starves)
+			continue;
+		for (size_t j = 0; j < l->ntstarves; j++)
+			if (l->tstarves[j].task == t &&
+			    (!w || l->tstarves[j].end - l->tstarves[j].start >
+					   w->end - w->start))
+				w = &l->tstarves[j];
+		if (!w)
+			continue;
+		snprintf(who, sizeof(who), "%s (%s)", t->name,
+			 an_prio_name(w->prio));
+		an_task_starve_text(w, text, sizeof(text));
+		finding(a,
+			t->longest_starve_ns >= 5 * cfg->starve_ns ? AN_ERROR
+								   : AN_WARNING,
+			AN_STARVING_TASK, l, (double)t->longest_starve_ns, who,
+			"waited up to %s%s%s (%llu wait(s) over %s); meanwhile %s",
+			an_fmt_ns(t->longest_starve_ns, b1, sizeof(b1)),
+			w->open_at_end ? ", still waiting at the end" : "",
+			w->restarted ? ", restarted while ready" : "",
+			(unsigned long long)t->starves,
+			an_fmt_ns(cfg->starve_ns, b2, sizeof(b2)), text);
 	}
 }
 
@@ -1035,7 +1458,12 @@ const struct an_result *an_finish(struct an *a)
 		for (int prio = 0; prio < AN_PRIOS; prio++)
 			if (l->wait_since[prio] >= 0)
 				starve_close(a, l, prio, l->last, true);
+		task_starve_open(a, l);
+		if (l->ntstarves > 1)
+			qsort(l->tstarves, l->ntstarves, sizeof(*l->tstarves),
+			      cmp_tstarve);
 		find_starving(a, l);
+		find_starving_tasks(a, l);
 		find_tasks(a, l);
 		find_backlog(a, l);
 	}
@@ -1109,6 +1537,8 @@ static void loop_free(struct an_loop *l)
 	free(l->tasks);
 	free(l->perfs);
 	free(l->runs);
+	free(l->tstarves);
+	free(l->tacc);
 	free(l->ids);
 	free(l->names);
 	free(l->procname);

@@ -16,6 +16,8 @@
  *   - per performer: posts, wake-ups written (coalescing), waiting posts,
  *     queue delay and run time distributions, the largest backlog;
  *   - the runs themselves (task, priority, begin, end), for timelines;
+ *   - per task wait of at least the starve threshold: what ran meanwhile,
+ *     grouped (an_task_starve);
  *
  * and, once finished, a ranked list of findings with severity, culprit and
  * evidence.
@@ -37,6 +39,7 @@
 
 #define AN_PRIOS 8
 #define AN_BLAME_MAX 5
+#define AN_EVIDENCE_LEN 512
 
 /* The thresholds are in (0, AN_THRESHOLD_MAX] ns (1e9 ms, what the tools'
  * options accept); event times may be anything. */
@@ -124,7 +127,12 @@ struct an_task {
 	uint64_t never_yield;  /* of them, with no stopwatch check */
 	int64_t max_run_begin; /* when its longest run began */
 	uint64_t stops;        /* task_stop events */
+	/* Its waits of at least the starve threshold (an_task_starve). */
+	uint64_t starves;
+	int64_t longest_starve_ns;
 	struct an_task *hnext; /* private */
+	size_t acc_slot;       /* private: its slot in a wait's blame, */
+	uint64_t acc_gen;      /* valid while this is the loop's acc_gen */
 };
 
 /* The state of one task id (private). */
@@ -133,7 +141,8 @@ struct an_tstate {
 	struct an_task *task;
 	int state;             /* enum lsched_tp_state */
 	int ready_prio;
-	int64_t ready_at;
+	int64_t ready_at;      /* kept across restarts while ready */
+	bool restarted;        /* restarted while ready since ready_at */
 	struct an_tstate *hnext;
 };
 
@@ -145,7 +154,56 @@ struct an_run {
 	int prio;             /* -1 for performer work */
 	int64_t ready_at;     /* ready (or posted); -1 if unknown */
 	int64_t begin, end;
+	bool forced;          /* picked because its max wait ran out */
 };
+
+/*
+ * A task's wait of at least the starve threshold, with what ran while it
+ * waited, in four groups: higher priorities; its own priority (and of
+ * those runs, the ones its max wait forced ahead); lower priorities (only
+ * their max wait can run them ahead of a ready task); posted work (first-
+ * class performer work, run outside any task). A wait runs from the time
+ * the task became ready (or fell due) to the begin of its run; a restart
+ * while it was ready neither ends nor restarts it.
+ */
+enum an_tgroup {
+	AN_TG_HIGHER = 0,
+	AN_TG_OWN = 1,
+	AN_TG_LOWER = 2,
+	AN_TG_POSTED = 3,
+	AN_TG_N
+};
+
+/* One culprit of a task's wait. */
+struct an_tblame {
+	const struct an_task *task; /* NULL: first-class performer work */
+	int prio;                   /* -1 for performer work */
+	int64_t ran_ns;             /* its run time inside the wait */
+	uint64_t runs;
+	uint64_t forced_runs;       /* of them, forced by their max wait */
+};
+
+struct an_task_starve {
+	const struct an_task *task; /* the victim */
+	uint64_t task_id;
+	int prio;                   /* the victim's, while it waited */
+	int64_t start, end;         /* loop time */
+	bool open_at_end;           /* still waiting when the trace ended */
+	bool restarted;             /* restarted while it waited */
+	int64_t group_ns[AN_TG_N];  /* run time of each group in the wait */
+	uint64_t group_runs[AN_TG_N];
+	int64_t forced_ns[AN_TG_N]; /* of it, runs forced by a max wait */
+	uint64_t forced_runs[AN_TG_N];
+	unsigned nblame;
+	struct an_tblame blame[AN_BLAME_MAX]; /* longest first */
+};
+
+/* The group a run at run_prio (-1: performer work) falls in for a victim
+ * at prio. */
+enum an_tgroup an_tgroup_of(int prio, int run_prio);
+/* "higher priorities", "its own priority", "lower priorities",
+ * "posted work". */
+const char *an_tgroup_name(enum an_tgroup g);
 
 struct an_performer {
 	uint64_t addr;
@@ -170,10 +228,13 @@ struct an_loop {
 	size_t nperfs, capperfs;
 	struct an_run *runs;    /* in begin order */
 	size_t nruns, capruns;
+	struct an_task_starve *tstarves; /* by end (start at an_finish()) */
+	size_t ntstarves, captstarves;
 	uint64_t sleeps;
 	int64_t slept_ns;
 	uint64_t commands, builds, builds_forced;
 	uint64_t slices;
+	uint64_t posted_runs;   /* first-class performer work run (an_counts) */
 	/* Private. */
 	struct an_tstate **ids;   /* by task id */
 	size_t nids, idsize;
@@ -184,6 +245,19 @@ struct an_loop {
 	size_t nacc[AN_PRIOS], capacc[AN_PRIOS];
 	struct an_tstate *running;
 	int running_prio;
+	int64_t running_ready_at;  /* the wait the running task ended */
+	bool running_forced;
+	struct an_tblame *tacc;    /* scratch for a task's blame */
+	size_t captacc;
+	uint64_t acc_gen;          /* one per blame summed (an_task.acc_slot) */
+	/* The sums of the last wait's runs that ended inside it, to go on
+	 * from for the next wait of the same start and priority (tasks
+	 * ready together, run one after the other). */
+	bool wc_valid;
+	int wc_prio;
+	int64_t wc_start;
+	size_t wc_next, wc_n;      /* the next run to add; culprits in tacc */
+	struct an_task_starve wc;  /* group sums only */
 	const struct an_task *last_task; /* the last run that ended */
 	int64_t last_begin, last_end;
 };
@@ -192,7 +266,7 @@ enum an_severity { AN_INFO = 0, AN_WARNING = 1, AN_ERROR = 2 };
 
 enum an_kind {
 	AN_STARVING,     /* a priority starves */
-	AN_STARVING_TASK, /* a task waits long while its priority runs others */
+	AN_STARVING_TASK, /* a task waits at least the threshold: blamed */
 	AN_LONG_TASK,    /* a task runs too long */
 	AN_NEVER_YIELDS, /* ... without any stopwatch check */
 	AN_OVERRUN,      /* a task overruns its slice */
@@ -206,7 +280,7 @@ struct an_finding {
 	enum an_kind kind;
 	const struct an_loop *loop; /* NULL for the whole trace */
 	char culprit[96];           /* the task, priority or performer */
-	char evidence[320];         /* one line, numbers included */
+	char evidence[AN_EVIDENCE_LEN]; /* one line, numbers included */
 	double score;               /* ranks findings of one severity */
 };
 
@@ -253,6 +327,34 @@ const struct an_result *an_current(const struct an *a);
 uint64_t an_anomalies(const struct an *a);
 
 void an_free(struct an *a);
+
+/* What ran while a task waited, grouped, its top culprits and the advice
+ * that follows from them, as one line (the evidence of its starving-task
+ * finding, after "meanwhile "); truncated to len. */
+void an_task_starve_text(const struct an_task_starve *s, char *buf,
+			 size_t len);
+
+/*
+ * The counts of a loop, defined once for every output of every tool, which
+ * shows them under these labels:
+ *   "task runs": runs of tasks (each task_fire_begin: a run still going at
+ *     the end of the trace counts); the sum of the priorities' "fired";
+ *   "tasks": task entries (one name and kind, an_task) with at least one
+ *     run;
+ *   "posted-work runs": first-class Performer work (lsched_perform()), run
+ *     outside any task; work drained inside a task's run is part of that
+ *     run, and a post made at a priority runs as a task.
+ * A timeline (an_loop.runs) holds the completed task runs and the posted-
+ * work runs.
+ */
+struct an_counts {
+	uint64_t task_runs, tasks, posted_runs;
+};
+
+void an_loop_counts(const struct an_loop *l, struct an_counts *c);
+/* "805 task runs of 11 tasks, 101 posted-work runs" (the last part only
+ * when there are some). */
+const char *an_counts_text(const struct an_counts *c, char *buf, size_t len);
 
 /* Names for output. */
 const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */

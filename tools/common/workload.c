@@ -425,6 +425,21 @@ static bool name_field(struct parser *p, const struct field *f,
 	return *out != NULL;
 }
 
+/* A line of text for people (a finding's evidence): at most 1023 bytes,
+ * no NUL. */
+static bool text_field(struct parser *p, const struct field *f,
+		       const char *name, const char **out)
+{
+	if (memchr(f->s, '\0', f->len) || f->len > 1023) {
+		bad_field(p, name, f, "a text of at most 1023 bytes");
+		return false;
+	}
+	*out = wl_str(p->w, f->s, f->len);
+	if (!*out)
+		perr(p, "out of memory");
+	return *out != NULL;
+}
+
 static bool nfields(struct parser *p, int n, int want, const char *form)
 {
 	if (n == want)
@@ -764,6 +779,11 @@ static void record(struct parser *p, struct field *f, int n)
 		    num(p, &f[1], "long_task", 1, MAX_NS, &w->orig_long_task_ns) &&
 		    num(p, &f[2], "starve", 1, MAX_NS, &w->orig_starve_ns))
 			w->has_orig = true;
+	} else if (!strcmp(k, "orig-posted-runs")) {
+		if (nfields(p, n, 2, "orig-posted-runs N") &&
+		    num(p, &f[1], "posted_runs", 0, INT64_MAX,
+			&w->orig_posted_runs))
+			w->has_orig = true;
 	} else if (!strcmp(k, "orig-prio")) {
 		struct wl_orig_prio *o;
 		int pr;
@@ -837,7 +857,8 @@ static void record(struct parser *p, struct field *f, int n)
 		struct wl_orig_finding *o;
 		int sev;
 
-		if (!nfields(p, n, 4, "orig-finding SEVERITY KIND CULPRIT"))
+		if (n != 5 && !nfields(p, n, 4, "orig-finding SEVERITY KIND "
+						       "CULPRIT [EVIDENCE]"))
 			return;
 		if (!TG_ROOM(w->orig_findings, w->norig_findings,
 			     w->caporig_findings)) {
@@ -850,6 +871,9 @@ static void record(struct parser *p, struct field *f, int n)
 		    !name_field(p, &f[2], "kind", false, &o->kind) ||
 		    !name_field(p, &f[3], "culprit", false, &o->culprit))
 			return;
+		o->evidence = NULL;
+		if (n == 5 && !text_field(p, &f[4], "evidence", &o->evidence))
+			return;
 		o->severity = sevs[sev];
 		w->norig_findings++;
 		w->has_orig = true;
@@ -860,7 +884,7 @@ static void record(struct parser *p, struct field *f, int n)
 		bad_field(p, "keyword", &kf,
 			  "a record (span, origin, source, task, run, post, at, "
 			  "start, restart, stop, prio, max-wait, stall, "
-			  "orig-thresholds, "
+			  "orig-thresholds, orig-posted-runs, "
 			  "orig-prio, orig-starve, orig-task, orig-finding)");
 	}
 }
@@ -1067,6 +1091,7 @@ int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p.w->orig_posted_runs = -1;
 	while (pos < len && !p.bad) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
@@ -1341,6 +1366,9 @@ int wl_write(const struct wl_workload *w, FILE *f)
 		fprintf(f, "orig-thresholds %lld %lld\n",
 			(long long)w->orig_long_task_ns,
 			(long long)w->orig_starve_ns);
+		if (w->orig_posted_runs >= 0)
+			fprintf(f, "orig-posted-runs %lld\n",
+				(long long)w->orig_posted_runs);
 		for (int p = 0; p < WL_PRIOS; p++) {
 			const struct wl_orig_prio *o = &w->orig_prio[p];
 
@@ -1378,6 +1406,10 @@ int wl_write(const struct wl_workload *w, FILE *f)
 			put_str(f, o->kind);
 			fputc(' ', f);
 			put_str(f, o->culprit);
+			if (o->evidence) {
+				fputc(' ', f);
+				put_str(f, o->evidence);
+			}
 			fputc('\n', f);
 		}
 	}

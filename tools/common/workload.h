@@ -137,10 +137,11 @@ struct wl_orig_task {
 };
 
 /* A finding of the recording's analysis (analysis.h): its severity
- * ("info", "warning", "error"), kind ("starving-priority", ...) and
- * culprit. */
+ * ("info", "warning", "error"), kind ("starving-priority", ...), culprit
+ * and evidence. */
 struct wl_orig_finding {
 	const char *severity, *kind, *culprit;
+	const char *evidence; /* its one line of numbers; NULL if not kept */
 };
 
 struct wl_workload {
@@ -156,6 +157,7 @@ struct wl_workload {
 	bool has_orig;
 	int64_t orig_long_task_ns, orig_starve_ns; /* thresholds of the figures */
 	struct wl_orig_prio orig_prio[WL_PRIOS];
+	int64_t orig_posted_runs; /* first-class work runs; -1: not kept */
 	struct wl_orig_starve *orig_starves;
 	size_t norig_starves, caporig_starves;
 	struct wl_orig_task *orig_tasks;

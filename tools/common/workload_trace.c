@@ -259,6 +259,7 @@ static struct xloop *xloop_get(struct xt *x, const struct tr_event *ev,
 	l->addr = addr;
 	l->vpid = ev->vpid;
 	l->trace = trace;
+	l->w->orig_posted_runs = -1;
 	l->run_task = -1;
 	l->work_post = -1;
 	l->busy_end = INT64_MIN;
@@ -1029,7 +1030,8 @@ static bool orig_findings(struct wl_workload *w, const struct an_result *res,
 		o->severity = an_severity_name(f->severity);
 		o->kind = own(w, an_kind_name(f->kind));
 		o->culprit = own(w, f->culprit);
-		if (!o->kind || !o->culprit)
+		o->evidence = own(w, f->evidence);
+		if (!o->kind || !o->culprit || !o->evidence)
 			return false;
 		w->norig_findings++;
 	}
@@ -1043,6 +1045,7 @@ static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 	w->has_orig = true;
 	w->orig_long_task_ns = cfg->long_task_ns;
 	w->orig_starve_ns = cfg->starve_ns;
+	w->orig_posted_runs = (int64_t)al->posted_runs;
 	for (int p = 0; p < WL_PRIOS; p++) {
 		struct an_prio *ap = &al->prio[p];
 		struct wl_orig_prio *o = &w->orig_prio[p];

@@ -188,6 +188,25 @@ static struct proc *make_procs(const struct an_result *r, size_t *np)
  * backlog of its performer; else the loop's start: an_finding carries
  * no time of its own.
  */
+/* The start of the longest wait of the task a starving-task finding
+ * names ("NAME (PRIO)"); INT64_MIN if none. */
+static int64_t task_wait_time(const struct an_loop *l, const char *culprit)
+{
+	const struct an_task_starve *w = NULL;
+	char who[sizeof(((struct an_finding *)0)->culprit)];
+
+	for (size_t i = 0; i < l->ntstarves; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		snprintf(who, sizeof(who), "%s (%s)", s->task->name,
+			 an_prio_name(s->prio));
+		if (!strcmp(who, culprit) &&
+		    (!w || s->end - s->start > w->end - w->start))
+			w = s;
+	}
+	return w ? w->start : INT64_MIN;
+}
+
 static int64_t finding_time(const struct an_finding *fd)
 {
 	const struct an_loop *l = fd->loop;
@@ -213,6 +232,11 @@ static int64_t finding_time(const struct an_finding *fd)
 			if (w)
 				return w->start;
 		}
+	} else if (fd->kind == AN_STARVING_TASK) {
+		int64_t t = task_wait_time(l, fd->culprit);
+
+		if (t != INT64_MIN)
+			return t;
 	} else if (fd->kind == AN_BACKLOG) {
 		for (i = 0; i < l->nperfs; i++) {
 			snprintf(who, sizeof(who), "performer 0x%" PRIx64,

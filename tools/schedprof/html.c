@@ -67,6 +67,8 @@ struct tl_info {
 	size_t runs, boxes;   /* runs drawn, and the boxes they became */
 	size_t starves;
 	double px_ns;         /* a pixel */
+	size_t task_lanes;    /* victims and culprits of task waits */
+	size_t task_waits;    /* waits drawn on them */
 };
 
 struct chart_info {
@@ -505,6 +507,145 @@ static void tl_flush(FILE *f, const struct an_loop *l, struct tl_box *b,
 	b->open = false;
 }
 
+/* ---- task lanes: the victims and culprits of task waits ------------------ */
+
+#define TASK_LANES_MAX 6
+
+struct task_lane {
+	const struct an_task *task;
+	bool victim;            /* else a culprit */
+	struct tl_box box;
+};
+
+/* The colour of a task's lane: its priority's. */
+static int task_lane_rgb(const struct an_task *t)
+{
+	return t->prio >= 0 && t->prio < AN_PRIOS ? t->prio + 1 : 0;
+}
+
+static bool lane_has(const struct task_lane *tl, size_t n,
+		     const struct an_task *t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tl[i].task == t)
+			return true;
+	return false;
+}
+
+/* The tasks of the starving-task findings (longest wait first), each
+ * followed by the top culprit of its longest wait, up to max lanes. */
+static size_t task_lanes_pick(const struct an_loop *l, struct task_lane *tl,
+			      size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		const struct an_task *v = NULL;
+		const struct an_task_starve *worst = NULL;
+
+		for (size_t i = 0; i < l->ntasks; i++) {
+			const struct an_task *t = l->tasks[i];
+
+			if (t->starves && !lane_has(tl, n, t) &&
+			    (!v || t->longest_starve_ns > v->longest_starve_ns))
+				v = t;
+		}
+		if (!v)
+			break;
+		tl[n++] = (struct task_lane){ .task = v, .victim = true };
+		for (size_t i = 0; i < l->ntstarves; i++)
+			if (l->tstarves[i].task == v &&
+			    (!worst || l->tstarves[i].end - l->tstarves[i].start >
+					       worst->end - worst->start))
+				worst = &l->tstarves[i];
+		if (n < max && worst && worst->nblame && worst->blame[0].task &&
+		    !lane_has(tl, n, worst->blame[0].task))
+			tl[n++] = (struct task_lane){
+				.task = worst->blame[0].task, .victim = false,
+			};
+	}
+	return n;
+}
+
+/*
+ * Writes the task lanes' data for window w: their runs as boxes (lanes
+ * first.. first + n - 1, coloured by the run's priority) in tdat, the
+ * victims' waits in wdat. Counts the boxes and waits written.
+ */
+static int task_lanes_data(struct ctx *c, const struct an_loop *l,
+			   const struct window *w, struct task_lane *tl,
+			   size_t n, int first, double px, const char *tdat,
+			   const char *wdat, size_t *boxes, size_t *waits)
+{
+	FILE *f = out_open(c, wdat);
+
+	*boxes = *waits = 0;
+	if (!f)
+		return -1;
+	fputs("# task waits of at least the starve threshold\n"
+	      "# begin_s end_s lane task\n", f);
+	for (size_t i = 0; i < l->ntstarves; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+		int64_t b0 = s->start > w->from ? s->start : w->from;
+		int64_t e0 = s->end < w->to ? s->end : w->to;
+		double end = (double)e0;
+
+		for (size_t k = 0; k < n; k++) {
+			if (tl[k].task != s->task || !tl[k].victim ||
+			    s->end < w->from || s->start > w->to)
+				continue;
+			if (end - (double)b0 < px)
+				end = (double)b0 + px;
+			fprintf(f, "%.9g %.9g %d %llu\n", rel_s(l, b0),
+				(end - (double)l->first) / 1e9,
+				first + (int)k, (unsigned long long)s->task_id);
+			(*waits)++;
+		}
+	}
+	if (out_close(c, f, wdat) < 0)
+		return -1;
+	f = out_open(c, tdat);
+	if (!f)
+		return -1;
+	fprintf(f, "# runs of the task lanes; those less than %.0f ns apart "
+		"share a box\n# begin_s end_s lane rgb runs\n", px);
+	for (size_t i = 0; i < l->nruns; i++) {
+		const struct an_run *run = &l->runs[i];
+		int64_t end = run->end > run->begin ? run->end : run->begin;
+
+		if (!run->task || end < w->from || run->begin > w->to)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct tl_box *b = &tl[k].box;
+			int ln = run->prio + 1;
+
+			if (tl[k].task != run->task || ln < 0 || ln > AN_PRIOS)
+				continue;
+			if (b->open && (double)(run->begin - b->end) < px) {
+				if (end > b->end)
+					b->end = end;
+				b->busy += end - run->begin;
+				b->runs++;
+				continue;
+			}
+			if (b->open) {
+				tl_flush(f, l, b, task_lane_rgb(tl[k].task),
+					 first + (int)k, px);
+				(*boxes)++;
+			}
+			*b = (struct tl_box){ true, run->begin, end,
+					      end - run->begin, 1 };
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		if (tl[k].box.open) {
+			tl_flush(f, l, &tl[k].box, task_lane_rgb(tl[k].task),
+				 first + (int)k, px);
+			(*boxes)++;
+		}
+	return out_close(c, f, tdat);
+}
+
 /*
  * Timeline: a lane per priority (and one for performer work), a box per
  * run, starvation intervals shaded; within the window w. Runs less than
@@ -516,11 +657,13 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			  const struct window *w, struct tl_info *ti)
 {
 	char rdat[64], sdat[64], svg[64], kind[32], title[300], thr[48];
+	char tdat[64], wdat[64];
 	int lane_of[AN_PRIOS + 1], nl = 0, p, k;
 	size_t per_lane[AN_PRIOS + 1] = { 0 };
 	struct tl_box box[AN_PRIOS + 1];
+	struct task_lane tl[TASK_LANES_MAX];
 	double px = (double)(w->to - w->from) / CHART_PX;
-	size_t i, boxes = 0, starves = 0, runs = 0;
+	size_t i, boxes = 0, starves = 0, runs = 0, ntl, tboxes = 0, twaits = 0;
 	FILE *f;
 
 	memset(box, 0, sizeof(box));
@@ -611,6 +754,20 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 	ti->boxes = boxes;
 	ti->starves = starves;
 
+	memset(tl, 0, sizeof(tl));
+	ntl = nl ? task_lanes_pick(l, tl, TASK_LANES_MAX) : 0;
+	if (ntl) {
+		snprintf(kind, sizeof(kind), "%s-tasks", w->kind);
+		chart_name(tdat, sizeof(tdat), li, kind, "dat");
+		snprintf(kind, sizeof(kind), "%s-twait", w->kind);
+		chart_name(wdat, sizeof(wdat), li, kind, "dat");
+		if (task_lanes_data(c, l, w, tl, ntl, nl, px, tdat, wdat,
+				    &tboxes, &twaits) < 0)
+			return -1;
+	}
+	ti->task_lanes = ntl;
+	ti->task_waits = twaits;
+
 	if (!strcmp(w->kind, "detail"))
 		snprintf(title, sizeof(title), "%s: task runs, detail of "
 			 "%.6f s to %.6f s", label, rel_s(l, w->from),
@@ -619,7 +776,8 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		snprintf(title, sizeof(title), "%s: task runs per priority",
 			 label);
 	chart_name(svg, sizeof(svg), li, w->kind, "svg");
-	gp_begin(gp, svg, CHART_W, 110 + 34 * (nl ? nl : 3), title);
+	gp_begin(gp, svg, CHART_W, 110 + 34 * (nl ? nl + (int)ntl : 3),
+		 title);
 	if (nl == 0) {
 		gp_empty(gp, "no task ran");
 		return 0;
@@ -627,7 +785,7 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 	fprintf(gp, "set xrange [%.9g:%.9g]\nset yrange [%d.5:-0.5]\n"
 		"set xlabel 'time (s) from the loop''s first event'\n"
 		"set grid noytics\nset key below\nset ytics (",
-		rel_s(l, w->from), rel_s(l, w->to), nl - 1);
+		rel_s(l, w->from), rel_s(l, w->to), nl + (int)ntl - 1);
 	for (k = 0; k <= AN_PRIOS; k++) {
 		if (lane_of[k] < 0)
 			continue;
@@ -635,7 +793,21 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			k ? an_prio_name(k - 1) : "performer work",
 			lane_of[k]);
 	}
+	for (i = 0; i < ntl; i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%.*s (%s)", LABEL_MAX,
+			 task_name(tl[i].task),
+			 tl[i].victim ? "waits" : "culprit");
+		fputs(", ", gp);
+		gp_str(gp, name, LABEL_MAX + 12);
+		fprintf(gp, " %d", nl + (int)i);
+	}
 	fputs(")\n", gp);
+	if (ntl) /* the task lanes below a line */
+		fprintf(gp, "set arrow from graph 0, first %d.5 to graph 1, "
+			"first %d.5 nohead lc rgb '#888888' dt 2\n", nl - 1,
+			nl - 1);
 	/* An empty file would make gnuplot fail: plot only what exists. */
 	fputs("plot", gp);
 	if (starves)
@@ -650,6 +822,20 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		fprintf(gp, " \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
 			"(0.3):4 with boxxyerror fs solid 1 noborder "
 			"lc rgb variable notitle", rdat);
+	/* The task lanes come after a clause that exists: their runs are
+	 * among the boxes. */
+	if (!boxes && !starves)
+		twaits = tboxes = 0;
+	if (twaits)
+		fprintf(gp, ", \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
+			"(0.5) with boxxyerror fs transparent pattern 5 "
+			"border lc rgb '#9467bd' lc rgb '#9467bd' "
+			"title 'task waiting (%s or more)'", wdat,
+			an_fmt_ns(c->r->cfg.starve_ns, thr, sizeof(thr)));
+	if (tboxes)
+		fprintf(gp, ", \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
+			"(0.3):4 with boxxyerror fs solid 1 noborder "
+			"lc rgb variable notitle", tdat);
 	if (!starves && !boxes)
 		fputs(" NaN notitle", gp);
 	fputc('\n', gp);
@@ -1145,13 +1331,15 @@ static void html_header(FILE *f, const struct an_result *r)
 	if (r->nloops) {
 		fputs("<p>Loops:</p>\n<ul>\n", f);
 		for (i = 0; i < r->nloops; i++) {
-			char label[200];
+			char label[200], ctext[128];
+			struct an_counts c;
 
 			loop_label(label, sizeof(label), r->loops[i]);
 			fprintf(f, "<li><a href=\"#loop%zu\">", i);
 			html_esc(f, label);
-			fprintf(f, "</a> (%zu runs)</li>\n",
-				r->loops[i]->nruns);
+			an_loop_counts(r->loops[i], &c);
+			fprintf(f, "</a> (%s)</li>\n",
+				an_counts_text(&c, ctext, sizeof(ctext)));
 		}
 		fputs("</ul>\n", f);
 	}
@@ -1214,7 +1402,7 @@ static void html_figure(FILE *f, size_t li, const char *kind,
 
 static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
 {
-	char cap[400], px[48];
+	char cap[800], px[48];
 
 	if (ci->cdf_prios)
 		snprintf(cap, sizeof(cap), "Wait latency (from ready to run) "
@@ -1232,6 +1420,17 @@ static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
 		 "pixel wide at least. Shaded: %zu starvation interval%s.",
 		 ci->tl.runs, ci->tl.boxes, px, ci->tl.starves,
 		 ci->tl.starves == 1 ? "" : "s");
+	if (ci->tl.task_lanes) {
+		size_t n = strlen(cap);
+
+		snprintf(cap + n, sizeof(cap) - n, " Below the line: %zu task "
+			 "lane%s, the tasks of the starving-task findings "
+			 "(waits) with their %zu wait%s of at least the "
+			 "threshold hatched, and the top culprit of each "
+			 "one's longest wait.", ci->tl.task_lanes,
+			 ci->tl.task_lanes == 1 ? "" : "s", ci->tl.task_waits,
+			 ci->tl.task_waits == 1 ? "" : "s");
+	}
 	html_figure(f, li, "timeline", "timeline of runs per priority", cap);
 	if (ci->detail) {
 		an_fmt_ns((int64_t)(ci->dt.px_ns + 0.5), px, sizeof(px));
@@ -1411,6 +1610,65 @@ static int cmp_starve_start(const void *a, const void *b)
 	return x->prio - y->prio;
 }
 
+/* The task waits of at least the threshold, in time order (the first
+ * STARVE_ROWS), with what ran meanwhile by group (an_task_starve). */
+static void html_task_waits(FILE *f, const struct an_loop *l)
+{
+	char buf[48];
+
+	fputs("<h3>Task waits</h3>\n", f);
+	if (!l->ntstarves) {
+		fputs("<p>None.</p>\n", f);
+		return;
+	}
+	if (l->ntstarves > STARVE_ROWS)
+		fprintf(f, "<p class=\"note\">The first %d of %zu waits.</p>\n",
+			STARVE_ROWS, l->ntstarves);
+	fputs("<table>\n<tr><th>task</th><th>priority</th><th>start</th>"
+	      "<th>waited</th><th>ran meanwhile, by group (top culprits)"
+	      "</th></tr>\n", f);
+	for (size_t i = 0; i < l->ntstarves && i < STARVE_ROWS; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		fputs("<tr><td>", f);
+		html_esc(f, task_name(s->task));
+		fprintf(f, "</td><td>%s</td><td class=\"n\">+%.6f s</td>"
+			"<td class=\"n\">%s%s%s</td><td>",
+			an_prio_name(s->prio), rel_s(l, s->start),
+			an_fmt_ns(s->end - s->start, buf, sizeof(buf)),
+			s->open_at_end ? " (still waiting at the end)" : "",
+			s->restarted ? " (restarted while ready)" : "");
+		for (int g = 0, ng = 0; g < AN_TG_N; g++) {
+			if (!s->group_runs[g])
+				continue;
+			fprintf(f, "%s<b>%s</b> %s (%" PRIu64 " run%s",
+				ng++ ? "<br>" : "",
+				an_tgroup_name((enum an_tgroup)g),
+				an_fmt_ns(s->group_ns[g], buf, sizeof(buf)),
+				s->group_runs[g],
+				s->group_runs[g] == 1 ? "" : "s");
+			if (s->forced_runs[g])
+				fprintf(f, ", %" PRIu64 " forced by a max wait",
+					s->forced_runs[g]);
+			fputc(')', f);
+			for (unsigned k = 0, n = 0; k < s->nblame; k++) {
+				const struct an_tblame *b = &s->blame[k];
+
+				if (g == AN_TG_POSTED ||
+				    (int)an_tgroup_of(s->prio, b->prio) != g)
+					continue;
+				fputs(n++ ? "; " : ": ", f);
+				html_esc(f, task_name(b->task));
+				fprintf(f, " %s (%" PRIu64 ")",
+					an_fmt_ns(b->ran_ns, buf, sizeof(buf)),
+					b->runs);
+			}
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
 {
 	const struct an_starve **v;
@@ -1473,7 +1731,8 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 		     const struct chart_info *ci)
 {
 	struct an_loop *l = c->r->loops[li];
-	char label[200], a[48], b[48];
+	char label[200], a[48], b[48], counts[128];
+	struct an_counts cn;
 
 	loop_label(label, sizeof(label), l);
 	fprintf(f, "<div class=\"loop\" id=\"loop%zu\">\n<h2>", li);
@@ -1484,8 +1743,10 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 		fprintf(f, "Span %s (loop time %" PRId64 " to %" PRId64
 			" ns); ", an_fmt_ns(l->last - l->first, a, sizeof(a)),
 			l->first, l->last);
-	fprintf(f, "%zu runs of %zu tasks; %" PRIu64 " sleeps, %s asleep; "
-		"%" PRIu64 " stopwatch checks", l->nruns, l->ntasks, l->sleeps,
+	an_loop_counts(l, &cn);
+	html_esc(f, an_counts_text(&cn, counts, sizeof(counts)));
+	fprintf(f, "; %" PRIu64 " sleeps, %s asleep; "
+		"%" PRIu64 " stopwatch checks", l->sleeps,
 		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices);
 	if (l->commands || l->builds)
 		fprintf(f, "; %" PRIu64 " dispatcher commands, %" PRIu64
@@ -1499,6 +1760,7 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 	html_perfs(f, l);
 	if (html_starves(c, f, l) < 0)
 		return -1;
+	html_task_waits(f, l);
 	fputs("</div>\n", f);
 	return 0;
 }

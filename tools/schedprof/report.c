@@ -45,15 +45,6 @@ static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 	return buf;
 }
 
-static uint64_t loop_runs(const struct an_loop *l)
-{
-	uint64_t n = 0;
-
-	for (int p = 0; p < AN_PRIOS; p++)
-		n += l->prio[p].fired;
-	return n;
-}
-
 static int cmp_task_total(const void *x, const void *y)
 {
 	const struct an_task *a = *(struct an_task *const *)x;
@@ -116,16 +107,18 @@ static void text_findings(const struct an_result *r)
 
 static void text_loop(struct an_loop *l)
 {
-	char lbl[128];
+	char lbl[128], counts[128];
 	struct an_task **tasks;
 	size_t ntasks;
+	struct an_counts c;
 
-	printf("\n%s: %s of loop time, %llu runs, %llu tasks; slept %llu "
+	an_loop_counts(l, &c);
+	printf("\n%s: %s of loop time, %s; slept %llu "
 	       "times (%s); %llu stopwatch checks\n",
 	       loop_label(l, lbl, sizeof(lbl)),
 	       NS(l->last > l->first ? l->last - l->first : 0),
-	       (unsigned long long)loop_runs(l),
-	       (unsigned long long)l->ntasks, (unsigned long long)l->sleeps,
+	       an_counts_text(&c, counts, sizeof(counts)),
+	       (unsigned long long)l->sleeps,
 	       NS(l->slept_ns), (unsigned long long)l->slices);
 
 	printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s %10s\n", "priority",
@@ -217,6 +210,62 @@ static void text_loop(struct an_loop *l)
 	}
 }
 
+/* The tasks that waited at least the starve threshold, with what ran
+ * meanwhile, grouped (an_task_starve). */
+static void text_task_starves(const struct an_loop *l)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < l->ntstarves && shown < TOP_STARVES; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		if (!shown++)
+			printf("\n  task waits (at least the starve threshold: "
+			       "what ran while the task waited)\n");
+		printf("  %-20.20s %-12s at %s for %s%s%s\n", s->task->name,
+		       an_prio_name(s->prio), NS(s->start - l->first),
+		       NS(s->end - s->start),
+		       s->open_at_end ? " (until the end)" : "",
+		       s->restarted ? " (restarted while ready)" : "");
+		for (int g = 0; g < AN_TG_N; g++) {
+			if (!s->group_runs[g])
+				continue;
+			printf("      %-18s %10s %6llu runs",
+			       an_tgroup_name((enum an_tgroup)g),
+			       NS(s->group_ns[g]),
+			       (unsigned long long)s->group_runs[g]);
+			if (s->forced_runs[g])
+				printf(" (%llu forced by a max wait, %s)",
+				       (unsigned long long)s->forced_runs[g],
+				       NS(s->forced_ns[g]));
+			/* Posted work is one culprit: the group says it. */
+			if (g == AN_TG_POSTED) {
+				putchar('\n');
+				continue;
+			}
+			putchar(':');
+			for (unsigned k = 0, n = 0; k < s->nblame; k++) {
+				const struct an_tblame *b = &s->blame[k];
+
+				if ((int)an_tgroup_of(s->prio, b->prio) != g)
+					continue;
+				printf("%s %s %s %s (%llu runs", n++ ? ";" : "",
+				       b->task ? b->task->name : "?",
+				       an_prio_name(b->prio), NS(b->ran_ns),
+				       (unsigned long long)b->runs);
+				if (b->forced_runs)
+					printf(", %llu forced",
+					       (unsigned long long)b->forced_runs);
+				printf(")");
+			}
+			putchar('\n');
+		}
+	}
+	if (l->ntstarves > shown)
+		printf("  (%zu more task waits; --json lists them all)\n",
+		       l->ntstarves - shown);
+}
+
 static void report_text(struct an_result *r, uint64_t anomalies,
 			const char *const *paths, int npaths)
 {
@@ -236,8 +285,10 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 		       "begin, ...): tracing started or stopped mid-run\n",
 		       (unsigned long long)anomalies);
 	text_findings(r);
-	for (size_t i = 0; i < r->nloops; i++)
+	for (size_t i = 0; i < r->nloops; i++) {
 		text_loop(r->loops[i]);
+		text_task_starves(r->loops[i]);
+	}
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -263,11 +314,65 @@ static void json_dist(FILE *f, const char *key, struct an_dist *d)
 	fputs("]}", f);
 }
 
+/* "task_starvation": every task wait of at least the threshold. */
+static void json_task_starves(FILE *f, const struct an_loop *l)
+{
+	fputs(",\"task_starvation\":[", f);
+	for (size_t i = 0; i < l->ntstarves; i++) {
+		const struct an_task_starve *s = &l->tstarves[i];
+
+		fprintf(f, "%s{\"task\":%llu,\"name\":", i ? "," : "",
+			(unsigned long long)s->task_id);
+		tj_str(f, s->task->name);
+		fprintf(f, ",\"priority\":\"%s\",\"start_ns\":%lld,"
+			   "\"end_ns\":%lld,\"duration_ns\":%lld,"
+			   "\"open_at_end\":%s,\"restarted\":%s,\"groups\":{",
+			an_prio_name(s->prio), (long long)s->start,
+			(long long)s->end, (long long)(s->end - s->start),
+			s->open_at_end ? "true" : "false",
+			s->restarted ? "true" : "false");
+		for (int g = 0; g < AN_TG_N; g++)
+			fprintf(f, "%s\"%s\":{\"ran_ns\":%lld,\"runs\":%llu,"
+				   "\"forced_ns\":%lld,\"forced_runs\":%llu}",
+				g ? "," : "",
+				g == AN_TG_HIGHER ? "higher"
+				: g == AN_TG_OWN  ? "own"
+				: g == AN_TG_LOWER ? "lower"
+						   : "posted",
+				(long long)s->group_ns[g],
+				(unsigned long long)s->group_runs[g],
+				(long long)s->forced_ns[g],
+				(unsigned long long)s->forced_runs[g]);
+		fputs("},\"blame\":[", f);
+		for (unsigned k = 0; k < s->nblame; k++) {
+			const struct an_tblame *b = &s->blame[k];
+
+			fprintf(f, "%s{\"task\":%llu,\"name\":", k ? "," : "",
+				(unsigned long long)(b->task ? b->task->id : 0));
+			tj_str(f, b->task ? b->task->name : "(performer work)");
+			fprintf(f, ",\"priority\":\"%s\",\"ran_ns\":%lld,"
+				   "\"runs\":%llu,\"forced_runs\":%llu}",
+				b->prio >= 0 ? an_prio_name(b->prio) : "posted",
+				(long long)b->ran_ns, (unsigned long long)b->runs,
+				(unsigned long long)b->forced_runs);
+		}
+		fputs("]}", f);
+	}
+	fputc(']', f);
+}
+
 static void json_loop(FILE *f, struct an_loop *l)
 {
+	struct an_counts c;
+
+	an_loop_counts(l, &c);
 	fprintf(f, "{\"loop\":\"0x%llx\",\"pid\":%lld,\"procname\":",
 		(unsigned long long)l->addr, (long long)l->vpid);
 	tj_str(f, l->procname ? l->procname : "");
+	fprintf(f, ",\"task_runs\":%llu,\"tasks_run\":%llu,"
+		   "\"posted_runs\":%llu",
+		(unsigned long long)c.task_runs, (unsigned long long)c.tasks,
+		(unsigned long long)c.posted_runs);
 	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
 		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
 		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
@@ -353,7 +458,9 @@ static void json_loop(FILE *f, struct an_loop *l)
 		json_dist(f, "run_ns", &p->run);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputc(']', f);
+	json_task_starves(f, l);
+	fputc('}', f);
 }
 
 static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)

@@ -477,8 +477,9 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			wl_free(w);
 			return SR_EXIT_FAIL;
 		}
-		fprintf(stderr, "schedreplay: workload written to %s: %zu tasks, "
-				"%zu runs, %zu posts, %zu actions, %s long\n",
+		fprintf(stderr, "schedreplay: workload written to %s: %zu tasks "
+				"with %zu of their runs, %zu posts, %zu actions, "
+				"%s long\n",
 			save, w->ntasks, wl_run_count(w), w->nposts, w->nactions,
 			an_fmt_ns(w->span, err, sizeof(err)));
 		wl_free(w);

@@ -46,9 +46,15 @@ bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f)
 	       w->norig_starves * sizeof(*f->starves));
 	f->nstarves = w->norig_starves;
 	qsort(f->starves, f->nstarves, sizeof(*f->starves), cmp_starve);
+	for (int p = 0; p < WL_PRIOS; p++)
+		f->counts.task_runs += w->orig_prio[p].fired;
+	f->posted_known = w->orig_posted_runs >= 0;
+	if (f->posted_known)
+		f->counts.posted_runs = (uint64_t)w->orig_posted_runs;
 	for (size_t i = 0; i < w->norig_tasks; i++) {
 		const struct wl_orig_task *o = &w->orig_tasks[i];
 
+		f->counts.tasks += o->runs > 0;
 		f->tasks[f->ntasks++] = (struct sr_fig_task){
 			o->name, o->prio, o->runs, o->long_runs, o->p50, o->p99,
 			o->max, o->run_max, o->run_total,
@@ -63,8 +69,10 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 	size_t n = 0;
 
 	memset(f, 0, sizeof(*f));
+	f->posted_known = true;
 	if (!l)
 		return true;
+	an_loop_counts(l, &f->counts);
 	for (int p = 0; p < WL_PRIOS; p++)
 		n += l->prio[p].nstarves;
 	f->starves = calloc(n + 1, sizeof(*f->starves));
@@ -91,6 +99,7 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 				an_kind_name(af->kind),
 				af->kind == AN_BACKLOG ? "performer (the replay's)"
 						       : af->culprit,
+				af->evidence,
 			};
 		}
 	}
@@ -189,6 +198,21 @@ static const struct wl_orig_finding *find_finding(const struct sr_figs *f,
 	return NULL;
 }
 
+/* A starving task's finding says what ran while it waited: both sides'
+ * evidence, recorded (a) and replayed (b), either NULL. */
+static void task_wait_evidence(FILE *f, const struct wl_orig_finding *a,
+			       const struct wl_orig_finding *b)
+{
+	const struct wl_orig_finding *x = a ? a : b;
+
+	if (strcmp(x->kind, "starving-task"))
+		return;
+	if (a && a->evidence)
+		fprintf(f, "        recorded: %s\n", a->evidence);
+	if (b && b->evidence)
+		fprintf(f, "        replayed: %s\n", b->evidence);
+}
+
 static void text_findings(FILE *f, const struct sr_figs *o,
 			  const struct sr_figs *r)
 {
@@ -203,6 +227,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 
 		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, a->culprit,
 			a->severity, b ? b->severity : "gone");
+		task_wait_evidence(f, a, b);
 	}
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct wl_orig_finding *b = &r->findings[i];
@@ -213,6 +238,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind,
 			stable_culprit(b->culprit, buf, sizeof(buf)),
 			o ? "none > " : "", b->severity);
+		task_wait_evidence(f, NULL, b);
 	}
 }
 
@@ -352,7 +378,7 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 /* Two lines; the second indented by indent. */
 static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
 {
-	fprintf(f, "%llu runs replayed (%llu split by the stopwatch, %llu "
+	fprintf(f, "%llu workload runs replayed (%llu split by the stopwatch, %llu "
 		   "run on through a recorded yield, %llu with no work left), "
 		   "%llu posts, %llu starts of an active task skipped, %llu "
 		   "recorded runs passed over, %llu events;\n%sstopwatch "
@@ -397,6 +423,47 @@ static const char *cpair(uint64_t o, uint64_t r, bool have_o)
 	return b;
 }
 
+static size_t first_class_posts(const struct wl_workload *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->nposts; i++)
+		n += w->posts[i].prio < 0;
+	return n;
+}
+
+/* The loop's counts under the analysis' labels (an_counts_text()). */
+static void text_counts(FILE *f, const struct sr_figs *o,
+			const struct sr_figs *rp)
+{
+	char b[128];
+
+	fputs("  ", f);
+	if (o)
+		fprintf(f, "recorded: %s%s; ",
+			an_counts_text(&o->counts, b, sizeof(b)),
+			o->posted_known ? "" : " (posted-work runs not kept)");
+	fprintf(f, "replayed: %s\n", an_counts_text(&rp->counts, b,
+						     sizeof(b)));
+}
+
+static void json_counts(FILE *f, const char *key, const struct sr_figs *x)
+{
+	fprintf(f, "\"%s\":", key);
+	if (!x) {
+		fputs("null", f);
+		return;
+	}
+	fprintf(f, "{\"task_runs\":%llu,\"tasks_run\":%llu,"
+		   "\"posted_runs\":",
+		(unsigned long long)x->counts.task_runs,
+		(unsigned long long)x->counts.tasks);
+	if (x->posted_known)
+		fprintf(f, "%llu}", (unsigned long long)x->counts.posted_runs);
+	else
+		fputs("null}", f);
+}
+
 void sr_report_text(FILE *f, const struct sr_report *r)
 {
 	const struct wl_workload *w = r->w;
@@ -405,10 +472,13 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 	struct fidelity fd;
 	size_t nst_o[WL_PRIOS] = { 0 }, nst_r[WL_PRIOS] = { 0 };
 
-	fprintf(f, "schedreplay: %s\n  workload: %s\n  %zu tasks, %zu runs, "
-		   "%zu posts, %zu actions outside runs, %s long\n",
+	fprintf(f, "schedreplay: %s\n  workload: %s\n  to replay: %zu "
+		   "tasks with %zu of their runs, %zu posts (%zu first-class), "
+		   "%zu actions outside runs, %s long\n",
 		r->input, w->source ? w->source : "(no source)", w->ntasks,
-		wl_run_count(w), w->nposts, w->nactions, NS(w->span));
+		wl_run_count(w), w->nposts, first_class_posts(w), w->nactions,
+		NS(w->span));
+	text_counts(f, o, rp);
 	fprintf(f, "  replay: %s", r->real ? "--real (real time" : "--sim (virtual time");
 	if (r->real)
 		fprintf(f, ", speed %g)", r->speed);
@@ -591,6 +661,11 @@ static void json_figs(FILE *f, const struct sr_figs *x)
 		fputs(",\"culprit\":", f);
 		json_str(f, stable_culprit(x->findings[i].culprit, buf,
 					   sizeof(buf)));
+		fputs(",\"evidence\":", f);
+		if (x->findings[i].evidence)
+			json_str(f, x->findings[i].evidence);
+		else
+			fputs("null", f);
 		fputc('}', f);
 	}
 	fputs("],\"tasks\":[", f);
@@ -647,6 +722,11 @@ void sr_report_json(FILE *f, const struct sr_report *r)
 		   "\"actions\":%zu},\"long_task_ns\":%lld,\"starve_ns\":%lld,",
 		(long long)w->origin, (long long)w->span, w->ntasks, wl_run_count(w), w->nposts,
 		w->nactions, (long long)r->long_task_ns, (long long)r->starve_ns);
+	fputs("\"counts\":{", f);
+	json_counts(f, "recorded", r->orig);
+	fputc(',', f);
+	json_counts(f, "replayed", r->replay);
+	fputs("},", f);
 	fputs("\"whatif\":{\"slice_ns\":", f);
 	if (wi->slice)
 		fprintf(f, "%lld", (long long)wi->slice);

@@ -115,6 +115,10 @@ struct sr_figs {
 	size_t nstarves;
 	struct sr_fig_task *tasks;
 	size_t ntasks;
+	/* The loop's counts as the analysis defines them (an_counts); a
+	 * workload's recorded figures do not hold its posted-work runs. */
+	struct an_counts counts;
+	bool posted_known;
 };
 
 /* Fills f from the workload's recorded figures (false: it has none). */

@@ -240,6 +240,11 @@ void st_alert_raise(struct st_alerts *al, const struct st_alert *a,
 			     "starving: %s ready %s without a run",
 			     st_prio_name(a->prio), d);
 		break;
+	case ST_ALERT_TASK_STARVED:
+		n = snprintf(e->text, sizeof(e->text),
+			     "starved task: %s (%s) waited %s", name,
+			     st_prio_name(a->prio), d);
+		break;
 	case ST_ALERT_LOST:
 		n = snprintf(e->text, sizeof(e->text), "events lost: %" PRId64,
 			     a->dur);
@@ -261,6 +266,7 @@ static const char *alert_kind(uint32_t k)
 	case ST_ALERT_LOST: return "lost";
 	case ST_ALERT_RUNNING: return "running-long";
 	case ST_ALERT_STARVING: return "starving";
+	case ST_ALERT_TASK_STARVED: return "starved-task";
 	default: return "?";
 	}
 }

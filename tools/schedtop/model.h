@@ -211,6 +211,7 @@ enum st_alert_kind {
 	ST_ALERT_LOST = 3,      /* events were lost (the tool's own alert) */
 	ST_ALERT_RUNNING = 4,   /* a run still going past the threshold */
 	ST_ALERT_STARVING = 5,  /* a priority still starving past it */
+	ST_ALERT_TASK_STARVED = 6, /* a task waited at least the threshold */
 };
 
 /* An alert, through the "alerts" ring buffer. */
@@ -223,7 +224,8 @@ struct st_alert {
 	st_s64 dur;
 	st_u32 tid;
 	st_u32 pad;
-	char name[ST_NAME_LEN]; /* the task that ran long, or that ended it */
+	char name[ST_NAME_LEN]; /* the task that ran long, or that ended it;
+				 * TASK_STARVED: the task that waited */
 };
 
 /* ---- the aggregation, shared by the BPF programs and the trace source ---- */

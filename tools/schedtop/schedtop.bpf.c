@@ -169,6 +169,12 @@ int task_fire_begin(struct pt_regs *ctx)
 	if (start)
 		alert(ST_ALERT_STARVED, prio, k.loop, k.task, start,
 		      begin - start, o.name);
+	/* The task itself waited long: named from its own ready time (what
+	 * the scheduler kept; see docs/schedtop.md for what this cannot
+	 * know). */
+	if (arg(ctx, 5) > 0 && begin - (__s64)arg(ctx, 5) >= starve_ns)
+		alert(ST_ALERT_TASK_STARVED, prio, k.loop, k.task, arg(ctx, 5),
+		      begin - (__s64)arg(ctx, 5), o.name);
 	return 0;
 }
 

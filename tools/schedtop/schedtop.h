@@ -90,7 +90,7 @@ void st_snap_sort_tasks(struct st_snap *s);
 struct st_alert_ent {
 	struct st_alert a;
 	int64_t when;          /* source clock, ns */
-	char text[256];        /* one line, for people */
+	char text[512];        /* one line, for people */
 };
 
 #define ST_ALERTS_KEPT 256

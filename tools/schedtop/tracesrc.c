@@ -227,6 +227,38 @@ static void blame_text(const struct tsrc *s, int64_t vpid, uint64_t loop,
 	}
 }
 
+/*
+ * The run of task that began at begin ended a wait of at least the
+ * threshold: the analysis kept it (an_task_starve, restarts while ready
+ * included) with what ran meanwhile. Raises the alert naming the task,
+ * with that blame; nothing if the analysis kept no such wait.
+ */
+static void task_starved_alert(struct tsrc *s, int64_t vpid, uint64_t loop,
+			       uint64_t task, int64_t begin, uint32_t tid)
+{
+	const struct an_loop *l = an_loop_of(s, vpid, loop);
+	const struct an_task_starve *ts;
+	char extra[AN_EVIDENCE_LEN];
+	struct st_alert a = { .kind = ST_ALERT_TASK_STARVED, .loop = loop,
+			      .task = task, .tid = tid };
+	size_t n;
+
+	if (!l || !l->ntstarves)
+		return;
+	ts = &l->tstarves[l->ntstarves - 1];
+	if (ts->task_id != task || ts->end != begin || ts->open_at_end)
+		return;
+	a.prio = ts->prio;
+	a.start = ts->start;
+	a.dur = ts->end - ts->start;
+	snprintf(a.name, sizeof(a.name), "%s", ts->task->name);
+	n = (size_t)snprintf(extra, sizeof(extra), "%s; meanwhile ",
+			     ts->restarted ? " (restarted while ready)" : "");
+	if (n < sizeof(extra))
+		an_task_starve_text(ts, extra + n, sizeof(extra) - n);
+	st_alert_raise(&s->run->alerts, &a, begin, extra);
+}
+
 static bool running(const struct tsrc *s)
 {
 	for (size_t i = 0; i < s->model.nloops; i++)
@@ -308,6 +340,8 @@ static int on_event(const struct tr_event *ev, void *arg)
 				   sizeof(extra));
 			st_alert_raise(&s->run->alerts, &a, e->begin, extra);
 		}
+		task_starved_alert(s, vpid, e->loop, e->task, e->begin,
+				   le->v.tid);
 		break;
 	}
 	case TR_EV_task_fire_end: {
