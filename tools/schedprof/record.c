@@ -2,7 +2,8 @@
  * schedprof record: runs a command under an LTTng-UST session that records
  * the libsched events, and keeps the trace.
  *
- *	schedprof record [-o DIR] [--buffer-size MB] -- CMD [ARGS...]
+ *	schedprof record [-o DIR] [--buffer-size MB] [--all-processes]
+ *			 -- CMD [ARGS...]
  *
  * Everything about the session goes through liblttng-ctl: a session of
  * our own (schedprof-PID-TIME) writing to DIR, one user-space channel with
@@ -12,13 +13,30 @@
  * into CMD with the provider through LD_PRELOAD, registers with the
  * session daemon before CMD's main() and gets the enabled events then.
  *
- * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start and taken
- * with sigwaitinfo(), together with SIGCHLD, so that no path (a signal in
+ * Only CMD's process is recorded: LTTng's buffers are per user, and any
+ * other process of the user with the provider loaded would write into
+ * them. The session's virtual-PID tracker includes CMD's pid only; the
+ * forked child waits on a pipe until its pid is tracked, then executes
+ * CMD, so that its registration already finds itself tracked. The pid
+ * stays through CMD's own execs; the processes CMD forks are not recorded
+ * (--all-processes records every process of the user, the way to include
+ * them). The tracker decides which registered applications the session
+ * enables its events in, so per-UID buffers hold CMD's events only.
+ *
+ * No session outlives its recorder: CMD gets SIGTERM when schedprof dies
+ * (PR_SET_PDEATHSIG), and every record starts by destroying the sessions
+ * named schedprof-PID-TIME whose PID no longer runs, or runs a process
+ * started after the session was created (the pid was reused).
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP and SIGPIPE are blocked from the start
+ * and taken with sigwaitinfo(), together with SIGCHLD, so that no path (a
+ * signal in
  * the middle of setting up, or of stopping) leaves the session behind.
  * The first one is passed on to CMD (unless a terminal sent it to both),
  * which should end cleanly; tracing stops when it has ended. A second one
  * kills CMD; a third stops waiting for LTTng. CMD starts with the signal
- * mask and dispositions schedprof was given.
+ * mask and dispositions schedprof was given. A SIGPIPE that schedprof
+ * brought on itself, writing to a closed stderr, only loses the message.
  *
  * Exit status: CMD's, 128 + N if signal N killed it; 1 if tracing could
  * not be set up or CMD could not be started; 2 for bad usage.
@@ -34,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -77,6 +96,7 @@ struct rec {
 	/* options */
 	const char *dir;       /* the output directory as the user gave it */
 	unsigned subbuf_mb;
+	bool all_processes;    /* no process tracker: the user's every one */
 	char **cmd;
 
 	char default_dir[64];
@@ -109,8 +129,8 @@ struct rec {
 
 static void usage(FILE *f)
 {
-	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] -- CMD "
-	      "[ARGS...]\n"
+	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] "
+	      "[--all-processes] -- CMD [ARGS...]\n"
 	      "Runs CMD with the libsched LTTng-UST provider preloaded, under "
 	      "an LTTng session\n"
 	      "that records the libsched events (with the vtid, vpid and "
@@ -122,10 +142,22 @@ static void usage(FILE *f)
 	      "  --buffer-size MB    sub-buffer size, a power of two from 1 "
 	      "to 256 (default 1;\n"
 	      "                      8 sub-buffers per CPU)\n"
+	      "  --all-processes     record every process of this user that "
+	      "has the provider\n"
+	      "                      loaded (CMD's children, other programs), "
+	      "not CMD's alone\n"
 	      "  -h, --help          this help\n"
-	      "Ctrl-C is passed on to CMD and tracing stops when CMD ends; a "
-	      "second Ctrl-C\n"
-	      "kills CMD. The provider is <schedprof's dir>/../lib/"
+	      "Only CMD's process is recorded, across its execs: the processes "
+	      "it forks are\n"
+	      "not (record them with --all-processes, or each under a "
+	      "schedprof record of\n"
+	      "its own). Ctrl-C, SIGTERM, SIGHUP and SIGPIPE are passed on to "
+	      "CMD and tracing\n"
+	      "stops when CMD ends; a second one kills CMD. If schedprof dies, "
+	      "CMD gets\n"
+	      "SIGTERM, and the next schedprof record destroys the session it "
+	      "left.\n"
+	      "The provider is <schedprof's dir>/../lib/"
 	      REC_PROVIDER ", or\n"
 	      "$SCHEDPROF_PROVIDER. A session daemon is started when none "
 	      "runs (as root).\n"
@@ -180,6 +212,10 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return SP_EXIT_OK;
+		}
+		if (!strcmp(a, "--all-processes")) {
+			rec->all_processes = true;
+			continue;
 		}
 		r = opt_value(argc, argv, &i, "-o", "--output", &val);
 		if (r < 0)
@@ -246,6 +282,15 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A SIGPIPE we brought on ourselves, writing a message to a closed
+ * stderr (the kernel sends it as if from us): the message is lost, and
+ * that is all. Any other SIGPIPE is an interruption, like SIGINT. */
+static bool own_sigpipe(int sig, const siginfo_t *si)
+{
+	return sig == SIGPIPE && si->si_code == SI_USER &&
+	       si->si_pid == getpid();
+}
+
 /*
  * Sleeps up to ms, or until one of our signals comes: it is then taken
  * and remembered (the first one in rec->interrupted). SIGCHLD only ends
@@ -258,7 +303,7 @@ static int rec_sleep(struct rec *rec, long ms)
 	int sig;
 
 	sig = sigtimedwait(&rec->sigs, &si, &ts);
-	if (sig <= 0)
+	if (sig <= 0 || own_sigpipe(sig, &si))
 		return 0;
 	if (sig != SIGCHLD) {
 		if (!rec->interrupted)
@@ -278,7 +323,9 @@ static bool rec_take_pending(struct rec *rec)
 	int sig;
 
 	sigdelset(&set, SIGCHLD);
-	sig = sigtimedwait(&set, &si, &zero);
+	do
+		sig = sigtimedwait(&set, &si, &zero);
+	while (sig > 0 && own_sigpipe(sig, &si));
 	if (sig <= 0)
 		return false;
 	if (!rec->interrupted)
@@ -656,6 +703,123 @@ static int ensure_sessiond(struct rec *rec)
 
 /* ---- the session ---------------------------------------------------- */
 
+/* When process pid started, in seconds since the Epoch; -1 if it does
+ * not run (or /proc cannot tell). */
+static int64_t process_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start_ticks = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Field 2, the name, may hold spaces and parentheses: count from
+	 * the last ')'. starttime is field 22. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	if (!btime || hz <= 0)
+		return -1;
+	return (int64_t)(btime + start_ticks / (unsigned long long)hz);
+}
+
+/*
+ * Destroys the sessions that schedprof records left behind when they died
+ * (SIGKILL, a crash): named schedprof-PID-TIME, with no process PID, or
+ * one started after the session was created (PID was reused). Such a
+ * session would go on recording the user's processes, into a directory
+ * that its recorder will never report. Only names of that form are
+ * touched; a live recorder's session is left alone.
+ */
+static void reap_stale_sessions(void)
+{
+	struct lttng_session *list = NULL;
+	int n = lttng_list_sessions(&list);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i].name;
+		uint64_t created;
+		long long t;
+		int pid, len = 0, ret;
+		int64_t started;
+
+		if (sscanf(name, "schedprof-%d-%lld%n", &pid, &t, &len) != 2 ||
+		    name[len] || pid <= 0 || pid == getpid())
+			continue;
+		if (lttng_session_get_creation_time(&list[i], &created) !=
+		    LTTNG_OK)
+			created = (uint64_t)t;
+		started = process_start_time(pid);
+		/* A second of slack: the two clocks round differently. */
+		if (started >= 0 && (uint64_t)started <= created + 1)
+			continue;
+		ret = lttng_destroy_session_no_wait(name);
+		if (ret < 0 && ret != -LTTNG_ERR_SESS_NOT_FOUND)
+			sp_error("cannot destroy LTTng session %s, left by a "
+				 "schedprof that no longer runs (pid %d): %s",
+				 name, pid, lt_err(ret));
+		else if (ret >= 0)
+			sp_error("destroyed LTTng session %s, left by a "
+				 "schedprof that no longer runs (pid %d; its "
+				 "trace stays in %s)", name, pid, list[i].path);
+	}
+	free(list);
+}
+
+/*
+ * The session's virtual-PID tracker of the user-space domain: with pid 0,
+ * its policy becomes "the inclusion set" (empty); else pid is added to
+ * the set. Returns 0 or a negative LTTng error code.
+ */
+static int session_tracker(const struct rec *rec, pid_t pid)
+{
+	struct lttng_process_attr_tracker_handle *t = NULL;
+	enum lttng_process_attr_tracker_handle_status st;
+	enum lttng_error_code ret;
+
+	ret = lttng_session_get_tracker_handle(rec->session, LTTNG_DOMAIN_UST,
+				LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &t);
+	if (ret != LTTNG_OK)
+		return -(int)ret;
+	if (pid == 0)
+		st = lttng_process_attr_tracker_handle_set_tracking_policy(t,
+				LTTNG_TRACKING_POLICY_INCLUDE_SET);
+	else
+		st = lttng_process_attr_virtual_process_id_tracker_handle_add_pid(
+				t, pid);
+	lttng_process_attr_tracker_handle_destroy(t);
+	switch (st) {
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK:
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS:
+		return 0;
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_SESSION_DOES_NOT_EXIST:
+		return -LTTNG_ERR_SESS_NOT_FOUND;
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_COMMUNICATION_ERROR:
+		return -LTTNG_ERR_NO_SESSIOND;
+	default:
+		return -LTTNG_ERR_INVALID;
+	}
+}
+
 static int session_setup(struct rec *rec)
 {
 	static const enum lttng_event_context_type ctxs[] = {
@@ -737,6 +901,15 @@ static int session_setup(struct rec *rec)
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.ctx = ctxs[i];
 		ret = lttng_add_context(h, &ctx, NULL, REC_CHANNEL);
+		if (ret < 0)
+			goto fail;
+	}
+
+	/* An empty inclusion set: nothing is recorded until CMD's pid is
+	 * added, before CMD is executed (spawn_cmd()). */
+	if (!rec->all_processes) {
+		what = "the process tracker";
+		ret = session_tracker(rec, 0);
 		if (ret < 0)
 			goto fail;
 	}
@@ -887,17 +1060,45 @@ static void session_teardown(struct rec *rec, bool keep)
 /* ---- the command ---------------------------------------------------- */
 
 /*
- * Forks and executes CMD with the provider preloaded. An exec failure
- * comes back from the child through a close-on-exec pipe: nothing read
- * means CMD is running.
+ * In the child, between fork and exec: waits for the parent's word that
+ * its pid is tracked (a byte on go), and learns of the parent's death
+ * from then on (SIGTERM, PR_SET_PDEATHSIG). Returns false if the parent
+ * gave up (or died) instead: then CMD must not run.
+ */
+static bool child_wait_go(pid_t parent, int go)
+{
+	char c;
+	ssize_t n;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		return false;
+	do
+		n = read(go, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+/*
+ * Forks and executes CMD with the provider preloaded. The child executes
+ * only once its pid is in the session's tracker: the registration of
+ * LTTng-UST in CMD then finds it tracked, and CMD's first events are
+ * recorded. An exec failure comes back from the child through a
+ * close-on-exec pipe: nothing read means CMD is running.
  */
 static int spawn_cmd(struct rec *rec)
 {
-	int fds[2], err = 0;
+	int fds[2], go[2], err = 0, ret;
+	pid_t parent = getpid();
 	ssize_t n;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		sp_error("pipe: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		sp_error("pipe: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return SP_EXIT_FAIL;
 	}
 	fflush(NULL);
@@ -907,10 +1108,15 @@ static int spawn_cmd(struct rec *rec)
 			 strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		close(go[0]);
+		close(go[1]);
 		rec->child = 0;
 		return SP_EXIT_FAIL;
 	}
 	if (rec->child == 0) {
+		close(go[1]);
+		if (!child_wait_go(parent, go[0]))
+			_exit(127);
 		child_restore_signals(rec);
 		execvpe(rec->cmd[0], rec->cmd, rec->envp);
 		err = errno;
@@ -919,6 +1125,21 @@ static int spawn_cmd(struct rec *rec)
 		_exit(127);
 	}
 	close(fds[1]);
+	close(go[0]);
+	ret = rec->all_processes ? 0 : session_tracker(rec, rec->child);
+	if (ret < 0) {
+		/* Closing go without a word: the child exits. */
+		close(go[1]);
+		close(fds[0]);
+		waitpid(rec->child, NULL, 0);
+		rec->child = 0;
+		sp_error("LTTng session %s: cannot track %s's process: %s",
+			 rec->session, rec->cmd[0], lt_err(ret));
+		return SP_EXIT_FAIL;
+	}
+	/* A child already dead is waited for as CMD (by wait_cmd()). */
+	n = write(go[1], "g", 1);
+	close(go[1]);
 	do
 		n = read(fds[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
@@ -960,7 +1181,7 @@ static int wait_cmd(struct rec *rec)
 			return SP_EXIT_FAIL;
 		}
 		sig = sigwaitinfo(&rec->sigs, &si);
-		if (sig <= 0 || sig == SIGCHLD)
+		if (sig <= 0 || sig == SIGCHLD || own_sigpipe(sig, &si))
 			continue;
 		if (!rec->interrupted)
 			rec->interrupted = sig;
@@ -1016,7 +1237,8 @@ static int count_event(const struct tr_event *ev, void *arg)
 		return 0;
 	return sigismember(&pending, SIGINT) == 1 ||
 	       sigismember(&pending, SIGTERM) == 1 ||
-	       sigismember(&pending, SIGHUP) == 1;
+	       sigismember(&pending, SIGHUP) == 1 ||
+	       sigismember(&pending, SIGPIPE) == 1;
 }
 
 static void report(struct rec *rec)
@@ -1103,6 +1325,7 @@ int sp_record_main(int argc, char **argv)
 	sigaddset(&rec.sigs, SIGINT);
 	sigaddset(&rec.sigs, SIGTERM);
 	sigaddset(&rec.sigs, SIGHUP);
+	sigaddset(&rec.sigs, SIGPIPE);
 	sigaddset(&rec.sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &rec.sigs, &rec.oldmask);
 	memset(&dfl, 0, sizeof(dfl));
@@ -1117,8 +1340,10 @@ int sp_record_main(int argc, char **argv)
 		rc = build_env(&rec);
 	if (rc < 0)
 		rc = ensure_sessiond(&rec);
-	if (rc < 0)
+	if (rc < 0) {
+		reap_stale_sessions();
 		rc = session_setup(&rec);
+	}
 	/* Interrupted while setting up: do not start CMD. */
 	if (rc < 0 && (rec.interrupted || rec_take_pending(&rec))) {
 		sp_error("interrupted (SIG%s) before %s started",
