@@ -16,7 +16,11 @@ the command and stderr cells are in backquotes. In a command, `schedprof`
          nonempty/ (a directory with a file in it), private/ (a copy of the
          good trace only root may read), public/ (one anyone may read),
          ro/ (a directory only root may write), out/ (an empty scratch
-         directory)
+         directory), recording/ (a copy of the good trace that a live
+         `schedprof record` seems to write: its marker names pid 1),
+         small/ (a 5 MiB tmpfs on 2 CPUs, 2 MiB more per CPU more) and
+         tiny/ (a 1 MiB tmpfs), mounted here
+         and unmounted at the end, even on failure
 A command starting with `nobody:` runs as user nobody (setpriv), for the
 permission cases. In the stderr cell the same $NAMES are replaced by their
 values. Root (the fixtures' owners, setpriv); run after the bad-input test,
@@ -40,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
@@ -133,7 +138,33 @@ def reachable_copy():
     return top, None
 
 
+MOUNTS = []
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777",
+                        "libsched-errors-doc", path],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        report(False, f"cannot mount a {size} tmpfs on {path}: "
+               + p.stderr.strip())
+        return
+    MOUNTS.append(path)
+
+
+def unmount_all():
+    while MOUNTS:
+        path = MOUNTS.pop()
+        if subprocess.run(["umount", path]).returncode != 0:
+            subprocess.run(["umount", "-l", path])
+
+
 def fixtures():
+    unmount_all()
+    for name in ("small", "tiny"):
+        if os.path.ismount(FIX + "/" + name):
+            subprocess.run(["umount", FIX + "/" + name])
     if os.path.exists(FIX):
         subprocess.run(["chmod", "-R", "u+rwx", FIX])
         shutil.rmtree(FIX)
@@ -150,6 +181,14 @@ def fixtures():
     subprocess.run(["chmod", "-R", "a+rX", FIX + "/public"], check=True)
     os.chmod(FIX + "/ro", 0o555)
     os.chmod(FIX + "/out", 0o777)
+    shutil.copytree(BADIN + "/good", FIX + "/recording")
+    with open(FIX + "/recording/.schedprof-recording", "w") as f:
+        f.write(f"1 {int(time.time())}\n")
+    # 5 MiB on 2 CPUs: room for what schedprof keeps free (two 1 MiB
+    # sub-buffers per CPU, the metadata) and a little trace.
+    mount_tmpfs(FIX + "/small",
+                f"{max(5, 2 * os.sysconf('SC_NPROCESSORS_CONF') + 1)}m")
+    mount_tmpfs(FIX + "/tiny", "1m")
 
 
 def expand(s, env):
@@ -164,6 +203,13 @@ def matches(pattern, line):
 
 
 def main():
+    try:
+        return run()
+    finally:
+        unmount_all()
+
+
+def run():
     for need in (BADIN + "/good", BADIN + "/in", "build/bin/schedprof"):
         if not os.path.exists(need):
             report(False, f"{need} is missing: run scripts/test-schedprof-"
@@ -233,6 +279,7 @@ def main():
         else:
             report(True, f"{section}: {case}: exit {status}, {first}")
     subprocess.run(["chmod", "-R", "u+rwx", FIX])
+    unmount_all()
     if copy:
         shutil.rmtree(copy, ignore_errors=True)
     if count == 0:

@@ -54,6 +54,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -89,6 +90,19 @@
 #define REC_DESTROY_MS 10000
 #define REC_DESTROY_KILLED_MS 2000
 #define REC_POLL_MS 20
+/*
+ * A full disk: once the consumer of LTTng 2.13 fails to write with
+ * ENOSPC it writes nothing more, not even the metadata, which it writes
+ * at the stop: the trace is lost whole (a 0-byte metadata file). So the
+ * free space of the output's file system is checked every
+ * REC_SPACE_POLL_MS while CMD runs, and tracing is stopped while there is
+ * still room for what may be written before the check sees it (the
+ * consumer writes whole sub-buffers: one per CPU at once), for what the
+ * stop writes (a sub-buffer in flight per CPU), and for the metadata
+ * (REC_METADATA_ROOM; 16 KiB for libsched).
+ */
+#define REC_SPACE_POLL_MS 20
+#define REC_METADATA_ROOM (256u << 10)
 
 extern char **environ;
 
@@ -117,6 +131,18 @@ struct rec {
 
 	pid_t child;
 	bool cmd_killed;       /* CMD died from a signal */
+
+	/* the marker TR_RECORDING_MARKER in absdir while recording */
+	char marker[PATH_MAX + sizeof(TR_RECORDING_MARKER) + 1];
+	bool marker_made;
+
+	/* the disk */
+	uint64_t space_needed; /* stop tracing when less is free */
+	bool tracing;          /* started, not stopped */
+	bool disk_full;        /* tracing was stopped for lack of space */
+	bool disk_filled;      /* ... too late: LTTng met ENOSPC */
+	int64_t start_ms, full_ms, end_ms;
+	uint64_t full_left;    /* bytes free then */
 
 	/* after the stop */
 	bool chan_stats;       /* the channel's counts below are known */
@@ -161,9 +187,12 @@ static void usage(FILE *f)
 	      REC_PROVIDER ", or\n"
 	      "$SCHEDPROF_PROVIDER. A session daemon is started when none "
 	      "runs (as root).\n"
+	      "A full disk stops tracing while the trace so far can still be "
+	      "completed.\n"
 	      "Exit status: CMD's (128+N if signal N killed it); 1 if tracing "
 	      "could not be\n"
-	      "set up or CMD could not be started; 2 for bad usage.\n",
+	      "set up, CMD could not be started, or the disk filled; 2 for bad "
+	      "usage.\n",
 	      f);
 }
 
@@ -465,6 +494,112 @@ static int prepare_outdir(struct rec *rec)
 }
 
 /*
+ * The marker that tells `schedprof report` (tr_recording_pid()) that the
+ * trace is still being written: "PID TIME", removed at the end.
+ */
+static int write_marker(struct rec *rec)
+{
+	char line[64];
+	int fd, n;
+
+	snprintf(rec->marker, sizeof(rec->marker), "%s/%s", rec->absdir,
+		 TR_RECORDING_MARKER);
+	n = snprintf(line, sizeof(line), "%d %lld\n", (int)getpid(),
+		     (long long)time(NULL));
+	fd = open(rec->marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t)n) != n) {
+		int err = fd < 0 || errno ? errno : ENOSPC;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(rec->marker);
+		}
+		sp_error("%s: cannot write %s: %s%s", rec->dir,
+			 TR_RECORDING_MARKER, strerror(err),
+			 err == ENOSPC ? " (ENOSPC)" : "");
+		return SP_EXIT_FAIL;
+	}
+	close(fd);
+	rec->marker_made = true;
+	return -1;
+}
+
+static void remove_marker(struct rec *rec)
+{
+	if (rec->marker_made && unlink(rec->marker) == 0)
+		rec->marker_made = false;
+}
+
+/* Bytes an unprivileged writer may still use on absdir's file system;
+ * UINT64_MAX if statvfs() cannot tell. */
+static uint64_t space_free(const struct rec *rec)
+{
+	struct statvfs vfs;
+
+	if (statvfs(rec->absdir, &vfs) < 0)
+		return UINT64_MAX;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize;
+}
+
+static double mib(uint64_t bytes)
+{
+	return (double)bytes / (1 << 20);
+}
+
+/*
+ * What must stay free while recording: two sub-buffers per CPU (LTTng's
+ * per-UID buffers have one ring per possible CPU), one written between
+ * two checks and one the stop writes, and the metadata. Refuses to start
+ * with less (exit 1).
+ */
+static int check_space(struct rec *rec)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	uint64_t left = space_free(rec);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	rec->space_needed = 2 * (uint64_t)ncpu *
+			    ((uint64_t)rec->subbuf_mb << 20) +
+			    REC_METADATA_ROOM;
+	if (left == UINT64_MAX || left > rec->space_needed)
+		return -1;
+	sp_error("%s: No space left on device (ENOSPC): %.1f MiB free, "
+		 "a recording needs more than %.2f MiB there (two %u MiB "
+		 "sub-buffers per CPU on %ld CPUs, and the metadata)", rec->dir,
+		 mib(left), mib(rec->space_needed), rec->subbuf_mb, ncpu);
+	return SP_EXIT_FAIL;
+}
+
+/*
+ * While CMD runs: when the free space falls below space_needed, stops
+ * tracing at once, so that the trace written so far stays readable (see
+ * REC_SPACE_POLL_MS), and says so; CMD runs on, unrecorded.
+ */
+static void watch_space(struct rec *rec)
+{
+	uint64_t left;
+	int ret;
+
+	if (!rec->tracing)
+		return;
+	left = space_free(rec);
+	if (left == UINT64_MAX || left >= rec->space_needed)
+		return;
+	ret = lttng_stop_tracing_no_wait(rec->session);
+	rec->tracing = false;
+	rec->disk_full = true;
+	rec->full_ms = now_ms();
+	rec->full_left = left;
+	sp_error("%s: disk full (No space left on device, ENOSPC, within "
+		 "%.1f MiB): recording stopped after %.2f s to keep the trace "
+		 "so far readable; %s runs on, unrecorded%s%s", rec->dir,
+		 mib(left), (double)(rec->full_ms - rec->start_ms) / 1000,
+		 rec->cmd[0], ret < 0 ? "; cannot stop: " : "",
+		 ret < 0 ? lt_err(ret) : "");
+}
+
+/*
  * The provider: $SCHEDPROF_PROVIDER, else next to the tool,
  * <dir of /proc/self/exe>/../lib (build/bin -> build/lib, BINDIR ->
  * LIBDIR). An absolute path, as CMD may change directory before it
@@ -703,45 +838,6 @@ static int ensure_sessiond(struct rec *rec)
 
 /* ---- the session ---------------------------------------------------- */
 
-/* When process pid started, in seconds since the Epoch; -1 if it does
- * not run (or /proc cannot tell). */
-static int64_t process_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start_ticks = 0, btime = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	size_t n;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Field 2, the name, may hold spaces and parentheses: count from
-	 * the last ')'. starttime is field 22. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
-		return -1;
-	f = fopen("/proc/stat", "re");
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	if (!btime || hz <= 0)
-		return -1;
-	return (int64_t)(btime + start_ticks / (unsigned long long)hz);
-}
-
 /*
  * Destroys the sessions that schedprof records left behind when they died
  * (SIGKILL, a crash): named schedprof-PID-TIME, with no process PID, or
@@ -768,7 +864,7 @@ static void reap_stale_sessions(void)
 		if (lttng_session_get_creation_time(&list[i], &created) !=
 		    LTTNG_OK)
 			created = (uint64_t)t;
-		started = process_start_time(pid);
+		started = tr_process_start_time(pid);
 		/* A second of slack: the two clocks round differently. */
 		if (started >= 0 && (uint64_t)started <= created + 1)
 			continue;
@@ -918,6 +1014,8 @@ static int session_setup(struct rec *rec)
 	ret = lttng_start_tracing(rec->session);
 	if (ret < 0)
 		goto fail;
+	rec->tracing = true;
+	rec->start_ms = now_ms();
 	lttng_event_destroy(ev);
 	lttng_channel_destroy(chan);
 	lttng_destroy_handle(h);
@@ -983,6 +1081,10 @@ static void session_teardown(struct rec *rec, bool keep)
 	if (!rec->session_created)
 		return;
 	ret = lttng_stop_tracing_no_wait(rec->session);
+	rec->tracing = false;
+	/* Stopped already by watch_space(): its data is still to wait for. */
+	if (ret == -LTTNG_ERR_TRACE_ALREADY_STOPPED && rec->disk_full)
+		ret = 0;
 	/* Not started yet is fine: a setup that failed before the start. */
 	if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED && keep)
 		sp_error("cannot stop LTTng session %s: %s",
@@ -1014,6 +1116,10 @@ static void session_teardown(struct rec *rec, bool keep)
 		session_channel_stats(rec);
 	}
 
+	/* LTTng met ENOSPC if its stop or final rotation failed on a full
+	 * disk: report() says it, rather than LTTng's words for it. */
+	if (keep && !flushed && space_free(rec) < rec->space_needed)
+		rec->disk_filled = true;
 	ret = lttng_destroy_session_ext(rec->session, &dh);
 	if (ret != LTTNG_OK) {
 		sp_error("cannot destroy LTTng session %s: %s "
@@ -1042,9 +1148,16 @@ static void session_teardown(struct rec *rec, bool keep)
 	} else if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED) {
 		if (lttng_destruction_handle_get_result(dh, &result) ==
 			    LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
-		    result != LTTNG_OK)
-			sp_error("destroying LTTng session %s: %s",
-				 rec->session, lt_err(result));
+		    result != LTTNG_OK) {
+			/* "Rotation failure on consumer": the last
+			 * rotation, which writes the metadata, met a full
+			 * disk. */
+			if (space_free(rec) < rec->space_needed)
+				rec->disk_filled = true;
+			else
+				sp_error("destroying LTTng session %s: %s",
+					 rec->session, lt_err(result));
+		}
 	} else if (rec->cmd_killed) {
 		sp_error("note: LTTng had not closed the trace %ld s after "
 			 "the stop (%s was killed, possibly in the middle of "
@@ -1180,7 +1293,16 @@ static int wait_cmd(struct rec *rec)
 				 strerror(errno));
 			return SP_EXIT_FAIL;
 		}
-		sig = sigwaitinfo(&rec->sigs, &si);
+		if (rec->tracing) {
+			struct timespec ts = {
+				.tv_nsec = REC_SPACE_POLL_MS * 1000000L,
+			};
+
+			sig = sigtimedwait(&rec->sigs, &si, &ts);
+			watch_space(rec);
+		} else {
+			sig = sigwaitinfo(&rec->sigs, &si);
+		}
 		if (sig <= 0 || sig == SIGCHLD || own_sigpipe(sig, &si))
 			continue;
 		if (!rec->interrupted)
@@ -1199,6 +1321,7 @@ static int wait_cmd(struct rec *rec)
 		}
 	}
 	rec->child = 0;
+	rec->end_ms = now_ms();
 	/* A terminal's Ctrl-C that ended CMD is still pending here: it is
 	 * spent, and must not stop the counting that follows. */
 	while (rec_take_pending(rec))
@@ -1241,20 +1364,42 @@ static int count_event(const struct tr_event *ev, void *arg)
 	       sigismember(&pending, SIGPIPE) == 1;
 }
 
-static void report(struct rec *rec)
+/*
+ * Counts the trace and says what it holds. Returns SP_EXIT_FAIL when the
+ * disk filled (the recording is incomplete, or lost), else -1.
+ */
+static int report(struct rec *rec)
 {
 	struct tr_handlers h = { .event = count_event, .arg = rec };
-	struct tr_reader *r = tr_reader_new();
+	struct tr_reader *r;
 	const struct tr_stats *s;
 	uint64_t discarded;
 	int ret;
 
+	r = tr_reader_new();
 	if (!r) {
 		sp_error("trace written to %s (not read: out of "
 			 "memory)", rec->dir);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	ret = tr_reader_add_path(r, rec->absdir);
+	/* The disk filled faster than watch_space() saw (another program
+	 * filled it): LTTng met ENOSPC, and left an empty metadata file or
+	 * streams cut in the middle of a packet. */
+	if ((rec->disk_full || rec->disk_filled) && ret < 0) {
+		sp_error("%s: No space left on device (ENOSPC): the disk "
+			 "filled before LTTng completed the trace, which cannot "
+			 "be read (%s)", rec->dir, tr_reader_error(r));
+		tr_reader_free(r);
+		return SP_EXIT_FAIL;
+	}
+	if (rec->disk_full)
+		sp_error("error: the disk holding %s filled: the trace ends "
+			 "%.2f s into the recording; the last %.2f s of %s "
+			 "are not recorded", rec->dir,
+			 (double)(rec->full_ms - rec->start_ms) / 1000,
+			 (double)(rec->end_ms - rec->full_ms) / 1000,
+			 rec->cmd[0]);
 	if (ret == TR_ERR_NOTRACE) {
 		/* No process registered with the provider loaded. */
 		sp_error("trace written to %s (0 events, %llu "
@@ -1262,7 +1407,7 @@ static void report(struct rec *rec)
 			 (unsigned long long)rec->chan_discarded);
 		no_events_hint(rec);
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	if (ret >= 0)
 		ret = tr_reader_run(r, &h);
@@ -1274,14 +1419,14 @@ static void report(struct rec *rec)
 		sp_error("trace written to %s, but it cannot be "
 			 "read: %s", rec->dir, tr_reader_error(r));
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	if (ret == TR_STOPPED) {
 		sp_error("trace written to %s (not counted: interrupted "
 			 "after %llu events)", rec->dir,
 			 (unsigned long long)s->events);
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	sp_error("trace written to %s (%llu events, %llu discarded)",
 		 rec->dir, (unsigned long long)s->events,
@@ -1300,6 +1445,7 @@ static void report(struct rec *rec)
 	if (s->events == 0)
 		no_events_hint(rec);
 	tr_reader_free(r);
+	return rec->disk_full ? SP_EXIT_FAIL : -1;
 }
 
 /* ---- main ----------------------------------------------------------- */
@@ -1337,6 +1483,10 @@ int sp_record_main(int argc, char **argv)
 	if (rc < 0)
 		rc = prepare_outdir(&rec);
 	if (rc < 0)
+		rc = write_marker(&rec);
+	if (rc < 0)
+		rc = check_space(&rec);
+	if (rc < 0)
 		rc = build_env(&rec);
 	if (rc < 0)
 		rc = ensure_sessiond(&rec);
@@ -1356,14 +1506,15 @@ int sp_record_main(int argc, char **argv)
 		/* Nothing to keep: no trace, and no directory if it is
 		 * empty. */
 		session_teardown(&rec, false);
+		remove_marker(&rec);
 		remove_empty_output(&rec);
 		goto out;
 	}
 
 	status = wait_cmd(&rec);
 	session_teardown(&rec, true);
-	report(&rec);
-	rc = status;
+	remove_marker(&rec);
+	rc = report(&rec) >= 0 ? SP_EXIT_FAIL : status;
 out:
 	free_env(&rec);
 	/* The signals stay blocked: one that came during the teardown must
