@@ -1508,6 +1508,11 @@ int tr_reader_run(struct tr_reader *r, const struct tr_handlers *h)
 		const struct trace_rec *t;
 
 		bt_error_line(r, why, sizeof(why), &t);
+		/* Some causes name no component (a clock snapshot out of
+		 * range is found by the library): with one trace, it is
+		 * that one. */
+		if (!t && r->ntraces == 1)
+			t = r->traces[0];
 		return fail(r, TR_ERR_CORRUPT, "%s: corrupt trace: %s",
 			    t ? t->path : "trace", why);
 	}
