@@ -38,8 +38,13 @@
  * mask and dispositions schedprof was given. A SIGPIPE that schedprof
  * brought on itself, writing to a closed stderr, only loses the message.
  *
+ * A full disk: tracing stops while what was written can still be
+ * completed (watch_space()), and the exit status is 1. While recording,
+ * DIR holds TR_RECORDING_MARKER, which `schedprof report` recognizes.
+ *
  * Exit status: CMD's, 128 + N if signal N killed it; 1 if tracing could
- * not be set up or CMD could not be started; 2 for bad usage.
+ * not be set up, CMD could not be started, or the disk filled; 2 for bad
+ * usage.
  */
 #include <dirent.h>
 #include <errno.h>
