@@ -212,6 +212,10 @@ include bench/bench.mk
 TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
 TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 
+# test_trace_read tests the reader's view of a recording still going on.
+TEST_CFLAGS_test_trace_read := -Itools/common -Itracepoints $(BT_CFLAGS)
+TEST_LDFLAGS_test_trace_read = $(TOOLS_LIB) $(BT_LIBS) -lm
+
 # test_workload_file tests the workload file format (tools/common/workload.c).
 TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
 TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
@@ -329,6 +333,7 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
 $(B)/tests/test_workload_file: $(TOOLS_LIB)
+$(B)/tests/test_trace_read: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests

@@ -16,11 +16,23 @@ the command and stderr cells are in backquotes. In a command, `schedprof`
          nonempty/ (a directory with a file in it), private/ (a copy of the
          good trace only root may read), public/ (one anyone may read),
          ro/ (a directory only root may write), out/ (an empty scratch
-         directory)
+         directory), recording/ (a copy of the good trace that a live
+         `schedprof record` seems to write: its marker names pid 1),
+         small/ (a 5 MiB tmpfs on 2 CPUs, 2 MiB more per CPU more) and
+         tiny/ (a 1 MiB tmpfs), mounted here
+         and unmounted at the end, even on failure
 A command starting with `nobody:` runs as user nobody (setpriv), for the
 permission cases. In the stderr cell the same $NAMES are replaced by their
 values. Root (the fixtures' owners, setpriv); run after the bad-input test,
 as make check does.
+
+A checkout in a directory that nobody cannot enter (a root's /root, a
+`mktemp -d`) would make every nobody row fail for the wrong reason: then
+the tools (build/bin, and the provider in build/lib) and $FIX are copied
+into a directory of their own under $TMPDIR (or /tmp) that anyone may
+enter, the nobody rows run from there, and the copy is removed at the end.
+When no such copy can be made (no user nobody, no setpriv, nothing nobody
+can reach), the nobody rows are skipped, each with the reason.
 
     scripts/test-errors-doc.py [docs/errors.md]
 
@@ -31,6 +43,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
@@ -85,7 +99,72 @@ def rows(path):
             yield section, c[0], unquote(c[1]), int(c[2]), unquote(c[3]), n
 
 
+def as_nobody(argv):
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup",
+            "--clear-groups", "--"] + argv
+
+
+def nobody_reaches(binary, fix):
+    """Whether user nobody can run binary and enter fix."""
+    try:
+        p = subprocess.run(as_nobody(["sh", "-c", 'test -x "$0" && cd "$1"',
+                                      binary, fix]),
+                           capture_output=True, cwd="/", timeout=LIMIT)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return p.returncode == 0
+
+
+def reachable_copy():
+    """(bin dir, FIX) in a copy under $TMPDIR that nobody can reach, or
+    (None, reason)."""
+    try:
+        top = tempfile.mkdtemp(prefix="libsched-errors-doc-")
+    except OSError as e:
+        return None, f"cannot make a directory for a copy: {e}"
+    try:
+        os.chmod(top, 0o755)
+        shutil.copytree("build/bin", top + "/build/bin")
+        os.makedirs(top + "/build/lib")
+        shutil.copy2("build/lib/libsched-lttng.so", top + "/build/lib")
+        subprocess.run(["chmod", "-R", "a+rX", top + "/build"], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        shutil.rmtree(top, ignore_errors=True)
+        return None, f"cannot copy the tools to {top}: {e}"
+    if not nobody_reaches(top + "/build/bin/schedprof", top):
+        shutil.rmtree(top, ignore_errors=True)
+        return None, (f"user nobody cannot reach {top} either (is there a "
+                      "user nobody, and setpriv?)")
+    return top, None
+
+
+MOUNTS = []
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777",
+                        "libsched-errors-doc", path],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        report(False, f"cannot mount a {size} tmpfs on {path}: "
+               + p.stderr.strip())
+        return
+    MOUNTS.append(path)
+
+
+def unmount_all():
+    while MOUNTS:
+        path = MOUNTS.pop()
+        if subprocess.run(["umount", path]).returncode != 0:
+            subprocess.run(["umount", "-l", path])
+
+
 def fixtures():
+    unmount_all()
+    for name in ("small", "tiny"):
+        if os.path.ismount(FIX + "/" + name):
+            subprocess.run(["umount", FIX + "/" + name])
     if os.path.exists(FIX):
         subprocess.run(["chmod", "-R", "u+rwx", FIX])
         shutil.rmtree(FIX)
@@ -102,6 +181,14 @@ def fixtures():
     subprocess.run(["chmod", "-R", "a+rX", FIX + "/public"], check=True)
     os.chmod(FIX + "/ro", 0o555)
     os.chmod(FIX + "/out", 0o777)
+    shutil.copytree(BADIN + "/good", FIX + "/recording")
+    with open(FIX + "/recording/.schedprof-recording", "w") as f:
+        f.write(f"1 {int(time.time())}\n")
+    # 5 MiB on 2 CPUs: room for what schedprof keeps free (two 1 MiB
+    # sub-buffers per CPU, the metadata) and a little trace.
+    mount_tmpfs(FIX + "/small",
+                f"{max(5, 2 * os.sysconf('SC_NPROCESSORS_CONF') + 1)}m")
+    mount_tmpfs(FIX + "/tiny", "1m")
 
 
 def expand(s, env):
@@ -116,11 +203,35 @@ def matches(pattern, line):
 
 
 def main():
+    try:
+        return run()
+    finally:
+        unmount_all()
+
+
+def run():
     for need in (BADIN + "/good", BADIN + "/in", "build/bin/schedprof"):
         if not os.path.exists(need):
             report(False, f"{need} is missing: run scripts/test-schedprof-"
                    "badinput.sh first (make check does)")
             return 1
+    global FIX
+    # Where the nobody rows run from: the checkout itself when nobody can
+    # reach it, else a copy, else nowhere (skipped, with the reason).
+    nobody_bin, nobody_cwd, skip_reason, copy = (
+        os.path.join(ROOT, "build/bin"), ROOT, None, None)
+    os.makedirs(FIX, exist_ok=True)
+    if not nobody_reaches(os.path.join(ROOT, "build/bin/schedprof"),
+                          os.path.join(ROOT, FIX)):
+        copy, why = reachable_copy()
+        if copy:
+            print(f"  NOTE     errors.md: user nobody cannot reach {ROOT}: "
+                  f"its rows run from a copy in {copy}")
+            FIX = copy + "/fix"
+            nobody_bin, nobody_cwd = copy + "/build/bin", copy
+        else:
+            nobody_bin = None
+            skip_reason = f"user nobody cannot reach {ROOT}, and {why}"
     fixtures()
     env = dict(os.environ)
     env["PATH"] = os.path.join(ROOT, "build/bin") + ":" + env["PATH"]
@@ -131,17 +242,24 @@ def main():
     # the other schedprof tests, they accept the preloaded provider.
     env["ASAN_OPTIONS"] = ":".join(
         x for x in (env.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if x)
-    count = 0
+    nobody_env = dict(env)
+    if nobody_bin:
+        nobody_env["PATH"] = nobody_bin + ":" + os.environ["PATH"]
+    count = skipped = 0
     for section, case, cmd, status, pattern, n in rows(DOC):
         count += 1
-        argv = ["bash", "-c", cmd]
+        argv, run_env, cwd = ["bash", "-c", cmd], env, ROOT
         if cmd.startswith("nobody:"):
-            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup",
-                    "--clear-groups", "--"] + ["bash", "-c",
-                                               cmd[len("nobody:"):].strip()]
+            if not nobody_bin:
+                skipped += 1
+                print(f"  SKIP     errors.md: {section}: {case}: "
+                      f"{skip_reason}")
+                continue
+            argv = as_nobody(["bash", "-c", cmd[len("nobody:"):].strip()])
+            run_env, cwd = nobody_env, nobody_cwd
         try:
-            p = subprocess.run(argv, env=env, capture_output=True, text=True,
-                               timeout=LIMIT, cwd=ROOT)
+            p = subprocess.run(argv, env=run_env, capture_output=True,
+                               text=True, timeout=LIMIT, cwd=cwd)
         except subprocess.TimeoutExpired:
             report(False, f"{section}: {case}: hung ({LIMIT} s): {cmd}")
             continue
@@ -161,9 +279,13 @@ def main():
         else:
             report(True, f"{section}: {case}: exit {status}, {first}")
     subprocess.run(["chmod", "-R", "u+rwx", FIX])
+    unmount_all()
+    if copy:
+        shutil.rmtree(copy, ignore_errors=True)
     if count == 0:
         report(False, f"{DOC}: no row found")
-    print(f"errors.md: {count} rows, {failures} failure(s)")
+    print(f"errors.md: {count} rows, {failures} failure(s)"
+          + (f", {skipped} skipped" if skipped else ""))
     return 1 if failures else 0
 
 

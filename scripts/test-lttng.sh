@@ -94,13 +94,16 @@ trap 'cleanup; exit 1' INT TERM
 
 # start_session NAME DIR: the session of both cases. Its own channel with
 # roomy buffers, so that discarded events mean a real problem rather than
-# default buffer sizes against a slow machine.
+# default buffer sizes against a slow machine. It starts recording no
+# process at all (run_workload tracks the workload's): a tracker changed
+# after the start does not stop the processes already recorded.
 start_session() {
 	session=$1
 	if ! { lt create "$1" --output="$PWD/$2" &&
 	       lt enable-channel -u -s "$1" --subbuf-size=1M --num-subbuf=8 libsched &&
 	       lt enable-event -u -s "$1" -c libsched 'libsched:*' &&
 	       lt add-context -u -s "$1" -c libsched -t vtid -t vpid -t procname &&
+	       lt untrack -u -s "$1" --vpid --all &&
 	       lt start "$1"; } >"$out/$1.lttng.log" 2>&1; then
 		fail "cannot set up LTTng session $1:"
 		indent <"$out/$1.lttng.log"
@@ -127,17 +130,30 @@ stop_session() {
 
 # run_workload OUTFILE [PRELOAD]: runs it in the background so that $wpid
 # is its own pid (the checker keeps that process's events), under a
-# watchdog. Sets rc.
+# watchdog. The session records that process only: LTTng's buffers are
+# per user, and another program of the user with the provider loaded (a
+# test of someone else's checkout) would write into them too. The process
+# waits on a FIFO until its pid is tracked, then executes the workload
+# (same pid), whose LTTng-UST registration then finds it tracked. Sets rc.
 run_workload() {
+	rm -f "$out/go"
+	mkfifo "$out/go" || { rc=1; fail "mkfifo $out/go failed"; return; }
 	if [ -n "${2:-}" ]; then
 		# An AddressSanitizer build (make check SANITIZE=...) accepts
 		# a preloaded provider only with this option.
-		LD_PRELOAD=$2 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-			"$workload" --scale "$scale" >"$1" 2>"$1.err" &
+		(read -r _ <"$out/go" && exec env LD_PRELOAD="$2" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+			"$workload" --scale "$scale" >"$1" 2>"$1.err") &
 	else
-		env -u LD_PRELOAD "$workload" --scale "$scale" >"$1" 2>"$1.err" &
+		(read -r _ <"$out/go" && exec env -u LD_PRELOAD "$workload" \
+			--scale "$scale" >"$1" 2>"$1.err") &
 	fi
 	wpid=$!
+	if ! lt track -u -s "$session" --vpid "$wpid" >>"$out/$session.lttng.log" 2>&1; then
+		fail "cannot track pid $wpid in LTTng session $session:"
+		indent <"$out/$session.lttng.log"
+	fi
+	echo go >"$out/go"
 	(
 		trap 'kill $s 2>/dev/null; exit 0' TERM
 		sleep "$limit" & s=$!

@@ -6,14 +6,23 @@
 #	(make build/bin/schedprof lttng-test-progs build/bin/officesim first)
 #
 # Records build/tests/trace_workload and checks the trace thoroughly
-# (build/tests/trace_check); CMD's exit status comes back (7 from
-# sh -c 'exit 7', 128+N after signal N); LD_PRELOAD is kept; a missing
-# command, a missing provider and bad usage are refused with one line and
-# exit status 1, 1 and 2; SIGINT to schedprof while it records officesim
-# ends it within a few seconds, exit status 0, trace kept and readable; no
-# session of schedprof is left behind. Where mount namespaces are allowed,
-# also the start of a session daemon when none runs (a private one, in a
-# namespace of its own, stopped afterwards).
+# (build/tests/trace_check), all of it from trace_workload's process, also
+# while another program records 300 k events/s in a session of its own;
+# CMD's exit status comes back (7 from sh -c 'exit 7', 128+N after signal
+# N); LD_PRELOAD is kept; a missing command, a missing provider and bad
+# usage are refused with one line and exit status 1, 1 and 2; SIGINT to
+# schedprof while it records officesim ends it within a few seconds, exit
+# status 0, trace kept and readable; SIGHUP and SIGPIPE are passed on the
+# same way; after a SIGKILL of schedprof, officesim gets SIGTERM and the
+# next record destroys the stale session and writes only its own trace;
+# none of the sessions this test made is left behind (other programs'
+# sessions are not judged). Where mount namespaces are allowed, also the
+# start of a session daemon when none runs (a private one, in a namespace
+# of its own, stopped afterwards). `schedprof report` of a trace still
+# being recorded says so (exit 2), and reads it once it is complete. A full
+# disk (a 5 MiB tmpfs mounted under build/, unmounted at the end whatever
+# happens): exit 1, a line naming ENOSPC and the path, the trace so far
+# readable (schedprof report, babeltrace2) and the lost time said.
 #
 # SCHEDPROF=PATH tests another schedprof binary. Output goes to
 # build/schedprof-record-test/ (cleaned first). Exit status 0 if all passed.
@@ -55,17 +64,45 @@ for cmd in lttng babeltrace2 timeout; do
 	fi
 done
 
+# A tmpfs a killed run left mounted.
+mountpoint -q "$out/small" 2>/dev/null && umount "$out/small"
 rm -rf "$out"
 mkdir -p "$out/home"
 # The lttng client only lists sessions here; its own LTTNG_HOME keeps the
 # user's .lttngrc (current session) untouched.
 lt() { LTTNG_HOME=$PWD/$out/home timeout 60 lttng "$@"; }
 
+# own_sessions DIR: the names of the LTTng sessions whose trace output is
+# DIR or under it, one a line (lttng list prints "  N) NAME [state]" and
+# then "    Trace output: PATH"). False, with a failure, if lttng list
+# fails.
+own_sessions() {
+	if ! lt list >"$out/list.txt" 2>&1; then
+		fail "lttng list failed:"
+		indent <"$out/list.txt"
+		return 1
+	fi
+	awk -v dir="$1" '
+		/^ *[0-9]+\) / { name = $2; next }
+		/^ *Trace output: / {
+			p = $0; sub(/^ *Trace output: /, "", p)
+			if (name != "" && (p == dir || index(p, dir "/") == 1))
+				print name
+			name = ""
+		}' "$out/list.txt"
+}
+
 bgpid=
 watchdog=
+gofd=
+small=$out/small
 cleanup() {
 	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 	[ -n "$bgpid" ] && kill -KILL "$bgpid" 2>/dev/null
+	[ -n "$gofd" ] && exec {gofd}>&-
+	if mountpoint -q "$small" 2>/dev/null; then
+		umount "$small" 2>/dev/null || umount -l "$small"
+	fi
 }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
@@ -125,16 +162,82 @@ else
 		grep -v '^  PASS ' "$out/trace_check.log" | indent
 	fi
 	# The count schedprof gave is the trace's; each event carries the
-	# vtid, vpid and procname contexts. (Any process of this user with the
-	# provider loaded is recorded too: not only trace_workload's events.)
+	# vtid, vpid and procname contexts, and comes from trace_workload.
 	babeltrace2 "$dir" >"$out/workload.txt" 2>"$out/babeltrace2.err"
 	n=$(wc -l <"$out/workload.txt")
 	nctx=$(grep -cE 'vtid = [0-9]+, vpid = [0-9]+, procname = "[^"]*"' "$out/workload.txt")
-	if [ "$n" -eq "$events" ] && [ "$nctx" -eq "$n" ]; then
-		pass "trace_workload: babeltrace2 reads the $n events, each with vtid, vpid and procname"
+	nown=$(grep -cE "vpid = $pid," "$out/workload.txt")
+	if [ "$n" -eq "$events" ] && [ "$nctx" -eq "$n" ] && [ "$nown" -eq "$n" ]; then
+		pass "trace_workload: babeltrace2 reads the $n events, each with vtid, vpid and procname, all of pid $pid"
 	else
-		fail "trace_workload: babeltrace2 reads $n events ($nctx with vtid, vpid and procname), schedprof said $events"
+		fail "trace_workload: babeltrace2 reads $n events ($nctx with vtid, vpid and procname, $nown of pid $pid), schedprof said $events"
 		head -n 3 "$out/babeltrace2.err" | indent
+	fi
+fi
+
+# vpids DIR: "COUNT PID" per process in the trace in DIR.
+vpids() {
+	babeltrace2 "$1" 2>/dev/null | grep -oE 'vpid = [0-9]+' |
+		sed 's/vpid = //' | sort | uniq -c
+}
+
+# ---- 1b: beside another program that records at a high rate --------------
+# LTTng's buffers are per user: a libsched program of the same user,
+# recorded at the same time in a session of its own, must not reach
+# CMD's trace, and CMD's trace stays complete (trace_check, 0 discarded).
+# The noise is a loop of trace_workload --scale 20 under schedprof record
+# --all-processes (every process of the user, the loop's children too:
+# trace_workload's events as well), about 300 k events/s here.
+noise=$out/noise
+"$bin" record --all-processes -o "$noise" -- sh -c '
+	: >"$1.started"
+	while [ ! -e "$1.stop" ]; do "$2" --scale 20 >/dev/null || exit 1; done' \
+	sh "$noise" "$workload" >/dev/null 2>"$noise.err" </dev/null &
+bgpid=$!
+(
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	sleep $((limit * 2)) & s=$!
+	wait $s
+	kill -KILL "$bgpid" 2>/dev/null
+) &
+watchdog=$!
+for _ in $(seq 200); do [ -e "$noise.started" ] && break; sleep 0.05; done
+sleep 0.5
+dir=$out/beside
+rc=0
+echo go | timeout -k 5 "$limit" "$bin" record -o "$dir" -- \
+	"$workload" --wait-start >"$out/beside.out" 2>"$out/beside.err" || rc=$?
+: >"$noise.stop"
+nrc=0
+wait "$bgpid" || nrc=$?
+kill "$watchdog" 2>/dev/null
+wait "$watchdog" 2>/dev/null
+bgpid=
+watchdog=
+pid=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$out/beside.out")
+nsummary=$(grep -E '^schedprof: trace written to ' "$noise.err")
+if [ "$rc" -ne 0 ] || [ -z "$pid" ]; then
+	fail "beside a recorded program: exit status $rc (pid '${pid}'):"
+	indent <"$out/beside.err"
+elif [ "$nrc" -ne 0 ] || ! [[ "$nsummary" =~ \(([0-9]+)\ events ]] ||
+     [ "${BASH_REMATCH[1]}" -lt 100000 ]; then
+	fail "beside a recorded program: the noise did not record (exit $nrc, under 100000 events):"
+	indent <"$noise.err"
+else
+	nevents=${BASH_REMATCH[1]}
+	vpids "$dir" >"$out/beside.vpids"
+	others=$(awk -v p="$pid" '$2 != p { n += $1 } END { print n + 0 }' "$out/beside.vpids")
+	own=$(awk -v p="$pid" '$2 == p { print $1 }' "$out/beside.vpids")
+	crc=0
+	"$checker" "$dir" "$out/beside.out" >"$out/trace_check_beside.log" 2>&1 || crc=$?
+	if [ "$others" -ne 0 ]; then
+		fail "beside a recorded program: $others events of other processes in CMD's trace:"
+		indent <"$out/beside.vpids"
+	elif [ "$crc" -ne 0 ]; then
+		fail "beside a recorded program: trace_check (exit $crc): $(tail -n 1 "$out/trace_check_beside.log"); log: $out/trace_check_beside.log"
+		grep -v '^  PASS ' "$out/trace_check_beside.log" | indent
+	else
+		pass "beside a program recorded at the same time ($nevents events in its own session): CMD's trace holds its ${own:-0} events only, complete ($(tail -n 1 "$out/trace_check_beside.log" | sed 's/^trace_check: //'))"
 	fi
 fi
 
@@ -318,21 +421,189 @@ else
 	skip "session daemon start: no private mount namespace here (unshare -m)"
 fi
 
-# ---- 6: no session left behind ---------------------------------------------
-# Every schedprof run above has ended: a session schedprof-PID-TIME whose
-# schedprof no longer runs was left behind.
-if ! lt list >"$out/list.txt" 2>&1; then
-	fail "lttng list failed:"
-	indent <"$out/list.txt"
+# ---- 4b: SIGHUP and SIGPIPE are taken like SIGINT --------------------------
+# Passed on to officesim, which they end (it handles SIGINT and SIGTERM
+# only): exit status 128+N, the session destroyed, the trace kept.
+for sig in HUP PIPE; do
+	dir=$out/sig$sig
+	"$bin" record -o "$dir" -- "$officesim" --seconds 30 \
+		>"$dir.out" 2>"$dir.err" </dev/null &
+	bgpid=$!
+	for _ in $(seq 200); do [ -s "$dir.out" ] && break; sleep 0.05; done
+	sleep 0.3
+	kill -"$sig" "$bgpid"
+	rc=0
+	timeout 30 tail --pid="$bgpid" -f /dev/null
+	kill -KILL "$bgpid" 2>/dev/null
+	wait "$bgpid" || rc=$?
+	bgpid=
+	want=$((128 + $(kill -l "$sig")))
+	if [ "$rc" -ne "$want" ]; then
+		fail "SIG$sig: exit status $rc, expected $want (officesim killed by it):"
+		indent <"$dir.err"
+	elif ! grep -q "interrupted (SIG$sig)" "$dir.err" ||
+	     ! grep -qE '^schedprof: trace written to .*\([1-9][0-9]* events' "$dir.err"; then
+		fail "SIG$sig: no 'interrupted (SIG$sig)' line, or no trace written:"
+		indent <"$dir.err"
+	else
+		pass "SIG$sig to schedprof: passed on to officesim (exit $rc), trace kept ($(grep -oE '[0-9]+ events' "$dir.err"))"
+	fi
+done
+
+# ---- 7: a recorder killed with SIGKILL ---------------------------------------
+# Its session stays in the session daemon; officesim learns that its
+# recorder died (SIGTERM, from PR_SET_PDEATHSIG) and ends; the next
+# schedprof record destroys the stale session and writes only its own
+# trace.
+# Any schedprof record that starts meanwhile (another checkout's make
+# check) reaps the stale session too: then the case is tried again, up to
+# three times, for a window where this test's record is the one that does.
+for attempt in 1 2 3; do
+dir=$out/sigkill$attempt
+"$bin" record -o "$dir" -- "$officesim" --seconds 30 \
+	>"$dir.out" 2>"$dir.err" </dev/null &
+bgpid=$!
+for _ in $(seq 200); do [ -s "$dir.out" ] && break; sleep 0.05; done
+sleep 0.3
+opid=$(pgrep -P "$bgpid" | head -n 1)
+{ kill -KILL "$bgpid" && wait "$bgpid"; } 2>/dev/null
+killed=$bgpid
+bgpid=
+ended=no
+for _ in $(seq 100); do
+	if [ -z "$opid" ] || ! kill -0 "$opid" 2>/dev/null; then ended=yes; break; fi
+	sleep 0.05
+done
+stale=$(own_sessions "$(realpath "$dir")")
+dir2=$out/after-sigkill$attempt
+rc=0
+echo go | timeout -k 5 "$limit" "$bin" record -o "$dir2" -- \
+	"$workload" --wait-start >"$dir2.out" 2>"$dir2.err" || rc=$?
+[ -n "$stale" ] && break
+echo "  NOTE     schedprof record: SIGKILL: the stale session was reaped by another schedprof record before this test's (attempt $attempt)"
+done
+pid=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$dir2.out")
+still=$(own_sessions "$(realpath "$dir")")
+# The destruction wrote out what the stale session still held: officesim's
+# events, and nothing of the new record's.
+others=$(vpids "$dir2" | awk -v p="$pid" '$2 != p { n += $1 } END { print n + 0 }')
+mixed=$(vpids "$dir" | awk -v p="$opid" '$2 != p { n += $1 } END { print n + 0 }')
+if [ -z "$opid" ] || [ "$ended" != yes ]; then
+	fail "SIGKILL: officesim (pid '${opid}') still runs 5 s after its recorder died"
+	kill -KILL "$opid" 2>/dev/null
+elif ! grep -q '\] signal 15: stopping' "$dir.out"; then
+	fail "SIGKILL: officesim ended without reporting SIGTERM:"
+	indent <"$dir.out"
+elif [[ "$stale" != schedprof-"$killed"-* ]]; then
+	fail "SIGKILL: no stale session schedprof-$killed-... left to reap (found '$stale')"
+elif [ "$rc" -ne 0 ] || [ -z "$pid" ]; then
+	fail "SIGKILL: the next record: exit status $rc:"
+	indent <"$dir2.err"
+elif ! grep -q "destroyed LTTng session $stale, left by a schedprof that no longer runs (pid $killed" "$dir2.err"; then
+	fail "SIGKILL: the next record did not say it destroyed $stale:"
+	indent <"$dir2.err"
+elif [ -n "$still" ]; then
+	fail "SIGKILL: session $still still there after the next record"
+elif [ "$others" -ne 0 ] || [ "$mixed" -ne 0 ]; then
+	fail "SIGKILL: traces mixed: the new one has $others events of other processes, the stale one $mixed not officesim's"
+elif ! "$checker" "$dir2" "$dir2.out" >"$out/trace_check_sigkill.log" 2>&1; then
+	fail "SIGKILL: the next record's trace fails trace_check; log: $out/trace_check_sigkill.log"
 else
-	left=()
-	for s in $(grep -oE 'schedprof-[0-9]+-[0-9]+' "$out/list.txt" | sort -u); do
-		p=${s#schedprof-}
-		p=${p%%-*}
-		kill -0 "$p" 2>/dev/null || left+=("$s")
-	done
+	pass "SIGKILL of the recorder: officesim got SIGTERM and ended; the next record destroyed $stale and wrote only its own trace (checked; the stale one holds officesim's events only)"
+fi
+
+# ---- 8: report of a trace still being recorded -------------------------------
+# While trace_workload waits for its "go", the trace is being written (its
+# metadata only comes at the end): report says so, naming the recorder.
+dir=$out/recording
+mkfifo "$out/recording.go"
+"$bin" record -o "$dir" -- "$workload" --wait-start \
+	>"$dir.out" 2>"$dir.err" <"$out/recording.go" &
+bgpid=$!
+recpid=$bgpid
+exec {gofd}>"$out/recording.go"
+for _ in $(seq 200); do grep -q '^ready ' "$dir.out" 2>/dev/null && break; sleep 0.05; done
+rc=0
+timeout 60 "$bin" report "$dir" >"$out/recording.report.out" \
+	2>"$out/recording.report.err" || rc=$?
+first=$(head -n 1 "$out/recording.report.err")
+echo go >&"$gofd"
+exec {gofd}>&-
+gofd=
+rrc=0
+timeout 60 tail --pid="$bgpid" -f /dev/null
+wait "$bgpid" || rrc=$?
+bgpid=
+arc=0
+timeout 60 "$bin" report "$dir" >"$out/recording.after.out" \
+	2>"$out/recording.after.err" || arc=$?
+want="schedprof: $dir: still being recorded (by schedprof record, pid $recpid): read it once the recording has ended"
+if [ "$rc" -ne 2 ] || [ "$first" != "$want" ]; then
+	fail "report while recording: exit $rc, '$first'; expected exit 2, '$want'"
+elif [ "$rrc" -ne 0 ] || [ -e "$dir/.schedprof-recording" ]; then
+	fail "report while recording: the record then: exit $rrc (in $dir: $(ls -A "$dir" | tr '\n' ' ')):"
+	indent <"$dir.err"
+elif [ "$arc" -ne 0 ]; then
+	fail "report while recording: report of the finished trace: exit $arc:"
+	indent <"$out/recording.after.err"
+else
+	pass "report of a trace still being recorded: exit 2, '${first#schedprof: }'; once finished: exit 0"
+fi
+
+# ---- 9: a full disk -----------------------------------------------------------
+# A small tmpfs under $out: trace_workload --scale 40 writes more than
+# that. schedprof stops tracing while the metadata still fits: exit 1, the
+# first line names ENOSPC and the path, the trace up to then reads back
+# (schedprof report; babeltrace2 counts the events schedprof said), and
+# the time lost is said. (With LTTng 2.13 alone, the metadata file stayed
+# empty: the whole trace was lost, and schedprof said success.)
+# (5 MiB holds what schedprof keeps free on 2 CPUs, two 1 MiB sub-buffers
+# per CPU and the metadata, and 0.7 MiB of trace; more CPUs need more.)
+mb=$(($(getconf _NPROCESSORS_CONF) * 2 + 1))
+[ "$mb" -lt 5 ] && mb=5
+mkdir -p "$small"
+if ! mount -t tmpfs -o size=${mb}m schedprof-record-test "$small" 2>"$out/mount.err"; then
+	fail "full disk: cannot mount a tmpfs on $small: $(cat "$out/mount.err")"
+else
+	dir=$small/t
+	record full -- record -o "$dir" -- "$workload" --scale 40
+	first=$(head -n 1 "$out/full.err")
+	summary=$(grep -E '^schedprof: trace written to ' "$out/full.err")
+	n=-1
+	[[ "$summary" =~ \(([0-9]+)\ events, ]] && n=${BASH_REMATCH[1]}
+	bt=$(timeout 60 babeltrace2 "$dir" -c sink.utils.counter -p step=+0 2>/dev/null |
+	     awk '/Event messages/ { n = $1 } END { print n + 0 }')
+	rrc=0
+	timeout 60 "$bin" report "$dir" >"$out/full.report.out" 2>"$out/full.report.err" || rrc=$?
+	if [ "$rc" -ne 1 ]; then
+		fail "full disk: exit status $rc, expected 1:"
+		indent <"$out/full.err"
+	elif [[ "$first" != "schedprof: $dir: disk full (No space left on device, ENOSPC, within "*"): recording stopped after "* ]]; then
+		fail "full disk: first line '$first' does not name ENOSPC and $dir"
+	elif ! grep -qE "^schedprof: error: the disk holding $dir filled: the trace ends [0-9.]+ s into the recording; the last [0-9.]+ s of $workload are not recorded$" "$out/full.err"; then
+		fail "full disk: no line saying what was lost:"
+		indent <"$out/full.err"
+	elif [ "$n" -le 0 ] || [ "$bt" != "$n" ]; then
+		fail "full disk: schedprof said $n events, babeltrace2 reads '$bt'"
+	elif [ "$rrc" -ne 0 ]; then
+		fail "full disk: schedprof report of the trace so far: exit $rrc:"
+		indent <"$out/full.report.err"
+	else
+		pass "full disk ($mb MiB tmpfs): exit 1, '${first#schedprof: }'; the $n events so far read back (report, babeltrace2)"
+	fi
+	umount "$small" 2>/dev/null || umount -l "$small"
+fi
+
+# ---- 6: no session left behind ---------------------------------------------
+# Every schedprof run above has ended, and each wrote under $out: a
+# session whose trace output is there was left behind by this test. The
+# sessions of other programs (another checkout's tests, a user's own) are
+# not this test's to judge.
+left=()
+if own_sessions "$(realpath "$out")" >"$out/left.txt"; then
+	mapfile -t left <"$out/left.txt"
 	if [ ${#left[@]} -eq 0 ]; then
-		pass "no session left behind (lttng list)"
+		pass "no session left behind (lttng list: none writes under $out)"
 	else
 		fail "sessions left behind: ${left[*]} (lttng destroy NAME)"
 	fi

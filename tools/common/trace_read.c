@@ -711,10 +711,104 @@ static int add_trace_dir(struct tr_reader *r, const char *dir)
 	return 1;
 }
 
+int64_t tr_process_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start_ticks = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Field 2, the name, may hold spaces and parentheses: count from
+	 * the last ')'. starttime is field 22. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	if (!btime || hz <= 0)
+		return -1;
+	return (int64_t)(btime + start_ticks / (unsigned long long)hz);
+}
+
+pid_t tr_recording_pid(const char *path)
+{
+	char dir[PATH_MAX], marker[PATH_MAX + sizeof(TR_RECORDING_MARKER)];
+	struct stat st;
+	size_t len;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 0;
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			slash[slash == dir] = '\0';
+	}
+	for (int up = 0; up <= 4; up++) {
+		long long pid = 0, when = 0;
+		int64_t started;
+		FILE *f;
+
+		snprintf(marker, sizeof(marker), "%s/%s", dir,
+			 TR_RECORDING_MARKER);
+		f = fopen(marker, "re");
+		if (f) {
+			int got = fscanf(f, "%lld %lld", &pid, &when);
+
+			fclose(f);
+			started = got == 2 && pid > 0 && pid <= INT_MAX ?
+				  tr_process_start_time((pid_t)pid) : -1;
+			/* A second of slack: the clocks round differently. */
+			if (started >= 0 && started <= when + 1)
+				return (pid_t)pid;
+			return 0;
+		}
+		/* The parent: drop trailing slashes, then the last name. */
+		len = strlen(dir);
+		while (len > 1 && dir[len - 1] == '/')
+			dir[--len] = '\0';
+		if (!strcmp(dir, "/"))
+			break;
+		if (!strcmp(dir, ".") || !strcmp(dir, "..") ||
+		    (len >= 3 && !strcmp(dir + len - 3, "/..")))
+			strncat(dir, "/..", sizeof(dir) - len - 1);
+		else {
+			char *slash = strrchr(dir, '/');
+
+			if (!slash)
+				snprintf(dir, sizeof(dir), ".");
+			else
+				slash[slash == dir] = '\0';
+		}
+	}
+	return 0;
+}
+
 int tr_reader_add_path(struct tr_reader *r, const char *path)
 {
 	unsigned before = r->ntraces, found = 0;
 	struct stat st;
+	pid_t rpid;
 	int err;
 
 	if (r->failed)
@@ -724,6 +818,13 @@ int tr_reader_add_path(struct tr_reader *r, const char *path)
 			    "a path was added after the reader ran");
 	if (stat(path, &st) < 0)
 		return fail(r, TR_ERR_PATH, "%s: %s", path, strerror(errno));
+	/* LTTng writes a trace's metadata when the recording ends (the file
+	 * is empty until then): say so rather than "not a CTF trace". */
+	rpid = tr_recording_pid(path);
+	if (rpid > 0)
+		return fail(r, TR_ERR_RECORDING, "%s: still being recorded "
+			    "(by schedprof record, pid %d): read it once the "
+			    "recording has ended", path, (int)rpid);
 	if (S_ISREG(st.st_mode)) {
 		/* The metadata file stands for its trace directory. */
 		const char *slash = strrchr(path, '/');
@@ -1407,6 +1508,11 @@ int tr_reader_run(struct tr_reader *r, const struct tr_handlers *h)
 		const struct trace_rec *t;
 
 		bt_error_line(r, why, sizeof(why), &t);
+		/* Some causes name no component (a clock snapshot out of
+		 * range is found by the library): with one trace, it is
+		 * that one. */
+		if (!t && r->ntraces == 1)
+			t = r->traces[0];
 		return fail(r, TR_ERR_CORRUPT, "%s: corrupt trace: %s",
 			    t ? t->path : "trace", why);
 	}

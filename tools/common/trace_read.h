@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "schema.h"
 
@@ -238,7 +239,32 @@ enum tr_error {
 	TR_ERR_SETUP = -5,    /* babeltrace2 plugins missing, graph refused */
 	TR_ERR_NOMEM = -6,
 	TR_ERR_USAGE = -7,    /* misuse: run twice, add a path after a run */
+	TR_ERR_RECORDING = -8, /* a live schedprof record still writes it */
 };
+
+/*
+ * The file that `schedprof record` keeps in its output directory while it
+ * records, removed once the trace is complete. It holds one line, "PID
+ * TIME": the recorder's pid and the time it wrote the file, in seconds
+ * since the Epoch. A file whose PID no longer runs, or runs a process
+ * started after TIME, was left by a recorder that died: it is ignored.
+ */
+#define TR_RECORDING_MARKER ".schedprof-recording"
+
+/*
+ * When process pid started, in seconds since the Epoch (from /proc), or
+ * -1 if it does not run or /proc cannot tell. Thread-safe.
+ */
+int64_t tr_process_start_time(pid_t pid);
+
+/*
+ * The pid of the live recorder still writing the trace at path (a trace
+ * directory, a metadata file, or a directory above them), found through
+ * TR_RECORDING_MARKER in path or in one of its four nearest parents (an
+ * LTTng trace lies four levels below its session's directory); 0 if none.
+ * Thread-safe.
+ */
+pid_t tr_recording_pid(const char *path);
 
 struct tr_reader;
 
@@ -253,7 +279,9 @@ struct tr_reader *tr_reader_new(void);
  * (metadata is parsed here). Returns the number of traces added (0 if all
  * were already added), or a negative enum tr_error: TR_ERR_PATH,
  * TR_ERR_NOTRACE (nothing under path looks like a CTF trace),
- * TR_ERR_CORRUPT (a trace's metadata is invalid), TR_ERR_SETUP,
+ * TR_ERR_CORRUPT (a trace's metadata is invalid), TR_ERR_RECORDING (a
+ * live `schedprof record` is still writing it: LTTng writes a trace's
+ * metadata at the end, so what is there cannot be read yet), TR_ERR_SETUP,
  * TR_ERR_NOMEM, TR_ERR_USAGE. After an error the reader can only be
  * freed.
  */

@@ -18,7 +18,8 @@ void sp_error(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] -- CMD [ARGS...]\n"
+	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] [--all-processes]\n"
+	      "                        -- CMD [ARGS...]\n"
 	      "       schedprof report DIR... [--json] [-o OUTDIR] "
 	      "[--long-task MS] [--starve MS] [--pid PID]\n"
 	      "                        [--fail-on warning|error]\n"

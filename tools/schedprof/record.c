@@ -2,7 +2,8 @@
  * schedprof record: runs a command under an LTTng-UST session that records
  * the libsched events, and keeps the trace.
  *
- *	schedprof record [-o DIR] [--buffer-size MB] -- CMD [ARGS...]
+ *	schedprof record [-o DIR] [--buffer-size MB] [--all-processes]
+ *			 -- CMD [ARGS...]
  *
  * Everything about the session goes through liblttng-ctl: a session of
  * our own (schedprof-PID-TIME) writing to DIR, one user-space channel with
@@ -12,16 +13,38 @@
  * into CMD with the provider through LD_PRELOAD, registers with the
  * session daemon before CMD's main() and gets the enabled events then.
  *
- * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start and taken
- * with sigwaitinfo(), together with SIGCHLD, so that no path (a signal in
+ * Only CMD's process is recorded: LTTng's buffers are per user, and any
+ * other process of the user with the provider loaded would write into
+ * them. The session's virtual-PID tracker includes CMD's pid only; the
+ * forked child waits on a pipe until its pid is tracked, then executes
+ * CMD, so that its registration already finds itself tracked. The pid
+ * stays through CMD's own execs; the processes CMD forks are not recorded
+ * (--all-processes records every process of the user, the way to include
+ * them). The tracker decides which registered applications the session
+ * enables its events in, so per-UID buffers hold CMD's events only.
+ *
+ * No session outlives its recorder: CMD gets SIGTERM when schedprof dies
+ * (PR_SET_PDEATHSIG), and every record starts by destroying the sessions
+ * named schedprof-PID-TIME whose PID no longer runs, or runs a process
+ * started after the session was created (the pid was reused).
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP and SIGPIPE are blocked from the start
+ * and taken with sigwaitinfo(), together with SIGCHLD, so that no path (a
+ * signal in
  * the middle of setting up, or of stopping) leaves the session behind.
  * The first one is passed on to CMD (unless a terminal sent it to both),
  * which should end cleanly; tracing stops when it has ended. A second one
  * kills CMD; a third stops waiting for LTTng. CMD starts with the signal
- * mask and dispositions schedprof was given.
+ * mask and dispositions schedprof was given. A SIGPIPE that schedprof
+ * brought on itself, writing to a closed stderr, only loses the message.
+ *
+ * A full disk: tracing stops while what was written can still be
+ * completed (watch_space()), and the exit status is 1. While recording,
+ * DIR holds TR_RECORDING_MARKER, which `schedprof report` recognizes.
  *
  * Exit status: CMD's, 128 + N if signal N killed it; 1 if tracing could
- * not be set up or CMD could not be started; 2 for bad usage.
+ * not be set up, CMD could not be started, or the disk filled; 2 for bad
+ * usage.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +57,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -70,6 +95,19 @@
 #define REC_DESTROY_MS 10000
 #define REC_DESTROY_KILLED_MS 2000
 #define REC_POLL_MS 20
+/*
+ * A full disk: once the consumer of LTTng 2.13 fails to write with
+ * ENOSPC it writes nothing more, not even the metadata, which it writes
+ * at the stop: the trace is lost whole (a 0-byte metadata file). So the
+ * free space of the output's file system is checked every
+ * REC_SPACE_POLL_MS while CMD runs, and tracing is stopped while there is
+ * still room for what may be written before the check sees it (the
+ * consumer writes whole sub-buffers: one per CPU at once), for what the
+ * stop writes (a sub-buffer in flight per CPU), and for the metadata
+ * (REC_METADATA_ROOM; 16 KiB for libsched).
+ */
+#define REC_SPACE_POLL_MS 20
+#define REC_METADATA_ROOM (256u << 10)
 
 extern char **environ;
 
@@ -77,6 +115,7 @@ struct rec {
 	/* options */
 	const char *dir;       /* the output directory as the user gave it */
 	unsigned subbuf_mb;
+	bool all_processes;    /* no process tracker: the user's every one */
 	char **cmd;
 
 	char default_dir[64];
@@ -98,6 +137,18 @@ struct rec {
 	pid_t child;
 	bool cmd_killed;       /* CMD died from a signal */
 
+	/* the marker TR_RECORDING_MARKER in absdir while recording */
+	char marker[PATH_MAX + sizeof(TR_RECORDING_MARKER) + 1];
+	bool marker_made;
+
+	/* the disk */
+	uint64_t space_needed; /* stop tracing when less is free */
+	bool tracing;          /* started, not stopped */
+	bool disk_full;        /* tracing was stopped for lack of space */
+	bool disk_filled;      /* ... too late: LTTng met ENOSPC */
+	int64_t start_ms, full_ms, end_ms;
+	uint64_t full_left;    /* bytes free then */
+
 	/* after the stop */
 	bool chan_stats;       /* the channel's counts below are known */
 	uint64_t chan_discarded;
@@ -109,8 +160,8 @@ struct rec {
 
 static void usage(FILE *f)
 {
-	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] -- CMD "
-	      "[ARGS...]\n"
+	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] "
+	      "[--all-processes] -- CMD [ARGS...]\n"
 	      "Runs CMD with the libsched LTTng-UST provider preloaded, under "
 	      "an LTTng session\n"
 	      "that records the libsched events (with the vtid, vpid and "
@@ -122,16 +173,31 @@ static void usage(FILE *f)
 	      "  --buffer-size MB    sub-buffer size, a power of two from 1 "
 	      "to 256 (default 1;\n"
 	      "                      8 sub-buffers per CPU)\n"
+	      "  --all-processes     record every process of this user that "
+	      "has the provider\n"
+	      "                      loaded (CMD's children, other programs), "
+	      "not CMD's alone\n"
 	      "  -h, --help          this help\n"
-	      "Ctrl-C is passed on to CMD and tracing stops when CMD ends; a "
-	      "second Ctrl-C\n"
-	      "kills CMD. The provider is <schedprof's dir>/../lib/"
+	      "Only CMD's process is recorded, across its execs: the processes "
+	      "it forks are\n"
+	      "not (record them with --all-processes, or each under a "
+	      "schedprof record of\n"
+	      "its own). Ctrl-C, SIGTERM, SIGHUP and SIGPIPE are passed on to "
+	      "CMD and tracing\n"
+	      "stops when CMD ends; a second one kills CMD. If schedprof dies, "
+	      "CMD gets\n"
+	      "SIGTERM, and the next schedprof record destroys the session it "
+	      "left.\n"
+	      "The provider is <schedprof's dir>/../lib/"
 	      REC_PROVIDER ", or\n"
 	      "$SCHEDPROF_PROVIDER. A session daemon is started when none "
 	      "runs (as root).\n"
+	      "A full disk stops tracing while the trace so far can still be "
+	      "completed.\n"
 	      "Exit status: CMD's (128+N if signal N killed it); 1 if tracing "
 	      "could not be\n"
-	      "set up or CMD could not be started; 2 for bad usage.\n",
+	      "set up, CMD could not be started, or the disk filled; 2 for bad "
+	      "usage.\n",
 	      f);
 }
 
@@ -180,6 +246,10 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return SP_EXIT_OK;
+		}
+		if (!strcmp(a, "--all-processes")) {
+			rec->all_processes = true;
+			continue;
 		}
 		r = opt_value(argc, argv, &i, "-o", "--output", &val);
 		if (r < 0)
@@ -246,6 +316,15 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A SIGPIPE we brought on ourselves, writing a message to a closed
+ * stderr (the kernel sends it as if from us): the message is lost, and
+ * that is all. Any other SIGPIPE is an interruption, like SIGINT. */
+static bool own_sigpipe(int sig, const siginfo_t *si)
+{
+	return sig == SIGPIPE && si->si_code == SI_USER &&
+	       si->si_pid == getpid();
+}
+
 /*
  * Sleeps up to ms, or until one of our signals comes: it is then taken
  * and remembered (the first one in rec->interrupted). SIGCHLD only ends
@@ -258,7 +337,7 @@ static int rec_sleep(struct rec *rec, long ms)
 	int sig;
 
 	sig = sigtimedwait(&rec->sigs, &si, &ts);
-	if (sig <= 0)
+	if (sig <= 0 || own_sigpipe(sig, &si))
 		return 0;
 	if (sig != SIGCHLD) {
 		if (!rec->interrupted)
@@ -278,7 +357,9 @@ static bool rec_take_pending(struct rec *rec)
 	int sig;
 
 	sigdelset(&set, SIGCHLD);
-	sig = sigtimedwait(&set, &si, &zero);
+	do
+		sig = sigtimedwait(&set, &si, &zero);
+	while (sig > 0 && own_sigpipe(sig, &si));
 	if (sig <= 0)
 		return false;
 	if (!rec->interrupted)
@@ -415,6 +496,112 @@ static int prepare_outdir(struct rec *rec)
 		return SP_EXIT_FAIL;
 	}
 	return -1;
+}
+
+/*
+ * The marker that tells `schedprof report` (tr_recording_pid()) that the
+ * trace is still being written: "PID TIME", removed at the end.
+ */
+static int write_marker(struct rec *rec)
+{
+	char line[64];
+	int fd, n;
+
+	snprintf(rec->marker, sizeof(rec->marker), "%s/%s", rec->absdir,
+		 TR_RECORDING_MARKER);
+	n = snprintf(line, sizeof(line), "%d %lld\n", (int)getpid(),
+		     (long long)time(NULL));
+	fd = open(rec->marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t)n) != n) {
+		int err = fd < 0 || errno ? errno : ENOSPC;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(rec->marker);
+		}
+		sp_error("%s: cannot write %s: %s%s", rec->dir,
+			 TR_RECORDING_MARKER, strerror(err),
+			 err == ENOSPC ? " (ENOSPC)" : "");
+		return SP_EXIT_FAIL;
+	}
+	close(fd);
+	rec->marker_made = true;
+	return -1;
+}
+
+static void remove_marker(struct rec *rec)
+{
+	if (rec->marker_made && unlink(rec->marker) == 0)
+		rec->marker_made = false;
+}
+
+/* Bytes an unprivileged writer may still use on absdir's file system;
+ * UINT64_MAX if statvfs() cannot tell. */
+static uint64_t space_free(const struct rec *rec)
+{
+	struct statvfs vfs;
+
+	if (statvfs(rec->absdir, &vfs) < 0)
+		return UINT64_MAX;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize;
+}
+
+static double mib(uint64_t bytes)
+{
+	return (double)bytes / (1 << 20);
+}
+
+/*
+ * What must stay free while recording: two sub-buffers per CPU (LTTng's
+ * per-UID buffers have one ring per possible CPU), one written between
+ * two checks and one the stop writes, and the metadata. Refuses to start
+ * with less (exit 1).
+ */
+static int check_space(struct rec *rec)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	uint64_t left = space_free(rec);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	rec->space_needed = 2 * (uint64_t)ncpu *
+			    ((uint64_t)rec->subbuf_mb << 20) +
+			    REC_METADATA_ROOM;
+	if (left == UINT64_MAX || left > rec->space_needed)
+		return -1;
+	sp_error("%s: No space left on device (ENOSPC): %.1f MiB free, "
+		 "a recording needs more than %.2f MiB there (two %u MiB "
+		 "sub-buffers per CPU on %ld CPUs, and the metadata)", rec->dir,
+		 mib(left), mib(rec->space_needed), rec->subbuf_mb, ncpu);
+	return SP_EXIT_FAIL;
+}
+
+/*
+ * While CMD runs: when the free space falls below space_needed, stops
+ * tracing at once, so that the trace written so far stays readable (see
+ * REC_SPACE_POLL_MS), and says so; CMD runs on, unrecorded.
+ */
+static void watch_space(struct rec *rec)
+{
+	uint64_t left;
+	int ret;
+
+	if (!rec->tracing)
+		return;
+	left = space_free(rec);
+	if (left == UINT64_MAX || left >= rec->space_needed)
+		return;
+	ret = lttng_stop_tracing_no_wait(rec->session);
+	rec->tracing = false;
+	rec->disk_full = true;
+	rec->full_ms = now_ms();
+	rec->full_left = left;
+	sp_error("%s: disk full (No space left on device, ENOSPC, within "
+		 "%.1f MiB): recording stopped after %.2f s to keep the trace "
+		 "so far readable; %s runs on, unrecorded%s%s", rec->dir,
+		 mib(left), (double)(rec->full_ms - rec->start_ms) / 1000,
+		 rec->cmd[0], ret < 0 ? "; cannot stop: " : "",
+		 ret < 0 ? lt_err(ret) : "");
 }
 
 /*
@@ -656,6 +843,84 @@ static int ensure_sessiond(struct rec *rec)
 
 /* ---- the session ---------------------------------------------------- */
 
+/*
+ * Destroys the sessions that schedprof records left behind when they died
+ * (SIGKILL, a crash): named schedprof-PID-TIME, with no process PID, or
+ * one started after the session was created (PID was reused). Such a
+ * session would go on recording the user's processes, into a directory
+ * that its recorder will never report. Only names of that form are
+ * touched; a live recorder's session is left alone.
+ */
+static void reap_stale_sessions(void)
+{
+	struct lttng_session *list = NULL;
+	int n = lttng_list_sessions(&list);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i].name;
+		uint64_t created;
+		long long t;
+		int pid, len = 0, ret;
+		int64_t started;
+
+		if (sscanf(name, "schedprof-%d-%lld%n", &pid, &t, &len) != 2 ||
+		    name[len] || pid <= 0 || pid == getpid())
+			continue;
+		if (lttng_session_get_creation_time(&list[i], &created) !=
+		    LTTNG_OK)
+			created = (uint64_t)t;
+		started = tr_process_start_time(pid);
+		/* A second of slack: the two clocks round differently. */
+		if (started >= 0 && (uint64_t)started <= created + 1)
+			continue;
+		ret = lttng_destroy_session_no_wait(name);
+		if (ret < 0 && ret != -LTTNG_ERR_SESS_NOT_FOUND)
+			sp_error("cannot destroy LTTng session %s, left by a "
+				 "schedprof that no longer runs (pid %d): %s",
+				 name, pid, lt_err(ret));
+		else if (ret >= 0)
+			sp_error("destroyed LTTng session %s, left by a "
+				 "schedprof that no longer runs (pid %d; its "
+				 "trace stays in %s)", name, pid, list[i].path);
+	}
+	free(list);
+}
+
+/*
+ * The session's virtual-PID tracker of the user-space domain: with pid 0,
+ * its policy becomes "the inclusion set" (empty); else pid is added to
+ * the set. Returns 0 or a negative LTTng error code.
+ */
+static int session_tracker(const struct rec *rec, pid_t pid)
+{
+	struct lttng_process_attr_tracker_handle *t = NULL;
+	enum lttng_process_attr_tracker_handle_status st;
+	enum lttng_error_code ret;
+
+	ret = lttng_session_get_tracker_handle(rec->session, LTTNG_DOMAIN_UST,
+				LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &t);
+	if (ret != LTTNG_OK)
+		return -(int)ret;
+	if (pid == 0)
+		st = lttng_process_attr_tracker_handle_set_tracking_policy(t,
+				LTTNG_TRACKING_POLICY_INCLUDE_SET);
+	else
+		st = lttng_process_attr_virtual_process_id_tracker_handle_add_pid(
+				t, pid);
+	lttng_process_attr_tracker_handle_destroy(t);
+	switch (st) {
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK:
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS:
+		return 0;
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_SESSION_DOES_NOT_EXIST:
+		return -LTTNG_ERR_SESS_NOT_FOUND;
+	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_COMMUNICATION_ERROR:
+		return -LTTNG_ERR_NO_SESSIOND;
+	default:
+		return -LTTNG_ERR_INVALID;
+	}
+}
+
 static int session_setup(struct rec *rec)
 {
 	static const enum lttng_event_context_type ctxs[] = {
@@ -741,10 +1006,21 @@ static int session_setup(struct rec *rec)
 			goto fail;
 	}
 
+	/* An empty inclusion set: nothing is recorded until CMD's pid is
+	 * added, before CMD is executed (spawn_cmd()). */
+	if (!rec->all_processes) {
+		what = "the process tracker";
+		ret = session_tracker(rec, 0);
+		if (ret < 0)
+			goto fail;
+	}
+
 	what = "tracing";
 	ret = lttng_start_tracing(rec->session);
 	if (ret < 0)
 		goto fail;
+	rec->tracing = true;
+	rec->start_ms = now_ms();
 	lttng_event_destroy(ev);
 	lttng_channel_destroy(chan);
 	lttng_destroy_handle(h);
@@ -810,6 +1086,10 @@ static void session_teardown(struct rec *rec, bool keep)
 	if (!rec->session_created)
 		return;
 	ret = lttng_stop_tracing_no_wait(rec->session);
+	rec->tracing = false;
+	/* Stopped already by watch_space(): its data is still to wait for. */
+	if (ret == -LTTNG_ERR_TRACE_ALREADY_STOPPED && rec->disk_full)
+		ret = 0;
 	/* Not started yet is fine: a setup that failed before the start. */
 	if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED && keep)
 		sp_error("cannot stop LTTng session %s: %s",
@@ -841,6 +1121,10 @@ static void session_teardown(struct rec *rec, bool keep)
 		session_channel_stats(rec);
 	}
 
+	/* LTTng met ENOSPC if its stop or final rotation failed on a full
+	 * disk: report() says it, rather than LTTng's words for it. */
+	if (keep && !flushed && space_free(rec) < rec->space_needed)
+		rec->disk_filled = true;
 	ret = lttng_destroy_session_ext(rec->session, &dh);
 	if (ret != LTTNG_OK) {
 		sp_error("cannot destroy LTTng session %s: %s "
@@ -869,9 +1153,16 @@ static void session_teardown(struct rec *rec, bool keep)
 	} else if (st == LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED) {
 		if (lttng_destruction_handle_get_result(dh, &result) ==
 			    LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
-		    result != LTTNG_OK)
-			sp_error("destroying LTTng session %s: %s",
-				 rec->session, lt_err(result));
+		    result != LTTNG_OK) {
+			/* "Rotation failure on consumer": the last
+			 * rotation, which writes the metadata, met a full
+			 * disk. */
+			if (space_free(rec) < rec->space_needed)
+				rec->disk_filled = true;
+			else
+				sp_error("destroying LTTng session %s: %s",
+					 rec->session, lt_err(result));
+		}
 	} else if (rec->cmd_killed) {
 		sp_error("note: LTTng had not closed the trace %ld s after "
 			 "the stop (%s was killed, possibly in the middle of "
@@ -887,17 +1178,45 @@ static void session_teardown(struct rec *rec, bool keep)
 /* ---- the command ---------------------------------------------------- */
 
 /*
- * Forks and executes CMD with the provider preloaded. An exec failure
- * comes back from the child through a close-on-exec pipe: nothing read
- * means CMD is running.
+ * In the child, between fork and exec: waits for the parent's word that
+ * its pid is tracked (a byte on go), and learns of the parent's death
+ * from then on (SIGTERM, PR_SET_PDEATHSIG). Returns false if the parent
+ * gave up (or died) instead: then CMD must not run.
+ */
+static bool child_wait_go(pid_t parent, int go)
+{
+	char c;
+	ssize_t n;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		return false;
+	do
+		n = read(go, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+/*
+ * Forks and executes CMD with the provider preloaded. The child executes
+ * only once its pid is in the session's tracker: the registration of
+ * LTTng-UST in CMD then finds it tracked, and CMD's first events are
+ * recorded. An exec failure comes back from the child through a
+ * close-on-exec pipe: nothing read means CMD is running.
  */
 static int spawn_cmd(struct rec *rec)
 {
-	int fds[2], err = 0;
+	int fds[2], go[2], err = 0, ret;
+	pid_t parent = getpid();
 	ssize_t n;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		sp_error("pipe: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		sp_error("pipe: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return SP_EXIT_FAIL;
 	}
 	fflush(NULL);
@@ -907,10 +1226,15 @@ static int spawn_cmd(struct rec *rec)
 			 strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		close(go[0]);
+		close(go[1]);
 		rec->child = 0;
 		return SP_EXIT_FAIL;
 	}
 	if (rec->child == 0) {
+		close(go[1]);
+		if (!child_wait_go(parent, go[0]))
+			_exit(127);
 		child_restore_signals(rec);
 		execvpe(rec->cmd[0], rec->cmd, rec->envp);
 		err = errno;
@@ -919,6 +1243,21 @@ static int spawn_cmd(struct rec *rec)
 		_exit(127);
 	}
 	close(fds[1]);
+	close(go[0]);
+	ret = rec->all_processes ? 0 : session_tracker(rec, rec->child);
+	if (ret < 0) {
+		/* Closing go without a word: the child exits. */
+		close(go[1]);
+		close(fds[0]);
+		waitpid(rec->child, NULL, 0);
+		rec->child = 0;
+		sp_error("LTTng session %s: cannot track %s's process: %s",
+			 rec->session, rec->cmd[0], lt_err(ret));
+		return SP_EXIT_FAIL;
+	}
+	/* A child already dead is waited for as CMD (by wait_cmd()). */
+	n = write(go[1], "g", 1);
+	close(go[1]);
 	do
 		n = read(fds[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
@@ -959,8 +1298,17 @@ static int wait_cmd(struct rec *rec)
 				 strerror(errno));
 			return SP_EXIT_FAIL;
 		}
-		sig = sigwaitinfo(&rec->sigs, &si);
-		if (sig <= 0 || sig == SIGCHLD)
+		if (rec->tracing) {
+			struct timespec ts = {
+				.tv_nsec = REC_SPACE_POLL_MS * 1000000L,
+			};
+
+			sig = sigtimedwait(&rec->sigs, &si, &ts);
+			watch_space(rec);
+		} else {
+			sig = sigwaitinfo(&rec->sigs, &si);
+		}
+		if (sig <= 0 || sig == SIGCHLD || own_sigpipe(sig, &si))
 			continue;
 		if (!rec->interrupted)
 			rec->interrupted = sig;
@@ -978,6 +1326,7 @@ static int wait_cmd(struct rec *rec)
 		}
 	}
 	rec->child = 0;
+	rec->end_ms = now_ms();
 	/* A terminal's Ctrl-C that ended CMD is still pending here: it is
 	 * spent, and must not stop the counting that follows. */
 	while (rec_take_pending(rec))
@@ -1016,23 +1365,46 @@ static int count_event(const struct tr_event *ev, void *arg)
 		return 0;
 	return sigismember(&pending, SIGINT) == 1 ||
 	       sigismember(&pending, SIGTERM) == 1 ||
-	       sigismember(&pending, SIGHUP) == 1;
+	       sigismember(&pending, SIGHUP) == 1 ||
+	       sigismember(&pending, SIGPIPE) == 1;
 }
 
-static void report(struct rec *rec)
+/*
+ * Counts the trace and says what it holds. Returns SP_EXIT_FAIL when the
+ * disk filled (the recording is incomplete, or lost), else -1.
+ */
+static int report(struct rec *rec)
 {
 	struct tr_handlers h = { .event = count_event, .arg = rec };
-	struct tr_reader *r = tr_reader_new();
+	struct tr_reader *r;
 	const struct tr_stats *s;
 	uint64_t discarded;
 	int ret;
 
+	r = tr_reader_new();
 	if (!r) {
 		sp_error("trace written to %s (not read: out of "
 			 "memory)", rec->dir);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	ret = tr_reader_add_path(r, rec->absdir);
+	/* The disk filled faster than watch_space() saw (another program
+	 * filled it): LTTng met ENOSPC, and left an empty metadata file or
+	 * streams cut in the middle of a packet. */
+	if ((rec->disk_full || rec->disk_filled) && ret < 0) {
+		sp_error("%s: No space left on device (ENOSPC): the disk "
+			 "filled before LTTng completed the trace, which cannot "
+			 "be read (%s)", rec->dir, tr_reader_error(r));
+		tr_reader_free(r);
+		return SP_EXIT_FAIL;
+	}
+	if (rec->disk_full)
+		sp_error("error: the disk holding %s filled: the trace ends "
+			 "%.2f s into the recording; the last %.2f s of %s "
+			 "are not recorded", rec->dir,
+			 (double)(rec->full_ms - rec->start_ms) / 1000,
+			 (double)(rec->end_ms - rec->full_ms) / 1000,
+			 rec->cmd[0]);
 	if (ret == TR_ERR_NOTRACE) {
 		/* No process registered with the provider loaded. */
 		sp_error("trace written to %s (0 events, %llu "
@@ -1040,7 +1412,7 @@ static void report(struct rec *rec)
 			 (unsigned long long)rec->chan_discarded);
 		no_events_hint(rec);
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	if (ret >= 0)
 		ret = tr_reader_run(r, &h);
@@ -1052,14 +1424,14 @@ static void report(struct rec *rec)
 		sp_error("trace written to %s, but it cannot be "
 			 "read: %s", rec->dir, tr_reader_error(r));
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	if (ret == TR_STOPPED) {
 		sp_error("trace written to %s (not counted: interrupted "
 			 "after %llu events)", rec->dir,
 			 (unsigned long long)s->events);
 		tr_reader_free(r);
-		return;
+		return rec->disk_full ? SP_EXIT_FAIL : -1;
 	}
 	sp_error("trace written to %s (%llu events, %llu discarded)",
 		 rec->dir, (unsigned long long)s->events,
@@ -1078,6 +1450,7 @@ static void report(struct rec *rec)
 	if (s->events == 0)
 		no_events_hint(rec);
 	tr_reader_free(r);
+	return rec->disk_full ? SP_EXIT_FAIL : -1;
 }
 
 /* ---- main ----------------------------------------------------------- */
@@ -1103,6 +1476,7 @@ int sp_record_main(int argc, char **argv)
 	sigaddset(&rec.sigs, SIGINT);
 	sigaddset(&rec.sigs, SIGTERM);
 	sigaddset(&rec.sigs, SIGHUP);
+	sigaddset(&rec.sigs, SIGPIPE);
 	sigaddset(&rec.sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &rec.sigs, &rec.oldmask);
 	memset(&dfl, 0, sizeof(dfl));
@@ -1114,11 +1488,17 @@ int sp_record_main(int argc, char **argv)
 	if (rc < 0)
 		rc = prepare_outdir(&rec);
 	if (rc < 0)
+		rc = write_marker(&rec);
+	if (rc < 0)
+		rc = check_space(&rec);
+	if (rc < 0)
 		rc = build_env(&rec);
 	if (rc < 0)
 		rc = ensure_sessiond(&rec);
-	if (rc < 0)
+	if (rc < 0) {
+		reap_stale_sessions();
 		rc = session_setup(&rec);
+	}
 	/* Interrupted while setting up: do not start CMD. */
 	if (rc < 0 && (rec.interrupted || rec_take_pending(&rec))) {
 		sp_error("interrupted (SIG%s) before %s started",
@@ -1131,14 +1511,15 @@ int sp_record_main(int argc, char **argv)
 		/* Nothing to keep: no trace, and no directory if it is
 		 * empty. */
 		session_teardown(&rec, false);
+		remove_marker(&rec);
 		remove_empty_output(&rec);
 		goto out;
 	}
 
 	status = wait_cmd(&rec);
 	session_teardown(&rec, true);
-	report(&rec);
-	rc = status;
+	remove_marker(&rec);
+	rc = report(&rec) >= 0 ? SP_EXIT_FAIL : status;
 out:
 	free_env(&rec);
 	/* The signals stay blocked: one that came during the teardown must
