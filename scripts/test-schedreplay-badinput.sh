@@ -85,7 +85,7 @@ case_ 2 "schedreplay: $out/version.workload: line 1: workload version 7; this sc
 case_ 2 "schedreplay: $out/nul.workload: line 2: a NUL byte: not a text file" "$out/nul.workload"
 case_ 2 "schedreplay: $out/badprio.workload: line 10: task: field 'priority': 'SOMETIMES' is not a priority (HIGHEST, DEFAULT, HIGH_IDLE, RESIZE, REPAINT, POST_PAINT, DEFAULT_IDLE, LOWEST or 0-7)" "$out/badprio.workload"
 case_ 2 "schedreplay: $out/badkind.workload: line 10: task: field 'kind': 'lazy' is not a kind (idle, auto-idle, timer, auto-timer)" "$out/badkind.workload"
-case_ 2 "schedreplay: $out/badrecord.workload: line 10: record: field 'keyword': 'jump' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-prio, orig-starve, orig-task, orig-finding)" "$out/badrecord.workload"
+case_ 2 "schedreplay: $out/badrecord.workload: line 10: record: field 'keyword': 'jump' is not a record (span, origin, source, task, run, post, at, start, restart, stop, prio, max-wait, stall, orig-thresholds, orig-posted-runs, orig-prio, orig-starve, orig-task, orig-finding)" "$out/badrecord.workload"
 case_ 2 "schedreplay: $out/pastend.workload: line 11: at: field 'offset': 2000 is past the end of its run or post (duration 1000)" "$out/pastend.workload"
 case_ 2 "schedreplay: $out/noref.workload: line 10: a top-level action: field 'task': a step names task 9, which no task record defines" "$out/noref.workload"
 malformed ready 'run 2 40000000 50000000 1000 inactive'
