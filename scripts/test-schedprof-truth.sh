@@ -9,7 +9,19 @@
 #            ran, blamed on the hog, and a starving-priority finding;
 #   long     a never-yields (or long-running-task) finding naming the task
 #            "long", whose longest run is within 10 ms of the truth;
-#   healthy  no finding at all.
+#   healthy  no finding at all;
+#   block    a blocks-loop finding naming the task "reader" that slept in
+#            read(): its longest time off the CPU within 10 ms of the time
+#            the task measured in read(), its CPU time within 10 ms of the
+#            task's own CLOCK_THREAD_CPUTIME_ID figure, and no
+#            long-running-task or never-yields finding (a stopwatch would
+#            not help);
+#   preempt  the slice overruns of the stopwatch task "worker", preempted
+#            by a SCHED_FIFO thread on its CPU, told as the thread being
+#            descheduled (a slice-overrun finding of severity info, every
+#            overrun check with its CPU time within the slice), its time
+#            preempted within 10 ms per burst of the bursts' measured
+#            total, and no blocks-loop finding.
 #
 # And --fail-on warning: exit 0 on the healthy workload, 3 on the starving
 # one. The workloads run with --realtime (SCHED_FIFO, we are root anyway),
@@ -162,6 +174,57 @@ elif mode == "long":
         fail("unexpected findings: %s" % extra)
     print(("long: %s, max run %s (truth %s, off by %s)" %
           (kinds[findings.index(lf[0])], ms(t["run_ns"]["max"]), ms(run), ms(d))))
+elif mode == "block":
+    culprit = "%s (%s)" % (w["block_task"], w["block_prio"])
+    bf = [f for f in findings if f["kind"] == "blocks-loop" and f["culprit"] == culprit]
+    if not bf:
+        fail("no blocks-loop finding for %s (findings: %s)" % (culprit, kinds))
+    t = [t for t in loop["tasks"] if t["name"] == w["block_task"]][0]
+    c = t["cpu"]
+    if not c or c["blocked_runs"] != 1:
+        fail("%s: cpu %s, expected 1 blocked run" % (culprit, c))
+    d_off = c["block_max_ns"] - int(w["block_read_ns"])
+    d_cpu = c["block_max_cpu_ns"] - int(w["block_cpu_ns"])
+    d_run = c["block_max_run_ns"] - int(w["block_run_ns"])
+    if abs(d_off) > tol or abs(d_cpu) > tol or abs(d_run) > tol:
+        fail("off the CPU %s (truth: %s in read()), CPU %s (truth %s), run %s "
+             "(truth %s)" % (ms(c["block_max_ns"]), ms(int(w["block_read_ns"])),
+                             ms(c["block_max_cpu_ns"]), ms(int(w["block_cpu_ns"])),
+                             ms(c["block_max_run_ns"]), ms(int(w["block_run_ns"]))))
+    extra = [k for k, f in zip(kinds, findings) if f is not bf[0]]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print("block: %s; off the CPU %s (read() took %s), CPU %s (truth %s)" %
+          (kinds[findings.index(bf[0])], ms(c["block_max_ns"]),
+           ms(int(w["block_read_ns"])), ms(c["block_max_cpu_ns"]),
+           ms(int(w["block_cpu_ns"]))))
+elif mode == "preempt":
+    culprit = "%s (%s)" % (w["preempt_task"], w["preempt_prio"])
+    of = [f for f in findings if f["kind"] == "slice-overrun" and f["culprit"] == culprit]
+    if not of:
+        fail("no slice-overrun finding for %s (findings: %s)" % (culprit, kinds))
+    if of[0]["severity"] != "info" or "descheduled" not in of[0]["evidence"]:
+        fail("the overrun is not told as the thread descheduled: %s: %s"
+             % (kinds[findings.index(of[0])], of[0]["evidence"]))
+    t = [t for t in loop["tasks"] if t["name"] == w["preempt_task"]][0]
+    c = t["cpu"]
+    if not c or c["overruns_off_cpu"] < 2 or c["overruns_on_cpu"]:
+        fail("%s: cpu %s: expected overruns off the CPU only" % (culprit, c))
+    if t["runs"] != int(w["worker_runs"]) or t["checks"] != int(w["worker_checks"]):
+        fail("%s: %d runs, %d checks in the report; %s, %s in the workload"
+             % (culprit, t["runs"], t["checks"], w["worker_runs"], w["worker_checks"]))
+    bursts, total = int(w["bursts"]), int(w["burst_total_ns"])
+    d = c["preempted_ns"] - total
+    if abs(d) > bursts * tol:
+        fail("preempted %s in %d runs, truth: %d bursts of %s in all (off by %s)"
+             % (ms(c["preempted_ns"]), c["preempted_runs"], bursts, ms(total), ms(d)))
+    extra = [k for k, f in zip(kinds, findings) if f is not of[0]]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print("preempt: %s; %d overrun check(s) off the CPU, none on it; preempted "
+          "%s in %d runs (truth: %d bursts, %s)" %
+          (kinds[findings.index(of[0])], c["overruns_off_cpu"], ms(c["preempted_ns"]),
+           c["preempted_runs"], bursts, ms(total)))
 elif mode == "healthy":
     if findings:
         fail("%d finding(s) on a healthy workload: %s" % (len(findings), kinds))
@@ -187,7 +250,7 @@ PY
 	fi
 }
 
-for m in starve long healthy; do
+for m in starve long healthy block preempt; do
 	if record "$m"; then
 		check "$m"
 	fi

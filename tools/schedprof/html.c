@@ -1056,6 +1056,22 @@ static void td_none(FILE *f)
 	fputs("<td class=\"n\">-</td>", f);
 }
 
+/* CPU time against run time (an_cpu_use): the CPU time and the time off
+ * the CPU of the runs that carried it, the runs that blocked the loop and
+ * those preempted; "-" for a trace without CPU times. */
+static void td_cpu(FILE *f, const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		for (int i = 0; i < 4; i++)
+			td_none(f);
+		return;
+	}
+	td_ns(f, c->cpu);
+	td_ns(f, c->wall > c->cpu ? c->wall - c->cpu : 0);
+	td_u64(f, c->blocked_runs, true);
+	td_u64(f, c->preempted_runs, false);
+}
+
 /* A distribution's percentile cell; "-" without samples. */
 static void td_pct(FILE *f, struct an_dist *d, double p)
 {
@@ -1321,7 +1337,9 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 	      "<th>runs</th><th>run total</th><th>mean</th><th>p99</th>"
 	      "<th>max</th><th>wait p99</th><th>wait max</th>"
 	      "<th>checks</th><th>yields</th><th>overrun runs</th>"
-	      "<th>long runs</th><th>never-yield runs</th></tr>\n", f);
+	      "<th>long runs</th><th>never-yield runs</th>"
+	      "<th>CPU</th><th>off CPU</th><th>blocked runs</th>"
+	      "<th>preempted runs</th></tr>\n", f);
 	for (i = 0; i < n && i < TOP_TABLE; i++) {
 		struct an_task *t = v[i];
 
@@ -1347,6 +1365,7 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 		td_u64(f, t->overrun_runs, true);
 		td_u64(f, t->long_runs, true);
 		td_u64(f, t->never_yield, true);
+		td_cpu(f, &t->cpu);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);

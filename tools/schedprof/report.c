@@ -90,6 +90,19 @@ static const char *ns_str(int64_t v)
 
 #define NS(v) ns_str(v)
 
+/* The end of a task row: CPU time, time off the CPU and blocking runs of
+ * the runs that carried their CPU time ("-" for a trace without). */
+static void print_cpu(const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		printf(" %9s %9s %7s\n", "-", "-", "-");
+		return;
+	}
+	printf(" %9s %9s %7llu\n", NS(c->cpu),
+	       NS(c->wall > c->cpu ? c->wall - c->cpu : 0),
+	       (unsigned long long)c->blocked_runs);
+}
+
 static void text_findings(const struct an_result *r)
 {
 	size_t nerr = 0, nwarn = 0;
@@ -146,15 +159,15 @@ static void text_loop(struct an_loop *l)
 
 	tasks = tasks_by_total(l, &ntasks);
 	if (tasks && ntasks) {
-		printf("\n  %-20s %-12s %7s %10s %9s %9s %9s %9s %9s %7s %6s %6s %5s\n",
+		printf("\n  %-20s %-12s %7s %10s %9s %9s %9s %9s %9s %7s %6s %6s %5s %9s %9s %7s\n",
 		       "task", "priority", "runs", "run total", "mean", "p99",
 		       "max", "wait p99", "wait max", "checks", "yield",
-		       "overr", "long");
+		       "overr", "long", "cpu", "off cpu", "blocked");
 		for (size_t i = 0; i < ntasks && i < TOP_TASKS; i++) {
 			struct an_task *t = tasks[i];
 
 				printf("  %-20.20s %-12s %7llu %10s %9s %9s %9s %9s %9s "
-			       "%7llu %6llu %6llu %5llu\n",
+			       "%7llu %6llu %6llu %5llu",
 			       t->name, an_prio_name(t->prio),
 			       (unsigned long long)t->runs, NS(t->run_total),
 			       NS(an_mean(&t->run)), NS(an_pct(&t->run, 99)),
@@ -163,6 +176,7 @@ static void text_loop(struct an_loop *l)
 			       (unsigned long long)t->yields,
 			       (unsigned long long)t->overrun_runs,
 			       (unsigned long long)t->long_runs);
+			print_cpu(&t->cpu);
 		}
 		if (ntasks > TOP_TASKS)
 			printf("  (%zu more tasks; --json lists them all)\n",
@@ -242,6 +256,35 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+
+/* ,"cpu":{...}: where the task's run time went (an_cpu_use); null for a
+ * trace without CPU times. */
+static void json_cpu(FILE *f, const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		fputs(",\"cpu\":null", f);
+		return;
+	}
+	fprintf(f, ",\"cpu\":{\"runs\":%llu,\"cpu_ns\":%lld,\"wall_ns\":%lld,"
+		   "\"blocked_runs\":%llu,\"blocked_ns\":%lld,"
+		   "\"block_max_ns\":%lld,\"block_max_run_ns\":%lld,"
+		   "\"block_max_cpu_ns\":%lld,\"block_max_begin_ns\":%lld,"
+		   "\"preempted_runs\":%llu,\"preempted_ns\":%lld,"
+		   "\"long_off_cpu_runs\":%llu,"
+		   "\"overruns_off_cpu\":%llu,\"overruns_on_cpu\":%llu,"
+		   "\"worst_off_elapsed_ns\":%lld,\"worst_off_cpu_ns\":%lld}",
+		(unsigned long long)c->runs, (long long)c->cpu,
+		(long long)c->wall, (unsigned long long)c->blocked_runs,
+		(long long)c->blocked_ns, (long long)c->block_max,
+		(long long)c->block_max_run, (long long)c->block_max_cpu,
+		(long long)c->block_max_begin,
+		(unsigned long long)c->preempted_runs,
+		(long long)c->preempted_ns,
+		(unsigned long long)c->long_off_cpu_runs,
+		(unsigned long long)c->overruns_off_cpu,
+		(unsigned long long)c->overruns_on_cpu,
+		(long long)c->worst_off_elapsed, (long long)c->worst_off_cpu);
+}
 
 static void json_dist(FILE *f, const char *key, struct an_dist *d)
 {
@@ -325,7 +368,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 		json_dist(f, "wait_ns", &t->wait);
 		fprintf(f, ",\"checks\":%llu,\"yields\":%llu,\"overruns\":%llu,"
 			   "\"overrun_runs\":%llu,\"long_runs\":%llu,"
-			   "\"never_yield_runs\":%llu,\"stops\":%llu}",
+			   "\"never_yield_runs\":%llu,\"stops\":%llu",
 			(unsigned long long)t->checks,
 			(unsigned long long)t->yields,
 			(unsigned long long)t->overruns,
@@ -333,6 +376,8 @@ static void json_loop(FILE *f, struct an_loop *l)
 			(unsigned long long)t->long_runs,
 			(unsigned long long)t->never_yield,
 			(unsigned long long)t->stops);
+		json_cpu(f, &t->cpu);
+		fputc('}', f);
 	}
 	fputs("],\"performers\":[", f);
 	for (size_t i = 0; i < l->nperfs; i++) {
