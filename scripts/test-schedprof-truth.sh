@@ -10,6 +10,8 @@
 #   long     a never-yields (or long-running-task) finding naming the task
 #            "long", whose longest run is within 10 ms of the truth;
 #   healthy  no finding at all;
+#   (all)    the loop named "truth" by the workload, and by its thread:
+#            truth_workload, with the tid the workload printed;
 #   block    a blocks-loop finding naming the task "reader" that slept in
 #            read(): its longest time off the CPU within 10 ms of the time
 #            the task measured in read(), its CPU time within 10 ms of the
@@ -113,6 +115,13 @@ if len(loops) != 1:
     fail("loop %s of pid %d not in the report (loops: %s)" %
          (w["loop"], pid, [(l["loop"], l["pid"]) for l in r["loops"]]))
 loop = loops[0]
+# Named by its name and thread, not its address.
+if (loop["name"], loop["tid"], loop["thread"]) != \
+        (w["loop_name"], int(w["loop_tid"]), "truth_workload"):
+    fail("loop named %r, thread %r tid %r; truth: %r, truth_workload, %s"
+         % (loop["name"], loop["thread"], loop["tid"], w["loop_name"], w["loop_tid"]))
+if loop["label"] != 'loop "%s" (thread truth_workload, tid %s)' % (w["loop_name"], w["loop_tid"]):
+    fail("loop label %r" % loop["label"])
 others = sorted({l["pid"] for l in r["loops"] if l["pid"] != pid})
 if others:
     fail("--pid %d: the report has other processes too: %s" % (pid, others))

@@ -43,7 +43,8 @@
  *                   burst_ns (each, measured), burst_total_ns,
  *                   worker_runs, worker_checks.
  *
- * Every mode also prints mode=, pid=, realtime= and ok=1 when the plan
+ * Every mode also prints mode=, pid=, loop_name= (the loop is named
+ * "truth"), loop_tid= (the thread that runs it), realtime= and ok=1 when the plan
  * ran as intended.
  *
  * --realtime runs the loop's thread (and the thread it starts) under
@@ -137,6 +138,8 @@ static void print_loop(const char *mode)
 	printf("mode=%s\n", mode);
 	printf("pid=%d\n", (int)getpid());
 	printf("loop=0x%" PRIxPTR "\n", (uintptr_t)loop);
+	printf("loop_name=%s\n", lsched_loop_name(loop));
+	printf("loop_tid=%d\n", (int)gettid());
 }
 
 /* ---- starve ---------------------------------------------------------- */
@@ -722,6 +725,7 @@ int main(int argc, char **argv)
 			lsched_strerror(-errno));
 		return 1;
 	}
+	check(lsched_loop_set_name(loop, "truth"), "loop name");
 	if (!strcmp(mode, "starve"))
 		rc = run_starve();
 	else if (!strcmp(mode, "long"))

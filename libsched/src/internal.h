@@ -160,6 +160,8 @@ struct lsched_loop {
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;
+	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
+	char name[LSCHED_LOOP_NAME_MAX + 1];
 
 	atomic_bool running;
 	atomic_bool stop;

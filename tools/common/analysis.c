@@ -188,6 +188,55 @@ static void dist_free(struct an_dist *d)
 
 /* ---- loops and tasks ----------------------------------------------------- */
 
+/* Replaces *dst by a copy of src (NULL: none), unless they are equal. */
+static void set_str(struct an *a, char **dst, const char *src)
+{
+	char *c;
+
+	if (*dst && src && !strcmp(*dst, src))
+		return;
+	c = src ? strdup(src) : NULL;
+	if (src && !c) {
+		a->nomem = 1;
+		return;
+	}
+	free(*dst);
+	*dst = c;
+}
+
+/* An event only the loop's thread emits: it tells who runs the loop (the
+ * latest thread, should another run it later). */
+static void loop_thread(struct an *a, struct an_loop *l,
+			const struct tr_event *ev)
+{
+	if (ev->vtid < 0)
+		return;
+	l->tid = ev->vtid;
+	set_str(a, &l->thread, ev->procname);
+}
+
+const char *an_loop_label(const struct an_loop *l, char *buf, size_t len)
+{
+	char thread[96] = "";
+
+	if (l->tid >= 0)
+		snprintf(thread, sizeof(thread), "thread %s%stid %lld",
+			 l->thread ? l->thread : "",
+			 l->thread ? ", " : "", (long long)l->tid);
+	if (l->name && *l->name)
+		snprintf(buf, len, "loop \"%s\" (%s)", l->name,
+			 *thread ? thread
+				 : "thread unknown");
+	else if (*thread && l->thread)
+		snprintf(buf, len, "loop of thread %s (tid %lld)", l->thread,
+			 (long long)l->tid);
+	else if (*thread)
+		snprintf(buf, len, "loop of %s", thread);
+	else
+		snprintf(buf, len, "loop 0x%llx", (unsigned long long)l->addr);
+	return buf;
+}
+
 static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
 				uint64_t addr)
 {
@@ -217,6 +266,7 @@ static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
 	l->procname = ev->procname ? strdup(ev->procname) : NULL;
 	l->trace = trace;
 	l->addr = addr;
+	l->tid = -1;
 	l->first = l->last = INT64_MIN;
 	for (int p = 0; p < AN_PRIOS; p++)
 		l->wait_since[p] = -1;
@@ -835,8 +885,10 @@ int an_feed(struct an *a, const struct tr_event *in)
 		break;
 	case TR_EV_task_fire_begin:
 		l = loop_get(a, ev, ev->task_fire_begin.loop);
-		if (l)
+		if (l) {
+			loop_thread(a, l, ev);
 			on_begin(a, l, &ev->task_fire_begin);
+		}
 		break;
 	case TR_EV_task_fire_end:
 		l = loop_get(a, ev, ev->task_fire_end.loop);
@@ -882,9 +934,15 @@ int an_feed(struct an *a, const struct tr_event *in)
 		if (l)
 			on_perform_end(a, l, &ev->perform_fire_end);
 		break;
+	case TR_EV_loop_name:
+		l = loop_get(a, ev, ev->loop_name.loop);
+		if (l)
+			set_str(a, &l->name, ev->loop_name.name);
+		break;
 	case TR_EV_loop_wake:
 		l = loop_get(a, ev, ev->loop_wake.loop);
 		if (l) {
+			loop_thread(a, l, ev);
 			l->sleeps++;
 			if (ev->loop_wake.slept > 0)
 				l->slept_ns = sat_add(l->slept_ns,
@@ -1228,6 +1286,8 @@ struct an *an_new(const struct an_config *cfg)
 
 static void loop_free(struct an_loop *l)
 {
+	free(l->thread);
+	free(l->name);
 	for (size_t i = 0; i < l->ntasks; i++) {
 		dist_free(&l->tasks[i]->run);
 		dist_free(&l->tasks[i]->wait);

@@ -199,6 +199,13 @@ struct an_loop {
 	char *procname;         /* NULL if unknown */
 	unsigned trace;         /* trace index, when vpid is unknown */
 	uint64_t addr;          /* the lsched_loop */
+	/* Who the loop is for people (an_loop_label()): the thread that runs
+	 * it (the vtid and procname contexts of the events only that thread
+	 * emits; -1 and NULL when unknown) and its lsched_loop_set_name()
+	 * name (the loop_name event; NULL for none). */
+	int64_t tid;
+	char *thread;
+	char *name;
 	int64_t first, last;    /* loop time span seen */
 	struct an_prio prio[AN_PRIOS];
 	struct an_task **tasks; /* every task seen, in order of appearance */
@@ -296,6 +303,13 @@ void an_free(struct an *a);
 const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */
 const char *an_severity_name(enum an_severity s); /* "info", ... */
 const char *an_kind_name(enum an_kind k); /* "starving-priority", ... */
+/*
+ * A loop for humans, the same in every tool: its name and its thread,
+ * 'loop "storage" (thread storage, tid 4242)', 'loop of thread officesim
+ * (tid 4241)' when it has no name, and by its address ('loop 0x55...')
+ * only when the trace says nothing of its thread. Returns buf.
+ */
+const char *an_loop_label(const struct an_loop *l, char *buf, size_t len);
 /* A duration for humans: "1.25 ms", "830 us", "12 ns", "2.5 s". */
 const char *an_fmt_ns(int64_t ns, char *buf, size_t len);
 

@@ -248,15 +248,19 @@ static void gp_str(FILE *f, const char *s, size_t max)
 	fputc('\'', f);
 }
 
-/* "officesim[557] loop 0x55acf5273d10", raw (escape it for output). */
+/* 'officesim[557] loop "main" (thread officesim, tid 557)', raw (escape
+ * it for output). */
 static void loop_label(char *buf, size_t len, const struct an_loop *l)
 {
+	char who[160];
+
+	an_loop_label(l, who, sizeof(who));
 	if (l->vpid >= 0)
-		snprintf(buf, len, "%s[%" PRId64 "] loop 0x%" PRIx64,
-			 l->procname ? l->procname : "?", l->vpid, l->addr);
+		snprintf(buf, len, "%s[%" PRId64 "] %s",
+			 l->procname ? l->procname : "?", l->vpid, who);
 	else
-		snprintf(buf, len, "%s (trace %u) loop 0x%" PRIx64,
-			 l->procname ? l->procname : "?", l->trace, l->addr);
+		snprintf(buf, len, "%s (trace %u) %s",
+			 l->procname ? l->procname : "?", l->trace, who);
 }
 
 static const char *task_name(const struct an_task *t)

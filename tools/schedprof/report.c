@@ -32,15 +32,20 @@ bool sp_parse_ms(const char *s, int64_t *ns)
 
 /* ---- text ---------------------------------------------------------------- */
 
+/* 'loop "main" (thread officesim, tid 41), pid 41'; 'loop 0x... of
+ * officesim, pid 41' when the trace does not say which thread runs it. */
 static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 {
-	if (l->vpid >= 0)
-		snprintf(buf, len, "loop 0x%llx (%s, pid %lld)",
-			 (unsigned long long)l->addr,
+	char who[160];
+
+	an_loop_label(l, who, sizeof(who));
+	if (l->tid >= 0 && l->vpid >= 0)
+		snprintf(buf, len, "%s, pid %lld", who, (long long)l->vpid);
+	else if (l->vpid >= 0)
+		snprintf(buf, len, "%s of %s, pid %lld", who,
 			 l->procname ? l->procname : "?", (long long)l->vpid);
 	else
-		snprintf(buf, len, "loop 0x%llx (%s, trace %u)",
-			 (unsigned long long)l->addr,
+		snprintf(buf, len, "%s of %s, trace %u", who,
 			 l->procname ? l->procname : "?", l->trace);
 	return buf;
 }
@@ -106,7 +111,7 @@ static void print_cpu(const struct an_cpu_use *c)
 static void text_findings(const struct an_result *r)
 {
 	size_t nerr = 0, nwarn = 0;
-	char lbl[128];
+	char lbl[256];
 
 	for (size_t i = 0; i < r->nfindings; i++) {
 		nerr += r->findings[i].severity == AN_ERROR;
@@ -129,7 +134,7 @@ static void text_findings(const struct an_result *r)
 
 static void text_loop(struct an_loop *l)
 {
-	char lbl[128];
+	char lbl[256];
 	struct an_task **tasks;
 	size_t ntasks;
 
@@ -306,11 +311,33 @@ static void json_dist(FILE *f, const char *key, struct an_dist *d)
 	fputs("]}", f);
 }
 
+/* ,"name":...,"thread":...,"tid":N,"label":...: who the loop is
+ * (lsched_loop_set_name(), the thread that runs it; null or -1 when the
+ * trace does not say), and the label every output shows. */
+static void json_loop_who(FILE *f, const struct an_loop *l)
+{
+	char label[160];
+
+	fputs(",\"name\":", f);
+	if (l->name)
+		tj_str(f, l->name);
+	else
+		fputs("null", f);
+	fputs(",\"thread\":", f);
+	if (l->thread)
+		tj_str(f, l->thread);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"tid\":%lld,\"label\":", (long long)l->tid);
+	tj_str(f, an_loop_label(l, label, sizeof(label)));
+}
+
 static void json_loop(FILE *f, struct an_loop *l)
 {
 	fprintf(f, "{\"loop\":\"0x%llx\",\"pid\":%lld,\"procname\":",
 		(unsigned long long)l->addr, (long long)l->vpid);
 	tj_str(f, l->procname ? l->procname : "");
+	json_loop_who(f, l);
 	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
 		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
 		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
