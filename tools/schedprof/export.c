@@ -688,14 +688,19 @@ static void write_depths(struct out *o, const struct an_loop *l,
 	}
 }
 
-/* The loop's name on its track: its name and thread (an_loop_label()),
- * 'loop "main" (thread officesim, tid 41)'; by its address and process
- * when the trace says nothing of its thread. */
+/* The loop's name on its track: its address (which tells two loops of a
+ * process apart, and scripts/check-perfetto.py keys on) then its name and
+ * thread, 'loop 0x... "main" (thread officesim, tid 41)'; by its address
+ * and process when the trace says nothing of its thread. */
 static const char *loop_track_name(char *buf, size_t len,
 				   const struct an_loop *l)
 {
+	char who[160];
+
 	if (l->tid >= 0 || l->name)
-		an_loop_label(l, buf, len);
+		/* an_loop_label() begins with "loop ". */
+		snprintf(buf, len, "loop 0x%" PRIx64 " %s", l->addr,
+			 an_loop_label(l, who, sizeof(who)) + 5);
 	else if (l->procname)
 		snprintf(buf, len, "loop 0x%" PRIx64 " (%s)", l->addr,
 			 l->procname);
