@@ -1167,14 +1167,14 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 		} v;
 		size_t n = 0;
 
-		if (c->missing[i]) {
-			/* added_fields holds I64 fields only */
+		fld = c->missing[i] ? NULL : member(payload, c->member[i]);
+		if (!fld) {
+			/* added_fields holds I64 fields only; stored below
+			 * with a size known at run time, as the others (see
+			 * above: a constant size trips the same check). */
 			v.i = c->absent[i];
-			memcpy(dst, &v, sizeof(v.i));
-			continue;
-		}
-		fld = member(payload, c->member[i]);
-		switch (f[i].kind) {
+			n = sizeof(v.i);
+		} else switch (f[i].kind) {
 		case TR_KIND_PTR:
 		case TR_KIND_U64:
 			v.u = bt_field_integer_unsigned_get_value(fld);
