@@ -732,6 +732,8 @@ int main(int argc, char **argv)
 	o.loop = lsched_loop_new(NULL);
 	if (!o.loop)
 		fail("loop", -errno);
+	if ((err = lsched_loop_set_name(o.loop, "main")))
+		fail("loop name", err);
 	if ((err = lsched_loop_watch_fd(o.loop, sfd, LSCHED_FD_READ, on_signal,
 					&o)))
 		fail("watch", err);

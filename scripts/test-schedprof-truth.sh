@@ -20,7 +20,21 @@
 #            forced; a starving-task finding for the victim with advice
 #            against the hog, none for the sibling, no starving-priority
 #            (the sibling's runs end every LOWEST interval before 100 ms);
-#   healthy  no finding at all.
+#   healthy  no finding at all;
+#   (all)    the loop named "truth" by the workload, and by its thread:
+#            truth_workload, with the tid the workload printed;
+#   block    a blocks-loop finding naming the task "reader" that slept in
+#            read(): its longest time off the CPU within 10 ms of the time
+#            the task measured in read(), its CPU time within 10 ms of the
+#            task's own CLOCK_THREAD_CPUTIME_ID figure, and no
+#            long-running-task or never-yields finding (a stopwatch would
+#            not help);
+#   preempt  the slice overruns of the stopwatch task "worker", preempted
+#            by a SCHED_FIFO thread on its CPU, told as the thread being
+#            descheduled (a slice-overrun finding of severity info, every
+#            overrun check with its CPU time within the slice), its time
+#            preempted within 10 ms per burst of the bursts' measured
+#            total, and no blocks-loop finding.
 #
 # restart and sibling are also checked in schedtop over their traces (a
 # starved-task alert naming the victim, blamed on the hog) and in
@@ -116,6 +130,13 @@ if len(loops) != 1:
     fail("loop %s of pid %d not in the report (loops: %s)" %
          (w["loop"], pid, [(l["loop"], l["pid"]) for l in r["loops"]]))
 loop = loops[0]
+# Named by its name and thread, not its address.
+if (loop["name"], loop["tid"], loop["thread"]) != \
+        (w["loop_name"], int(w["loop_tid"]), "truth_workload"):
+    fail("loop named %r, thread %r tid %r; truth: %r, truth_workload, %s"
+         % (loop["name"], loop["thread"], loop["tid"], w["loop_name"], w["loop_tid"]))
+if loop["label"] != 'loop "%s" (thread truth_workload, tid %s)' % (w["loop_name"], w["loop_tid"]):
+    fail("loop label %r" % loop["label"])
 others = sorted({l["pid"] for l in r["loops"] if l["pid"] != pid})
 if others:
     fail("--pid %d: the report has other processes too: %s" % (pid, others))
@@ -245,6 +266,57 @@ elif mode in ("restart", "sibling"):
           (mode, victim, ms(tw["duration_ns"]), ms(waited), ms(ds), ms(de),
            ms(higher["ran_ns"]), top["name"], top["priority"], detail,
            kinds[findings.index(vf[0])]))
+elif mode == "block":
+    culprit = "%s (%s)" % (w["block_task"], w["block_prio"])
+    bf = [f for f in findings if f["kind"] == "blocks-loop" and f["culprit"] == culprit]
+    if not bf:
+        fail("no blocks-loop finding for %s (findings: %s)" % (culprit, kinds))
+    t = [t for t in loop["tasks"] if t["name"] == w["block_task"]][0]
+    c = t["cpu"]
+    if not c or c["blocked_runs"] != 1:
+        fail("%s: cpu %s, expected 1 blocked run" % (culprit, c))
+    d_off = c["block_max_ns"] - int(w["block_read_ns"])
+    d_cpu = c["block_max_cpu_ns"] - int(w["block_cpu_ns"])
+    d_run = c["block_max_run_ns"] - int(w["block_run_ns"])
+    if abs(d_off) > tol or abs(d_cpu) > tol or abs(d_run) > tol:
+        fail("off the CPU %s (truth: %s in read()), CPU %s (truth %s), run %s "
+             "(truth %s)" % (ms(c["block_max_ns"]), ms(int(w["block_read_ns"])),
+                             ms(c["block_max_cpu_ns"]), ms(int(w["block_cpu_ns"])),
+                             ms(c["block_max_run_ns"]), ms(int(w["block_run_ns"]))))
+    extra = [k for k, f in zip(kinds, findings) if f is not bf[0]]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print("block: %s; off the CPU %s (read() took %s), CPU %s (truth %s)" %
+          (kinds[findings.index(bf[0])], ms(c["block_max_ns"]),
+           ms(int(w["block_read_ns"])), ms(c["block_max_cpu_ns"]),
+           ms(int(w["block_cpu_ns"]))))
+elif mode == "preempt":
+    culprit = "%s (%s)" % (w["preempt_task"], w["preempt_prio"])
+    of = [f for f in findings if f["kind"] == "slice-overrun" and f["culprit"] == culprit]
+    if not of:
+        fail("no slice-overrun finding for %s (findings: %s)" % (culprit, kinds))
+    if of[0]["severity"] != "info" or "descheduled" not in of[0]["evidence"]:
+        fail("the overrun is not told as the thread descheduled: %s: %s"
+             % (kinds[findings.index(of[0])], of[0]["evidence"]))
+    t = [t for t in loop["tasks"] if t["name"] == w["preempt_task"]][0]
+    c = t["cpu"]
+    if not c or c["overruns_off_cpu"] < 2 or c["overruns_on_cpu"]:
+        fail("%s: cpu %s: expected overruns off the CPU only" % (culprit, c))
+    if t["runs"] != int(w["worker_runs"]) or t["checks"] != int(w["worker_checks"]):
+        fail("%s: %d runs, %d checks in the report; %s, %s in the workload"
+             % (culprit, t["runs"], t["checks"], w["worker_runs"], w["worker_checks"]))
+    bursts, total = int(w["bursts"]), int(w["burst_total_ns"])
+    d = c["preempted_ns"] - total
+    if abs(d) > bursts * tol:
+        fail("preempted %s in %d runs, truth: %d bursts of %s in all (off by %s)"
+             % (ms(c["preempted_ns"]), c["preempted_runs"], bursts, ms(total), ms(d)))
+    extra = [k for k, f in zip(kinds, findings) if f is not of[0]]
+    if extra:
+        fail("unexpected findings: %s" % extra)
+    print("preempt: %s; %d overrun check(s) off the CPU, none on it; preempted "
+          "%s in %d runs (truth: %d bursts, %s)" %
+          (kinds[findings.index(of[0])], c["overruns_off_cpu"], ms(c["preempted_ns"]),
+           c["preempted_runs"], bursts, ms(total)))
 elif mode == "healthy":
     if findings:
         fail("%d finding(s) on a healthy workload: %s" % (len(findings), kinds))
@@ -270,7 +342,7 @@ PY
 	fi
 }
 
-for m in starve long restart sibling healthy; do
+for m in starve long restart sibling healthy block preempt; do
 	if record "$m"; then
 		check "$m"
 	fi

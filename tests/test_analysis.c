@@ -2,7 +2,8 @@
  * The analysis core (tools/common/analysis.c) on hand-made event
  * sequences: percentiles, ready-queue depth, starvation intervals and
  * their blame, long and never-yielding runs, performer figures, tasks
- * grouped by name, lost events, and sequences no sound trace has.
+ * grouped by name, lost events, sequences no sound trace has, and the CPU
+ * time of runs (blocking, preemption and long work told apart).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -323,6 +324,222 @@ static void test_long_and_never_yields(void **state)
 		}
 	}
 	assert_true(never && longt);
+	an_free(a);
+}
+
+/* ---- CPU time: blocking, preemption and long work told apart ---------- */
+
+#define DEFAULT 1
+#define BLOCKED LSCHED_TP_END_BLOCKED
+#define PREEMPTED LSCHED_TP_END_PREEMPTED
+
+/* A run carrying its CPU time and the switch flags (task_fire_end.cpu,
+ * LSCHED_TP_END_BLOCKED / _PREEMPTED); cpu -1 is an older trace. */
+static void run_cpu(struct an *a, uint64_t id, const char *name, int prio,
+		    int64_t begin, int64_t end, uint64_t checks,
+		    uint64_t overruns, int64_t cpu, int flags)
+{
+	struct tr_event ev = base(TR_EV_task_fire_begin);
+
+	ev.task_fire_begin = (struct tr_ev_task_fire_begin){
+		.loop = LOOP, .task = id, .name = name, .prio = prio,
+		.ready_at = begin, .begin = begin,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	ev = base(TR_EV_task_fire_end);
+	ev.task_fire_end = (struct tr_ev_task_fire_end){
+		.loop = LOOP, .task = id, .prio = prio, .ready_at = begin,
+		.begin = begin, .end = end, .checks = checks,
+		.overruns = overruns, .flags = flags, .cpu = cpu,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+/* A stopwatch check of task id, inside its run (before run_cpu's end). */
+static void check_at(struct an *a, uint64_t id, int64_t elapsed,
+		     int64_t slice, int64_t cpu_elapsed)
+{
+	struct tr_event ev = base(TR_EV_slice);
+
+	ev.slice = (struct tr_ev_slice){
+		.loop = LOOP, .task = id, .prio = DEFAULT, .elapsed = elapsed,
+		.slice = slice, .last_iter = MS(1), .verdict = 1, .checks = 1,
+		.cpu_elapsed = cpu_elapsed,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+}
+
+static const struct an_finding *finding_for(const struct an_result *r,
+					    enum an_kind kind,
+					    const char *culprit)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].kind == kind &&
+		    !strcmp(r->findings[i].culprit, culprit))
+			return &r->findings[i];
+	return NULL;
+}
+
+static size_t findings_about(const struct an_result *r, const char *culprit)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += !strcmp(r->findings[i].culprit, culprit);
+	return n;
+}
+
+/* A 210 ms run with 2 ms of CPU that slept is found as blocking the loop,
+ * with its numbers, and not as a long task (a stopwatch would not help);
+ * a 210 ms run that computed is a task that never yields; 3 ms asleep
+ * (under block_ns, 5 ms) and a run off the CPU for a quarter are nothing. */
+static void test_blocking_told_from_computing(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_finding *f;
+	const struct an_task *t;
+
+	run_cpu(a, 1, "reader", DEFAULT, MS(0), MS(210), 0, 0, MS(2),
+		BLOCKED);
+	run_cpu(a, 2, "cruncher", DEFAULT, MS(210), MS(420), 0, 0, MS(209),
+		0);
+	run_cpu(a, 3, "napper", DEFAULT, MS(420), MS(424), 0, 0, MS(1),
+		BLOCKED);
+	run_cpu(a, 4, "logger", DEFAULT, MS(424), MS(444), 0, 0, MS(15),
+		BLOCKED);
+	r = an_finish(a);
+
+	f = finding_for(r, AN_BLOCKS_LOOP, "reader (DEFAULT)");
+	assert_non_null(f);
+	assert_int_equal(f->severity, AN_ERROR); /* >= the 50 ms long task */
+	assert_non_null(strstr(f->evidence, "208 ms off the CPU in a 210 ms "
+					    "run with 2 ms of CPU"));
+	assert_int_equal(findings_about(r, "reader (DEFAULT)"), 1);
+	t = task_named(r->loops[0], "reader");
+	assert_int_equal(t->cpu.runs, 1);
+	assert_int_equal(t->cpu.cpu, MS(2));
+	assert_int_equal(t->cpu.wall, MS(210));
+	assert_int_equal(t->cpu.blocked_runs, 1);
+	assert_int_equal(t->cpu.block_max, MS(208));
+	assert_int_equal(t->cpu.block_max_begin, MS(0));
+	assert_int_equal(t->cpu.long_off_cpu_runs, 1);
+
+	assert_non_null(finding_for(r, AN_NEVER_YIELDS, "cruncher (DEFAULT)"));
+	assert_null(finding_for(r, AN_BLOCKS_LOOP, "cruncher (DEFAULT)"));
+	assert_int_equal(findings_about(r, "napper (DEFAULT)"), 0);
+	assert_int_equal(findings_about(r, "logger (DEFAULT)"), 0);
+	t = task_named(r->loops[0], "logger");
+	assert_int_equal(t->cpu.blocked_runs, 0);
+	an_free(a);
+}
+
+/* Overruns whose CPU time stayed within the slice are the thread being
+ * descheduled: told so, as information, and the iterations are not blamed;
+ * a preempted run is not blocking, and a run long only for its preemption
+ * is not a long task. Overruns with the CPU past the slice blame the
+ * iterations, as before. */
+static void test_preempted_overruns_not_blamed_on_iterations(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_finding *f;
+	const struct an_task *t;
+	int64_t at = 0;
+
+	for (int i = 0; i < 4; i++, at += MS(100)) {
+		/* 8 ms of work and a 60 ms preemption: the check after it
+		 * finds 62 ms elapsed for 3 ms of CPU. */
+		struct tr_event ev = base(TR_EV_task_fire_begin);
+
+		ev.task_fire_begin = (struct tr_ev_task_fire_begin){
+			.loop = LOOP, .task = 1, .name = "worker",
+			.prio = DEFAULT, .ready_at = at, .begin = at,
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+		check_at(a, 1, MS(62), MS(8), MS(3));
+		ev = base(TR_EV_task_fire_end);
+		ev.task_fire_end = (struct tr_ev_task_fire_end){
+			.loop = LOOP, .task = 1, .prio = DEFAULT,
+			.ready_at = at, .begin = at, .end = at + MS(68),
+			.checks = 6, .overruns = 1, .flags = PREEMPTED,
+			.cpu = MS(8),
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+	}
+	for (int i = 0; i < 4; i++, at += MS(20)) {
+		/* 12 ms pieces under an 8 ms slice: the CPU overran. */
+		struct tr_event ev = base(TR_EV_task_fire_begin);
+
+		ev.task_fire_begin = (struct tr_ev_task_fire_begin){
+			.loop = LOOP, .task = 2, .name = "chunky",
+			.prio = DEFAULT, .ready_at = at, .begin = at,
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+		check_at(a, 2, MS(12), MS(8), MS(12));
+		ev = base(TR_EV_task_fire_end);
+		ev.task_fire_end = (struct tr_ev_task_fire_end){
+			.loop = LOOP, .task = 2, .prio = DEFAULT,
+			.ready_at = at, .begin = at, .end = at + MS(12),
+			.checks = 1, .overruns = 1, .cpu = MS(12),
+		};
+		assert_int_equal(an_feed(a, &ev), 0);
+	}
+	r = an_finish(a);
+
+	f = finding_for(r, AN_OVERRUN, "worker (DEFAULT)");
+	assert_non_null(f);
+	assert_int_equal(f->severity, AN_INFO);
+	assert_non_null(strstr(f->evidence, "descheduled"));
+	assert_non_null(strstr(f->evidence, "worst 62 ms elapsed, 3 ms of "
+					    "CPU, 59 ms off it"));
+	assert_null(strstr(f->evidence, "too long for the slice"));
+	/* 68 ms runs, but only for the preemption; not blocking either. */
+	assert_int_equal(findings_about(r, "worker (DEFAULT)"), 1);
+	t = task_named(r->loops[0], "worker");
+	assert_int_equal(t->cpu.overruns_off_cpu, 4);
+	assert_int_equal(t->cpu.overruns_on_cpu, 0);
+	assert_int_equal(t->cpu.preempted_runs, 4);
+	assert_int_equal(t->cpu.preempted_ns, 4 * MS(60));
+	assert_int_equal(t->cpu.long_off_cpu_runs, 4);
+
+	f = finding_for(r, AN_OVERRUN, "chunky (DEFAULT)");
+	assert_non_null(f);
+	assert_int_equal(f->severity, AN_WARNING);
+	assert_non_null(strstr(f->evidence, "too long for the slice"));
+	t = task_named(r->loops[0], "chunky");
+	assert_int_equal(t->cpu.overruns_on_cpu, 4);
+	an_free(a);
+}
+
+/* A trace recorded before the CPU fields (the reader delivers -1), or
+ * events made with them 0: nothing is made of them, and the findings are
+ * what they were. */
+static void test_cpu_unknown_changes_nothing(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_finding *f;
+	const struct an_task *t;
+
+	for (int i = 0; i < 3; i++) {
+		run_cpu(a, 1, "blob", DEFAULT, MS(100) * i,
+			MS(100) * i + MS(80), 0, 0,
+			i ? -1 : 0, BLOCKED | PREEMPTED);
+		check_at(a, 1, MS(20), MS(8), -1);
+	}
+	run_cpu(a, 2, "worker", DEFAULT, MS(300), MS(310), 4, 1, -1, 0);
+	run_cpu(a, 2, "worker", DEFAULT, MS(310), MS(320), 4, 1, -1, 0);
+	r = an_finish(a);
+	t = task_named(r->loops[0], "blob");
+	assert_int_equal(t->cpu.runs, 0);
+	assert_int_equal(t->cpu.blocked_runs, 0);
+	assert_non_null(finding_for(r, AN_NEVER_YIELDS, "blob (DEFAULT)"));
+	assert_null(finding_for(r, AN_BLOCKS_LOOP, "blob (DEFAULT)"));
+	f = finding_for(r, AN_OVERRUN, "worker (DEFAULT)");
+	assert_non_null(f);
+	assert_int_equal(f->severity, AN_WARNING);
+	assert_non_null(strstr(f->evidence, "too long for the slice"));
 	an_free(a);
 }
 
@@ -847,6 +1064,9 @@ int main(void)
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test(test_no_finding),
+		cmocka_unit_test(test_blocking_told_from_computing),
+		cmocka_unit_test(test_preempted_overruns_not_blamed_on_iterations),
+		cmocka_unit_test(test_cpu_unknown_changes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "testutil.h"
+#include "trace_hook.h"
 
 #define WATCHDOG_S 30
 
@@ -2096,6 +2097,82 @@ static void test_loop_spin_ends_at_deadline(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+/* ---- names ---------------------------------------------------------- */
+
+struct names_seen {
+	int n;
+	uint64_t loop;
+	char last[LSCHED_LOOP_NAME_MAX + 2];
+};
+
+static void on_loop_name(enum lsched_tp_event ev, const void *rec, void *arg)
+{
+	struct names_seen *s = arg;
+	const struct lsched_tp_rec_loop_name *r = rec;
+
+	if (ev != LSCHED_TP_EV_loop_name)
+		return;
+	s->n++;
+	s->loop = r->loop;
+	snprintf(s->last, sizeof(s->last), "%s", r->name);
+}
+
+/* A loop keeps a copy of its name, up to LSCHED_LOOP_NAME_MAX bytes; a
+ * longer one is refused and changes nothing; NULL or "" removes it; and
+ * each change is traced (loop_name), so that the tools learn it. */
+static void test_loop_set_name_kept_and_traced(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	struct names_seen seen = { 0 };
+	char name[LSCHED_LOOP_NAME_MAX + 2];
+	int hooked;
+
+	(void)state;
+	assert_non_null(loop);
+	hooked = lsched__trace_hook_set(on_loop_name, &seen);
+#ifdef LSCHED_TRACE_DISABLED
+	assert_int_equal(hooked, -ENOTSUP);
+#else
+	assert_int_equal(hooked, 0);
+#endif
+	assert_string_equal(lsched_loop_name(loop), "");
+
+	snprintf(name, sizeof(name), "%s", "main");
+	assert_int_equal(lsched_loop_set_name(loop, name), 0);
+	name[0] = 'X'; /* a copy is kept */
+	assert_string_equal(lsched_loop_name(loop), "main");
+
+	memset(name, 'n', LSCHED_LOOP_NAME_MAX);
+	name[LSCHED_LOOP_NAME_MAX] = '\0';
+	assert_int_equal(lsched_loop_set_name(loop, name), 0);
+	assert_string_equal(lsched_loop_name(loop), name);
+	name[LSCHED_LOOP_NAME_MAX] = 'n';
+	name[LSCHED_LOOP_NAME_MAX + 1] = '\0';
+	assert_int_equal(lsched_loop_set_name(loop, name), -ENAMETOOLONG);
+	name[LSCHED_LOOP_NAME_MAX] = '\0';
+	assert_string_equal(lsched_loop_name(loop), name);
+
+	assert_int_equal(lsched_loop_set_name(loop, "storage"), 0);
+#ifndef LSCHED_TRACE_DISABLED
+	assert_int_equal(seen.n, 3); /* the refused name emitted nothing */
+	assert_int_equal(seen.loop, (uint64_t)(uintptr_t)loop);
+	assert_string_equal(seen.last, "storage");
+#endif
+	assert_int_equal(lsched_loop_set_name(loop, NULL), 0);
+	assert_string_equal(lsched_loop_name(loop), "");
+#ifndef LSCHED_TRACE_DISABLED
+	assert_int_equal(seen.n, 4);
+	assert_string_equal(seen.last, "");
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+#endif
+	assert_int_equal(lsched_loop_set_name(loop, ""), 0);
+	assert_string_equal(lsched_loop_name(loop), "");
+
+	assert_int_equal(lsched_loop_set_name(NULL, "x"), -EINVAL);
+	assert_null(lsched_loop_name(NULL));
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -2155,6 +2232,7 @@ int main(void)
 		cmocka_unit_test(test_loop_spin_sees_stop_from_other_thread),
 		cmocka_unit_test(test_loop_spin_sees_descriptor),
 		cmocka_unit_test(test_loop_spin_ends_at_deadline),
+		cmocka_unit_test(test_loop_set_name_kept_and_traced),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

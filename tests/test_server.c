@@ -356,6 +356,9 @@ static void test_server_thread_name_truncated(void **state)
 	/* Thread names hold 15 bytes: the start of the server's name. */
 	assert_string_equal(r.tname, "a-rather-long-s");
 	assert_string_equal(lsched_server_name(srv), name);
+	/* Its loop is named after the server, whole, for the tools; named
+	 * before start returned, and not renamed since. */
+	assert_string_equal(lsched_loop_name(lsched_server_loop(srv)), name);
 	assert_int_equal(srv_destroy(srv), 0);
 	rec_fini(&r);
 	watchdog_off();

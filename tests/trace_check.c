@@ -109,7 +109,8 @@ enum {
 	C_BEGIN_FIELDS, C_END_FIELDS, C_ENQUEUE_CAUSE, C_WAKE_AFTER_ENQUEUE,
 	C_WAKE_LATE, C_STOP_STATE, C_POST_ONCE, C_POST_ORDER, C_POST_DELAY,
 	C_POST_FIELDS, C_WAKE_POST, C_LOOP_ALTERNATE, C_LOOP_SLEPT,
-	C_CHANGE_STATE, C_POST_TASK, C_POST_NUMBERS, C_RESTART_KEEPS,
+	C_CHANGE_STATE, C_POST_TASK, C_POST_NUMBERS, C_RESTART_KEEPS, C_END_CPU,
+	C_SLICE_CPU,
 	C_NCHECKS
 };
 static struct check checks[C_NCHECKS] = {
@@ -154,6 +155,13 @@ static struct check checks[C_NCHECKS] = {
 		"without gaps" },
 	[C_RESTART_KEEPS] = { .what = "task_enqueue RESTART of a ready task "
 		"keeps its ready time (due)" },
+	/* The workload's loop is on the real clock: every run and every
+	 * check of a stopwatch started in the run has its CPU time. The
+	 * CPU clock is read just outside begin and end: 1 ms of slack. */
+	[C_END_CPU] = { .what = "task_fire_end cpu measured, 0 < cpu <= "
+		"end - begin + 1 ms; BLOCKED/PREEMPTED flags only with it" },
+	[C_SLICE_CPU] = { .what = "slice cpu_elapsed measured, 0 < "
+		"cpu_elapsed <= elapsed + 1 ms" },
 };
 
 static void ok(int c)
@@ -555,6 +563,15 @@ static void on_fire_end(const struct tr_event *ev)
 	       (long long)e->end, (long long)t->ready_at, (long long)t->begin);
 	t->running = false;
 	t->checks += e->checks;
+	expect(C_END_CPU, e->cpu > 0 &&
+			  e->cpu <= e->end - e->begin + 1000000 &&
+			  (e->flags & ~(LSCHED_TP_END_DESTROYED |
+					LSCHED_TP_END_ACTIVE |
+					LSCHED_TP_END_BLOCKED |
+					LSCHED_TP_END_PREEMPTED)) == 0,
+	       "task %llu '%s': cpu %lld in a run of %lld ns, flags 0x%x",
+	       (unsigned long long)e->task, tname(t), (long long)e->cpu,
+	       (long long)(e->end - e->begin), (unsigned)e->flags);
 }
 
 /* Where the trace so far says the task is, as task_stop.state has it. */
@@ -815,6 +832,13 @@ static int on_event(const struct tr_event *ev, void *arg)
 	case TR_EV_slice:
 		st->slices++;
 		task_of(ev, ev->slice.loop, ev->slice.task)->slices++;
+		expect(C_SLICE_CPU, ev->slice.cpu_elapsed > 0 &&
+			ev->slice.cpu_elapsed <= ev->slice.elapsed + 1000000,
+		       "task %llu: check %llu: cpu_elapsed %lld, elapsed %lld",
+		       (unsigned long long)ev->slice.task,
+		       (unsigned long long)ev->slice.checks,
+		       (long long)ev->slice.cpu_elapsed,
+		       (long long)ev->slice.elapsed);
 		break;
 	case TR_EV_perform_enqueue:
 		on_perform_enqueue(ev);
@@ -956,6 +980,8 @@ static void final_checks(const struct state *st, const struct tr_stats *stats)
 	report_check(&checks[C_READY_AT]);
 	report_check(&checks[C_BEGIN_FIELDS]);
 	report_check(&checks[C_END_FIELDS]);
+	report_check(&checks[C_END_CPU]);
+	report_check(&checks[C_SLICE_CPU]);
 	report_check(&checks[C_ENQUEUE_CAUSE]);
 	report_check(&checks[C_RESTART_KEEPS]);
 	report_check(&checks[C_WAKE_AFTER_ENQUEUE]);

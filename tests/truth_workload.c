@@ -44,7 +44,25 @@
  *                   autosave idles. Nothing waits 100 ms or more, nothing
  *                   runs 50 ms or more. Prints loop and the counts.
  *
- * Every mode also prints mode=, pid=, realtime= and ok=1 when the plan
+ *   --mode block    a task ("reader", DEFAULT) reads a pipe inside its
+ *                   run, once, and the write comes from another thread
+ *                   200 ms later: the loop thread sleeps in read(). A few
+ *                   short tasks run before. Prints loop, block_task,
+ *                   block_prio, block_run_ns (its run, measured by the
+ *                   task), block_read_ns (the time spent in read()),
+ *                   block_cpu_ns (its CPU time, CLOCK_THREAD_CPUTIME_ID).
+ *   --mode preempt  a stopwatch task ("worker", DEFAULT_IDLE, repeating)
+ *                   does 1 ms pieces under a 7.8 ms slice, while a
+ *                   SCHED_FIFO thread of a higher priority, pinned to the
+ *                   same CPU as the loop, burns 20 ms every 45 ms, 10
+ *                   times: each burst preempts a worker run, whose next
+ *                   check finds the slice exceeded with little CPU used.
+ *                   Prints loop, preempt_task, preempt_prio, bursts,
+ *                   burst_ns (each, measured), burst_total_ns,
+ *                   worker_runs, worker_checks.
+ *
+ * Every mode also prints mode=, pid=, loop_name= (the loop is named
+ * "truth"), loop_tid= (the thread that runs it), realtime= and ok=1 when the plan
  * ran as intended.
  *
  * --realtime runs the loop's thread (and the thread it starts) under
@@ -138,6 +156,8 @@ static void print_loop(const char *mode)
 	printf("mode=%s\n", mode);
 	printf("pid=%d\n", (int)getpid());
 	printf("loop=0x%" PRIxPTR "\n", (uintptr_t)loop);
+	printf("loop_name=%s\n", lsched_loop_name(loop));
+	printf("loop_tid=%d\n", (int)gettid());
 }
 
 /* ---- starve ---------------------------------------------------------- */
@@ -620,12 +640,215 @@ static int run_healthy(void)
 	return 0;
 }
 
+/* ---- block ----------------------------------------------------------- */
+
+#define BLOCK_NS LSCHED_MS(200)
+
+static int block_pipe[2] = { -1, -1 };
+static int64_t block_run = -1, block_read = -1, block_cpu = -1;
+static int block_shorts_left = 5;
+static lsched_task *reader;
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The writer: 200 ms after it is told, one byte. */
+static void *block_writer(void *arg)
+{
+	struct timespec ts = { 0, BLOCK_NS };
+	char c = 'x';
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	if (write(block_pipe[1], &c, 1) != 1)
+		failed = 1;
+	return NULL;
+}
+
+static void on_reader(lsched_task *t, void *arg)
+{
+	int64_t begin = mono_ns(), cpu = thread_cpu_ns(), r0, r1;
+	pthread_t th;
+	char c;
+
+	(void)t;
+	(void)arg;
+	spin_ns(LSCHED_US(500)); /* a little work first */
+	if (pthread_create(&th, NULL, block_writer, NULL)) {
+		failed = 1;
+		return;
+	}
+	r0 = mono_ns();
+	if (read(block_pipe[0], &c, 1) != 1) /* the loop thread sleeps */
+		failed = 1;
+	r1 = mono_ns();
+	spin_ns(LSCHED_US(500));
+	block_read = r1 - r0;
+	block_cpu = thread_cpu_ns() - cpu;
+	block_run = mono_ns() - begin;
+	pthread_join(th, NULL);
+	check(lsched_loop_stop(loop), "stop loop");
+}
+
+static void on_block_short(lsched_task *t, void *arg)
+{
+	(void)arg;
+	spin_ns(LSCHED_MS(1));
+	lsched_task_destroy(t);
+	if (--block_shorts_left == 0)
+		check(lsched_task_start(reader), "start reader");
+}
+
+static int run_block(void)
+{
+	if (pipe(block_pipe) < 0) {
+		perror("truth_workload: pipe");
+		return 1;
+	}
+	reader = new_task("reader", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			  on_reader, NULL);
+	for (int i = 0; i < 5; i++)
+		check(lsched_task_start(new_task("short", LSCHED_TASK_IDLE,
+						 LSCHED_PRIO_DEFAULT_IDLE,
+						 on_block_short, NULL)),
+		      "start short");
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+	close(block_pipe[0]);
+	close(block_pipe[1]);
+
+	print_loop("block");
+	printf("block_task=reader\n");
+	printf("block_prio=DEFAULT\n");
+	printf("block_run_ns=%" PRId64 "\n", block_run);
+	printf("block_read_ns=%" PRId64 "\n", block_read);
+	printf("block_cpu_ns=%" PRId64 "\n", block_cpu);
+	if (block_read < BLOCK_NS / 2) {
+		fprintf(stderr, "truth_workload: block: the plan did not run "
+				"(read took %" PRId64 " ns)\n", block_read);
+		failed = 1;
+	}
+	return 0;
+}
+
+/* ---- preempt --------------------------------------------------------- */
+
+#define BURSTS 10
+#define BURST_NS LSCHED_MS(20)
+#define BURST_GAP_NS LSCHED_MS(25)
+#define WORKER_SLICE_NS LSCHED_US(7800)
+#define WORKER_PIECE_NS LSCHED_MS(1)
+
+static atomic_int competitor_done;
+static int64_t burst_ns[BURSTS];
+static int worker_runs;
+static unsigned long worker_checks;
+static lsched_task *worker;
+
+/* A SCHED_FIFO thread above the loop's priority on the loop's CPU: while
+ * it burns, the loop thread cannot run. Created with its policy and CPU
+ * (not set from inside: pinned beside a loop that never sleeps, at the
+ * loop's priority, it would never get to run). */
+static void *competitor(void *arg)
+{
+	struct timespec gap = { 0, BURST_GAP_NS };
+
+	(void)arg;
+	for (int i = 0; i < BURSTS; i++) {
+		int64_t b;
+
+		nanosleep(&gap, NULL);
+		b = mono_ns();
+		spin_ns(BURST_NS);
+		burst_ns[i] = mono_ns() - b;
+	}
+	atomic_store(&competitor_done, 1);
+	return NULL;
+}
+
+/* 1 ms pieces under a 7.8 ms slice, yielding when the stopwatch says so;
+ * stops the loop once the competitor is done. */
+static void on_worker(lsched_task *t, void *arg)
+{
+	struct lsched_stopwatch sw;
+
+	(void)arg;
+	worker_runs++;
+	check(lsched_stopwatch_init(&sw, loop), "stopwatch");
+	check(lsched_stopwatch_set_slice(&sw, WORKER_SLICE_NS), "slice");
+	do {
+		spin_ns(WORKER_PIECE_NS);
+		worker_checks++;
+	} while (lsched_stopwatch_continue(&sw));
+	if (atomic_load(&competitor_done)) {
+		check(lsched_task_stop(t), "stop worker");
+		check(lsched_loop_stop(loop), "stop loop");
+	}
+}
+
+static int run_preempt(void)
+{
+	struct sched_param sp = { .sched_priority = 20 };
+	pthread_attr_t attr;
+	pthread_t th;
+	cpu_set_t cpu0;
+	int64_t total = 0;
+	int err;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	err = pthread_setaffinity_np(pthread_self(), sizeof(cpu0), &cpu0);
+	if (!err)
+		err = pthread_attr_init(&attr);
+	if (!err) {
+		err = pthread_attr_setinheritsched(&attr,
+						   PTHREAD_EXPLICIT_SCHED);
+		if (!err)
+			err = pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		if (!err)
+			err = pthread_attr_setschedparam(&attr, &sp);
+		if (!err)
+			err = pthread_attr_setaffinity_np(&attr, sizeof(cpu0),
+							  &cpu0);
+		worker = new_task("worker", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT_IDLE, on_worker, NULL);
+		check(lsched_task_start(worker), "start worker");
+		if (!err)
+			err = pthread_create(&th, &attr, competitor, NULL);
+		pthread_attr_destroy(&attr);
+	}
+	if (err) {
+		fprintf(stderr, "truth_workload: preempt: no SCHED_FIFO "
+				"competitor on CPU 0: %s\n", strerror(err));
+		return 1;
+	}
+	check(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), "run");
+	pthread_join(th, NULL);
+
+	print_loop("preempt");
+	printf("preempt_task=worker\n");
+	printf("preempt_prio=DEFAULT_IDLE\n");
+	printf("bursts=%d\n", BURSTS);
+	for (int i = 0; i < BURSTS; i++)
+		total += burst_ns[i];
+	printf("burst_ns=%" PRId64 "\n", (int64_t)BURST_NS);
+	printf("burst_total_ns=%" PRId64 "\n", total);
+	printf("worker_runs=%d\n", worker_runs);
+	printf("worker_checks=%lu\n", worker_checks);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: truth_workload --mode "
-			"starve|long|healthy|restart|sibling [--realtime]\n");
+			"starve|long|healthy|restart|sibling|block|preempt "
+			"[--realtime]\n");
 	return 2;
 }
 
@@ -663,7 +886,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (strcmp(mode, "starve") && strcmp(mode, "long") &&
 	    strcmp(mode, "healthy") && strcmp(mode, "restart") &&
-	    strcmp(mode, "sibling"))
+	    strcmp(mode, "sibling") && strcmp(mode, "block") &&
+	    strcmp(mode, "preempt"))
 		return usage();
 
 	if (realtime)
@@ -674,6 +898,7 @@ int main(int argc, char **argv)
 			lsched_strerror(-errno));
 		return 1;
 	}
+	check(lsched_loop_set_name(loop, "truth"), "loop name");
 	if (!strcmp(mode, "starve"))
 		rc = run_starve();
 	else if (!strcmp(mode, "long"))
@@ -682,6 +907,10 @@ int main(int argc, char **argv)
 		rc = run_restart();
 	else if (!strcmp(mode, "sibling"))
 		rc = run_sibling();
+	else if (!strcmp(mode, "block"))
+		rc = run_block();
+	else if (!strcmp(mode, "preempt"))
+		rc = run_preempt();
 	else
 		rc = run_healthy();
 	if (lsched_loop_destroy(loop) < 0)

@@ -19,20 +19,28 @@
 
 #include <lttng/tracepoint.h>
 
+#include "trace_hook.h"
 #include "trace_map.h"
 
-#define LSCHED__LT_FIELD_PTR(n) lttng_ust_field_integer_hex(uint64_t, n, (uint64_t)(uintptr_t)(n))
-#define LSCHED__LT_FIELD_STR(n) lttng_ust_field_string(n, (n) ? (n) : "")
-#define LSCHED__LT_FIELD_U64(n) lttng_ust_field_integer(uint64_t, n, n)
-#define LSCHED__LT_FIELD_I64(n) lttng_ust_field_integer(int64_t, n, n)
-#define LSCHED__LT_FIELD_INT(n) lttng_ust_field_integer(int32_t, n, n)
+/*
+ * A tracepoint takes one argument, the event's record (struct
+ * lsched_tp_rec_<event>, trace_hook.h), and each field reads its member:
+ * LTTng-UST takes at most 10 arguments, an event may have up to 12 fields
+ * (sys/sdt.h's limit), and the record is what the emitter builds for the
+ * in-process hook anyway. The trace is the same as with one argument per
+ * field: same field names, types and order.
+ */
+#define LSCHED__LT_FIELD_PTR(n) lttng_ust_field_integer_hex(uint64_t, n, rec->n)
+#define LSCHED__LT_FIELD_STR(n) lttng_ust_field_string(n, rec->n)
+#define LSCHED__LT_FIELD_U64(n) lttng_ust_field_integer(uint64_t, n, rec->n)
+#define LSCHED__LT_FIELD_I64(n) lttng_ust_field_integer(int64_t, n, rec->n)
+#define LSCHED__LT_FIELD_INT(n) lttng_ust_field_integer(int32_t, n, rec->n)
 #define LSCHED__LT_FIELD(k, n) LSCHED__LT_FIELD_##k(n)
 
 #undef LSCHED_EVENT
 #define LSCHED_EVENT(ev, ...)                                                  \
 	LTTNG_UST_TRACEPOINT_EVENT(libsched, ev,                               \
-		LTTNG_UST_TP_ARGS(LSCHED__TP_MAP(LSCHED__TP_TYPE_NAME,         \
-						 LSCHED__TP_COMMA, __VA_ARGS__)), \
+		LTTNG_UST_TP_ARGS(const struct lsched_tp_rec_##ev *, rec),     \
 		LTTNG_UST_TP_FIELDS(LSCHED__TP_MAP(LSCHED__LT_FIELD,           \
 						   LSCHED__TP_EMPTY, __VA_ARGS__))) \
 	LTTNG_UST_TRACEPOINT_MODEL_EMF_URI(libsched, ev, LSCHED_TRACE_SCHEMA_URI)

@@ -42,6 +42,13 @@ enum lsched_tp_state {
 /* task_fire_end.flags */
 #define LSCHED_TP_END_DESTROYED 0x1 /* destroyed during its run */
 #define LSCHED_TP_END_ACTIVE 0x2    /* still active: repeating or restarted */
+/* The loop thread went off the CPU during the run (getrusage(RUSAGE_THREAD)
+ * switch counts, read with task_fire_end.cpu): it slept (a read, a lock, a
+ * sleep: voluntary switches), or was preempted (involuntary switches). */
+#define LSCHED_TP_END_BLOCKED 0x4
+#define LSCHED_TP_END_PREEMPTED 0x8
+/* task_fire_end.cpu, slice.cpu_elapsed: not measured */
+#define LSCHED_TP_CPU_UNKNOWN (-1)
 
 /* task_enqueue.kind, task_fire_begin.kind: enum lsched_task_kind */
 /* slice.verdict: enum lsched_stopwatch_verdict */

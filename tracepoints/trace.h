@@ -80,20 +80,17 @@ extern struct lsched__trace_hook lsched__trace_hook
 	static __attribute__((noinline, cold, unused)) void lsched__tp_##ev(   \
 		LSCHED__TP_MAP(LSCHED__TP_PARAM, LSCHED__TP_COMMA, __VA_ARGS__)) \
 	{                                                                      \
+		struct lsched_tp_rec_##ev rec = { LSCHED__TP_MAP(              \
+			LSCHED__HOOK_INIT, LSCHED__TP_COMMA, __VA_ARGS__) };   \
+									       \
 		if (lttng_ust_tracepoint_enabled(libsched, ev))                \
-			lttng_ust_do_tracepoint(libsched, ev,                  \
-				LSCHED__TP_MAP(LSCHED__TP_NAME,                \
-					       LSCHED__TP_COMMA, __VA_ARGS__)); \
+			lttng_ust_do_tracepoint(libsched, ev, &rec);           \
 		if (libsched_##ev##_semaphore)                                 \
 			LSCHED__TP_STAP(ev, LSCHED__TP_MAP(LSCHED__TP_NAME,    \
 					LSCHED__TP_COMMA, __VA_ARGS__));       \
-		if (lsched__trace_hook.fn) {                                   \
-			struct lsched_tp_rec_##ev rec = { LSCHED__TP_MAP(      \
-				LSCHED__HOOK_INIT, LSCHED__TP_COMMA,           \
-				__VA_ARGS__) };                                \
+		if (lsched__trace_hook.fn)                                     \
 			lsched__trace_hook.fn(LSCHED_TP_EV_##ev, &rec,         \
 					      lsched__trace_hook.arg);         \
-		}                                                              \
 	}
 #include "events.def"
 #undef LSCHED_EVENT

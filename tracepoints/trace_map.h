@@ -14,14 +14,15 @@
 #define LSCHED__TP_CAT(a, b) LSCHED__TP_CAT_(a, b)
 #define LSCHED__TP_CAT_(a, b) a##b
 #define LSCHED__TP_NARG(...)                                                  \
-	LSCHED__TP_NARG_(__VA_ARGS__, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define LSCHED__TP_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, N, ...) N
+	LSCHED__TP_NARG_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define LSCHED__TP_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12,  \
+			 N, ...) N
 
 #define LSCHED__TP_COMMA() ,
 #define LSCHED__TP_EMPTY()
 
 /* LSCHED__TP_MAP(M, SEP, (K, n), ...): M(K, n) for each pair, separated
- * by SEP(). At most 10 pairs (LTTng-UST's limit). */
+ * by SEP(). At most 12 pairs (sys/sdt.h's limit for a USDT probe). */
 #define LSCHED__TP_MAP(M, S, ...)                                              \
 	LSCHED__TP_CAT(LSCHED__TP_MAP, LSCHED__TP_NARG(__VA_ARGS__))(M, S, __VA_ARGS__)
 #define LSCHED__TP_MAP1(M, S, a) M a
@@ -34,6 +35,8 @@
 #define LSCHED__TP_MAP8(M, S, a, ...) M a S() LSCHED__TP_MAP7(M, S, __VA_ARGS__)
 #define LSCHED__TP_MAP9(M, S, a, ...) M a S() LSCHED__TP_MAP8(M, S, __VA_ARGS__)
 #define LSCHED__TP_MAP10(M, S, a, ...) M a S() LSCHED__TP_MAP9(M, S, __VA_ARGS__)
+#define LSCHED__TP_MAP11(M, S, a, ...) M a S() LSCHED__TP_MAP10(M, S, __VA_ARGS__)
+#define LSCHED__TP_MAP12(M, S, a, ...) M a S() LSCHED__TP_MAP11(M, S, __VA_ARGS__)
 
 /* C types of the field kinds. */
 #define LSCHED__TP_CTYPE_PTR const void *

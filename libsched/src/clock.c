@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -49,6 +50,26 @@ int64_t lsched__clock_read(const lsched_clock *clock)
 					    memory_order_acquire);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t lsched__thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return LSCHED_TP_CPU_UNKNOWN;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return false;
+	*voluntary = (uint64_t)ru.ru_nvcsw;
+	*involuntary = (uint64_t)ru.ru_nivcsw;
+	return true;
 }
 
 /* ---- the TSC extrapolation of a loop's cached now ------------------------

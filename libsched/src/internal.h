@@ -83,6 +83,12 @@ struct lsched_task {
 	 * task_fire_begin said, and the stopwatch checks made since. */
 	int64_t tr_begin, tr_ready_at;
 	uint64_t sw_checks, sw_yields, sw_overruns;
+	/* The loop thread's CPU time and switch counts at the traced run's
+	 * begin (tr_cpu -1: not read: a virtual clock, or no clock); and
+	 * for slice.cpu_elapsed, the start of the stopwatch last started or
+	 * reset in this run with the CPU time at that instant. */
+	int64_t tr_cpu, tr_sw_start, tr_sw_cpu;
+	uint64_t tr_vcsw, tr_ivcsw;
 };
 
 struct lsched_timer {
@@ -168,6 +174,8 @@ struct lsched_loop {
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;
+	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
+	char name[LSCHED_LOOP_NAME_MAX + 1];
 
 	atomic_bool running;
 	atomic_bool stop;
@@ -188,6 +196,13 @@ static inline int64_t lsched__add_sat(int64_t a, int64_t b)
 int64_t lsched__clock_read(const lsched_clock *clock);
 /* True when the real clock may be extrapolated with the TSC here. */
 bool lsched__tsc_usable(void);
+/* The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in ns, or
+ * LSCHED_TP_CPU_UNKNOWN if it cannot be read. A system call: read only
+ * for the trace, while a consumer listens. */
+int64_t lsched__thread_cpu(void);
+/* The calling thread's voluntary and involuntary context switches so far
+ * (getrusage(RUSAGE_THREAD)); false if they cannot be read. Same cost. */
+bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary);
 /* Reads the loop's clock into loop->now and, on the real clock with a
  * usable TSC, re-anchors the extrapolation (and feeds its calibration). */
 void lsched__loop_read_now(lsched_loop *loop);

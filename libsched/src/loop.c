@@ -719,3 +719,22 @@ int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns)
 		return -EINVAL;
 	return run(loop, LSCHED_RUN_DEFAULT, duration_ns);
 }
+
+int lsched_loop_set_name(lsched_loop *loop, const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (!loop)
+		return -EINVAL;
+	if (len > LSCHED_LOOP_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(loop->name, name ? name : "", len);
+	loop->name[len] = '\0';
+	LSCHED_TRACE(loop_name, loop, loop->name);
+	return 0;
+}
+
+const char *lsched_loop_name(const lsched_loop *loop)
+{
+	return loop ? loop->name : NULL;
+}

@@ -249,6 +249,40 @@ static void task_free(lsched_task *t)
 	free(t);
 }
 
+/*
+ * The loop thread's CPU time and context switches around a traced run, for
+ * task_fire_end's cpu and flags: what tells a run that computes from one
+ * that blocks or was preempted. System calls (about 1 us each here), so
+ * read only for task_fire_end, and never on a virtual clock, whose times
+ * are not the thread's.
+ */
+static void trace_cpu_begin(const lsched_loop *loop, lsched_task *t)
+{
+	t->tr_cpu = LSCHED_TP_CPU_UNKNOWN;
+	t->tr_sw_start = INT64_MIN;
+	if (loop->clock->is_virtual || !LSCHED_TRACE_ON(task_fire_end) ||
+	    !lsched__thread_switches(&t->tr_vcsw, &t->tr_ivcsw))
+		return;
+	t->tr_cpu = lsched__thread_cpu();
+}
+
+/* The run's CPU time, LSCHED_TP_CPU_UNKNOWN if not measured; *flags gets
+ * the BLOCKED and PREEMPTED bits. */
+static int64_t trace_cpu_end(const lsched_task *t, int *flags)
+{
+	uint64_t vcsw, ivcsw;
+	int64_t cpu;
+
+	if (t->tr_cpu < 0)
+		return LSCHED_TP_CPU_UNKNOWN;
+	cpu = lsched__thread_cpu();
+	if (cpu < t->tr_cpu || !lsched__thread_switches(&vcsw, &ivcsw))
+		return LSCHED_TP_CPU_UNKNOWN;
+	*flags |= (vcsw != t->tr_vcsw ? LSCHED_TP_END_BLOCKED : 0) |
+		  (ivcsw != t->tr_ivcsw ? LSCHED_TP_END_PREEMPTED : 0);
+	return cpu - t->tr_cpu;
+}
+
 /* A traced run: what task_fire_end will need is kept in the task. */
 static __attribute__((noinline, cold)) void
 trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
@@ -258,6 +292,7 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	t->tr_prio = t->prio;
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
+	trace_cpu_begin(loop, t);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
 		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
@@ -266,12 +301,14 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 static __attribute__((noinline, cold)) void
 trace_fire_end(const lsched_loop *loop, lsched_task *t)
 {
+	int flags = (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
+		    (t->active ? LSCHED_TP_END_ACTIVE : 0);
+	int64_t cpu = trace_cpu_end(t, &flags);
+
 	t->traced = false;
 	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,
 		     t->tr_begin, loop->now, t->sw_checks, t->sw_yields,
-		     t->sw_overruns,
-		     (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
-			     (t->active ? LSCHED_TP_END_ACTIVE : 0));
+		     t->sw_overruns, flags, cpu);
 }
 
 static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,

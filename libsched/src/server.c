@@ -17,6 +17,8 @@
 #include <time.h>
 
 #define NAME_MAX_LEN 63
+_Static_assert(NAME_MAX_LEN <= LSCHED_LOOP_NAME_MAX,
+	       "a server's name fits its loop's");
 
 struct handler {
 	uint32_t id;
@@ -131,6 +133,9 @@ static void *server_main(void *arg)
 		start_done(srv, -errno);
 		return NULL;
 	}
+	/* The tools show the loop by the server's whole name (the thread's
+	 * holds 15 bytes); it fits: NAME_MAX_LEN <= LSCHED_LOOP_NAME_MAX. */
+	lsched_loop_set_name(loop, srv->name);
 	srv->perf = lsched_performer_new(loop);
 	if (!srv->perf) {
 		int err = -errno;

@@ -21,11 +21,49 @@ int lsched_stopwatch_init(struct lsched_stopwatch *sw, lsched_loop *loop)
 	return lsched_stopwatch_reset(sw);
 }
 
+/*
+ * The task whose traced run this stopwatch measures, on a real clock; NULL
+ * if none. Only then does a slice event carry cpu_elapsed: the CPU time is
+ * the loop thread's, so the stopwatch must run on that thread, inside the
+ * run (an lsched_stopwatch holds no room for it: the task keeps it).
+ */
+static lsched_task *cpu_task(const struct lsched_stopwatch *sw)
+{
+	lsched_task *t = sw->loop ? sw->loop->current : NULL;
+
+	return t && t->traced && !sw->loop->clock->is_virtual ? t : NULL;
+}
+
+/* Notes the CPU time at the stopwatch's start, while slices are traced. */
+static void cpu_mark(const struct lsched_stopwatch *sw)
+{
+	lsched_task *t;
+
+	if (!LSCHED_TRACE_ON(slice) || !(t = cpu_task(sw)))
+		return;
+	t->tr_sw_start = sw->start;
+	t->tr_sw_cpu = lsched__thread_cpu();
+}
+
+/* CPU time since the stopwatch's start, if its start was noted in this
+ * run; LSCHED_TP_CPU_UNKNOWN otherwise. */
+static int64_t cpu_elapsed(const struct lsched_stopwatch *sw)
+{
+	lsched_task *t = cpu_task(sw);
+	int64_t cpu;
+
+	if (!t || t->tr_sw_start != sw->start || t->tr_sw_cpu < 0)
+		return LSCHED_TP_CPU_UNKNOWN;
+	cpu = lsched__thread_cpu();
+	return cpu >= t->tr_sw_cpu ? cpu - t->tr_sw_cpu : LSCHED_TP_CPU_UNKNOWN;
+}
+
 int lsched_stopwatch_reset(struct lsched_stopwatch *sw)
 {
 	if (!sw)
 		return -EINVAL;
 	sw->start = sw->iter_start = sw_now(sw);
+	cpu_mark(sw);
 	sw->last_iter = 0;
 	sw->verdict = LSCHED_SW_CONTINUE;
 	return 0;
@@ -106,10 +144,13 @@ bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
 		t->sw_yields += sw->verdict != LSCHED_SW_CONTINUE;
 		t->sw_overruns += elapsed > sw->slice;
 	}
-	LSCHED_TRACE(slice, sw->loop,
-		     sw->loop && sw->loop->current ? sw->loop->current->id : 0,
-		     sw->priority, elapsed, sw->slice, sw->last_iter,
-		     sw->verdict, sw->checks);
+	if (LSCHED_TRACE_ON(slice))
+		LSCHED_TRACE(slice, sw->loop,
+			     sw->loop && sw->loop->current
+				     ? sw->loop->current->id
+				     : 0,
+			     sw->priority, elapsed, sw->slice, sw->last_iter,
+			     sw->verdict, sw->checks, cpu_elapsed(sw));
 	return sw->verdict == LSCHED_SW_CONTINUE;
 }
 

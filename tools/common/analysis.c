@@ -43,6 +43,7 @@ void an_config_default(struct an_config *cfg)
 	cfg->long_task_ns = 50 * 1000000LL;
 	cfg->starve_ns = 100 * 1000000LL;
 	cfg->pid = -1;
+	cfg->block_ns = 5 * 1000000LL;
 }
 
 const char *an_prio_name(int prio)
@@ -66,6 +67,7 @@ const char *an_kind_name(enum an_kind k)
 	case AN_BUSY_IDLE: return "busy-idle";
 	case AN_BACKLOG: return "performer-backlog";
 	case AN_LOST: return "events-lost";
+	case AN_BLOCKS_LOOP: return "blocks-loop";
 	}
 	return "?";
 }
@@ -186,6 +188,55 @@ static void dist_free(struct an_dist *d)
 
 /* ---- loops and tasks ----------------------------------------------------- */
 
+/* Replaces *dst by a copy of src (NULL: none), unless they are equal. */
+static void set_str(struct an *a, char **dst, const char *src)
+{
+	char *c;
+
+	if (*dst && src && !strcmp(*dst, src))
+		return;
+	c = src ? strdup(src) : NULL;
+	if (src && !c) {
+		a->nomem = 1;
+		return;
+	}
+	free(*dst);
+	*dst = c;
+}
+
+/* An event only the loop's thread emits: it tells who runs the loop (the
+ * latest thread, should another run it later). */
+static void loop_thread(struct an *a, struct an_loop *l,
+			const struct tr_event *ev)
+{
+	if (ev->vtid < 0)
+		return;
+	l->tid = ev->vtid;
+	set_str(a, &l->thread, ev->procname);
+}
+
+const char *an_loop_label(const struct an_loop *l, char *buf, size_t len)
+{
+	char thread[96] = "";
+
+	if (l->tid >= 0)
+		snprintf(thread, sizeof(thread), "thread %s%stid %lld",
+			 l->thread ? l->thread : "",
+			 l->thread ? ", " : "", (long long)l->tid);
+	if (l->name && *l->name)
+		snprintf(buf, len, "loop \"%s\" (%s)", l->name,
+			 *thread ? thread
+				 : "thread unknown");
+	else if (*thread && l->thread)
+		snprintf(buf, len, "loop of thread %s (tid %lld)", l->thread,
+			 (long long)l->tid);
+	else if (*thread)
+		snprintf(buf, len, "loop of %s", thread);
+	else
+		snprintf(buf, len, "loop 0x%llx", (unsigned long long)l->addr);
+	return buf;
+}
+
 static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
 				uint64_t addr)
 {
@@ -215,6 +266,7 @@ static struct an_loop *loop_get(struct an *a, const struct tr_event *ev,
 	l->procname = ev->procname ? strdup(ev->procname) : NULL;
 	l->trace = trace;
 	l->addr = addr;
+	l->tid = -1;
 	l->first = l->last = INT64_MIN;
 	for (int p = 0; p < AN_PRIOS; p++)
 		l->wait_since[p] = -1;
@@ -912,6 +964,76 @@ static void on_begin(struct an *a, struct an_loop *l,
 	dist_add(a, &t->task->wait, e->begin - ready_at);
 }
 
+/* ---- CPU time: blocking, preemption and long work told apart ----------- */
+
+/* A run's CPU time against its run time (task_fire_end.cpu and flags). */
+static void cpu_run(struct an *a, struct an_task *t,
+		    const struct tr_ev_task_fire_end *e)
+{
+	struct an_cpu_use *c = &t->cpu;
+	int64_t run = e->end - e->begin, off;
+
+	/* Not measured: an older trace, a virtual clock, or an event made
+	 * by hand that left it 0 (a measured run takes some CPU time: the
+	 * clock reads around it at least). */
+	if (e->cpu <= 0)
+		return;
+	off = run > e->cpu ? run - e->cpu : 0;
+	c->runs++;
+	c->cpu = sat_add(c->cpu, e->cpu);
+	c->wall = sat_add(c->wall, run);
+	if (run >= a->res.cfg.long_task_ns && e->cpu < a->res.cfg.long_task_ns)
+		c->long_off_cpu_runs++;
+	if (!off)
+		return;
+	/* The thread slept in the run: the loop could not run anything else
+	 * meanwhile. A run that also was preempted counts here: sleeping is
+	 * what the program can change. */
+	if ((e->flags & LSCHED_TP_END_BLOCKED) &&
+	    off >= a->res.cfg.block_ns && off > e->cpu) {
+		c->blocked_runs++;
+		c->blocked_ns = sat_add(c->blocked_ns, off);
+		if (off > c->block_max) {
+			c->block_max = off;
+			c->block_max_run = run;
+			c->block_max_cpu = e->cpu;
+			c->block_max_begin = e->begin;
+		}
+	} else if (!(e->flags & LSCHED_TP_END_BLOCKED) &&
+		   ((e->flags & LSCHED_TP_END_PREEMPTED) ||
+		    off >= a->res.cfg.block_ns)) {
+		/* Off the CPU without sleeping: preempted, or (no switch at
+		 * all, for long) the hypervisor or interrupts took the CPU.
+		 * A few us off the CPU with no switch are the clock reads. */
+		c->preempted_runs++;
+		c->preempted_ns = sat_add(c->preempted_ns, off);
+	}
+}
+
+/* A stopwatch check that found its slice exceeded: was the CPU time since
+ * the stopwatch's start within the slice (the thread was descheduled), or
+ * beyond it (the iterations are too long)? */
+static void cpu_slice(struct an_loop *l, const struct tr_ev_slice *e)
+{
+	struct an_tstate *ts;
+	struct an_cpu_use *c;
+
+	if (e->cpu_elapsed <= 0 || e->elapsed <= e->slice || !e->task ||
+	    !(ts = id_find(l, e->task)))
+		return;
+	c = &ts->task->cpu;
+	if (e->cpu_elapsed <= e->slice) {
+		c->overruns_off_cpu++;
+		if (e->elapsed - e->cpu_elapsed >
+		    c->worst_off_elapsed - c->worst_off_cpu) {
+			c->worst_off_elapsed = e->elapsed;
+			c->worst_off_cpu = e->cpu_elapsed;
+		}
+	} else {
+		c->overruns_on_cpu++;
+	}
+}
+
 static void on_end(struct an *a, struct an_loop *l,
 		   const struct tr_ev_task_fire_end *e)
 {
@@ -940,6 +1062,7 @@ static void on_end(struct an *a, struct an_loop *l,
 		t->long_runs++;
 		t->never_yield += e->checks == 0;
 	}
+	cpu_run(a, t, e);
 	add_run(a, l, t, e->task, e->prio, l->running_ready_at, e->begin,
 		e->end, l->running_forced);
 	blame_run(a, l, t, e->begin, e->end);
@@ -1042,8 +1165,10 @@ int an_feed(struct an *a, const struct tr_event *in)
 		break;
 	case TR_EV_task_fire_begin:
 		l = loop_get(a, ev, ev->task_fire_begin.loop);
-		if (l)
+		if (l) {
+			loop_thread(a, l, ev);
 			on_begin(a, l, &ev->task_fire_begin);
+		}
 		break;
 	case TR_EV_task_fire_end:
 		l = loop_get(a, ev, ev->task_fire_end.loop);
@@ -1064,8 +1189,10 @@ int an_feed(struct an *a, const struct tr_event *in)
 		if (!ev->slice.loop)
 			break;
 		l = loop_get(a, ev, ev->slice.loop);
-		if (l)
+		if (l) {
 			l->slices++;
+			cpu_slice(l, &ev->slice);
+		}
 		break;
 	case TR_EV_perform_enqueue:
 		l = loop_get(a, ev, ev->perform_enqueue.loop);
@@ -1087,9 +1214,15 @@ int an_feed(struct an *a, const struct tr_event *in)
 		if (l)
 			on_perform_end(a, l, &ev->perform_fire_end);
 		break;
+	case TR_EV_loop_name:
+		l = loop_get(a, ev, ev->loop_name.loop);
+		if (l)
+			set_str(a, &l->name, ev->loop_name.name);
+		break;
 	case TR_EV_loop_wake:
 		l = loop_get(a, ev, ev->loop_wake.loop);
 		if (l) {
+			loop_thread(a, l, ev);
 			l->sleeps++;
 			if (ev->loop_wake.slept > 0)
 				l->slept_ns = sat_add(l->slept_ns,
@@ -1216,6 +1349,76 @@ static void find_starving(struct an *a, struct an_loop *l)
 	}
 }
 
+/*
+ * The slice-overrun finding. With the CPU time of the checks known, an
+ * overrun whose CPU time stayed within the slice is the thread having been
+ * descheduled, not the iterations being long: said so, as information
+ * (the program cannot help it), and the iterations are not blamed.
+ */
+static void find_overrun(struct an *a, struct an_loop *l,
+			 const struct an_task *t, const char *who)
+{
+	const struct an_cpu_use *c = &t->cpu;
+	char b1[32], b2[32], b3[32], b4[32];
+
+	if (c->overruns_off_cpu && c->overruns_off_cpu >= c->overruns_on_cpu) {
+		finding(a, AN_INFO, AN_OVERRUN, l, (double)t->overruns, who,
+			"%llu of %llu stopwatch check(s) found the slice "
+			"used up, in %llu run(s), %llu with the CPU time "
+			"within the slice (worst %s elapsed, %s of CPU, %s "
+			"off it): the thread was descheduled, not the "
+			"iterations too long; %llu run(s) preempted, %s in all",
+			(unsigned long long)t->overruns,
+			(unsigned long long)t->checks,
+			(unsigned long long)t->overrun_runs,
+			(unsigned long long)c->overruns_off_cpu,
+			an_fmt_ns(c->worst_off_elapsed, b1, sizeof(b1)),
+			an_fmt_ns(c->worst_off_cpu, b2, sizeof(b2)),
+			an_fmt_ns(c->worst_off_elapsed - c->worst_off_cpu, b3,
+				  sizeof(b3)),
+			(unsigned long long)c->preempted_runs,
+			an_fmt_ns(c->preempted_ns, b4, sizeof(b4)));
+		return;
+	}
+	finding(a, AN_WARNING, AN_OVERRUN, l, (double)t->overruns, who,
+		"%llu of %llu stopwatch check(s) found the slice already used "
+		"up, in %llu run(s): iterations are too long for the slice",
+		(unsigned long long)t->overruns, (unsigned long long)t->checks,
+		(unsigned long long)t->overrun_runs);
+}
+
+/* Every long run was long for its time off the CPU, not its work: no
+ * long-running-task or never-yields finding (a stopwatch would not help). */
+static bool long_only_off_cpu(const struct an_task *t)
+{
+	return t->long_runs && t->cpu.long_off_cpu_runs >= t->long_runs;
+}
+
+/* The blocks-loop finding: runs that slept on the loop thread. */
+static void find_blocking(struct an *a, struct an_loop *l,
+			  const struct an_task *t, const char *who)
+{
+	const struct an_config *cfg = &a->res.cfg;
+	const struct an_cpu_use *c = &t->cpu;
+	char b1[32], b2[32], b3[32], b4[32];
+
+	if (!c->blocked_runs)
+		return;
+	finding(a, c->block_max >= cfg->long_task_ns ? AN_ERROR : AN_WARNING,
+		AN_BLOCKS_LOOP, l, (double)c->block_max, who,
+		"%llu of %llu run(s) slept on the loop thread (a read, a lock, "
+		"a sleep) for most of the run: longest %s off the CPU in a %s "
+		"run with %s of CPU; %s asleep in all, while the loop could "
+		"run nothing else; move the blocking call off the loop thread "
+		"(a thread server, the pool, or an fd watcher)",
+		(unsigned long long)c->blocked_runs,
+		(unsigned long long)t->runs,
+		an_fmt_ns(c->block_max, b1, sizeof(b1)),
+		an_fmt_ns(c->block_max_run, b2, sizeof(b2)),
+		an_fmt_ns(c->block_max_cpu, b3, sizeof(b3)),
+		an_fmt_ns(c->blocked_ns, b4, sizeof(b4)));
+}
+
 static void find_tasks(struct an *a, struct an_loop *l)
 {
 	const struct an_config *cfg = &a->res.cfg;
@@ -1230,7 +1433,10 @@ static void find_tasks(struct an *a, struct an_loop *l)
 
 		snprintf(who, sizeof(who), "%s (%s)", t->name,
 			 an_prio_name(t->prio));
-		if (t->never_yield) {
+		if (long_only_off_cpu(t)) {
+			/* Not the work: find_blocking() tells a blocking
+			 * run; a preempted one is not the program's doing. */
+		} else if (t->never_yield) {
 			finding(a,
 				t->run.max >= 4 * cfg->long_task_ns ? AN_ERROR
 								    : AN_WARNING,
@@ -1255,14 +1461,8 @@ static void find_tasks(struct an *a, struct an_loop *l)
 		/* One overrun may be the system pausing the thread: a
 		 * tenth of the runs, and at least two, is a habit. */
 		if (t->overrun_runs >= 2 && t->overrun_runs * 10 >= t->runs)
-			finding(a, AN_WARNING, AN_OVERRUN, l,
-				(double)t->overruns, who,
-				"%llu of %llu stopwatch check(s) found the slice "
-				"already used up, in %llu run(s): iterations are "
-				"too long for the slice",
-				(unsigned long long)t->overruns,
-				(unsigned long long)t->checks,
-				(unsigned long long)t->overrun_runs);
+			find_overrun(a, l, t, who);
+		find_blocking(a, l, t, who);
 		/* A repeating idle that runs often, briefly, and makes most
 		 * of the loop's runs keeps the loop from ever sleeping. */
 		if (t->kind == KIND_AUTO_IDLE && t->runs >= 1000 &&
@@ -1499,16 +1699,23 @@ struct an *an_new(const struct an_config *cfg)
 
 	if (!a)
 		return NULL;
-	if (cfg)
+	an_config_default(&a->res.cfg);
+	if (cfg) {
+		int64_t block_ns = a->res.cfg.block_ns;
+
 		a->res.cfg = *cfg;
-	else
-		an_config_default(&a->res.cfg);
+		/* A caller that predates the field leaves it 0. */
+		if (cfg->block_ns <= 0)
+			a->res.cfg.block_ns = block_ns;
+	}
 	a->res.complete = true;
 	return a;
 }
 
 static void loop_free(struct an_loop *l)
 {
+	free(l->thread);
+	free(l->name);
 	for (size_t i = 0; i < l->ntasks; i++) {
 		dist_free(&l->tasks[i]->run);
 		dist_free(&l->tasks[i]->wait);

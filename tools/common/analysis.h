@@ -49,6 +49,9 @@ struct an_config {
 	int64_t long_task_ns; /* a run at least this long is long (50 ms) */
 	int64_t starve_ns;    /* starvation threshold (100 ms) */
 	int64_t pid;          /* only this process's events; -1: all */
+	/* A run blocks the loop when its thread slept in it for at least
+	 * this long, and for more than half of the run (5 ms). */
+	int64_t block_ns;
 };
 
 /* The defaults: VCL's 50 ms slice; 100 ms of starvation. */
@@ -70,6 +73,39 @@ struct an_dist {
 int64_t an_pct(struct an_dist *d, double p);
 /* The mean, 0 for no sample. */
 int64_t an_mean(const struct an_dist *d);
+
+/*
+ * Where a task's run time went, from the loop thread's CPU time that
+ * traced runs carry (task_fire_end.cpu, slice.cpu_elapsed; traces
+ * recorded before those fields, and runs on a virtual clock, have none: a
+ * value of 0 or less is taken as not measured).
+ * Off the CPU is the run time minus the CPU time: the thread slept in the
+ * run (blocked: a read, a lock, a sleep), or was preempted.
+ */
+struct an_cpu_use {
+	uint64_t runs;          /* runs with their CPU time known */
+	int64_t cpu;            /* their CPU time */
+	int64_t wall;           /* their run time */
+	/* Runs that blocked the loop: slept for at least block_ns, and for
+	 * more than half of the run. */
+	uint64_t blocked_runs;
+	int64_t blocked_ns;     /* their time off the CPU */
+	int64_t block_max;      /* the most time off the CPU of one of them */
+	int64_t block_max_run;  /* that run's time, CPU time and begin */
+	int64_t block_max_cpu;
+	int64_t block_max_begin;
+	/* Runs off the CPU without sleeping: preempted (or the VM paused). */
+	uint64_t preempted_runs;
+	int64_t preempted_ns;
+	/* Runs of at least long_task_ns with less CPU time than that: long
+	 * only for the time off the CPU. */
+	uint64_t long_off_cpu_runs;
+	/* Stopwatch checks that found the slice exceeded, with the CPU time
+	 * since the stopwatch's start known: within the slice (the thread
+	 * was descheduled), or beyond it (the work itself overran). */
+	uint64_t overruns_off_cpu, overruns_on_cpu;
+	int64_t worst_off_elapsed, worst_off_cpu; /* of an off-CPU overrun */
+};
 
 struct an_task;
 
@@ -130,6 +166,7 @@ struct an_task {
 	/* Its waits of at least the starve threshold (an_task_starve). */
 	uint64_t starves;
 	int64_t longest_starve_ns;
+	struct an_cpu_use cpu; /* CPU against run time, where traced */
 	struct an_task *hnext; /* private */
 	size_t acc_slot;       /* private: its slot in a wait's blame, */
 	uint64_t acc_gen;      /* valid while this is the loop's acc_gen */
@@ -220,6 +257,13 @@ struct an_loop {
 	char *procname;         /* NULL if unknown */
 	unsigned trace;         /* trace index, when vpid is unknown */
 	uint64_t addr;          /* the lsched_loop */
+	/* Who the loop is for people (an_loop_label()): the thread that runs
+	 * it (the vtid and procname contexts of the events only that thread
+	 * emits; -1 and NULL when unknown) and its lsched_loop_set_name()
+	 * name (the loop_name event; NULL for none). */
+	int64_t tid;
+	char *thread;
+	char *name;
 	int64_t first, last;    /* loop time span seen */
 	struct an_prio prio[AN_PRIOS];
 	struct an_task **tasks; /* every task seen, in order of appearance */
@@ -273,6 +317,7 @@ enum an_kind {
 	AN_BUSY_IDLE,    /* a repeating idle busy-loops */
 	AN_BACKLOG,      /* performer work waits long */
 	AN_LOST,         /* the tracer lost events */
+	AN_BLOCKS_LOOP,  /* a task sleeps inside its run: the loop waits */
 };
 
 struct an_finding {
@@ -360,6 +405,13 @@ const char *an_counts_text(const struct an_counts *c, char *buf, size_t len);
 const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */
 const char *an_severity_name(enum an_severity s); /* "info", ... */
 const char *an_kind_name(enum an_kind k); /* "starving-priority", ... */
+/*
+ * A loop for humans, the same in every tool: its name and its thread,
+ * 'loop "storage" (thread storage, tid 4242)', 'loop of thread officesim
+ * (tid 4241)' when it has no name, and by its address ('loop 0x55...')
+ * only when the trace says nothing of its thread. Returns buf.
+ */
+const char *an_loop_label(const struct an_loop *l, char *buf, size_t len);
 /* A duration for humans: "1.25 ms", "830 us", "12 ns", "2.5 s". */
 const char *an_fmt_ns(int64_t ns, char *buf, size_t len);
 

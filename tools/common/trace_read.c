@@ -27,7 +27,7 @@
 #define PROVIDER "libsched:"
 #define PROVIDER_LEN (sizeof(PROVIDER) - 1)
 #define SCHEMA_URI_PREFIX "urn:libsched:trace-schema:"
-#define MAX_FIELDS 10   /* LTTng-UST's limit, which events.def obeys */
+#define MAX_FIELDS 12   /* sys/sdt.h's limit, which events.def obeys */
 #define MAX_DEPTH 32    /* of the search for traces below a path */
 
 /* ---- the tables generated from events.def ------------------------------ */
@@ -59,6 +59,32 @@ static const struct {
 #include "events.def"
 #undef LSCHED_EVENT
 };
+
+/*
+ * Fields added at the end of an event after schema 1 first shipped
+ * (docs/tracepoints.md: adding a field at the end keeps the schema). A
+ * trace recorded before them lacks them; the reader then delivers this
+ * value, which says "not recorded".
+ */
+static const struct added_field {
+	enum tr_type type;
+	const char *name;
+	int64_t absent;
+} added_fields[] = {
+	{ TR_EV_task_fire_end, "cpu", LSCHED_TP_CPU_UNKNOWN },
+	{ TR_EV_slice, "cpu_elapsed", LSCHED_TP_CPU_UNKNOWN },
+};
+
+static const struct added_field *added_field(enum tr_type type,
+					     const char *name)
+{
+	for (size_t i = 0; i < sizeof(added_fields) / sizeof(added_fields[0]);
+	     i++)
+		if (added_fields[i].type == type &&
+		    !strcmp(added_fields[i].name, name))
+			return &added_fields[i];
+	return NULL;
+}
 
 const char *tr_type_name(enum tr_type type)
 {
@@ -196,6 +222,10 @@ struct class_rec {
 	int type; /* enum tr_type, or CLASS_FOREIGN / CLASS_UNKNOWN */
 	unsigned nfields;
 	uint64_t member[MAX_FIELDS]; /* payload member of each field */
+	/* A field added later and missing from this trace: not decoded,
+	 * absent[i] delivered instead (added_fields). */
+	bool missing[MAX_FIELDS];
+	int64_t absent[MAX_FIELDS];
 };
 
 struct tr_reader {
@@ -1103,6 +1133,11 @@ static struct class_rec *class_of(struct tr_reader *r,
 		int64_t idx = payload ? find_member(payload, f[i].name, &type)
 				      : -1;
 
+		if (idx < 0 && added_field(c->type, f[i].name)) {
+			c->missing[i] = true;
+			c->absent[i] = added_field(c->type, f[i].name)->absent;
+			continue;
+		}
 		if (idx < 0) {
 			fail(r, TR_ERR_SCHEMA, "%s: event %s has no field "
 			     "'%s', which schema %d requires", where(s), name,
@@ -1220,7 +1255,7 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 	payload = bt_event_borrow_payload_field_const(e);
 	f = type_fields[c->type].fields;
 	for (unsigned i = 0; i < c->nfields; i++) {
-		const bt_field *fld = member(payload, c->member[i]);
+		const bt_field *fld;
 		/* Stored with memcpy: GCC's object-size tracking (-fsanitize=
 		 * thread) takes a typed store through ev plus an offset for a
 		 * write into ev->type and rejects it. */
@@ -1233,7 +1268,14 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 		} v;
 		size_t n = 0;
 
-		switch (f[i].kind) {
+		fld = c->missing[i] ? NULL : member(payload, c->member[i]);
+		if (!fld) {
+			/* added_fields holds I64 fields only; stored below
+			 * with a size known at run time, as the others (see
+			 * above: a constant size trips the same check). */
+			v.i = c->absent[i];
+			n = sizeof(v.i);
+		} else switch (f[i].kind) {
 		case TR_KIND_PTR:
 		case TR_KIND_U64:
 			v.u = bt_field_integer_unsigned_get_value(fld);

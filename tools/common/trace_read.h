@@ -48,12 +48,13 @@
 /* ---- event types, generated from events.def ---------------------------- */
 
 /* TR__MAP(M, X, (K, n), ...) expands M(X, K, n) for each (KIND, name)
- * pair of an event: at most 10, LTTng-UST's limit (an 11th does not
+ * pair of an event: at most 12, sys/sdt.h's limit (a 13th does not
  * compile). Our own copy: tracepoints/trace_map.h is the library's. */
 #define TR__CALL(M, ...) M(__VA_ARGS__)
 #define TR__UNPACK(k, n) k, n
-#define TR__NARG(...) TR__NARG_(__VA_ARGS__, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define TR__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, N, ...) N
+#define TR__NARG(...) \
+	TR__NARG_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define TR__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
 #define TR__CAT(a, b) TR__CAT_(a, b)
 #define TR__CAT_(a, b) a##b
 #define TR__MAP(M, X, ...) \
@@ -68,6 +69,8 @@
 #define TR__MAP8(M, X, a, ...) TR__MAP1(M, X, a) TR__MAP7(M, X, __VA_ARGS__)
 #define TR__MAP9(M, X, a, ...) TR__MAP1(M, X, a) TR__MAP8(M, X, __VA_ARGS__)
 #define TR__MAP10(M, X, a, ...) TR__MAP1(M, X, a) TR__MAP9(M, X, __VA_ARGS__)
+#define TR__MAP11(M, X, a, ...) TR__MAP1(M, X, a) TR__MAP10(M, X, __VA_ARGS__)
+#define TR__MAP12(M, X, a, ...) TR__MAP1(M, X, a) TR__MAP11(M, X, __VA_ARGS__)
 
 /* How each field kind of events.def is delivered. */
 #define TR__CTYPE_PTR uint64_t    /* a pointer of the traced process */

@@ -1302,9 +1302,16 @@ int wl_from_traces(const char *const *paths, int npaths,
 	}
 	if (finish(&x, best, al, cfg, err, errlen) < 0)
 		goto fail;
-	snprintf(src, sizeof(src), "%s, loop 0x%llx, pid %lld (%s)", paths[0],
-		 (unsigned long long)best->addr, (long long)best->vpid,
-		 al->procname ? al->procname : "?");
+	{
+		char who[160];
+
+		/* Named by its thread (and name); the address is what
+		 * --loop takes. */
+		snprintf(src, sizeof(src), "%s, %s, loop 0x%llx, pid %lld "
+			 "(%s)", paths[0], an_loop_label(al, who, sizeof(who)),
+			 (unsigned long long)best->addr, (long long)best->vpid,
+			 al->procname ? al->procname : "?");
+	}
 	best->w->source = strdup(src);
 	*out = best->w;
 	best->w = NULL;

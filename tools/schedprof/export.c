@@ -712,11 +712,20 @@ static void write_depths(struct out *o, const struct an_loop *l,
 	}
 }
 
-/* The loop's name on its track: "loop 0x... (officesim)". */
+/* The loop's name on its track: its address (which tells two loops of a
+ * process apart, and scripts/check-perfetto.py keys on) then its name and
+ * thread, 'loop 0x... "main" (thread officesim, tid 41)'; by its address
+ * and process when the trace says nothing of its thread. */
 static const char *loop_track_name(char *buf, size_t len,
 				   const struct an_loop *l)
 {
-	if (l->procname)
+	char who[160];
+
+	if (l->tid >= 0 || l->name)
+		/* an_loop_label() begins with "loop ". */
+		snprintf(buf, len, "loop 0x%" PRIx64 " %s", l->addr,
+			 an_loop_label(l, who, sizeof(who)) + 5);
+	else if (l->procname)
 		snprintf(buf, len, "loop 0x%" PRIx64 " (%s)", l->addr,
 			 l->procname);
 	else if (l->vpid >= 0)
@@ -831,8 +840,11 @@ static bool write_json(struct out *o, const struct an_result *r)
 		for (p = 0; p < AN_PRIOS; p++) {
 			if (!l->prio[p].nstarves)
 				continue;
-			snprintf(name, sizeof(name), "loop 0x%" PRIx64
-				 " %s starving", l->addr, an_prio_name(p));
+			char who[160];
+
+			snprintf(name, sizeof(name), "%s %s starving",
+				 loop_track_name(who, sizeof(who), l),
+				 an_prio_name(p));
 			ev_meta(o, "thread_name", pid, tid0 + 1 + p, name, 0);
 			ev_meta(o, "thread_sort_index", pid, tid0 + 1 + p,
 				NULL, (long)i * TRACKS + 1 + p);

@@ -250,15 +250,19 @@ static void gp_str(FILE *f, const char *s, size_t max)
 	fputc('\'', f);
 }
 
-/* "officesim[557] loop 0x55acf5273d10", raw (escape it for output). */
+/* 'officesim[557] loop "main" (thread officesim, tid 557)', raw (escape
+ * it for output). */
 static void loop_label(char *buf, size_t len, const struct an_loop *l)
 {
+	char who[160];
+
+	an_loop_label(l, who, sizeof(who));
 	if (l->vpid >= 0)
-		snprintf(buf, len, "%s[%" PRId64 "] loop 0x%" PRIx64,
-			 l->procname ? l->procname : "?", l->vpid, l->addr);
+		snprintf(buf, len, "%s[%" PRId64 "] %s",
+			 l->procname ? l->procname : "?", l->vpid, who);
 	else
-		snprintf(buf, len, "%s (trace %u) loop 0x%" PRIx64,
-			 l->procname ? l->procname : "?", l->trace, l->addr);
+		snprintf(buf, len, "%s (trace %u) %s",
+			 l->procname ? l->procname : "?", l->trace, who);
 }
 
 static const char *task_name(const struct an_task *t)
@@ -1242,6 +1246,22 @@ static void td_none(FILE *f)
 	fputs("<td class=\"n\">-</td>", f);
 }
 
+/* CPU time against run time (an_cpu_use): the CPU time and the time off
+ * the CPU of the runs that carried it, the runs that blocked the loop and
+ * those preempted; "-" for a trace without CPU times. */
+static void td_cpu(FILE *f, const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		for (int i = 0; i < 4; i++)
+			td_none(f);
+		return;
+	}
+	td_ns(f, c->cpu);
+	td_ns(f, c->wall > c->cpu ? c->wall - c->cpu : 0);
+	td_u64(f, c->blocked_runs, true);
+	td_u64(f, c->preempted_runs, false);
+}
+
 /* A distribution's percentile cell; "-" without samples. */
 static void td_pct(FILE *f, struct an_dist *d, double p)
 {
@@ -1520,7 +1540,9 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 	      "<th>runs</th><th>run total</th><th>mean</th><th>p99</th>"
 	      "<th>max</th><th>wait p99</th><th>wait max</th>"
 	      "<th>checks</th><th>yields</th><th>overrun runs</th>"
-	      "<th>long runs</th><th>never-yield runs</th></tr>\n", f);
+	      "<th>long runs</th><th>never-yield runs</th>"
+	      "<th>CPU</th><th>off CPU</th><th>blocked runs</th>"
+	      "<th>preempted runs</th></tr>\n", f);
 	for (i = 0; i < n && i < TOP_TABLE; i++) {
 		struct an_task *t = v[i];
 
@@ -1546,6 +1568,7 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 		td_u64(f, t->overrun_runs, true);
 		td_u64(f, t->long_runs, true);
 		td_u64(f, t->never_yield, true);
+		td_cpu(f, &t->cpu);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);

@@ -32,15 +32,20 @@ bool sp_parse_ms(const char *s, int64_t *ns)
 
 /* ---- text ---------------------------------------------------------------- */
 
+/* 'loop "main" (thread officesim, tid 41), pid 41'; 'loop 0x... of
+ * officesim, pid 41' when the trace does not say which thread runs it. */
 static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 {
-	if (l->vpid >= 0)
-		snprintf(buf, len, "loop 0x%llx (%s, pid %lld)",
-			 (unsigned long long)l->addr,
+	char who[160];
+
+	an_loop_label(l, who, sizeof(who));
+	if (l->tid >= 0 && l->vpid >= 0)
+		snprintf(buf, len, "%s, pid %lld", who, (long long)l->vpid);
+	else if (l->vpid >= 0)
+		snprintf(buf, len, "%s of %s, pid %lld", who,
 			 l->procname ? l->procname : "?", (long long)l->vpid);
 	else
-		snprintf(buf, len, "loop 0x%llx (%s, trace %u)",
-			 (unsigned long long)l->addr,
+		snprintf(buf, len, "%s of %s, trace %u", who,
 			 l->procname ? l->procname : "?", l->trace);
 	return buf;
 }
@@ -81,10 +86,23 @@ static const char *ns_str(int64_t v)
 
 #define NS(v) ns_str(v)
 
+/* The end of a task row: CPU time, time off the CPU and blocking runs of
+ * the runs that carried their CPU time ("-" for a trace without). */
+static void print_cpu(const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		printf(" %9s %9s %7s\n", "-", "-", "-");
+		return;
+	}
+	printf(" %9s %9s %7llu\n", NS(c->cpu),
+	       NS(c->wall > c->cpu ? c->wall - c->cpu : 0),
+	       (unsigned long long)c->blocked_runs);
+}
+
 static void text_findings(const struct an_result *r)
 {
 	size_t nerr = 0, nwarn = 0;
-	char lbl[128];
+	char lbl[256];
 
 	for (size_t i = 0; i < r->nfindings; i++) {
 		nerr += r->findings[i].severity == AN_ERROR;
@@ -107,7 +125,7 @@ static void text_findings(const struct an_result *r)
 
 static void text_loop(struct an_loop *l)
 {
-	char lbl[128], counts[128];
+	char lbl[256], counts[128];
 	struct an_task **tasks;
 	size_t ntasks;
 	struct an_counts c;
@@ -139,15 +157,15 @@ static void text_loop(struct an_loop *l)
 
 	tasks = tasks_by_total(l, &ntasks);
 	if (tasks && ntasks) {
-		printf("\n  %-20s %-12s %7s %10s %9s %9s %9s %9s %9s %7s %6s %6s %5s\n",
+		printf("\n  %-20s %-12s %7s %10s %9s %9s %9s %9s %9s %7s %6s %6s %5s %9s %9s %7s\n",
 		       "task", "priority", "runs", "run total", "mean", "p99",
 		       "max", "wait p99", "wait max", "checks", "yield",
-		       "overr", "long");
+		       "overr", "long", "cpu", "off cpu", "blocked");
 		for (size_t i = 0; i < ntasks && i < TOP_TASKS; i++) {
 			struct an_task *t = tasks[i];
 
 				printf("  %-20.20s %-12s %7llu %10s %9s %9s %9s %9s %9s "
-			       "%7llu %6llu %6llu %5llu\n",
+			       "%7llu %6llu %6llu %5llu",
 			       t->name, an_prio_name(t->prio),
 			       (unsigned long long)t->runs, NS(t->run_total),
 			       NS(an_mean(&t->run)), NS(an_pct(&t->run, 99)),
@@ -156,6 +174,7 @@ static void text_loop(struct an_loop *l)
 			       (unsigned long long)t->yields,
 			       (unsigned long long)t->overrun_runs,
 			       (unsigned long long)t->long_runs);
+			print_cpu(&t->cpu);
 		}
 		if (ntasks > TOP_TASKS)
 			printf("  (%zu more tasks; --json lists them all)\n",
@@ -294,6 +313,35 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 /* ---- JSON ---------------------------------------------------------------- */
 
 
+/* ,"cpu":{...}: where the task's run time went (an_cpu_use); null for a
+ * trace without CPU times. */
+static void json_cpu(FILE *f, const struct an_cpu_use *c)
+{
+	if (!c->runs) {
+		fputs(",\"cpu\":null", f);
+		return;
+	}
+	fprintf(f, ",\"cpu\":{\"runs\":%llu,\"cpu_ns\":%lld,\"wall_ns\":%lld,"
+		   "\"blocked_runs\":%llu,\"blocked_ns\":%lld,"
+		   "\"block_max_ns\":%lld,\"block_max_run_ns\":%lld,"
+		   "\"block_max_cpu_ns\":%lld,\"block_max_begin_ns\":%lld,"
+		   "\"preempted_runs\":%llu,\"preempted_ns\":%lld,"
+		   "\"long_off_cpu_runs\":%llu,"
+		   "\"overruns_off_cpu\":%llu,\"overruns_on_cpu\":%llu,"
+		   "\"worst_off_elapsed_ns\":%lld,\"worst_off_cpu_ns\":%lld}",
+		(unsigned long long)c->runs, (long long)c->cpu,
+		(long long)c->wall, (unsigned long long)c->blocked_runs,
+		(long long)c->blocked_ns, (long long)c->block_max,
+		(long long)c->block_max_run, (long long)c->block_max_cpu,
+		(long long)c->block_max_begin,
+		(unsigned long long)c->preempted_runs,
+		(long long)c->preempted_ns,
+		(unsigned long long)c->long_off_cpu_runs,
+		(unsigned long long)c->overruns_off_cpu,
+		(unsigned long long)c->overruns_on_cpu,
+		(long long)c->worst_off_elapsed, (long long)c->worst_off_cpu);
+}
+
 static void json_dist(FILE *f, const char *key, struct an_dist *d)
 {
 	int last = 0;
@@ -361,6 +409,27 @@ static void json_task_starves(FILE *f, const struct an_loop *l)
 	fputc(']', f);
 }
 
+/* ,"name":...,"thread":...,"tid":N,"label":...: who the loop is
+ * (lsched_loop_set_name(), the thread that runs it; null or -1 when the
+ * trace does not say), and the label every output shows. */
+static void json_loop_who(FILE *f, const struct an_loop *l)
+{
+	char label[160];
+
+	fputs(",\"name\":", f);
+	if (l->name)
+		tj_str(f, l->name);
+	else
+		fputs("null", f);
+	fputs(",\"thread\":", f);
+	if (l->thread)
+		tj_str(f, l->thread);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"tid\":%lld,\"label\":", (long long)l->tid);
+	tj_str(f, an_loop_label(l, label, sizeof(label)));
+}
+
 static void json_loop(FILE *f, struct an_loop *l)
 {
 	struct an_counts c;
@@ -373,6 +442,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 		   "\"posted_runs\":%llu",
 		(unsigned long long)c.task_runs, (unsigned long long)c.tasks,
 		(unsigned long long)c.posted_runs);
+	json_loop_who(f, l);
 	fprintf(f, ",\"first_ns\":%lld,\"last_ns\":%lld,\"sleeps\":%llu,"
 		   "\"slept_ns\":%lld,\"slices\":%llu,\"commands\":%llu,"
 		   "\"builds\":%llu,\"builds_forced\":%llu,\"priorities\":[",
@@ -430,7 +500,7 @@ static void json_loop(FILE *f, struct an_loop *l)
 		json_dist(f, "wait_ns", &t->wait);
 		fprintf(f, ",\"checks\":%llu,\"yields\":%llu,\"overruns\":%llu,"
 			   "\"overrun_runs\":%llu,\"long_runs\":%llu,"
-			   "\"never_yield_runs\":%llu,\"stops\":%llu}",
+			   "\"never_yield_runs\":%llu,\"stops\":%llu",
 			(unsigned long long)t->checks,
 			(unsigned long long)t->yields,
 			(unsigned long long)t->overruns,
@@ -438,6 +508,8 @@ static void json_loop(FILE *f, struct an_loop *l)
 			(unsigned long long)t->long_runs,
 			(unsigned long long)t->never_yield,
 			(unsigned long long)t->stops);
+		json_cpu(f, &t->cpu);
+		fputc('}', f);
 	}
 	fputs("],\"performers\":[", f);
 	for (size_t i = 0; i < l->nperfs; i++) {

@@ -427,6 +427,7 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 		fl->vpid = c->vpid;
 		fl->tid = c->v.tid;
 		memcpy(fl->thread, c->thread, sizeof(fl->thread));
+		memcpy(fl->name, c->name, sizeof(fl->name));
 		fl->cpu_pct = -1;
 		fl->runs_total = c->v.runs;
 		fl->runs_s = (double)(c->v.runs - pv->runs) / secs;
@@ -668,7 +669,10 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 {
 	char a[32], row[256];
 
-	fprintf(out, "loop 0x%" PRIx64, l->addr);
+	if (l->name[0])
+		fprintf(out, "loop \"%s\" 0x%" PRIx64, l->name, l->addr);
+	else
+		fprintf(out, "loop 0x%" PRIx64, l->addr);
 	if (l->vpid >= 0)
 		fprintf(out, "  pid %" PRId64, l->vpid);
 	if (l->tid)
@@ -768,6 +772,11 @@ void st_print_json(FILE *out, const struct st_frame *f,
 			",\"tid\":%u,\"thread\":", i ? "," : "", l->addr,
 			l->vpid, l->tid);
 		tj_str(out, l->thread);
+		fputs(",\"name\":", out);
+		if (l->name[0])
+			tj_str(out, l->name);
+		else
+			fputs("null", out);
 		if (l->cpu_pct >= 0)
 			fprintf(out, ",\"cpu_pct\":%.2f", l->cpu_pct);
 		else

@@ -52,6 +52,7 @@ struct st_loop_ent {
 	uint64_t depth[ST_PRIOS]; /* ready now, where the source knows it */
 	bool depth_exact;     /* depth[] is exact (trace), else from masks */
 	char thread[32];      /* its thread's name, if the source knows it */
+	char name[64];        /* lsched_loop_set_name(), "" if none known */
 };
 
 struct st_task_ent {
@@ -131,6 +132,7 @@ struct st_frame_loop {
 	int64_t vpid;
 	uint32_t tid;
 	char thread[32];       /* the thread's name, "" if unknown */
+	char name[64];         /* the loop's name (trace mode), "" if none */
 	double cpu_pct;        /* the thread's CPU; < 0 if unknown */
 	double busy_pct;       /* time in task runs; < 0 on a virtual clock */
 	bool virtual_clock;    /* the loop's times are not the source's clock */

@@ -394,12 +394,28 @@ static int on_event(const struct tr_event *ev, void *arg)
 		}
 		break;
 	}
+	case TR_EV_loop_name:
+		le = st_snap_loop(&s->model, ev->loop_name.loop, vpid);
+		if (!le) {
+			s->nomem = true;
+			return 1;
+		}
+		snprintf(le->name, sizeof(le->name), "%s", ev->loop_name.name);
+		break;
 	case TR_EV_loop_sleep:
 		for (size_t i = 0; i < s->model.nloops; i++)
 			if (s->model.loops[i].addr == ev->loop_sleep.loop &&
-			    s->model.loops[i].vpid == vpid)
-				st_sleep(&s->model.loops[i].v,
-					 ev->loop_sleep.now, t);
+			    s->model.loops[i].vpid == vpid) {
+				le = &s->model.loops[i];
+				/* Only the loop's thread sleeps in it: it
+				 * names a loop that runs no task too. */
+				if (ev->vtid >= 0 && !le->v.tid)
+					le->v.tid = (uint32_t)ev->vtid;
+				if (ev->procname && !le->thread[0])
+					snprintf(le->thread, sizeof(le->thread),
+						 "%s", ev->procname);
+				st_sleep(&le->v, ev->loop_sleep.now, t);
+			}
 		break;
 	default:
 		break;

@@ -154,9 +154,12 @@ void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
 		refresh();
 		return;
 	}
-	snprintf(line, sizeof(line), "loop %zu/%zu 0x%" PRIx64 "  tid %u%s%s%s",
-		 (size_t)(l - f->loops) + 1, f->nloops, l->addr, l->tid,
-		 l->thread[0] ? " (" : "", l->thread, l->thread[0] ? ")" : "");
+	snprintf(line, sizeof(line),
+		 "loop %zu/%zu %s%s%s0x%" PRIx64 "  tid %u%s%s%s",
+		 (size_t)(l - f->loops) + 1, f->nloops,
+		 l->name[0] ? "\"" : "", l->name, l->name[0] ? "\" " : "",
+		 l->addr, l->tid, l->thread[0] ? " (" : "", l->thread,
+		 l->thread[0] ? ")" : "");
 	mvaddnstr(y, 0, line, cols);
 	{
 		char more[256];

@@ -127,6 +127,30 @@ LSCHED_API int lsched_loop_run_for(lsched_loop *loop, int64_t duration_ns);
  */
 LSCHED_API int lsched_loop_stop(lsched_loop *loop);
 
+/* The longest loop name, in bytes (lsched_loop_set_name()). */
+#define LSCHED_LOOP_NAME_MAX 63
+
+/*
+ * Names the loop, for traces and the tools: a copy of name is kept, and
+ * the trace event loop_name carries it (docs/tracepoints.md), so that
+ * schedprof, schedtop and schedreplay show the loop as "NAME" beside its
+ * thread's name and id. Without a name the tools show the thread alone.
+ * The thread itself is not renamed (pthread_setname_np() does that). A
+ * trace started after the call lacks the event: name a loop before it
+ * runs. NULL or "" removes the name. Thread servers name their loop after
+ * the server.
+ * Not synchronised: call it on the loop's thread, or while no thread runs
+ * the loop and none reads lsched_loop_name().
+ * Errors: -EINVAL for a NULL loop; -ENAMETOOLONG for a name longer than
+ * LSCHED_LOOP_NAME_MAX bytes (the name is unchanged).
+ */
+LSCHED_API int lsched_loop_set_name(lsched_loop *loop, const char *name);
+
+/* The loop's name, "" if it has none (NULL for a NULL loop). Owned by the
+ * loop: valid until the next lsched_loop_set_name() or the loop's
+ * destruction. Same threading rule as lsched_loop_set_name(). */
+LSCHED_API const char *lsched_loop_name(const lsched_loop *loop);
+
 /* True if the calling thread is running loop right now. Thread-safe. */
 LSCHED_API bool lsched_loop_in_thread(const lsched_loop *loop);
 
