@@ -890,6 +890,59 @@ static void test_starved_by_higher_sibling_rescued(void **state)
 	an_free(a);
 }
 
+/* A starving task that has a maximum wait is not told to get one: the
+ * advice says by how much the wait went past it (the run under way when
+ * it fell due), or that it is longer than the wait. The maximum wait is
+ * learnt from task_enqueue and from task_max_wait. */
+static void test_starving_task_with_max_wait(void **state)
+{
+	struct an *a = new_an();
+	struct tr_event ev = base(TR_EV_task_enqueue);
+	const struct an_result *r;
+	const struct an_finding *f;
+	int64_t t = 0;
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = 1, .name = "thumb", .prio = LOWEST,
+		.kind = 1, .now = 0, .due = 0, .max_wait = MS(100),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 2, "cache", LOWEST, 1, 0);
+	ev = base(TR_EV_task_max_wait);
+	ev.task_max_wait = (struct tr_ev_task_max_wait){
+		.loop = LOOP, .task = 2, .prio = LOWEST, .old_max_wait = 0,
+		.max_wait = MS(300), .state = 1,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	for (int i = 0; i < 6; i++) {
+		enqueue_cause(a, 3, "spell", DEFAULT_IDLE, 1, t, t,
+			      i ? CAUSE_REPEAT : 0);
+		run_flags(a, 3, "spell", DEFAULT_IDLE, 1, t, t, t + MS(20), 0,
+			  1 << LOWEST, 0);
+		t += MS(20);
+	}
+	/* thumb fell due at 100 ms, inside spell's 20 ms run: run at 120. */
+	run_flags(a, 1, "thumb", LOWEST, 1, 0, t, t + MS(1), 1, 1 << LOWEST,
+		  BEGIN_OVERDUE);
+	t += MS(1);
+	run_flags(a, 2, "cache", LOWEST, 1, 0, t, t + MS(1), 0, 0, 0);
+	r = an_finish(a);
+	f = finding_of(r, AN_STARVING_TASK, "thumb");
+	assert_non_null(f);
+	assert_null(strstr(f->evidence, "give thumb a maximum wait"));
+	assert_non_null(strstr(f->evidence, "thumb's maximum wait (100 ms) "
+					    "ran it 20 ms past it, after the "
+					    "run under way: shorten the "
+					    "maximum wait, or split or lower "
+					    "spell"));
+	f = finding_of(r, AN_STARVING_TASK, "cache");
+	assert_non_null(f);
+	assert_non_null(strstr(f->evidence, "shorten cache's maximum wait "
+					    "(300 ms), or split or lower "
+					    "spell"));
+	an_free(a);
+}
+
 /* Posted work that runs while a task waits is blamed as such; a wait
  * still open at the end is kept, and says so. */
 static void test_starved_by_posted_work_open(void **state)
@@ -1058,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(test_restart_of_ready_timer_keeps_wait),
 		cmocka_unit_test(test_restart_of_waiting_timer_is_new_wait),
 		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
+		cmocka_unit_test(test_starving_task_with_max_wait),
 		cmocka_unit_test(test_starved_by_posted_work_open),
 		cmocka_unit_test(test_waits_of_tasks_ready_together),
 		cmocka_unit_test(test_discard_is_an_error),

@@ -876,6 +876,7 @@ static void on_enqueue(struct an *a, struct an_loop *l,
 		return;
 	seen(l, e->now);
 	t->task->prio = e->prio;
+	t->task->max_wait = e->max_wait > 0 ? e->max_wait : 0;
 	if (e->cause == LSCHED_TP_CAUSE_RESTART &&
 	    t->state == LSCHED_TP_STATE_READY) {
 		restart_ready(a, l, t, e);
@@ -1084,6 +1085,17 @@ static void on_stop(struct an *a, struct an_loop *l,
 	unqueue(a, l, t, e->now);
 }
 
+/* The advice for a starving task depends on whether it has a maximum
+ * wait already. */
+static void on_max_wait(struct an *a, struct an_loop *l,
+			const struct tr_ev_task_max_wait *e)
+{
+	struct an_tstate *t = task_get(a, l, e->task, NULL, e->prio, -1);
+
+	if (t)
+		t->task->max_wait = e->max_wait > 0 ? e->max_wait : 0;
+}
+
 static void on_priority(struct an *a, struct an_loop *l,
 			const struct tr_ev_task_priority *e)
 {
@@ -1184,6 +1196,11 @@ int an_feed(struct an *a, const struct tr_event *in)
 		l = loop_get(a, ev, ev->task_priority.loop);
 		if (l)
 			on_priority(a, l, &ev->task_priority);
+		break;
+	case TR_EV_task_max_wait:
+		l = loop_get(a, ev, ev->task_max_wait.loop);
+		if (l)
+			on_max_wait(a, l, &ev->task_max_wait);
 		break;
 	case TR_EV_slice:
 		if (!ev->slice.loop)
@@ -1480,11 +1497,36 @@ static void find_tasks(struct an *a, struct an_loop *l)
 	}
 }
 
+/*
+ * "give VICTIM a maximum wait", unless it has one: then the wait went past
+ * it by the run that was under way when it fell due (a maximum wait runs
+ * the task at the next task boundary), or the maximum wait is longer than
+ * the wait. Telling a task that has a maximum wait to get one is wrong.
+ */
+static void max_wait_advice(const struct an_task_starve *s, char *buf,
+			    size_t len)
+{
+	int64_t mw = s->task->max_wait, wait = s->end - s->start;
+	char b1[32], b2[32];
+
+	if (mw <= 0)
+		snprintf(buf, len, "give %s a maximum wait", s->task->name);
+	else if (wait > mw)
+		snprintf(buf, len, "%s's maximum wait (%s) ran it %s past it, "
+			 "after the run under way: shorten the maximum wait",
+			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)),
+			 an_fmt_ns(wait - mw, b2, sizeof(b2)));
+	else
+		snprintf(buf, len, "shorten %s's maximum wait (%s)",
+			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)));
+}
+
 /* The advice for a task's wait, from the group that ran most of it. */
 static void starve_advice(const struct an_task_starve *s, char *buf,
 			  size_t len)
 {
-	const char *victim = s->task->name, *top = "?";
+	const char *top = "?";
+	char mw[128];
 	int64_t ran = 0, most = -1;
 	enum an_tgroup g = AN_TG_HIGHER;
 
@@ -1507,30 +1549,30 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 			 "it slept or was blocked outside any task");
 		return;
 	}
+	max_wait_advice(s, mw, sizeof(mw));
 	switch (g) {
 	case AN_TG_HIGHER:
-		snprintf(buf, len, "give %s a maximum wait, or split or lower "
-			 "%s", victim, top);
+		snprintf(buf, len, "%s, or split or lower %s", mw, top);
 		break;
 	case AN_TG_OWN:
 		if (s->forced_ns[AN_TG_OWN] * 2 > s->group_ns[AN_TG_OWN])
 			snprintf(buf, len, "%s's maximum wait ran it ahead: "
-				 "give %s a maximum wait too, or raise its "
-				 "priority", top, victim);
+				 "%s%s, or raise its priority", top, mw,
+				 s->task->max_wait ? "" : " too");
 		else
 			snprintf(buf, len, "split %s with a TaskStopwatch, or "
-				 "give %s a maximum wait", top, victim);
+				 "%s", top, mw);
 		break;
 	case AN_TG_LOWER:
 		/* Not forced: the run was under way when the wait began. */
 		if (s->forced_ns[AN_TG_LOWER] * 2 > s->group_ns[AN_TG_LOWER])
 			snprintf(buf, len, "lower tasks' maximum waits ran "
-				 "them ahead (%s): lengthen them, or give %s a "
-				 "maximum wait", top, victim);
+				 "them ahead (%s): lengthen them, or %s", top,
+				 mw);
 		else
 			snprintf(buf, len, "split %s with a TaskStopwatch: it "
 				 "was running when %s became ready", top,
-				 victim);
+				 s->task->name);
 		break;
 	default:
 		snprintf(buf, len, "posted work ran ahead of it: post smaller "
@@ -1544,7 +1586,7 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 void an_task_starve_text(const struct an_task_starve *s, char *buf,
 			 size_t len)
 {
-	char b1[32], b2[32], advice[160];
+	char b1[32], b2[32], advice[256];
 	size_t n = 0;
 
 	buf[0] = '\0';

@@ -163,6 +163,7 @@ struct an_task {
 	uint64_t never_yield;  /* of them, with no stopwatch check */
 	int64_t max_run_begin; /* when its longest run began */
 	uint64_t stops;        /* task_stop events */
+	int64_t max_wait;      /* its maximum wait, the latest seen; 0: none */
 	/* Its waits of at least the starve threshold (an_task_starve). */
 	uint64_t starves;
 	int64_t longest_starve_ns;
