@@ -12,6 +12,7 @@
 #include "analysis.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "textesc.h"
 
 #define TOP_TASKS 20
 #define TOP_STARVES 10
@@ -37,11 +38,11 @@ static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 	if (l->vpid >= 0)
 		snprintf(buf, len, "loop 0x%llx (%s, pid %lld)",
 			 (unsigned long long)l->addr,
-			 l->procname ? l->procname : "?", (long long)l->vpid);
+			 l->procname ? tx_esc(l->procname) : "?", (long long)l->vpid);
 	else
 		snprintf(buf, len, "loop 0x%llx (%s, trace %u)",
 			 (unsigned long long)l->addr,
-			 l->procname ? l->procname : "?", l->trace);
+			 l->procname ? tx_esc(l->procname) : "?", l->trace);
 	return buf;
 }
 
@@ -107,10 +108,10 @@ static void text_findings(const struct an_result *r)
 		printf("  %-7s  %-18s %s", f->severity == AN_ERROR ? "ERROR"
 					 : f->severity == AN_WARNING ? "WARNING"
 								     : "INFO",
-		       an_kind_name(f->kind), f->culprit);
+		       an_kind_name(f->kind), tx_esc(f->culprit));
 		if (f->loop && r->nloops > 1)
 			printf(" [%s]", loop_label(f->loop, lbl, sizeof(lbl)));
-		printf("\n           %s\n", f->evidence);
+		printf("\n           %s\n", tx_esc(f->evidence));
 	}
 }
 
@@ -155,7 +156,7 @@ static void text_loop(struct an_loop *l)
 
 				printf("  %-20.20s %-12s %7llu %10s %9s %9s %9s %9s %9s "
 			       "%7llu %6llu %6llu %5llu\n",
-			       t->name, an_prio_name(t->prio),
+			       tx_esc(t->name), an_prio_name(t->prio),
 			       (unsigned long long)t->runs, NS(t->run_total),
 			       NS(an_mean(&t->run)), NS(an_pct(&t->run, 99)),
 			       NS(t->run.max), NS(an_pct(&t->wait, 99)),
@@ -208,7 +209,7 @@ static void text_loop(struct an_loop *l)
 			       s->open_at_end ? " (until the end)" : "");
 			for (unsigned k = 0; k < s->nblame; k++)
 				printf("%s %s %s (%llu runs)", k ? "," : "",
-				       s->blame[k].task ? s->blame[k].task->name
+				       s->blame[k].task ? tx_esc(s->blame[k].task->name)
 							: "(performer work)",
 				       NS(s->blame[k].ran_ns),
 				       (unsigned long long)s->blame[k].runs);

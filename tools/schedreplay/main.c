@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "schedreplay.h"
+#include "textesc.h"
 
 void sr_error(const char *fmt, ...)
 {
@@ -139,7 +140,7 @@ static const char *task_names(const struct wl_workload *w)
 		if (dup)
 			continue;
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? ", " : "",
-				      w->tasks[i].name);
+				      tx_esc(w->tasks[i].name));
 	}
 	if (o >= sizeof(buf) - 1)
 		strcpy(buf + sizeof(buf) - 5, "...");
@@ -153,7 +154,7 @@ static bool check_names(const struct wl_workload *w, const char *opt,
 		if (v[i].name && !has_name(w, v[i].name, posts)) {
 			sr_error("%s: no task named '%s' in the workload "
 				 "(tasks: %s)",
-				 opt, v[i].name, task_names(w));
+				 opt, tx_esc(v[i].name), task_names(w));
 			return false;
 		}
 	return true;
