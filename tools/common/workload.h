@@ -162,6 +162,9 @@ struct wl_workload {
 	size_t norig_tasks, caporig_tasks;
 	struct wl_orig_finding *orig_findings; /* in the analysis' rank order */
 	size_t norig_findings, caporig_findings;
+	/* Parent links wl_parse()'s check followed: at most twice the
+	 * number of tasks (tests hold the check to linear time with it). */
+	size_t parent_links;
 	/* Private: interned strings. */
 	char **strs;
 	size_t nstrs, capstrs;

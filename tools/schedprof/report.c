@@ -13,6 +13,7 @@
 #include "jsonstr.h"
 #include "schedprof.h"
 #include "textesc.h"
+#include "numarg.h"
 
 #define TOP_TASKS 20
 #define TOP_STARVES 10
@@ -23,6 +24,8 @@ bool sp_parse_ms(const char *s, int64_t *ns)
 	char *end;
 	double v;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || v <= 0 || v > 1e9)

@@ -16,6 +16,7 @@
 
 #include "schedreplay.h"
 #include "textesc.h"
+#include "numarg.h"
 
 void sr_error(const char *fmt, ...)
 {
@@ -72,6 +73,8 @@ static bool parse_ms(const char *s, int64_t *ns)
 	char *end;
 	double v;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0) || v > 1e9)
@@ -84,6 +87,8 @@ static bool parse_double(const char *s, double lo, double hi, double *v)
 {
 	char *end;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	*v = strtod(s, &end);
 	return !errno && end != s && !*end && *v >= lo && *v <= hi;
