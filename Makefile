@@ -397,6 +397,40 @@ $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/run_corpus.c $(TOOLS_LIB
 	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(BT_LIBS) -lm
 
+# fuzz_replay runs the replay itself (tools/schedreplay/replay.c and the
+# figures and reports of report.c) over the library: both are built into
+# it, for libFuzzer with the same instrumentation as the rest. Its explicit
+# rules win over the pattern rules above.
+FUZZ_SR_SRCS := tools/schedreplay/replay.c tools/schedreplay/report.c
+FUZZ_SR_OBJS := $(patsubst tools/schedreplay/%.c,$(FUZZ_DIR)/obj/schedreplay/%.o,$(FUZZ_SR_SRCS)) \
+	$(patsubst libsched/src/%.c,$(FUZZ_DIR)/obj/libsched/%.o,$(LIB_SRCS))
+.SECONDARY: $(FUZZ_SR_OBJS)
+FUZZ_SR_PLAIN := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(FUZZ_SR_SRCS))
+
+$(FUZZ_DIR)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h) $(TP_HDRS) Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(LIB_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/obj/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_replay: tests/fuzz/fuzz_replay.c $(FUZZ_OBJS) $(FUZZ_SR_OBJS) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_SR_OBJS) $(FUZZ_OBJS) $(BT_LIBS) -lm -pthread -ldl
+
+$(B)/fuzz-replay/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/run_corpus.c \
+		$(FUZZ_SR_PLAIN) $(TOOLS_LIB) $(STLIB) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		$< tests/fuzz/run_corpus.c $(FUZZ_SR_PLAIN) \
+		$(TOOLS_LIB) $(STLIB) $(BT_LIBS) -lm -pthread -ldl
+
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-progs
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_NAMES)

@@ -334,6 +334,15 @@ static int split(struct parser *p, char *line, struct field *f, int max)
 	}
 }
 
+/* Where a run ends: begin and duration are each at most 2^62, so their
+ * sum can be 2^63, one past INT64_MAX; it stops there. */
+static int64_t run_end(const struct wl_run *r)
+{
+	int64_t e;
+
+	return __builtin_add_overflow(r->begin, r->duration, &e) ? INT64_MAX : e;
+}
+
 /* A decimal integer in [min, max]. */
 static bool num(struct parser *p, const struct field *f, const char *name,
 		int64_t min, int64_t max, int64_t *v)
@@ -648,14 +657,12 @@ static void record(struct parser *p, struct field *f, int n)
 			     (long long)r->begin);
 			return;
 		}
-		if (t->nruns && r->begin < t->runs[t->nruns - 1].begin +
-					       t->runs[t->nruns - 1].duration) {
+		if (t->nruns && r->begin < run_end(&t->runs[t->nruns - 1])) {
 			perr(p, "run: field 'begin': %lld is before the end of "
 				"task %llu's previous run (%lld): a task's runs go "
 				"in time order, one after the other",
 			     (long long)r->begin, (unsigned long long)id,
-			     (long long)(t->runs[t->nruns - 1].begin +
-					 t->runs[t->nruns - 1].duration));
+			     (long long)run_end(&t->runs[t->nruns - 1]));
 			return;
 		}
 		r->active_after = active;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "html.h"
 #include "jsonstr.h"
 #include "schedprof.h"
 #include "textesc.h"
@@ -494,6 +495,10 @@ int sp_report_main(int argc, char **argv)
 	if (optind >= argc) {
 		sp_error("report: no trace directory given");
 		return usage();
+	}
+	if (outdir && sp_html_outdir_ok(outdir, err, sizeof(err)) < 0) {
+		sp_error("%s", err);
+		return SP_EXIT_USAGE;
 	}
 	a = an_from_traces((const char *const *)argv + optind, argc - optind,
 			   &cfg, err, sizeof(err));
