@@ -493,6 +493,20 @@ static void test_workload_load_names_the_file(void **state)
 	assert_non_null(strstr(err, "No such file or directory"));
 }
 
+/* A device or a pipe is refused before anything is read: /dev/zero would
+ * have been read into memory without end. */
+static void test_workload_load_refuses_non_regular(void **state)
+{
+	struct wl_workload *w = (struct wl_workload *)1;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(wl_load("/dev/zero", &w, err, sizeof(err)), -1);
+	assert_null(w);
+	assert_string_equal(err, "/dev/zero: not a regular file (a workload is "
+				 "read from a file, a trace from its directory)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_workload_arbitrary_bytes),
 		cmocka_unit_test(test_workload_prio_names),
 		cmocka_unit_test(test_workload_load_names_the_file),
+		cmocka_unit_test(test_workload_load_refuses_non_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

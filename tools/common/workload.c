@@ -9,11 +9,14 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- strings (arrays grow through grow.h) -------------------------------- */
 
@@ -1196,47 +1199,96 @@ int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 	return 0;
 }
 
+/*
+ * The whole of a workload file, in a malloc'ed buffer. Only a regular
+ * file is read (its size is known before reading: /dev/zero or a pipe
+ * would be read into memory without end), and at most WL_FILE_MAX bytes:
+ * a larger file, or one that grows past that while read, is refused.
+ */
+static char *read_whole(FILE *f, const char *path, size_t *len, char *err,
+			size_t errlen)
+{
+	struct stat st;
+	size_t cap, got;
+	char *buf;
+
+	if (fstat(fileno(f), &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (a workload is "
+				      "read from a file, a trace from its "
+				      "directory)", path);
+		return NULL;
+	}
+	if (st.st_size > WL_FILE_MAX) {
+		snprintf(err, errlen, "%s: %lld bytes: larger than a workload "
+				      "file may be (%d MiB)", path,
+			 (long long)st.st_size, WL_FILE_MAX >> 20);
+		return NULL;
+	}
+	/* One byte more than its size: a file that grew shows. */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	*len = 0;
+	while ((got = fread(buf + *len, 1, cap - *len, f)) > 0) {
+		*len += got;
+		if (*len < cap)
+			continue;
+		if (cap > WL_FILE_MAX) {
+			snprintf(err, errlen, "%s: grew past the size a workload "
+					      "file may be (%d MiB) while read",
+				 path, WL_FILE_MAX >> 20);
+			free(buf);
+			return NULL;
+		}
+		char *nb = realloc(buf, cap * 2 > (size_t)WL_FILE_MAX + 1 ?
+					(size_t)WL_FILE_MAX + 1 : cap * 2);
+
+		if (!nb) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			free(buf);
+			return NULL;
+		}
+		buf = nb;
+		cap = cap * 2 > (size_t)WL_FILE_MAX + 1 ? (size_t)WL_FILE_MAX + 1
+							 : cap * 2;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 int wl_load(const char *path, struct wl_workload **out, char *err,
 	    size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, msg[400];
-	size_t len = 0, cap = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer, before
+	 * read_whole() refuses it. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+	char *buf, msg[400];
+	size_t len = 0;
 	int rc;
 
 	*out = NULL;
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return -1;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return -1;
-	}
+	buf = read_whole(f, path, &len, err, errlen);
 	fclose(f);
+	if (!buf)
+		return -1;
 	rc = wl_parse(buf, len, out, msg, sizeof(msg));
 	if (rc)
 		snprintf(err, errlen, "%s: %s", path, msg);

@@ -187,7 +187,14 @@ struct wl_workload {
 int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 	     size_t errlen);
 
-/* Reads and parses the file at path; errors name the path and the line. */
+/* The largest workload file wl_load() reads, in bytes (1 GiB). A saved
+ * 2.25M-event recording is about 230 MB (docs/performance.md). */
+#define WL_FILE_MAX (1 << 30)
+
+/* Reads and parses the file at path; errors name the path and the line.
+ * Only a regular file of at most WL_FILE_MAX bytes is read: anything else
+ * (a device such as /dev/zero, a pipe, a larger file) is refused with a
+ * message, before reading. */
 int wl_load(const char *path, struct wl_workload **out, char *err,
 	    size_t errlen);
 
