@@ -523,7 +523,8 @@ endif
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
-		    $(B)/tests/top_workload $(B)/tests/replay_workload
+		    $(B)/tests/top_workload $(B)/tests/replay_workload \
+		    $(B)/tests/hostile_workload
 
 deps:
 	@scripts/deps.sh
@@ -557,6 +558,7 @@ ifneq ($(TRACE),0)
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedreplay.sh
+	@scripts/test-hostile-names.sh
 	@scripts/test-errors-doc.py
 else
 	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"
