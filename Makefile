@@ -216,6 +216,10 @@ TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
 TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
 
+# test_textesc tests the tools' escaping of names and number parsing.
+TEST_CFLAGS_test_textesc := -Itools/common
+TEST_LDFLAGS_test_textesc = $(TOOLS_LIB)
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_dispatcher holds an enqueue between its acceptance and its post.
@@ -329,6 +333,7 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 
 $(B)/tests/test_analysis: $(TOOLS_LIB)
 $(B)/tests/test_workload_file: $(TOOLS_LIB)
+$(B)/tests/test_textesc: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests

@@ -153,4 +153,32 @@ if grep -q '\\x1b\]0;pwned\\x07' "$out/report.out" &&
 else
 	bad "an escaped name is missing, or index.html holds <script>alert raw"
 fi
+
+# report -o never writes through a planted link: an earlier report's
+# directory with index.html and index.html.tmp made links to a victim file
+# is written again (index.html replaced, the victim untouched); a
+# report.gp made a link does not count as an earlier report (refused, 2).
+victim=$out/victim
+echo "victim" >"$victim"
+cp -r "$out/html" "$out/html2"
+ln -sf "$PWD/$victim" "$out/html2/index.html"
+ln -sf "$PWD/$victim" "$out/html2/index.html.tmp"
+build/bin/schedprof report -o "$out/html2" "$trace" >/dev/null 2>"$out/html2.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$victim")" = victim ] &&
+	[ ! -L "$out/html2/index.html" ] && grep -q '</html>' "$out/html2/index.html"; then
+	pass "report -o over planted links: exit 0, index.html replaced, the victim untouched"
+else
+	bad "report -o over planted links: exit $rc, victim '$(head -c 40 "$victim")'"
+fi
+rm -f "$out/html2/report.gp"
+ln -s "$PWD/$victim" "$out/html2/report.gp"
+build/bin/schedprof report -o "$out/html2" "$trace" >/dev/null 2>"$out/html3.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$victim")" = victim ] &&
+	grep -q 'is not empty and holds no earlier report' "$out/html3.err"; then
+	pass "report -o: a linked report.gp is no earlier report: exit 2, the victim untouched"
+else
+	bad "report -o with a linked report.gp: exit $rc: $(head -1 "$out/html3.err")"
+fi
 exit $fail

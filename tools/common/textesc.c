@@ -106,11 +106,3 @@ const char *tx_esc(const char *s)
 	return ring[i].buf;
 }
 
-void tx_release(void)
-{
-	for (unsigned i = 0; i < TX_RING; i++) {
-		free(ring[i].buf);
-		ring[i].buf = NULL;
-		ring[i].cap = 0;
-	}
-}

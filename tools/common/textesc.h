@@ -30,14 +30,11 @@ size_t tx_escape(char *dst, size_t len, const char *s);
 
 /* s escaped, in one of TX_RING buffers reused in turn, so that up to
  * TX_RING names can be escaped in the arguments of one printf(). The
- * buffers grow with the name and stay allocated until tx_release(); the
- * result stays valid for the next TX_RING - 1 calls. On a failed allocation
+ * buffers grow with the name and stay allocated (reachable) until exit;
+ * the result stays valid for the next TX_RING - 1 calls. On a failed allocation
  * the result is a placeholder, "(name too long)". NULL gives "". Not
  * thread-safe: the tools print from one thread. */
 #define TX_RING 8
 const char *tx_esc(const char *s);
-
-/* Frees tx_esc()'s buffers (at exit, for leak checkers). */
-void tx_release(void);
 
 #endif /* TOOLS_TEXTESC_H */
