@@ -15,7 +15,7 @@
  * task ("\x1b]0;pwned\x07") runs 60 ms, a long task, so that a hostile
  * name is also a finding's culprit.
  *
- * Prints the task names' count on stdout; exit status 0, or 1 if the
+ * Prints its pid and the task names' count on stdout; exit status 0, or 1 if the
  * library failed.
  */
 #include <libsched/libsched.h>
@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BIG_LEN 10240
 #define LONG_NS LSCHED_MS(60)
@@ -148,6 +149,6 @@ int main(void)
 	pthread_join(th, NULL);
 	lsched_performer_destroy(perf);
 	lsched_loop_destroy(loop);
-	printf("tasks=%zu ran=%d\n", NNAMES, ran);
+	printf("pid=%d\ntasks=%zu ran=%d\n", (int)getpid(), NNAMES, ran);
 	return failed || ran != (int)NNAMES;
 }
