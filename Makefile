@@ -220,6 +220,10 @@ TEST_LDFLAGS_test_trace_read = $(TOOLS_LIB) $(BT_LIBS) -lm
 TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
 TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
 
+# test_textesc tests the tools' escaping of names and number parsing.
+TEST_CFLAGS_test_textesc := -Itools/common
+TEST_LDFLAGS_test_textesc = $(TOOLS_LIB)
+
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 # test_dispatcher holds an enqueue between its acceptance and its post.
@@ -334,6 +338,7 @@ $(B)/tests/usdt_count: tests/usdt_count.c $(USDT_DIR)/usdt_count.skel.h \
 $(B)/tests/test_analysis: $(TOOLS_LIB)
 $(B)/tests/test_workload_file: $(TOOLS_LIB)
 $(B)/tests/test_trace_read: $(TOOLS_LIB)
+$(B)/tests/test_textesc: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests
@@ -401,6 +406,40 @@ $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/run_corpus.c $(TOOLS_LIB
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(BT_LIBS) -lm
+
+# fuzz_replay runs the replay itself (tools/schedreplay/replay.c and the
+# figures and reports of report.c) over the library: both are built into
+# it, for libFuzzer with the same instrumentation as the rest. Its explicit
+# rules win over the pattern rules above.
+FUZZ_SR_SRCS := tools/schedreplay/replay.c tools/schedreplay/report.c
+FUZZ_SR_OBJS := $(patsubst tools/schedreplay/%.c,$(FUZZ_DIR)/obj/schedreplay/%.o,$(FUZZ_SR_SRCS)) \
+	$(patsubst libsched/src/%.c,$(FUZZ_DIR)/obj/libsched/%.o,$(LIB_SRCS))
+.SECONDARY: $(FUZZ_SR_OBJS)
+FUZZ_SR_PLAIN := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(FUZZ_SR_SRCS))
+
+$(FUZZ_DIR)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h) $(TP_HDRS) Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(LIB_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/obj/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_replay: tests/fuzz/fuzz_replay.c $(FUZZ_OBJS) $(FUZZ_SR_OBJS) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_SR_OBJS) $(FUZZ_OBJS) $(BT_LIBS) -lm -pthread -ldl
+
+$(B)/fuzz-replay/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/run_corpus.c \
+		$(FUZZ_SR_PLAIN) $(TOOLS_LIB) $(STLIB) $(TOOLS_DEPS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		$< tests/fuzz/run_corpus.c $(FUZZ_SR_PLAIN) \
+		$(TOOLS_LIB) $(STLIB) $(BT_LIBS) -lm -pthread -ldl
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-progs
@@ -494,7 +533,8 @@ endif
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
-		    $(B)/tests/top_workload $(B)/tests/replay_workload
+		    $(B)/tests/top_workload $(B)/tests/replay_workload \
+		    $(B)/tests/hostile_workload
 
 deps:
 	@scripts/deps.sh
@@ -528,6 +568,7 @@ ifneq ($(TRACE),0)
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedreplay.sh
+	@scripts/test-hostile-names.sh
 	@scripts/test-errors-doc.py
 else
 	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"

@@ -207,7 +207,8 @@ import re, sys
 pat = re.compile(r"libsched:task_fire_(begin|end):.*vpid = (\d+).*"
                  r"loop = (0x[0-9A-Fa-f]+), task = (\d+),")
 running, runs = {}, 0
-for line in open(sys.argv[1]):
+# Names in the trace may be any bytes (scripts/test-hostile-names.sh).
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     m = pat.search(line)
     if not m:
         continue

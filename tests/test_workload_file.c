@@ -198,7 +198,9 @@ static const struct bad bads[] = {
 	{ HDR "task 1 t DEFAULT idle -5 0 0\n", "line 3: task: field 'timeout': '-5' is not a number of ns (0 to 2^62)" },
 	{ HDR "task 1 t DEFAULT idle 99999999999999999999 0 0\n", "line 3: task: field 'timeout': '99999999999999999999' is not a number of ns (0 to 2^62)" },
 	{ HDR "task 1 t DEFAULT idle 0 0\n", "line 3: task: 6 fields, expected 7: task ID NAME PRIORITY KIND TIMEOUT_NS MAX_WAIT_NS PARENT" },
-	{ HDR "task 1 \"\" DEFAULT idle 0 0 0\n", "line 3: task: field 'name': '' is not a name (1 to 255 bytes)" },
+	{ HDR "task 1 \"\" DEFAULT idle 0 0 0\n", "line 3: task: field 'name': '' is not a name (1 byte or more)" },
+	{ "libsched-workload 1\nspan -0\n", "line 2: span: field 'span': '-0' is not a number of ns (0 to 2^62)" },
+	{ "libsched-workload 1\nspan +5\n", "line 2: span: field 'span': '+5' is not a number of ns (0 to 2^62)" },
 	{ HDR T1 "task 1 u DEFAULT idle 0 0 0\n", "line 4: task: field 'id': task 1 is already defined" },
 	{ HDR "run 1 0 0 10 active\n", "line 3: run: field 'task': no task 1 defined before this line" },
 	{ HDR T1 "run 1 0 0 10 maybe\n", "line 4: run: field 'state': 'maybe' is not active or inactive" },
@@ -213,7 +215,7 @@ static const struct bad bads[] = {
 	{ HDR T1 "start x 1 0 0\n", "line 4: start: field 'time': 'x' is not a number of ns (0 to 2^62)" },
 	{ HDR T1 "start 5 1 0 2\n", "line 4: a top-level action: field 'run': a start of task 1 leads to its run 2, but it has 0" },
 	{ HDR "post 5 1 FIRST maybe 0 10 \"\"\n", "line 3: post: field 'wait': 'maybe' is not wait or nowait" },
-	{ HDR "post 5 1 DEFAULT nowait 0 10 \"\"\n", "line 3: post: field 'name': '' is not a name (1 to 255 bytes)" },
+	{ HDR "post 5 1 DEFAULT nowait 0 10 \"\"\n", "line 3: post: field 'name': '' is not a name (1 byte or more)" },
 	{ HDR "post 5 1 FIRST nowait 10 \"\"\n", "line 3: post: 6 fields, expected 7: post TIME_NS THREAD PRIORITY|FIRST wait|nowait LATENCY_NS DURATION_NS NAME" },
 	{ HDR T1 "run 1 0 0 10 active\nat 5 stall 3\n", "line 5: at: field 'action': 'stall' is not an action (check, start, restart, stop, prio, max-wait, command, build, now)" },
 	{ HDR T1 "stall 5\n", "line 4: stall: 0 fields after the time, expected 1: stall TIME_NS DURATION_NS" },
@@ -238,6 +240,106 @@ static const struct bad bads[] = {
 	{ HDR "post 2000 1 FIRST nowait 0 10 \"\"\n", "line 3: post: field 'time': 2000 is past the span (1000): the recording ended before" },
 	{ HDR T1 "stop 5000 1\n", "line 4: a top-level action: field 'time': 5000 is past the span (1000): the recording ended before" },
 };
+
+/* A name of n bytes using every byte value but NUL, in a malloc'ed string. */
+static char *every_byte_name(size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)(1 + i % 255);
+	s[n] = '\0';
+	return s;
+}
+
+/* What --save writes, the reader reads: names as long as a trace holds
+ * (a 10 KB task and post name, a 300-byte command) and of any bytes. */
+static void test_workload_long_names_round_trip(void **state)
+{
+	char *big = every_byte_name(10240), *cmd = every_byte_name(300);
+	struct wl_workload *w = parse_ok(HDR T1), *w2;
+	struct wl_task *t = &w->tasks[0];
+	struct wl_step st = { 0 };
+	size_t len, len2;
+	char *a, *b;
+
+	(void)state;
+	/* The names go in as the trace's extraction puts them: directly. */
+	t->name = big;
+	w->posts = calloc(1, sizeof(*w->posts));
+	assert_non_null(w->posts);
+	w->nposts = w->capposts = 1;
+	w->posts[0].at = 5;
+	w->posts[0].prio = 1;
+	w->posts[0].duration = 10;
+	w->posts[0].name = big;
+	w->posts[0].steps = &st;
+	w->posts[0].nsteps = 1;
+	st.op = WL_COMMAND;
+	st.at = 1;
+	st.value = 2;
+	st.name = cmd;
+	a = written(w, &len);
+	w->posts[0].steps = NULL;
+	w->posts[0].nsteps = 0;
+	w2 = parse_ok(a);
+	b = written(w2, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(a, b, len);
+	assert_string_equal(w2->tasks[0].name, big);
+	assert_int_equal(w2->nposts, 1);
+	assert_string_equal(w2->posts[0].name, big);
+	assert_int_equal(w2->posts[0].nsteps, 1);
+	assert_string_equal(w2->posts[0].steps[0].name, cmd);
+	t->name = NULL;
+	w->posts[0].name = NULL;
+	free(a);
+	free(b);
+	wl_free(w);
+	wl_free(w2);
+	free(big);
+	free(cmd);
+}
+
+/* One chain of n tasks, each the parent of the next (down) or of the one
+ * before (up), in a malloc'ed file. */
+static char *chain(size_t n, bool down, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	fputs(HDR, f);
+	for (size_t i = 1; i <= n; i++)
+		fprintf(f, "task %zu t%zu DEFAULT idle 0 0 %zu\n", i, i,
+			down ? (i < n ? i + 1 : 0) : i - 1);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* The parent check is linear in the tasks, whatever the depth of their
+ * chains: it follows at most two links per task (walking every task's
+ * whole chain followed n^2/2 for one chain of n, 18 s at 40k tasks). */
+static void test_workload_parent_chain_linear(void **state)
+{
+	const size_t n = 20000;
+
+	(void)state;
+	for (int down = 0; down < 2; down++) {
+		struct wl_workload *w;
+		char err[256];
+		size_t len;
+		char *text = chain(n, down, &len);
+
+		assert_int_equal(wl_parse(text, len, &w, err, sizeof(err)), 0);
+		assert_int_equal(w->ntasks, n);
+		assert_true(w->parent_links >= n - 1);
+		assert_true(w->parent_links <= 2 * n);
+		wl_free(w);
+		free(text);
+	}
+}
 
 static void test_workload_bad_lines(void **state)
 {
@@ -398,17 +500,34 @@ static void test_workload_load_names_the_file(void **state)
 	assert_non_null(strstr(err, "No such file or directory"));
 }
 
+/* A device or a pipe is refused before anything is read: /dev/zero would
+ * have been read into memory without end. */
+static void test_workload_load_refuses_non_regular(void **state)
+{
+	struct wl_workload *w = (struct wl_workload *)1;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(wl_load("/dev/zero", &w, err, sizeof(err)), -1);
+	assert_null(w);
+	assert_string_equal(err, "/dev/zero: not a regular file (a workload is "
+				 "read from a file, a trace from its directory)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_workload_parses_every_record),
 		cmocka_unit_test(test_workload_round_trip),
+		cmocka_unit_test(test_workload_long_names_round_trip),
+		cmocka_unit_test(test_workload_parent_chain_linear),
 		cmocka_unit_test(test_workload_bad_lines),
 		cmocka_unit_test(test_workload_nul_byte),
 		cmocka_unit_test(test_workload_cut_anywhere),
 		cmocka_unit_test(test_workload_arbitrary_bytes),
 		cmocka_unit_test(test_workload_prio_names),
 		cmocka_unit_test(test_workload_load_names_the_file),
+		cmocka_unit_test(test_workload_load_refuses_non_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,10 @@
  * workload or a one-line error. A workload it accepts must survive the
  * round trip the tool makes with --save: written by wl_write(), the text
  * parses again, and writing that second workload gives the same bytes.
+ * Before the round trip the first task and post get names made from the
+ * input, longer than any a file had to hold before and of any byte but
+ * NUL (a trace holds names of any length: issue 17), so that the round
+ * trip covers the names a trace gives as well as those a file gives.
  *
  * make fuzz builds it with clang -fsanitize=fuzzer,address,undefined;
  * make check runs the committed corpus (tests/fuzz/corpus/workload/:
@@ -37,12 +41,30 @@ static char *write_text(const struct wl_workload *w, size_t *len)
 	return buf;
 }
 
+/* A name of 256 bytes or more made from the input's bytes (NUL made 1),
+ * malloc'ed. */
+static char *long_name(const uint8_t *data, size_t size)
+{
+	size_t n = 256 + size % 4096;
+	char *s = malloc(n + 1);
+
+	if (!s)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = size ? data[i % size] : (uint8_t)i;
+
+		s[i] = (char)(c ? c : 1);
+	}
+	s[n] = '\0';
+	return s;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wl_workload *w = NULL, *again = NULL;
 	char err[512], *text, *text2;
 	size_t len, len2;
-	char *copy;
+	char *copy, *name;
 
 	/* An exact-size copy: reading past the end is caught by ASan. */
 	copy = malloc(size ? size : 1);
@@ -59,6 +81,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	(void)wl_run_count(w);
+	name = long_name(data, size);
+	if (w->ntasks)
+		w->tasks[0].name = name;
+	for (size_t i = 0; i < w->nposts; i++)
+		if (w->posts[i].prio >= 0) {
+			w->posts[i].name = name;
+			break;
+		}
 	text = write_text(w, &len);
 	if (wl_parse(text, len, &again, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_workload: a saved workload does not parse "
@@ -75,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text2);
 	wl_free(w);
 	wl_free(again);
+	free(name);
 	free(copy);
 	return 0;
 }

@@ -164,6 +164,9 @@ struct wl_workload {
 	size_t norig_tasks, caporig_tasks;
 	struct wl_orig_finding *orig_findings; /* in the analysis' rank order */
 	size_t norig_findings, caporig_findings;
+	/* Parent links wl_parse()'s check followed: at most twice the
+	 * number of tasks (tests hold the check to linear time with it). */
+	size_t parent_links;
 	/* Private: interned strings. */
 	char **strs;
 	size_t nstrs, capstrs;
@@ -186,7 +189,14 @@ struct wl_workload {
 int wl_parse(const char *buf, size_t len, struct wl_workload **out, char *err,
 	     size_t errlen);
 
-/* Reads and parses the file at path; errors name the path and the line. */
+/* The largest workload file wl_load() reads, in bytes (1 GiB). A saved
+ * 2.25M-event recording is about 230 MB (docs/performance.md). */
+#define WL_FILE_MAX (1 << 30)
+
+/* Reads and parses the file at path; errors name the path and the line.
+ * Only a regular file of at most WL_FILE_MAX bytes is read: anything else
+ * (a device such as /dev/zero, a pipe, a larger file) is refused with a
+ * message, before reading. */
 int wl_load(const char *path, struct wl_workload **out, char *err,
 	    size_t errlen);
 

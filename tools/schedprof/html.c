@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -110,6 +111,112 @@ static int out_path(struct ctx *c, char *buf, size_t len, const char *name)
 	return 0;
 }
 
+/*
+ * path opened for writing (created or truncated), never through a symbolic
+ * link: one planted in the output directory would have the report
+ * overwrite its target.
+ */
+static FILE *open_nofollow(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			    O_CLOEXEC, 0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+/*
+ * A new temporary file OUTDIR/.NAME.XXXXXX (mkstemp: created, never an
+ * existing file or link), with the permissions a plain creation would
+ * give; its path in tmp.
+ */
+static FILE *out_temp(struct ctx *c, const char *name, char *tmp, size_t len)
+{
+	mode_t mask = umask(0);
+	int n = snprintf(tmp, len, "%s/.%s.XXXXXX", c->outdir, name), fd;
+	FILE *f;
+
+	umask(mask);
+	if (n < 0 || (size_t)n >= len) {
+		fail(c, "%s/%s: path too long", c->outdir, name);
+		return NULL;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fail(c, "cannot write %s/%s: %s", c->outdir, name,
+		     strerror(errno));
+		return NULL;
+	}
+	if (fchmod(fd, 0666 & ~mask) < 0 || !(f = fdopen(fd, "w"))) {
+		fail(c, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return NULL;
+	}
+	return f;
+}
+
+/* A regular file opened for reading, not through a link; NULL if not. */
+static FILE *open_nofollow_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
+/* True if dir holds a report schedprof wrote (its report.gp). */
+static bool earlier_report(const char *dir)
+{
+	char path[PATH_MAX], line[sizeof(HTML_GP_MAGIC)];
+	FILE *f;
+	bool yes;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/report.gp", dir) >=
+	    sizeof(path))
+		return false;
+	f = open_nofollow_read(path);
+	if (!f)
+		return false;
+	yes = fgets(line, sizeof(line), f) &&
+	      !strcmp(line, HTML_GP_MAGIC);
+	fclose(f);
+	return yes;
+}
+
+int sp_html_outdir_ok(const char *outdir, char *err, size_t errlen)
+{
+	struct dirent *d;
+	bool empty = true;
+	DIR *dir = opendir(outdir);
+
+	if (!dir)
+		return 0; /* missing: created; anything else: said when written */
+	while ((d = readdir(dir)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	closedir(dir);
+	if (empty || earlier_report(outdir))
+		return 0;
+	snprintf(err, errlen, "%s is not empty and holds no earlier report: "
+			      "give a new or empty directory with -o",
+		 outdir);
+	return -1;
+}
+
 static FILE *out_open(struct ctx *c, const char *name)
 {
 	char path[PATH_MAX];
@@ -117,7 +224,7 @@ static FILE *out_open(struct ctx *c, const char *name)
 
 	if (out_path(c, path, sizeof(path), name) < 0)
 		return NULL;
-	f = fopen(path, "w");
+	f = open_nofollow(path);
 	if (!f)
 		fail(c, "cannot write %s: %s", path, strerror(errno));
 	return f;
@@ -248,6 +355,36 @@ static void gp_str(FILE *f, const char *s, size_t max)
 		chars++;
 	}
 	fputc('\'', f);
+}
+
+/*
+ * s as an explicit tic label: gnuplot reads those as format strings for
+ * the tic's value (a task named "progress 100%" made it fail with "Bad
+ * format character", "%s" drew a number), so each '%' is doubled; for the
+ * rest, as gp_str(). Backslashes need nothing: single quotes keep them.
+ */
+static void gp_tic_str(FILE *f, const char *s, size_t max)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		gp_str(f, "?", max);
+		return;
+	}
+	gp_str(m, s, max);
+	if (fclose(m) != 0) {
+		free(buf);
+		gp_str(f, "?", max);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '%')
+			fputc('%', f);
+		fputc(buf[i], f);
+	}
+	free(buf);
 }
 
 /* 'officesim[557] loop "main" (thread officesim, tid 557)', raw (escape
@@ -956,7 +1093,7 @@ static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 		n);
 	for (k = 0; k < n; k++) {
 		fputs(k ? ", " : "", gp);
-		gp_str(gp, task_name(top[k]), LABEL_MAX);
+		gp_tic_str(gp, task_name(top[k]), LABEL_MAX);
 		fprintf(gp, " %u", k + 1);
 	}
 	fprintf(gp, ")\n"
@@ -1136,7 +1273,8 @@ static int run_gnuplot(struct ctx *c)
 	}
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
-		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+			       0666);
 
 		if (in < 0 || out < 0 || chdir(c->outdir) < 0 ||
 		    dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {
@@ -1795,10 +1933,9 @@ static int write_html(struct ctx *c, const struct chart_info *ci)
 	size_t li;
 
 	/* Written beside, then renamed: an index.html is always whole. */
-	if (out_path(c, dst, sizeof(dst), "index.html") < 0 ||
-	    out_path(c, tmp, sizeof(tmp), "index.html.tmp") < 0)
+	if (out_path(c, dst, sizeof(dst), "index.html") < 0)
 		return -1;
-	f = out_open(c, "index.html.tmp");
+	f = out_temp(c, "index.html", tmp, sizeof(tmp));
 	if (!f)
 		return -1;
 	html_header(f, c->r);
@@ -1810,7 +1947,7 @@ static int write_html(struct ctx *c, const struct chart_info *ci)
 	      "the data files beside them; re-plot with <code>gnuplot "
 	      "report.gp</code> in this directory.</p>\n</body>\n</html>\n",
 	      f);
-	if (out_close(c, f, "index.html.tmp") < 0 || c->failed) {
+	if (out_close(c, f, "index.html") < 0 || c->failed) {
 		unlink(tmp);
 		return -1;
 	}
@@ -1845,7 +1982,7 @@ int sp_html_report(struct an_result *r, const char *outdir, char *err,
 		free(ci);
 		return -1;
 	}
-	fputs("# schedprof: the report's charts. Re-plot with\n"
+	fputs(HTML_GP_MAGIC " Re-plot with\n"
 	      "#   cd THIS_DIRECTORY && gnuplot report.gp\n", gp);
 	for (li = 0; li < r->nloops && !c.failed; li++) {
 		struct an_loop *l = r->loops[li];

@@ -14,6 +14,16 @@
 #include "analysis.h"
 
 /*
+ * The rule for report -o OUTDIR: OUTDIR may be missing (it is created),
+ * empty, or hold an earlier report of schedprof (its report.gp starts with
+ * HTML_GP_MAGIC), whose files are replaced. Anything else is refused, so
+ * that a report never writes over files it did not make. Returns 0, or -1
+ * with a one-line message in err ("OUTDIR is not empty ...").
+ */
+#define HTML_GP_MAGIC "# schedprof: the report's charts."
+int sp_html_outdir_ok(const char *outdir, char *err, size_t errlen);
+
+/*
  * Writes the report of r into outdir (created if missing; the files of an
  * earlier report there are replaced). r is not const: percentiles sort
  * its samples. Needs gnuplot on the PATH. Returns 0, or -1 with a one-line

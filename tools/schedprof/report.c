@@ -10,8 +10,11 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "html.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "textesc.h"
+#include "numarg.h"
 
 #define TOP_TASKS 20
 #define TOP_STARVES 10
@@ -22,6 +25,8 @@ bool sp_parse_ms(const char *s, int64_t *ns)
 	char *end;
 	double v;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || v <= 0 || v > 1e9)
@@ -40,13 +45,15 @@ static const char *loop_label(const struct an_loop *l, char *buf, size_t len)
 
 	an_loop_label(l, who, sizeof(who));
 	if (l->tid >= 0 && l->vpid >= 0)
-		snprintf(buf, len, "%s, pid %lld", who, (long long)l->vpid);
+		snprintf(buf, len, "%s, pid %lld", tx_esc(who),
+			 (long long)l->vpid);
 	else if (l->vpid >= 0)
-		snprintf(buf, len, "%s of %s, pid %lld", who,
-			 l->procname ? l->procname : "?", (long long)l->vpid);
+		snprintf(buf, len, "%s of %s, pid %lld", tx_esc(who),
+			 l->procname ? tx_esc(l->procname) : "?",
+			 (long long)l->vpid);
 	else
-		snprintf(buf, len, "%s of %s, trace %u", who,
-			 l->procname ? l->procname : "?", l->trace);
+		snprintf(buf, len, "%s of %s, trace %u", tx_esc(who),
+			 l->procname ? tx_esc(l->procname) : "?", l->trace);
 	return buf;
 }
 
@@ -116,10 +123,10 @@ static void text_findings(const struct an_result *r)
 		printf("  %-7s  %-18s %s", f->severity == AN_ERROR ? "ERROR"
 					 : f->severity == AN_WARNING ? "WARNING"
 								     : "INFO",
-		       an_kind_name(f->kind), f->culprit);
+		       an_kind_name(f->kind), tx_esc(f->culprit));
 		if (f->loop && r->nloops > 1)
 			printf(" [%s]", loop_label(f->loop, lbl, sizeof(lbl)));
-		printf("\n           %s\n", f->evidence);
+		printf("\n           %s\n", tx_esc(f->evidence));
 	}
 }
 
@@ -166,7 +173,7 @@ static void text_loop(struct an_loop *l)
 
 				printf("  %-20.20s %-12s %7llu %10s %9s %9s %9s %9s %9s "
 			       "%7llu %6llu %6llu %5llu",
-			       t->name, an_prio_name(t->prio),
+			       tx_esc(t->name), an_prio_name(t->prio),
 			       (unsigned long long)t->runs, NS(t->run_total),
 			       NS(an_mean(&t->run)), NS(an_pct(&t->run, 99)),
 			       NS(t->run.max), NS(an_pct(&t->wait, 99)),
@@ -220,7 +227,7 @@ static void text_loop(struct an_loop *l)
 			       s->open_at_end ? " (until the end)" : "");
 			for (unsigned k = 0; k < s->nblame; k++)
 				printf("%s %s %s (%llu runs)", k ? "," : "",
-				       s->blame[k].task ? s->blame[k].task->name
+				       s->blame[k].task ? tx_esc(s->blame[k].task->name)
 							: "(performer work)",
 				       NS(s->blame[k].ran_ns),
 				       (unsigned long long)s->blame[k].runs);
@@ -669,6 +676,10 @@ int sp_report_main(int argc, char **argv)
 	if (optind >= argc) {
 		sp_error("report: no trace directory given");
 		return usage();
+	}
+	if (outdir && sp_html_outdir_ok(outdir, err, sizeof(err)) < 0) {
+		sp_error("%s", err);
+		return SP_EXIT_USAGE;
 	}
 	a = an_from_traces((const char *const *)argv + optind, argc - optind,
 			   &cfg, err, sizeof(err));

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "schedreplay.h"
+#include "textesc.h"
+#include "numarg.h"
 
 void sr_error(const char *fmt, ...)
 {
@@ -71,6 +73,8 @@ static bool parse_ms(const char *s, int64_t *ns)
 	char *end;
 	double v;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0) || v > 1e9)
@@ -83,6 +87,8 @@ static bool parse_double(const char *s, double lo, double hi, double *v)
 {
 	char *end;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	*v = strtod(s, &end);
 	return !errno && end != s && !*end && *v >= lo && *v <= hi;
@@ -139,7 +145,7 @@ static const char *task_names(const struct wl_workload *w)
 		if (dup)
 			continue;
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? ", " : "",
-				      w->tasks[i].name);
+				      tx_esc(w->tasks[i].name));
 	}
 	if (o >= sizeof(buf) - 1)
 		strcpy(buf + sizeof(buf) - 5, "...");
@@ -153,7 +159,7 @@ static bool check_names(const struct wl_workload *w, const char *opt,
 		if (v[i].name && !has_name(w, v[i].name, posts)) {
 			sr_error("%s: no task named '%s' in the workload "
 				 "(tasks: %s)",
-				 opt, v[i].name, task_names(w));
+				 opt, tx_esc(v[i].name), task_names(w));
 			return false;
 		}
 	return true;

@@ -194,18 +194,38 @@ static void fail(struct replay *rp, int err, const char *what)
 
 /* ---- time ---------------------------------------------------------------- */
 
+/*
+ * Saturating arithmetic. The format allows times and durations up to 2^62
+ * each, so that a time plus a duration fits, but a time plus a latency
+ * plus a clock origin, or a duration divided by a small speed, need not:
+ * such sums stop at INT64_MAX ("never, in this replay") instead of
+ * overflowing (undefined behaviour, and garbage figures such as a wait
+ * p50 of 2.31e9 s).
+ */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* A workload duration on the replay's clock. */
 static int64_t dur(const struct replay *rp, double ns)
 {
 	double v = ns / rp->speed;
 
+	/* 2^63 as a double: anything from there on does not convert. */
+	if (!(v < 9223372036854775808.0))
+		return v > 0 ? INT64_MAX : 0;
 	return v > 0 ? (int64_t)llround(v) : 0;
 }
 
 /* A workload time on the replay's clock. */
 static int64_t at(const struct replay *rp, int64_t t)
 {
-	return rp->t0 + dur(rp, (double)t);
+	return sat_add(rp->t0, dur(rp, (double)t));
 }
 
 /* Arms timer for the loop time when (a loop timer counts from the loop's
@@ -245,7 +265,7 @@ static void deliver(struct replay *rp, struct rpost *rpo, bool may_wait)
  * wakes up at once). */
 static int64_t noticed(const struct replay *rp, const struct wl_post *p)
 {
-	return at(rp, p->at + p->latency);
+	return at(rp, sat_add(p->at, p->latency));
 }
 
 /* --sim: the posts due by loop time t, each at its time. */
@@ -267,7 +287,7 @@ static void deliver_due(struct replay *rp, int64_t t)
 /* Works for d ns of workload time. */
 static void work(struct replay *rp, double d)
 {
-	int64_t now = lsched_clock_now(rp->clock), end = now + dur(rp, d);
+	int64_t now = lsched_clock_now(rp->clock), end = sat_add(now, dur(rp, d));
 
 	if (end <= now)
 		return;
@@ -642,11 +662,12 @@ static int leads(struct replay *rp)
 		for (size_t r = 0; r < wt->nruns; r++)
 			v[k++] = (struct run_ref){
 				wt->runs[r].begin, wt->runs[r].ready_at,
-				wt->runs[r].begin + wt->runs[r].duration,
+				sat_add(wt->runs[r].begin, wt->runs[r].duration),
 				&rt->lead[r],
 			};
 	}
-	qsort(v, n, sizeof(*v), cmp_run_ref);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_run_ref);
 	for (size_t i = 1; i < n; i++) {
 		int64_t from = v[i].ready > v[i - 1].end ? v[i].ready : v[i - 1].end;
 		int64_t gap = v[i].begin - from;
@@ -902,7 +923,8 @@ int sr_replay(const struct wl_workload *w, const struct sr_whatif *wi,
 	}
 	rp.st.replayed_ns = (int64_t)llround(
 		(double)(lsched_loop_update_now(rp.loop) - rp.t0) * rp.speed);
-	qsort(rp.drifts, rp.ndrifts, sizeof(*rp.drifts), cmp_i64);
+	if (rp.ndrifts) /* qsort() must not be given NULL */
+		qsort(rp.drifts, rp.ndrifts, sizeof(*rp.drifts), cmp_i64);
 	rp.st.drift_runs = rp.ndrifts;
 	rp.st.drift_p50 = pct(rp.drifts, rp.ndrifts, 50);
 	rp.st.drift_p90 = pct(rp.drifts, rp.ndrifts, 90);

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonstr.h"
+#include "textesc.h"
+
 /* ---- figures ------------------------------------------------------------- */
 
 static int cmp_starve(const void *x, const void *y)
@@ -225,7 +228,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 		const struct wl_orig_finding *a = &o->findings[i];
 		const struct wl_orig_finding *b = find_finding(r, a);
 
-		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, a->culprit,
+		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, tx_esc(a->culprit),
 			a->severity, b ? b->severity : "gone");
 		task_wait_evidence(f, a, b);
 	}
@@ -236,7 +239,7 @@ static void text_findings(FILE *f, const struct sr_figs *o,
 		if (o && find_finding(o, b))
 			continue;
 		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind,
-			stable_culprit(b->culprit, buf, sizeof(buf)),
+			tx_esc(stable_culprit(b->culprit, buf, sizeof(buf))),
 			o ? "none > " : "", b->severity);
 		task_wait_evidence(f, NULL, b);
 	}
@@ -363,15 +366,15 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 	if (wi->slice)
 		fprintf(f, "--slice %s ", NS(wi->slice));
 	for (size_t i = 0; i < wi->nprios; i++)
-		fprintf(f, "--set-priority %s=%s ", wi->prios[i].name,
+		fprintf(f, "--set-priority %s=%s ", tx_esc(wi->prios[i].name),
 			wl_prio_name((int)wi->prios[i].value));
 	for (size_t i = 0; i < wi->nmax_waits; i++)
 		fprintf(f, "--max-wait %s%s%s ",
-			wi->max_waits[i].name ? wi->max_waits[i].name : "",
+			wi->max_waits[i].name ? tx_esc(wi->max_waits[i].name) : "",
 			wi->max_waits[i].name ? "=" : "",
 			NS(wi->max_waits[i].value));
 	for (size_t i = 0; i < wi->nscales; i++)
-		fprintf(f, "--scale %s=%g ", wi->scales[i].name,
+		fprintf(f, "--scale %s=%g ", tx_esc(wi->scales[i].name),
 			wi->scales[i].factor);
 }
 
@@ -475,9 +478,9 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 	fprintf(f, "schedreplay: %s\n  workload: %s\n  to replay: %zu "
 		   "tasks with %zu of their runs, %zu posts (%zu first-class), "
 		   "%zu actions outside runs, %s long\n",
-		r->input, w->source ? w->source : "(no source)", w->ntasks,
-		wl_run_count(w), w->nposts, first_class_posts(w), w->nactions,
-		NS(w->span));
+		tx_esc(r->input), w->source ? tx_esc(w->source) : "(no source)",
+		w->ntasks, wl_run_count(w), w->nposts, first_class_posts(w),
+		w->nactions, NS(w->span));
 	text_counts(f, o, rp);
 	fprintf(f, "  replay: %s", r->real ? "--real (real time" : "--sim (virtual time");
 	if (r->real)
@@ -527,7 +530,7 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 		if (!a)
 			a = b;
 		fprintf(f, "  %-20.20s %-12s %-16s %-22s %-22s %-22s %s\n",
-			b->name, wl_prio_name(b->prio),
+			tx_esc(b->name), wl_prio_name(b->prio),
 			cpair(a->runs, b->runs, h), pair(a->p99, b->p99, h),
 			pair(a->max, b->max, h), pair(a->run_max, b->run_max, h),
 			cpair(a->long_runs, b->long_runs, h));
@@ -536,7 +539,7 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 		if (!task_named(rp, o->tasks[i].name))
 			fprintf(f, "  %-20.20s %-12s %llu > 0 (not run in the "
 				   "replay)\n",
-				o->tasks[i].name, wl_prio_name(o->tasks[i].prio),
+				tx_esc(o->tasks[i].name), wl_prio_name(o->tasks[i].prio),
 				(unsigned long long)o->tasks[i].runs);
 
 	text_findings(f, o, rp);
@@ -604,20 +607,11 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
+/* The shared JSON string writer: what is not UTF-8 becomes U+FFFD, so the
+ * output stays valid JSON whatever a program named its tasks. */
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	tj_str(f, s);
 }
 
 static void json_figs(FILE *f, const struct sr_figs *x)

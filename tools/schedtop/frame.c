@@ -13,6 +13,7 @@
 #include "grow.h"
 #include "jsonstr.h"
 #include "schedtop.h"
+#include "textesc.h"
 
 void st_error(const char *fmt, ...)
 {
@@ -656,7 +657,7 @@ void st_task_row(char *buf, size_t len, const struct st_frame_task *t)
 	char a[32], b[32], c[32], d[32];
 
 	snprintf(buf, len, "%-24.24s %-12s %8.1f %6.1f %10s %10s %10s %10s %8"
-		 PRIu64, t->k->name[0] ? t->k->name : "(unnamed)",
+		 PRIu64, t->k->name[0] ? tx_esc(t->k->name) : "(unnamed)",
 		 st_prio_name(t->prio), t->runs_s, t->busy_pct,
 		 t->runs ? st_fmt_ns(t->run_mean, a, sizeof(a)) : "-",
 		 t->runs ? st_fmt_ns(t->run_p99, d, sizeof(d)) : "-",
@@ -678,7 +679,7 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 	if (l->tid)
 		fprintf(out, "  tid %u", l->tid);
 	if (l->thread[0])
-		fprintf(out, " (%s)", l->thread);
+		fprintf(out, " (%s)", tx_esc(l->thread));
 	if (l->cpu_pct >= 0)
 		fprintf(out, "  cpu %.1f%%", l->cpu_pct);
 	if (l->virtual_clock)
@@ -688,7 +689,7 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 	fprintf(out, "  tasks/s %.1f  posts/s %.1f", l->runs_s, l->posts_s);
 	if (l->running)
 		fprintf(out, "  running %s for %s",
-			l->run_name[0] ? l->run_name : "(unnamed)",
+			l->run_name[0] ? tx_esc(l->run_name) : "(unnamed)",
 			st_fmt_ns(l->run_for, a, sizeof(a)));
 	fputc('\n', out);
 	fprintf(out, "%s\n", st_prio_header);
@@ -720,7 +721,7 @@ void st_print_text(FILE *out, const struct st_frame *f,
 	if (v->pid >= 0)
 		fprintf(out, "  pid %ld", v->pid);
 	if (v->comm[0])
-		fprintf(out, " (%s)", v->comm);
+		fprintf(out, " (%s)", tx_esc(v->comm));
 	fprintf(out, "  loops %zu", f->nloops);
 	if (cpu >= 0)
 		fprintf(out, "  loop cpu %.1f%%", cpu);
@@ -741,7 +742,7 @@ void st_print_text(FILE *out, const struct st_frame *f,
 			continue;
 		e = &al->ring[i % ST_ALERTS_KEPT];
 		alert_time(when, sizeof(when), e, f);
-		fprintf(out, "%s  %s\n", when, e->text);
+		fprintf(out, "%s  %s\n", when, tx_esc(e->text));
 	}
 	fputc('\n', out);
 	fflush(out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "schedtop.h"
+#include "numarg.h"
 
 static void usage(FILE *f)
 {
@@ -38,6 +39,8 @@ static bool parse_num(const char *s, double min, double max, double *out)
 	char *end;
 	double v;
 
+	if (!tn_decimal(s))
+		return false;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
