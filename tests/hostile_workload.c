@@ -29,7 +29,10 @@
 #include <unistd.h>
 
 #define BIG_LEN 10240
-#define LONG_NS LSCHED_MS(60)
+/* Long enough that the tasks queued behind it wait past schedprof's
+ * starve threshold (100 ms): their starving-task findings, task waits and
+ * blame carry the hostile names too. */
+#define LONG_NS LSCHED_MS(150)
 
 static char big[BIG_LEN + 1];
 static const char *names[] = {
@@ -125,6 +128,8 @@ int main(void)
 			lsched_strerror(-errno));
 		return 1;
 	}
+	check(lsched_loop_set_name(loop, "\x1b]0;loop\x07 %s\n\xff<b>"),
+	      "loop_set_name");
 	for (size_t i = 0; i < NNAMES; i++) {
 		lsched_task *t = lsched_task_new(loop, names[i], LSCHED_TASK_IDLE,
 						 LSCHED_PRIO_DEFAULT, on_task,

@@ -941,7 +941,7 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			 task_name(tl[i].task),
 			 tl[i].victim ? "waits" : "culprit");
 		fputs(", ", gp);
-		gp_str(gp, name, LABEL_MAX + 12);
+		gp_tic_str(gp, name, LABEL_MAX + 12);
 		fprintf(gp, " %d", nl + (int)i);
 	}
 	fputs(")\n", gp);

@@ -248,7 +248,7 @@ static void text_task_starves(const struct an_loop *l)
 		if (!shown++)
 			printf("\n  task waits (at least the starve threshold: "
 			       "what ran while the task waited)\n");
-		printf("  %-20.20s %-12s at %s for %s%s%s\n", s->task->name,
+		printf("  %-20.20s %-12s at %s for %s%s%s\n", tx_esc(s->task->name),
 		       an_prio_name(s->prio), NS(s->start - l->first),
 		       NS(s->end - s->start),
 		       s->open_at_end ? " (until the end)" : "",
@@ -276,7 +276,7 @@ static void text_task_starves(const struct an_loop *l)
 				if ((int)an_tgroup_of(s->prio, b->prio) != g)
 					continue;
 				printf("%s %s %s %s (%llu runs", n++ ? ";" : "",
-				       b->task ? b->task->name : "?",
+				       b->task ? tx_esc(b->task->name) : "?",
 				       an_prio_name(b->prio), NS(b->ran_ns),
 				       (unsigned long long)b->runs);
 				if (b->forced_runs)

@@ -211,9 +211,9 @@ static void task_wait_evidence(FILE *f, const struct wl_orig_finding *a,
 	if (strcmp(x->kind, "starving-task"))
 		return;
 	if (a && a->evidence)
-		fprintf(f, "        recorded: %s\n", a->evidence);
+		fprintf(f, "        recorded: %s\n", tx_esc(a->evidence));
 	if (b && b->evidence)
-		fprintf(f, "        replayed: %s\n", b->evidence);
+		fprintf(f, "        replayed: %s\n", tx_esc(b->evidence));
 }
 
 static void text_findings(FILE *f, const struct sr_figs *o,

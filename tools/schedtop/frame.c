@@ -671,7 +671,7 @@ static void print_loop_text(FILE *out, const struct st_frame_loop *l)
 	char a[32], row[256];
 
 	if (l->name[0])
-		fprintf(out, "loop \"%s\" 0x%" PRIx64, l->name, l->addr);
+		fprintf(out, "loop \"%s\" 0x%" PRIx64, tx_esc(l->name), l->addr);
 	else
 		fprintf(out, "loop 0x%" PRIx64, l->addr);
 	if (l->vpid >= 0)
