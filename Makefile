@@ -159,6 +159,56 @@ $(PCFILE): libsched/libsched.pc.in Makefile $(CONFIG)
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' $< > $@
 
+# ---- libsched-glib ------------------------------------------------------------
+# A libsched loop as a GSource (libsched-glib/, docs/embedding.md): its own
+# small library and .pc file, built when pkg-config finds glib-2.0.
+GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 2>/dev/null)
+GLIB_LIBS   := $(shell $(PKG_CONFIG) --libs glib-2.0 2>/dev/null)
+HAVE_GLIB   := $(if $(GLIB_LIBS),1,)
+GLIB_SONAME := libsched-glib.so.$(VERSION_MAJOR)
+GLIB_SHLIB  := $(B)/lib/libsched-glib.so.$(VERSION)
+GLIB_STLIB  := $(B)/lib/libsched-glib.a
+GLIB_PCFILE := $(B)/lib/pkgconfig/libsched-glib.pc
+GLIB_HDRS   := $(wildcard libsched-glib/include/libsched/*.h)
+GLIB_OBJS   := $(B)/obj/libsched-glib/glib_source.o
+GLIB_LIB_CFLAGS := $(filter-out -Itracepoints -Ilibsched/src,$(LIB_CFLAGS)) \
+	-Ilibsched-glib/include $(GLIB_CFLAGS)
+ifeq ($(HAVE_GLIB),1)
+lib: $(GLIB_SHLIB) $(B)/lib/$(GLIB_SONAME) $(B)/lib/libsched-glib.so \
+	$(GLIB_STLIB) $(GLIB_PCFILE)
+endif
+
+$(B)/obj/libsched-glib/%.o: libsched-glib/src/%.c $(GLIB_HDRS) $(LIB_HDRS) Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(GLIB_LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(GLIB_SHLIB): $(GLIB_OBJS) libsched-glib/libsched-glib.map $(B)/lib/libsched.so
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(GLIB_SONAME) \
+		-Wl,--version-script=libsched-glib/libsched-glib.map \
+		$(SHLIB_NO_UNDEFINED) -o $@ $(GLIB_OBJS) -L$(B)/lib -lsched \
+		$(GLIB_LIBS)
+
+$(B)/lib/$(GLIB_SONAME): $(GLIB_SHLIB)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(B)/lib/libsched-glib.so: $(B)/lib/$(GLIB_SONAME)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(GLIB_STLIB): $(GLIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(GLIB_PCFILE): libsched-glib/libsched-glib.pc.in Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$< > $@
+
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/bin/%,$(EXAMPLE_SRCS))
@@ -175,6 +225,10 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 # owns malloc.
 ifneq ($(findstring address,$(SANITIZE)),)
 TEST_SRCS := $(filter-out tests/test_oom.c,$(TEST_SRCS))
+endif
+# test_glib tests libsched-glib, built only where GLib is.
+ifneq ($(HAVE_GLIB),1)
+TEST_SRCS := $(filter-out tests/test_glib.c,$(TEST_SRCS))
 endif
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -215,6 +269,11 @@ TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
 # test_workload_file tests the workload file format (tools/common/workload.c).
 TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
 TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
+
+# test_glib drives a loop from a GLib main loop (libsched-glib).
+TEST_CFLAGS_test_glib := -Ilibsched-glib/include $(GLIB_CFLAGS)
+TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
+$(B)/tests/test_glib: $(GLIB_STLIB) $(GLIB_HDRS)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
