@@ -15,7 +15,8 @@
 #   make coverage        line and branch coverage of libsched/ (gcovr)
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
-#                        DESTDIR): library, headers, provider, tools, man pages
+#                        DESTDIR): library, headers, provider, tools, man pages,
+#                        and libsched-glib with its .pc where GLib is
 #   make uninstall       remove what install installed
 #   make clean           remove build/
 #   make deps            install missing Debian packages (see scripts/deps.sh)
@@ -636,9 +637,22 @@ endif
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
 		libsched/libsched.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc
+ifeq ($(HAVE_GLIB),1)
+	$(INSTALL) -m 644 $(GLIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/libsched/
+	$(INSTALL) -m 755 $(GLIB_SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsched-glib.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(GLIB_SONAME)
+	ln -sf $(GLIB_SONAME) $(DESTDIR)$(LIBDIR)/libsched-glib.so
+	$(INSTALL) -m 644 $(GLIB_STLIB) $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		libsched-glib/libsched-glib.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsched-glib.pc
+endif
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libsched/,$(notdir $(LIB_HDRS)))
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libsched/,$(notdir $(LIB_HDRS) $(GLIB_HDRS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libsched-glib.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(GLIB_SONAME) $(DESTDIR)$(LIBDIR)/libsched-glib.so \
+		$(DESTDIR)$(LIBDIR)/libsched-glib.a $(DESTDIR)$(PKGCONFIGDIR)/libsched-glib.pc
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/libsched 2>/dev/null
 	rm -f $(DESTDIR)$(LIBDIR)/libsched.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \
