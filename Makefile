@@ -220,6 +220,16 @@ $(B)/bin/%: examples/%.c $(STLIB) $(LIB_HDRS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -pthread
 
+# officesim runs hosted by GLib too (--host glib) where GLib is.
+ifeq ($(HAVE_GLIB),1)
+$(B)/bin/officesim: examples/officesim.c $(STLIB) $(GLIB_STLIB) $(LIB_HDRS) $(GLIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -DOFFICESIM_GLIB -Ilibsched-glib/include \
+		$(GLIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(GLIB_STLIB) $(STLIB) $(GLIB_LIBS) -pthread
+endif
+
 # ---- tests ------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/test_*.c)
 # The allocator-wrapping test cannot run under AddressSanitizer, which
