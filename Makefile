@@ -212,6 +212,12 @@ $(GLIB_PCFILE): libsched-glib/libsched-glib.pc.in Makefile $(CONFIG)
 
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
+# uv_host hosts libsched in a libuv loop: built where libuv is.
+UV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libuv 2>/dev/null)
+UV_LIBS   := $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null)
+ifeq ($(UV_LIBS),)
+EXAMPLE_SRCS := $(filter-out examples/uv_host.c,$(EXAMPLE_SRCS))
+endif
 EXAMPLES := $(patsubst examples/%.c,$(B)/bin/%,$(EXAMPLE_SRCS))
 examples: $(EXAMPLES)
 
@@ -229,6 +235,12 @@ $(B)/bin/officesim: examples/officesim.c $(STLIB) $(GLIB_STLIB) $(LIB_HDRS) $(GL
 		$(GLIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(GLIB_STLIB) $(STLIB) $(GLIB_LIBS) -pthread
 endif
+
+$(B)/bin/uv_host: examples/uv_host.c $(STLIB) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(UV_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(STLIB) $(UV_LIBS) -pthread
 
 # ---- tests ------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -610,6 +622,10 @@ endif
 		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
 	done
 	@scripts/test-officesim.sh
+ifneq ($(UV_LIBS),)
+	@out=$$($(B)/bin/uv_host | tail -n 1) && echo "  PASS     uv_host: $$out" || \
+		{ echo "  FAIL     uv_host: $$out"; exit 1; }
+endif
 ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory bench-quick
 else
