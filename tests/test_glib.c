@@ -11,9 +11,9 @@
  * another thread, a stopwatch task that yields and a stop. Posts from the
  * other thread are made while a task waits for them (a handshake), so
  * where they land in the order is fixed, natively and hosted alike.
- * (GLib's own tests of a source driven by a context, glib/tests/mainloop.c,
- * check dispatch counts per iteration; this checks the same against the
- * native loop instead.)
+ * (libuv's test-embed.c checks that an embedded loop's timer fires once
+ * when its host polls uv_backend_fd() with uv_backend_timeout(); here the
+ * whole scenario is checked against the native loop instead.)
  */
 #include <stdarg.h>
 #include <stddef.h>
