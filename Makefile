@@ -306,7 +306,8 @@ TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 # test_backend_faults makes the poller's system calls fail.
 TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
-	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2
+	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2 \
+	-Wl,--wrap=timerfd_create
 
 # ---- the tools' shared code --------------------------------------------------
 # Tools include tracepoints/events.def and tracepoints/schema.h, the

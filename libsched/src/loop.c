@@ -801,6 +801,7 @@ static void arm_timerfd(lsched_loop *loop, int64_t deadline, int64_t now)
 
 int lsched_loop_fd(lsched_loop *loop)
 {
+	int64_t now;
 	int fd, err;
 
 	if (!loop)
@@ -819,9 +820,10 @@ int lsched_loop_fd(lsched_loop *loop)
 		}
 		loop->timer_fd = fd;
 		loop->tfd_armed = -1;
-		/* What is already ready shows at once. */
-		lsched_loop_update_now(loop);
-		arm_timerfd(loop, host_deadline(loop, loop->now), loop->now);
+		/* What is already ready shows at once. The cached time is
+		 * left alone: this may run inside a callback. */
+		now = lsched__clock_read(loop->clock);
+		arm_timerfd(loop, host_deadline(loop, now), now);
 	}
 	return loop->bops->fd(loop->backend);
 }
