@@ -247,16 +247,16 @@ static gboolean quit_on_stop(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Runs w's loop from a GMainLoop on a private context, with the source at
+/* Runs loop from a GMainLoop on a private context, with the source at
  * priority prio, until the loop's stop. */
-static void run_hosted(struct world *w, int prio)
+static void run_hosted_prio(lsched_loop *loop, int prio)
 {
 	GMainContext *ctx = g_main_context_new();
 	GMainLoop *ml = g_main_loop_new(ctx, FALSE);
-	GSource *src = lsched_glib_source_new(w->loop, prio);
+	GSource *src = lsched_glib_source_new(loop, prio);
 
 	assert_non_null(src);
-	assert_ptr_equal(lsched_glib_source_loop(src), w->loop);
+	assert_ptr_equal(lsched_glib_source_loop(src), loop);
 	g_source_set_callback(src, quit_on_stop, ml, NULL);
 	g_source_attach(src, ctx);
 	g_main_loop_run(ml);
@@ -265,6 +265,16 @@ static void run_hosted(struct world *w, int prio)
 	g_source_unref(src);
 	g_main_loop_unref(ml);
 	g_main_context_unref(ctx);
+}
+
+static void run_hosted(struct world *w, int prio)
+{
+	run_hosted_prio(w->loop, prio);
+}
+
+static void run_hosted_ctx(lsched_loop *loop)
+{
+	run_hosted_prio(loop, G_PRIORITY_DEFAULT);
 }
 
 static void assert_same_log(const struct world *a, const struct world *b)
@@ -390,6 +400,89 @@ static void test_glib_stop_from_other_thread_wakes_context(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+/* The pool's completions and the dispatcher's commands and builder reach
+ * a hosted loop, on the real clock: pool workers enqueue commands, their
+ * completions come back through the reply performer, and the builder's
+ * timer (a real deadline: the timerfd) runs after the commands. */
+struct hostwork {
+	lsched_loop *loop;
+	lsched_dispatcher *disp;
+	int completions, commands, builds, enqueue_errors;
+};
+
+static void hw_maybe_stop(struct hostwork *h)
+{
+	if (h->completions == 10 && h->commands == 10 && h->builds >= 1)
+		lsched_loop_stop(h->loop);
+}
+
+static void hw_command(void *arg)
+{
+	struct hostwork *h = arg;
+
+	h->commands++;
+	hw_maybe_stop(h);
+}
+
+static void hw_build(void *arg)
+{
+	struct hostwork *h = arg;
+
+	h->builds++;
+	hw_maybe_stop(h);
+}
+
+static int hw_job(void *arg, void **result)
+{
+	struct hostwork *h = arg;
+
+	return lsched_dispatcher_enqueue(h->disp, "cmd", hw_command, NULL, h);
+}
+
+static void hw_done(int status, void *result, void *arg)
+{
+	struct hostwork *h = arg;
+
+	if (status != 0)
+		h->enqueue_errors++;
+	h->completions++;
+	hw_maybe_stop(h);
+}
+
+static void test_glib_pool_and_dispatcher_reach_hosted_loop(void **state)
+{
+	struct hostwork h = { 0 };
+	struct lsched_dispatcher_config cfg = {
+		.builder = hw_build, .builder_arg = &h,
+		.latency_ns = LSCHED_MS(2), .force_ns = LSCHED_MS(10),
+	};
+	lsched_performer *reply;
+	lsched_pool *pool;
+
+	watchdog_arm(__func__);
+	h.loop = lsched_loop_new(NULL);
+	assert_non_null(h.loop);
+	reply = lsched_performer_new(h.loop);
+	assert_non_null(reply);
+	h.disp = lsched_dispatcher_new(h.loop, &cfg);
+	assert_non_null(h.disp);
+	pool = lsched_pool_new(2, "hosted");
+	assert_non_null(pool);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(lsched_pool_submit(pool, reply, hw_job, hw_done,
+						    &h),
+				 0);
+	run_hosted_ctx(h.loop);
+	assert_int_equal(h.completions, 10);
+	assert_int_equal(h.commands, 10);
+	assert_int_equal(h.enqueue_errors, 0);
+	assert_true(h.builds >= 1);
+	assert_int_equal(lsched_pool_destroy(pool), 0);
+	assert_int_equal(lsched_dispatcher_destroy(h.disp), 0);
+	lsched_performer_destroy(reply);
+	assert_int_equal(lsched_loop_destroy(h.loop), 0);
+}
+
 static void test_glib_source_bad_arguments(void **state)
 {
 	GSource *idle = g_idle_source_new();
@@ -410,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_glib_hosted_runs_what_native_runs),
 		cmocka_unit_test(test_glib_higher_glib_source_interleaves),
 		cmocka_unit_test(test_glib_stop_from_other_thread_wakes_context),
+		cmocka_unit_test(test_glib_pool_and_dispatcher_reach_hosted_loop),
 		cmocka_unit_test(test_glib_source_bad_arguments),
 	};
 
