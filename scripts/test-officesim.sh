@@ -124,14 +124,20 @@ spell = [f["kind"] for f in found if f["culprit"].startswith("spell ")]
 if spell:
     errors.append("findings about the spell checker: " + ", ".join(spell))
 
-# The findings, as kind and culprit (addresses blanked): the native and
-# the hosted run must find the same.
-with open(sys.argv[1] + ".kinds", "w") as k:
-    import re
+# The findings about what officesim plants (the culprit layout, the
+# victim indexer and its priority LOWEST), as kind and culprit: the native
+# and the hosted run must find the same. The others depend on how the
+# machine's load falls on a real-time run (a backlog, a priority starved
+# behind the 300 ms reflow): kept beside, compared for information only.
+import re
+planted = ("layout ", "indexer ", "LOWEST")
+with open(sys.argv[1] + ".kinds", "w") as k, \
+     open(sys.argv[1] + ".other", "w") as o:
     for line in sorted(set("%s %s" % (f["kind"], re.sub("0x[0-9a-f]+", "0x?",
                                                        f["culprit"]))
                            for f in found)):
-        k.write(line + "\n")
+        culprit = line.split(" ", 1)[1]
+        (k if culprit.startswith(planted) else o).write(line + "\n")
 
 if errors:
     print("; ".join(errors))
@@ -153,6 +159,10 @@ done
 if [ "$hosts" != native ]; then
 	d=$(diff build/officesim-test-native/report.json.kinds \
 		build/officesim-test-glib/report.json.kinds) ||
-		fail "native and --host glib runs differ in their findings: $d"
-	echo "  PASS     officesim profile: --host glib finds what the native run finds ($(paste -sd, build/officesim-test-glib/report.json.kinds))"
+		fail "native and --host glib runs differ in their findings about layout and the indexer: $d"
+	other=same
+	cmp -s build/officesim-test-native/report.json.other \
+		build/officesim-test-glib/report.json.other ||
+		other="differ (timing): native $(paste -sd, build/officesim-test-native/report.json.other); glib $(paste -sd, build/officesim-test-glib/report.json.other)"
+	echo "  PASS     officesim profile: --host glib finds what the native run finds about layout and the indexer ($(paste -sd, build/officesim-test-glib/report.json.kinds)); other findings: $other"
 fi
