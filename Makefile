@@ -15,7 +15,8 @@
 #   make coverage        line and branch coverage of libsched/ (gcovr)
 #   make examples        build the example programs into build/bin/
 #   make install         install (PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR,
-#                        DESTDIR): library, headers, provider, tools, man pages
+#                        DESTDIR): library, headers, provider, tools, man pages,
+#                        and libsched-glib with its .pc where GLib is
 #   make uninstall       remove what install installed
 #   make clean           remove build/
 #   make deps            install missing Debian packages (see scripts/deps.sh)
@@ -159,8 +160,64 @@ $(PCFILE): libsched/libsched.pc.in Makefile $(CONFIG)
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' $< > $@
 
+# ---- libsched-glib ------------------------------------------------------------
+# A libsched loop as a GSource (libsched-glib/, docs/embedding.md): its own
+# small library and .pc file, built when pkg-config finds glib-2.0.
+GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 2>/dev/null)
+GLIB_LIBS   := $(shell $(PKG_CONFIG) --libs glib-2.0 2>/dev/null)
+HAVE_GLIB   := $(if $(GLIB_LIBS),1,)
+GLIB_SONAME := libsched-glib.so.$(VERSION_MAJOR)
+GLIB_SHLIB  := $(B)/lib/libsched-glib.so.$(VERSION)
+GLIB_STLIB  := $(B)/lib/libsched-glib.a
+GLIB_PCFILE := $(B)/lib/pkgconfig/libsched-glib.pc
+GLIB_HDRS   := $(wildcard libsched-glib/include/libsched/*.h)
+GLIB_OBJS   := $(B)/obj/libsched-glib/glib_source.o
+GLIB_LIB_CFLAGS := $(filter-out -Itracepoints -Ilibsched/src,$(LIB_CFLAGS)) \
+	-Ilibsched-glib/include $(GLIB_CFLAGS)
+ifeq ($(HAVE_GLIB),1)
+lib: $(GLIB_SHLIB) $(B)/lib/$(GLIB_SONAME) $(B)/lib/libsched-glib.so \
+	$(GLIB_STLIB) $(GLIB_PCFILE)
+endif
+
+$(B)/obj/libsched-glib/%.o: libsched-glib/src/%.c $(GLIB_HDRS) $(LIB_HDRS) Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(GLIB_LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(GLIB_SHLIB): $(GLIB_OBJS) libsched-glib/libsched-glib.map $(B)/lib/libsched.so
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(GLIB_SONAME) \
+		-Wl,--version-script=libsched-glib/libsched-glib.map \
+		$(SHLIB_NO_UNDEFINED) -o $@ $(GLIB_OBJS) -L$(B)/lib -lsched \
+		$(GLIB_LIBS)
+
+$(B)/lib/$(GLIB_SONAME): $(GLIB_SHLIB)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(B)/lib/libsched-glib.so: $(B)/lib/$(GLIB_SONAME)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(GLIB_STLIB): $(GLIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(GLIB_PCFILE): libsched-glib/libsched-glib.pc.in Makefile $(CONFIG)
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$< > $@
+
 # ---- examples ---------------------------------------------------------------
 EXAMPLE_SRCS := $(wildcard examples/*.c)
+# uv_host hosts libsched in a libuv loop: built where libuv is.
+UV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libuv 2>/dev/null)
+UV_LIBS   := $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null)
+ifeq ($(UV_LIBS),)
+EXAMPLE_SRCS := $(filter-out examples/uv_host.c,$(EXAMPLE_SRCS))
+endif
 EXAMPLES := $(patsubst examples/%.c,$(B)/bin/%,$(EXAMPLE_SRCS))
 examples: $(EXAMPLES)
 
@@ -169,12 +226,32 @@ $(B)/bin/%: examples/%.c $(STLIB) $(LIB_HDRS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -pthread
 
+# officesim runs hosted by GLib too (--host glib) where GLib is.
+ifeq ($(HAVE_GLIB),1)
+$(B)/bin/officesim: examples/officesim.c $(STLIB) $(GLIB_STLIB) $(LIB_HDRS) $(GLIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -DOFFICESIM_GLIB -Ilibsched-glib/include \
+		$(GLIB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(GLIB_STLIB) $(STLIB) $(GLIB_LIBS) -pthread
+endif
+
+$(B)/bin/uv_host: examples/uv_host.c $(STLIB) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(UV_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(STLIB) $(UV_LIBS) -pthread
+
 # ---- tests ------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/test_*.c)
 # The allocator-wrapping test cannot run under AddressSanitizer, which
 # owns malloc.
 ifneq ($(findstring address,$(SANITIZE)),)
 TEST_SRCS := $(filter-out tests/test_oom.c,$(TEST_SRCS))
+endif
+# test_glib tests libsched-glib, built only where GLib is.
+ifneq ($(HAVE_GLIB),1)
+TEST_SRCS := $(filter-out tests/test_glib.c,$(TEST_SRCS))
 endif
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -223,6 +300,10 @@ TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
 # test_textesc tests the tools' escaping of names and number parsing.
 TEST_CFLAGS_test_textesc := -Itools/common
 TEST_LDFLAGS_test_textesc = $(TOOLS_LIB)
+# test_glib drives a loop from a GLib main loop (libsched-glib).
+TEST_CFLAGS_test_glib := -Ilibsched-glib/include $(GLIB_CFLAGS)
+TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
+$(B)/tests/test_glib: $(GLIB_STLIB) $(GLIB_HDRS)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
 TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
@@ -232,7 +313,8 @@ TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
 # test_backend_faults makes the poller's system calls fail.
 TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
-	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2
+	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2 \
+	-Wl,--wrap=timerfd_create
 
 # ---- the tools' shared code --------------------------------------------------
 # Tools include tracepoints/events.def and tracepoints/schema.h, the
@@ -586,6 +668,10 @@ endif
 		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
 	done
 	@scripts/test-officesim.sh
+ifneq ($(UV_LIBS),)
+	@out=$$($(B)/bin/uv_host | tail -n 1) && echo "  PASS     uv_host: $$out" || \
+		{ echo "  FAIL     uv_host: $$out"; exit 1; }
+endif
 ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory bench-quick
 else
@@ -623,9 +709,22 @@ endif
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
 		libsched/libsched.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsched.pc
+ifeq ($(HAVE_GLIB),1)
+	$(INSTALL) -m 644 $(GLIB_HDRS) $(DESTDIR)$(INCLUDEDIR)/libsched/
+	$(INSTALL) -m 755 $(GLIB_SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsched-glib.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(GLIB_SONAME)
+	ln -sf $(GLIB_SONAME) $(DESTDIR)$(LIBDIR)/libsched-glib.so
+	$(INSTALL) -m 644 $(GLIB_STLIB) $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		libsched-glib/libsched-glib.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsched-glib.pc
+endif
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libsched/,$(notdir $(LIB_HDRS)))
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libsched/,$(notdir $(LIB_HDRS) $(GLIB_HDRS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libsched-glib.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(GLIB_SONAME) $(DESTDIR)$(LIBDIR)/libsched-glib.so \
+		$(DESTDIR)$(LIBDIR)/libsched-glib.a $(DESTDIR)$(PKGCONFIGDIR)/libsched-glib.pc
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/libsched 2>/dev/null
 	rm -f $(DESTDIR)$(LIBDIR)/libsched.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsched.so \

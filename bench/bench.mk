@@ -22,6 +22,14 @@ $(foreach p,$(BENCH_PEER_PROGS),$(eval BENCH_LIBS_$(p) := $(BENCH_PEER_LIBS)))
 
 BENCH_PROGS := $(addprefix $(B)/bench/,$(BENCH_PEER_PROGS) trace_cost \
 	trace_cost_notrace)
+# hosted: the native loop beside the same loop hosted by GLib
+# (libsched-glib) and by a poll(2) loop. Built where GLib is.
+ifeq ($(HAVE_GLIB),1)
+BENCH_PROGS += $(B)/bench/hosted
+endif
+BENCH_CFLAGS_hosted := -Ilibsched-glib/include $(BENCH_PEER_CFLAGS)
+BENCH_LIBS_hosted := $(GLIB_STLIB) $(STLIB) $(GLIB_LIBS)
+$(B)/bench/hosted: $(GLIB_STLIB) $(GLIB_HDRS)
 
 $(B)/bench/%: bench/%.c bench/bench.h $(STLIB) $(LIB_HDRS)
 	@mkdir -p $(@D)

@@ -29,13 +29,22 @@
  * At the end it prints what happened: per task how often it ran, how long
  * it waited, how long it ran; and how the cross-thread parts fared.
  *
- *   officesim [--seconds N] [--quiet]
+ *   officesim [--seconds N] [--quiet] [--host native|glib]
+ *
+ * --host glib runs the same loop inside a GLib main loop, through
+ * libsched-glib's GSource (docs/embedding.md), instead of
+ * lsched_loop_run(): what runs and what schedprof finds are the same.
+ * It is there when officesim was built with GLib (make does where GLib is
+ * installed); otherwise --host glib is refused with exit status 2.
  *
  * Exits 0 after N seconds (default 3), or at once, cleanly, on SIGINT or
  * SIGTERM (the report is still printed); 2 on a bad option or argument,
  * with one line on stderr; 1 if the library reports an error.
  */
 #include <libsched/libsched.h>
+#ifdef OFFICESIM_GLIB
+#include <libsched/glib-source.h>
+#endif
 
 #include <errno.h>
 #include <pthread.h>
@@ -660,28 +669,63 @@ static void report(struct office *o, double secs,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: officesim [--seconds N] [--quiet]\n"
+	fprintf(f, "usage: officesim [--seconds N] [--quiet] "
+		   "[--host native|glib]\n"
 		   "  Simulates an office application on libsched for N seconds "
 		   "(default 3)\n  and prints what its scheduler did. "
-		   "Ctrl-C ends it early.\n");
+		   "Ctrl-C ends it early.\n"
+		   "  --host glib runs the loop inside a GLib main loop.\n");
 }
+
+#ifdef OFFICESIM_GLIB
+static gboolean quit_on_stop(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+/* The loop hosted by a GMainLoop: a libsched-glib source at the default
+ * GLib priority; the loop's stop (the end timer, a signal) quits it. */
+static int run_glib(lsched_loop *loop)
+{
+	GMainLoop *ml = g_main_loop_new(NULL, FALSE);
+	GSource *src = lsched_glib_source_new(loop, G_PRIORITY_DEFAULT);
+	int err;
+
+	if (!src) {
+		err = -errno;
+		g_main_loop_unref(ml);
+		return err;
+	}
+	g_source_set_callback(src, quit_on_stop, ml, NULL);
+	g_source_attach(src, NULL);
+	g_main_loop_run(ml);
+	err = lsched_glib_source_error(src);
+	g_source_destroy(src);
+	g_source_unref(src);
+	g_main_loop_unref(ml);
+	return err;
+}
+#endif
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct office o = { .rng = 0x9e3779b97f4a7c15ull };
 	double seconds = 3;
+	bool glib = false;
 	sigset_t sigs;
 	int sfd, c, err;
 	int64_t t0;
 
 	opterr = 0; /* one line of our own per bad option */
-	while ((c = getopt_long(argc, argv, ":s:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:qH:h", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -697,6 +741,22 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = true;
+			break;
+		case 'H':
+			if (strcmp(optarg, "glib") == 0) {
+#ifdef OFFICESIM_GLIB
+				glib = true;
+#else
+				fprintf(stderr, "officesim: --host glib: "
+						"built without GLib\n");
+				return 2;
+#endif
+			} else if (strcmp(optarg, "native") != 0) {
+				fprintf(stderr, "officesim: --host wants "
+						"'native' or 'glib', not "
+						"'%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -793,7 +853,12 @@ int main(int argc, char **argv)
 	atomic_store(&o.typing, true);
 	if ((err = pthread_create(&o.typist, NULL, typist_main, &o)))
 		fail("input thread", -err);
-	err = lsched_loop_run(o.loop, LSCHED_RUN_DEFAULT);
+#ifdef OFFICESIM_GLIB
+	if (glib)
+		err = run_glib(o.loop);
+	else
+#endif
+		err = lsched_loop_run(o.loop, LSCHED_RUN_DEFAULT);
 	if (err)
 		fail("run", err);
 

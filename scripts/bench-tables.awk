@@ -76,12 +76,14 @@ BEGIN {
 	title["xpost"] = "cross-thread async posts, 1 and 2 producers: M tasks/s"
 	title["wake"] = "cross-thread wake, ping-pong between two sleeping loops: one-way us"
 	title["timers"] = "timers with random deadlines: insert and dispatch, ns per timer"
+	title["hosted-task"] = "the loop hosted by GLib and by a poll(2) loop beside lsched_loop_run(): ns per task (batch: N tasks started; chain: one per cycle)"
+	title["hosted-wake"] = "the same three: a post from another thread to the sleeping loop, post to callback, us"
 	title["trace"] = "tracing cost per task (trace_cost: 1000 one-shot tasks started then run)"
 	title["report"] = "schedprof report on a big trace: M events/s"
 	title["replay"] = "schedreplay --sim on the same trace (from the trace, from its saved workload, the replay alone): M trace events/s"
 	met = missed = 0
 	# The order of the tables: the issue's order, then anything else.
-	split("post1 post4 chain input queue xpost wake timers trace report replay", order, " ")
+	split("post1 post4 chain input queue xpost wake hosted-task hosted-wake timers trace report replay", order, " ")
 	for (i = 1; i in order; i++)
 		morder[++nm] = order[i]
 }

@@ -74,6 +74,10 @@ if [ "$core" = 1 ]; then
 	for p in posts input_latency xthread timers; do
 		run_prog "$p"
 	done
+	# The hosted loop beside the native one (built where GLib is).
+	if pkg-config --exists glib-2.0; then
+		run_prog hosted
+	fi
 fi
 
 # ---- the tool rows --------------------------------------------------------

@@ -26,6 +26,8 @@ int __real_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms);
 int __real_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 			const struct timespec *ts, const sigset_t *mask);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int __real_timerfd_create(int clockid, int flags);
+int __wrap_timerfd_create(int clockid, int flags);
 int __wrap_epoll_create1(int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms);
@@ -35,6 +37,7 @@ int __wrap_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 /* The errno each call fails with (0: forwarded); for epoll_ctl, only the
  * operation ctl_op (0: any). */
 static int ctl_errno, ctl_op, create_errno, eventfd_errno, wait_errno;
+static int timerfd_errno; /* lsched_loop_fd()'s timerfd */
 static int ctl_calls_failed;
 /* epoll_ctl() calls seen, per operation (EPOLL_CTL_ADD, DEL, MOD: 1..3),
  * and the events of the last one. */
@@ -53,6 +56,15 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return -1;
 	}
 	return __real_epoll_ctl(epfd, op, fd, ev);
+}
+
+int __wrap_timerfd_create(int clockid, int flags)
+{
+	if (timerfd_errno) {
+		errno = timerfd_errno;
+		return -1;
+	}
+	return __real_timerfd_create(clockid, flags);
 }
 
 int __wrap_epoll_create1(int flags)
@@ -95,6 +107,7 @@ int __wrap_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 static void disarm(void)
 {
 	ctl_errno = ctl_op = create_errno = eventfd_errno = wait_errno = 0;
+	timerfd_errno = 0;
 	ctl_calls_failed = 0;
 }
 
@@ -381,6 +394,35 @@ static void test_backend_faults_wait_eintr(void **state)
 	lsched_task_destroy(t);
 }
 
+/* ---- hosting ------------------------------------------------------------------ */
+
+/* lsched_loop_fd(): a timerfd that cannot be made or added to the poller is
+ * an error, with nothing left open; the next call succeeds. A hosted
+ * dispatch whose poll fails returns the error and leaves the loop usable. */
+static void test_backend_faults_loop_fd(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int fds = open_fds(), fd;
+
+	timerfd_errno = EMFILE;
+	assert_int_equal(lsched_loop_fd(loop), -EMFILE);
+	disarm();
+	assert_int_equal(open_fds(), fds);
+	ctl_errno = ENOMEM;
+	ctl_op = EPOLL_CTL_ADD;
+	assert_int_equal(lsched_loop_fd(loop), -ENOMEM);
+	disarm();
+	assert_int_equal(open_fds(), fds); /* the timerfd closed */
+	fd = lsched_loop_fd(loop);
+	assert_true(fd >= 0);
+	assert_int_equal(open_fds(), fds + 1);
+
+	wait_errno = EBADF;
+	assert_int_equal(lsched_loop_dispatch(loop), -EBADF);
+	disarm();
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -393,6 +435,7 @@ int main(void)
 		VT(test_backend_faults_unwatch_del_fails),
 		VT(test_backend_faults_wait_fails),
 		VT(test_backend_faults_wait_eintr),
+		VT(test_backend_faults_loop_fd),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

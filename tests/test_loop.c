@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -2173,6 +2174,267 @@ static void test_loop_set_name_kept_and_traced(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+/* ---- hosting: lsched_loop_fd(), lsched_loop_timeout(), _dispatch() ---- */
+
+static void noop_fd_cb(lsched_loop *loop, int fd, unsigned revents, void *arg)
+{
+}
+
+/* True if fd polls readable now (no wait). */
+static bool fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static void host_count_cb(lsched_task *t, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void host_timer_cb(lsched_timer *timer, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The descriptor is readable exactly while the loop has something to do:
+ * a ready task, then nothing, then input on a watched descriptor. */
+static void test_loop_host_fd_readable_while_work(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_task *t;
+	int fd, runs = 0, p[2];
+	char c = 'x';
+
+	assert_non_null(loop);
+	t = lsched_task_new(loop, "t", LSCHED_TASK_IDLE, LSCHED_PRIO_DEFAULT,
+			    host_count_cb, &runs);
+	assert_int_equal(lsched_task_start(t), 0);
+	fd = lsched_loop_fd(loop);
+	assert_true(fd >= 0);
+	/* Same descriptor every time, and the loop refuses to watch it. */
+	assert_int_equal(lsched_loop_fd(loop), fd);
+	assert_true(fd_readable(fd));
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(runs, 1);
+	assert_false(fd_readable(fd));
+	assert_int_equal(lsched_loop_timeout(loop), -1);
+
+	/* Started from outside a dispatch: shows after a timeout(). */
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_true(fd_readable(fd));
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(runs, 2);
+	assert_false(fd_readable(fd));
+
+	make_pipe(p);
+	assert_int_equal(lsched_loop_watch_fd(loop, p[0], LSCHED_FD_READ,
+					      noop_fd_cb, NULL),
+			 0);
+	assert_false(fd_readable(fd));
+	assert_int_equal(write(p[1], &c, 1), 1);
+	assert_true(fd_readable(fd));
+	assert_int_equal(lsched_loop_unwatch_fd(loop, p[0]), 0);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+/* A deadline: the timeout counts down to it in whole ms, rounded up, and
+ * the descriptor turns readable when it passes (the timerfd). */
+static void test_loop_host_fd_readable_at_deadline(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_timer *tm;
+	struct pollfd p;
+	int fired = 0, fd, t;
+
+	assert_non_null(loop);
+	fd = lsched_loop_fd(loop);
+	tm = lsched_timer_new(loop, host_timer_cb, &fired);
+	assert_int_equal(lsched_loop_update_now(loop) > 0, 1);
+	assert_int_equal(lsched_timer_start(tm, LSCHED_MS(30), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	t = lsched_loop_timeout(loop);
+	assert_true(t >= 1 && t <= 30);
+	assert_false(fd_readable(fd));
+	/* Wait on the descriptor alone, with no timeout: the timerfd must
+	 * wake it (the watchdog turns a missing wake-up into a failure). */
+	alarm(WATCHDOG_S);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, -1), 1);
+	alarm(0);
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(fired, 1);
+	assert_false(fd_readable(fd));
+	assert_int_equal(lsched_loop_timeout(loop), -1);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+static void host_work_cb(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void *host_post_main(void *arg)
+{
+	int *ran = ((void **)arg)[1];
+
+	if (lsched_perform(((void **)arg)[0], host_work_cb, ran, 0) != 0)
+		return arg;
+	return NULL;
+}
+
+/* Work posted from another thread makes the descriptor readable and runs
+ * in the next dispatch. */
+static void test_loop_host_post_from_thread(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_performer *perf = lsched_performer_new(loop);
+	int ran = 0, fd = lsched_loop_fd(loop);
+	void *args[2] = { perf, &ran }, *res;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	pthread_t th;
+
+	assert_non_null(perf);
+	assert_false(fd_readable(fd));
+	assert_int_equal(pthread_create(&th, NULL, host_post_main, args), 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(poll(&p, 1, -1), 1);
+	alarm(0);
+	assert_int_equal(pthread_join(th, &res), 0);
+	assert_null(res);
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(ran, 1);
+	assert_false(fd_readable(fd));
+	lsched_performer_destroy(perf);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+static void host_stop_cb(lsched_task *t, void *arg)
+{
+	int *runs = arg;
+
+	(*runs)++;
+	assert_int_equal(lsched_loop_stop(lsched_task_loop(t)), 0);
+}
+
+/* A stop from a task ends the dispatch with 1 and is consumed; a stop
+ * made between dispatches makes the next one return 1 before running
+ * anything, as lsched_loop_run() does. */
+static void test_loop_host_dispatch_reports_stop(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int stops = 0, runs = 0;
+	lsched_task *s = lsched_task_new(loop, "s", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_DEFAULT, host_stop_cb,
+					 &stops);
+	lsched_task *t = lsched_task_new(loop, "t", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_LOWEST, host_count_cb,
+					 &runs);
+
+	assert_true(lsched_loop_fd(loop) >= 0);
+	assert_int_equal(lsched_task_start(s), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 1);
+	assert_int_equal(stops, 1);
+	assert_int_equal(runs, 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(runs, 1);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 1);
+	assert_int_equal(runs, 1);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(runs, 2);
+}
+
+static void host_nested_cb(lsched_task *t, void *arg)
+{
+	*(int *)arg = lsched_loop_dispatch(lsched_task_loop(t));
+}
+
+/* Errors: NULL, and a dispatch from inside the loop. */
+static void test_loop_host_errors(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int r = 0;
+	lsched_task *t = lsched_task_new(loop, "n", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_DEFAULT, host_nested_cb,
+					 &r);
+	int fd;
+
+	assert_int_equal(lsched_loop_fd(NULL), -EINVAL);
+	assert_int_equal(lsched_loop_timeout(NULL), -EINVAL);
+	assert_int_equal(lsched_loop_dispatch(NULL), -EINVAL);
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(r, -EBUSY);
+	/* Its own descriptors are not the program's to watch. */
+	fd = lsched_loop_fd(loop);
+	assert_int_equal(lsched_loop_watch_fd(loop, fd, LSCHED_FD_READ,
+					      noop_fd_cb, NULL),
+			 -EINVAL);
+	assert_int_equal(lsched_loop_watch_fd(loop, fd + 1, LSCHED_FD_READ,
+					      noop_fd_cb, NULL),
+			 -EBADF);
+}
+
+/* On a virtual clock with auto-advance, a dispatch with nothing else to
+ * do jumps the clock to the next deadline, as lsched_loop_run() does, and
+ * the timeout says 0 while a deadline is armed; without auto-advance it
+ * does not jump. */
+static void test_loop_host_virtual_clock_jumps(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	lsched_clock *clock = fix_clock(state);
+	lsched_timer *tm;
+	int fired = 0;
+	int64_t t0 = lsched_clock_now(clock);
+
+	tm = lsched_timer_new(loop, host_timer_cb, &fired);
+	assert_int_equal(lsched_timer_start(tm, LSCHED_MS(40), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_true(fd_readable(lsched_loop_fd(loop)));
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(fired, 0);
+	assert_int_equal(lsched_clock_now(clock), t0);
+
+	assert_int_equal(lsched_clock_set_auto_advance(clock, true), 0);
+	assert_int_equal(lsched_loop_dispatch(loop), 0);
+	assert_int_equal(fired, 1);
+	assert_int_equal(lsched_clock_now(clock), t0 + LSCHED_MS(40));
+	assert_int_equal(lsched_loop_timeout(loop), -1);
+	assert_false(fd_readable(lsched_loop_fd(loop)));
+}
+
+/* A native run after hosting: the expired timerfd is disarmed by the
+ * run's poll, so the descriptor does not stay readable. */
+static void test_loop_host_native_run_drains_timerfd(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	int runs = 0, fd = lsched_loop_fd(loop);
+	lsched_task *t = lsched_task_new(loop, "t", LSCHED_TASK_IDLE,
+					 LSCHED_PRIO_DEFAULT, host_count_cb,
+					 &runs);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	assert_int_equal(lsched_loop_timeout(loop), 0);
+	assert_true(fd_readable(fd));
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(runs, 1);
+	assert_false(fd_readable(fd));
+}
+
 int main(void)
 {
 #define VT(f) cmocka_unit_test_setup_teardown(f, vfix_setup, vfix_teardown)
@@ -2233,6 +2495,13 @@ int main(void)
 		cmocka_unit_test(test_loop_spin_sees_descriptor),
 		cmocka_unit_test(test_loop_spin_ends_at_deadline),
 		cmocka_unit_test(test_loop_set_name_kept_and_traced),
+		cmocka_unit_test(test_loop_host_fd_readable_while_work),
+		cmocka_unit_test(test_loop_host_fd_readable_at_deadline),
+		cmocka_unit_test(test_loop_host_post_from_thread),
+		VT(test_loop_host_dispatch_reports_stop),
+		VT(test_loop_host_errors),
+		VT(test_loop_host_virtual_clock_jumps),
+		VT(test_loop_host_native_run_drains_timerfd),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

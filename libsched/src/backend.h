@@ -27,6 +27,9 @@ struct lsched__backend_ops {
 	 * errno. */
 	int (*wait)(void *state, struct lsched__poll_event *ev, int max,
 		    int64_t timeout_ns);
+	/* A descriptor that is readable while events are waiting, for a
+	 * host loop (lsched_loop_fd()); -EOPNOTSUPP if the poller has none. */
+	int (*fd)(void *state);
 };
 
 extern const struct lsched__backend_ops lsched__backend_epoll;

@@ -132,6 +132,13 @@ static int ep_wait(void *state, struct lsched__poll_event *out, int max,
 	return n;
 }
 
+/* An epoll descriptor polls readable while any of its descriptors is
+ * ready: a host loop can poll it as one descriptor. */
+static int ep_fd(void *state)
+{
+	return ((struct epoll_state *)state)->epfd;
+}
+
 const struct lsched__backend_ops lsched__backend_epoll = {
 	.name = "epoll",
 	.open = ep_open,
@@ -140,4 +147,5 @@ const struct lsched__backend_ops lsched__backend_epoll = {
 	.modify = ep_modify,
 	.remove = ep_remove,
 	.wait = ep_wait,
+	.fd = ep_fd,
 };

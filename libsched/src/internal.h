@@ -28,6 +28,9 @@
 #define LSCHED__SPARE_TASKS 256
 /* Backend token of the loop's own wake-up eventfd. */
 #define LSCHED__WAKE_TOKEN UINT64_MAX
+/* Backend token of the timerfd a hosted loop arms for its host
+ * (lsched_loop_fd()). Tokens below it are descriptors. */
+#define LSCHED__TIMERFD_TOKEN (UINT64_MAX - 1)
 
 struct lsched_clock {
 	_Atomic int64_t now; /* virtual time; unused by the real clock */
@@ -183,6 +186,13 @@ struct lsched_loop {
 	atomic_bool spinning;        /* in the spin before a sleep: no write */
 	atomic_uint xthread_pending; /* queued cross-thread work (Performer) */
 	int wake_fd;
+	/* Hosting (lsched_loop_fd()): a timerfd in the poller, made on the
+	 * first lsched_loop_fd() (-1 before), and the absolute deadline it
+	 * is armed for (-1: disarmed), so that re-arming to the same
+	 * deadline costs no system call. */
+	int timer_fd;
+	int64_t tfd_armed;
+	bool hosted;     /* inside lsched_loop_dispatch() */
 
 	struct lsched__poll_event events[LSCHED__MAX_EVENTS];
 };

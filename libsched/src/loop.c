@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <limits.h>
 #include <unistd.h>
 
 /* The loops this thread is running, innermost first: answers
@@ -42,6 +44,8 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	err = -loop->bops->open(&loop->backend);
 	if (err)
 		goto out_free;
+	loop->timer_fd = -1;
+	loop->tfd_armed = -1;
 	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (loop->wake_fd < 0) {
 		err = errno;
@@ -101,6 +105,8 @@ int lsched_loop_destroy(lsched_loop *loop)
 	lsched__heap_fini(&loop->overdue);
 	loop->bops->close(loop->backend);
 	close(loop->wake_fd);
+	if (loop->timer_fd >= 0)
+		close(loop->timer_fd);
 	free(loop);
 	return 0;
 }
@@ -242,7 +248,7 @@ bool lsched__poll_input_slow(lsched_loop *loop)
 	 * (cross-thread work, a stop) is seen through its own flags, and
 	 * counting it made LSCHED_SW_INPUT_FD report queued Performer work. */
 	for (int i = 0; i < n && !loop->input_seen; i++)
-		loop->input_seen = probe[i].token != LSCHED__WAKE_TOKEN &&
+		loop->input_seen = probe[i].token < LSCHED__TIMERFD_TOKEN &&
 				   (probe[i].events & (LSCHED_FD_READ |
 						       LSCHED_FD_HUP |
 						       LSCHED_FD_ERROR));
@@ -310,7 +316,7 @@ int lsched_loop_watch_fd(lsched_loop *loop, int fd, unsigned events,
 	if (!loop || !cb || !events ||
 	    (events & ~(unsigned)(LSCHED_FD_READ | LSCHED_FD_WRITE)))
 		return -EINVAL;
-	if (fd < 0 || fd == loop->wake_fd)
+	if (fd < 0 || fd == loop->wake_fd || fd == loop->timer_fd)
 		return -EBADF;
 	if (fd < loop->nfds && loop->fds[fd]) {
 		int k;
@@ -443,6 +449,8 @@ static void dispatch_fd(lsched_loop *loop, int fd, unsigned revents)
 	}
 }
 
+static void drain_timerfd(lsched_loop *loop);
+
 static int dispatch_events(lsched_loop *loop, int n)
 {
 	int err = 0;
@@ -452,6 +460,13 @@ static int dispatch_events(lsched_loop *loop, int n)
 
 		if (token == LSCHED__WAKE_TOKEN) {
 			err = drain_wake(loop);
+			continue;
+		}
+		if (token == LSCHED__TIMERFD_TOKEN) {
+			/* Hosted, it is re-armed after the cycle; left
+			 * readable, it would keep a native run awake. */
+			if (!loop->hosted)
+				drain_timerfd(loop);
 			continue;
 		}
 		dispatch_fd(loop, (int)(uint32_t)token, loop->events[i].events);
@@ -470,6 +485,8 @@ static int wake_reason(const lsched_loop *loop, int n, bool deadline)
 	for (int i = 0; i < n; i++)
 		why |= loop->events[i].token == LSCHED__WAKE_TOKEN
 			       ? LSCHED_TP_WAKE_SIGNAL
+		       : loop->events[i].token == LSCHED__TIMERFD_TOKEN
+			       ? LSCHED_TP_WAKE_TIMEOUT
 			       : LSCHED_TP_WAKE_FD;
 	return n == 0 && deadline ? LSCHED_TP_WAKE_TIMEOUT : why;
 }
@@ -737,4 +754,161 @@ int lsched_loop_set_name(lsched_loop *loop, const char *name)
 const char *lsched_loop_name(const lsched_loop *loop)
 {
 	return loop ? loop->name : NULL;
+}
+
+/* ---- hosting: driven by another main loop ------------------------------- */
+/*
+ * A host loop (GLib, libuv, a hand-written poll loop) polls the poller's
+ * own descriptor, which is readable while a watched descriptor is ready or
+ * the wake-up eventfd is signalled (posted work, a stop from another
+ * thread). Deadlines and "something is ready now" reach it through a
+ * timerfd in the same poller: armed for the next deadline, or already
+ * expired while tasks are ready, a timer is due, or a stop was asked. A
+ * cycle hosted this way is a RUN_NOWAIT cycle: it never blocks, so the
+ * loop never sleeps or spins by itself.
+ */
+
+/* Disarms the timerfd after a native poll saw it expired: disarming also
+ * makes it unreadable, and the next hosted cycle arms it again. */
+static void drain_timerfd(lsched_loop *loop)
+{
+	struct itimerspec off = { 0 };
+
+	(void)timerfd_settime(loop->timer_fd, 0, &off, NULL);
+	loop->tfd_armed = -1;
+}
+
+/* When the host must dispatch next, in the loop's clock: now (or before)
+ * when something is ready, the next deadline, or -1 with nothing armed.
+ * On a virtual clock a deadline is always now: its time is not the
+ * host's, and a hosted dispatch jumps an auto-advancing clock to it (a
+ * clock without auto-advance is polled, as lsched_loop_run() polls it). */
+static int64_t host_deadline(lsched_loop *loop, int64_t now)
+{
+	struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
+
+	if (atomic_load(&loop->stop) || lsched__tasks_ready(loop) ||
+	    !lsched__list_empty(&loop->due) || lsched__input_pending(loop))
+		return now;
+	if (!min)
+		return -1;
+	return loop->clock->is_virtual ? now : min->key;
+}
+
+/* Arms the timerfd (if the host asked for the descriptor) to expire at
+ * deadline (absolute CLOCK_MONOTONIC ns; -1 disarms; <= now expires at
+ * once). A deadline already armed costs no system call. */
+static void arm_timerfd(lsched_loop *loop, int64_t deadline, int64_t now)
+{
+	struct itimerspec its = { 0 };
+	int64_t target = deadline < 0 ? -1 : deadline <= now ? 0 : deadline;
+
+	if (loop->timer_fd < 0 || target == loop->tfd_armed)
+		return;
+	if (target == 0) {
+		/* The epoch has long passed: expired at once. */
+		its.it_value.tv_nsec = 1;
+	} else if (target > 0) {
+		its.it_value.tv_sec = (time_t)(target / 1000000000);
+		its.it_value.tv_nsec = (long)(target % 1000000000);
+	}
+	if (timerfd_settime(loop->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		loop->tfd_armed = target;
+	else
+		loop->tfd_armed = -2; /* unknown: set it again next time */
+}
+
+int lsched_loop_fd(lsched_loop *loop)
+{
+	int64_t now;
+	int fd, err;
+
+	if (!loop)
+		return -EINVAL;
+	if (!loop->bops->fd)
+		return -EOPNOTSUPP;
+	if (loop->timer_fd < 0) {
+		fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+		err = loop->bops->add(loop->backend, fd, LSCHED_FD_READ,
+				      LSCHED__TIMERFD_TOKEN);
+		if (err) {
+			close(fd);
+			return err;
+		}
+		loop->timer_fd = fd;
+		loop->tfd_armed = -1;
+		/* What is already ready shows at once. The cached time is
+		 * left alone: this may run inside a callback. */
+		now = lsched__clock_read(loop->clock);
+		arm_timerfd(loop, host_deadline(loop, now), now);
+	}
+	return loop->bops->fd(loop->backend);
+}
+
+int lsched_loop_timeout(lsched_loop *loop)
+{
+	int64_t now, deadline, ns;
+
+	if (!loop)
+		return -EINVAL;
+	now = lsched__clock_read(loop->clock);
+	deadline = host_deadline(loop, now);
+	arm_timerfd(loop, deadline, now);
+	if (deadline < 0)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	/* Rounded up: a host woken before the deadline would find nothing
+	 * due and poll again at once. */
+	ns = deadline - now;
+	return ns / 1000000 >= INT_MAX ? INT_MAX : (int)((ns + 999999) / 1000000);
+}
+
+/* A hosted cycle on an auto-advancing virtual clock: where
+ * lsched_loop_run() would sleep until the next deadline (nothing ready, no
+ * input, no posted work), the clock jumps to it, as it does there. */
+static void host_jump(lsched_loop *loop)
+{
+	struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
+
+	loop->now = lsched__clock_read(loop->clock);
+	if (!loop->clock->is_virtual ||
+	    !atomic_load(&loop->clock->auto_advance) || !min ||
+	    host_deadline(loop, loop->now) < 0 || min->key <= loop->now ||
+	    atomic_load(&loop->stop) || lsched__tasks_ready(loop) ||
+	    !lsched__list_empty(&loop->due) || lsched__input_pending(loop))
+		return;
+	/* The cycle's poll would find this input: no jump over it. */
+	if (lsched__poll_input_slow(loop))
+		return;
+	(void)lsched_clock_set(loop->clock, min->key);
+}
+
+int lsched_loop_dispatch(lsched_loop *loop)
+{
+	struct running_frame frame = { .loop = loop, .up = running_top };
+	bool stopped;
+	int err;
+
+	if (!loop)
+		return -EINVAL;
+	if (atomic_exchange(&loop->running, true))
+		return -EBUSY;
+	running_top = &frame;
+	lsched__loop_set_owner(loop, true);
+	loop->hosted = true;
+	host_jump(loop);
+	err = cycle(loop, LSCHED_RUN_NOWAIT, -1);
+	loop->hosted = false;
+	stopped = atomic_exchange(&loop->stop, false);
+	loop->now = lsched__clock_read(loop->clock);
+	arm_timerfd(loop, host_deadline(loop, loop->now), loop->now);
+	lsched__loop_set_owner(loop, false);
+	running_top = frame.up;
+	atomic_store(&loop->running, false);
+	if (err)
+		return err;
+	return stopped ? 1 : 0;
 }

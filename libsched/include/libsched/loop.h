@@ -346,6 +346,85 @@ LSCHED_API uint64_t lsched_timer_missed(const lsched_timer *timer);
 /* The timer's loop. */
 LSCHED_API lsched_loop *lsched_timer_loop(const lsched_timer *timer);
 
+/* ---- Hosting: driven by another main loop ------------------------------ */
+/*
+ * A program that already has a main loop (GLib, libuv, its own poll(2)
+ * loop) keeps it and drives libsched from it, in sd-event's and libuv's
+ * way (docs/embedding.md):
+ *
+ *     fd = lsched_loop_fd(loop);                      once
+ *     loop forever:
+ *         t = lsched_loop_timeout(loop);              ms, -1 none, 0 now
+ *         poll fd for reading, with the host's own descriptors, up to t
+ *         if fd was readable or t ran out:
+ *             if (lsched_loop_dispatch(loop) == 1)    a stop was asked
+ *                 ...
+ *
+ * Everything of the loop works hosted: tasks, timers, descriptor
+ * watchers, Performer posts and waiting posts from other threads, the
+ * pool's completions and the dispatcher (they post through performers),
+ * stopwatches, stops. What differs from lsched_loop_run():
+ * - the loop never blocks, sleeps or spins itself (lsched_loop_set_spin()
+ *   has no effect); the host's poll is its sleep;
+ * - input-first: within a cycle it is as native. The loop polls its own
+ *   descriptors without blocking between tasks (every input interval) and
+ *   stopwatches see them, so input on the loop's own descriptors still ends
+ *   a pass or a slice. The host's descriptors are not the loop's: input
+ *   the host watches is seen only when the hosted cycle returns, and a
+ *   cycle runs one pass of tasks (at most 4096 tasks, each at most once);
+ *   a program whose input lives in the host should keep slices short or
+ *   watch those descriptors with lsched_loop_watch_fd() instead;
+ * - on a virtual clock, time is not the host's: lsched_loop_timeout()
+ *   answers 0 while any deadline is armed, and a dispatch jumps an
+ *   auto-advancing clock to the next deadline when nothing else is to do,
+ *   as lsched_loop_run() does.
+ */
+
+/*
+ * A descriptor that becomes readable when the loop has something to do: a
+ * watched descriptor is ready, a deadline passed, tasks are ready, work was
+ * posted from another thread, or a stop was asked for. It is the loop's
+ * epoll descriptor, with a timerfd in it for deadlines (made on the first
+ * call). Poll it for reading only; never read it, close it or watch it
+ * with the loop itself. It stays readable until a lsched_loop_dispatch()
+ * takes what made it so. Changes made outside a dispatch (a task started,
+ * a timer armed from the host's own callbacks) show in it after the next
+ * lsched_loop_timeout(), which a host calls before each poll.
+ * Ownership: the loop owns it; it is closed by lsched_loop_destroy().
+ * Thread-safety: call from the loop's thread (or while it does not run);
+ * the descriptor itself may be polled by any thread.
+ * Errors: -EINVAL for NULL; the negative errno of timerfd_create(2) or of
+ * adding it to the poller (-EMFILE, -ENOMEM); -EOPNOTSUPP for a poller
+ * with no descriptor (not epoll's case).
+ */
+LSCHED_API int lsched_loop_fd(lsched_loop *loop);
+
+/*
+ * How long the host may wait before the next lsched_loop_dispatch(), in
+ * ms (rounded up, at most INT_MAX): the time to the next deadline; 0 when
+ * tasks are ready, a timer is due, input or posted work is pending, or a
+ * stop was asked for; -1 when nothing is armed (wait for the descriptor
+ * only). It also re-arms the timerfd of lsched_loop_fd() for that
+ * deadline. Thread-safety: the loop's thread, outside a dispatch.
+ * Errors: -EINVAL for NULL (returned as is: not a valid timeout).
+ */
+LSCHED_API int lsched_loop_timeout(lsched_loop *loop);
+
+/*
+ * Runs one cycle without blocking, as lsched_loop_run(loop,
+ * LSCHED_RUN_NOWAIT): due timers, the descriptors' events, posted work,
+ * one pass of ready tasks. Returns 0, or 1 when the cycle ended on a stop
+ * (lsched_loop_stop(), from a callback or another thread): the stop is
+ * consumed, and the host decides what stopping means (leave its loop,
+ * remove the source). A stop made while no dispatch ran makes the next
+ * one return 1 before dispatching anything, as lsched_loop_run() does.
+ * Thread-safety: the loop's thread (one thread at a time).
+ * Errors: -EINVAL for NULL; -EBUSY if the loop is running (a callback of
+ * this loop, lsched_loop_run() elsewhere); the errors of lsched_loop_run()
+ * (the poller's, the wake-up descriptor's read).
+ */
+LSCHED_API int lsched_loop_dispatch(lsched_loop *loop);
+
 #ifdef __cplusplus
 }
 #endif
