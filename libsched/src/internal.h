@@ -89,7 +89,13 @@ struct lsched_task {
 	 * reset in this run with the CPU time at that instant. */
 	int64_t tr_cpu, tr_sw_start, tr_sw_cpu;
 	uint64_t tr_vcsw, tr_ivcsw;
+	/* With tr_cpu (or tr_sw_cpu) LSCHED__TR_CPU_PERF: the position in
+	 * the loop's perf ring at the begin (at the stopwatch's start). */
+	uint64_t tr_pos, tr_sw_pos;
 };
+
+/* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
+#define LSCHED__TR_CPU_PERF (-2)
 
 struct lsched_timer {
 	struct lsched__heap_node node;
@@ -174,6 +180,9 @@ struct lsched_loop {
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;
+	/* The trace's CPU-time source (tracecpu.c), made by the first traced
+	 * run; NULL until then. */
+	struct lsched__tcpu *tcpu;
 	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
 	char name[LSCHED_LOOP_NAME_MAX + 1];
 
@@ -203,6 +212,24 @@ int64_t lsched__thread_cpu(void);
 /* The calling thread's voluntary and involuntary context switches so far
  * (getrusage(RUSAGE_THREAD)); false if they cannot be read. Same cost. */
 bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary);
+
+/* tracecpu.c: the loop thread's time off the CPU in traced runs, from perf
+ * context-switch records (no system call). All on the loop's thread.
+ * lsched__tcpu_begin() makes the loop's state on first use (and emits
+ * loop_cpu_source), and gives in *pos where the run's records begin;
+ * false: perf is not available here, use the system calls. first: an
+ * outermost run, whose begin frees what came before. */
+bool lsched__tcpu_begin(lsched_loop *loop, bool first, uint64_t *pos);
+/* Like lsched__tcpu_begin() inside a run, for a stopwatch's start: false
+ * unless a begin on this thread made the state. */
+bool lsched__tcpu_mark(lsched_loop *loop, uint64_t *pos);
+/* The time in [from, to] (loop time, ns) the thread spent off the CPU
+ * since *pos; -1 if not known (records dropped). Sets LSCHED_TP_END_BLOCKED
+ * and LSCHED_TP_END_PREEMPTED in *flags for the switches before to. */
+int64_t lsched__tcpu_off(const lsched_loop *loop, uint64_t pos, int64_t from,
+			 int64_t to, int *flags);
+/* Closes the loop's event and frees its state (lsched_loop_destroy). */
+void lsched__tcpu_fini(lsched_loop *loop);
 /* Reads the loop's clock into loop->now and, on the real clock with a
  * usable TSC, re-anchors the extrapolation (and feeds its calibration). */
 void lsched__loop_read_now(lsched_loop *loop);
