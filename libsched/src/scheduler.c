@@ -283,11 +283,14 @@ static int64_t trace_cpu_end(const lsched_loop *loop, const lsched_task *t,
 
 	if (t->tr_cpu == LSCHED__TR_CPU_PERF) {
 		int64_t wall = loop->now - t->tr_begin;
+		int sw = 0;
 		int64_t off = lsched__tcpu_off(loop, t->tr_pos, t->tr_begin,
-					       loop->now, flags);
+					       loop->now, &sw);
 
+		/* The flags come with a measured cpu only (tracepoints.md). */
 		if (off < 0 || wall < 0)
 			return LSCHED_TP_CPU_UNKNOWN;
+		*flags |= sw;
 		return wall > off ? wall - off : 0;
 	}
 	if (t->tr_cpu < 0)
