@@ -210,6 +210,49 @@ static void test_refused_perf_falls_back_with_reason(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A child of fork() that runs the loop its parent traced measures its own
+ * thread: it opens its own event (a loop_cpu_source of its own), not the
+ * parent's ring, which tells of the parent's switches. */
+static void test_forked_child_measures_itself(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_task *sleeper = lsched_task_new(loop, "sleeper", LSCHED_TASK_IDLE,
+					       LSCHED_PRIO_DEFAULT, sleep_20ms,
+					       NULL);
+	struct seen s = { 0 };
+	int status;
+	pid_t pid;
+
+	assert_non_null(sleeper);
+	s.sleeper = lsched_task_id(sleeper);
+	assert_int_equal(lsched__trace_hook_set(on_event, &s), 0);
+	assert_int_equal(lsched_task_start(sleeper), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(s.sources, 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		memset(&s, 0, sizeof(s));
+		s.sleeper = lsched_task_id(sleeper);
+		if (lsched_task_start(sleeper) != 0 ||
+		    lsched_loop_run(loop, LSCHED_RUN_NOWAIT) != 0)
+			_exit(10);
+		if (s.sources != 1 || s.ends != 1)
+			_exit(11);
+		if (!(s.sleep_end.flags & LSCHED_TP_END_BLOCKED) ||
+		    s.sleep_end.cpu < 0 ||
+		    s.sleep_end.cpu >= s.sleep_end.end - s.sleep_end.begin)
+			_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	lsched_task_destroy(sleeper);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
 /* A loop on a virtual clock measures nothing, and so opens nothing. */
 static void test_virtual_clock_measures_nothing(void **state)
 {
@@ -248,6 +291,7 @@ int main(void)
 #ifndef LSCHED_TRACE_DISABLED
 		cmocka_unit_test(test_sleeping_run_blocked_and_cpu_measured),
 		cmocka_unit_test(test_refused_perf_falls_back_with_reason),
+		cmocka_unit_test(test_forked_child_measures_itself),
 		cmocka_unit_test(test_virtual_clock_measures_nothing),
 #else
 		cmocka_unit_test(test_no_trace_no_hook),

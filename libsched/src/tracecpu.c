@@ -50,11 +50,38 @@ struct lsched__tcpu {
 	int fd;    /* -1: the system-call fallback */
 	int err;   /* errno of what refused the perf event; 0 if it is used */
 	pthread_t thread; /* the thread the event measures */
+	unsigned gen;     /* fork_gen when it was opened */
 	struct perf_event_mmap_page *page;
 	size_t map_size;
 	const unsigned char *data;
 	uint64_t data_size; /* a power of two */
 };
+
+/*
+ * A child of fork() inherits the loop, its descriptor and its ring, but the
+ * event measures the parent's thread (perf events are not inherited unless
+ * asked), whose pthread_t the child's thread shares. Counting forks tells
+ * the child to open its own.
+ */
+static atomic_uint fork_gen;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+/* Whether c measures the calling thread. */
+static bool tcpu_mine(const struct lsched__tcpu *c)
+{
+	return pthread_equal(c->thread, pthread_self()) &&
+	       c->gen == atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
 
 static int tcpu_open(struct lsched__tcpu *c)
 {
@@ -104,14 +131,16 @@ static void tcpu_close(struct lsched__tcpu *c)
 
 /* The loop's state, made on first use on the calling thread; NULL if it
  * cannot be allocated (the run then goes unmeasured). A loop run from
- * another thread than the one measured gets a new event. */
+ * another thread than the one measured, or in a child of fork(), gets a
+ * new event. */
 static struct lsched__tcpu *tcpu_get(lsched_loop *loop)
 {
 	struct lsched__tcpu *c = loop->tcpu;
 
-	if (c && c->thread == pthread_self())
+	if (c && tcpu_mine(c))
 		return c;
 	if (!c) {
+		pthread_once(&atfork_once, atfork_register);
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			return NULL;
@@ -120,6 +149,7 @@ static struct lsched__tcpu *tcpu_get(lsched_loop *loop)
 	}
 	tcpu_close(c);
 	c->thread = pthread_self();
+	c->gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	c->err = -tcpu_open(c);
 	LSCHED_TRACE(loop_cpu_source, loop,
 		     c->fd >= 0 ? LSCHED_TP_CPU_SOURCE_PERF
@@ -151,7 +181,7 @@ bool lsched__tcpu_mark(lsched_loop *loop, uint64_t *pos)
 {
 	const struct lsched__tcpu *c = loop->tcpu;
 
-	if (!c || c->fd < 0 || c->thread != pthread_self())
+	if (!c || c->fd < 0 || !tcpu_mine(c))
 		return false;
 	*pos = tcpu_head(c);
 	return true;
@@ -172,7 +202,7 @@ int64_t lsched__tcpu_off(const lsched_loop *loop, uint64_t pos, int64_t from,
 	uint64_t head, at;
 	int64_t off = 0, out = -1;
 
-	if (!c || c->fd < 0 || c->thread != pthread_self())
+	if (!c || c->fd < 0 || !tcpu_mine(c))
 		return -1;
 	head = tcpu_head(c);
 	if (head == pos)
