@@ -55,7 +55,8 @@ enum lsched_tp_cpu_source {
 	/* perf context-switch records of the loop thread: no system call */
 	LSCHED_TP_CPU_SOURCE_PERF = 0,
 	/* perf_event_open refused (loop_cpu_source.err says why): the CPU
-	 * clock and getrusage(RUSAGE_THREAD), 4 system calls per run */
+	 * switch counts (getrusage(RUSAGE_THREAD)) at both ends of a run and
+	 * the CPU clock after a switch: 2 to 4 system calls per run */
 	LSCHED_TP_CPU_SOURCE_SYSCALL = 1,
 };
 

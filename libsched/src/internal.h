@@ -49,6 +49,12 @@ enum lsched__queue {
  * or lists the task come after. At 1M queued tasks this is what a pass
  * walks, so keep hot fields here and cold ones below.
  */
+/* The fallback's state at a traced run's begin (tracecpu.c). */
+struct lsched__tcpu_sys {
+	int64_t now, cpu;
+	uint64_t vcsw, ivcsw;
+};
+
 struct lsched_task {
 	/* Line 0: pick, dequeue, run. */
 	struct lsched__list link;       /* ready queue, while Q_READY */
@@ -88,10 +94,11 @@ struct lsched_task {
 	 * for slice.cpu_elapsed, the start of the stopwatch last started or
 	 * reset in this run with the CPU time at that instant. */
 	int64_t tr_cpu, tr_sw_start, tr_sw_cpu;
-	uint64_t tr_vcsw, tr_ivcsw;
 	/* With tr_cpu (or tr_sw_cpu) LSCHED__TR_CPU_PERF: the position in
-	 * the loop's perf ring at the begin (at the stopwatch's start). */
+	 * the loop's perf ring at the begin (at the stopwatch's start);
+	 * with tr_cpu >= 0, the fallback's begin (tracecpu.c). */
 	uint64_t tr_pos, tr_sw_pos;
+	struct lsched__tcpu_sys tr_sys;
 };
 
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
@@ -228,6 +235,16 @@ bool lsched__tcpu_mark(lsched_loop *loop, uint64_t *pos);
  * and LSCHED_TP_END_PREEMPTED in *flags for the switches before to. */
 int64_t lsched__tcpu_off(const lsched_loop *loop, uint64_t pos, int64_t from,
 			 int64_t to, int *flags);
+/* Where lsched__tcpu_begin() said false: the system calls, two to four per
+ * run (getrusage() at both ends, the CPU clock only after a switch).
+ * now: the loop's time at the begin or end; the begin's state is a
+ * struct lsched__tcpu_sys (above, kept in the task). */
+bool lsched__tcpu_sys_begin(lsched_loop *loop, int64_t now,
+			    struct lsched__tcpu_sys *b);
+/* The run's CPU time, LSCHED_TP_CPU_UNKNOWN if not known; sets BLOCKED
+ * and PREEMPTED in *flags. */
+int64_t lsched__tcpu_sys_end(lsched_loop *loop, int64_t now,
+			     const struct lsched__tcpu_sys *b, int *flags);
 /* Closes the loop's event and frees its state (lsched_loop_destroy). */
 void lsched__tcpu_fini(lsched_loop *loop);
 /* Reads the loop's clock into loop->now and, on the real clock with a

@@ -255,7 +255,8 @@ static void task_free(lsched_task *t)
  * that blocks or was preempted. Where perf events are allowed, the loop
  * thread's context-switch records (tracecpu.c): a load of the ring's head
  * at begin and end, the run's wall time minus its time off the CPU. Else
- * the CPU clock and the switch counts, system calls (1-3 us each here).
+ * system calls (1-3 us each here): the switch counts at both ends, the CPU
+ * clock only after a switch.
  * Never on a virtual clock, whose times are not the thread's.
  */
 static void trace_cpu_begin(lsched_loop *loop, lsched_task *t, bool first)
@@ -264,23 +265,17 @@ static void trace_cpu_begin(lsched_loop *loop, lsched_task *t, bool first)
 	t->tr_sw_start = INT64_MIN;
 	if (loop->clock->is_virtual || !LSCHED_TRACE_ON(task_fire_end))
 		return;
-	if (lsched__tcpu_begin(loop, first, &t->tr_pos)) {
+	if (lsched__tcpu_begin(loop, first, &t->tr_pos))
 		t->tr_cpu = LSCHED__TR_CPU_PERF;
-		return;
-	}
-	if (!lsched__thread_switches(&t->tr_vcsw, &t->tr_ivcsw))
-		return;
-	t->tr_cpu = lsched__thread_cpu();
+	else if (lsched__tcpu_sys_begin(loop, loop->now, &t->tr_sys))
+		t->tr_cpu = t->tr_sys.cpu;
 }
 
 /* The run's CPU time, LSCHED_TP_CPU_UNKNOWN if not measured; *flags gets
  * the BLOCKED and PREEMPTED bits. */
-static int64_t trace_cpu_end(const lsched_loop *loop, const lsched_task *t,
+static int64_t trace_cpu_end(lsched_loop *loop, const lsched_task *t,
 			     int *flags)
 {
-	uint64_t vcsw, ivcsw;
-	int64_t cpu;
-
 	if (t->tr_cpu == LSCHED__TR_CPU_PERF) {
 		int64_t wall = loop->now - t->tr_begin;
 		int sw = 0;
@@ -295,12 +290,7 @@ static int64_t trace_cpu_end(const lsched_loop *loop, const lsched_task *t,
 	}
 	if (t->tr_cpu < 0)
 		return LSCHED_TP_CPU_UNKNOWN;
-	cpu = lsched__thread_cpu();
-	if (cpu < t->tr_cpu || !lsched__thread_switches(&vcsw, &ivcsw))
-		return LSCHED_TP_CPU_UNKNOWN;
-	*flags |= (vcsw != t->tr_vcsw ? LSCHED_TP_END_BLOCKED : 0) |
-		  (ivcsw != t->tr_ivcsw ? LSCHED_TP_END_PREEMPTED : 0);
-	return cpu - t->tr_cpu;
+	return lsched__tcpu_sys_end(loop, loop->now, &t->tr_sys, flags);
 }
 
 /* A traced run: what task_fire_end will need is kept in the task. */
@@ -319,7 +309,7 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 }
 
 static __attribute__((noinline, cold)) void
-trace_fire_end(const lsched_loop *loop, lsched_task *t)
+trace_fire_end(lsched_loop *loop, lsched_task *t)
 {
 	int flags = (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
 		    (t->active ? LSCHED_TP_END_ACTIVE : 0);

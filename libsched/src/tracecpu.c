@@ -55,6 +55,11 @@ struct lsched__tcpu {
 	size_t map_size;
 	const unsigned char *data;
 	uint64_t data_size; /* a power of two */
+	/* The fallback's anchor: the loop time, CPU time and switch counts
+	 * at the last traced run's end (anchored: they are set). */
+	bool anchored;
+	int64_t a_now, a_cpu;
+	uint64_t a_vcsw, a_ivcsw;
 };
 
 /*
@@ -245,6 +250,74 @@ int64_t lsched__tcpu_off(const lsched_loop *loop, uint64_t pos, int64_t from,
 	if (out >= 0 && to > (out > from ? out : from))
 		off += to - (out > from ? out : from);
 	return off;
+}
+
+/*
+ * The fallback, where perf_event_open is refused. The switch counts must be
+ * read at both ends (getrusage(), a system call), but the CPU clock need
+ * not be: while the counts have not moved the thread has been on the CPU,
+ * so its CPU time grew as the loop's clock did. A run begins from the
+ * last run's end when no switch came between (a busy loop: one system call
+ * per begin), and ends without reading the clock when none came during it.
+ */
+static void sys_anchor(struct lsched__tcpu *c, int64_t now, int64_t cpu,
+		       uint64_t vcsw, uint64_t ivcsw)
+{
+	c->anchored = true;
+	c->a_now = now;
+	c->a_cpu = cpu;
+	c->a_vcsw = vcsw;
+	c->a_ivcsw = ivcsw;
+}
+
+bool lsched__tcpu_sys_begin(lsched_loop *loop, int64_t now,
+			    struct lsched__tcpu_sys *b)
+{
+	struct lsched__tcpu *c = loop->tcpu;
+
+	if (!lsched__thread_switches(&b->vcsw, &b->ivcsw))
+		return false;
+	if (c && c->anchored && tcpu_mine(c) && b->vcsw == c->a_vcsw &&
+	    b->ivcsw == c->a_ivcsw && now >= c->a_now) {
+		b->cpu = c->a_cpu + (now - c->a_now);
+	} else {
+		b->cpu = lsched__thread_cpu();
+		if (b->cpu < 0)
+			return false;
+	}
+	b->now = now;
+	if (c && tcpu_mine(c))
+		sys_anchor(c, now, b->cpu, b->vcsw, b->ivcsw);
+	return true;
+}
+
+int64_t lsched__tcpu_sys_end(lsched_loop *loop, int64_t now,
+			     const struct lsched__tcpu_sys *b, int *flags)
+{
+	struct lsched__tcpu *c = loop->tcpu;
+	uint64_t vcsw, ivcsw;
+	int64_t cpu, wall = now - b->now;
+
+	if (wall < 0 || !lsched__thread_switches(&vcsw, &ivcsw))
+		return LSCHED_TP_CPU_UNKNOWN;
+	if (vcsw == b->vcsw && ivcsw == b->ivcsw) {
+		cpu = wall;
+	} else {
+		int64_t end = lsched__thread_cpu();
+
+		if (end < 0)
+			return LSCHED_TP_CPU_UNKNOWN;
+		/* A begin taken from an anchor and an end read from the
+		 * clock may disagree by the read's own time: never more CPU
+		 * than wall time. */
+		cpu = end - b->cpu;
+		cpu = cpu < 0 ? 0 : cpu > wall ? wall : cpu;
+		*flags |= (vcsw != b->vcsw ? LSCHED_TP_END_BLOCKED : 0) |
+			  (ivcsw != b->ivcsw ? LSCHED_TP_END_PREEMPTED : 0);
+	}
+	if (c && tcpu_mine(c))
+		sys_anchor(c, now, b->cpu + cpu, vcsw, ivcsw);
+	return cpu;
 }
 
 void lsched__tcpu_fini(lsched_loop *loop)
