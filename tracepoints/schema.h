@@ -42,13 +42,23 @@ enum lsched_tp_state {
 /* task_fire_end.flags */
 #define LSCHED_TP_END_DESTROYED 0x1 /* destroyed during its run */
 #define LSCHED_TP_END_ACTIVE 0x2    /* still active: repeating or restarted */
-/* The loop thread went off the CPU during the run (getrusage(RUSAGE_THREAD)
- * switch counts, read with task_fire_end.cpu): it slept (a read, a lock, a
+/* The loop thread went off the CPU during the run (read with
+ * task_fire_end.cpu, see loop_cpu_source): it slept (a read, a lock, a
  * sleep: voluntary switches), or was preempted (involuntary switches). */
 #define LSCHED_TP_END_BLOCKED 0x4
 #define LSCHED_TP_END_PREEMPTED 0x8
 /* task_fire_end.cpu, slice.cpu_elapsed: not measured */
 #define LSCHED_TP_CPU_UNKNOWN (-1)
+
+/* loop_cpu_source.source: how the loop's traced runs get their CPU time */
+enum lsched_tp_cpu_source {
+	/* perf context-switch records of the loop thread: no system call */
+	LSCHED_TP_CPU_SOURCE_PERF = 0,
+	/* perf_event_open refused (loop_cpu_source.err says why): the CPU
+	 * switch counts (getrusage(RUSAGE_THREAD)) at both ends of a run and
+	 * the CPU clock after a switch: 2 to 4 system calls per run */
+	LSCHED_TP_CPU_SOURCE_SYSCALL = 1,
+};
 
 /* task_enqueue.kind, task_fire_begin.kind: enum lsched_task_kind */
 /* slice.verdict: enum lsched_stopwatch_verdict */

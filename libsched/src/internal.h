@@ -52,6 +52,12 @@ enum lsched__queue {
  * or lists the task come after. At 1M queued tasks this is what a pass
  * walks, so keep hot fields here and cold ones below.
  */
+/* The fallback's state at a traced run's begin (tracecpu.c). */
+struct lsched__tcpu_sys {
+	int64_t now, cpu;
+	uint64_t vcsw, ivcsw;
+};
+
 struct lsched_task {
 	/* Line 0: pick, dequeue, run. */
 	struct lsched__list link;       /* ready queue, while Q_READY */
@@ -91,8 +97,15 @@ struct lsched_task {
 	 * for slice.cpu_elapsed, the start of the stopwatch last started or
 	 * reset in this run with the CPU time at that instant. */
 	int64_t tr_cpu, tr_sw_start, tr_sw_cpu;
-	uint64_t tr_vcsw, tr_ivcsw;
+	/* With tr_cpu (or tr_sw_cpu) LSCHED__TR_CPU_PERF: the position in
+	 * the loop's perf ring at the begin (at the stopwatch's start);
+	 * with tr_cpu >= 0, the fallback's begin (tracecpu.c). */
+	uint64_t tr_pos, tr_sw_pos;
+	struct lsched__tcpu_sys tr_sys;
 };
+
+/* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
+#define LSCHED__TR_CPU_PERF (-2)
 
 struct lsched_timer {
 	struct lsched__heap_node node;
@@ -177,6 +190,9 @@ struct lsched_loop {
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;
+	/* The trace's CPU-time source (tracecpu.c), made by the first traced
+	 * run; NULL until then. */
+	struct lsched__tcpu *tcpu;
 	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
 	char name[LSCHED_LOOP_NAME_MAX + 1];
 
@@ -213,6 +229,34 @@ int64_t lsched__thread_cpu(void);
 /* The calling thread's voluntary and involuntary context switches so far
  * (getrusage(RUSAGE_THREAD)); false if they cannot be read. Same cost. */
 bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary);
+
+/* tracecpu.c: the loop thread's time off the CPU in traced runs, from perf
+ * context-switch records (no system call). All on the loop's thread.
+ * lsched__tcpu_begin() makes the loop's state on first use (and emits
+ * loop_cpu_source), and gives in *pos where the run's records begin;
+ * false: perf is not available here, use the system calls. first: an
+ * outermost run, whose begin frees what came before. */
+bool lsched__tcpu_begin(lsched_loop *loop, bool first, uint64_t *pos);
+/* Like lsched__tcpu_begin() inside a run, for a stopwatch's start: false
+ * unless a begin on this thread made the state. */
+bool lsched__tcpu_mark(lsched_loop *loop, uint64_t *pos);
+/* The time in [from, to] (loop time, ns) the thread spent off the CPU
+ * since *pos; -1 if not known (records dropped). Sets LSCHED_TP_END_BLOCKED
+ * and LSCHED_TP_END_PREEMPTED in *flags for the switches before to. */
+int64_t lsched__tcpu_off(const lsched_loop *loop, uint64_t pos, int64_t from,
+			 int64_t to, int *flags);
+/* Where lsched__tcpu_begin() said false: the system calls, two to four per
+ * run (getrusage() at both ends, the CPU clock only after a switch).
+ * now: the loop's time at the begin or end; the begin's state is a
+ * struct lsched__tcpu_sys (above, kept in the task). */
+bool lsched__tcpu_sys_begin(lsched_loop *loop, int64_t now,
+			    struct lsched__tcpu_sys *b);
+/* The run's CPU time, LSCHED_TP_CPU_UNKNOWN if not known; sets BLOCKED
+ * and PREEMPTED in *flags. */
+int64_t lsched__tcpu_sys_end(lsched_loop *loop, int64_t now,
+			     const struct lsched__tcpu_sys *b, int *flags);
+/* Closes the loop's event and frees its state (lsched_loop_destroy). */
+void lsched__tcpu_fini(lsched_loop *loop);
 /* Reads the loop's clock into loop->now and, on the real clock with a
  * usable TSC, re-anchors the extrapolation (and feeds its calibration). */
 void lsched__loop_read_now(lsched_loop *loop);

@@ -103,6 +103,7 @@ int lsched_loop_destroy(lsched_loop *loop)
 	free(loop->fds);
 	lsched__heap_fini(&loop->timers);
 	lsched__heap_fini(&loop->overdue);
+	lsched__tcpu_fini(loop);
 	loop->bops->close(loop->backend);
 	close(loop->wake_fd);
 	if (loop->timer_fd >= 0)

@@ -252,35 +252,45 @@ static void task_free(lsched_task *t)
 /*
  * The loop thread's CPU time and context switches around a traced run, for
  * task_fire_end's cpu and flags: what tells a run that computes from one
- * that blocks or was preempted. System calls (about 1 us each here), so
- * read only for task_fire_end, and never on a virtual clock, whose times
- * are not the thread's.
+ * that blocks or was preempted. Where perf events are allowed, the loop
+ * thread's context-switch records (tracecpu.c): a load of the ring's head
+ * at begin and end, the run's wall time minus its time off the CPU. Else
+ * system calls (1-3 us each here): the switch counts at both ends, the CPU
+ * clock only after a switch.
+ * Never on a virtual clock, whose times are not the thread's.
  */
-static void trace_cpu_begin(const lsched_loop *loop, lsched_task *t)
+static void trace_cpu_begin(lsched_loop *loop, lsched_task *t, bool first)
 {
 	t->tr_cpu = LSCHED_TP_CPU_UNKNOWN;
 	t->tr_sw_start = INT64_MIN;
-	if (loop->clock->is_virtual || !LSCHED_TRACE_ON(task_fire_end) ||
-	    !lsched__thread_switches(&t->tr_vcsw, &t->tr_ivcsw))
+	if (loop->clock->is_virtual || !LSCHED_TRACE_ON(task_fire_end))
 		return;
-	t->tr_cpu = lsched__thread_cpu();
+	if (lsched__tcpu_begin(loop, first, &t->tr_pos))
+		t->tr_cpu = LSCHED__TR_CPU_PERF;
+	else if (lsched__tcpu_sys_begin(loop, loop->now, &t->tr_sys))
+		t->tr_cpu = t->tr_sys.cpu;
 }
 
 /* The run's CPU time, LSCHED_TP_CPU_UNKNOWN if not measured; *flags gets
  * the BLOCKED and PREEMPTED bits. */
-static int64_t trace_cpu_end(const lsched_task *t, int *flags)
+static int64_t trace_cpu_end(lsched_loop *loop, const lsched_task *t,
+			     int *flags)
 {
-	uint64_t vcsw, ivcsw;
-	int64_t cpu;
+	if (t->tr_cpu == LSCHED__TR_CPU_PERF) {
+		int64_t wall = loop->now - t->tr_begin;
+		int sw = 0;
+		int64_t off = lsched__tcpu_off(loop, t->tr_pos, t->tr_begin,
+					       loop->now, &sw);
 
+		/* The flags come with a measured cpu only (tracepoints.md). */
+		if (off < 0 || wall < 0)
+			return LSCHED_TP_CPU_UNKNOWN;
+		*flags |= sw;
+		return wall > off ? wall - off : 0;
+	}
 	if (t->tr_cpu < 0)
 		return LSCHED_TP_CPU_UNKNOWN;
-	cpu = lsched__thread_cpu();
-	if (cpu < t->tr_cpu || !lsched__thread_switches(&vcsw, &ivcsw))
-		return LSCHED_TP_CPU_UNKNOWN;
-	*flags |= (vcsw != t->tr_vcsw ? LSCHED_TP_END_BLOCKED : 0) |
-		  (ivcsw != t->tr_ivcsw ? LSCHED_TP_END_PREEMPTED : 0);
-	return cpu - t->tr_cpu;
+	return lsched__tcpu_sys_end(loop, loop->now, &t->tr_sys, flags);
 }
 
 /* A traced run: what task_fire_end will need is kept in the task. */
@@ -292,18 +302,18 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	t->tr_prio = t->prio;
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
-	trace_cpu_begin(loop, t);
+	trace_cpu_begin(loop, t, !loop->current);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
 		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
 }
 
 static __attribute__((noinline, cold)) void
-trace_fire_end(const lsched_loop *loop, lsched_task *t)
+trace_fire_end(lsched_loop *loop, lsched_task *t)
 {
 	int flags = (t->destroyed ? LSCHED_TP_END_DESTROYED : 0) |
 		    (t->active ? LSCHED_TP_END_ACTIVE : 0);
-	int64_t cpu = trace_cpu_end(t, &flags);
+	int64_t cpu = trace_cpu_end(loop, t, &flags);
 
 	t->traced = false;
 	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,

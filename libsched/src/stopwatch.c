@@ -34,7 +34,9 @@ static lsched_task *cpu_task(const struct lsched_stopwatch *sw)
 	return t && t->traced && !sw->loop->clock->is_virtual ? t : NULL;
 }
 
-/* Notes the CPU time at the stopwatch's start, while slices are traced. */
+/* Notes the CPU time at the stopwatch's start, while slices are traced:
+ * where its run is measured from perf records (scheduler.c), the ring's
+ * position, else the CPU clock. */
 static void cpu_mark(const struct lsched_stopwatch *sw)
 {
 	lsched_task *t;
@@ -42,17 +44,32 @@ static void cpu_mark(const struct lsched_stopwatch *sw)
 	if (!LSCHED_TRACE_ON(slice) || !(t = cpu_task(sw)))
 		return;
 	t->tr_sw_start = sw->start;
-	t->tr_sw_cpu = lsched__thread_cpu();
+	if (t->tr_cpu == LSCHED__TR_CPU_PERF &&
+	    lsched__tcpu_mark(sw->loop, &t->tr_sw_pos))
+		t->tr_sw_cpu = LSCHED__TR_CPU_PERF;
+	else
+		t->tr_sw_cpu = lsched__thread_cpu();
 }
 
-/* CPU time since the stopwatch's start, if its start was noted in this
- * run; LSCHED_TP_CPU_UNKNOWN otherwise. */
-static int64_t cpu_elapsed(const struct lsched_stopwatch *sw)
+/* CPU time from the stopwatch's start to now, if its start was noted in
+ * this run; LSCHED_TP_CPU_UNKNOWN otherwise. */
+static int64_t cpu_elapsed(const struct lsched_stopwatch *sw, int64_t now)
 {
 	lsched_task *t = cpu_task(sw);
 	int64_t cpu;
 
-	if (!t || t->tr_sw_start != sw->start || t->tr_sw_cpu < 0)
+	if (!t || t->tr_sw_start != sw->start)
+		return LSCHED_TP_CPU_UNKNOWN;
+	if (t->tr_sw_cpu == LSCHED__TR_CPU_PERF) {
+		int flags = 0;
+		int64_t off = lsched__tcpu_off(sw->loop, t->tr_sw_pos,
+					       sw->start, now, &flags);
+
+		if (off < 0 || now < sw->start)
+			return LSCHED_TP_CPU_UNKNOWN;
+		return now - sw->start > off ? now - sw->start - off : 0;
+	}
+	if (t->tr_sw_cpu < 0)
 		return LSCHED_TP_CPU_UNKNOWN;
 	cpu = lsched__thread_cpu();
 	return cpu >= t->tr_sw_cpu ? cpu - t->tr_sw_cpu : LSCHED_TP_CPU_UNKNOWN;
@@ -150,7 +167,7 @@ bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
 				     ? sw->loop->current->id
 				     : 0,
 			     sw->priority, elapsed, sw->slice, sw->last_iter,
-			     sw->verdict, sw->checks, cpu_elapsed(sw));
+			     sw->verdict, sw->checks, cpu_elapsed(sw, now));
 	return sw->verdict == LSCHED_SW_CONTINUE;
 }
 
