@@ -342,6 +342,21 @@ static void fidelity(const struct sr_report *r, struct fidelity *fd)
 		 fd->replay_matched == fd->replay_starves;
 }
 
+bool sr_faithful(const struct sr_figs *orig, const struct sr_figs *unchanged,
+		 char *why, size_t len)
+{
+	struct sr_report r = { .orig = orig, .unchanged = unchanged };
+	struct fidelity fd;
+
+	fidelity(&r, &fd);
+	snprintf(why, len, "%zu of %zu priorities within tolerance, %zu of %zu "
+			   "recorded starvation intervals matched, %zu of %zu "
+			   "replayed ones",
+		 fd.prios_ok, fd.prios, fd.matched, fd.orig_starves,
+		 fd.replay_matched, fd.replay_starves);
+	return fd.known && fd.ok;
+}
+
 /* ---- text ----------------------------------------------------------------- */
 
 static const char *ns_str(int64_t v)

@@ -127,6 +127,12 @@ bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f);
 bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f);
 void sr_figs_free(struct sr_figs *f);
 
+/* Whether the replay of the unchanged workload (unchanged) is faithful to
+ * the recording (orig) by the criteria of the report's FAITHFUL line
+ * (docs/schedreplay.md); why gets its numbers, one line. */
+bool sr_faithful(const struct sr_figs *orig, const struct sr_figs *unchanged,
+		 char *why, size_t len);
+
 /* What the report needs. */
 struct sr_report {
 	const char *input;          /* the path given */
