@@ -195,8 +195,8 @@ static void describe(const struct sr_figs *base, struct fx_candidate *c)
 	}
 }
 
-/* The first culprit of the victim's longest wait in the unchanged replay
- * of the given group (an_tgroup), or NULL. */
+/* The first culprit of the victim's longest wait in the unchanged replay,
+ * if it is of the given group (an_tgroup); else NULL. */
 static const struct an_tblame *culprit_of(const struct sr_replay *r,
 					  const char *victim,
 					  enum an_tgroup g)
@@ -209,10 +209,12 @@ static const struct an_tblame *culprit_of(const struct sr_replay *r,
 		    (!w || l->tstarves[j].end - l->tstarves[j].start >
 				   w->end - w->start))
 			w = &l->tstarves[j];
+	/* The culprit that ran longest, if it is of group g. */
 	for (unsigned k = 0; w && k < w->nblame; k++)
-		if (w->blame[k].task &&
-		    an_tgroup_of(w->prio, w->blame[k].prio) == g)
-			return &w->blame[k];
+		if (w->blame[k].task && strcmp(w->blame[k].task->name, victim))
+			return an_tgroup_of(w->prio, w->blame[k].prio) == g
+				       ? &w->blame[k]
+				       : NULL;
 	return NULL;
 }
 

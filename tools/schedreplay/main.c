@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixes.h"
+#include "jsonstr.h"
 #include "schedreplay.h"
 
 void sr_error(const char *fmt, ...)
@@ -34,6 +36,7 @@ static void usage(FILE *f)
 	      "                   [--max-wait [TASK=]MS]... [--scale TASK=FACTOR]...\n"
 	      "                   [--json] [-o OUT_TRACE] [--save FILE] [--pid PID]\n"
 	      "                   [--loop ADDR] [--realtime] [--timing]\n"
+	      "       schedreplay TRACE_DIR|FILE --suggest [--fix-budget SECONDS] [--json]\n"
 	      "Rebuilds the workload of one loop from a libsched trace (schedprof\n"
 	      "record) or a workload file, replays it through the scheduler, in\n"
 	      "virtual time (--sim, the default: deterministic, no sleeping) or in\n"
@@ -56,6 +59,11 @@ static void usage(FILE *f)
 	      "  --realtime            --real only: run SCHED_FIFO (root), so that\n"
 	      "                        other processes do not stretch the replay\n"
 	      "  --timing              how fast the replay ran, on stderr\n"
+	      "  --suggest             the recorded findings with their checked fixes\n"
+	      "                        (candidate what-ifs replayed), as schedprof\n"
+	      "                        report gives them; no what-if replay\n"
+	      "  --fix-budget SECONDS  --suggest: wall-clock time for the candidates'\n"
+	      "                        replays (default 0.5)\n"
 	      "Examples:\n"
 	      "  schedreplay build/demo/trace --max-wait indexer=50\n"
 	      "  schedreplay build/demo/trace --save demo.workload\n"
@@ -227,6 +235,75 @@ static int record_self(int argc, char **argv, const char *out)
 
 /* The command, once its argument vector is copied (for -o); what it
  * allocates in wi is freed by main(). */
+/* --suggest: the recorded findings, each with its checked fixes. */
+static int suggest_print(const struct wl_workload *w, const struct an_config *cfg,
+			 double budget, bool json)
+{
+	struct fx_result r;
+
+	if (fx_suggest(w, cfg, budget, &r) < 0) {
+		sr_error("out of memory");
+		return SR_EXIT_FAIL;
+	}
+	if (json) {
+		printf("{\"schedreplay_suggest\":1,\"status\":\"%s\",\"why\":",
+		       r.status == FX_DONE ? "done"
+		       : r.status == FX_UNFAITHFUL ? "unfaithful"
+		       : r.status == FX_NO_ORIG ? "no-figures" : "no-replay");
+		tj_str(stdout, r.why);
+		printf(",\"replays\":%zu,\"budget_s\":%g,\"budget_out\":%s,"
+		       "\"findings\":[", r.replays, r.budget_s,
+		       r.budget_out ? "true" : "false");
+		for (size_t i = 0; i < w->norig_findings; i++) {
+			const struct wl_orig_finding *f = &w->orig_findings[i];
+
+			printf("%s{\"severity\":", i ? "," : "");
+			tj_str(stdout, f->severity);
+			fputs(",\"kind\":", stdout);
+			tj_str(stdout, f->kind);
+			fputs(",\"culprit\":", stdout);
+			tj_str(stdout, f->culprit);
+			fputs(",\"evidence\":", stdout);
+			tj_str(stdout, f->evidence ? f->evidence : "");
+			if (r.status == FX_DONE) {
+				fputs(",\"fixes\":", stdout);
+				fx_json(stdout, &r, fx_find(&r, f->kind, f->culprit));
+			}
+			fputc('}', stdout);
+		}
+		fputs("]}\n", stdout);
+	} else {
+		printf("schedreplay: %zu recorded finding%s", w->norig_findings,
+		       w->norig_findings == 1 ? "" : "s");
+		if (r.status == FX_DONE)
+			printf(", %zu candidate fixes replayed in %.2f s\n",
+			       r.replays, r.wall_s);
+		else
+			printf("\n%s\n", fx_status_text(&r));
+		for (size_t i = 0; i < w->norig_findings; i++) {
+			const struct wl_orig_finding *f = &w->orig_findings[i];
+
+			printf("  %-7s  %-18s %s\n", f->severity, f->kind,
+			       f->culprit);
+			if (f->evidence)
+				printf("           %s\n", f->evidence);
+			if (r.status == FX_DONE)
+				fx_text(stdout, &r,
+					fx_find(&r, f->kind, f->culprit),
+					"           ");
+		}
+		if (r.budget_out)
+			printf("  fixes: the budget (--fix-budget %g s) ran out "
+			       "before every candidate was tried\n", r.budget_s);
+	}
+	fx_free(&r);
+	if (fflush(stdout) != 0) {
+		sr_error("cannot write the report: %s", strerror(errno));
+		return SR_EXIT_FAIL;
+	}
+	return SR_EXIT_OK;
+}
+
 static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 {
 	static const struct option opts[] = {
@@ -244,9 +321,13 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "loop", required_argument, NULL, 'L' },
 		{ "timing", no_argument, NULL, 't' },
 		{ "realtime", no_argument, NULL, 'T' },
+		{ "suggest", no_argument, NULL, 'G' },
+		{ "fix-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool suggest = false, budget_set = false;
+	double budget = FX_BUDGET_DEFAULT;
 	struct an_config cfg;
 	bool real = false, json = false, timing = false, speed_set = false;
 	bool mode_given = false;
@@ -391,6 +472,17 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		case 'T':
 			realtime = true;
 			break;
+		case 'G':
+			suggest = true;
+			break;
+		case 'B':
+			if (!parse_double(optarg, 0, 3600, &budget)) {
+				sr_error("--fix-budget: '%s' is not a number of "
+					 "seconds from 0 to 3600", optarg);
+				return SR_EXIT_USAGE;
+			}
+			budget_set = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return SR_EXIT_OK;
@@ -430,6 +522,17 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 	if (out_trace && save) {
 		sr_error("--save writes the workload and replays nothing: not "
 			 "with -o");
+		return SR_EXIT_USAGE;
+	}
+	if (budget_set && !suggest) {
+		sr_error("--fix-budget applies to --suggest only");
+		return SR_EXIT_USAGE;
+	}
+	if (suggest && (sr_whatif_any(wi) || mode_given || save || out_trace ||
+			timing)) {
+		sr_error("--suggest replays its own candidates in virtual time: "
+			 "not with a what-if, --sim, --real, --save, -o or "
+			 "--timing");
 		return SR_EXIT_USAGE;
 	}
 	if (stat(input, &sb) != 0) {
@@ -484,6 +587,11 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			an_fmt_ns(w->span, err, sizeof(err)));
 		wl_free(w);
 		return SR_EXIT_OK;
+	}
+	if (suggest) {
+		status = suggest_print(w, &cfg, budget, json);
+		wl_free(w);
+		return status;
 	}
 	if (!check_names(w, "--set-priority", wi->prios, wi->nprios, true) ||
 	    !check_names(w, "--max-wait", wi->max_waits, wi->nmax_waits, false) ||
