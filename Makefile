@@ -544,6 +544,7 @@ endif
 		else echo "  FAIL     $$m: $$w"; exit 1; fi; \
 	done
 	@scripts/test-officesim.sh
+	@scripts/test-fixes.sh
 ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory bench-quick
 else
