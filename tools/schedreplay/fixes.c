@@ -165,14 +165,18 @@ static void call_of(const struct sr_figs *base, char op, const char *name,
 		snprintf(buf, len, "lsched_task_set_priority(%s, %s)", shown(name),
 			 prio_c((int)value));
 		break;
+	case 'c':
+		snprintf(buf, len, "make %s's work %g times as long", shown(name),
+			 factor);
+		break;
 	default:
-		snprintf(buf, len, "split %s: return after about %s of work and "
-				   "run again (an lsched_stopwatch_continue() check "
-				   "between pieces), %.0f pieces per run",
-			 shown(name),
-			 ns_txt(t ? (int64_t)((double)t->run_max * factor) : 0, b,
-				sizeof(b)),
-			 1.0 / factor);
+		snprintf(buf, len, "split %s into %lld pieces: return when "
+				   "lsched_stopwatch_continue() says so after about "
+				   "%s of work (its longest run / %lld), and go on "
+				   "in its next run",
+			 shown(name), (long long)value,
+			 ns_txt(t ? t->run_max / value : 0, b, sizeof(b)),
+			 (long long)value);
 		break;
 	}
 }
@@ -268,18 +272,18 @@ static int candidates(const struct wl_workload *w, const struct an_config *cfg,
 				chg(c, 'p', hi->task->name, v->prio, 0);
 				if (!(c = add(x, &cap)))
 					return -1;
-				chg(c, 'c', hi->task->name, 0, 0.25);
+				chg(c, 's', hi->task->name, 4, 0);
 			}
 		}
 		if (lo && lo->task && strcmp(lo->task->name, name) &&
 		    wl_task_named(w, lo->task->name)) {
 			if (!(c = add(x, &cap)))
 				return -1;
-			chg(c, 'c', lo->task->name, 0, 0.25);
+			chg(c, 's', lo->task->name, 4, 0);
 		}
 	} else if (!strcmp(x->kind, "never-yields") ||
 		   !strcmp(x->kind, "long-running-task")) {
-		static const double f[] = { 0.5, 0.25, 0.1 };
+		static const int64_t f[] = { 2, 4, 10 };
 
 		if (!task_in(base, name)) {
 			snprintf(x->note, sizeof(x->note), "the replay does not "
@@ -289,7 +293,7 @@ static int candidates(const struct wl_workload *w, const struct an_config *cfg,
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			if (!(c = add(x, &cap)))
 				return -1;
-			chg(c, 'c', name, 0, f[i]);
+			chg(c, 's', name, f[i], 0);
 		}
 	} else if (!strcmp(x->kind, "performer-backlog")) {
 		/* Posts at a priority are tasks named after them; first-
@@ -437,6 +441,11 @@ static void to_whatif(const struct fx_candidate *c, struct sr_whatif *wi,
 				wi->max_waits = &v[i];
 			wi->nmax_waits++;
 			break;
+		case 's':
+			if (!wi->splits)
+				wi->splits = &v[i];
+			wi->nsplits++;
+			break;
 		case 'p':
 			if (!wi->prios)
 				wi->prios = &v[i];
@@ -466,7 +475,7 @@ static int try(const struct wl_workload *w, const struct an_config *cfg,
 	int k = 0;
 
 	/* The what-if's arrays hold one kind of change each, contiguous. */
-	for (const char *op = "mpc"; *op; op++)
+	for (const char *op = "mpcs"; *op; op++)
 		for (int i = 0; i < c->nchg; i++)
 			if (c->chg[i].op == *op)
 				sorted.chg[k++] = c->chg[i];
@@ -805,6 +814,7 @@ void fx_json(FILE *f, const struct fx_result *r, const struct fx_finding *x)
 			fprintf(f, "%s{\"what\":\"%s\",\"task\":", k ? "," : "",
 				c->chg[k].op == 'm'   ? "max_wait"
 				: c->chg[k].op == 'p' ? "priority"
+				: c->chg[k].op == 's' ? "split"
 						      : "scale");
 			tj_str(f, c->chg[k].name);
 			if (c->chg[k].op == 'm')
@@ -813,6 +823,9 @@ void fx_json(FILE *f, const struct fx_result *r, const struct fx_finding *x)
 			else if (c->chg[k].op == 'p')
 				fprintf(f, ",\"priority\":\"%s\"",
 					an_prio_name((int)c->chg[k].value));
+			else if (c->chg[k].op == 's')
+				fprintf(f, ",\"pieces\":%lld",
+					(long long)c->chg[k].value);
 			else
 				fprintf(f, ",\"scale\":%g", c->chg[k].factor);
 			fputc('}', f);

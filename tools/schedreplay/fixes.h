@@ -60,7 +60,7 @@ struct fx_candidate {
 	/* The what-if replayed (private to fixes.c). */
 	int nchg;
 	struct {
-		char op;       /* 'p' priority, 'm' max wait, 'c' scale */
+		char op;       /* 'p' priority, 'm' max wait, 'c' scale, 's' split */
 		char name[96];
 		int64_t value;
 		double factor;

@@ -34,6 +34,7 @@ static void usage(FILE *f)
 	fputs("usage: schedreplay TRACE_DIR|FILE [--sim|--real] [--speed X]\n"
 	      "                   [--set-priority TASK=PRIO]... [--slice MS]\n"
 	      "                   [--max-wait [TASK=]MS]... [--scale TASK=FACTOR]...\n"
+	      "                   [--split TASK=N]...\n"
 	      "                   [--json] [-o OUT_TRACE] [--save FILE] [--pid PID]\n"
 	      "                   [--loop ADDR] [--realtime] [--timing]\n"
 	      "       schedreplay TRACE_DIR|FILE --suggest [--fix-budget SECONDS] [--json]\n"
@@ -50,6 +51,8 @@ static void usage(FILE *f)
 	      "  --slice MS            the stopwatch slice of every check\n"
 	      "  --max-wait [TASK=]MS  a maximum wait for TASK, or every task\n"
 	      "  --scale TASK=FACTOR   TASK's run time times FACTOR (0.001 to 1000)\n"
+	      "  --split TASK=N        TASK's runs each worked in N pieces (2 to 1000),\n"
+	      "                        the task ready again after each piece\n"
 	      "  --json                the report as JSON (schedreplay_report 1)\n"
 	      "  -o OUT_TRACE          --real only: record the replay with LTTng\n"
 	      "                        (through schedprof record) into OUT_TRACE\n"
@@ -314,6 +317,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "slice", required_argument, NULL, 's' },
 		{ "max-wait", required_argument, NULL, 'm' },
 		{ "scale", required_argument, NULL, 'c' },
+		{ "split", required_argument, NULL, 'X' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "save", required_argument, NULL, 'w' },
@@ -434,6 +438,22 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 				return SR_EXIT_FAIL;
 			}
 			break;
+		case 'X':
+			if (!split_eq(optarg, &name, &value)) {
+				sr_error("--split: '%s' is not TASK=N", optarg);
+				return SR_EXIT_USAGE;
+			}
+			if (!parse_double(value, 2, 1000, &d) || d != (double)(int64_t)d) {
+				sr_error("--split: '%s' is not a number of pieces "
+					 "from 2 to 1000", value);
+				return SR_EXIT_USAGE;
+			}
+			if (!add_named(&wi->splits, &wi->nsplits,
+				       (struct sr_named){ name, (int64_t)d, 0 })) {
+				sr_error("out of memory");
+				return SR_EXIT_FAIL;
+			}
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -541,7 +561,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 	}
 	if (save && sr_whatif_any(wi)) {
 		sr_error("--save writes the workload as recorded: a what-if "
-			 "(--set-priority, --slice, --max-wait, --scale) is not "
+			 "(--set-priority, --slice, --max-wait, --scale, --split) is not "
 			 "saved; edit the file instead");
 		return SR_EXIT_USAGE;
 	}
@@ -595,7 +615,8 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 	}
 	if (!check_names(w, "--set-priority", wi->prios, wi->nprios, true) ||
 	    !check_names(w, "--max-wait", wi->max_waits, wi->nmax_waits, false) ||
-	    !check_names(w, "--scale", wi->scales, wi->nscales, true)) {
+	    !check_names(w, "--scale", wi->scales, wi->nscales, true) ||
+	    !check_names(w, "--split", wi->splits, wi->nsplits, false)) {
 		wl_free(w);
 		return SR_EXIT_USAGE;
 	}
@@ -687,6 +708,7 @@ int main(int argc, char **argv)
 	free(wi.prios);
 	free(wi.max_waits);
 	free(wi.scales);
+	free(wi.splits);
 	free(argv_copy);
 	return status;
 }

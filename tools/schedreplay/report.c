@@ -388,6 +388,9 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 	for (size_t i = 0; i < wi->nscales; i++)
 		fprintf(f, "--scale %s=%g ", wi->scales[i].name,
 			wi->scales[i].factor);
+	for (size_t i = 0; i < wi->nsplits; i++)
+		fprintf(f, "--split %s=%lld ", wi->splits[i].name,
+			(long long)wi->splits[i].value);
 }
 
 /* Two lines; the second indented by indent. */
@@ -769,6 +772,12 @@ void sr_report_json(FILE *f, const struct sr_report *r)
 		fputs(i ? ",{\"task\":" : "{\"task\":", f);
 		json_str(f, wi->scales[i].name);
 		fprintf(f, ",\"factor\":%g}", wi->scales[i].factor);
+	}
+	fputs("],\"split\":[", f);
+	for (size_t i = 0; i < wi->nsplits; i++) {
+		fputs(i ? ",{\"task\":" : "{\"task\":", f);
+		json_str(f, wi->splits[i].name);
+		fprintf(f, ",\"pieces\":%lld}", (long long)wi->splits[i].value);
 	}
 	fputs("]},\"original\":", f);
 	json_figs(f, r->orig);

@@ -41,6 +41,12 @@ struct sr_whatif {
 	size_t nmax_waits;
 	struct sr_named *scales;    /* --scale */
 	size_t nscales;
+	/* --split TASK=N (value N >= 2): each of TASK's runs works in N
+	 * pieces of a run each, the task ready again after each piece as a
+	 * task split with a stopwatch is (a one-shot task starts itself
+	 * again). */
+	struct sr_named *splits;
+	size_t nsplits;
 };
 
 /* Whether any what-if is asked. */
