@@ -493,7 +493,8 @@ endif
 
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
-		    $(B)/tests/top_workload $(B)/tests/replay_workload
+		    $(B)/tests/top_workload $(B)/tests/replay_workload \
+		    $(B)/tests/split_workload
 
 deps:
 	@scripts/deps.sh

@@ -6,8 +6,11 @@
 # again must show the indexer's longest wait the replay predicted, within
 # the replay's fidelity tolerance for an interval (10%, at least 10 ms:
 # docs/schedreplay.md).
-# Also: --no-fixes, --fix-budget, schedreplay --suggest on the saved
-# workload gives the same fixes. Root and tracing compiled in.
+# Then a planted never-yields task (tests/split_workload.c): the split
+# proposed, run for real (split_workload --split N), shows the longest run
+# and the findings the replay predicted. Also: --no-fixes, --fix-budget,
+# schedreplay --suggest on the saved workload gives the same fixes. Root
+# and tracing compiled in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "test-fixes: $*" >&2; exit 1; }
@@ -93,6 +96,76 @@ smw = [x for x in sidx[0]["fixes"]["candidates"] if x["call"] == c["call"]]
 if not smw or smw[0]["after_ns"] != pred:
     fail("schedreplay --suggest differs from schedprof report")
 PY
+# ---- a planted never-yields task (tests/split_workload.c) -------------------
+# blob works 120 ms in one run; the fix proposed is to split it. The test
+# runs the split proposed for real and compares: blob's longest run, the
+# never-yields finding (gone if the fix said so), and tick's longest wait
+# (the starving-task finding's figure with the same split, if proposed).
+recsplit() { # OUT ARGS...
+	local out=$1; shift
+	timeout 60 build/bin/schedprof record -o "$out" -- build/tests/split_workload --realtime "$@" \
+		>"$out.out" 2>"$out.err" || fail "recording split_workload failed: $(tail -n 3 "$out.err")"
+}
+for try in 1 2 3; do
+	rm -rf "$dir/blob" "$dir/blob.out"
+	recsplit "$dir/blob"
+	build/bin/schedprof report "$dir/blob" --pid "$(sed -n 's/^pid=//p' "$dir/blob.out")" --json >"$dir/blob.json"
+	python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["fixes"]["status"] != "done")' \
+		"$dir/blob.json" && break
+	echo "  note     checked fixes: split_workload recording $try did not replay faithfully; again" >&2
+done
+n=$(python3 - "$dir/blob.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r["fixes"]["status"] != "done":
+    sys.exit("test-fixes: split_workload: no fixes: %s (%s)" % (r["fixes"]["status"], r["fixes"]["why"]))
+f = [x for x in r["findings"] if x["kind"] == "never-yields" and x["culprit"].startswith("blob ")]
+if not f:
+    sys.exit("test-fixes: split_workload: no never-yields finding on blob")
+k = [c for c in f[0]["fixes"]["candidates"] if c["kept"]]
+if not k or k[0]["changes"][0]["what"] != "split":
+    sys.exit("test-fixes: split_workload: no split kept for blob: %s" % f[0]["fixes"])
+print(k[0]["changes"][0]["pieces"])
+PY
+) || exit 1
+recsplit "$dir/blob-split" --split "$n"
+build/bin/schedprof report "$dir/blob-split" --pid "$(sed -n 's/^pid=//p' "$dir/blob-split.out")" --json --no-fixes >"$dir/blob-split.json"
+python3 - "$dir/blob.json" "$dir/blob-split.json" "$n" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[2]))
+n = int(sys.argv[3])
+fail = lambda m: sys.exit("test-fixes: split_workload: " + m)
+ms = lambda ns: "%.1f ms" % (ns / 1e6)
+ny = [x for x in b["findings"] if x["kind"] == "never-yields" and x["culprit"].startswith("blob ")][0]
+c = [x for x in ny["fixes"]["candidates"] if x["kept"]][0]
+def task(r, name):
+    for l in r["loops"]:
+        for t in l["tasks"]:
+            if t["name"] == name and t["runs"]:
+                return t
+    fail("no task %s in the split run" % name)
+real_run = task(a, "blob")["run_ns"]["max"]
+tol = max(1e6, 0.10 * c["after_ns"])
+print("  fixes: blob split %d ways: predicted longest run %s, real %s (was %s, tolerance %s)"
+      % (n, ms(c["after_ns"]), ms(real_run), ms(c["before_ns"]), ms(tol)))
+if abs(real_run - c["after_ns"]) > tol:
+    fail("predicted longest run %s, the real split gave %s" % (ms(c["after_ns"]), ms(real_run)))
+gone = not any(x["kind"] == "never-yields" and x["culprit"].startswith("blob ") for x in a["findings"])
+if gone != (c["verdict"] == "fixes"):
+    fail("the replay said %s, the real split %s the finding" % (c["verdict"], "cleared" if gone else "kept"))
+st = [x for x in b["findings"] if x["kind"] == "starving-task" and x["culprit"].startswith("tick ")]
+same = [x for x in (st[0]["fixes"]["candidates"] if st else [])
+        if len(x["changes"]) == 1 and x["changes"][0]["what"] == "split" and x["changes"][0]["pieces"] == n]
+if same:
+    w = task(a, "tick")["wait_ns"]["max"]
+    t2 = max(10e6, 0.10 * same[0]["after_ns"])
+    print("  fixes: tick's longest wait with blob split %d ways: predicted %s, real %s (tolerance %s)"
+          % (n, ms(same[0]["after_ns"]), ms(w), ms(t2)))
+    if abs(w - same[0]["after_ns"]) > t2:
+        fail("tick: predicted %s, the real split gave %s" % (ms(same[0]["after_ns"]), ms(w)))
+PY
+
 grep -q "lsched_task_set_max_wait(indexer" "$dir/before.txt" || grep -q "indexer" "$dir/before.txt" ||
 	fail "text report lacks the indexer"
 grep -q "^           \(fix\|eases it\): " "$dir/before.txt" || fail "text report shows no fix"
@@ -100,4 +173,4 @@ rc=0; build/bin/schedprof report "$dir/before" --fix-budget abc >/dev/null 2>&1 
 [ "$rc" -eq 2 ] || fail "--fix-budget abc gave $rc, expected 2"
 build/bin/schedprof report "$dir/before" --fix-budget 0 --json |
 	python3 -c 'import json,sys; f=json.load(sys.stdin)["fixes"]; sys.exit(0 if f["budget_out"] and f["replays"]==0 else "budget 0 still replayed")'
-echo "  PASS     checked fixes: the indexer's max-wait fix predicted as a real run shows it; --no-fixes; --fix-budget; schedreplay --suggest"
+echo "  PASS     checked fixes: the indexer's max-wait fix and a planted never-yields task's split predicted as real runs show them; --no-fixes; --fix-budget; schedreplay --suggest"
