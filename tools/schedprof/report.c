@@ -87,11 +87,16 @@ static const char *ns_str(int64_t v)
 static const struct fx_result *fixes;
 static const struct an_loop *fix_loop;
 
-static const struct fx_finding *fixes_of(const struct an_finding *f)
+const struct fx_finding *sp_fixes_of(const struct an_finding *f)
 {
 	if (!fixes || fixes->status != FX_DONE || f->loop != fix_loop)
 		return NULL;
 	return fx_find(fixes, an_kind_name(f->kind), f->culprit);
+}
+
+const struct fx_result *sp_fixes_result(void)
+{
+	return fixes;
 }
 
 static void text_findings(const struct an_result *r)
@@ -115,7 +120,7 @@ static void text_findings(const struct an_result *r)
 		if (f->loop && r->nloops > 1)
 			printf(" [%s]", loop_label(f->loop, lbl, sizeof(lbl)));
 		printf("\n           %s\n", f->evidence);
-		fx_text(stdout, fixes, fixes_of(f), "           ");
+		fx_text(stdout, fixes, sp_fixes_of(f), "           ");
 	}
 	if (fixes && fixes->status != FX_DONE)
 		printf("  %s\n", fx_status_text(fixes));
@@ -523,9 +528,9 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 		tj_str(f, fd->culprit);
 		fputs(",\"evidence\":", f);
 		tj_str(f, fd->evidence);
-		if (fixes_of(fd)) {
+		if (sp_fixes_of(fd)) {
 			fputs(",\"fixes\":", f);
-			fx_json(f, fixes, fixes_of(fd));
+			fx_json(f, fixes, sp_fixes_of(fd));
 		}
 		fputc('}', f);
 	}

@@ -47,6 +47,14 @@ int sp_fixes(const char *const *paths, int npaths, const struct an_config *cfg,
 	     double budget_s, const struct an_result *r, struct fx_result *out,
 	     const struct an_loop **loop);
 
+struct an_finding;
+struct fx_finding;
+
+/* While report runs: the checked fixes of finding f (NULL: none, or
+ * --no-fixes), and the whole result (NULL with --no-fixes) (report.c). */
+const struct fx_finding *sp_fixes_of(const struct an_finding *f);
+const struct fx_result *sp_fixes_result(void);
+
 /* Parses a duration in ms (decimals allowed, > 0) into ns; false if bad. */
 bool sp_parse_ms(const char *s, int64_t *ns);
 

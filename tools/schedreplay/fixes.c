@@ -834,3 +834,49 @@ void fx_json(FILE *f, const struct fx_result *r, const struct fx_finding *x)
 	}
 	fputs("]}", f);
 }
+
+void fx_html(FILE *f, const struct fx_result *r, const struct fx_finding *x,
+	     void (*esc)(FILE *f, const char *s))
+{
+	size_t shown_n = 0;
+
+	(void)r;
+	if (!x || (!x->ncands && !x->note[0]))
+		return;
+	if (x->note[0]) {
+		fputs("<div class=\"fix\">fixes: ", f);
+		esc(f, x->note);
+		fputs("</div>", f);
+		return;
+	}
+	for (size_t i = 0; i < x->ncands && shown_n < FX_TEXT_KEPT; i++) {
+		const struct fx_candidate *c = &x->cands[i];
+
+		if (!c->kept)
+			continue;
+		shown_n++;
+		fprintf(f, "<div class=\"fix\"><b>%s</b>: <code>",
+			c->verdict == FX_FIXES ? "fix" : "eases it");
+		esc(f, c->call);
+		fputs("</code><br>", f);
+		esc(f, c->effect);
+		fputs("; ", f);
+		esc(f, c->cost[0] ? c->cost : "nothing else got worse");
+		fputs("</div>", f);
+	}
+	if (!shown_n) {
+		const struct fx_candidate *b = best_tried(x);
+
+		fprintf(f, "<div class=\"fix\"><b>no candidate works</b> (%zu "
+			   "tried)", x->tried);
+		if (b) {
+			fputs("; the best tried: <code>", f);
+			esc(f, b->call);
+			fputs("</code><br>", f);
+			esc(f, b->effect);
+			fputs("; cost: ", f);
+			esc(f, b->cost[0] ? b->cost : "none");
+		}
+		fputs("</div>", f);
+	}
+}

@@ -114,6 +114,10 @@ void fx_text(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 /* Writes the JSON object of a finding's fixes (schema in
  * docs/schedprof.md, "fixes"). */
 void fx_json(FILE *f, const struct fx_result *r, const struct fx_finding *x);
+/* Writes a finding's kept fixes (or that none works) as HTML, inside a
+ * table cell: <div class="fix"> blocks; esc writes text escaped. */
+void fx_html(FILE *f, const struct fx_result *r, const struct fx_finding *x,
+	     void (*esc)(FILE *f, const char *s));
 /* A one-line summary of why nothing was tried (FX_DONE: NULL). */
 const char *fx_status_text(const struct fx_result *r);
 
