@@ -411,6 +411,10 @@ SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/
 # schedprof report links them too, with the static library they replay
 # through.
 REPLAY_ENGINE_OBJS := $(patsubst %,$(B)/obj/tools/schedreplay/%.o,replay report fixes)
+# test_fixes tests the checked fixes and the split what-if on that engine.
+TEST_CFLAGS_test_fixes := -Itools/common -Itools/schedreplay $(BT_CFLAGS)
+TEST_LDFLAGS_test_fixes = $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(BT_LIBS) -lm
+$(B)/tests/test_fixes: $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB)
 TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop $(B)/bin/schedreplay
 MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1 docs/man/schedreplay.1
 .PHONY: tools
