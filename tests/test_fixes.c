@@ -73,6 +73,8 @@ static struct wl_workload *parse(const char *text)
 	return w;
 }
 
+#ifndef LSCHED_TRACE_DISABLED
+
 /* The text with the figures of its unchanged replay appended, as if the
  * recording had them; off: p99 of LOWEST made 3 times larger. */
 static char *with_figures(const char *text, bool off)
@@ -133,8 +135,6 @@ static const struct fx_candidate *kept_with(const struct fx_finding *x,
 	}
 	return NULL;
 }
-
-#ifndef LSCHED_TRACE_DISABLED
 
 static void test_fixes_starving_task_gets_a_max_wait(void **state)
 {
