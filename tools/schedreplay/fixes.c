@@ -585,6 +585,7 @@ int fx_suggest(const struct wl_workload *w, const struct an_config *cfg,
 	memset(out, 0, sizeof(*out));
 	out->budget_s = budget_s;
 	if (!w->has_orig || !sr_figs_orig(w, &orig)) {
+		sr_figs_free(&orig);
 		out->status = FX_NO_ORIG;
 		snprintf(out->why, sizeof(out->why), "the workload holds no "
 			 "recorded figures to check a replay against");
@@ -660,10 +661,10 @@ int fx_suggest(const struct wl_workload *w, const struct an_config *cfg,
 	}
 	out->status = FX_DONE;
 	rc = 0;
-	sr_figs_free(&base);
+	/* Every way here comes after sr_figs_replay(), which zeroes base
+	 * first: it may be freed whatever it holds. */
 out_base:
-	if (rc < 0 || out->status == FX_UNFAITHFUL)
-		sr_figs_free(&base);
+	sr_figs_free(&base);
 	sr_figs_free(&orig);
 	sr_replay_free(&ur);
 	out->wall_s = now_s() - t0;
