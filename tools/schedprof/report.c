@@ -122,6 +122,10 @@ static void text_findings(const struct an_result *r)
 		printf("\n           %s\n", f->evidence);
 		fx_text(stdout, fixes, sp_fixes_of(f), "           ");
 	}
+	if (fixes && fixes->status == FX_DONE && fix_loop && r->nloops > 1)
+		printf("  fixes: checked for %s, the loop with the most task "
+		       "runs (the one schedreplay replays)\n",
+		       loop_label(fix_loop, lbl, sizeof(lbl)));
 	if (fixes && fixes->status != FX_DONE)
 		printf("  %s\n", fx_status_text(fixes));
 	else if (fixes && fixes->budget_out)
