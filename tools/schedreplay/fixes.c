@@ -583,6 +583,7 @@ int fx_suggest(const struct wl_workload *w, const struct an_config *cfg,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	memset(&orig, 0, sizeof(orig));
 	out->budget_s = budget_s;
 	if (!w->has_orig || !sr_figs_orig(w, &orig)) {
 		sr_figs_free(&orig);
@@ -657,7 +658,8 @@ int fx_suggest(const struct wl_workload *w, const struct an_config *cfg,
 		for (size_t k = 0; k < x->ncands; k++)
 			if (x->cands[k].verdict == FX_UNTRIED)
 				describe(&base, &x->cands[k]);
-		qsort(x->cands, x->ncands, sizeof(*x->cands), cmp_cand);
+		if (x->ncands) /* cands is NULL for none: not for qsort */
+			qsort(x->cands, x->ncands, sizeof(*x->cands), cmp_cand);
 	}
 	out->status = FX_DONE;
 	rc = 0;
