@@ -8,12 +8,13 @@
  *
  * Candidates (docs/schedprof.md, "Fixes"):
  *   starving-task V:      a max wait for V at a quarter, a half and three
- *                         quarters of the starve threshold; V at the
- *                         priority of its first culprit of a higher
- *                         priority; that culprit at V's priority; that
- *                         culprit split (its runs a quarter as long);
- *   never-yields / long-running-task T: T split, modelled as runs a half,
- *                         a quarter and a tenth as long (--scale);
+ *                         quarters of the starve threshold; and after the
+ *                         culprit that ran longest in V's longest wait:
+ *                         if of a higher priority, V at its priority, it
+ *                         at V's priority, it split in 4; if of a lower
+ *                         one (running when V became ready), it split in 4;
+ *   never-yields / long-running-task T: T split in 2, 4 and 10 pieces per
+ *                         run (schedreplay --split: no work lost);
  *   performer-backlog:    the posts made at a priority, at HIGHEST.
  * When no single candidate makes a finding go away, the best one of the
  * victim and the best one of a culprit are tried together.
