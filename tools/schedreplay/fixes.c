@@ -369,7 +369,7 @@ static void judge(const struct sr_figs *base, const struct sr_figs *cand,
 {
 	const struct wl_orig_finding *b = find_in(base, x->kind, x->culprit);
 	const struct wl_orig_finding *a = find_in(cand, x->kind, x->culprit);
-	char name[96], b1[32], b2[32];
+	char name[96], b1[32], b2[32], b3[32], b4[32], p99[80] = "";
 	size_t n = 0;
 
 	/* A backlog is told in the wait of the posts the candidate moved. */
@@ -379,6 +379,14 @@ static void judge(const struct sr_figs *base, const struct sr_figs *cand,
 		culprit_name(x->culprit, name, sizeof(name));
 	c->before = figure(base, x, name);
 	c->after = figure(cand, x, name);
+	if (strcmp(x->kind, "never-yields") &&
+	    strcmp(x->kind, "long-running-task")) {
+		const struct sr_fig_task *tb = task_in(base, name);
+		const struct sr_fig_task *ta = task_in(cand, name);
+
+		c->before_p99 = tb ? tb->p99 : 0;
+		c->after_p99 = ta ? ta->p99 : 0;
+	}
 	if (!a)
 		c->verdict = FX_FIXES;
 	else if (b && (sev_rank(a->severity) < sev_rank(b->severity) ||
@@ -386,10 +394,14 @@ static void judge(const struct sr_figs *base, const struct sr_figs *cand,
 		c->verdict = FX_EASES;
 	else
 		c->verdict = FX_NO_EFFECT;
+	if (c->before_p99 || c->after_p99)
+		snprintf(p99, sizeof(p99), ", p99 %s (was %s)",
+			 ns_txt(c->after_p99, b3, sizeof(b3)),
+			 ns_txt(c->before_p99, b4, sizeof(b4)));
 	snprintf(c->effect, sizeof(c->effect), "the replay gives %s's %s %s "
-		 "(was %s): %s", shown(name), figure_name(x),
+		 "(was %s)%s: %s", shown(name), figure_name(x),
 		 ns_txt(c->after, b1, sizeof(b1)),
-		 ns_txt(c->before, b2, sizeof(b2)),
+		 ns_txt(c->before, b2, sizeof(b2)), p99,
 		 c->verdict == FX_FIXES ? "the finding is gone"
 		 : c->verdict == FX_EASES
 			 ? (b && a && sev_rank(a->severity) < sev_rank(b->severity)
@@ -807,10 +819,12 @@ void fx_json(FILE *f, const struct fx_result *r, const struct fx_finding *x)
 		fputs(",\"effect\":", f);
 		tj_str(f, c->effect);
 		fprintf(f, ",\"before_ns\":%lld,\"after_ns\":%lld,"
+			   "\"before_p99_ns\":%lld,\"after_p99_ns\":%lld,"
 			   "\"worse_findings\":%u,\"slower_priorities\":%u,"
 			   "\"cost\":",
-			(long long)c->before, (long long)c->after, c->worse,
-			c->costs);
+			(long long)c->before, (long long)c->after,
+			(long long)c->before_p99, (long long)c->after_p99,
+			c->worse, c->costs);
 		tj_str(f, c->cost);
 		fputs(",\"changes\":[", f);
 		for (int k = 0; k < c->nchg; k++) {

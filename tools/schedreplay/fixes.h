@@ -58,6 +58,10 @@ struct fx_candidate {
 	unsigned worse;    /* other findings new or more severe */
 	unsigned costs;    /* of it, priorities whose p99 rose */
 	int64_t before, after; /* the figure of the effect, ns */
+	/* starving-task, performer-backlog: the task's wait p99, ns (a
+	 * longest wait is one wait, which one coincidence can make; the
+	 * p99 is what the replay's fidelity is judged on) */
+	int64_t before_p99, after_p99;
 	/* The what-if replayed (private to fixes.c). */
 	int nchg;
 	struct {
