@@ -533,22 +533,30 @@ SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
 SCHEDREPLAY_SRCS := $(wildcard tools/schedreplay/*.c)
 SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(SCHEDREPLAY_SRCS))
+# The replay engine and the fixes it checks (tools/schedreplay/fixes.h):
+# schedprof report links them too, with the static library they replay
+# through.
+REPLAY_ENGINE_OBJS := $(patsubst %,$(B)/obj/tools/schedreplay/%.o,replay report fixes)
+# test_fixes tests the checked fixes and the split what-if on that engine.
+TEST_CFLAGS_test_fixes := -Itools/common -Itools/schedreplay $(BT_CFLAGS)
+TEST_LDFLAGS_test_fixes = $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(BT_LIBS) -lm
+$(B)/tests/test_fixes: $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB)
 TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop $(B)/bin/schedreplay
 MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1 docs/man/schedreplay.1
 .PHONY: tools
 tools: $(TOOLS)
 all: tools
 
-$(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(TOOLS_DEPS)
+$(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedprof $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedprof -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(TOOLS_LIB)
+$(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(STLIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(TOOLS_LIB) \
-		$(BT_LIBS) $(LTTNG_CTL_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(REPLAY_ENGINE_OBJS) \
+		$(TOOLS_LIB) $(STLIB) $(BT_LIBS) $(LTTNG_CTL_LIBS) -lm -pthread -ldl
 
 # schedtop: its BPF programs (tools/schedtop/schedtop.bpf.c, clang) become
 # a skeleton (bpftool gen skeleton) under $(B)/obj/schedtop/, which live.c
@@ -616,7 +624,8 @@ endif
 # The tracepoint tests' programs (real LTTng sessions and BPF: root).
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
 		    $(B)/tests/top_workload $(B)/tests/replay_workload \
-		    $(B)/tests/hostile_workload
+		    $(B)/tests/hostile_workload \
+		    $(B)/tests/split_workload
 
 deps:
 	@scripts/deps.sh
@@ -672,6 +681,7 @@ ifneq ($(UV_LIBS),)
 	@out=$$($(B)/bin/uv_host | tail -n 1) && echo "  PASS     uv_host: $$out" || \
 		{ echo "  FAIL     uv_host: $$out"; exit 1; }
 endif
+	@scripts/test-fixes.sh
 ifeq ($(SANITIZE),)
 	@$(MAKE) --no-print-directory bench-quick
 else

@@ -630,9 +630,11 @@ static void report(struct office *o, double secs,
 	       (long long)(THUMB_MAX_WAIT / 1000000),
 	       (unsigned long long)thumbnail_stats.runs,
 	       (unsigned long long)o->forced_runs);
-	printf("  'indexer' (LOWEST, no max wait) waited up to %.0f ms and "
+	printf("  'indexer' (LOWEST, %s) waited up to %.0f ms and "
 	       "indexed %llu paragraphs (%llu to go): strict priority starves "
 	       "it while the spell checker has work;\n",
+	       lsched_task_max_wait(o->indexer) > 0 ? "with a max wait"
+						    : "no max wait",
 	       (double)indexer_stats.wait_max / 1e6,
 	       (unsigned long long)o->index_done,
 	       (unsigned long long)o->index_left);
@@ -671,10 +673,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: officesim [--seconds N] [--quiet] "
 		   "[--host native|glib]\n"
+		   "                 [--indexer-max-wait MS]\n"
 		   "  Simulates an office application on libsched for N seconds "
 		   "(default 3)\n  and prints what its scheduler did. "
 		   "Ctrl-C ends it early.\n"
-		   "  --host glib runs the loop inside a GLib main loop.\n");
+		   "  --host glib runs the loop inside a GLib main loop.\n"
+		   "  --indexer-max-wait MS  gives the indexer a maximum wait "
+		   "(the fix schedprof\n"
+		   "                         report proposes for its "
+		   "starvation)\n");
 }
 
 #ifdef OFFICESIM_GLIB
@@ -714,12 +721,14 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "indexer-max-wait", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct office o = { .rng = 0x9e3779b97f4a7c15ull };
 	double seconds = 3;
 	bool glib = false;
+	int64_t indexer_max_wait = 0; /* --indexer-max-wait: a checked fix */
 	sigset_t sigs;
 	int sfd, c, err;
 	int64_t t0;
@@ -758,6 +767,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'i': {
+			double ms;
+
+			errno = 0;
+			ms = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(ms > 0) ||
+			    ms > 86400000) {
+				fprintf(stderr, "officesim: --indexer-max-wait "
+						"wants ms in (0, 86400000], not "
+						"'%s'\n", optarg);
+				return 2;
+			}
+			indexer_max_wait = (int64_t)(ms * 1e6);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -830,7 +854,8 @@ int main(int argc, char **argv)
 	o.indexer = mk(&o, "indexer", LSCHED_TASK_AUTO_IDLE, LSCHED_PRIO_LOWEST,
 		       on_indexer, 0);
 	if ((err = lsched_task_add_child(o.layout, o.repaint)) ||
-	    (err = lsched_task_set_max_wait(o.thumbnail, THUMB_MAX_WAIT)))
+	    (err = lsched_task_set_max_wait(o.thumbnail, THUMB_MAX_WAIT)) ||
+	    (err = lsched_task_set_max_wait(o.indexer, indexer_max_wait)))
 		fail("task setup", err);
 
 	o.ticker = lsched_timer_new(o.loop, on_ticker, &o);

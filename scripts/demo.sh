@@ -27,6 +27,9 @@ its LOWEST sibling thumbnail as forced by thumbnail's maximum wait (those
 runs cut LOWEST's own starvation intervals, starving-priority LOWEST, to
 under 200 ms). The tables below the findings give the details per
 priority and per task, and the task waits what ran while each waited.
+Under each finding, the fixes a replay of this recording has checked: the
+C call to make, its predicted effect and its cost. Try one for real:
+  build/bin/officesim --indexer-max-wait 50
 
   The report with charts:  file://$PWD/$out/report/index.html
       On a remote machine, serve it:  python3 -m http.server -d $out/report 8000
@@ -43,6 +46,7 @@ and answers what-ifs (docs/schedreplay.md):
   build/bin/schedreplay $out/trace
   build/bin/schedreplay $out/trace --max-wait indexer=50
   build/bin/schedreplay $out/trace --max-wait indexer=50 --scale layout=0.1
+  build/bin/schedreplay $out/trace --suggest
 EOF
 cat <<EOF
 

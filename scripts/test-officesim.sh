@@ -43,7 +43,8 @@ for sig in INT TERM; do
 	rm -f "$log"
 done
 
-for bad in "--seconds -1" "--seconds abc" "--bogus" "extra" "--host gtk"; do
+for bad in "--seconds -1" "--seconds abc" "--bogus" "extra" "--host gtk" \
+	"--indexer-max-wait 0" "--indexer-max-wait x"; do
 	rc=0; err=$("$bin" $bad 2>&1 >/dev/null) || rc=$?
 	[ "$rc" -eq 2 ] || fail "'$bad' gave exit status $rc, expected 2"
 	[ -n "$err" ] || fail "'$bad' printed no error"

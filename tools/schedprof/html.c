@@ -30,8 +30,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixes.h"
 #include "html.h"
 #include "jsonstr.h"
+#include "schedprof.h"
 
 #define CHART_W 1100     /* timeline and depth charts, px */
 #define CHART_PX 960     /* about their plotting area's width, px */
@@ -1364,7 +1366,9 @@ static const char css[] =
 	"border:1px solid #ddd}\n"
 	"p.caption{font-size:90%;color:#555;margin:.2em 0}\n"
 	".note{color:#555;font-size:90%}\n"
-	"code{background:#f4f4f4;padding:0 .2em}\n";
+	"code{background:#f4f4f4;padding:0 .2em}\n"
+	"div.fix{margin-top:.4em;padding:.2em .4em;border-left:3px solid "
+	"#66bb6a;background:#f1f8e9}\n";
 
 static void td_ns(FILE *f, int64_t ns)
 {
@@ -1537,9 +1541,15 @@ static void html_findings(FILE *f, const struct an_result *r)
 		html_esc(f, fd->culprit);
 		fputs("</td><td>", f);
 		html_esc(f, fd->evidence);
+		fx_html(f, sp_fixes_result(), sp_fixes_of(fd), html_esc);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	if (sp_fixes_result() && fx_status_text(sp_fixes_result())) {
+		fputs("<p>", f);
+		html_esc(f, fx_status_text(sp_fixes_result()));
+		fputs("</p>\n", f);
+	}
 }
 
 static void html_figure(FILE *f, size_t li, const char *kind,

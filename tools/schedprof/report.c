@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "html.h"
+#include "fixes.h"
 #include "jsonstr.h"
 #include "schedprof.h"
 #include "textesc.h"
@@ -106,6 +107,23 @@ static void print_cpu(const struct an_cpu_use *c)
 	       (unsigned long long)c->blocked_runs);
 }
 
+/* The checked fixes (fixes.h) of the busiest loop's findings, or NULL
+ * (--no-fixes); fix_loop: that loop. */
+static const struct fx_result *fixes;
+static const struct an_loop *fix_loop;
+
+const struct fx_finding *sp_fixes_of(const struct an_finding *f)
+{
+	if (!fixes || fixes->status != FX_DONE || f->loop != fix_loop)
+		return NULL;
+	return fx_find(fixes, an_kind_name(f->kind), f->culprit);
+}
+
+const struct fx_result *sp_fixes_result(void)
+{
+	return fixes;
+}
+
 static void text_findings(const struct an_result *r)
 {
 	size_t nerr = 0, nwarn = 0;
@@ -127,7 +145,17 @@ static void text_findings(const struct an_result *r)
 		if (f->loop && r->nloops > 1)
 			printf(" [%s]", loop_label(f->loop, lbl, sizeof(lbl)));
 		printf("\n           %s\n", tx_esc(f->evidence));
+		fx_text(stdout, fixes, sp_fixes_of(f), "           ");
 	}
+	if (fixes && fixes->status == FX_DONE && fix_loop && r->nloops > 1)
+		printf("  fixes: checked for %s, the loop with the most task "
+		       "runs (the one schedreplay replays)\n",
+		       loop_label(fix_loop, lbl, sizeof(lbl)));
+	if (fixes && fixes->status != FX_DONE)
+		printf("  %s\n", tx_esc(fx_status_text(fixes)));
+	else if (fixes && fixes->budget_out)
+		printf("  fixes: the budget (--fix-budget %g s) ran out before "
+		       "every candidate was tried\n", fixes->budget_s);
 }
 
 static void text_loop(struct an_loop *l)
@@ -547,13 +575,28 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 	fprintf(f, "{\"schedprof_report\":1,\"trace_schema\":%d,"
 		   "\"events\":%llu,\"complete\":%s,\"discard_reports\":%llu,"
 		   "\"discarded_events\":%llu,\"anomalies\":%llu,"
-		   "\"long_task_ns\":%lld,\"starve_ns\":%lld,\"findings\":[",
+		   "\"long_task_ns\":%lld,\"starve_ns\":%lld,",
 		LSCHED_TRACE_SCHEMA, (unsigned long long)r->events,
 		r->complete ? "true" : "false",
 		(unsigned long long)r->discard_reports,
 		(unsigned long long)r->discarded_events,
 		(unsigned long long)anomalies, (long long)r->cfg.long_task_ns,
 		(long long)r->cfg.starve_ns);
+	if (fixes) {
+		fputs("\"fixes\":{\"status\":", f);
+		tj_str(f, fixes->status == FX_DONE ? "done"
+			  : fixes->status == FX_UNFAITHFUL ? "unfaithful"
+			  : fixes->status == FX_NO_ORIG ? "no-figures"
+							: "no-replay");
+		fputs(",\"why\":", f);
+		tj_str(f, fixes->why);
+		fprintf(f, ",\"loop\":\"0x%llx\",\"replays\":%zu,"
+			   "\"budget_s\":%g,\"budget_out\":%s,\"wall_s\":%.3f},",
+			(unsigned long long)(fix_loop ? fix_loop->addr : 0),
+			fixes->replays, fixes->budget_s,
+			fixes->budget_out ? "true" : "false", fixes->wall_s);
+	}
+	fputs("\"findings\":[", f);
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct an_finding *fd = &r->findings[i];
 
@@ -568,6 +611,10 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 		tj_str(f, fd->culprit);
 		fputs(",\"evidence\":", f);
 		tj_str(f, fd->evidence);
+		if (sp_fixes_of(fd)) {
+			fputs(",\"fixes\":", f);
+			fx_json(f, fixes, sp_fixes_of(fd));
+		}
 		fputc('}', f);
 	}
 	fputs("],\"loops\":[", f);
@@ -585,7 +632,11 @@ static int usage_to(FILE *f)
 {
 	fprintf(f, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
 			"[--long-task MS] [--starve MS] [--pid PID] "
-			"[--fail-on warning|error]\n");
+			"[--fail-on warning|error] [--no-fixes] "
+			"[--fix-budget SECONDS]\n"
+			"  --no-fixes            no checked fixes under the findings\n"
+			"  --fix-budget SECONDS  wall-clock time for replaying the "
+			"candidate fixes (default %g)\n", FX_BUDGET_DEFAULT);
 	return SP_EXIT_USAGE;
 }
 
@@ -603,6 +654,8 @@ int sp_report_main(int argc, char **argv)
 		{ "starve", required_argument, NULL, 's' },
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "no-fixes", no_argument, NULL, 'N' },
+		{ "fix-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -612,6 +665,9 @@ int sp_report_main(int argc, char **argv)
 	struct an *a;
 	struct an_result *r;
 	char err[512];
+	bool no_fixes = false;
+	double budget = FX_BUDGET_DEFAULT;
+	struct fx_result fxr;
 
 	an_config_default(&cfg);
 	optind = 1;
@@ -662,6 +718,22 @@ int sp_report_main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'N':
+			no_fixes = true;
+			break;
+		case 'B': {
+			char *end;
+
+			errno = 0;
+			budget = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(budget >= 0) ||
+			    budget > 3600) {
+				sp_error("--fix-budget: '%s' is not a number of "
+					 "seconds from 0 to 3600", optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			usage_to(stdout);
 			return SP_EXIT_OK;
@@ -696,6 +768,18 @@ int sp_report_main(int argc, char **argv)
 		an_free(a);
 		return SP_EXIT_USAGE;
 	}
+	if (!no_fixes) {
+		int rc = sp_fixes((const char *const *)argv + optind,
+				  argc - optind, &cfg, budget, r, &fxr,
+				  &fix_loop);
+
+		if (rc < 0) {
+			sp_error("out of memory");
+			an_free(a);
+			return SP_EXIT_FAIL;
+		}
+		fixes = &fxr;
+	}
 	if (json)
 		report_json(stdout, r, an_anomalies(a));
 	else
@@ -719,6 +803,10 @@ int sp_report_main(int argc, char **argv)
 				status = SP_EXIT_FINDING;
 				break;
 			}
+	if (fixes)
+		fx_free(&fxr);
+	fixes = NULL;
+	fix_loop = NULL;
 	an_free(a);
 	return status;
 }

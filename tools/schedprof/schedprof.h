@@ -35,6 +35,26 @@ struct an_result;
 int sp_html_report(struct an_result *r, const char *outdir, char *err,
 		   size_t errlen);
 
+struct an_config;
+struct an_loop;
+struct fx_result;
+
+/* The checked fixes of the findings of r's busiest loop (suggest.c,
+ * tools/schedreplay/fixes.h), from the traces at paths; *loop gets that
+ * loop. Returns 0 with *out filled (free with fx_free(); its status says
+ * why no candidate was tried), or -1 when out of memory. */
+int sp_fixes(const char *const *paths, int npaths, const struct an_config *cfg,
+	     double budget_s, const struct an_result *r, struct fx_result *out,
+	     const struct an_loop **loop);
+
+struct an_finding;
+struct fx_finding;
+
+/* While report runs: the checked fixes of finding f (NULL: none, or
+ * --no-fixes), and the whole result (NULL with --no-fixes) (report.c). */
+const struct fx_finding *sp_fixes_of(const struct an_finding *f);
+const struct fx_result *sp_fixes_result(void);
+
 /* Parses a duration in ms (decimals allowed, > 0) into ns; false if bad. */
 bool sp_parse_ms(const char *s, int64_t *ns);
 

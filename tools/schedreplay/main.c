@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixes.h"
+#include "jsonstr.h"
 #include "schedreplay.h"
 #include "textesc.h"
 #include "numarg.h"
@@ -34,8 +36,10 @@ static void usage(FILE *f)
 	fputs("usage: schedreplay TRACE_DIR|FILE [--sim|--real] [--speed X]\n"
 	      "                   [--set-priority TASK=PRIO]... [--slice MS]\n"
 	      "                   [--max-wait [TASK=]MS]... [--scale TASK=FACTOR]...\n"
+	      "                   [--split TASK=N]...\n"
 	      "                   [--json] [-o OUT_TRACE] [--save FILE] [--pid PID]\n"
 	      "                   [--loop ADDR] [--realtime] [--timing]\n"
+	      "       schedreplay TRACE_DIR|FILE --suggest [--fix-budget SECONDS] [--json]\n"
 	      "Rebuilds the workload of one loop from a libsched trace (schedprof\n"
 	      "record) or a workload file, replays it through the scheduler, in\n"
 	      "virtual time (--sim, the default: deterministic, no sleeping) or in\n"
@@ -49,6 +53,8 @@ static void usage(FILE *f)
 	      "  --slice MS            the stopwatch slice of every check\n"
 	      "  --max-wait [TASK=]MS  a maximum wait for TASK, or every task\n"
 	      "  --scale TASK=FACTOR   TASK's run time times FACTOR (0.001 to 1000)\n"
+	      "  --split TASK=N        TASK's runs each worked in N pieces (2 to 1000),\n"
+	      "                        the task ready again after each piece\n"
 	      "  --json                the report as JSON (schedreplay_report 1)\n"
 	      "  -o OUT_TRACE          --real only: record the replay with LTTng\n"
 	      "                        (through schedprof record) into OUT_TRACE\n"
@@ -58,6 +64,11 @@ static void usage(FILE *f)
 	      "  --realtime            --real only: run SCHED_FIFO (root), so that\n"
 	      "                        other processes do not stretch the replay\n"
 	      "  --timing              how fast the replay ran, on stderr\n"
+	      "  --suggest             the recorded findings with their checked fixes\n"
+	      "                        (candidate what-ifs replayed), as schedprof\n"
+	      "                        report gives them; no what-if replay\n"
+	      "  --fix-budget SECONDS  --suggest: wall-clock time for the candidates'\n"
+	      "                        replays (default 0.5)\n"
 	      "Examples:\n"
 	      "  schedreplay build/demo/trace --max-wait indexer=50\n"
 	      "  schedreplay build/demo/trace --save demo.workload\n"
@@ -233,6 +244,75 @@ static int record_self(int argc, char **argv, const char *out)
 
 /* The command, once its argument vector is copied (for -o); what it
  * allocates in wi is freed by main(). */
+/* --suggest: the recorded findings, each with its checked fixes. */
+static int suggest_print(const struct wl_workload *w, const struct an_config *cfg,
+			 double budget, bool json)
+{
+	struct fx_result r;
+
+	if (fx_suggest(w, cfg, budget, &r) < 0) {
+		sr_error("out of memory");
+		return SR_EXIT_FAIL;
+	}
+	if (json) {
+		printf("{\"schedreplay_suggest\":1,\"status\":\"%s\",\"why\":",
+		       r.status == FX_DONE ? "done"
+		       : r.status == FX_UNFAITHFUL ? "unfaithful"
+		       : r.status == FX_NO_ORIG ? "no-figures" : "no-replay");
+		tj_str(stdout, r.why);
+		printf(",\"replays\":%zu,\"budget_s\":%g,\"budget_out\":%s,"
+		       "\"findings\":[", r.replays, r.budget_s,
+		       r.budget_out ? "true" : "false");
+		for (size_t i = 0; i < w->norig_findings; i++) {
+			const struct wl_orig_finding *f = &w->orig_findings[i];
+
+			printf("%s{\"severity\":", i ? "," : "");
+			tj_str(stdout, f->severity);
+			fputs(",\"kind\":", stdout);
+			tj_str(stdout, f->kind);
+			fputs(",\"culprit\":", stdout);
+			tj_str(stdout, f->culprit);
+			fputs(",\"evidence\":", stdout);
+			tj_str(stdout, f->evidence ? f->evidence : "");
+			if (r.status == FX_DONE) {
+				fputs(",\"fixes\":", stdout);
+				fx_json(stdout, &r, fx_find(&r, f->kind, f->culprit));
+			}
+			fputc('}', stdout);
+		}
+		fputs("]}\n", stdout);
+	} else {
+		printf("schedreplay: %zu recorded finding%s", w->norig_findings,
+		       w->norig_findings == 1 ? "" : "s");
+		if (r.status == FX_DONE)
+			printf(", %zu candidate fixes replayed in %.2f s\n",
+			       r.replays, r.wall_s);
+		else
+			printf("\n%s\n", tx_esc(fx_status_text(&r)));
+		for (size_t i = 0; i < w->norig_findings; i++) {
+			const struct wl_orig_finding *f = &w->orig_findings[i];
+
+			printf("  %-7s  %-18s %s\n", tx_esc(f->severity),
+			       tx_esc(f->kind), tx_esc(f->culprit));
+			if (f->evidence)
+				printf("           %s\n", tx_esc(f->evidence));
+			if (r.status == FX_DONE)
+				fx_text(stdout, &r,
+					fx_find(&r, f->kind, f->culprit),
+					"           ");
+		}
+		if (r.budget_out)
+			printf("  fixes: the budget (--fix-budget %g s) ran out "
+			       "before every candidate was tried\n", r.budget_s);
+	}
+	fx_free(&r);
+	if (fflush(stdout) != 0) {
+		sr_error("cannot write the report: %s", strerror(errno));
+		return SR_EXIT_FAIL;
+	}
+	return SR_EXIT_OK;
+}
+
 static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 {
 	static const struct option opts[] = {
@@ -243,6 +323,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "slice", required_argument, NULL, 's' },
 		{ "max-wait", required_argument, NULL, 'm' },
 		{ "scale", required_argument, NULL, 'c' },
+		{ "split", required_argument, NULL, 'X' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "save", required_argument, NULL, 'w' },
@@ -250,9 +331,13 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "loop", required_argument, NULL, 'L' },
 		{ "timing", no_argument, NULL, 't' },
 		{ "realtime", no_argument, NULL, 'T' },
+		{ "suggest", no_argument, NULL, 'G' },
+		{ "fix-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool suggest = false, budget_set = false;
+	double budget = FX_BUDGET_DEFAULT;
 	struct an_config cfg;
 	bool real = false, json = false, timing = false, speed_set = false;
 	bool mode_given = false;
@@ -359,6 +444,22 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 				return SR_EXIT_FAIL;
 			}
 			break;
+		case 'X':
+			if (!split_eq(optarg, &name, &value)) {
+				sr_error("--split: '%s' is not TASK=N", optarg);
+				return SR_EXIT_USAGE;
+			}
+			if (!parse_double(value, 2, 1000, &d) || d != (double)(int64_t)d) {
+				sr_error("--split: '%s' is not a number of pieces "
+					 "from 2 to 1000", value);
+				return SR_EXIT_USAGE;
+			}
+			if (!add_named(&wi->splits, &wi->nsplits,
+				       (struct sr_named){ name, (int64_t)d, 0 })) {
+				sr_error("out of memory");
+				return SR_EXIT_FAIL;
+			}
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -396,6 +497,17 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			break;
 		case 'T':
 			realtime = true;
+			break;
+		case 'G':
+			suggest = true;
+			break;
+		case 'B':
+			if (!parse_double(optarg, 0, 3600, &budget)) {
+				sr_error("--fix-budget: '%s' is not a number of "
+					 "seconds from 0 to 3600", optarg);
+				return SR_EXIT_USAGE;
+			}
+			budget_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -438,13 +550,24 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			 "with -o");
 		return SR_EXIT_USAGE;
 	}
+	if (budget_set && !suggest) {
+		sr_error("--fix-budget applies to --suggest only");
+		return SR_EXIT_USAGE;
+	}
+	if (suggest && (sr_whatif_any(wi) || mode_given || save || out_trace ||
+			timing)) {
+		sr_error("--suggest replays its own candidates in virtual time: "
+			 "not with a what-if, --sim, --real, --save, -o or "
+			 "--timing");
+		return SR_EXIT_USAGE;
+	}
 	if (stat(input, &sb) != 0) {
 		sr_error("%s: %s", input, strerror(errno));
 		return SR_EXIT_USAGE;
 	}
 	if (save && sr_whatif_any(wi)) {
 		sr_error("--save writes the workload as recorded: a what-if "
-			 "(--set-priority, --slice, --max-wait, --scale) is not "
+			 "(--set-priority, --slice, --max-wait, --scale, --split) is not "
 			 "saved; edit the file instead");
 		return SR_EXIT_USAGE;
 	}
@@ -491,9 +614,15 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		wl_free(w);
 		return SR_EXIT_OK;
 	}
+	if (suggest) {
+		status = suggest_print(w, &cfg, budget, json);
+		wl_free(w);
+		return status;
+	}
 	if (!check_names(w, "--set-priority", wi->prios, wi->nprios, true) ||
 	    !check_names(w, "--max-wait", wi->max_waits, wi->nmax_waits, false) ||
-	    !check_names(w, "--scale", wi->scales, wi->nscales, true)) {
+	    !check_names(w, "--scale", wi->scales, wi->nscales, true) ||
+	    !check_names(w, "--split", wi->splits, wi->nsplits, false)) {
 		wl_free(w);
 		return SR_EXIT_USAGE;
 	}
@@ -585,6 +714,7 @@ int main(int argc, char **argv)
 	free(wi.prios);
 	free(wi.max_waits);
 	free(wi.scales);
+	free(wi.splits);
 	free(argv_copy);
 	return status;
 }

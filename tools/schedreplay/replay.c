@@ -75,6 +75,8 @@ struct rtask {
 	int64_t *lead;    /* per recorded run: the loop's own time before it */
 	size_t target;    /* the recorded run the last start led to (+1), 0 */
 	double scale;     /* --scale */
+	int64_t split;    /* --split: pieces per run, 0 for none */
+	int64_t piece;    /* --split: the current run's piece of work, ns */
 	bool fixed_prio, fixed_max_wait; /* a what-if owns them */
 };
 
@@ -414,12 +416,33 @@ static void post_cb(void *arg)
 	work(rp, (double)(p->duration - done) * rpo->scale);
 }
 
+/* --split: when the work up to offset `to` of the current run is more
+ * than the piece left, works the piece and ends the run there (true): the
+ * task is ready again, as a split task is. *left: the piece left, -1 for
+ * no split. */
+static bool piece_done(struct replay *rp, struct rtask *rt, lsched_task *t,
+		       int64_t to, int64_t *left)
+{
+	if (*left < 0 || to - rt->done <= *left) {
+		if (*left >= 0)
+			*left -= to - rt->done;
+		return false;
+	}
+	work(rp, (double)*left * rt->scale);
+	rt->done += *left;
+	rp->st.split++;
+	if (!repeating(rt->wt) && !lsched_task_is_active(t))
+		start(rp, rt->wt->id, 0);
+	return true;
+}
+
 static void task_cb(lsched_task *t, void *arg)
 {
 	struct rtask *rt = arg;
 	struct replay *rp = rt->rp;
 	const struct wl_task *wt = rt->wt;
 	struct lsched_stopwatch sw;
+	int64_t left;
 
 	/* A fresh run: the one its last start led to, if the replay is
 	 * behind (the runs between are dropped: a merged start). */
@@ -445,6 +468,11 @@ static void task_cb(lsched_task *t, void *arg)
 		work(rp, (double)rt->lead[rt->run]);
 	}
 	lsched_stopwatch_init(&sw, rp->loop);
+	if (rt->split && !rt->step && !rt->done)
+		/* Rounded up: N pieces at most, none empty. */
+		rt->piece = (wt->runs[rt->run].duration + rt->split - 1) /
+			    rt->split;
+	left = rt->split ? rt->piece : -1;
 	for (;;) {
 		const struct wl_run *r = &wt->runs[rt->run];
 		bool merge = false;
@@ -453,6 +481,8 @@ static void task_cb(lsched_task *t, void *arg)
 			const struct wl_step *s = &r->steps[rt->step];
 			bool go;
 
+			if (piece_done(rp, rt, t, s->at, &left))
+				return;
 			work(rp, (double)(s->at - rt->done) * rt->scale);
 			rt->done = s->at;
 			rt->step++;
@@ -489,6 +519,8 @@ static void task_cb(lsched_task *t, void *arg)
 			rt->done = 0;
 			continue;
 		}
+		if (piece_done(rp, rt, t, r->duration, &left))
+			return;
 		work(rp, (double)(r->duration - rt->done) * rt->scale);
 		if (!r->active_after && repeating(wt) && lsched_task_is_active(t))
 			lsched_task_stop(t);
@@ -709,10 +741,12 @@ static int setup(struct replay *rp, char *err, size_t errlen)
 		const struct sr_named *nm =
 			named(wi->max_waits, wi->nmax_waits, wt->name);
 		const struct sr_named *ns = named(wi->scales, wi->nscales, wt->name);
+		const struct sr_named *nx = named(wi->splits, wi->nsplits, wt->name);
 		int rc;
 
 		rt->rp = rp;
 		rt->scale = ns ? ns->factor : 1.0;
+		rt->split = nx ? nx->value : 0;
 		rt->fixed_prio = np != NULL;
 		rt->fixed_max_wait = nm != NULL;
 		rt->t = lsched_task_new(rp->loop, wt->name,
@@ -854,7 +888,8 @@ static void teardown(struct replay *rp)
 
 bool sr_whatif_any(const struct sr_whatif *wi)
 {
-	return wi && (wi->slice || wi->nprios || wi->nmax_waits || wi->nscales);
+	return wi && (wi->slice || wi->nprios || wi->nmax_waits || wi->nscales ||
+		      wi->nsplits);
 }
 
 int sr_replay(const struct wl_workload *w, const struct sr_whatif *wi,

@@ -345,6 +345,21 @@ static void fidelity(const struct sr_report *r, struct fidelity *fd)
 		 fd->replay_matched == fd->replay_starves;
 }
 
+bool sr_faithful(const struct sr_figs *orig, const struct sr_figs *unchanged,
+		 char *why, size_t len)
+{
+	struct sr_report r = { .orig = orig, .unchanged = unchanged };
+	struct fidelity fd;
+
+	fidelity(&r, &fd);
+	snprintf(why, len, "%zu of %zu priorities within tolerance, %zu of %zu "
+			   "recorded starvation intervals matched, %zu of %zu "
+			   "replayed ones",
+		 fd.prios_ok, fd.prios, fd.matched, fd.orig_starves,
+		 fd.replay_matched, fd.replay_starves);
+	return fd.known && fd.ok;
+}
+
 /* ---- text ----------------------------------------------------------------- */
 
 static const char *ns_str(int64_t v)
@@ -376,6 +391,9 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 	for (size_t i = 0; i < wi->nscales; i++)
 		fprintf(f, "--scale %s=%g ", tx_esc(wi->scales[i].name),
 			wi->scales[i].factor);
+	for (size_t i = 0; i < wi->nsplits; i++)
+		fprintf(f, "--split %s=%lld ", wi->splits[i].name,
+			(long long)wi->splits[i].value);
 }
 
 /* Two lines; the second indented by indent. */
@@ -748,6 +766,12 @@ void sr_report_json(FILE *f, const struct sr_report *r)
 		fputs(i ? ",{\"task\":" : "{\"task\":", f);
 		json_str(f, wi->scales[i].name);
 		fprintf(f, ",\"factor\":%g}", wi->scales[i].factor);
+	}
+	fputs("],\"split\":[", f);
+	for (size_t i = 0; i < wi->nsplits; i++) {
+		fputs(i ? ",{\"task\":" : "{\"task\":", f);
+		json_str(f, wi->splits[i].name);
+		fprintf(f, ",\"pieces\":%lld}", (long long)wi->splits[i].value);
 	}
 	fputs("]},\"original\":", f);
 	json_figs(f, r->orig);

@@ -41,6 +41,12 @@ struct sr_whatif {
 	size_t nmax_waits;
 	struct sr_named *scales;    /* --scale */
 	size_t nscales;
+	/* --split TASK=N (value N >= 2): each of TASK's runs works in N
+	 * pieces of a run each, the task ready again after each piece as a
+	 * task split with a stopwatch is (a one-shot task starts itself
+	 * again). */
+	struct sr_named *splits;
+	size_t nsplits;
 };
 
 /* Whether any what-if is asked. */
@@ -126,6 +132,12 @@ bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f);
 /* Fills f from a replay; false when out of memory. */
 bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f);
 void sr_figs_free(struct sr_figs *f);
+
+/* Whether the replay of the unchanged workload (unchanged) is faithful to
+ * the recording (orig) by the criteria of the report's FAITHFUL line
+ * (docs/schedreplay.md); why gets its numbers, one line. */
+bool sr_faithful(const struct sr_figs *orig, const struct sr_figs *unchanged,
+		 char *why, size_t len);
 
 /* What the report needs. */
 struct sr_report {
