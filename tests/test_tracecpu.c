@@ -19,6 +19,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -253,6 +256,129 @@ static void test_forked_child_measures_itself(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+/* The address and size of this process's perf ring (its
+ * "anon_inode:[perf_event]" mapping), or 0. */
+static size_t perf_ring(void **addr)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	size_t size = 0;
+
+	if (!f)
+		return 0;
+	while (!size && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (strstr(line, "[perf_event]") &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			*addr = (void *)lo;
+			size = hi - lo;
+		}
+	}
+	fclose(f);
+	return size;
+}
+
+/* A child of fork() inherits the descriptor but not the ring (perf maps it
+ * VM_DONTCOPY): destroying the loop there must not unmap what the child
+ * has mapped at that address since. */
+static void test_forked_child_destroy_spares_its_memory(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	lsched_task *sleeper = lsched_task_new(loop, "sleeper", LSCHED_TASK_IDLE,
+					       LSCHED_PRIO_DEFAULT, sleep_20ms,
+					       NULL);
+	struct seen s = { 0 };
+	void *ring = NULL;
+	size_t size;
+	int status;
+	pid_t pid;
+
+	assert_non_null(sleeper);
+	assert_int_equal(lsched__trace_hook_set(on_event, &s), 0);
+	assert_int_equal(lsched_task_start(sleeper), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	size = perf_ring(&ring);
+	if (!size) {
+		/* perf refused here: the fallback maps nothing. */
+		assert_int_not_equal(s.source, LSCHED_TP_CPU_SOURCE_PERF);
+		goto out;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		volatile char *m = mmap(ring, size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS |
+						MAP_FIXED_NOREPLACE,
+					-1, 0);
+
+		if (m == MAP_FAILED)
+			_exit(10); /* the ring was inherited after all */
+		m[0] = 1;
+		lsched_task_destroy(sleeper);
+		if (lsched_loop_destroy(loop) != 0)
+			_exit(11);
+		m[0] = 2; /* SIGSEGV if the destroy unmapped it */
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+out:
+	lsched_task_destroy(sleeper);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
+struct moved {
+	lsched_loop *loop;
+	lsched_task *task;
+};
+
+static void *run_on_thread(void *arg)
+{
+	struct moved *m = arg;
+
+	if (lsched_task_start(m->task) != 0 ||
+	    lsched_loop_run(m->loop, LSCHED_RUN_NOWAIT) != 0)
+		return arg;
+	return NULL;
+}
+
+/* A loop run by one thread, then (that thread gone) by another, measures
+ * the new one: glibc gives the new thread the old one's pthread_t, which
+ * must not pass for the same thread (the dead thread's ring never moves:
+ * every run would look spent on the CPU). */
+static void test_loop_moved_to_new_thread_measures_it(void **state)
+{
+	struct moved m = { lsched_loop_new(NULL), NULL };
+	struct seen s = { 0 };
+	pthread_t th;
+	void *res;
+
+	assert_non_null(m.loop);
+	m.task = lsched_task_new(m.loop, "sleeper", LSCHED_TASK_IDLE,
+				 LSCHED_PRIO_DEFAULT, sleep_20ms, NULL);
+	assert_non_null(m.task);
+	s.sleeper = lsched_task_id(m.task);
+	assert_int_equal(lsched__trace_hook_set(on_event, &s), 0);
+	for (int i = 1; i <= 2; i++) {
+		memset(&s.sleep_end, 0, sizeof(s.sleep_end));
+		assert_int_equal(pthread_create(&th, NULL, run_on_thread, &m),
+				 0);
+		assert_int_equal(pthread_join(th, &res), 0);
+		assert_null(res);
+		assert_int_equal(s.sources, i); /* a new event per thread */
+		assert_true(s.sleep_end.flags & LSCHED_TP_END_BLOCKED);
+		assert_true(s.sleep_end.cpu >= 0);
+		assert_true(s.sleep_end.cpu <
+			    s.sleep_end.end - s.sleep_end.begin);
+	}
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	lsched_task_destroy(m.task);
+	assert_int_equal(lsched_loop_destroy(m.loop), 0);
+}
+
 /* A loop on a virtual clock measures nothing, and so opens nothing. */
 static void test_virtual_clock_measures_nothing(void **state)
 {
@@ -292,6 +418,8 @@ int main(void)
 		cmocka_unit_test(test_sleeping_run_blocked_and_cpu_measured),
 		cmocka_unit_test(test_refused_perf_falls_back_with_reason),
 		cmocka_unit_test(test_forked_child_measures_itself),
+		cmocka_unit_test(test_forked_child_destroy_spares_its_memory),
+		cmocka_unit_test(test_loop_moved_to_new_thread_measures_it),
 		cmocka_unit_test(test_virtual_clock_measures_nothing),
 #else
 		cmocka_unit_test(test_no_trace_no_hook),

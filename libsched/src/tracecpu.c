@@ -49,7 +49,7 @@
 struct lsched__tcpu {
 	int fd;    /* -1: the system-call fallback */
 	int err;   /* errno of what refused the perf event; 0 if it is used */
-	pthread_t thread; /* the thread the event measures */
+	uint64_t thread;  /* thread_serial() of the thread it measures */
 	unsigned gen;     /* fork_gen when it was opened */
 	struct perf_event_mmap_page *page;
 	size_t map_size;
@@ -63,10 +63,11 @@ struct lsched__tcpu {
 };
 
 /*
- * A child of fork() inherits the loop, its descriptor and its ring, but the
- * event measures the parent's thread (perf events are not inherited unless
- * asked), whose pthread_t the child's thread shares. Counting forks tells
- * the child to open its own.
+ * A child of fork() inherits the loop and its descriptor (not the ring:
+ * perf maps it VM_DONTCOPY), but the event measures the parent's thread
+ * (perf events are not inherited unless asked), whose thread number
+ * (thread_serial()) the child's thread shares. Counting forks tells the
+ * child to open its own.
  */
 static atomic_uint fork_gen;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -81,10 +82,29 @@ static void atfork_register(void)
 	pthread_atfork(NULL, NULL, on_fork_child);
 }
 
+/*
+ * A number of the calling thread's own, never reused in the process: a
+ * pthread_t is (glibc gives a new thread the pthread_t of one that exited),
+ * and a loop moved to such a thread would keep the dead thread's event,
+ * whose ring never moves (every run "on the CPU"). A child of fork() keeps
+ * its parent thread's number; fork_gen tells it apart.
+ */
+static atomic_uint_fast64_t thread_serials;
+static __thread uint64_t my_serial;
+
+static uint64_t thread_serial(void)
+{
+	if (!my_serial)
+		my_serial = atomic_fetch_add_explicit(&thread_serials, 1,
+						      memory_order_relaxed) +
+			    1;
+	return my_serial;
+}
+
 /* Whether c measures the calling thread. */
 static bool tcpu_mine(const struct lsched__tcpu *c)
 {
-	return pthread_equal(c->thread, pthread_self()) &&
+	return c->thread == thread_serial() &&
 	       c->gen == atomic_load_explicit(&fork_gen, memory_order_relaxed);
 }
 
@@ -129,9 +149,14 @@ static void tcpu_close(struct lsched__tcpu *c)
 {
 	if (c->fd < 0)
 		return;
-	munmap(c->page, c->map_size);
+	/* A child of fork() inherits the descriptor but not the ring: perf
+	 * maps it VM_DONTCOPY. Unmapping there would remove whatever the
+	 * child has mapped at that address since. */
+	if (c->gen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
+		munmap(c->page, c->map_size);
 	close(c->fd);
 	c->fd = -1;
+	c->page = NULL;
 }
 
 /* The loop's state, made on first use on the calling thread; NULL if it
@@ -153,7 +178,8 @@ static struct lsched__tcpu *tcpu_get(lsched_loop *loop)
 		loop->tcpu = c;
 	}
 	tcpu_close(c);
-	c->thread = pthread_self();
+	c->anchored = false; /* the fallback's anchor was another thread's */
+	c->thread = thread_serial();
 	c->gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	c->err = -tcpu_open(c);
 	LSCHED_TRACE(loop_cpu_source, loop,
