@@ -2417,6 +2417,39 @@ static void test_loop_host_virtual_clock_jumps(void **state)
 	assert_false(fd_readable(lsched_loop_fd(loop)));
 }
 
+/* A native RUN_ONCE after hosted use: the timerfd a host armed for a
+ * deadline that is gone since (its task stopped) must not wake the run's
+ * poll, which would return having run nothing; the run waits for the task
+ * that is due later and runs it (a real clock: the timerfd is a real
+ * one; the watchdog bounds the wait). */
+static void test_loop_host_then_native_run_once_waits(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	int early = 0, runs = 0;
+	lsched_task *e, *t;
+
+	assert_non_null(loop);
+	e = lsched_task_new(loop, "early", LSCHED_TASK_TIMER,
+			    LSCHED_PRIO_DEFAULT, host_count_cb, &early);
+	t = lsched_task_new(loop, "t", LSCHED_TASK_TIMER, LSCHED_PRIO_DEFAULT,
+			    host_count_cb, &runs);
+	assert_true(lsched_loop_fd(loop) >= 0);
+	assert_int_equal(lsched_task_set_timeout(e, LSCHED_MS(1)), 0);
+	assert_int_equal(lsched_task_start(e), 0);
+	assert_true(lsched_loop_timeout(loop) >= 0); /* armed for "early" */
+	assert_int_equal(lsched_task_stop(e), 0);
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(30)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	alarm(0);
+	assert_int_equal(early, 0);
+	assert_int_equal(runs, 1);
+	lsched_task_destroy(e);
+	lsched_task_destroy(t);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
 /* A native run after hosting: the expired timerfd is disarmed by the
  * run's poll, so the descriptor does not stay readable. */
 static void test_loop_host_native_run_drains_timerfd(void **state)
@@ -2502,6 +2535,7 @@ int main(void)
 		VT(test_loop_host_errors),
 		VT(test_loop_host_virtual_clock_jumps),
 		VT(test_loop_host_native_run_drains_timerfd),
+		cmocka_unit_test(test_loop_host_then_native_run_once_waits),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

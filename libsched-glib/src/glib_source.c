@@ -40,6 +40,10 @@ static gboolean src_dispatch(GSource *base, GSourceFunc callback,
 	struct lsched_glib_source *s = (struct lsched_glib_source *)base;
 	int r = lsched_loop_dispatch(s->loop);
 
+	/* The loop is running natively at the moment (a task of it iterates
+	 * this context): nothing to do now, and nothing wrong. */
+	if (r == -EBUSY)
+		return G_SOURCE_CONTINUE;
 	if (r < 0) {
 		/* The poller failed: polling it again would fail again, at
 		 * once, forever. Say why and leave. */

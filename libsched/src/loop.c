@@ -704,6 +704,12 @@ static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)
 		return -EBUSY;
 	running_top = &frame;
 	lsched__loop_set_owner(loop, true);
+	/* Armed by a host (lsched_loop_timeout()) for a deadline since gone,
+	 * or expired for work since done: left so, it would wake this run's
+	 * poll for nothing, and a RUN_ONCE would return having run nothing.
+	 * The cycle computes its own timeout. */
+	if (loop->timer_fd >= 0 && loop->tfd_armed != -1)
+		drain_timerfd(loop);
 	if (duration >= 0)
 		run_end = lsched__add_sat(lsched__clock_read(loop->clock),
 					  duration);

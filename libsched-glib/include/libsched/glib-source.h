@@ -21,6 +21,9 @@
  * then the source calls its callback (g_source_set_callback(), a
  * GSourceFunc): G_SOURCE_REMOVE removes the source, G_SOURCE_CONTINUE
  * keeps it. Without a callback the stop is consumed and the source stays.
+ * While the loop runs natively (a task of lsched_loop_run() iterates this
+ * context), the source dispatches nothing and stays: the loop is busy
+ * (-EBUSY), which is no error.
  *
  * Ownership: the source does not own the loop. Destroy the source
  * (g_source_destroy() and g_source_unref()) before lsched_loop_destroy().
@@ -52,7 +55,7 @@ LSCHED_API lsched_loop *lsched_glib_source_loop(GSource *source);
 
 /*
  * The error that removed the source, if any: a negative errno returned by
- * lsched_loop_dispatch() (the poller failed). 0 while none; -EINVAL for
+ * lsched_loop_dispatch() other than -EBUSY (the poller failed). 0 while none; -EINVAL for
  * NULL or a source not made by lsched_glib_source_new().
  */
 LSCHED_API int lsched_glib_source_error(GSource *source);
