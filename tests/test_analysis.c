@@ -263,8 +263,12 @@ static void test_late_timer_blamed(void **state)
 	assert_non_null(f);
 	assert_non_null(strstr(f->evidence, "higher priorities 290 ms"));
 	assert_non_null(strstr(f->evidence, "layout HIGHEST"));
-	assert_non_null(strstr(f->evidence, "give blink a maximum wait, or "
-					    "split or lower layout"));
+	/* layout was running when blink fell due: a maximum wait would
+	 * not have cut it short. */
+	assert_non_null(strstr(f->evidence, "split layout with a TaskStopwatch: "
+					    "it was running when blink became "
+					    "ready (290 ms of the wait)"));
+	assert_null(strstr(f->evidence, "or split or lower layout"));
 	an_free(a);
 }
 
@@ -943,6 +947,36 @@ static void test_starving_task_with_max_wait(void **state)
 	an_free(a);
 }
 
+/* A victim that became ready while a higher-priority run was already going
+ * and waited mostly for that run: no maximum wait cuts a run short, so the
+ * advice is to split the run under way (the demo's blink behind layout's
+ * 300 ms reflow was told to get a maximum wait). */
+static void test_starving_task_behind_run_under_way(void **state)
+{
+	struct an *a = new_an();
+	const struct an_result *r;
+	const struct an_finding *f;
+	const struct an_task_starve *ts;
+
+	enqueue(a, 1, "layout", 2, 1, 0);
+	/* blink (POST_PAINT, 5) ready at 10 ms, inside layout's 200 ms run */
+	enqueue(a, 2, "blink", 5, 1, MS(10));
+	run_flags(a, 1, "layout", 2, 1, 0, 0, MS(200), 0, 1 << 5, 0);
+	run_flags(a, 2, "blink", 5, 1, MS(10), MS(200), MS(201), 0, 0, 0);
+	r = an_finish(a);
+	assert_int_equal(r->loops[0]->ntstarves, 1);
+	ts = &r->loops[0]->tstarves[0];
+	assert_non_null(ts->under_way);
+	assert_string_equal(ts->under_way->name, "layout");
+	assert_int_equal(ts->under_way_ns, MS(190));
+	f = finding_of(r, AN_STARVING_TASK, "blink");
+	assert_non_null(f);
+	assert_non_null(strstr(f->evidence, "split layout with a TaskStopwatch: "
+					    "it was running when blink became "
+					    "ready (190 ms of the wait)"));
+	an_free(a);
+}
+
 /* Posted work that runs while a task waits is blamed as such; a wait
  * still open at the end is kept, and says so. */
 static void test_starved_by_posted_work_open(void **state)
@@ -1112,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_restart_of_waiting_timer_is_new_wait),
 		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
 		cmocka_unit_test(test_starving_task_with_max_wait),
+		cmocka_unit_test(test_starving_task_behind_run_under_way),
 		cmocka_unit_test(test_starved_by_posted_work_open),
 		cmocka_unit_test(test_waits_of_tasks_ready_together),
 		cmocka_unit_test(test_discard_is_an_error),

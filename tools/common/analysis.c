@@ -792,6 +792,19 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 	s->end = end;
 	s->open_at_end = open_at_end;
 	s->restarted = restarted;
+	s->under_way = NULL;
+	s->under_way_ns = 0;
+	{
+		size_t k = first_run_after(l, start);
+
+		if (k < l->nruns && l->runs[k].begin < start &&
+		    l->runs[k].end > start && l->runs[k].task) {
+			s->under_way = l->runs[k].task;
+			s->under_way_ns = (l->runs[k].end < end ? l->runs[k].end
+								: end) -
+					  start;
+		}
+	}
 	/* The run going on at the end (not in a cooperative trace, where
 	 * the waiting task's run ends the wait; at the trace's end, yes). */
 	if (i < l->nruns && l->runs[i].begin < end) {
@@ -1526,7 +1539,7 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 			  size_t len)
 {
 	const char *top = "?";
-	char mw[128];
+	char mw[128], b1[32];
 	int64_t ran = 0, most = -1;
 	enum an_tgroup g = AN_TG_HIGHER;
 
@@ -1552,6 +1565,20 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 	max_wait_advice(s, mw, sizeof(mw));
 	switch (g) {
 	case AN_TG_HIGHER:
+		/* Most of the wait was one run already going when the task
+		 * became ready: a maximum wait acts only at the next task
+		 * boundary, and lowering that task keeps it first while it
+		 * runs. Only its pieces getting shorter help. */
+		if (s->under_way && s->under_way_ns * 2 > s->end - s->start &&
+		    an_tgroup_of(s->prio, s->under_way->prio) == AN_TG_HIGHER) {
+			snprintf(buf, len, "split %s with a TaskStopwatch: it "
+				 "was running when %s became ready (%s of the "
+				 "wait), which no maximum wait cuts short; then "
+				 "%s", s->under_way->name, s->task->name,
+				 an_fmt_ns(s->under_way_ns, b1, sizeof(b1)),
+				 mw);
+			break;
+		}
 		snprintf(buf, len, "%s, or split or lower %s", mw, top);
 		break;
 	case AN_TG_OWN:

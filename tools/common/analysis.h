@@ -228,6 +228,11 @@ struct an_task_starve {
 	int64_t start, end;         /* loop time */
 	bool open_at_end;           /* still waiting when the trace ended */
 	bool restarted;             /* restarted while it waited */
+	/* The run under way when the wait began (a task's, not performer
+	 * work), and how much of it was left: no maximum wait or priority
+	 * of the victim's can cut it short. NULL if none. */
+	const struct an_task *under_way;
+	int64_t under_way_ns;
 	int64_t group_ns[AN_TG_N];  /* run time of each group in the wait */
 	uint64_t group_runs[AN_TG_N];
 	int64_t forced_ns[AN_TG_N]; /* of it, runs forced by a max wait */
