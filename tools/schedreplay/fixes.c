@@ -757,6 +757,16 @@ static const struct fx_candidate *best_tried(const struct fx_finding *x)
 	return b;
 }
 
+/* The headline when no candidate is kept: the best one tried may clear or
+ * ease the finding, and be refused for what it makes worse. */
+static const char *none_kept(const struct fx_candidate *b)
+{
+	return b && b->verdict >= FX_EASES
+		       ? "no candidate helps without making something else "
+			 "worse"
+		       : "no candidate works";
+}
+
 void fx_text(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 	     const char *indent)
 {
@@ -789,7 +799,7 @@ void fx_text(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 	if (!kept) {
 		const struct fx_candidate *b = best_tried(x);
 
-		fprintf(f, "%sfixes: no candidate works (%zu tried%s)", indent,
+		fprintf(f, "%sfixes: %s (%zu tried%s)", indent, none_kept(b),
 			x->tried, untried ? ", the rest not: --fix-budget" : "");
 		if (b)
 			fprintf(f, "; the best tried: %s\n%s  %s; cost: %s\n",
@@ -885,8 +895,8 @@ void fx_html(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 	if (!shown_n) {
 		const struct fx_candidate *b = best_tried(x);
 
-		fprintf(f, "<div class=\"fix\"><b>no candidate works</b> (%zu "
-			   "tried)", x->tried);
+		fprintf(f, "<div class=\"fix\"><b>%s</b> (%zu tried)",
+			none_kept(b), x->tried);
 		if (b) {
 			fputs("; the best tried: <code>", f);
 			esc(f, b->call);
