@@ -930,7 +930,14 @@ static void test_starving_task_with_max_wait(void **state)
 		  BEGIN_OVERDUE);
 	t += MS(1);
 	run_flags(a, 2, "cache", LOWEST, 1, 0, t, t + MS(1), 0, 0, 0);
+	/* A maximum wait set on a task never enqueued makes no entry. */
+	ev = base(TR_EV_task_max_wait);
+	ev.task_max_wait = (struct tr_ev_task_max_wait){
+		.loop = LOOP, .task = 99, .prio = LOWEST, .max_wait = MS(5),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
 	r = an_finish(a);
+	assert_int_equal(r->loops[0]->ntasks, 3);
 	f = finding_of(r, AN_STARVING_TASK, "thumb");
 	assert_non_null(f);
 	assert_null(strstr(f->evidence, "give thumb a maximum wait"));

@@ -1103,9 +1103,12 @@ static void on_stop(struct an *a, struct an_loop *l,
 static void on_max_wait(struct an *a, struct an_loop *l,
 			const struct tr_ev_task_max_wait *e)
 {
-	struct an_tstate *t = task_get(a, l, e->task, NULL, e->prio, -1);
+	/* A task not seen yet is not made up here (it would be a nameless
+	 * "?" entry): its first task_enqueue carries its maximum wait. */
+	struct an_tstate *t = id_find(l, e->task);
 
-	if (t)
+	(void)a;
+	if (t && t->task)
 		t->task->max_wait = e->max_wait > 0 ? e->max_wait : 0;
 }
 
