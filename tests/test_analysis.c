@@ -984,6 +984,33 @@ static void test_starving_task_behind_run_under_way(void **state)
 	an_free(a);
 }
 
+/* A loop run by another thread than the process's main one is named after
+ * the process (its main thread's name), not after its own thread, once an
+ * event of the main thread shows it: officesim's "storage" server loop
+ * was shown as a process "storage". */
+static void test_loop_process_named_by_main_thread(void **state)
+{
+	struct an *a = new_an();
+	struct tr_event ev = base(TR_EV_task_enqueue);
+	const struct an_result *r;
+
+	ev.vtid = 43;
+	ev.procname = "storage";
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = 0x2000, .task = 7, .name = "save", .prio = 1,
+		.kind = 1, .now = 0, .due = 0,
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 1, "main task", 1, 1, 0);
+	r = an_finish(a);
+	assert_int_equal(r->nloops, 2);
+	for (size_t i = 0; i < r->nloops; i++) {
+		assert_int_equal(r->loops[i]->vpid, 42);
+		assert_string_equal(r->loops[i]->procname, "prog");
+	}
+	an_free(a);
+}
+
 /* Posted work that runs while a task waits is blamed as such; a wait
  * still open at the end is kept, and says so. */
 static void test_starved_by_posted_work_open(void **state)
@@ -1154,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
 		cmocka_unit_test(test_starving_task_with_max_wait),
 		cmocka_unit_test(test_starving_task_behind_run_under_way),
+		cmocka_unit_test(test_loop_process_named_by_main_thread),
 		cmocka_unit_test(test_starved_by_posted_work_open),
 		cmocka_unit_test(test_waits_of_tasks_ready_together),
 		cmocka_unit_test(test_discard_is_an_error),

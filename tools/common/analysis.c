@@ -25,12 +25,22 @@
  * the library's headers. */
 enum { KIND_IDLE = 0, KIND_AUTO_IDLE = 1, KIND_TIMER = 2, KIND_AUTO_TIMER = 3 };
 
+/* A process's name: the name of its main thread (tid == pid). A loop's
+ * first event gives the name of the loop's thread, which may be any
+ * thread of the process ("storage" is officesim's server thread). */
+struct an_proc {
+	int64_t pid;
+	char *name;
+};
+
 struct an {
 	struct an_result res;
 	size_t caploops, capfindings;
 	uint64_t anomalies;
 	bool finished;
 	int nomem;
+	struct an_proc *procs;
+	size_t nprocs, capprocs;
 };
 
 static const char *const prio_names[AN_PRIOS] = {
@@ -1170,6 +1180,58 @@ static void on_perform_end(struct an *a, struct an_loop *l,
 	}
 }
 
+/* An event of a process's main thread names the process. */
+static void note_proc(struct an *a, int64_t pid, const char *name)
+{
+	struct an_proc *p = NULL;
+	char *copy;
+
+	for (size_t i = 0; i < a->nprocs && !p; i++)
+		if (a->procs[i].pid == pid)
+			p = &a->procs[i];
+	if (p && !strcmp(p->name, name))
+		return;
+	if (!(copy = strdup(name))) {
+		a->nomem = 1;
+		return;
+	}
+	if (!p) {
+		if (!GROW(a, a->procs, a->nprocs, a->capprocs)) {
+			free(copy);
+			return;
+		}
+		p = &a->procs[a->nprocs++];
+		p->pid = pid;
+	} else {
+		free(p->name);
+	}
+	p->name = copy;
+}
+
+/* Loops learn their process's name from its main thread where the trace
+ * has an event of it. */
+static void name_procs(struct an *a)
+{
+	for (size_t i = 0; i < a->res.nloops; i++) {
+		struct an_loop *l = a->res.loops[i];
+
+		for (size_t j = 0; l->vpid >= 0 && j < a->nprocs; j++) {
+			char *copy;
+
+			if (a->procs[j].pid != l->vpid ||
+			    (l->procname && !strcmp(l->procname,
+						    a->procs[j].name)))
+				continue;
+			if (!(copy = strdup(a->procs[j].name))) {
+				a->nomem = 1;
+				return;
+			}
+			free(l->procname);
+			l->procname = copy;
+		}
+	}
+}
+
 int an_feed(struct an *a, const struct tr_event *in)
 {
 	struct tr_event copy = *in;
@@ -1180,6 +1242,8 @@ int an_feed(struct an *a, const struct tr_event *in)
 		return -ENOMEM;
 	clamp_times(&copy);
 	a->res.events++;
+	if (ev->vpid >= 0 && ev->vtid == ev->vpid && ev->procname)
+		note_proc(a, ev->vpid, ev->procname);
 	switch (ev->type) {
 	case TR_EV_task_enqueue:
 		l = loop_get(a, ev, ev->task_enqueue.loop);
@@ -1724,6 +1788,7 @@ const struct an_result *an_finish(struct an *a)
 	if (a->finished)
 		return r;
 	a->finished = true;
+	name_procs(a);
 	for (size_t i = 0; i < r->nloops; i++) {
 		struct an_loop *l = r->loops[i];
 
@@ -1832,6 +1897,9 @@ void an_free(struct an *a)
 		loop_free(a->res.loops[i]);
 	free(a->res.loops);
 	free(a->res.findings);
+	for (size_t i = 0; i < a->nprocs; i++)
+		free(a->procs[i].name);
+	free(a->procs);
 	free(a);
 }
 
