@@ -2450,6 +2450,31 @@ static void test_loop_host_then_native_run_once_waits(void **state)
 	assert_int_equal(lsched_loop_destroy(loop), 0);
 }
 
+/* A stop made before a run is consumed by that run without a dispatch;
+ * the next RUN_ONCE still waits for its first due task and runs it (the
+ * stop's wake-up write, left in the descriptor, woke its poll at once: it
+ * returned having run nothing). A real clock; the watchdog bounds it. */
+static void test_loop_run_once_after_stop_before_run_waits(void **state)
+{
+	lsched_loop *loop = lsched_loop_new(NULL);
+	int runs = 0;
+	lsched_task *t;
+
+	assert_non_null(loop);
+	t = lsched_task_new(loop, "t", LSCHED_TASK_TIMER, LSCHED_PRIO_DEFAULT,
+			    host_count_cb, &runs);
+	assert_int_equal(lsched_loop_stop(loop), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(20)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_ONCE), 0);
+	alarm(0);
+	assert_int_equal(runs, 1);
+	lsched_task_destroy(t);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+}
+
 /* A native run after hosting: the expired timerfd is disarmed by the
  * run's poll, so the descriptor does not stay readable. */
 static void test_loop_host_native_run_drains_timerfd(void **state)
@@ -2536,6 +2561,7 @@ int main(void)
 		VT(test_loop_host_virtual_clock_jumps),
 		VT(test_loop_host_native_run_drains_timerfd),
 		cmocka_unit_test(test_loop_host_then_native_run_once_waits),
+		cmocka_unit_test(test_loop_run_once_after_stop_before_run_waits),
 	};
 #undef VT
 	return cmocka_run_group_tests(tests, NULL, NULL);

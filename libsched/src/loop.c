@@ -659,9 +659,13 @@ static int cycle(lsched_loop *loop, enum lsched_run_mode mode, int64_t run_end)
 	unsigned fired;
 
 	/* A stop made before the run (from any thread) is honoured before
-	 * anything is dispatched, as libuv's uv_stop() before uv_run(). */
+	 * anything is dispatched, as libuv's uv_stop() before uv_run(). Its
+	 * wake-up write is read now: left, it would wake the next run's poll
+	 * at once, and a RUN_ONCE would return having run nothing. Work
+	 * posted meanwhile is not lost with it: its counter, not this read,
+	 * keeps the next poll from blocking. */
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
-		return 0;
+		return drain_wake(loop);
 	fired = phase_timers(loop);
 	if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
 		return 0;
