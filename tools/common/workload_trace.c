@@ -1069,8 +1069,9 @@ static bool orig_figures(struct wl_workload *w, struct an_loop *al,
 			s->open_at_end = ap->starves[i].open_at_end;
 		}
 	}
-	qsort(w->orig_starves, w->norig_starves, sizeof(*w->orig_starves),
-	      cmp_pstarve);
+	if (w->norig_starves > 1) /* none: NULL, which qsort() must not get */
+		qsort(w->orig_starves, w->norig_starves,
+		      sizeof(*w->orig_starves), cmp_pstarve);
 	for (size_t i = 0; i < al->ntasks; i++) {
 		struct an_task *t = al->tasks[i];
 		struct wl_orig_task *o;
