@@ -42,11 +42,15 @@ bool sr_figs_orig(const struct wl_workload *w, struct sr_figs *f)
 	f->findings = calloc(w->norig_findings + 1, sizeof(*f->findings));
 	if (!f->starves || !f->tasks || !f->findings)
 		return false;
-	memcpy(f->findings, w->orig_findings,
-	       w->norig_findings * sizeof(*f->findings));
+	/* A workload may hold no findings or starvations: their arrays are
+	 * then NULL, which memcpy() must not be given. */
+	if (w->norig_findings)
+		memcpy(f->findings, w->orig_findings,
+		       w->norig_findings * sizeof(*f->findings));
 	f->nfindings = w->norig_findings;
-	memcpy(f->starves, w->orig_starves,
-	       w->norig_starves * sizeof(*f->starves));
+	if (w->norig_starves)
+		memcpy(f->starves, w->orig_starves,
+		       w->norig_starves * sizeof(*f->starves));
 	f->nstarves = w->norig_starves;
 	qsort(f->starves, f->nstarves, sizeof(*f->starves), cmp_starve);
 	for (int p = 0; p < WL_PRIOS; p++)
