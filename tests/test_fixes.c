@@ -248,6 +248,155 @@ static void test_fixes_split_whatif_keeps_the_work(void **state)
 }
 
 /* A replay that does not match the recording proposes nothing. */
+/* ---- performer backlogs ----------------------------------------------------
+ * "layout" (DEFAULT_IDLE, auto-idle) works from 0 to 600 ms: first three
+ * runs of 200 ms (first-class case) or thirty of 20 ms (priority case).
+ * The posts of performer 0xa wait behind it; those of performer 0xb
+ * ("file loaded", DEFAULT) waited 18 us in the recording. */
+
+/* The workload; first: 0xa's posts are first class (keystrokes), else at
+ * LOWEST ("refresh"). */
+static char *backlog_text(bool first)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int nruns = first ? 3 : 30;
+	long long run = 600 / nruns;
+
+	assert_non_null(f);
+	fprintf(f, "libsched-workload 1\nspan %lld\n", 1000 * MS);
+	fprintf(f, "task 1 \"layout\" DEFAULT_IDLE auto-idle 0 0 0\n");
+	for (int i = 0; i < nruns; i++)
+		fprintf(f, "run 1 %lld %lld %lld %s\n", i * run * MS,
+			i * run * MS, run * MS,
+			i < nruns - 1 ? "active" : "inactive");
+	fprintf(f, "start 0 1 0 1\n");
+	for (long long t = 10; t < 600; t += 40) {
+		/* Recorded: a keystroke runs when the layout run under way
+		 * ends; a refresh when layout is done. */
+		long long end = first ? (t / run + 1) * run : 600;
+
+		fprintf(f, "post %lld 7 %s nowait 0 %lld \"%s\" 0xa %lld\n",
+			t * MS, first ? "FIRST" : "LOWEST", MS / 10,
+			first ? "" : "refresh", (end - t) * MS);
+	}
+	for (long long t = 25; t < 600; t += 200)
+		fprintf(f, "post %lld 9 DEFAULT nowait 0 %lld \"file loaded\" "
+			   "0xb %lld\n", t * MS, MS / 10, 18000LL);
+	fclose(f);
+	return buf;
+}
+
+/* with_figures(), the backlog named after the recording's performer. */
+static char *backlog_figures(const char *text)
+{
+	char *full = with_figures(text, false);
+	const char *from = "\"performer (the replay's)\"";
+	char *at = strstr(full, from), *out;
+
+	assert_non_null(at);
+	out = malloc(strlen(full) + 16);
+	assert_non_null(out);
+	sprintf(out, "%.*s\"performer 0xa\"%s", (int)(at - full), full,
+		at + strlen(from));
+	free(full);
+	return out;
+}
+
+static bool has_change(const struct fx_finding *x, const char *task)
+{
+	for (size_t i = 0; i < x->ncands; i++)
+		for (int k = 0; k < x->cands[i].nchg; k++)
+			if (!strcmp(x->cands[i].chg[k].name, task))
+				return true;
+	return false;
+}
+
+/* Another performer's posts, which did not wait, are no candidates; the
+ * first-class backlog gets the note, and layout, which ran while the
+ * keystrokes waited, split. */
+static void test_fixes_backlog_first_class_gets_the_note_and_split(void **state)
+{
+	char *text = backlog_text(true), *full = backlog_figures(text);
+	struct wl_workload *w = parse(full);
+	struct an_config cfg;
+	struct fx_result r;
+	const struct fx_finding *x;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	an_config_default(&cfg);
+	assert_int_equal(fx_suggest(w, &cfg, 60, &r), 0);
+	assert_int_equal(r.status, FX_DONE);
+	x = fx_find(&r, "performer-backlog", "performer 0xa");
+	assert_non_null(x);
+	assert_false(has_change(x, "file loaded"));
+	assert_non_null(strstr(x->note, "first class"));
+	assert_non_null(strstr(x->note, "layout's 200 ms runs: split layout"));
+	assert_true(x->ncands >= 1);
+	for (size_t i = 0; i < x->ncands; i++) {
+		const struct fx_candidate *c = &x->cands[i];
+
+		assert_int_equal(c->chg[0].op, 's');
+		assert_string_equal(c->chg[0].name, "layout");
+		assert_true(c->verdict >= FX_NO_EFFECT);
+		/* Judged on the queue delay: 190 ms behind a 200 ms run. */
+		assert_true(c->before >= 150 * MS);
+		assert_non_null(strstr(c->effect, "queue delay p99"));
+	}
+	/* Split in 10: 20 ms pieces, the delay at most a piece. */
+	assert_true(x->cands[0].after <= 25 * MS);
+	assert_true(x->cands[0].verdict >= FX_EASES);
+	f = open_memstream(&out, &len);
+	fx_text(f, &r, x, "  ");
+	fclose(f);
+	assert_non_null(strstr(out, "fixes: the delayed posts are first class"));
+	assert_null(strstr(out, "file loaded"));
+	free(out);
+	fx_free(&r);
+	wl_free(w);
+	free(full);
+	free(text);
+}
+
+/* A backlog of posts at a priority: raised to HIGHEST, judged on the
+ * performer's queue delay; the other performer's posts are left alone. */
+static void test_fixes_backlog_at_a_priority_gets_the_raise(void **state)
+{
+	char *text = backlog_text(false), *full = backlog_figures(text);
+	struct wl_workload *w = parse(full);
+	struct an_config cfg;
+	struct fx_result r;
+	const struct fx_finding *x;
+	const struct fx_candidate *c;
+
+	(void)state;
+	an_config_default(&cfg);
+	assert_int_equal(fx_suggest(w, &cfg, 60, &r), 0);
+	assert_int_equal(r.status, FX_DONE);
+	x = fx_find(&r, "performer-backlog", "performer 0xa");
+	assert_non_null(x);
+	assert_false(has_change(x, "file loaded"));
+	assert_string_equal(x->note, "");
+	c = kept_with(x, 'p', "refresh", 0);
+	assert_non_null(c);
+	assert_non_null(strstr(c->call,
+			       "lsched_task_set_priority(refresh, "
+			       "LSCHED_PRIO_HIGHEST)"));
+	/* Behind layout's end (up to 590 ms), then behind one 20 ms run. */
+	assert_true(c->before_p99 >= 400 * MS);
+	assert_true(c->after_p99 <= 25 * MS);
+	assert_true(c->verdict >= FX_EASES);
+	assert_non_null(strstr(c->effect, "performer's queue delay p99"));
+	fx_free(&r);
+	wl_free(w);
+	free(full);
+	free(text);
+}
+
 static void test_fixes_none_when_unfaithful(void **state)
 {
 	char *text = workload_text(), *full = with_figures(text, true);
@@ -346,6 +495,9 @@ int main(void)
 		cmocka_unit_test(test_fixes_starving_task_gets_a_max_wait),
 		cmocka_unit_test(test_fixes_never_yields_gets_a_split),
 		cmocka_unit_test(test_fixes_split_whatif_keeps_the_work),
+		cmocka_unit_test(
+			test_fixes_backlog_first_class_gets_the_note_and_split),
+		cmocka_unit_test(test_fixes_backlog_at_a_priority_gets_the_raise),
 		cmocka_unit_test(test_fixes_none_when_unfaithful),
 		cmocka_unit_test(test_fixes_budget_zero_tries_none),
 #else

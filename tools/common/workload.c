@@ -695,8 +695,11 @@ static void record(struct parser *p, struct field *f, int n)
 		int wait, pr;
 		static const char *const waits[] = { "nowait", "wait" };
 
-		if (!nfields(p, n, 8, "post TIME_NS THREAD PRIORITY|FIRST "
-				      "wait|nowait LATENCY_NS DURATION_NS NAME"))
+		/* PERFORMER and DELAY_NS are optional (older files). */
+		if (n != 10 &&
+		    !nfields(p, n, 8, "post TIME_NS THREAD PRIORITY|FIRST "
+				      "wait|nowait LATENCY_NS DURATION_NS NAME "
+				      "[PERFORMER DELAY_NS]"))
 			return;
 		if (!TG_ROOM(w->posts, w->nposts, w->capposts)) {
 			perr(p, "out of memory");
@@ -717,6 +720,20 @@ static void record(struct parser *p, struct field *f, int n)
 		    !ns(p, &f[6], "duration", &po->duration) ||
 		    !name_field(p, &f[7], "name", pr < 0, &po->name))
 			return;
+		po->delay = -1;
+		if (n == 10) {
+			char *end;
+
+			errno = 0;
+			po->performer = strtoull(f[8].s, &end, 0);
+			if (errno || end == f[8].s || *end || f[8].s[0] == '-') {
+				perr(p, "post: field 'performer': '%s' is not an "
+				     "address", f[8].s);
+				return;
+			}
+			if (!num(p, &f[9], "delay", -1, INT64_MAX, &po->delay))
+				return;
+		}
 		po->prio = pr;
 		po->wait = wait;
 		w->nposts++;
@@ -1444,7 +1461,7 @@ int wl_write(const struct wl_workload *w, FILE *f)
 		}
 	}
 	fputs("\n# post TIME THREAD PRIORITY|FIRST wait|nowait LATENCY DURATION "
-	      "NAME, "
+	      "NAME PERFORMER DELAY, "
 	      "then its steps;\n# start|restart|stop|prio|max-wait TIME TASK ..., "
 	      "stall TIME DURATION: outside any run or post\n", f);
 	for (size_t i = 0, a = 0; i < w->nposts || a < w->nactions;) {
@@ -1463,7 +1480,9 @@ int wl_write(const struct wl_workload *w, FILE *f)
 				po->wait ? "wait" : "nowait",
 				(long long)po->latency, (long long)po->duration);
 			put_str(f, po->name);
-			fputc('\n', f);
+			fprintf(f, " 0x%llx %lld\n",
+				(unsigned long long)po->performer,
+				(long long)po->delay);
 			put_steps(f, po->steps, po->nsteps);
 		}
 	}

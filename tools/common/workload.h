@@ -110,6 +110,10 @@ struct wl_post {
 			   * took to wake up for it (0: the loop was awake) */
 	int64_t duration; /* of its work (of the task that ran it) */
 	const char *name; /* "" for first class; owned by the workload */
+	uint64_t performer; /* the lsched_performer it went through in the
+			     * recording (its address), 0 if unknown */
+	int64_t delay;    /* its queue delay in the recording (posted to its
+			   * work's begin), -1 if unknown */
 	size_t line;      /* its line in the file read, 0 if not read */
 	struct wl_step *steps;
 	size_t nsteps, capsteps;

@@ -691,6 +691,8 @@ static void on_post(struct xt *x, struct xloop *l, const struct tr_event *ev)
 	p->thread = ev->vtid;
 	p->prio = e->prio >= 0 && e->prio < WL_PRIOS ? e->prio : -1;
 	p->wait = e->wait != 0;
+	p->performer = e->performer;
+	p->delay = -1;
 	{
 		size_t len = strlen(e->name);
 		char *c = malloc(len + 1);
@@ -744,6 +746,9 @@ static void on_perform_begin(struct xt *x, struct xloop *l,
 		return;
 	if (post_begin_room(x, l, xp->idx))
 		l->post_begin[xp->idx] = e->begin;
+	l->w->posts[xp->idx].delay = e->begin >= l->w->posts[xp->idx].at
+					     ? e->begin - l->w->posts[xp->idx].at
+					     : 0;
 	if (e->task) {
 		/* Run by a task of its own: that task's run is the post's
 		 * work. */

@@ -231,6 +231,130 @@ static bool wl_task_named(const struct wl_workload *w, const char *name)
 	return false;
 }
 
+/* A post delayed this long or more is part of a backlog: the analysis'
+ * threshold (find_backlog() in analysis.c). */
+#define FX_BACKLOG_DELAY (10 * 1000000LL)
+
+/* Whether post p is one of the backlog of the performer at addr (0: the
+ * finding names none) that waited: a post whose performer or delay the
+ * workload does not know (an older file) counts. */
+static bool backlogged(const struct wl_post *p, uint64_t addr)
+{
+	if (addr && p->performer && p->performer != addr)
+		return false;
+	return p->delay < 0 || p->delay >= FX_BACKLOG_DELAY;
+}
+
+/* What ran while the first-class posts of the backlog waited: the task
+ * whose runs overlap their waits most (NULL: none), its longest such run
+ * in *longest. */
+static const struct wl_task *backlog_blame(const struct wl_workload *w,
+					   uint64_t addr, int64_t *longest)
+{
+	const struct wl_task *best = NULL;
+	int64_t best_sum = 0;
+
+	*longest = 0;
+	for (size_t i = 0; i < w->ntasks; i++) {
+		const struct wl_task *t = &w->tasks[i];
+		int64_t sum = 0, lr = 0;
+
+		for (size_t j = 0; j < t->nruns; j++) {
+			const struct wl_run *r = &t->runs[j];
+			int64_t ov = 0;
+
+			for (size_t k = 0; k < w->nposts; k++) {
+				const struct wl_post *p = &w->posts[k];
+				int64_t b, e;
+
+				if (p->prio >= 0 || p->delay < 0 ||
+				    !backlogged(p, addr))
+					continue;
+				b = r->begin > p->at ? r->begin : p->at;
+				e = r->begin + r->duration < p->at + p->delay
+					    ? r->begin + r->duration
+					    : p->at + p->delay;
+				if (e > b)
+					ov += e - b;
+			}
+			if (ov > 0 && r->duration > lr)
+				lr = r->duration;
+			sum += ov;
+		}
+		if (sum > best_sum) {
+			best = t;
+			best_sum = sum;
+			*longest = lr;
+		}
+	}
+	return best;
+}
+
+/* A backlog's candidates: from the posts of the finding's performer that
+ * waited. Posts at a priority are tasks named after them: their priority
+ * raised to HIGHEST. First-class posts are ahead of every priority
+ * already: a note, and the task that ran while they waited split. */
+static int backlog_candidates(const struct wl_workload *w,
+			      struct fx_finding *x, size_t *cap)
+{
+	unsigned long long a = 0;
+	uint64_t addr;
+	size_t nfirst = 0;
+	struct fx_candidate *c;
+
+	if (sscanf(x->culprit, "performer %llx", &a) != 1)
+		a = 0;
+	addr = (uint64_t)a;
+	for (size_t i = 0; i < w->nposts; i++) {
+		const struct wl_post *p = &w->posts[i];
+		bool dup = false;
+
+		if (!backlogged(p, addr))
+			continue;
+		if (p->prio < 0) {
+			nfirst++;
+			continue;
+		}
+		if (p->prio == 0 || !p->name[0])
+			continue;
+		for (size_t k = 0; k < x->ncands && !dup; k++)
+			dup = !strcmp(x->cands[k].chg[0].name, p->name);
+		if (dup || x->ncands >= 4)
+			continue;
+		if (!(c = add(x, cap)))
+			return -1;
+		chg(c, 'p', p->name, 0, 0);
+	}
+	if (x->ncands)
+		return 0;
+	if (nfirst) {
+		int64_t longest;
+		const struct wl_task *t = backlog_blame(w, addr, &longest);
+		char b[32];
+
+		if (t && wl_task_named(w, t->name)) {
+			static const int64_t f[] = { 4, 10 };
+
+			snprintf(x->note, sizeof(x->note), "the delayed posts "
+				 "are first class (lsched_perform()): no "
+				 "priority to raise; the work they run must get "
+				 "shorter, or what ran while they waited: %s's "
+				 "%s runs: split %s", shown(t->name),
+				 ns_txt(longest, b, sizeof(b)), shown(t->name));
+			for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+				if (!(c = add(x, cap)))
+					return -1;
+				chg(c, 's', t->name, f[i], 0);
+			}
+			return 0;
+		}
+	}
+	snprintf(x->note, sizeof(x->note), "no candidate: the posts are "
+		 "first class (lsched_perform()) or at HIGHEST already; the "
+		 "work they run must get shorter");
+	return 0;
+}
+
 static int candidates(const struct wl_workload *w, const struct an_config *cfg,
 		      const struct sr_replay *ur, const struct sr_figs *base,
 		      struct fx_finding *x)
@@ -297,44 +421,22 @@ static int candidates(const struct wl_workload *w, const struct an_config *cfg,
 			chg(c, 's', name, f[i], 0);
 		}
 	} else if (!strcmp(x->kind, "performer-backlog")) {
-		/* Posts at a priority are tasks named after them; first-
-		 * class posts are ahead of every priority already. */
-		for (size_t i = 0; i < w->nposts; i++) {
-			const struct wl_post *p = &w->posts[i];
-			bool dup = false;
-
-			if (p->prio <= 0 || !p->name[0])
-				continue;
-			for (size_t k = 0; k < x->ncands && !dup; k++)
-				dup = !strcmp(x->cands[k].chg[0].name, p->name);
-			if (dup)
-				continue;
-			if (!(c = add(x, &cap)))
-				return -1;
-			chg(c, 'p', p->name, 0, 0);
-			if (x->ncands >= 4)
-				break;
-		}
-		if (!x->ncands)
-			snprintf(x->note, sizeof(x->note), "no candidate: the "
-				 "posts are first class (lsched_perform()) or "
-				 "at HIGHEST already; the work they run must "
-				 "get shorter");
+		if (backlog_candidates(w, x, &cap) < 0)
+			return -1;
 	}
 	return 0;
 }
 
 /* ---- checking a candidate ------------------------------------------------- */
 
-/* The figure a finding's effect is told in: the victim's longest wait,
- * the task's longest run, or the longest wait of the posts' tasks. */
+/* The figure a finding's effect is told in: the victim's longest wait or
+ * the task's longest run (a backlog's: in judge()). */
 static int64_t figure(const struct sr_figs *f, const struct fx_finding *x,
 		      const char *name)
 {
 	const struct sr_fig_task *t = task_in(f, name);
 
-	if (!strcmp(x->kind, "starving-task") ||
-	    !strcmp(x->kind, "performer-backlog"))
+	if (!strcmp(x->kind, "starving-task"))
 		return t ? t->max : 0;
 	return t ? t->run_max : 0;
 }
@@ -343,8 +445,6 @@ static const char *figure_name(const struct fx_finding *x)
 {
 	if (!strcmp(x->kind, "starving-task"))
 		return "longest wait";
-	if (!strcmp(x->kind, "performer-backlog"))
-		return "longest wait (its posts)";
 	return "longest run";
 }
 
@@ -364,6 +464,21 @@ static size_t cat(char *buf, size_t len, size_t n, const char *fmt, ...)
 	return k < 0 ? n : n + (size_t)k;
 }
 
+/* How the finding fared: a (the candidate's replay) and b (the
+ * unchanged one) are the finding in each, a NULL when gone. */
+static const char *verdict_text(enum fx_verdict v,
+				const struct wl_orig_finding *a,
+				const struct wl_orig_finding *b)
+{
+	if (v == FX_FIXES)
+		return "the finding is gone";
+	if (v == FX_EASES)
+		return b && a && sev_rank(a->severity) < sev_rank(b->severity)
+			       ? "the finding stays, as a warning"
+			       : "the finding stays, at half or less";
+	return "the finding stays";
+}
+
 /* Judges a candidate's replay cand against the unchanged one base. */
 static void judge(const struct sr_figs *base, const struct sr_figs *cand,
 		  const struct fx_finding *x, struct fx_candidate *c)
@@ -373,42 +488,58 @@ static void judge(const struct sr_figs *base, const struct sr_figs *cand,
 	char name[96], b1[32], b2[32], b3[32], b4[32], p99[80] = "";
 	size_t n = 0;
 
-	/* A backlog is told in the wait of the posts the candidate moved. */
-	if (!strcmp(x->kind, "performer-backlog") && c->nchg)
-		snprintf(name, sizeof(name), "%s", c->chg[0].name);
-	else
+	if (!strcmp(x->kind, "performer-backlog")) {
+		/* A backlog is told in the queue delay of the performer
+		 * (the replay's one), as the finding is. */
+		c->before = base->perf_max;
+		c->after = cand->perf_max;
+		c->before_p99 = base->perf_p99;
+		c->after_p99 = cand->perf_p99;
+		if (!a)
+			c->verdict = FX_FIXES;
+		else if (b && (sev_rank(a->severity) < sev_rank(b->severity) ||
+			       (c->before_p99 > 0 &&
+				c->after_p99 * 2 <= c->before_p99)))
+			c->verdict = FX_EASES;
+		else
+			c->verdict = FX_NO_EFFECT;
+		snprintf(c->effect, sizeof(c->effect), "the replay gives the "
+			 "performer's queue delay p99 %s (was %s), max %s "
+			 "(was %s): %s",
+			 ns_txt(c->after_p99, b1, sizeof(b1)),
+			 ns_txt(c->before_p99, b2, sizeof(b2)),
+			 ns_txt(c->after, b3, sizeof(b3)),
+			 ns_txt(c->before, b4, sizeof(b4)),
+			 verdict_text(c->verdict, a, b));
+	} else {
 		culprit_name(x->culprit, name, sizeof(name));
-	c->before = figure(base, x, name);
-	c->after = figure(cand, x, name);
-	if (strcmp(x->kind, "never-yields") &&
-	    strcmp(x->kind, "long-running-task")) {
-		const struct sr_fig_task *tb = task_in(base, name);
-		const struct sr_fig_task *ta = task_in(cand, name);
+		c->before = figure(base, x, name);
+		c->after = figure(cand, x, name);
+		if (strcmp(x->kind, "never-yields") &&
+		    strcmp(x->kind, "long-running-task")) {
+			const struct sr_fig_task *tb = task_in(base, name);
+			const struct sr_fig_task *ta = task_in(cand, name);
 
-		c->before_p99 = tb ? tb->p99 : 0;
-		c->after_p99 = ta ? ta->p99 : 0;
+			c->before_p99 = tb ? tb->p99 : 0;
+			c->after_p99 = ta ? ta->p99 : 0;
+		}
+		if (!a)
+			c->verdict = FX_FIXES;
+		else if (b && (sev_rank(a->severity) < sev_rank(b->severity) ||
+			       (c->before > 0 && c->after * 2 <= c->before)))
+			c->verdict = FX_EASES;
+		else
+			c->verdict = FX_NO_EFFECT;
+		if (c->before_p99 || c->after_p99)
+			snprintf(p99, sizeof(p99), ", p99 %s (was %s)",
+				 ns_txt(c->after_p99, b3, sizeof(b3)),
+				 ns_txt(c->before_p99, b4, sizeof(b4)));
+		snprintf(c->effect, sizeof(c->effect), "the replay gives %s's "
+			 "%s %s (was %s)%s: %s", shown(name), figure_name(x),
+			 ns_txt(c->after, b1, sizeof(b1)),
+			 ns_txt(c->before, b2, sizeof(b2)), p99,
+			 verdict_text(c->verdict, a, b));
 	}
-	if (!a)
-		c->verdict = FX_FIXES;
-	else if (b && (sev_rank(a->severity) < sev_rank(b->severity) ||
-		       (c->before > 0 && c->after * 2 <= c->before)))
-		c->verdict = FX_EASES;
-	else
-		c->verdict = FX_NO_EFFECT;
-	if (c->before_p99 || c->after_p99)
-		snprintf(p99, sizeof(p99), ", p99 %s (was %s)",
-			 ns_txt(c->after_p99, b3, sizeof(b3)),
-			 ns_txt(c->before_p99, b4, sizeof(b4)));
-	snprintf(c->effect, sizeof(c->effect), "the replay gives %s's %s %s "
-		 "(was %s)%s: %s", shown(name), figure_name(x),
-		 ns_txt(c->after, b1, sizeof(b1)),
-		 ns_txt(c->before, b2, sizeof(b2)), p99,
-		 c->verdict == FX_FIXES ? "the finding is gone"
-		 : c->verdict == FX_EASES
-			 ? (b && a && sev_rank(a->severity) < sev_rank(b->severity)
-				    ? "the finding stays, as a warning"
-				    : "the finding stays, at half or less")
-			 : "the finding stays");
 
 	/* The cost: priorities whose p99 wait rose beyond the tolerance,
 	 * and findings new or more severe. */
@@ -777,7 +908,8 @@ void fx_text(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 		return;
 	if (x->note[0]) {
 		fprintf(f, "%sfixes: %s\n", indent, tx_esc(x->note));
-		return;
+		if (!x->ncands)
+			return;
 	}
 	for (size_t i = 0; i < x->ncands; i++) {
 		kept += x->cands[i].kept;
@@ -875,7 +1007,8 @@ void fx_html(FILE *f, const struct fx_result *r, const struct fx_finding *x,
 		fputs("<div class=\"fix\">fixes: ", f);
 		esc(f, x->note);
 		fputs("</div>", f);
-		return;
+		if (!x->ncands)
+			return;
 	}
 	for (size_t i = 0; i < x->ncands && shown_n < FX_TEXT_KEPT; i++) {
 		const struct fx_candidate *c = &x->cands[i];

@@ -15,7 +15,12 @@
  *                         one (running when V became ready), it split in 4;
  *   never-yields / long-running-task T: T split in 2, 4 and 10 pieces per
  *                         run (schedreplay --split: no work lost);
- *   performer-backlog:    the posts made at a priority, at HIGHEST.
+ *   performer-backlog:    of the finding's performer's posts that waited
+ *                         (10 ms or more), those made at a priority, at
+ *                         HIGHEST; if they are first class, a note, and
+ *                         the task whose runs overlap their waits most
+ *                         split in 4 and 10. Judged on the performer's
+ *                         queue delay (p99, max), not a task's wait.
  * When no single candidate makes a finding go away, the best one of the
  * victim and the best one of a culprit are tried together.
  *
@@ -58,9 +63,10 @@ struct fx_candidate {
 	unsigned worse;    /* other findings new or more severe */
 	unsigned costs;    /* of it, priorities whose p99 rose */
 	int64_t before, after; /* the figure of the effect, ns */
-	/* starving-task, performer-backlog: the task's wait p99, ns (a
-	 * longest wait is one wait, which one coincidence can make; the
-	 * p99 is what the replay's fidelity is judged on) */
+	/* starving-task: the task's wait p99, ns (a longest wait is one
+	 * wait, which one coincidence can make; the p99 is what the
+	 * replay's fidelity is judged on); performer-backlog: the
+	 * performer's queue delay p99 (before/after: its max) */
 	int64_t before_p99, after_p99;
 	/* The what-if replayed (private to fixes.c). */
 	int nchg;
@@ -75,7 +81,8 @@ struct fx_candidate {
 struct fx_finding {
 	char kind[32];       /* an_kind_name() */
 	char culprit[96];    /* as the recording's finding names it */
-	char note[256];      /* why there is no candidate, or "" */
+	char note[256];      /* why there is no candidate (or, for a
+			      * first-class backlog, none of its kind), or "" */
 	struct fx_candidate *cands; /* ranked: kept first, best first */
 	size_t ncands;
 	size_t tried;

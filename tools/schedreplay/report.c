@@ -126,6 +126,15 @@ bool sr_figs_replay(const struct sr_replay *r, struct sr_figs *f)
 			};
 	}
 	qsort(f->starves, f->nstarves, sizeof(*f->starves), cmp_starve);
+	for (size_t i = 0; i < l->nperfs; i++) {
+		struct an_performer *pf = l->perfs[i];
+		int64_t p99 = an_pct(&pf->delay, 99);
+
+		if (p99 > f->perf_p99)
+			f->perf_p99 = p99;
+		if (pf->delay.count && pf->delay.max > f->perf_max)
+			f->perf_max = pf->delay.max;
+	}
 	for (size_t i = 0; i < l->ntasks; i++) {
 		struct an_task *t = l->tasks[i];
 

@@ -125,6 +125,9 @@ struct sr_figs {
 	 * workload's recorded figures do not hold its posted-work runs. */
 	struct an_counts counts;
 	bool posted_known;
+	/* A replay's: the queue delay of its performer (all the posts go
+	 * through one), p99 and max, ns; 0 without posts. */
+	int64_t perf_p99, perf_max;
 };
 
 /* Fills f from the workload's recorded figures (false: it has none). */
