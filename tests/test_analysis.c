@@ -1055,6 +1055,38 @@ static void test_loop_process_named_by_main_thread(void **state)
 	an_free(a);
 }
 
+/* A wait that went far past the task's maximum wait because one long run
+ * was going on when it fell due: the advice is to split that run (a
+ * shorter maximum wait would fall due inside it too). */
+static void test_max_wait_fell_due_inside_a_long_run(void **state)
+{
+	struct an *a = new_an();
+	struct tr_event ev = base(TR_EV_task_enqueue);
+	const struct an_result *r;
+	const struct an_finding *f;
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = 1, .name = "thumb", .prio = LOWEST,
+		.kind = 1, .now = 0, .due = 0, .max_wait = MS(100),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 2, "layout", 2, 1, MS(40));
+	run_flags(a, 2, "layout", 2, 1, MS(40), MS(50), MS(250), 1, 1 << LOWEST,
+		  0);
+	run_flags(a, 1, "thumb", LOWEST, 1, 0, MS(250), MS(251), 0, 0,
+		  BEGIN_OVERDUE);
+	r = an_finish(a);
+	assert_non_null(r->loops[0]->tstarves[0].due_run);
+	assert_int_equal(r->loops[0]->tstarves[0].due_run_ns, MS(150));
+	f = finding_of(r, AN_STARVING_TASK, "thumb");
+	assert_non_null(f);
+	assert_non_null(strstr(f->evidence, ": split layout: thumb's maximum "
+					    "wait (100 ms) fell due during its "
+					    "run, which went on 150 ms"));
+	assert_null(strstr(f->evidence, "shorten"));
+	an_free(a);
+}
+
 /* Posted work that runs while a task waits is blamed as such; a wait
  * still open at the end is kept, and says so. */
 static void test_starved_by_posted_work_open(void **state)
@@ -1226,6 +1258,7 @@ int main(void)
 		cmocka_unit_test(test_starved_by_higher_sibling_rescued),
 		cmocka_unit_test(test_starving_task_with_max_wait),
 		cmocka_unit_test(test_starving_task_behind_run_under_way),
+		cmocka_unit_test(test_max_wait_fell_due_inside_a_long_run),
 		cmocka_unit_test(test_loop_process_named_by_main_thread),
 		cmocka_unit_test(test_starved_by_posted_work_open),
 		cmocka_unit_test(test_waits_of_tasks_ready_together),

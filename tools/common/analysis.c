@@ -804,6 +804,20 @@ static void task_starve_add(struct an *a, struct an_loop *l,
 	s->restarted = restarted;
 	s->under_way = NULL;
 	s->under_way_ns = 0;
+	s->due_run = NULL;
+	s->due_run_ns = 0;
+	if (t->max_wait > 0 && start + t->max_wait < end) {
+		int64_t due = start + t->max_wait;
+		size_t k = first_run_after(l, due);
+
+		if (k < l->nruns && l->runs[k].begin < due &&
+		    l->runs[k].end > due && l->runs[k].task) {
+			s->due_run = l->runs[k].task;
+			s->due_run_ns = (l->runs[k].end < end ? l->runs[k].end
+							      : end) -
+					due;
+		}
+	}
 	{
 		size_t k = first_run_after(l, start);
 
@@ -1583,12 +1597,23 @@ static void find_tasks(struct an *a, struct an_loop *l)
  * the task at the next task boundary), or the maximum wait is longer than
  * the wait. Telling a task that has a maximum wait to get one is wrong.
  */
-static void max_wait_advice(const struct an_task_starve *s, char *buf,
+static bool max_wait_advice(const struct an_task_starve *s, char *buf,
 			    size_t len)
 {
 	int64_t mw = s->task->max_wait, wait = s->end - s->start;
 	char b1[32], b2[32];
 
+	/* Most of the overshoot was one run going on when it fell due: a
+	 * shorter maximum wait would have fallen due inside it too. */
+	if (mw > 0 && wait > mw && s->due_run &&
+	    s->due_run_ns * 2 > wait - mw) {
+		snprintf(buf, len, "split %s: %s's maximum wait (%s) fell due "
+			 "during its run, which went on %s (a maximum wait "
+			 "acts only between runs)", s->due_run->name,
+			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)),
+			 an_fmt_ns(s->due_run_ns, b2, sizeof(b2)));
+		return true;
+	}
 	if (mw <= 0)
 		snprintf(buf, len, "give %s a maximum wait", s->task->name);
 	else if (wait > mw)
@@ -1599,6 +1624,7 @@ static void max_wait_advice(const struct an_task_starve *s, char *buf,
 	else
 		snprintf(buf, len, "shorten %s's maximum wait (%s)",
 			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)));
+	return false;
 }
 
 /* The advice for a task's wait, from the group that ran most of it. */
@@ -1629,7 +1655,11 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 			 "it slept or was blocked outside any task");
 		return;
 	}
-	max_wait_advice(s, mw, sizeof(mw));
+	if (max_wait_advice(s, mw, sizeof(mw)) && ran >= (s->end - s->start) / 2) {
+		/* The run that kept it past its maximum wait: the advice. */
+		snprintf(buf, len, "%s", mw);
+		return;
+	}
 	switch (g) {
 	case AN_TG_HIGHER:
 		/* Most of the wait was one run already going when the task

@@ -233,6 +233,10 @@ struct an_task_starve {
 	 * of the victim's can cut it short. NULL if none. */
 	const struct an_task *under_way;
 	int64_t under_way_ns;
+	/* The run going on when the task's maximum wait fell due (if it has
+	 * one and the wait went past it), and how much of it was left. */
+	const struct an_task *due_run;
+	int64_t due_run_ns;
 	int64_t group_ns[AN_TG_N];  /* run time of each group in the wait */
 	uint64_t group_runs[AN_TG_N];
 	int64_t forced_ns[AN_TG_N]; /* of it, runs forced by a max wait */
