@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "flightmark.h"
 #include "fixes.h"
 #include "html.h"
 #include "jsonstr.h"
@@ -45,6 +46,7 @@
 #define TOP_TABLE 30     /* tasks in the table */
 #define STARVE_ROWS 100  /* starvation intervals in the table */
 #define LABEL_MAX 28     /* characters of a task name on a chart axis */
+#define FLIGHT_RGB "#111111" /* a flight-recorder save's trigger */
 /* A loop of more runs than this gets a detail timeline of DETAIL_RUNS
  * consecutive runs too: the overview's boxes then hide single runs. */
 #define DETAIL_MIN_RUNS 20000
@@ -795,6 +797,45 @@ static int task_lanes_data(struct ctx *c, const struct an_loop *l,
  * a pixel apart share a box: at most about one box per pixel and lane,
  * however long the trace.
  */
+/*
+ * The trigger of each flight-recorder save of loop l inside [from, to], as
+ * a vertical line across the chart with its rule (sp_flight()); label:
+ * the rule's name too (the top strip of a stacked chart only). Returns
+ * how many.
+ */
+static unsigned gp_flight_marks(FILE *gp, const struct an_result *r,
+				const struct an_loop *l, int64_t from,
+				int64_t to, bool label)
+{
+	const struct fm_set *fs = sp_flight();
+	unsigned n = 0;
+
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		const struct fm_mark *m = &fs->v[i];
+		int64_t at;
+		double x;
+
+		if (fm_is_exit(m) || fm_loop(m, r) != l ||
+		    !fm_at(m, l, &at) || m->time < from || m->time > to)
+			continue;
+		x = (double)at / 1e9;
+		fprintf(gp, "set arrow from %.9g, graph 0 to %.9g, graph 1 "
+			"nohead front lw 2 lc rgb '%s'\n", x, x, FLIGHT_RGB);
+		if (label) {
+			char text[300];
+
+			snprintf(text, sizeof(text), "save %" PRId64 ": %s",
+				 m->save, m->rule);
+			fputs("set label ", gp);
+			gp_str(gp, text, LABEL_MAX + 20);
+			fprintf(gp, " at %.9g, graph 1 left offset 0.5,-0.8 "
+				"front tc rgb '%s'\n", x, FLIGHT_RGB);
+		}
+		n++;
+	}
+	return n;
+}
+
 static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			  const struct an_loop *l, const char *label,
 			  const struct window *w, struct tl_info *ti)
@@ -947,6 +988,7 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		fprintf(gp, " %d", nl + (int)i);
 	}
 	fputs(")\n", gp);
+	gp_flight_marks(gp, c->r, l, w->from, w->to, true);
 	if (ntl) /* the task lanes below a line */
 		fprintf(gp, "set arrow from graph 0, first %d.5 to graph 1, "
 			"first %d.5 nohead lc rgb '#888888' dt 2\n", nl - 1,
@@ -1204,6 +1246,12 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		"set format x ''\n", (double)loop_span(l) / 1e9);
 	for (k = 0; k < nb; k++) {
 		p = blocks[k];
+		/* Arrows and labels stay for the strips after: the line
+		 * once, across every strip, the rule on the top one. */
+		if (k == 0)
+			gp_flight_marks(gp, c->r, l, l->first, l->last, true);
+		else if (k == 1)
+			fputs("unset label\n", gp);
 		if (k + 1 == nb)
 			fputs("set format x '%g'\n"
 			      "set xlabel 'time (s) from the loop''s first "
@@ -1359,6 +1407,7 @@ static const char css[] =
 	".sev-info{background:#e0e0e0!important}\n"
 	".bad{color:#c62828;font-weight:bold}\n"
 	".banner{padding:.6em 1em;border-radius:4px;margin:.5em 0}\n"
+	".flight{background:#eeeeee;border-left:4px solid #111111}\n"
 	".complete{background:#e8f5e9;border:1px solid #66bb6a}\n"
 	".incomplete{background:#ffebee;border:2px solid #c62828;"
 	"font-weight:bold}\n"
@@ -1431,6 +1480,26 @@ static long loop_index(const struct an_result *r, const struct an_loop *l)
 	return -1;
 }
 
+/* The triggers of the flight-recorder saves among the traces, and what a
+ * save's trace starting mid-run means; nothing for another trace. */
+static void html_flight(FILE *f, const struct an_result *r)
+{
+	const struct fm_set *fs = sp_flight();
+	char line[1024];
+
+	if (!fs || !fs->n)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		fputs("<p class=\"banner flight\">", f);
+		html_esc(f, fm_line(&fs->v[i], r, line, sizeof(line)));
+		fputs(" (the black vertical line on the loop's timeline and "
+		      "ready-queue depth charts)</p>\n", f);
+	}
+	fputs("<p class=\"note\">Note: ", f);
+	html_esc(f, fm_mid_run_note);
+	fputs(".</p>\n", f);
+}
+
 static void html_header(FILE *f, const struct an_result *r)
 {
 	char a[48], b[48];
@@ -1490,6 +1559,7 @@ static void html_header(FILE *f, const struct an_result *r)
 		"(<code>--starve</code>).</p>\n",
 		an_fmt_ns(r->cfg.long_task_ns, a, sizeof(a)),
 		an_fmt_ns(r->cfg.starve_ns, b, sizeof(b)));
+	html_flight(f, r);
 	if (r->nloops) {
 		fputs("<p>Loops:</p>\n<ul>\n", f);
 		for (i = 0; i < r->nloops; i++) {
