@@ -666,6 +666,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedtop.sh
 	@scripts/test-schedreplay.sh
 	@scripts/test-hostile-names.sh
+	@scripts/test-flight-readers.sh
 	@scripts/test-errors-doc.py
 else
 	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"
