@@ -284,12 +284,13 @@ int fm_read(const char *path, struct fm_mark *m, char *err, size_t errlen)
 	/* Strict JSON: one value, valid UTF-8, no NUL inside strings. */
 	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
 	free(buf);
+	if (!root && !n)
+		return bad(err, errlen, path, "the file is empty");
 	if (!root) {
 		char what[300];
 
 		snprintf(what, sizeof(what), "%s (line %d, column %d)",
-			 n ? je.text : "the file is empty", je.line,
-			 je.column);
+			 je.text, je.line, je.column);
 		return bad(err, errlen, path, what);
 	}
 	rc = parse(root, m, path, err, errlen);
@@ -454,9 +455,12 @@ int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 		    sizeof(dir))
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			/* A "metadata" file stands for its directory. */
+			/* A "metadata" file stands for its directory; any
+			 * other file is no trace (the reader says so). */
 			char *slash = strrchr(dir, '/');
 
+			if (strcmp(slash ? slash + 1 : dir, "metadata"))
+				continue;
 			if (!slash)
 				snprintf(dir, sizeof(dir), ".");
 			else
