@@ -229,9 +229,7 @@ nomem:
 
 int fm_read(const char *path, struct fm_mark *m, char *err, size_t errlen)
 {
-	json_error_t je;
 	struct stat st;
-	json_t *root;
 	char *buf;
 	ssize_t got;
 	size_t n = 0;
@@ -275,17 +273,28 @@ int fm_read(const char *path, struct fm_mark *m, char *err, size_t errlen)
 		n += (size_t)got;
 	}
 	close(fd);
+	rc = fm_parse(path, buf, n, m, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int fm_parse(const char *path, const char *buf, size_t n, struct fm_mark *m,
+	     char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
 	if (n > FM_MAX_BYTES) {
-		free(buf);
 		snprintf(err, errlen, "%s: malformed flight-recorder marker: "
 			 "more than %d bytes", path, FM_MAX_BYTES);
 		return -1;
 	}
+	if (!n)
+		return bad(err, errlen, path, "the file is empty");
 	/* Strict JSON: one value, valid UTF-8, no NUL inside strings. */
 	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
-	free(buf);
-	if (!root && !n)
-		return bad(err, errlen, path, "the file is empty");
 	if (!root) {
 		char what[300];
 

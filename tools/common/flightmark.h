@@ -72,6 +72,11 @@ struct fm_set {
  * file in err: unreadable, too large, or malformed (see above). */
 int fm_read(const char *path, struct fm_mark *m, char *err, size_t errlen);
 
+/* The same for a marker's n bytes at buf, read from path (named in the
+ * errors and kept in m->file). */
+int fm_parse(const char *path, const char *buf, size_t n, struct fm_mark *m,
+	     char *err, size_t errlen);
+
 void fm_mark_free(struct fm_mark *m);
 
 /*
