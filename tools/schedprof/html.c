@@ -1160,7 +1160,7 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 {
 	char dat[64], svg[64], title[300];
 	int blocks[AN_PRIOS], p;
-	unsigned nb = 0, k;
+	unsigned nb = 0, k, marks = 0;
 	double px = (double)loop_span(l) / CHART_PX;
 	size_t i;
 	FILE *f;
@@ -1249,8 +1249,9 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		/* Arrows and labels stay for the strips after: the line
 		 * once, across every strip, the rule on the top one. */
 		if (k == 0)
-			gp_flight_marks(gp, c->r, l, l->first, l->last, true);
-		else if (k == 1)
+			marks = gp_flight_marks(gp, c->r, l, l->first,
+						l->last, true);
+		else if (k == 1 && marks)
 			fputs("unset label\n", gp);
 		if (k + 1 == nb)
 			fputs("set format x '%g'\n"
@@ -1407,7 +1408,6 @@ static const char css[] =
 	".sev-info{background:#e0e0e0!important}\n"
 	".bad{color:#c62828;font-weight:bold}\n"
 	".banner{padding:.6em 1em;border-radius:4px;margin:.5em 0}\n"
-	".flight{background:#eeeeee;border-left:4px solid #111111}\n"
 	".complete{background:#e8f5e9;border:1px solid #66bb6a}\n"
 	".incomplete{background:#ffebee;border:2px solid #c62828;"
 	"font-weight:bold}\n"
@@ -1531,6 +1531,10 @@ static void html_header(FILE *f, const struct an_result *r)
 	      "<meta name=\"generator\" content=\"schedprof\">\n"
 	      "<title>schedprof report</title>\n<style>\n", f);
 	fputs(css, f);
+	/* Only for a save: a report of another trace stays as it was. */
+	if (sp_flight() && sp_flight()->n)
+		fputs(".flight{background:#eeeeee;border-left:4px solid "
+		      FLIGHT_RGB "}\n", f);
 	fputs("</style>\n</head>\n<body>\n<h1>schedprof report</h1>\n", f);
 	fprintf(f, "<p>%" PRIu64 " libsched events; %zu loop%s in %zu "
 		"process%s; %u error%s, %u warning%s, %u info finding%s.</p>\n",
