@@ -433,16 +433,18 @@ static int walk(struct finder *f, const char *dir, int depth)
 	return rc;
 }
 
+/* By time (one clock, CLOCK_MONOTONIC, for every process's loops), those
+ * without one last; then by process and save number. */
 static int cmp_mark(const void *a, const void *b)
 {
 	const struct fm_mark *x = a, *y = b;
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
 	if (x->has_time != y->has_time)
 		return x->has_time ? -1 : 1;
 	if (x->has_time && x->time != y->time)
 		return x->time < y->time ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	return x->save < y->save ? -1 : x->save > y->save;
 }
 
@@ -511,6 +513,19 @@ void fm_set_free(struct fm_set *set)
 	free(set->v);
 	set->v = NULL;
 	set->n = 0;
+}
+
+void fm_set_keep_pid(struct fm_set *set, int64_t pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->v[i].pid == pid)
+			set->v[n++] = set->v[i];
+		else
+			fm_mark_free(&set->v[i]);
+	}
+	set->n = n;
 }
 
 /* ---- placing and saying --------------------------------------------------- */

@@ -63,7 +63,7 @@ struct fm_mark {
 };
 
 struct fm_set {
-	struct fm_mark *v;   /* sorted by pid, then time (exit saves last) */
+	struct fm_mark *v;   /* by time (those without one last), pid, save */
 	size_t n;
 };
 
@@ -91,6 +91,9 @@ int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 	    char *err, size_t errlen);
 
 void fm_set_free(struct fm_set *set);
+
+/* Drops the marks of processes other than pid from set (--pid). */
+void fm_set_keep_pid(struct fm_set *set, int64_t pid);
 
 /* The loop of r the mark names (its pid and loop address); with no loop
  * in the mark, the busiest loop of its pid. NULL if none is in r. */

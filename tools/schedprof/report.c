@@ -866,6 +866,8 @@ int sp_report_main(int argc, char **argv)
 		sp_error("%s", err);
 		return SP_EXIT_USAGE;
 	}
+	if (cfg.pid >= 0)
+		fm_set_keep_pid(&flight, cfg.pid);
 	a = an_from_traces((const char *const *)argv + optind, argc - optind,
 			   &cfg, err, sizeof(err));
 	if (!a) {

@@ -193,7 +193,9 @@ static void flight_alerts(struct tsrc *s, int64_t t, bool all)
 				 "fired: %s", m->save, m->rule,
 				 fm_what(m, l, what, sizeof(what)));
 		}
-		a.start = timed ? m->time - a.dur : s->last_t;
+		/* A marker's times are anyone's: no overflow. */
+		if (!timed || __builtin_sub_overflow(m->time, a.dur, &a.start))
+			a.start = timed ? m->time : s->last_t;
 		st_alert_raise(&s->run->alerts, &a, timed ? m->time : s->last_t,
 			       extra);
 	}
