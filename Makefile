@@ -287,11 +287,11 @@ include bench/bench.mk
 
 # test_analysis tests the tools' analysis core.
 TEST_CFLAGS_test_analysis := -Itools/common $(BT_CFLAGS)
-TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(BT_LIBS) -lm
+TEST_LDFLAGS_test_analysis = $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 
 # test_trace_read tests the reader's view of a recording still going on.
 TEST_CFLAGS_test_trace_read := -Itools/common -Itracepoints $(BT_CFLAGS)
-TEST_LDFLAGS_test_trace_read = $(TOOLS_LIB) $(BT_LIBS) -lm
+TEST_LDFLAGS_test_trace_read = $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 
 # test_workload_file tests the workload file format (tools/common/workload.c).
 TEST_CFLAGS_test_workload_file := -Itools/common -Itracepoints
@@ -325,8 +325,14 @@ TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
 
 BT_CFLAGS := $(shell $(PKG_CONFIG) --cflags babeltrace2 2>/dev/null)
 BT_LIBS   := $(shell $(PKG_CONFIG) --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
+# jansson reads the marker of a flight-recorder save (tools/common/flightmark.c).
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# What a program linking $(TOOLS_LIB) links besides.
+TOOLS_LIBS := $(BT_LIBS) $(JANSSON_LIBS)
 
-TOOLS_CFLAGS := $(BASE_CFLAGS) -Itools/common -Itracepoints $(BT_CFLAGS)
+TOOLS_CFLAGS := $(BASE_CFLAGS) -Itools/common -Itracepoints $(BT_CFLAGS) \
+		$(JANSSON_CFLAGS)
 TOOLS_LIB    := $(B)/lib/libschedtools.a
 TOOLS_COMMON_SRCS := $(wildcard tools/common/*.c)
 TOOLS_COMMON_OBJS := $(patsubst tools/common/%.c,$(B)/obj/tools/common/%.o,$(TOOLS_COMMON_SRCS))
@@ -353,7 +359,7 @@ $(B)/tests/trace_check: tests/trace_check.c $(TOOLS_LIB) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-		$(TOOLS_LIB) $(BT_LIBS)
+		$(TOOLS_LIB) $(TOOLS_LIBS)
 
 # ---- tracepoint tests --------------------------------------------------------
 # scripts/test-lttng.sh records trace_workload in a real LTTng session and
@@ -481,13 +487,13 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) \
-		-fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(BT_LIBS) -lm
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(TOOLS_LIBS) -lm
 
 $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/run_corpus.c $(TOOLS_LIB) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
-		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(BT_LIBS) -lm
+		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 
 # fuzz_replay runs the replay itself (tools/schedreplay/replay.c and the
 # figures and reports of report.c) over the library: both are built into
@@ -513,7 +519,7 @@ $(FUZZ_DIR)/fuzz_replay: tests/fuzz/fuzz_replay.c $(FUZZ_OBJS) $(FUZZ_SR_OBJS) $
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) \
-		-fsanitize=fuzzer -o $@ $< $(FUZZ_SR_OBJS) $(FUZZ_OBJS) $(BT_LIBS) -lm -pthread -ldl
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_SR_OBJS) $(FUZZ_OBJS) $(TOOLS_LIBS) -lm -pthread -ldl
 
 $(B)/fuzz-replay/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/run_corpus.c \
 		$(FUZZ_SR_PLAIN) $(TOOLS_LIB) $(STLIB) $(TOOLS_DEPS)
@@ -521,7 +527,7 @@ $(B)/fuzz-replay/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/run_corpus.c \
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		$< tests/fuzz/run_corpus.c $(FUZZ_SR_PLAIN) \
-		$(TOOLS_LIB) $(STLIB) $(BT_LIBS) -lm -pthread -ldl
+		$(TOOLS_LIB) $(STLIB) $(TOOLS_LIBS) -lm -pthread -ldl
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-progs
@@ -539,7 +545,7 @@ SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/
 REPLAY_ENGINE_OBJS := $(patsubst %,$(B)/obj/tools/schedreplay/%.o,replay report fixes)
 # test_fixes tests the checked fixes and the split what-if on that engine.
 TEST_CFLAGS_test_fixes := -Itools/common -Itools/schedreplay $(BT_CFLAGS)
-TEST_LDFLAGS_test_fixes = $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(BT_LIBS) -lm
+TEST_LDFLAGS_test_fixes = $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 $(B)/tests/test_fixes: $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB)
 TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop $(B)/bin/schedreplay
 MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1 docs/man/schedreplay.1
@@ -556,7 +562,7 @@ $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(STLIB
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDPROF_OBJS) $(REPLAY_ENGINE_OBJS) \
-		$(TOOLS_LIB) $(STLIB) $(BT_LIBS) $(LTTNG_CTL_LIBS) -lm -pthread -ldl
+		$(TOOLS_LIB) $(STLIB) $(TOOLS_LIBS) $(LTTNG_CTL_LIBS) -lm -pthread -ldl
 
 # schedtop: its BPF programs (tools/schedtop/schedtop.bpf.c, clang) become
 # a skeleton (bpftool gen skeleton) under $(B)/obj/schedtop/, which live.c
@@ -591,7 +597,7 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDTOP_OBJS) $(TOOLS_LIB) \
-		$(BT_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
+		$(TOOLS_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
 
 # test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
 TEST_CFLAGS_test_schedtop := -Itools/schedtop
@@ -610,7 +616,7 @@ $(B)/bin/schedreplay: $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) $(STLIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) \
-		$(STLIB) $(BT_LIBS) -lm -pthread -ldl
+		$(STLIB) $(TOOLS_LIBS) -lm -pthread -ldl
 
 
 # The bad-input test also runs the tool under Valgrind, except where
@@ -660,6 +666,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedtop.sh
 	@scripts/test-schedreplay.sh
 	@scripts/test-hostile-names.sh
+	@scripts/test-flight-readers.sh
 	@scripts/test-errors-doc.py
 else
 	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"

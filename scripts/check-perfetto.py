@@ -36,7 +36,9 @@ tracks; every run with a wait (args wait_ns or delay_ns) the end of
 exactly one arrow, whose "f" binds to that very run at its start (task ids
 equal); "s" on the same track; the other X events zero-length "ready" or
 "posted" markers; counters named "ready..." with a series per priority;
-instants global findings with their evidence.
+instants global findings with their evidence, or (cat "flight") the
+trigger of a flight-recorder save on its loop's track, named after its
+rule.
 
 --stats prints one line "stats: key=value ..." on stdout (runs per kind,
 arrows, markers, counters, ...). Exit status 0 if valid, 1 if not (the
@@ -483,6 +485,19 @@ def check_schedprof(c, doc, events, pairs, bound):
             else:
                 c.bad("X event %d of unknown category %r" % (i,
                                                              e.get("cat")))
+        elif e["ph"] in "iI" and e.get("cat") == "flight":
+            # A flight-recorder save's trigger: on its loop's track,
+            # named after the rule (global for a save at exit).
+            args = e.get("args", {})
+            tname = names.get((e["pid"], e["tid"]), "")
+            if not isinstance(e.get("name"), str) or \
+                    not is_int(args.get("save")) or \
+                    not isinstance(args.get("text"), str) or \
+                    e["name"] != args.get("rule") or \
+                    e.get("s") not in ("t", "g") or \
+                    (e.get("s") == "t" and not tname.startswith("loop 0x")):
+                c.bad("flight event %d is not a save's trigger on a loop's "
+                      "track: %s" % (i, short(e)))
         elif e["ph"] in "iI":
             if e.get("cat") != "finding" or e.get("s") != "g" or \
                     not isinstance(e.get("args", {}).get("evidence"), str):
@@ -580,6 +595,8 @@ def main():
             st["counter_points"] += 1
             for k in e["args"]:
                 series.add((e["pid"], e["name"], k))
+        elif ph in "iI" and e.get("cat") == "flight":
+            st["flight"] += 1
         elif ph in "iI":
             st["instants"] += 1
         elif ph == "s":
@@ -591,7 +608,7 @@ def main():
         st["loops"] = loops
     keys = ["events", "task_runs", "performer_runs", "starvation", "markers",
             "flows", "counter_points", "counter_series", "instants",
-            "tracks", "max_depth", "clamped", "other_x"] + \
+            "flight", "tracks", "max_depth", "clamped", "other_x"] + \
         (["loops"] if a.schedprof else [])
     summary = " ".join("%s=%d" % (k, st[k]) for k in keys)
     if a.stats:

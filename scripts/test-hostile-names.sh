@@ -54,6 +54,31 @@ if [ -z "$pid" ]; then
 	exit 1
 fi
 
+# The trace made a flight-recorder save: a marker at its top whose rule,
+# rules and time stamp are hostile too (the escapes of the task names, in
+# a JSON string), naming the trace's first task as the one that waited
+# and its loop, at the loop's first event, so that every output below
+# shows the trigger line with those strings and that task's name.
+if ! build/bin/schedprof report --no-fixes --json "$trace" >"$out/pre.json" 2>"$out/pre.err" ||
+	! python3 - "$out/pre.json" "$trace/schedprof-flight.json" "$pid" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+pid = int(sys.argv[3])
+loop = next(l for l in r["loops"] if l["pid"] == pid and l["tasks"])
+task = loop["tasks"][0]
+rule = "starve>1ms\x1b]0;flightpwn\x07<script>alert('flight')</script>%s%n\"\\\r\t\u202e"
+json.dump({"schedprof_flight": 1, "save": 1, "rule": rule,
+           "rules": [rule, "run>1ms"], "saved_at": "2026\x1b[2J<b>",
+           "pid": pid, "loop": loop["loop"], "time": loop["first_ns"],
+           "kind": 0, "id": task["id"], "prio": 0, "run": 1000,
+           "delay": 0, "waiting": task["id"], "waiting_prio": 7,
+           "wait": 2000000, "discarded": 0}, open(sys.argv[2], "w"))
+PY
+then
+	bad "making the hostile flight-recorder marker failed: $(tail -1 "$out/pre.err")"
+	exit 1
+fi
+
 # check FILE text|json|jsonl: no raw control byte but \n, valid UTF-8;
 # json: one document; jsonl: one per line.
 check() {
@@ -155,6 +180,9 @@ else
 fi
 # The escaped forms are there, and the raw ones are not.
 if grep -q '\\x1b\]0;pwned\\x07' "$out/report.out" &&
+	grep -q '^flight-recorder save 1: rule starve>1ms\\x1b\]0;flightpwn\\x07<script>' "$out/report.out" &&
+	grep -q 'flight save 1: rule starve>1ms\\x1b\]0;flightpwn' "$out/schedtop.out" &&
+	grep -q 'flight-recorder save 1: rule starve&gt;1ms.*&lt;script&gt;alert(&#39;flight&#39;)' "$out/html/index.html" &&
 	grep -q '%s%n%x' "$out/schedtop.out" &&
 	! grep -q '<script>alert' "$out/html/index.html"; then
 	pass "names shown escaped (\\x1b]0;pwned\\x07), none raw in index.html"

@@ -34,6 +34,12 @@
 #                       keyword overwritten; packet sizes intact)
 #   index-corrupt       an index entry pointing past its stream file
 #   good-and-missing    a good trace and a missing path together
+#   flight-*            the good trace as a flight-recorder save whose
+#                       marker (schedprof-flight.json) is bad: empty,
+#                       not JSON, cut short, not an object, version 2, no
+#                       rule, a rule not a string, a pid not an integer,
+#                       a prio out of range, a loop not an address, more
+#                       than 1 MiB, not UTF-8, a directory
 #
 #   scripts/test-schedprof-badinput.sh   (make build/bin/schedprof
 #                                         build/tests/trace_workload
@@ -285,13 +291,41 @@ then
 	exit 1
 fi
 
+# Flight-recorder saves with a bad marker (tools/common/flightmark.h).
+flight_ok='"schedprof_flight": 1, "save": 1, "rules": ["starve>150ms"], "saved_at": "2026-12-07T12:03:01Z"'
+flight() {
+	mkdir -p "$in/flight-$1"
+	cp -r "$out/good/." "$in/flight-$1/"
+	printf '%s' "$2" >"$in/flight-$1/schedprof-flight.json"
+}
+flight empty ''
+flight not-json 'this is not JSON'
+flight cut '{"schedprof_flight": 1, "save": 1, "rule": "starve>'
+flight not-object '[1, 2, 3]'
+flight version-2 '{"schedprof_flight": 2}'
+flight no-rule "{$flight_ok, \"pid\": 1}"
+flight rule-number "{$flight_ok, \"pid\": 1, \"rule\": 150}"
+flight pid-string "{$flight_ok, \"pid\": \"1234\", \"rule\": \"run>1ms\"}"
+flight prio-99 "{$flight_ok, \"pid\": 1, \"rule\": \"run>1ms\", \"kind\": 0, \"prio\": 99}"
+flight loop-bad "{$flight_ok, \"pid\": 1, \"rule\": \"run>1ms\", \"loop\": \"0xZZ\"}"
+flight not-utf8 "{$flight_ok, \"pid\": 1, \"rule\": \"run$(printf '\377')\"}"
+flight huge ''
+python3 -c 'import sys; open(sys.argv[1], "w").write("{\"pad\": \"" + "x" * (1 << 20) + "\"}")' \
+	"$in/flight-huge/schedprof-flight.json"
+flight dir ''
+rm -f "$in/flight-dir/schedprof-flight.json"
+mkdir "$in/flight-dir/schedprof-flight.json"
+
 # ---- the checks ---------------------------------------------------------
 
 cases=(missing empty-dir not-ctf plain-file garbage-metadata foreign
        no-libsched-events stream-truncated stream-truncated-noindex
        stream-bad-magic stream-bad-size stream-corrupt schema-99
        schema-2-packetized no-schema metadata-truncated metadata-syntax
-       index-corrupt good-and-missing)
+       index-corrupt good-and-missing flight-empty flight-not-json
+       flight-cut flight-not-object flight-version-2 flight-no-rule
+       flight-rule-number flight-pid-string flight-prio-99 flight-loop-bad
+       flight-not-utf8 flight-huge flight-dir)
 
 # args CASE: the trace paths of a case, one per line.
 args() {

@@ -295,6 +295,14 @@ static struct an_tstate *id_find(struct an_loop *l, uint64_t id)
 	return NULL;
 }
 
+const struct an_task *an_loop_task(const struct an_loop *l, uint64_t id)
+{
+	/* id_find() only reads the table. */
+	const struct an_tstate *ts = id_find((struct an_loop *)l, id);
+
+	return ts ? ts->task : NULL;
+}
+
 static size_t name_hash(const char *name, int kind, size_t size)
 {
 	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)(int64_t)kind + 1);

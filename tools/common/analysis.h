@@ -411,6 +411,10 @@ void an_loop_counts(const struct an_loop *l, struct an_counts *c);
  * when there are some). */
 const char *an_counts_text(const struct an_counts *c, char *buf, size_t len);
 
+/* The task entry of task id in l (the one its events named), or NULL if
+ * l never saw that id. */
+const struct an_task *an_loop_task(const struct an_loop *l, uint64_t id);
+
 /* Names for output. */
 const char *an_prio_name(int prio);      /* "HIGHEST"..., "?" */
 const char *an_severity_name(enum an_severity s); /* "info", ... */

@@ -18,7 +18,13 @@
  *   - per priority that starved, a track "loop 0x... HIGHEST starving"
  *     with its starvation intervals (they overlap the runs, and those of
  *     other priorities, so they cannot share the loop's track);
- *   - the findings as global instant events ("i", scope "g").
+ *   - the findings as global instant events ("i", scope "g");
+ *   - the trigger of each flight-recorder save among the traces
+ *     (flightmark.h) as an instant event on its loop's track ("i", scope
+ *     "t", cat "flight"), named after the rule that fired; a save made at
+ *     the end of the recording (--save-on-exit) as a global one at the
+ *     trace's last event. They come last in the file, so that a flow at
+ *     the same ns binds as it would without them.
  *
  * Strict nesting: the runs of one loop never overlap, but a run may hold
  * another (performer work drained inline, within a task). Runs are sorted
@@ -55,6 +61,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "flightmark.h"
 #include "jsonstr.h"
 #include "schedprof.h"
 
@@ -786,8 +793,58 @@ static void write_finding(struct out *o, const struct an_finding *fd,
 	fputs("}}", o->f);
 }
 
+/* The saves' triggers (see the top of this file). */
+static void write_flight(struct out *o, const struct an_result *r,
+			 const struct fm_set *fs, struct proc *procs,
+			 size_t nprocs, int64_t t0)
+{
+	char text[1024];
+	int64_t last = t0;
+	size_t i, li;
+
+	for (i = 0; i < r->nloops; i++)
+		if (r->loops[i]->last > last)
+			last = r->loops[i]->last;
+	for (i = 0; i < fs->n; i++) {
+		const struct fm_mark *m = &fs->v[i];
+		const struct an_loop *l = fm_loop(m, r);
+		bool on_loop = l && m->has_time && !fm_is_exit(m) &&
+			       m->time >= t0 && m->time <= last;
+
+		for (li = 0; l && li < r->nloops; li++)
+			if (r->loops[li] == l)
+				break;
+		/* Not in the trace: with the first loop, as a finding. */
+		if (!l || li == r->nloops)
+			li = 0;
+		ev_begin(o, "i");
+		fprintf(o->f, ",\"s\":\"%s\",\"cat\":\"flight\",\"name\":",
+			on_loop ? "t" : "g");
+		tj_str(o->f, m->rule);
+		if (r->nloops)
+			fprintf(o->f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64,
+				proc_of(procs, nprocs, r->loops[li])->pid,
+				(int64_t)(TID_BASE + (int64_t)li * TRACKS));
+		else
+			fputs(",\"pid\":0,\"tid\":0", o->f);
+		fputs(",\"ts\":", o->f);
+		json_us(o->f, (on_loop ? m->time : last) - t0);
+		fprintf(o->f, ",\"args\":{\"save\":%" PRId64 ",\"rule\":",
+			m->save);
+		tj_str(o->f, m->rule);
+		fputs(",\"saved_at\":", o->f);
+		tj_str(o->f, m->saved_at);
+		fputs(",\"file\":", o->f);
+		tj_str(o->f, m->file);
+		fputs(",\"text\":", o->f);
+		tj_str(o->f, fm_line(m, r, text, sizeof(text)));
+		fputs("}}", o->f);
+	}
+}
+
 /* The whole JSON document to o->f; false when out of memory. */
-static bool write_json(struct out *o, const struct an_result *r)
+static bool write_json(struct out *o, const struct an_result *r,
+		       const struct fm_set *fs)
 {
 	struct proc *procs;
 	int64_t t0 = INT64_MAX;
@@ -852,7 +909,7 @@ static bool write_json(struct out *o, const struct an_result *r)
 	}
 	/* Findings without a loop in a trace without loops: somewhere
 	 * named. */
-	if (r->nloops == 0 && r->nfindings) {
+	if (r->nloops == 0 && (r->nfindings || fs->n)) {
 		ev_meta(o, "process_name", 0, 0, "schedprof", 0);
 		ev_meta(o, "thread_name", 0, 0, "findings", 0);
 	}
@@ -894,6 +951,8 @@ static bool write_json(struct out *o, const struct an_result *r)
 		else
 			write_finding(o, fd, 0, 0, t0);
 	}
+	if (ok && fs->n)
+		write_flight(o, r, fs, procs, nprocs, t0);
 	fputs("\n]}\n", o->f);
 	free(procs);
 	return ok;
@@ -913,6 +972,7 @@ int sp_export_main(int argc, char **argv)
 	const struct an_result *r;
 	char err[512], note[80] = "", *tmp;
 	struct out o = { .first = true };
+	struct fm_set fs;
 	struct an *a;
 	FILE *f;
 	int c, e;
@@ -961,10 +1021,16 @@ int sp_export_main(int argc, char **argv)
 		return usage(stderr, SP_EXIT_USAGE);
 	}
 
+	if (fm_find((const char *const *)argv + optind, argc - optind, &fs,
+		    err, sizeof(err)) < 0) {
+		sp_error("%s", err);
+		return SP_EXIT_USAGE;
+	}
 	a = an_from_traces((const char *const *)argv + optind, argc - optind,
 			   &cfg, err, sizeof(err));
 	if (!a) {
 		sp_error("%s", err);
+		fm_set_free(&fs);
 		return SP_EXIT_USAGE;
 	}
 	r = an_finish(a);
@@ -972,6 +1038,7 @@ int sp_export_main(int argc, char **argv)
 	/* Written beside, then renamed: FILE is never left half written. */
 	if (asprintf(&tmp, "%s.tmp", file) < 0) {
 		sp_error("out of memory");
+		fm_set_free(&fs);
 		an_free(a);
 		return SP_EXIT_FAIL;
 	}
@@ -979,12 +1046,13 @@ int sp_export_main(int argc, char **argv)
 	if (!f) {
 		sp_error("cannot write %s: %s", tmp, strerror(errno));
 		free(tmp);
+		fm_set_free(&fs);
 		an_free(a);
 		return SP_EXIT_FAIL;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	o.f = f;
-	ok = write_json(&o, r);
+	ok = write_json(&o, r, &fs);
 	e = ferror(f) ? (errno ? errno : EIO) : 0;
 	if (fclose(f) != 0 && !e)
 		e = errno;
@@ -996,6 +1064,7 @@ int sp_export_main(int argc, char **argv)
 				 strerror(e ? e : errno));
 		unlink(tmp);
 		free(tmp);
+		fm_set_free(&fs);
 		an_free(a);
 		return SP_EXIT_FAIL;
 	}
@@ -1013,6 +1082,7 @@ int sp_export_main(int argc, char **argv)
 	       note, r->complete ? "" : " (the trace is INCOMPLETE: the tracer "
 	       "lost events)");
 	free(tmp);
+	fm_set_free(&fs);
 	an_free(a);
 	return SP_EXIT_OK;
 }

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "flightmark.h"
 #include "fixes.h"
 #include "html.h"
 #include "jsonstr.h"
@@ -45,6 +46,7 @@
 #define TOP_TABLE 30     /* tasks in the table */
 #define STARVE_ROWS 100  /* starvation intervals in the table */
 #define LABEL_MAX 28     /* characters of a task name on a chart axis */
+#define FLIGHT_RGB "#111111" /* a flight-recorder save's trigger */
 /* A loop of more runs than this gets a detail timeline of DETAIL_RUNS
  * consecutive runs too: the overview's boxes then hide single runs. */
 #define DETAIL_MIN_RUNS 20000
@@ -795,6 +797,45 @@ static int task_lanes_data(struct ctx *c, const struct an_loop *l,
  * a pixel apart share a box: at most about one box per pixel and lane,
  * however long the trace.
  */
+/*
+ * The trigger of each flight-recorder save of loop l inside [from, to], as
+ * a vertical line across the chart with its rule (sp_flight()); label:
+ * the rule's name too (the top strip of a stacked chart only). Returns
+ * how many.
+ */
+static unsigned gp_flight_marks(FILE *gp, const struct an_result *r,
+				const struct an_loop *l, int64_t from,
+				int64_t to, bool label)
+{
+	const struct fm_set *fs = sp_flight();
+	unsigned n = 0;
+
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		const struct fm_mark *m = &fs->v[i];
+		int64_t at;
+		double x;
+
+		if (fm_is_exit(m) || fm_loop(m, r) != l ||
+		    !fm_at(m, l, &at) || m->time < from || m->time > to)
+			continue;
+		x = (double)at / 1e9;
+		fprintf(gp, "set arrow from %.9g, graph 0 to %.9g, graph 1 "
+			"nohead front lw 2 lc rgb '%s'\n", x, x, FLIGHT_RGB);
+		if (label) {
+			char text[300];
+
+			snprintf(text, sizeof(text), "save %" PRId64 ": %s",
+				 m->save, m->rule);
+			fputs("set label ", gp);
+			gp_str(gp, text, LABEL_MAX + 20);
+			fprintf(gp, " at %.9g, graph 1 left offset 0.5,-0.8 "
+				"front tc rgb '%s'\n", x, FLIGHT_RGB);
+		}
+		n++;
+	}
+	return n;
+}
+
 static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			  const struct an_loop *l, const char *label,
 			  const struct window *w, struct tl_info *ti)
@@ -947,6 +988,7 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		fprintf(gp, " %d", nl + (int)i);
 	}
 	fputs(")\n", gp);
+	gp_flight_marks(gp, c->r, l, w->from, w->to, true);
 	if (ntl) /* the task lanes below a line */
 		fprintf(gp, "set arrow from graph 0, first %d.5 to graph 1, "
 			"first %d.5 nohead lc rgb '#888888' dt 2\n", nl - 1,
@@ -1118,7 +1160,7 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 {
 	char dat[64], svg[64], title[300];
 	int blocks[AN_PRIOS], p;
-	unsigned nb = 0, k;
+	unsigned nb = 0, k, marks = 0;
 	double px = (double)loop_span(l) / CHART_PX;
 	size_t i;
 	FILE *f;
@@ -1204,6 +1246,13 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		"set format x ''\n", (double)loop_span(l) / 1e9);
 	for (k = 0; k < nb; k++) {
 		p = blocks[k];
+		/* Arrows and labels stay for the strips after: the line
+		 * once, across every strip, the rule on the top one. */
+		if (k == 0)
+			marks = gp_flight_marks(gp, c->r, l, l->first,
+						l->last, true);
+		else if (k == 1 && marks)
+			fputs("unset label\n", gp);
 		if (k + 1 == nb)
 			fputs("set format x '%g'\n"
 			      "set xlabel 'time (s) from the loop''s first "
@@ -1431,6 +1480,26 @@ static long loop_index(const struct an_result *r, const struct an_loop *l)
 	return -1;
 }
 
+/* The triggers of the flight-recorder saves among the traces, and what a
+ * save's trace starting mid-run means; nothing for another trace. */
+static void html_flight(FILE *f, const struct an_result *r)
+{
+	const struct fm_set *fs = sp_flight();
+	char line[1024];
+
+	if (!fs || !fs->n)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		fputs("<p class=\"banner flight\">", f);
+		html_esc(f, fm_line(&fs->v[i], r, line, sizeof(line)));
+		fputs(" (the black vertical line on the loop's timeline and "
+		      "ready-queue depth charts)</p>\n", f);
+	}
+	fputs("<p class=\"note\">Note: ", f);
+	html_esc(f, fm_mid_run_note);
+	fputs(".</p>\n", f);
+}
+
 static void html_header(FILE *f, const struct an_result *r)
 {
 	char a[48], b[48];
@@ -1462,6 +1531,10 @@ static void html_header(FILE *f, const struct an_result *r)
 	      "<meta name=\"generator\" content=\"schedprof\">\n"
 	      "<title>schedprof report</title>\n<style>\n", f);
 	fputs(css, f);
+	/* Only for a save: a report of another trace stays as it was. */
+	if (sp_flight() && sp_flight()->n)
+		fputs(".flight{background:#eeeeee;border-left:4px solid "
+		      FLIGHT_RGB "}\n", f);
 	fputs("</style>\n</head>\n<body>\n<h1>schedprof report</h1>\n", f);
 	fprintf(f, "<p>%" PRIu64 " libsched events; %zu loop%s in %zu "
 		"process%s; %u error%s, %u warning%s, %u info finding%s.</p>\n",
@@ -1490,6 +1563,7 @@ static void html_header(FILE *f, const struct an_result *r)
 		"(<code>--starve</code>).</p>\n",
 		an_fmt_ns(r->cfg.long_task_ns, a, sizeof(a)),
 		an_fmt_ns(r->cfg.starve_ns, b, sizeof(b)));
+	html_flight(f, r);
 	if (r->nloops) {
 		fputs("<p>Loops:</p>\n<ul>\n", f);
 		for (i = 0; i < r->nloops; i++) {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "analysis.h"
 #include "html.h"
 #include "fixes.h"
+#include "flightmark.h"
 #include "jsonstr.h"
 #include "schedprof.h"
 #include "textesc.h"
@@ -122,6 +124,27 @@ const struct fx_finding *sp_fixes_of(const struct an_finding *f)
 const struct fx_result *sp_fixes_result(void)
 {
 	return fixes;
+}
+
+/* The flight-recorder saves among the traces reported (flightmark.h). */
+static struct fm_set flight;
+
+const struct fm_set *sp_flight(void)
+{
+	return &flight;
+}
+
+/* Each save's trigger, and what a save's trace starting mid-run means:
+ * nothing for a trace that is not a save. */
+static void text_flight(const struct an_result *r)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < flight.n; i++)
+		printf("%s\n", tx_esc(fm_line(&flight.v[i], r, line,
+					      sizeof(line))));
+	if (flight.n)
+		printf("note: %s\n", fm_mid_run_note);
 }
 
 static void text_findings(const struct an_result *r)
@@ -334,6 +357,7 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 	       an_fmt_ns(r->cfg.long_task_ns, b1, sizeof(b1)),
 	       an_fmt_ns(r->cfg.starve_ns, b2, sizeof(b2)));
 	(void)paths;
+	text_flight(r);
 	if (anomalies)
 		printf("note: %llu event(s) out of sequence (an end without its "
 		       "begin, ...): tracing started or stopped mid-run\n",
@@ -570,6 +594,86 @@ static void json_loop(FILE *f, struct an_loop *l)
 	fputc('}', f);
 }
 
+/* "flight":{...},: the saves' triggers (docs/schedprof.md). */
+static void json_flight(FILE *f, const struct an_result *r)
+{
+	char buf[1024], name[64];
+
+	fputs("\"flight\":{\"starts_mid_run\":true,\"note\":", f);
+	tj_str(f, fm_mid_run_note);
+	fputs(",\"saves\":[", f);
+	for (size_t i = 0; i < flight.n; i++) {
+		const struct fm_mark *m = &flight.v[i];
+		const struct an_loop *l = fm_loop(m, r);
+		int64_t at;
+
+		fprintf(f, "%s{\"save\":%" PRId64 ",\"file\":", i ? "," : "",
+			m->save);
+		tj_str(f, m->file);
+		fputs(",\"rule\":", f);
+		tj_str(f, m->rule);
+		fputs(",\"rules\":[", f);
+		for (size_t k = 0; k < m->nrules; k++) {
+			if (k)
+				fputc(',', f);
+			tj_str(f, m->rules[k]);
+		}
+		fputs("],\"saved_at\":", f);
+		tj_str(f, m->saved_at);
+		fprintf(f, ",\"pid\":%" PRId64 ",\"exit\":%s,\"loop\":",
+			m->pid, fm_is_exit(m) ? "true" : "false");
+		if (m->has_loop)
+			fprintf(f, "\"0x%" PRIx64 "\"", m->loop);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"loop_in_trace\":%s", l ? "true" : "false");
+		if (m->has_time) {
+			fprintf(f, ",\"time_ns\":%" PRId64, m->time);
+			if (fm_at(m, l, &at))
+				fprintf(f, ",\"at_ns\":%" PRId64, at);
+			else
+				fputs(",\"at_ns\":null", f);
+		} else {
+			fputs(",\"time_ns\":null,\"at_ns\":null", f);
+		}
+		if (m->has_run) {
+			fprintf(f, ",\"run\":{\"kind\":\"%s\",\"id\":%" PRIu64
+				   ",\"name\":", m->kind ? "posted" : "task",
+				m->id);
+			if (m->kind)
+				fputs("null", f);
+			else
+				tj_str(f, fm_task_name(l, m->id, name,
+						       sizeof(name)));
+			fprintf(f, ",\"priority\":\"%s\",\"run_ns\":%" PRId64
+				   ",\"delay_ns\":%" PRId64 "}",
+				m->prio >= 0 ? an_prio_name(m->prio) : "?",
+				m->run, m->delay);
+		} else {
+			fputs(",\"run\":null", f);
+		}
+		if (m->has_waiting && m->waiting) {
+			fprintf(f, ",\"waiting\":{\"id\":%" PRIu64 ",\"name\":",
+				m->waiting);
+			tj_str(f, fm_task_name(l, m->waiting, name,
+					       sizeof(name)));
+			fprintf(f, ",\"priority\":\"%s\",\"wait_ns\":%" PRId64
+				   "}", an_prio_name(m->waiting_prio), m->wait);
+		} else {
+			fputs(",\"waiting\":null", f);
+		}
+		fputs(",\"discarded\":", f);
+		if (m->has_discarded)
+			fprintf(f, "%" PRIu64, m->discarded);
+		else
+			fputs("null", f);
+		fputs(",\"text\":", f);
+		tj_str(f, fm_line(m, r, buf, sizeof(buf)));
+		fputc('}', f);
+	}
+	fputs("]},", f);
+}
+
 static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 {
 	fprintf(f, "{\"schedprof_report\":1,\"trace_schema\":%d,"
@@ -582,6 +686,8 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 		(unsigned long long)r->discarded_events,
 		(unsigned long long)anomalies, (long long)r->cfg.long_task_ns,
 		(long long)r->cfg.starve_ns);
+	if (flight.n)
+		json_flight(f, r);
 	if (fixes) {
 		fputs("\"fixes\":{\"status\":", f);
 		tj_str(f, fixes->status == FX_DONE ? "done"
@@ -753,10 +859,20 @@ int sp_report_main(int argc, char **argv)
 		sp_error("%s", err);
 		return SP_EXIT_USAGE;
 	}
+	/* A save's marker first: a malformed one is bad input, as a bad
+	 * trace is. */
+	if (fm_find((const char *const *)argv + optind, argc - optind,
+		    &flight, err, sizeof(err)) < 0) {
+		sp_error("%s", err);
+		return SP_EXIT_USAGE;
+	}
+	if (cfg.pid >= 0)
+		fm_set_keep_pid(&flight, cfg.pid);
 	a = an_from_traces((const char *const *)argv + optind, argc - optind,
 			   &cfg, err, sizeof(err));
 	if (!a) {
 		sp_error("%s", err);
+		fm_set_free(&flight);
 		return SP_EXIT_USAGE;
 	}
 	r = (struct an_result *)an_finish(a);
@@ -765,6 +881,7 @@ int sp_report_main(int argc, char **argv)
 		 * (another pid, or it had exited before the recording). */
 		sp_error("no libsched event of pid %lld in the trace",
 			 (long long)cfg.pid);
+		fm_set_free(&flight);
 		an_free(a);
 		return SP_EXIT_USAGE;
 	}
@@ -775,6 +892,7 @@ int sp_report_main(int argc, char **argv)
 
 		if (rc < 0) {
 			sp_error("out of memory");
+			fm_set_free(&flight);
 			an_free(a);
 			return SP_EXIT_FAIL;
 		}
@@ -807,6 +925,7 @@ int sp_report_main(int argc, char **argv)
 		fx_free(&fxr);
 	fixes = NULL;
 	fix_loop = NULL;
+	fm_set_free(&flight);
 	an_free(a);
 	return status;
 }

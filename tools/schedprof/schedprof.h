@@ -55,6 +55,12 @@ struct fx_finding;
 const struct fx_finding *sp_fixes_of(const struct an_finding *f);
 const struct fx_result *sp_fixes_result(void);
 
+struct fm_set;
+
+/* While report runs: the flight-recorder saves among its traces
+ * (flightmark.h; n is 0 for none) (report.c). */
+const struct fm_set *sp_flight(void);
+
 /* Parses a duration in ms (decimals allowed, > 0) into ns; false if bad. */
 bool sp_parse_ms(const char *s, int64_t *ns);
 

@@ -250,6 +250,10 @@ void st_alert_raise(struct st_alerts *al, const struct st_alert *a,
 		n = snprintf(e->text, sizeof(e->text), "events lost: %" PRId64,
 			     a->dur);
 		break;
+	case ST_ALERT_FLIGHT:
+		/* The rule and the rest: extra. */
+		n = snprintf(e->text, sizeof(e->text), "flight save");
+		break;
 	default:
 		n = snprintf(e->text, sizeof(e->text), "alert %u", a->kind);
 		break;
@@ -268,6 +272,7 @@ static const char *alert_kind(uint32_t k)
 	case ST_ALERT_RUNNING: return "running-long";
 	case ST_ALERT_STARVING: return "starving";
 	case ST_ALERT_TASK_STARVED: return "starved-task";
+	case ST_ALERT_FLIGHT: return "flight-save";
 	default: return "?";
 	}
 }

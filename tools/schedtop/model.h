@@ -212,6 +212,9 @@ enum st_alert_kind {
 	ST_ALERT_RUNNING = 4,   /* a run still going past the threshold */
 	ST_ALERT_STARVING = 5,  /* a priority still starving past it */
 	ST_ALERT_TASK_STARVED = 6, /* a task waited at least the threshold */
+	/* A flight-recorder save's trigger (trace mode, from the save's
+	 * marker: tools/common/flightmark.h); never from the BPF side. */
+	ST_ALERT_FLIGHT = 7,
 };
 
 /* An alert, through the "alerts" ring buffer. */

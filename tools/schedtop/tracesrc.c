@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "flightmark.h"
 #include "schedtop.h"
 #include "trace_read.h"
 
@@ -42,6 +43,8 @@ struct tsrc {
 	uint64_t discarded;
 	bool started, stop, nomem;
 	int pace_ms;           /* interactive: real time between frames */
+	struct fm_set flight;  /* the saves among the traces */
+	size_t flight_next;    /* the next one to raise (by time) */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -138,12 +141,73 @@ static const struct an_loop *an_loop_of(const struct tsrc *s, int64_t vpid,
 	return NULL;
 }
 
+/*
+ * Raises the alert of each flight-recorder save whose trigger comes before
+ * the frame ending at t (all that are left when all), at the trigger's
+ * time: the rule that fired and what the loop was doing, with the names
+ * the analysis knows by then. A save at exit, or of another process than
+ * -p asks for, has no moment: at exit it is raised with the last frame.
+ */
+static void flight_alerts(struct tsrc *s, int64_t t, bool all)
+{
+	const struct an_result *res = an_current(s->an);
+
+	for (; s->flight_next < s->flight.n; s->flight_next++) {
+		const struct fm_mark *m = &s->flight.v[s->flight_next];
+		const struct an_loop *l;
+		struct st_alert a = { .kind = ST_ALERT_FLIGHT, .prio = -1 };
+		char extra[sizeof(((struct st_alert_ent *)0)->text)];
+		char what[400], name[64];
+		bool timed = m->has_time && !fm_is_exit(m);
+
+		if (s->o->pid >= 0 && m->pid != s->o->pid)
+			continue;
+		/* Sorted by time, those without one last. */
+		if (!all && (!timed || m->time > t))
+			break;
+		l = fm_loop(m, res);
+		a.loop = m->has_loop ? m->loop : l ? l->addr : 0;
+		if (fm_is_exit(m)) {
+			snprintf(extra, sizeof(extra), " %" PRId64 ": saved "
+				 "when the recording ended (--save-on-exit)",
+				 m->save);
+		} else {
+			if (m->has_waiting && m->waiting &&
+			    !strncmp(m->rule, "starve", 6)) {
+				a.prio = m->waiting_prio;
+				a.task = m->waiting;
+				a.dur = m->wait;
+				snprintf(a.name, sizeof(a.name), "%s",
+					 fm_task_name(l, m->waiting, name,
+						      sizeof(name)));
+			} else if (m->has_run) {
+				a.prio = m->prio;
+				a.task = m->id;
+				a.dur = m->kind ? m->delay : m->run;
+				if (!m->kind)
+					snprintf(a.name, sizeof(a.name), "%s",
+						 fm_task_name(l, m->id, name,
+							      sizeof(name)));
+			}
+			snprintf(extra, sizeof(extra), " %" PRId64 ": rule %s "
+				 "fired: %s", m->save, m->rule,
+				 fm_what(m, l, what, sizeof(what)));
+		}
+		/* A marker's times are anyone's: no overflow. */
+		if (!timed || __builtin_sub_overflow(m->time, a.dur, &a.start))
+			a.start = timed ? m->time : s->last_t;
+		st_alert_raise(&s->run->alerts, &a, timed ? m->time : s->last_t,
+			       extra);
+	}
+}
+
 /* The frame ending at t. */
 static bool frame(struct tsrc *s, int64_t t)
 {
 	const struct an_result *res = an_current(s->an);
 	int rc;
 
+	flight_alerts(s, t, false);
 	if (!st_snap_copy(&s->snap, &s->model)) {
 		s->nomem = true;
 		return false;
@@ -439,6 +503,7 @@ int st_trace_main(const struct st_opts *o)
 	struct tsrc s = { 0 };
 	struct sigaction sa = { 0 };
 	struct tr_reader *r;
+	char err[512];
 	int rc, status = ST_EXIT_OK;
 
 	r = tr_reader_new();
@@ -452,6 +517,11 @@ int st_trace_main(const struct st_opts *o)
 	if (!r || !s.an || !s.open) {
 		st_error("out of memory");
 		status = ST_EXIT_FAIL;
+		goto out;
+	}
+	if (fm_find(o->paths, o->npaths, &s.flight, err, sizeof(err)) < 0) {
+		st_error("%s", err);
+		status = ST_EXIT_USAGE;
 		goto out;
 	}
 	for (int i = 0; i < o->npaths; i++) {
@@ -505,10 +575,13 @@ int st_trace_main(const struct st_opts *o)
 		status = ST_EXIT_USAGE;
 		goto out;
 	}
-	/* The last, partial frame, up to the last event. */
+	/* The last, partial frame, up to the last event, with the saves
+	 * that are left (at exit, or after the last event). */
 	if (!s.stop && !got_signal) {
-		if (s.last_t > run.prev.t)
-			frame(&s, s.last_t);
+		flight_alerts(&s, s.last_t, true);
+		if (s.last_t > run.prev.t || run.alerts.total > run.alerts_shown)
+			frame(&s, s.last_t > run.prev.t ? s.last_t
+							: run.prev.t + 1);
 		/* Interactive: the last frame stays until q. */
 		while (run.screen && !got_signal &&
 		       st_run_wait(&run, -1, 500) != ST_WAIT_QUIT)
@@ -524,5 +597,6 @@ out:
 	st_snap_free(&s.model);
 	st_snap_free(&s.snap);
 	st_run_free(&run);
+	fm_set_free(&s.flight);
 	return status;
 }
