@@ -159,9 +159,11 @@ static void release(struct waiter *w, int result)
 	/* w lives on the poster's stack: not touched after the unlock. */
 }
 
-/* Any Performer event is recorded: posts then carry their time. */
+/* Any Performer event is recorded, or loop_check (whose delay a backlog
+ * trigger reads) is enabled: posts then carry their time. */
 #define PERFORM_TRACED()                                                       \
-	LSCHED_TRACE_ON3(perform_enqueue, perform_fire_begin, perform_fire_end)
+	LSCHED_TRACE_ON4(perform_enqueue, perform_fire_begin,                  \
+			 perform_fire_end, loop_check)
 
 static int64_t delay_of(int64_t posted_at, int64_t begin)
 {
@@ -169,18 +171,24 @@ static int64_t delay_of(int64_t posted_at, int64_t begin)
 }
 
 /* Runs an item's work and completes it. task: the id of the scheduler
- * task running it (a post at a priority), else 0. */
-static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
+ * task running it (a post at a priority), else 0. check: a run of the
+ * loop's own (first-class work in its perform phase, on its thread, the
+ * loop running), which ends with a loop_check while that is enabled. */
+static void item_finish(lsched_performer *p, struct item *it, uint64_t task,
+			bool check)
 {
 	struct waiter *w = it->waiter;
 	/* The work may destroy the loop (when it does not run): only the
 	 * clock, which outlives it, is read after. */
 	lsched_clock *clock = it->loop->clock;
-	int64_t begin = 0;
+	lsched_loop *loop = it->loop;
+	int64_t begin = 0, end;
 	bool traced = false;
 
-	/* Close markers are not posts: the trace does not show them. */
-	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end) &&
+	/* Close markers are not posts: the trace does not show them. One
+	 * branch while nobody listens. */
+	if (LSCHED_TRACE_ON3(perform_fire_begin, perform_fire_end,
+			     loop_check) &&
 	    it->cb != close_marker) {
 		traced = true;
 		begin = lsched__clock_read(clock);
@@ -189,11 +197,17 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 			     delay_of(it->posted_at, begin));
 	}
 	it->cb(it->arg);
-	if (traced)
-		LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio,
-			     task, it->posted_at, begin,
-			     lsched__clock_read(clock),
+	if (traced) {
+		end = lsched__clock_read(clock);
+		LSCHED_TRACE(perform_fire_end, loop, p, it->id, it->prio, task,
+			     it->posted_at, begin, end,
 			     delay_of(it->posted_at, begin));
+		/* The loop runs: its work cannot have destroyed it. */
+		if (check && LSCHED_TRACE_ON(loop_check))
+			lsched__trace_loop_check(
+				loop, 1, it->id, it->prio, end - begin,
+				delay_of(it->posted_at, begin), end);
+	}
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
 	if (w)
@@ -202,7 +216,7 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 
 static void item_run(lsched_performer *p, struct item *it, uint64_t task)
 {
-	item_finish(p, it, task);
+	item_finish(p, it, task, false);
 	item_put(p, it);
 }
 
@@ -305,7 +319,9 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 		if (!p->batch_head)
 			p->batch_tail = NULL;
 		if (it->prio == FIRST_CLASS || inline_all || !loop) {
-			item_finish(p, it, 0);
+			item_finish(p, it, 0,
+				    it->prio == FIRST_CLASS && !inline_all &&
+					    loop);
 			it->next = done;
 			done = it;
 			if (!done_tail)
@@ -594,7 +610,7 @@ static void run_inline(lsched_performer *p, lsched_loop *loop,
 		it.posted_at = lsched__clock_read(loop->clock);
 	LSCHED_TRACE(perform_enqueue, loop, p, it.id, name, prio, 1, 0,
 		     it.posted_at);
-	item_finish(p, &it, 0); /* counts it as run */
+	item_finish(p, &it, 0, false); /* counts it as run */
 }
 
 static int post(lsched_performer *p, int prio, const char *name,
