@@ -171,19 +171,20 @@ static int64_t delay_of(int64_t posted_at, int64_t begin)
 }
 
 /* Runs an item's work and completes it. task: the id of the scheduler
- * task running it (a post at a priority), else 0. check: a run of the
- * loop's own (first-class work in its perform phase, on its thread, the
- * loop running), which ends with a loop_check while that is enabled. */
-static void item_finish(lsched_performer *p, struct item *it, uint64_t task,
-			bool check)
+ * task running it (a post at a priority), else 0. A post run outside a
+ * task by the thread running its loop (first-class work in the perform
+ * phase or inline, any work run inline at a close inside the loop) is a
+ * run of the loop's own: a loop_check follows it while that is enabled. */
+static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 {
 	struct waiter *w = it->waiter;
 	/* The work may destroy the loop (when it does not run): only the
-	 * clock, which outlives it, is read after. */
+	 * clock, which outlives it, is read after, and the loop only when
+	 * this thread runs it (it cannot be destroyed then). */
 	lsched_clock *clock = it->loop->clock;
 	lsched_loop *loop = it->loop;
 	int64_t begin = 0, end;
-	bool traced = false;
+	bool traced = false, check = false;
 
 	/* Close markers are not posts: the trace does not show them. One
 	 * branch while nobody listens. */
@@ -191,8 +192,10 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task,
 			     loop_check) &&
 	    it->cb != close_marker) {
 		traced = true;
+		check = !task && LSCHED_TRACE_ON(loop_check) &&
+			lsched_loop_in_thread(loop);
 		begin = lsched__clock_read(clock);
-		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,
+		LSCHED_TRACE(perform_fire_begin, loop, p, it->id, it->name,
 			     it->prio, task, it->posted_at, begin,
 			     delay_of(it->posted_at, begin));
 	}
@@ -202,11 +205,11 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task,
 		LSCHED_TRACE(perform_fire_end, loop, p, it->id, it->prio, task,
 			     it->posted_at, begin, end,
 			     delay_of(it->posted_at, begin));
-		/* The loop runs: its work cannot have destroyed it. */
-		if (check && LSCHED_TRACE_ON(loop_check))
-			lsched__trace_loop_check(
-				loop, 1, it->id, it->prio, end - begin,
-				delay_of(it->posted_at, begin), end);
+		if (check)
+			lsched__trace_loop_check(loop, 1, it->id, it->prio,
+						 end - begin,
+						 delay_of(it->posted_at, begin),
+						 end);
 	}
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
@@ -216,7 +219,7 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task,
 
 static void item_run(lsched_performer *p, struct item *it, uint64_t task)
 {
-	item_finish(p, it, task, false);
+	item_finish(p, it, task);
 	item_put(p, it);
 }
 
@@ -319,9 +322,7 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 		if (!p->batch_head)
 			p->batch_tail = NULL;
 		if (it->prio == FIRST_CLASS || inline_all || !loop) {
-			item_finish(p, it, 0,
-				    it->prio == FIRST_CLASS && !inline_all &&
-					    loop);
+			item_finish(p, it, 0);
 			it->next = done;
 			done = it;
 			if (!done_tail)
@@ -610,7 +611,7 @@ static void run_inline(lsched_performer *p, lsched_loop *loop,
 		it.posted_at = lsched__clock_read(loop->clock);
 	LSCHED_TRACE(perform_enqueue, loop, p, it.id, name, prio, 1, 0,
 		     it.posted_at);
-	item_finish(p, &it, 0, false); /* counts it as run */
+	item_finish(p, &it, 0); /* counts it as run */
 }
 
 static int post(lsched_performer *p, int prio, const char *name,
