@@ -241,6 +241,28 @@ if start_session "$tag-untraced" "$dir"; then
 	fi
 fi
 
+# ---- 3: a trigger (an event notifier) filtering loop_check ------------------
+# The flight recorder's rules are one filter on loop_check's fields, run in
+# the session daemon: the daemon must accept it (the recorder's own test,
+# scripts/test-flight.sh, fires one end to end).
+trigger="$tag-loop-check"
+if lt add-trigger --name "$trigger" --condition=event-rule-matches \
+	--type=user --name=libsched:loop_check \
+	--filter='wait > 100000000 || run > 50000000 || (kind == 1 && delay > 20000000)' \
+	--action=notify >"$out/trigger.log" 2>&1; then
+	if lt list-triggers 2>&1 | grep -q "rule: libsched:loop_check (type: user tracepoint, filter: wait > 100000000"; then
+		pass "trigger on libsched:loop_check with a filter on wait, run and delay accepted"
+	else
+		fail "trigger $trigger added but not listed with its filter:"
+		lt list-triggers 2>&1 | indent
+	fi
+	lt remove-trigger "$trigger" >>"$out/trigger.log" 2>&1 ||
+		fail "cannot remove trigger $trigger: $(tail -n 1 "$out/trigger.log")"
+else
+	fail "lttng add-trigger on libsched:loop_check refused:"
+	indent <"$out/trigger.log"
+fi
+
 if [ "$failures" -ne 0 ]; then
 	echo "lttng: $failures failure(s)" >&2
 	exit 1
