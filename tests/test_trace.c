@@ -726,6 +726,37 @@ static void test_trace_check_after_posted_work(void **state)
 	lsched_task_destroy(idle);
 }
 
+/* Every way of running the loop ends a run with its check: RUN_ONCE, and
+ * a host's lsched_loop_dispatch(). */
+static void test_trace_check_in_every_run_mode(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k = { f->clock, LSCHED_MS(2), NULL, NULL };
+	lsched_task *t = new_task(f, "t", LSCHED_PRIO_DEFAULT, &k);
+	lsched_performer *p = lsched_performer_new(f->loop);
+
+	assert_non_null(p);
+	lsched_task_start(t);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(x->ncheck, 1);
+	assert_int_equal(x->check[0].id, lsched_task_id(t));
+	assert_int_equal(x->check[0].run, LSCHED_MS(2));
+	lsched_task_start(t);
+	assert_int_equal(lsched_perform(p, on_work, &k, 0), 0);
+	assert_int_equal(lsched_loop_dispatch(f->loop), 0);
+	assert_int_equal(x->ncheck, 3);
+	assert_int_equal(x->check[1].kind, 1);
+	assert_int_equal(x->check[1].run, LSCHED_MS(2));
+	assert_int_equal(x->check[1].waiting, lsched_task_id(t));
+	assert_int_equal(x->check[2].kind, 0);
+	assert_int_equal(x->check[2].id, lsched_task_id(t));
+	assert_int_equal(x->check[2].now, x->end[1].end);
+	assert_int_equal(lsched_performer_close(p), 0);
+	lsched_performer_destroy(p);
+	lsched_task_destroy(t);
+}
+
 /* Disabled, nothing reaches the hook: neither with a hook that did not ask
  * for it, nor after it asked and stopped. */
 static void test_trace_check_not_emitted_when_disabled(void **state)
@@ -786,6 +817,7 @@ int main(void)
 		REC_TEST(test_trace_check_sees_past_the_head),
 		REC_TEST(test_trace_check_restart_keeps_wait),
 		REC_TEST(test_trace_check_after_posted_work),
+		REC_TEST(test_trace_check_in_every_run_mode),
 		REC_TEST(test_trace_check_not_emitted_when_disabled),
 #endif
 	};
