@@ -362,7 +362,6 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 {
 	t->tr_begin = loop->now;
 	t->tr_ready_at = t->ready_at;
-	t->tr_prio = t->prio;
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
 	trace_cpu_begin(loop, t, !loop->current);
@@ -394,13 +393,15 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	bool traced;
 
 	dequeue(t);
+	/* The run's priority, for its task_fire_end and loop_check (the run
+	 * may change it): a store to a line this function writes anyway. */
+	t->tr_prio = t->prio;
 	/* A run whose begin was not traced gets no end either: a consumer
 	 * that attaches meanwhile sees whole runs only. */
 	traced = LSCHED_TRACE_ON2(task_fire_begin, task_fire_end);
 	if (traced)
 		trace_fire_begin(loop, t, overdue);
 	t->last_pass = pass;
-	t->tr_prio = t->prio;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
 	 * start itself again; a repeating one stays active. */
 	if (!is_repeating(t))
