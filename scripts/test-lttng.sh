@@ -79,6 +79,7 @@ fi
 lt() { LTTNG_HOME=${lttng_home:-${LTTNG_HOME:-$HOME}} timeout 60 lttng "$@"; }
 
 session=
+trigger=
 wpid=
 watchdog=
 # On the way out after a failure or a signal: the trace does not matter,
@@ -88,6 +89,8 @@ cleanup() {
 	[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
 	[ -n "$session" ] && lt destroy --no-wait "$session" >/dev/null 2>&1
 	session=
+	[ -n "$trigger" ] && lt remove-trigger "$trigger" >/dev/null 2>&1
+	trigger=
 }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
@@ -258,7 +261,9 @@ if lt add-trigger --name "$trigger" --condition=event-rule-matches \
 	fi
 	lt remove-trigger "$trigger" >>"$out/trigger.log" 2>&1 ||
 		fail "cannot remove trigger $trigger: $(tail -n 1 "$out/trigger.log")"
+	trigger=
 else
+	trigger=
 	fail "lttng add-trigger on libsched:loop_check refused:"
 	indent <"$out/trigger.log"
 fi
