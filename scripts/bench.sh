@@ -117,6 +117,7 @@ tracing_rows() {
 	if [ "${TRACE:-1}" = 0 ]; then
 		emit_na trace idle libsched "this is a TRACE=0 build: nothing compiled in"
 		emit_na trace lttng libsched "this is a TRACE=0 build: no tracepoints"
+		emit_na trace trigger libsched "this is a TRACE=0 build: no tracepoints"
 		emit_na trace bpf libsched "this is a TRACE=0 build: no probes"
 		return
 	fi
@@ -139,7 +140,34 @@ tracing_rows() {
 	fi
 	rm -rf "$dir"
 
+	trigger_row "$tc" "${tca[@]}" --rounds "$lrounds"
 	bpf_row "$tc" "${tca[@]}" --rounds "$brounds"
+}
+
+# An LTTng trigger (event notifier) on libsched:loop_check whose filter
+# never matches, no session: what a flight recorder's rule costs per run
+# (loop_check computed and filtered in the process; docs/tracepoints.md).
+trigger_row() {
+	local tc=$1 name=bench-trigger-$$ provider=$PWD/build/lib/libsched-lttng.so
+	shift
+	if ! timeout 60 lttng add-trigger --name "$name" \
+		--condition=event-rule-matches --type=user \
+		--name=libsched:loop_check \
+		--filter='wait > 1000000000000 || run > 1000000000000' \
+		--action=notify >"$raw/trace-trigger.lttng" 2>&1; then
+		emit_na trace trigger libsched "lttng add-trigger failed (log: $raw/trace-trigger.lttng)"
+		fail "lttng add-trigger failed (log: $raw/trace-trigger.lttng)"
+		return
+	fi
+	# An AddressSanitizer build (make check SANITIZE=...) accepts a
+	# preloaded provider only with this option.
+	LD_PRELOAD=$provider \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$tc" "$@" >"$raw/trace-trigger.out" 2>&1
+	timeout 60 lttng remove-trigger "$name" >>"$raw/trace-trigger.lttng" 2>&1 ||
+		fail "lttng remove-trigger $name failed (log: $raw/trace-trigger.lttng)"
+	trace_row trigger "an LTTng trigger on libsched:loop_check that never matches, no session" \
+		"$raw/trace-trigger.out"
 }
 
 # BPF attached to a running trace_cost: schedtop (two probe hits per task).

@@ -79,6 +79,7 @@ fi
 lt() { LTTNG_HOME=${lttng_home:-${LTTNG_HOME:-$HOME}} timeout 60 lttng "$@"; }
 
 session=
+trigger=
 wpid=
 watchdog=
 # On the way out after a failure or a signal: the trace does not matter,
@@ -88,6 +89,8 @@ cleanup() {
 	[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
 	[ -n "$session" ] && lt destroy --no-wait "$session" >/dev/null 2>&1
 	session=
+	[ -n "$trigger" ] && lt remove-trigger "$trigger" >/dev/null 2>&1
+	trigger=
 }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
@@ -239,6 +242,30 @@ if start_session "$tag-untraced" "$dir"; then
 			indent <"$out/trace_check_none.log"
 		fi
 	fi
+fi
+
+# ---- 3: a trigger (an event notifier) filtering loop_check ------------------
+# The flight recorder's rules are one filter on loop_check's fields, run in
+# the session daemon: the daemon must accept it (the recorder's own test,
+# scripts/test-flight.sh, fires one end to end).
+trigger="$tag-loop-check"
+if lt add-trigger --name "$trigger" --condition=event-rule-matches \
+	--type=user --name=libsched:loop_check \
+	--filter='wait > 100000000 || run > 50000000 || (kind == 1 && delay > 20000000)' \
+	--action=notify >"$out/trigger.log" 2>&1; then
+	if lt list-triggers 2>&1 | grep -q "rule: libsched:loop_check (type: user tracepoint, filter: wait > 100000000"; then
+		pass "trigger on libsched:loop_check with a filter on wait, run and delay accepted"
+	else
+		fail "trigger $trigger added but not listed with its filter:"
+		lt list-triggers 2>&1 | indent
+	fi
+	lt remove-trigger "$trigger" >>"$out/trigger.log" 2>&1 ||
+		fail "cannot remove trigger $trigger: $(tail -n 1 "$out/trigger.log")"
+	trigger=
+else
+	trigger=
+	fail "lttng add-trigger on libsched:loop_check refused:"
+	indent <"$out/trigger.log"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -272,9 +272,14 @@ static void test_every_site_enabled(void **state)
 struct hooked {
 	uint64_t per[LSCHED_TP_EV_COUNT];
 	uint64_t running;  /* the task between fire_begin and fire_end */
+	bool checks;       /* loop_check asked for */
 	int bad;
 	pthread_mutex_t lock;
 };
+
+/* The task whose task_fire_end this thread emitted last, until the
+ * loop_check that must come next. */
+static __thread uint64_t check_due;
 
 static void on_hook(enum lsched_tp_event ev, const void *rec, void *arg)
 {
@@ -282,20 +287,40 @@ static void on_hook(enum lsched_tp_event ev, const void *rec, void *arg)
 
 	pthread_mutex_lock(&h->lock);
 	h->per[ev]++;
+	if (h->checks && check_due) {
+		const struct lsched_tp_rec_loop_check *c = rec;
+
+		h->bad += ev != LSCHED_TP_EV_loop_check || c->kind != 0 ||
+			  c->id != check_due;
+		check_due = 0;
+	}
 	switch (ev) {
 	case LSCHED_TP_EV_task_fire_begin: {
 		const struct lsched_tp_rec_task_fire_begin *r = rec;
 
 		h->bad += !r->name || !*r->name || r->prio < 0 || r->prio > 7 ||
-			  r->begin < r->ready_at;
+			  r->begin < r->ready_at ||
+			  r->wait != r->begin - r->ready_at;
 		h->running = r->task;
 		break;
 	}
 	case LSCHED_TP_EV_task_fire_end: {
 		const struct lsched_tp_rec_task_fire_end *r = rec;
 
-		h->bad += r->task != h->running || r->end < r->begin;
+		h->bad += r->task != h->running || r->end < r->begin ||
+			  r->run != r->end - r->begin;
 		h->running = 0;
+		if (h->checks)
+			check_due = r->task;
+		break;
+	}
+	case LSCHED_TP_EV_loop_check: {
+		const struct lsched_tp_rec_loop_check *r = rec;
+
+		h->bad += !h->checks || r->run < 0 || r->wait < 0 ||
+			  (r->waiting == 0) != (r->waiting_prio == -1) ||
+			  (r->waiting == 0 && r->wait != 0) ||
+			  (r->kind == 0 && r->delay != 0);
 		break;
 	}
 	case LSCHED_TP_EV_perform_enqueue: {
@@ -337,6 +362,21 @@ static void test_hook_sees_the_events(void **state)
 	assert_true(h.per[LSCHED_TP_EV_perform_fire_end] > 0);
 	assert_int_equal(h.per[LSCHED_TP_EV_dispatch_command], 5);
 	assert_true(h.per[LSCHED_TP_EV_dispatch_build] >= 1);
+	/* Not asked for: no loop_check. */
+	assert_int_equal(h.per[LSCHED_TP_EV_loop_check], 0);
+	/* Asked for: one after every task run, and after first-class posts
+	 * (kind 1). */
+	memset(h.per, 0, sizeof(h.per));
+	h.checks = true;
+	assert_int_equal(lsched__trace_hook_set(on_hook, &h), 0);
+	assert_int_equal(lsched__trace_hook_checks(true), 0);
+	c = run_workload();
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	assert_counts(&c);
+	assert_int_equal(h.bad, 0);
+	assert_true(h.per[LSCHED_TP_EV_loop_check] >
+		    h.per[LSCHED_TP_EV_task_fire_end]);
+	h.checks = false;
 	/* Removed: nothing more reaches it. */
 	memset(h.per, 0, sizeof(h.per));
 	c = run_workload();
@@ -374,6 +414,394 @@ static void test_work_destroys_loop_traced(void **state)
 	lsched_clock_destroy(clock);
 }
 
+/* ---- the durations and loop_check, on a virtual clock ------------------- */
+/*
+ * Through the hook, checks enabled: each run's task_fire_begin.wait and
+ * task_fire_end.run, and the loop_check that follows it (the run, and the
+ * ready task that has waited longest at its end).
+ */
+#ifndef LSCHED_TRACE_DISABLED
+#define REC_MAX 64
+struct rec {
+	int nbegin, nend, ncheck, nperf;
+	struct lsched_tp_rec_task_fire_begin begin[REC_MAX];
+	struct lsched_tp_rec_task_fire_end end[REC_MAX];
+	struct lsched_tp_rec_loop_check check[REC_MAX];
+	struct lsched_tp_rec_perform_fire_end perf[REC_MAX];
+	/* per loop_check: the event just before it */
+	enum lsched_tp_event before[REC_MAX];
+	enum lsched_tp_event last;
+};
+
+static void on_rec(enum lsched_tp_event ev, const void *r, void *arg)
+{
+	struct rec *x = arg;
+
+	switch (ev) {
+	case LSCHED_TP_EV_task_fire_begin:
+		if (x->nbegin < REC_MAX)
+			x->begin[x->nbegin++] = *(const struct lsched_tp_rec_task_fire_begin *)r;
+		break;
+	case LSCHED_TP_EV_task_fire_end:
+		if (x->nend < REC_MAX)
+			x->end[x->nend++] = *(const struct lsched_tp_rec_task_fire_end *)r;
+		break;
+	case LSCHED_TP_EV_perform_fire_end:
+		if (x->nperf < REC_MAX)
+			x->perf[x->nperf++] = *(const struct lsched_tp_rec_perform_fire_end *)r;
+		break;
+	case LSCHED_TP_EV_loop_check:
+		if (x->ncheck < REC_MAX) {
+			x->before[x->ncheck] = x->last;
+			x->check[x->ncheck++] = *(const struct lsched_tp_rec_loop_check *)r;
+		}
+		break;
+	default:
+		break;
+	}
+	x->last = ev;
+}
+
+/* One test at a time: the hook's record is the file's. */
+static struct rec rec_x;
+
+static int rec_setup(void **state)
+{
+	struct rec *x = &rec_x;
+
+	memset(x, 0, sizeof(*x));
+	if (vfix_setup(state))
+		return -1;
+	raise_all(0);
+	if (lsched__trace_hook_set(on_rec, x) ||
+	    lsched__trace_hook_checks(true))
+		return -1;
+	return 0;
+}
+
+static int rec_teardown(void **state)
+{
+	lsched__trace_hook_set(NULL, NULL);
+	return vfix_teardown(state);
+}
+
+/* A callback that takes arg's ns of (virtual) time. */
+struct take {
+	lsched_clock *clock;
+	int64_t ns;
+	lsched_task *restart; /* started again inside, if set */
+	lsched_task *move;    /* moved to REPAINT inside, if set */
+};
+
+static void on_take(lsched_task *t, void *arg)
+{
+	struct take *k = arg;
+
+	if (k->restart)
+		assert_int_equal(lsched_task_start(k->restart), 0);
+	if (k->move)
+		assert_int_equal(lsched_task_set_priority(k->move,
+							  LSCHED_PRIO_REPAINT),
+				 0);
+	lsched_clock_advance(k->clock, k->ns);
+}
+
+static lsched_task *new_task(struct vfix *f, const char *name, int prio,
+			     struct take *k)
+{
+	lsched_task *t = lsched_task_new(f->loop, name, LSCHED_TASK_IDLE, prio,
+					 on_take, k);
+
+	assert_non_null(t);
+	return t;
+}
+
+/* A timer task started now (the loop's time: t0), ready ms later. */
+static lsched_task *new_timer(struct vfix *f, const char *name, int prio,
+			      int ms, struct take *k)
+{
+	lsched_task *t = lsched_task_new(f->loop, name, LSCHED_TASK_TIMER,
+					 prio, on_take, k);
+
+	assert_non_null(t);
+	assert_int_equal(lsched_task_set_timeout(t, LSCHED_MS(ms)), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	return t;
+}
+
+static void assert_check(const struct lsched_tp_rec_loop_check *c,
+			 const lsched_loop *loop, int kind, uint64_t id,
+			 int prio, int64_t run, int64_t delay,
+			 const lsched_task *waiting, int64_t wait, int64_t now)
+{
+	assert_int_equal(c->loop, (uint64_t)(uintptr_t)loop);
+	assert_int_equal(c->kind, kind);
+	assert_int_equal(c->id, id);
+	assert_int_equal(c->prio, prio);
+	assert_int_equal(c->run, run);
+	assert_int_equal(c->delay, delay);
+	assert_int_equal(c->waiting, waiting ? lsched_task_id(waiting) : 0);
+	assert_int_equal(c->waiting_prio,
+			 waiting ? lsched_task_priority(waiting) : -1);
+	assert_int_equal(c->wait, wait);
+	assert_int_equal(c->now, now);
+}
+
+/* (a) One task, nothing else ready: wait and run are its own, the check
+ * names nobody. */
+static void test_trace_fire_wait_run_and_check_alone(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k = { f->clock, LSCHED_MS(3), NULL, NULL };
+	lsched_task *t = new_task(f, "alone", LSCHED_PRIO_DEFAULT, &k);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	lsched_clock_advance(f->clock, LSCHED_MS(5));
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	assert_int_equal(x->nbegin, 1);
+	assert_int_equal(x->begin[0].ready_at, t0);
+	assert_int_equal(x->begin[0].begin, t0 + LSCHED_MS(5));
+	assert_int_equal(x->begin[0].wait, LSCHED_MS(5));
+	assert_int_equal(x->nend, 1);
+	assert_int_equal(x->end[0].end, t0 + LSCHED_MS(8));
+	assert_int_equal(x->end[0].run, LSCHED_MS(3));
+	assert_int_equal(x->ncheck, 1);
+	assert_int_equal(x->before[0], LSCHED_TP_EV_task_fire_end);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(t),
+		     LSCHED_PRIO_DEFAULT, LSCHED_MS(3), 0, NULL, 0,
+		     t0 + LSCHED_MS(8));
+	lsched_task_destroy(t);
+}
+
+/* (b) Two priorities ready behind the run: the check names the one made
+ * ready first, whatever its priority. Timer tasks, so that each is ready
+ * at a known time (its deadline). */
+static void test_trace_check_names_the_longest_waiting(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kr = { f->clock, LSCHED_MS(4), NULL, NULL };
+	struct take kb = { f->clock, LSCHED_MS(1), NULL, NULL };
+	struct take kc = { f->clock, 0, NULL, NULL };
+	lsched_task *c = new_timer(f, "lowest", LSCHED_PRIO_LOWEST, 1, &kc);
+	lsched_task *b = new_timer(f, "repaint", LSCHED_PRIO_REPAINT, 2, &kb);
+	lsched_task *r = new_timer(f, "highest", LSCHED_PRIO_HIGHEST, 3, &kr);
+	int64_t t0 = LSCHED_S(1);
+
+	lsched_clock_advance(f->clock, LSCHED_MS(3));
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	/* r: 4 ms, then b: 1 ms, then c: nothing ready after it. */
+	assert_int_equal(x->ncheck, 3);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(r),
+		     LSCHED_PRIO_HIGHEST, LSCHED_MS(4), 0, c, LSCHED_MS(6),
+		     t0 + LSCHED_MS(7));
+	assert_check(&x->check[1], f->loop, 0, lsched_task_id(b),
+		     LSCHED_PRIO_REPAINT, LSCHED_MS(1), 0, c, LSCHED_MS(7),
+		     t0 + LSCHED_MS(8));
+	assert_check(&x->check[2], f->loop, 0, lsched_task_id(c),
+		     LSCHED_PRIO_LOWEST, 0, 0, NULL, 0, t0 + LSCHED_MS(8));
+	assert_int_equal(x->end[2].run, 0);
+	assert_int_equal(x->begin[1].wait, LSCHED_MS(5));
+	assert_int_equal(x->begin[2].wait, LSCHED_MS(7));
+	lsched_task_destroy(r);
+	lsched_task_destroy(b);
+	lsched_task_destroy(c);
+}
+
+/* A queue out of ready-time order (a task moved to another priority keeps
+ * its ready time, behind one made ready later): the check still names the
+ * one that waited longest, not the queue's head. */
+static void test_trace_check_sees_past_the_head(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *moved = new_task(f, "moved", LSCHED_PRIO_LOWEST, &k0);
+	lsched_task *head = new_timer(f, "head", LSCHED_PRIO_REPAINT, 1, &k0);
+	struct take kr = { f->clock, LSCHED_MS(1), NULL, moved };
+	lsched_task *r = new_timer(f, "highest", LSCHED_PRIO_HIGHEST, 2, &kr);
+	int64_t t0 = LSCHED_S(1);
+
+	lsched_task_start(moved);                  /* ready at t0 */
+	lsched_clock_advance(f->clock, LSCHED_MS(2));
+	/* r moves moved behind head (ready at t0 + 1 ms) */
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	/* r, then head (the queue's order), then moved. */
+	assert_int_equal(x->ncheck, 3);
+	assert_int_equal(x->check[1].id, lsched_task_id(head));
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(r),
+		     LSCHED_PRIO_HIGHEST, LSCHED_MS(1), 0, moved,
+		     LSCHED_MS(3), t0 + LSCHED_MS(3));
+	assert_check(&x->check[1], f->loop, 0, lsched_task_id(head),
+		     LSCHED_PRIO_REPAINT, 0, 0, moved, LSCHED_MS(3),
+		     t0 + LSCHED_MS(3));
+	assert_check(&x->check[2], f->loop, 0, lsched_task_id(moved),
+		     LSCHED_PRIO_REPAINT, 0, 0, NULL, 0, t0 + LSCHED_MS(3));
+	lsched_task_destroy(r);
+	lsched_task_destroy(head);
+	lsched_task_destroy(moved);
+}
+
+/* (c) A ready task started again keeps its place and ready time (issue
+ * 14): its wait at the check runs from its first start. */
+static void test_trace_check_restart_keeps_wait(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *w = new_task(f, "waiter", LSCHED_PRIO_LOWEST, &k0);
+	struct take kr = { f->clock, LSCHED_MS(3), w, NULL };
+	lsched_task *r = new_timer(f, "restarter", LSCHED_PRIO_HIGHEST, 2,
+				   &kr);
+	int64_t t0 = LSCHED_S(1);
+
+	lsched_task_start(w);                      /* ready at t0 */
+	lsched_clock_advance(f->clock, LSCHED_MS(2));
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	assert_int_equal(x->ncheck, 2);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(r),
+		     LSCHED_PRIO_HIGHEST, LSCHED_MS(3), 0, w, LSCHED_MS(5),
+		     t0 + LSCHED_MS(5));
+	assert_int_equal(x->begin[1].task, lsched_task_id(w));
+	assert_int_equal(x->begin[1].wait, LSCHED_MS(5));
+	lsched_task_destroy(r);
+	lsched_task_destroy(w);
+}
+
+/* First-class posted work: a check of kind 1 after its perform_fire_end,
+ * with its queue delay; work posted at a priority runs as a task (kind
+ * 0, the task's id). */
+static void on_work(void *arg)
+{
+	struct take *k = arg;
+
+	lsched_clock_advance(k->clock, k->ns);
+}
+
+static void test_trace_check_after_posted_work(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kw = { f->clock, LSCHED_MS(1), NULL, NULL };
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *idle = new_task(f, "idle", LSCHED_PRIO_LOWEST, &k0);
+	lsched_performer *p = lsched_performer_new(f->loop);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_non_null(p);
+	lsched_task_start(idle);                   /* ready at t0 */
+	assert_int_equal(lsched_perform(p, on_work, &kw, 0), 0);
+	lsched_clock_advance(f->clock, LSCHED_MS(2));
+	assert_int_equal(lsched_perform_at(p, LSCHED_PRIO_DEFAULT, "at",
+					   on_work, &kw, 0),
+			 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	/* The post (2 ms in its queue, 1 ms of work), then the task made of
+	 * the one at a priority, then idle. */
+	assert_int_equal(x->ncheck, 3);
+	assert_int_equal(x->nperf, 2);
+	assert_int_equal(x->before[0], LSCHED_TP_EV_perform_fire_end);
+	assert_check(&x->check[0], f->loop, 1, x->perf[0].post, -1,
+		     LSCHED_MS(1), LSCHED_MS(2), idle, LSCHED_MS(3),
+		     t0 + LSCHED_MS(3));
+	/* The post at a priority: perform_fire_end inside its task's run,
+	 * then the task's end and its check. */
+	assert_int_equal(x->check[1].kind, 0);
+	assert_int_equal(x->before[1], LSCHED_TP_EV_task_fire_end);
+	assert_int_equal(x->check[1].id, x->perf[1].task);
+	assert_int_equal(x->check[1].prio, LSCHED_PRIO_DEFAULT);
+	assert_int_equal(x->check[1].run, LSCHED_MS(1));
+	assert_int_equal(x->check[1].waiting, lsched_task_id(idle));
+	assert_int_equal(x->check[1].wait, LSCHED_MS(4));
+	assert_int_equal(x->check[2].id, lsched_task_id(idle));
+	assert_int_equal(lsched_performer_close(p), 0);
+	lsched_performer_destroy(p);
+	lsched_task_destroy(idle);
+}
+
+/* Every way of running the loop ends a run with its check: RUN_ONCE, and
+ * a host's lsched_loop_dispatch(). */
+static void test_trace_check_in_every_run_mode(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k = { f->clock, LSCHED_MS(2), NULL, NULL };
+	lsched_task *t = new_task(f, "t", LSCHED_PRIO_DEFAULT, &k);
+	lsched_performer *p = lsched_performer_new(f->loop);
+
+	assert_non_null(p);
+	lsched_task_start(t);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_ONCE), 0);
+	assert_int_equal(x->ncheck, 1);
+	assert_int_equal(x->check[0].id, lsched_task_id(t));
+	assert_int_equal(x->check[0].run, LSCHED_MS(2));
+	lsched_task_start(t);
+	assert_int_equal(lsched_perform(p, on_work, &k, 0), 0);
+	assert_int_equal(lsched_loop_dispatch(f->loop), 0);
+	assert_int_equal(x->ncheck, 3);
+	assert_int_equal(x->check[1].kind, 1);
+	assert_int_equal(x->check[1].run, LSCHED_MS(2));
+	assert_int_equal(x->check[1].waiting, lsched_task_id(t));
+	assert_int_equal(x->check[2].kind, 0);
+	assert_int_equal(x->check[2].id, lsched_task_id(t));
+	assert_int_equal(x->check[2].now, x->end[1].end);
+	assert_int_equal(lsched_performer_close(p), 0);
+	lsched_performer_destroy(p);
+	lsched_task_destroy(t);
+}
+
+/* Disabled, nothing reaches the hook: neither with a hook that did not ask
+ * for it, nor after it asked and stopped. */
+static void test_trace_check_not_emitted_when_disabled(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k = { f->clock, LSCHED_MS(1), NULL, NULL };
+	lsched_task *t = new_task(f, "t", LSCHED_PRIO_DEFAULT, &k);
+	lsched_performer *p = lsched_performer_new(f->loop);
+
+	assert_non_null(p);
+	assert_int_equal(lsched__trace_hook_checks(false), 0);
+	lsched_task_start(t);
+	assert_int_equal(lsched_perform(p, on_work, &k, 0), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->nend, 1);
+	assert_int_equal(x->nperf, 1);
+	assert_int_equal(x->ncheck, 0);
+	/* A hook installed afresh does not get it either. */
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	assert_int_equal(lsched__trace_hook_checks(true), -EINVAL);
+	assert_int_equal(lsched__trace_hook_set(on_rec, x), 0);
+	lsched_task_start(t);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->nend, 2);
+	assert_int_equal(x->ncheck, 0);
+	/* Asked for, it comes; asked off, it stops. */
+	assert_int_equal(lsched__trace_hook_checks(true), 0);
+	assert_int_equal(lsched__trace_hook_checks(true), 0);
+	lsched_task_start(t);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->ncheck, 1);
+	assert_int_equal(lsched__trace_hook_checks(false), 0);
+	lsched_task_start(t);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->nend, 4);
+	assert_int_equal(x->ncheck, 1);
+	/* The hook's count was its only one: the site is off again. */
+	assert_int_equal(libsched_loop_check_semaphore, 0);
+	assert_int_equal(lsched_performer_close(p), 0);
+	lsched_performer_destroy(p);
+	lsched_task_destroy(t);
+}
+#endif /* !LSCHED_TRACE_DISABLED */
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +810,16 @@ int main(void)
 		cmocka_unit_test(test_every_site_enabled),
 		cmocka_unit_test(test_work_destroys_loop_traced),
 		cmocka_unit_test(test_hook_sees_the_events),
+#ifndef LSCHED_TRACE_DISABLED
+#define REC_TEST(t) cmocka_unit_test_setup_teardown(t, rec_setup, rec_teardown)
+		REC_TEST(test_trace_fire_wait_run_and_check_alone),
+		REC_TEST(test_trace_check_names_the_longest_waiting),
+		REC_TEST(test_trace_check_sees_past_the_head),
+		REC_TEST(test_trace_check_restart_keeps_wait),
+		REC_TEST(test_trace_check_after_posted_work),
+		REC_TEST(test_trace_check_in_every_run_mode),
+		REC_TEST(test_trace_check_not_emitted_when_disabled),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

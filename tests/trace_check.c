@@ -110,7 +110,7 @@ enum {
 	C_WAKE_LATE, C_STOP_STATE, C_POST_ONCE, C_POST_ORDER, C_POST_DELAY,
 	C_POST_FIELDS, C_WAKE_POST, C_LOOP_ALTERNATE, C_LOOP_SLEPT,
 	C_CHANGE_STATE, C_POST_TASK, C_POST_NUMBERS, C_RESTART_KEEPS, C_END_CPU,
-	C_SLICE_CPU,
+	C_SLICE_CPU, C_DURATIONS, C_CHECK_TASK, C_CHECK_POST, C_CHECK_WAITING,
 	C_NCHECKS
 };
 static struct check checks[C_NCHECKS] = {
@@ -164,6 +164,17 @@ static struct check checks[C_NCHECKS] = {
 		"end - begin + 1 ms; BLOCKED/PREEMPTED flags only with it" },
 	[C_SLICE_CPU] = { .what = "slice cpu_elapsed measured, 0 <= "
 		"cpu_elapsed <= elapsed + 1 ms" },
+	[C_DURATIONS] = { .what = "task_fire_begin wait == begin - ready_at, "
+		"task_fire_end run == end - begin" },
+	[C_CHECK_TASK] = { .what = "task_fire_end followed on its thread by "
+		"loop_check kind 0 of that run (id, prio, run, delay 0, now == "
+		"end)" },
+	[C_CHECK_POST] = { .what = "loop_check kind 1 right after a "
+		"perform_fire_end with task 0 on its thread (id == post, prio, "
+		"run, delay, now == end)" },
+	[C_CHECK_WAITING] = { .what = "loop_check waiting/waiting_prio/wait: "
+		"a ready task of the earliest ready time, now - it; none: 0, "
+		"-1, 0" },
 };
 
 static void ok(int c)
@@ -328,6 +339,8 @@ enum queue { Q_NONE, Q_WAITING, Q_READY };
 
 struct task {
 	uint64_t id;
+	uint64_t trace, loop; /* its key, to find a loop's ready tasks */
+	int64_t vpid;
 	char *name;
 	int32_t prio, kind;
 	enum queue queue;
@@ -387,6 +400,9 @@ static struct task *task_of(const struct tr_event *ev, uint64_t loop,
 
 	if (created) {
 		t->id = id;
+		t->trace = ev->stream->trace->index;
+		t->vpid = ev->vpid;
+		t->loop = loop;
 		t->stop_ok = true;
 		if (ntasks == task_cap) {
 			task_cap = task_cap ? task_cap * 2 : 1024;
@@ -534,6 +550,10 @@ static void on_fire_begin(const struct tr_event *ev)
 		       "'%s' prio %d kind %d", (unsigned long long)e->task,
 		       e->name, e->prio, e->kind, tname(t), t->prio, t->kind);
 	}
+	expect(C_DURATIONS, e->wait == e->begin - e->ready_at,
+	       "task %llu '%s': fire_begin wait %lld, begin - ready_at %lld",
+	       (unsigned long long)e->task, e->name, (long long)e->wait,
+	       (long long)(e->begin - e->ready_at));
 	t->queue = Q_NONE;
 	t->running = true;
 	t->begin_ts = ev->ts;
@@ -563,6 +583,10 @@ static void on_fire_end(const struct tr_event *ev)
 	       "begin's ready_at %lld begin %lld", (unsigned long long)e->task,
 	       tname(t), (long long)e->ready_at, (long long)e->begin,
 	       (long long)e->end, (long long)t->ready_at, (long long)t->begin);
+	expect(C_DURATIONS, e->run == e->end - e->begin,
+	       "task %llu '%s': fire_end run %lld, end - begin %lld",
+	       (unsigned long long)e->task, tname(t), (long long)e->run,
+	       (long long)(e->end - e->begin));
 	t->running = false;
 	t->checks += e->checks;
 	expect(C_END_CPU, e->cpu >= 0 &&
@@ -574,6 +598,116 @@ static void on_fire_end(const struct tr_event *ev)
 	       "task %llu '%s': cpu %lld in a run of %lld ns, flags 0x%x",
 	       (unsigned long long)e->task, tname(t), (long long)e->cpu,
 	       (long long)(e->end - e->begin), (unsigned)e->flags);
+}
+
+/* ---- loop_check ----------------------------------------------------------- */
+
+/* Per thread: the loop_check the run it ended last calls for, until its
+ * next event. */
+struct thread_check {
+	bool due;
+	int32_t kind, prio;
+	uint64_t loop, id;
+	int64_t run, delay, now;
+};
+static struct map threads;
+static uint64_t checks_kind[2];
+
+static struct thread_check *thread_of(const struct tr_event *ev)
+{
+	struct key k = { { ev->stream->trace->index, (uint64_t)ev->vpid,
+			   UINT64_MAX, (uint64_t)ev->vtid } };
+	bool created;
+
+	return map_get(&threads, &k, sizeof(struct thread_check), &created);
+}
+
+/* The loop's ready tasks as the trace has them: the check must name one
+ * of the earliest ready time. */
+static void check_waiting(const struct tr_event *ev)
+{
+	const struct tr_ev_loop_check *e = &ev->loop_check;
+	const struct task *named = NULL;
+	int64_t first = INT64_MAX;
+
+	for (size_t i = 0; i < ntasks; i++) {
+		const struct task *t = task_list[i];
+
+		if (t->loop != e->loop || t->vpid != ev->vpid ||
+		    t->trace != ev->stream->trace->index || t->queue != Q_READY)
+			continue;
+		if (t->due < first)
+			first = t->due;
+		if (t->id == e->waiting)
+			named = t;
+	}
+	if (first == INT64_MAX)
+		expect(C_CHECK_WAITING, e->waiting == 0 &&
+					e->waiting_prio == -1 && e->wait == 0,
+		       "loop_check after %llu: nothing ready, waiting %llu "
+		       "prio %d wait %lld", (unsigned long long)e->id,
+		       (unsigned long long)e->waiting, e->waiting_prio,
+		       (long long)e->wait);
+	else
+		expect(C_CHECK_WAITING, named && named->due == first &&
+					named->prio == e->waiting_prio &&
+					e->wait == e->now - first,
+		       "loop_check after %llu: waiting %llu prio %d wait %lld, "
+		       "earliest ready at %lld (now %lld)%s",
+		       (unsigned long long)e->id,
+		       (unsigned long long)e->waiting, e->waiting_prio,
+		       (long long)e->wait, (long long)first, (long long)e->now,
+		       named ? "" : ", the named task is not ready");
+}
+
+/* Every event: the one after a run's end on its thread must be its
+ * loop_check; a loop_check must follow such an end. */
+static void on_any_for_check(const struct tr_event *ev)
+{
+	struct thread_check *th;
+	const struct tr_ev_loop_check *c = &ev->loop_check;
+
+	if (ev->vtid < 0)
+		return;
+	th = thread_of(ev);
+	if (ev->type == TR_EV_loop_check) {
+		int which = c->kind == 1 ? C_CHECK_POST : C_CHECK_TASK;
+
+		checks_kind[c->kind == 1]++;
+		expect(which, th->due && th->kind == c->kind &&
+				      th->loop == c->loop && th->id == c->id &&
+				      th->prio == c->prio &&
+				      th->run == c->run &&
+				      th->delay == c->delay && th->now == c->now,
+		       "loop_check kind %d id %llu prio %d run %lld delay %lld "
+		       "now %lld; the run before: %s kind %d id %llu prio %d "
+		       "run %lld delay %lld end %lld", c->kind,
+		       (unsigned long long)c->id, c->prio, (long long)c->run,
+		       (long long)c->delay, (long long)c->now,
+		       th->due ? "ended" : "none", th->kind,
+		       (unsigned long long)th->id, th->prio,
+		       (long long)th->run, (long long)th->delay,
+		       (long long)th->now);
+		check_waiting(ev);
+	} else if (th->due && th->kind == 0) {
+		bad(C_CHECK_TASK, "task %llu's run ended, then %s came before "
+		    "its loop_check", (unsigned long long)th->id,
+		    tr_type_name(ev->type));
+	}
+	th->due = false;
+	if (ev->type == TR_EV_task_fire_end) {
+		const struct tr_ev_task_fire_end *e = &ev->task_fire_end;
+
+		*th = (struct thread_check){ true, 0, e->prio, e->loop, e->task,
+					     e->end - e->begin, 0, e->end };
+	} else if (ev->type == TR_EV_perform_fire_end &&
+		   ev->perform_fire_end.task == 0) {
+		const struct tr_ev_perform_fire_end *e = &ev->perform_fire_end;
+
+		*th = (struct thread_check){ true, 1, e->prio, e->loop, e->post,
+					     e->end - e->begin, e->delay,
+					     e->end };
+	}
 }
 
 /* Where the trace so far says the task is, as task_stop.state has it. */
@@ -809,6 +943,7 @@ static int on_event(const struct tr_event *ev, void *arg)
 		}
 	}
 	st->kept++;
+	on_any_for_check(ev);
 	switch (ev->type) {
 	case TR_EV_task_enqueue:
 		on_enqueue(ev);
@@ -983,6 +1118,14 @@ static void final_checks(const struct state *st, const struct tr_stats *stats)
 	report_check(&checks[C_BEGIN_FIELDS]);
 	report_check(&checks[C_END_FIELDS]);
 	report_check(&checks[C_END_CPU]);
+	report_check(&checks[C_DURATIONS]);
+	report_check(&checks[C_CHECK_TASK]);
+	report_check(&checks[C_CHECK_POST]);
+	report_check(&checks[C_CHECK_WAITING]);
+	report(checks_kind[0] > 0 && checks_kind[1] > 0,
+	       "loop_check recorded after task runs (%llu) and first-class "
+	       "posts (%llu)", (unsigned long long)checks_kind[0],
+	       (unsigned long long)checks_kind[1]);
 	report_check(&checks[C_SLICE_CPU]);
 	report_check(&checks[C_ENQUEUE_CAUSE]);
 	report_check(&checks[C_RESTART_KEEPS]);

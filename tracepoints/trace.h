@@ -65,12 +65,16 @@ extern struct lsched__trace_hook lsched__trace_hook
 	(*(volatile int *)&lttng_ust_tracepoint_libsched___##ev.state |        \
 	 libsched_##ev##_semaphore)
 #define LSCHED_TRACE_ON(ev) __builtin_expect(LSCHED__TP_RAW(ev) != 0, 0)
-/* Any of two or three events: still one branch. */
+/* Any of two to four events: still one branch. */
 #define LSCHED_TRACE_ON2(a, b)                                                 \
 	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b)) != 0, 0)
 #define LSCHED_TRACE_ON3(a, b, c)                                              \
 	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b) |              \
 			  LSCHED__TP_RAW(c)) != 0,                              \
+			 0)
+#define LSCHED_TRACE_ON4(a, b, c, d)                                           \
+	__builtin_expect((LSCHED__TP_RAW(a) | LSCHED__TP_RAW(b) |              \
+			  LSCHED__TP_RAW(c) | LSCHED__TP_RAW(d)) != 0,          \
 			 0)
 
 /* Out of line and cold: a site in a hot function costs its caller only
@@ -114,6 +118,7 @@ extern struct lsched__trace_hook lsched__trace_hook
 #define LSCHED_TRACE_ON(ev) 0
 #define LSCHED_TRACE_ON2(a, b) 0
 #define LSCHED_TRACE_ON3(a, b, c) 0
+#define LSCHED_TRACE_ON4(a, b, c, d) 0
 #define LSCHED_TRACE(ev, ...)                                                  \
 	do {                                                                   \
 		if (0)                                                         \

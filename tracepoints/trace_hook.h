@@ -20,6 +20,8 @@
 
 #include "trace_map.h"
 
+#include <stdbool.h>
+
 /* One value per event of events.def, in its order. */
 enum lsched_tp_event {
 #define LSCHED_EVENT(ev, ...) LSCHED_TP_EV_##ev,
@@ -52,12 +54,23 @@ typedef void (*lsched_trace_hook_fn)(enum lsched_tp_event ev, const void *rec,
 
 /*
  * Installs fn (NULL removes the hook). While a hook is installed every
- * trace site is on, as if a USDT consumer listened to every probe (its
- * semaphores are raised): the library pays the cost of tracing. Call it
- * while no loop runs and no thread posts work: installing is not
- * synchronised with the sites. Returns 0, or -ENOTSUP for a library built
- * with TRACE=0 (no trace site exists).
+ * trace site is on but loop_check's, as if a USDT consumer listened to
+ * every probe (its semaphores are raised): the library pays the cost of
+ * tracing. loop_check, which costs a look at the ready queues after every
+ * run and serves triggers, not recordings, is asked for apart with
+ * lsched__trace_hook_checks(). Call it while no loop runs and no thread
+ * posts work: installing is not synchronised with the sites. Removing the
+ * hook also ends its loop_check. Returns 0, or -ENOTSUP for a library
+ * built with TRACE=0 (no trace site exists).
  */
 int lsched__trace_hook_set(lsched_trace_hook_fn fn, void *arg);
+
+/*
+ * on: the installed hook also receives loop_check (its USDT semaphore is
+ * raised, as a consumer of that probe would); off: it no longer does.
+ * Same rules as lsched__trace_hook_set(). Returns 0, -EINVAL to turn it
+ * on with no hook installed, -ENOTSUP for a TRACE=0 library.
+ */
+int lsched__trace_hook_checks(bool on);
 
 #endif /* LSCHED_TRACE_HOOK_H */

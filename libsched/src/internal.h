@@ -170,6 +170,11 @@ struct lsched_loop {
 	struct lsched__list ready[LSCHED_PRIO_COUNT];
 	uint32_t ready_count[LSCHED_PRIO_COUNT];
 	uint32_t ready_mask;         /* bit p set: ready[p] not empty */
+	/* Bit p clear: ready[p] is in ready time order, so its head has
+	 * waited longest (loop_check). Set when a task joins the queue
+	 * behind one made ready later (a timer collected late, a priority
+	 * change); cleared by the loop_check that finds it in order again. */
+	uint32_t ready_unsorted;
 	uint64_t seq;                /* heap insertion order: FIFO ties */
 	uint64_t pass;
 	uint64_t perform_pass;
@@ -317,6 +322,13 @@ void lsched__timer_free_all(lsched_loop *loop);
 
 /* scheduler.c */
 void lsched__task_make_ready(lsched_task *task, int64_t ready_at);
+/* The loop_check event after a run ended at now (kind 0 a task, 1 posted
+ * work; run, delay: tracepoints.md). Call only under
+ * LSCHED_TRACE_ON(loop_check), on the loop's thread: it finds the ready
+ * task that has waited longest. */
+void lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id,
+			      int prio, int64_t run, int64_t delay,
+			      int64_t now);
 void lsched__run_pass(lsched_loop *loop);
 void lsched__task_free_all(lsched_loop *loop);
 bool lsched__tasks_ready(const lsched_loop *loop);

@@ -159,9 +159,11 @@ static void release(struct waiter *w, int result)
 	/* w lives on the poster's stack: not touched after the unlock. */
 }
 
-/* Any Performer event is recorded: posts then carry their time. */
+/* Any Performer event is recorded, or loop_check (whose delay a backlog
+ * trigger reads) is enabled: posts then carry their time. */
 #define PERFORM_TRACED()                                                       \
-	LSCHED_TRACE_ON3(perform_enqueue, perform_fire_begin, perform_fire_end)
+	LSCHED_TRACE_ON4(perform_enqueue, perform_fire_begin,                  \
+			 perform_fire_end, loop_check)
 
 static int64_t delay_of(int64_t posted_at, int64_t begin)
 {
@@ -169,31 +171,46 @@ static int64_t delay_of(int64_t posted_at, int64_t begin)
 }
 
 /* Runs an item's work and completes it. task: the id of the scheduler
- * task running it (a post at a priority), else 0. */
+ * task running it (a post at a priority), else 0. A post run outside a
+ * task by the thread running its loop (first-class work in the perform
+ * phase or inline, any work run inline at a close inside the loop) is a
+ * run of the loop's own: a loop_check follows it while that is enabled. */
 static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 {
 	struct waiter *w = it->waiter;
 	/* The work may destroy the loop (when it does not run): only the
-	 * clock, which outlives it, is read after. */
+	 * clock, which outlives it, is read after, and the loop only when
+	 * this thread runs it (it cannot be destroyed then). */
 	lsched_clock *clock = it->loop->clock;
-	int64_t begin = 0;
-	bool traced = false;
+	lsched_loop *loop = it->loop;
+	int64_t begin = 0, end;
+	bool traced = false, check = false;
 
-	/* Close markers are not posts: the trace does not show them. */
-	if (LSCHED_TRACE_ON2(perform_fire_begin, perform_fire_end) &&
+	/* Close markers are not posts: the trace does not show them. One
+	 * branch while nobody listens. */
+	if (LSCHED_TRACE_ON3(perform_fire_begin, perform_fire_end,
+			     loop_check) &&
 	    it->cb != close_marker) {
 		traced = true;
+		check = !task && LSCHED_TRACE_ON(loop_check) &&
+			lsched_loop_in_thread(loop);
 		begin = lsched__clock_read(clock);
-		LSCHED_TRACE(perform_fire_begin, it->loop, p, it->id, it->name,
+		LSCHED_TRACE(perform_fire_begin, loop, p, it->id, it->name,
 			     it->prio, task, it->posted_at, begin,
 			     delay_of(it->posted_at, begin));
 	}
 	it->cb(it->arg);
-	if (traced)
-		LSCHED_TRACE(perform_fire_end, it->loop, p, it->id, it->prio,
-			     task, it->posted_at, begin,
-			     lsched__clock_read(clock),
+	if (traced) {
+		end = lsched__clock_read(clock);
+		LSCHED_TRACE(perform_fire_end, loop, p, it->id, it->prio, task,
+			     it->posted_at, begin, end,
 			     delay_of(it->posted_at, begin));
+		if (check)
+			lsched__trace_loop_check(loop, 1, it->id, it->prio,
+						 end - begin,
+						 delay_of(it->posted_at, begin),
+						 end);
+	}
 	if (it->cb != close_marker)
 		atomic_fetch_add_explicit(&p->ran, 1, memory_order_relaxed);
 	if (w)

@@ -42,10 +42,17 @@ bool lsched__tasks_ready(const lsched_loop *loop)
 void lsched__task_make_ready(lsched_task *t, int64_t ready_at)
 {
 	lsched_loop *loop = t->loop;
+	struct lsched__list *q = &loop->ready[t->prio];
 
 	t->queue = LSCHED__Q_READY;
 	t->ready_at = ready_at;
-	lsched__list_push_tail(&loop->ready[t->prio], &t->link);
+	/* The tail's line is written by the push anyway: keeping the order
+	 * flag costs a compare, and spares loop_check a walk of the queue. */
+	if (q->prev != q &&
+	    lsched__container_of(q->prev, lsched_task, link)->ready_at >
+		    ready_at)
+		loop->ready_unsorted |= 1u << t->prio;
+	lsched__list_push_tail(q, &t->link);
 	loop->ready_count[t->prio]++;
 	loop->ready_mask |= 1u << t->prio;
 	if (t->max_wait > 0) {
@@ -130,6 +137,62 @@ static void dequeue_stop(lsched_task *t, int reason)
 		LSCHED_TRACE(task_stop, t->loop, t->id, t->prio, reason,
 			     queue_state(t), t->loop->now);
 	dequeue(t);
+}
+
+/*
+ * The ready task of priority p that has waited longest: the queue's head
+ * while the queue is in ready time order (ready_unsorted clear), else the
+ * first of the earliest ready time found by a walk, which clears the flag
+ * if it found the queue in order after all.
+ */
+static const lsched_task *oldest_ready(lsched_loop *loop, int p)
+{
+	const struct lsched__list *q = &loop->ready[p], *l;
+	const lsched_task *best =
+		lsched__container_of(q->next, lsched_task, link);
+	int64_t last;
+	bool sorted = true;
+
+	if (!(loop->ready_unsorted & (1u << p)))
+		return best;
+	last = best->ready_at;
+	for (l = q->next->next; l != q; l = l->next) {
+		const lsched_task *t =
+			lsched__container_of(l, lsched_task, link);
+
+		if (t->ready_at < last)
+			sorted = false;
+		last = t->ready_at;
+		if (t->ready_at < best->ready_at)
+			best = t;
+	}
+	if (sorted)
+		loop->ready_unsorted &= ~(1u << p);
+	return best;
+}
+
+__attribute__((noinline, cold)) void
+lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id, int prio,
+			 int64_t run, int64_t delay, int64_t now)
+{
+	const lsched_task *w = NULL;
+	uint32_t mask = loop->ready_mask;
+	int64_t wait = 0;
+
+	/* From the lowest priority up, replaced only by an earlier ready
+	 * time: of equal waits, the one that runs last is named. */
+	while (mask) {
+		int p = 31 - __builtin_clz(mask);
+		const lsched_task *t = oldest_ready(loop, p);
+
+		mask &= ~(1u << p);
+		if (!w || t->ready_at < w->ready_at)
+			w = t;
+	}
+	if (w && now > w->ready_at)
+		wait = now - w->ready_at;
+	LSCHED_TRACE(loop_check, loop, kind, id, prio, run, delay,
+		     w ? w->id : 0, w ? w->prio : -1, wait, now);
 }
 
 /* ---- children ---------------------------------------------------------- */
@@ -299,13 +362,13 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 {
 	t->tr_begin = loop->now;
 	t->tr_ready_at = t->ready_at;
-	t->tr_prio = t->prio;
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
 	trace_cpu_begin(loop, t, !loop->current);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
-		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
+		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0,
+		     loop->now - t->ready_at);
 }
 
 static __attribute__((noinline, cold)) void
@@ -318,7 +381,7 @@ trace_fire_end(lsched_loop *loop, lsched_task *t)
 	t->traced = false;
 	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,
 		     t->tr_begin, loop->now, t->sw_checks, t->sw_yields,
-		     t->sw_overruns, flags, cpu);
+		     t->sw_overruns, flags, cpu, loop->now - t->tr_begin);
 }
 
 static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
@@ -330,6 +393,9 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	bool traced;
 
 	dequeue(t);
+	/* The run's priority, for its task_fire_end and loop_check (the run
+	 * may change it): a store to a line this function writes anyway. */
+	t->tr_prio = t->prio;
 	/* A run whose begin was not traced gets no end either: a consumer
 	 * that attaches meanwhile sees whole runs only. */
 	traced = LSCHED_TRACE_ON2(task_fire_begin, task_fire_end);
@@ -350,6 +416,12 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	lsched__loop_refresh_now(loop);
 	if (traced)
 		trace_fire_end(loop, t);
+	/* After the end, so that a trigger on it saves the run's events.
+	 * dispatched is the begin task_fire_begin says; the priority is the
+	 * run's own, kept at its begin (a run may change it). */
+	if (LSCHED_TRACE_ON(loop_check))
+		lsched__trace_loop_check(loop, 0, t->id, t->tr_prio,
+					 loop->now - dispatched, 0, loop->now);
 
 	if (t->destroyed) {
 		task_free(t);

@@ -33,21 +33,50 @@ int lsched__trace_hook_set(lsched_trace_hook_fn fn, void *arg)
 
 	lsched__trace_hook.fn = fn;
 	lsched__trace_hook.arg = arg;
-	/* The hook is one more listener of every probe: its semaphores say
-	 * so, as a USDT consumer's would (they count listeners). */
+	/* The hook is one more listener of every probe but loop_check's
+	 * (asked for apart: lsched__trace_hook_checks()): its semaphores
+	 * say so, as a USDT consumer's would (they count listeners). */
 	/* Atomic: the kernel moves the same counters when a USDT consumer
 	 * attaches or leaves meanwhile. */
 	if (fn && !was) {
-#define LSCHED_EVENT(ev, ...) \
-	__atomic_fetch_add(&libsched_##ev##_semaphore, 1, __ATOMIC_RELAXED);
+#define LSCHED_EVENT(ev, ...)                                                  \
+	if (LSCHED_TP_EV_##ev != LSCHED_TP_EV_loop_check)                      \
+		__atomic_fetch_add(&libsched_##ev##_semaphore, 1,              \
+				   __ATOMIC_RELAXED);
 #include "events.def"
 #undef LSCHED_EVENT
 	} else if (!fn && was) {
-#define LSCHED_EVENT(ev, ...) \
-	__atomic_fetch_sub(&libsched_##ev##_semaphore, 1, __ATOMIC_RELAXED);
+#define LSCHED_EVENT(ev, ...)                                                  \
+	if (LSCHED_TP_EV_##ev != LSCHED_TP_EV_loop_check)                      \
+		__atomic_fetch_sub(&libsched_##ev##_semaphore, 1,              \
+				   __ATOMIC_RELAXED);
 #include "events.def"
 #undef LSCHED_EVENT
+		lsched__trace_hook_checks(false);
 	}
+	return 0;
+#endif
+}
+
+#ifndef LSCHED_TRACE_DISABLED
+static bool hook_checks;
+#endif
+
+int lsched__trace_hook_checks(bool on)
+{
+#ifdef LSCHED_TRACE_DISABLED
+	(void)on;
+	return -ENOTSUP;
+#else
+	if (on && !lsched__trace_hook.fn)
+		return -EINVAL;
+	if (on && !hook_checks)
+		__atomic_fetch_add(&libsched_loop_check_semaphore, 1,
+				   __ATOMIC_RELAXED);
+	else if (!on && hook_checks)
+		__atomic_fetch_sub(&libsched_loop_check_semaphore, 1,
+				   __ATOMIC_RELAXED);
+	hook_checks = on;
 	return 0;
 #endif
 }
