@@ -317,6 +317,11 @@ void lsched__timer_free_all(lsched_loop *loop);
 
 /* scheduler.c */
 void lsched__task_make_ready(lsched_task *task, int64_t ready_at);
+/* Emits loop_check after a run (kind 0 a task, 1 posted work) ending at
+ * now; call only when LSCHED_TRACE_ON(loop_check). Loop thread. */
+void lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id,
+			      int prio, int64_t run, int64_t delay,
+			      int64_t now);
 void lsched__run_pass(lsched_loop *loop);
 void lsched__task_free_all(lsched_loop *loop);
 bool lsched__tasks_ready(const lsched_loop *loop);

@@ -305,7 +305,23 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 		if (!p->batch_head)
 			p->batch_tail = NULL;
 		if (it->prio == FIRST_CLASS || inline_all || !loop) {
+			/* loop_check after first-class posted work run by
+			 * the loop (provisional, superseded by i21lib). */
+			bool check = it->prio == FIRST_CLASS && !inline_all &&
+				     loop && LSCHED_TRACE_ON(loop_check);
+			int64_t begin = check ? lsched__clock_read(loop->clock)
+					      : 0;
+			uint64_t id = it->id;
+			int64_t posted_at = it->posted_at;
+
 			item_finish(p, it, 0);
+			if (check) {
+				int64_t end = lsched__clock_read(loop->clock);
+
+				lsched__trace_loop_check(loop, 1, id,
+					FIRST_CLASS, end - begin,
+					delay_of(posted_at, begin), end);
+			}
 			it->next = done;
 			done = it;
 			if (!done_tail)

@@ -305,7 +305,8 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	trace_cpu_begin(loop, t, !loop->current);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
-		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0);
+		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0,
+		     loop->now - t->ready_at);
 }
 
 static __attribute__((noinline, cold)) void
@@ -318,7 +319,38 @@ trace_fire_end(lsched_loop *loop, lsched_task *t)
 	t->traced = false;
 	LSCHED_TRACE(task_fire_end, loop, t->id, t->tr_prio, t->tr_ready_at,
 		     t->tr_begin, loop->now, t->sw_checks, t->sw_yields,
-		     t->sw_overruns, flags, cpu);
+		     t->sw_overruns, flags, cpu, loop->now - t->tr_begin);
+}
+
+/*
+ * The loop_check event (provisional, superseded by i21lib): after a run,
+ * the ready task that has waited longest at now. Walks every ready list,
+ * as a restart keeps its older ready_at at a list's tail. Only called when
+ * loop_check is enabled.
+ */
+void lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id,
+			      int prio, int64_t run, int64_t delay,
+			      int64_t now)
+{
+	const lsched_task *oldest = NULL;
+
+	for (int p = 0; p < LSCHED_PRIO_COUNT; p++) {
+		const struct lsched__list *l;
+
+		if (!(loop->ready_mask & (1u << p)))
+			continue;
+		for (l = loop->ready[p].next; l != &loop->ready[p];
+		     l = l->next) {
+			const lsched_task *t =
+				lsched__container_of(l, lsched_task, link);
+
+			if (!oldest || t->ready_at < oldest->ready_at)
+				oldest = t;
+		}
+	}
+	LSCHED_TRACE(loop_check, loop, kind, id, prio, run, delay,
+		     oldest ? oldest->id : 0, oldest ? oldest->prio : -1,
+		     oldest ? now - oldest->ready_at : 0, now);
 }
 
 static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
@@ -350,6 +382,9 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	lsched__loop_refresh_now(loop);
 	if (traced)
 		trace_fire_end(loop, t);
+	if (LSCHED_TRACE_ON(loop_check))
+		lsched__trace_loop_check(loop, 0, t->id, t->prio,
+					 loop->now - dispatched, 0, loop->now);
 
 	if (t->destroyed) {
 		task_free(t);
