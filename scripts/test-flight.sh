@@ -25,18 +25,22 @@
 #   exit     --save-on-exit with a rule that never fires: one save, rule
 #            "exit", readable; SIGINT during a recording: the same, within
 #            a few seconds.
+#   SIGKILL  of schedprof: its session and trigger stay; the next record
+#            removes both.
 #   loop_check stays out of a normal recording.
 # After each recording, no LTTng session or trigger of that schedprof is
 # left (other programs' are not judged: the machine may be shared).
 #
-# Output goes to build/flight-test/ (cleaned first). Exit status 0 if all
+# SCHEDPROF=PATH and FLIGHT_WORKLOAD=PATH test other builds (the provider
+# is found beside that schedprof). Output goes to build/flight-test/
+# (cleaned first). Exit status 0 if all
 # passed.
 set -uo pipefail
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 cd "$(dirname "$0")/.." || exit 1
 
 bin=${SCHEDPROF:-build/bin/schedprof}
-wl=build/tests/flight_workload
+wl=${FLIGHT_WORKLOAD:-build/tests/flight_workload}
 out=build/flight-test
 limit=90
 
@@ -50,7 +54,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip "needs root (LTTng session daemon, triggers)"
 	exit 0
 fi
-for f in "$bin" "$wl" build/lib/libsched-lttng.so; do
+for f in "$bin" "$wl"; do
 	if [ ! -e "$f" ]; then
 		fail "$f is missing: make build/bin/schedprof lttng-test-progs $wl"
 		exit 1
@@ -92,10 +96,10 @@ nsaves() { saves "$1" | grep -c . ; }
 
 # check.py MODE NAME: judges the saves of $out/NAME against its truth.
 check() {
-	python3 - "$1" "$out/$2" <<'PY'
+	python3 - "$1" "$out/$2" "$bin" <<'PY'
 import glob, json, os, subprocess, sys
 
-mode, base = sys.argv[1], sys.argv[2]
+mode, base, bin = sys.argv[1], sys.argv[2], sys.argv[3]
 tol = 5_000_000
 truth = dict(l.split("=", 1) for l in open(base + ".truth").read().split()
              if "=" in l)
@@ -113,7 +117,7 @@ def marker(d):
         fail("%s: marker: %s" % (d, e))
 
 def report(d):
-    p = subprocess.run(["build/bin/schedprof", "report", "--json", "--no-fixes",
+    p = subprocess.run([bin, "report", "--json", "--no-fixes",
                         "--pid", truth["pid"], d],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -340,6 +344,31 @@ if [ $rc -eq 130 ] && [ "$(nsaves sigint)" -eq 1 ] &&
 	pass "SIGINT: exit status 130 after $(( (t1 - t0) / 1000 )) ms, one exit save, readable"
 else
 	fail "SIGINT: status $rc, saves: $(saves sigint)"; indent <"$out/sigint.err"
+fi
+
+# ---- SIGKILL: what the dead schedprof left, the next one removes --------------
+timeout -s KILL $limit "$bin" record --flight -o "$out/killed" --on 'starve>10s' \
+	-- "$wl" --mode healthy --healthy 60 >"$out/killed.truth" 2>"$out/killed.err" &
+killed=$!
+sleep 2
+kill -KILL $killed
+wait $killed 2>/dev/null
+sleep 0.5
+ks=$(lttng list 2>/dev/null | grep -o "schedprof-$killed-[0-9]*" | sort -u)
+kt=$(lttng list-triggers 2>/dev/null | grep -o "schedprof-$killed-[0-9-]*" | sort -u)
+rec reaper --on 'starve>10s' -- "$wl" --mode healthy --healthy 0.5
+ks2=$(lttng list 2>/dev/null | grep -o "schedprof-$killed-[0-9]*" | sort -u)
+kt2=$(lttng list-triggers 2>/dev/null | grep -o "schedprof-$killed-[0-9-]*" | sort -u)
+if [ -z "$ks" ] || [ -z "$kt" ]; then
+	fail "SIGKILL: expected a session and a trigger left by pid $killed, found '$ks' '$kt'"
+elif [ $rc -eq 0 ] && [ -z "$ks2$kt2" ] &&
+     grep -q "removed LTTng trigger $kt, left by a schedprof that no longer runs" "$out/reaper.err" &&
+     grep -q "destroyed LTTng session $ks, left by a schedprof" "$out/reaper.err"; then
+	pass "SIGKILL: the next record removed trigger $kt and session $ks"
+else
+	fail "SIGKILL: left: '$ks2' '$kt2' (status $rc)"; indent <"$out/reaper.err"
+	for x in $kt2; do lttng remove-trigger "$x" >/dev/null 2>&1; done
+	for x in $ks2; do lttng destroy "$x" >/dev/null 2>&1; done
 fi
 
 # ---- a normal recording leaves loop_check out -------------------------------

@@ -80,7 +80,8 @@ struct fl_recorder {
 
 /* ---- messages ----------------------------------------------------------- */
 
-static void vsay(fl_log_fn log, void *arg, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vsay(fl_log_fn log, void *arg, const char *fmt, va_list ap)
 {
 	char line[1024];
 
