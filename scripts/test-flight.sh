@@ -37,7 +37,10 @@
 # passed.
 set -uo pipefail
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+# Under SANITIZE=address the workload leaks inside LTTng-UST's event
+# notifiers at exit (scripts/lsan.supp says why that is not ours).
 cd "$(dirname "$0")/.." || exit 1
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 
 bin=${SCHEDPROF:-build/bin/schedprof}
 wl=${FLIGHT_WORKLOAD:-build/tests/flight_workload}
@@ -60,7 +63,7 @@ for f in "$bin" "$wl"; do
 		exit 1
 	fi
 done
-for cmd in lttng babeltrace2 timeout python3; do
+for cmd in lttng babeltrace2 python3; do
 	command -v "$cmd" >/dev/null || { fail "$cmd is not installed"; exit 1; }
 done
 rm -rf "$out"
@@ -72,18 +75,40 @@ mkdir -p "$out"
 rec() {
 	local name=$1
 	shift
-	timeout -s KILL $limit "$bin" record --flight -o "$out/$name" "$@" \
-		>"$out/$name.truth" 2>"$out/$name.err" &
+	start "$name" record --flight -o "$out/$name" "$@"
+	finish "$name"
+}
+
+# start NAME ARGS...: schedprof ARGS in the background ($recpid: its own
+# pid, which names its sessions and triggers), killed after $limit s.
+start() {
+	local name=$1
+	shift
+	"$bin" "$@" >"$out/$name.truth" 2>"$out/$name.err" &
 	recpid=$!
+	( sleep $limit; kill -KILL $recpid 2>/dev/null ) &
+	watchdog=$!
+}
+
+# finish NAME: waits for it ($rc), then checks what it left in LTTng.
+finish() {
 	wait $recpid
 	rc=$?
-	left_behind "$name"
+	kill $watchdog 2>/dev/null
+	wait $watchdog 2>/dev/null
+	left_behind "$1"
+}
+
+# The triggers of schedprof pid $1, by name.
+triggers_of() {
+	lttng list-triggers 2>/dev/null |
+		sed -n "s/^- name: \(schedprof-$1-[0-9]*-[0-9]*\)\$/\1/p" | sort -u
 }
 
 left_behind() {
 	local s t
 	s=$(lttng list 2>/dev/null | grep -o "schedprof-$recpid-[0-9]*" | sort -u)
-	t=$(lttng list-triggers 2>/dev/null | grep -o "schedprof-$recpid-[0-9-]*" | sort -u)
+	t=$(triggers_of $recpid)
 	if [ -n "$s$t" ]; then
 		fail "$1: left in LTTng: $s $t"
 		for x in $t; do lttng remove-trigger "$x" >/dev/null 2>&1; done
@@ -325,19 +350,17 @@ else
 fi
 # SIGINT to schedprof alone (not a terminal's): passed on to the workload,
 # which dies of it; the exit save is made all the same.
-timeout -s KILL $limit "$bin" record --flight -o "$out/sigint" --on 'starve>10s' \
-	--save-on-exit -- "$wl" --mode healthy --healthy 60 \
-	>"$out/sigint.truth" 2>"$out/sigint.err" &
-recpid=$!
+# Job control: a background job of a script would ignore SIGINT, and so
+# would the workload, which gets schedprof's signal dispositions.
+set -m
+start sigint record --flight -o "$out/sigint" --on 'starve>10s' \
+	--save-on-exit -- "$wl" --mode healthy --healthy 60
 sleep 2
 t0=${EPOCHREALTIME/./}
 kill -INT $recpid
-wait $recpid
-rc=$?
+finish sigint
+set +m
 t1=${EPOCHREALTIME/./}
-left_behind sigint
-# The workload printed nothing (killed): the truth is its pid alone.
-pid=$(pgrep -P $recpid 2>/dev/null || true)
 if [ $rc -eq 130 ] && [ "$(nsaves sigint)" -eq 1 ] &&
    grep -q '"rule": "exit"' "$out"/sigint/flight-*/schedprof-flight.json &&
    "$bin" report "$(saves sigint)" >/dev/null 2>&1; then
@@ -347,18 +370,23 @@ else
 fi
 
 # ---- SIGKILL: what the dead schedprof left, the next one removes --------------
-timeout -s KILL $limit "$bin" record --flight -o "$out/killed" --on 'starve>10s' \
-	-- "$wl" --mode healthy --healthy 60 >"$out/killed.truth" 2>"$out/killed.err" &
-killed=$!
-sleep 2
+start killed record --flight -o "$out/killed" --on 'starve>10s' \
+	-- "$wl" --mode healthy --healthy 60
+killed=$recpid
+# Killed once its trigger is armed (CMD runs).
+for _ in $(seq 100); do
+	[ -n "$(triggers_of $killed)" ] && break
+	sleep 0.1
+done
 kill -KILL $killed
 wait $killed 2>/dev/null
+kill $watchdog 2>/dev/null
 sleep 0.5
 ks=$(lttng list 2>/dev/null | grep -o "schedprof-$killed-[0-9]*" | sort -u)
-kt=$(lttng list-triggers 2>/dev/null | grep -o "schedprof-$killed-[0-9-]*" | sort -u)
+kt=$(triggers_of $killed)
 rec reaper --on 'starve>10s' -- "$wl" --mode healthy --healthy 0.5
 ks2=$(lttng list 2>/dev/null | grep -o "schedprof-$killed-[0-9]*" | sort -u)
-kt2=$(lttng list-triggers 2>/dev/null | grep -o "schedprof-$killed-[0-9-]*" | sort -u)
+kt2=$(triggers_of $killed)
 if [ -z "$ks" ] || [ -z "$kt" ]; then
 	fail "SIGKILL: expected a session and a trigger left by pid $killed, found '$ks' '$kt'"
 elif [ $rc -eq 0 ] && [ -z "$ks2$kt2" ] &&
@@ -372,12 +400,8 @@ else
 fi
 
 # ---- a normal recording leaves loop_check out -------------------------------
-timeout -s KILL $limit "$bin" record -o "$out/normal" -- "$wl" --mode starve \
-	--healthy 0.5 >"$out/normal.truth" 2>"$out/normal.err" &
-recpid=$!
-wait $recpid
-rc=$?
-left_behind normal
+start normal record -o "$out/normal" -- "$wl" --mode starve --healthy 0.5
+finish normal
 n=$(babeltrace2 "$out/normal" 2>/dev/null | grep -c 'libsched:loop_check')
 all=$(babeltrace2 "$out/normal" 2>/dev/null | grep -c 'libsched:')
 if [ $rc -eq 0 ] && [ "$n" -eq 0 ] && [ "$all" -gt 100 ]; then
