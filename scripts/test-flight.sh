@@ -387,12 +387,14 @@ kt=$(triggers_of $killed)
 rec reaper --on 'starve>10s' -- "$wl" --mode healthy --healthy 0.5
 ks2=$(lttng list 2>/dev/null | grep -o "schedprof-$killed-[0-9]*" | sort -u)
 kt2=$(triggers_of $killed)
-if [ -z "$ks" ] || [ -z "$kt" ]; then
-	fail "SIGKILL: expected a session and a trigger left by pid $killed, found '$ks' '$kt'"
+# Another schedprof record of the machine may destroy the dead session
+# first (any record reaps them): then the trigger alone is judged.
+if [ -z "$kt" ]; then
+	fail "SIGKILL: expected a trigger left by pid $killed, found none"
 elif [ $rc -eq 0 ] && [ -z "$ks2$kt2" ] &&
      grep -q "removed LTTng trigger $kt, left by a schedprof that no longer runs" "$out/reaper.err" &&
-     grep -q "destroyed LTTng session $ks, left by a schedprof" "$out/reaper.err"; then
-	pass "SIGKILL: the next record removed trigger $kt and session $ks"
+     { [ -z "$ks" ] || grep -q "destroyed LTTng session $ks, left by a schedprof" "$out/reaper.err"; }; then
+	pass "SIGKILL: the next record removed trigger $kt and session ${ks:-(gone already: another record reaped it)}"
 else
 	fail "SIGKILL: left: '$ks2' '$kt2' (status $rc)"; indent <"$out/reaper.err"
 	for x in $kt2; do lttng remove-trigger "$x" >/dev/null 2>&1; done
