@@ -59,6 +59,7 @@ struct fl_recorder {
 	char session[64];
 	bool session_created;
 	pid_t pid;              /* tracked; 0 all; FL_PID_LATER not yet */
+	pid_t cmd_pid;          /* the marker's pid: tracked, or fl_track()'s */
 
 	struct lttng_notification_channel *nch;
 	struct lttng_condition *subscribed; /* the condition subscribed to */
@@ -704,7 +705,7 @@ static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
 	}
 	fputs("],\n  \"saved_at\": ", f);
 	tj_str(f, saved_at);
-	fprintf(f, ",\n  \"pid\": %d", (int)(fr->pid > 0 ? fr->pid : 0));
+	fprintf(f, ",\n  \"pid\": %d", (int)fr->cmd_pid);
 	if (fire && fire->have) {
 		const int64_t *v = fire->v;
 
@@ -992,6 +993,7 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	fr->cfg.rules = fr->rules;
 	snprintf(fr->outdir, sizeof(fr->outdir), "%s", cfg->outdir);
 	fr->pid = cfg->pid;
+	fr->cmd_pid = cfg->pid > 0 ? cfg->pid : 0;
 	if (ncpu < 1)
 		ncpu = 1;
 	fr->ring_bytes = (uint64_t)ncpu * cfg->num_subbuf *
@@ -1036,6 +1038,10 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen)
 {
 	int ret;
 
+	if (fr->pid == 0 && pid > 0 && !fr->cmd_pid) {
+		fr->cmd_pid = pid; /* every process is recorded already */
+		return 0;
+	}
 	if (fr->pid != FL_PID_LATER || pid <= 0) {
 		seterr(err, errlen, "flight recorder: a pid is tracked "
 		       "already");
@@ -1048,6 +1054,7 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen)
 		return -1;
 	}
 	fr->pid = pid;
+	fr->cmd_pid = pid;
 	if (!room_for_save(fr)) {
 		seterr(err, errlen, "%s: No space left on device (ENOSPC): a "
 		       "save may take %.1f MiB", fr->outdir,

@@ -124,7 +124,8 @@ const char *fl_session_name(const struct fl_recorder *fr);
 
 /* For FL_PID_LATER: tracks pid and arms the first trigger (its filter
  * names the pid: triggers are not limited by the session's tracker).
- * Returns 0, or -1 with a message in err. */
+ * With cfg->pid 0 (every process): only names pid in the saves' markers.
+ * Once. Returns 0, or -1 with a message in err. */
 int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen);
 
 /*

@@ -1447,7 +1447,7 @@ static int spawn_cmd(struct rec *rec)
 	}
 	close(fds[1]);
 	close(go[0]);
-	if (rec->fr && !rec->all_processes) {
+	if (rec->fr) {
 		char ferr[512];
 
 		ret = 0;
