@@ -23,7 +23,7 @@
 #   backlog  --on 'backlog>50ms', first-class posts held 130 ms by a
 #            blocking run: one save, kind 1, the delay in the marker.
 #   exit     --save-on-exit with a rule that never fires: one save, rule
-#            "exit", readable; SIGINT during a recording: the same, within
+#            "exit", readable, warned of as shorter than --keep 100; SIGINT during a recording: the same, within
 #            a few seconds.
 #   SIGKILL  of schedprof: its session and trigger stay; the next record
 #            removes both.
@@ -342,9 +342,10 @@ else
 fi
 
 # ---- exit -------------------------------------------------------------------
-rec exit --on 'starve>10s' --save-on-exit -- "$wl" --mode healthy --healthy 1
-if [ $rc -eq 0 ] && msg=$(check exit exit); then
-	pass "--save-on-exit: $msg"
+rec exit --on 'starve>10s' --save-on-exit --keep 100 -- "$wl" --mode healthy --healthy 1
+if [ $rc -eq 0 ] && msg=$(check exit exit) &&
+   grep -q "warning: save 1 holds [0-9.]* s, less than --keep 100.00 s: .*--buffer-size" "$out/exit.err"; then
+	pass "--save-on-exit: $msg; --keep 100: warned"
 else
 	fail "--save-on-exit: status $rc: ${msg:-}"; indent <"$out/exit.err"
 fi
