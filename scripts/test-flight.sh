@@ -41,6 +41,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 # notifiers at exit (scripts/lsan.supp says why that is not ours).
 cd "$(dirname "$0")/.." || exit 1
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+# Under SANITIZE=thread, LTTng-UST's RCU-published probe arrays
+# (scripts/tsan.supp says why that is not ours).
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }suppressions=$PWD/scripts/tsan.supp"
 
 bin=${SCHEDPROF:-build/bin/schedprof}
 wl=${FLIGHT_WORKLOAD:-build/tests/flight_workload}
