@@ -73,6 +73,9 @@ static const struct added_field {
 } added_fields[] = {
 	{ TR_EV_task_fire_end, "cpu", LSCHED_TP_CPU_UNKNOWN },
 	{ TR_EV_slice, "cpu_elapsed", LSCHED_TP_CPU_UNKNOWN },
+	/* Provisional (superseded by i21lib): -1, not recorded. */
+	{ TR_EV_task_fire_begin, "wait", -1 },
+	{ TR_EV_task_fire_end, "run", -1 },
 };
 
 static const struct added_field *added_field(enum tr_type type,
