@@ -262,6 +262,9 @@ elif mode == "backlog":
     common(m, 1, "backlog>50ms")
     begin = m["time"] - m["run"]
     late = int(truth["late_begin_ns"])
+    if "prio" in m:
+        fail("marker: prio %r for first-class posted work (no priority: "
+             "absent)" % m["prio"])
     if m["kind"] != 1 or not 50_000_000 < m["delay"] <= 150_000_000 + tol \
             or abs(begin - late) > 2 * tol:
         fail("marker: kind %r delay %s, began %d; truth: 1, the blocker's posts "

@@ -710,14 +710,19 @@ static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
 		const int64_t *v = fire->v;
 
 		fprintf(f, ",\n  \"loop\": \"0x%llx\",\n  \"time\": %lld,\n"
-			"  \"kind\": %lld, \"id\": %llu, \"prio\": %lld, "
-			"\"run\": %lld, \"delay\": %lld,\n"
+			"  \"kind\": %lld, \"id\": %llu, ",
+			(unsigned long long)v[C_LOOP], (long long)v[C_NOW],
+			(long long)v[C_KIND], (unsigned long long)v[C_ID]);
+		/* First-class posted work has no scheduler priority
+		 * (loop_check.prio -1): "prio" is then absent, as the
+		 * readers take a priority from 0 to 7 only. */
+		if (v[C_PRIO] >= 0)
+			fprintf(f, "\"prio\": %lld, ", (long long)v[C_PRIO]);
+		fprintf(f, "\"run\": %lld, \"delay\": %lld,\n"
 			"  \"waiting\": %llu, \"waiting_prio\": %lld, "
 			"\"wait\": %lld",
-			(unsigned long long)v[C_LOOP], (long long)v[C_NOW],
-			(long long)v[C_KIND], (unsigned long long)v[C_ID],
-			(long long)v[C_PRIO], (long long)v[C_RUN],
-			(long long)v[C_DELAY], (unsigned long long)v[C_WAITING],
+			(long long)v[C_RUN], (long long)v[C_DELAY],
+			(unsigned long long)v[C_WAITING],
 			(long long)v[C_WAITING_PRIO], (long long)v[C_WAIT]);
 	}
 	fprintf(f, ",\n  \"discarded\": %llu\n}\n",
