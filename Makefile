@@ -631,7 +631,7 @@ endif
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
 		    $(B)/tests/top_workload $(B)/tests/replay_workload \
 		    $(B)/tests/hostile_workload \
-		    $(B)/tests/split_workload
+		    $(B)/tests/split_workload $(B)/tests/flight_workload
 
 deps:
 	@scripts/deps.sh
@@ -660,6 +660,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-lttng.sh
 	@scripts/test-usdt.sh
 	@scripts/test-schedprof-record.sh
+	@scripts/test-flight.sh
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh

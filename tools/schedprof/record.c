@@ -67,11 +67,16 @@
 
 #include <lttng/lttng.h>
 
+#include "flight.h"
+#include "numarg.h"
 #include "schedprof.h"
 #include "trace_read.h"
 
 #define REC_CHANNEL "schedprof"
 #define REC_EVENTS "libsched:*"
+/* For the flight recorder's triggers only: a normal recording leaves it
+ * out (docs/tracepoints.md). */
+#define REC_CHECK_EVENT "libsched:loop_check"
 #define REC_PROVIDER "libsched-lttng.so"
 #define REC_NUM_SUBBUF 8
 #define REC_SUBBUF_MB_DEFAULT 1
@@ -107,6 +112,12 @@
  * (REC_METADATA_ROOM; 16 KiB for libsched).
  */
 #define REC_SPACE_POLL_MS 20
+/* Flight mode: how often the flight recorder is stepped (fl_poll()); the
+ * daemon has made the save already, this only renames it. */
+#define REC_FLIGHT_POLL_MS 50
+#define REC_MAX_SAVES_DEFAULT 1
+#define REC_MAX_SAVES_MAX 1000
+#define REC_HOLD_OFF_DEFAULT_S 10
 #define REC_METADATA_ROOM (256u << 10)
 
 extern char **environ;
@@ -117,6 +128,18 @@ struct rec {
 	unsigned subbuf_mb;
 	bool all_processes;    /* no process tracker: the user's every one */
 	char **cmd;
+
+	/* --flight */
+	bool flight;
+	struct fl_rule rules[FL_MAX_RULES];
+	size_t nrules;
+	int64_t keep_ns;
+	unsigned max_saves;
+	int64_t hold_off_ms;
+	bool save_on_exit;
+	bool flight_opt;       /* a flight-only option was given */
+	struct fl_recorder *fr;
+	bool flight_lost;      /* the session daemon went away */
 
 	char default_dir[64];
 	char absdir[PATH_MAX]; /* LTTng wants an absolute path */
@@ -162,6 +185,12 @@ static void usage(FILE *f)
 {
 	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] "
 	      "[--all-processes] -- CMD [ARGS...]\n"
+	      "       schedprof record --flight --on RULE [--on RULE]... "
+	      "[--keep SECONDS]\n"
+	      "              [--max-saves N] [--hold-off SECONDS] "
+	      "[--save-on-exit] [-o DIR]\n"
+	      "              [--buffer-size MB] [--all-processes] -- CMD "
+	      "[ARGS...]\n"
 	      "Runs CMD with the libsched LTTng-UST provider preloaded, under "
 	      "an LTTng session\n"
 	      "that records the libsched events (with the vtid, vpid and "
@@ -177,6 +206,23 @@ static void usage(FILE *f)
 	      "has the provider\n"
 	      "                      loaded (CMD's children, other programs), "
 	      "not CMD's alone\n"
+	      "  --flight            flight recorder: keep the events in "
+	      "memory only, and save\n"
+	      "                      the recent past as DIR/flight-NNN-"
+	      "YYYYmmdd-HHMMSS/ when a\n"
+	      "                      rule fires (a trigger in the LTTng "
+	      "session daemon)\n"
+	      "  --on RULE           starve>DUR (a ready task waited), "
+	      "run>DUR (a run), or\n"
+	      "                      backlog>DUR (posted work's queue delay); "
+	      "DUR like 150ms\n"
+	      "  --keep SECONDS      the past a save must hold: warns when "
+	      "one holds less\n"
+	      "  --max-saves N       stop saving after N saves (default 1)\n"
+	      "  --hold-off SECONDS  no save within SECONDS after one "
+	      "(default 10)\n"
+	      "  --save-on-exit      save once more when CMD ends or on "
+	      "Ctrl-C (rule \"exit\")\n"
 	      "  -h, --help          this help\n"
 	      "Only CMD's process is recorded, across its execs: the processes "
 	      "it forks are\n"
@@ -196,8 +242,9 @@ static void usage(FILE *f)
 	      "completed.\n"
 	      "Exit status: CMD's (128+N if signal N killed it); 1 if tracing "
 	      "could not be\n"
-	      "set up, CMD could not be started, or the disk filled; 2 for bad "
-	      "usage.\n",
+	      "set up, CMD could not be started, the disk filled, or (flight) "
+	      "the session\n"
+	      "daemon went away; 2 for bad usage.\n",
 	      f);
 }
 
@@ -251,6 +298,86 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 			rec->all_processes = true;
 			continue;
 		}
+		if (!strcmp(a, "--flight")) {
+			rec->flight = true;
+			continue;
+		}
+		if (!strcmp(a, "--save-on-exit")) {
+			rec->save_on_exit = true;
+			rec->flight_opt = true;
+			continue;
+		}
+		r = opt_value(argc, argv, &i, NULL, "--on", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			char err[256];
+
+			if (rec->nrules == FL_MAX_RULES) {
+				sp_error("--on: at most %d rules",
+					 FL_MAX_RULES);
+				return SP_EXIT_USAGE;
+			}
+			if (fl_rule_parse(val, &rec->rules[rec->nrules], err,
+					  sizeof(err)) < 0) {
+				sp_error("--on: %s", err);
+				return SP_EXIT_USAGE;
+			}
+			rec->nrules++;
+			rec->flight_opt = true;
+			continue;
+		}
+		r = opt_value(argc, argv, &i, NULL, "--keep", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			double v = tn_decimal(val) ? strtod(val, NULL) : -1;
+
+			if (!(v > 0) || v > 86400) {
+				sp_error("--keep '%s': expected seconds, a "
+					 "number above 0 and at most 86400",
+					 val);
+				return SP_EXIT_USAGE;
+			}
+			rec->keep_ns = (int64_t)(v * 1e9);
+			rec->flight_opt = true;
+			continue;
+		}
+		r = opt_value(argc, argv, &i, NULL, "--hold-off", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			double v = tn_decimal(val) ? strtod(val, NULL) : -1;
+
+			if (!(v >= 0) || v > 86400) {
+				sp_error("--hold-off '%s': expected seconds, "
+					 "from 0 to 86400", val);
+				return SP_EXIT_USAGE;
+			}
+			rec->hold_off_ms = (int64_t)(v * 1000);
+			rec->flight_opt = true;
+			continue;
+		}
+		r = opt_value(argc, argv, &i, NULL, "--max-saves", &val);
+		if (r < 0)
+			return SP_EXIT_USAGE;
+		if (r > 0) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(val, &end, 10);
+			if (errno || *end || val[0] < '0' || val[0] > '9' ||
+			    n < 1 || n > REC_MAX_SAVES_MAX) {
+				sp_error("--max-saves '%s': expected a "
+					 "number from 1 to %d", val,
+					 REC_MAX_SAVES_MAX);
+				return SP_EXIT_USAGE;
+			}
+			rec->max_saves = (unsigned)n;
+			rec->flight_opt = true;
+			continue;
+		}
 		r = opt_value(argc, argv, &i, "-o", "--output", &val);
 		if (r < 0)
 			return SP_EXIT_USAGE;
@@ -284,6 +411,16 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 		}
 		sp_error("unexpected '%s': put the command after "
 			 "'--' (schedprof record [-o DIR] -- CMD [ARGS...])", a);
+		return SP_EXIT_USAGE;
+	}
+	if (rec->flight_opt && !rec->flight) {
+		sp_error("--on, --keep, --max-saves, --hold-off and "
+			 "--save-on-exit go with --flight");
+		return SP_EXIT_USAGE;
+	}
+	if (rec->flight && !rec->nrules) {
+		sp_error("--flight needs at least one --on RULE (e.g. --on "
+			 "'starve>150ms')");
 		return SP_EXIT_USAGE;
 	}
 	if (!rec->cmd) {
@@ -567,6 +704,20 @@ static int check_space(struct rec *rec)
 	rec->space_needed = 2 * (uint64_t)ncpu *
 			    ((uint64_t)rec->subbuf_mb << 20) +
 			    REC_METADATA_ROOM;
+	if (rec->flight) {
+		/* A save: every sub-buffer of every CPU, at most. */
+		rec->space_needed = (uint64_t)ncpu * REC_NUM_SUBBUF *
+				    ((uint64_t)rec->subbuf_mb << 20) +
+				    REC_METADATA_ROOM;
+		if (left == UINT64_MAX || left > rec->space_needed)
+			return -1;
+		sp_error("%s: No space left on device (ENOSPC): %.1f MiB "
+			 "free, a flight save may take %.2f MiB (%d %u MiB "
+			 "sub-buffers per CPU on %ld CPUs, and the metadata)",
+			 rec->dir, mib(left), mib(rec->space_needed),
+			 REC_NUM_SUBBUF, rec->subbuf_mb, ncpu);
+		return SP_EXIT_FAIL;
+	}
 	if (left == UINT64_MAX || left > rec->space_needed)
 		return -1;
 	sp_error("%s: No space left on device (ENOSPC): %.1f MiB free, "
@@ -843,47 +994,24 @@ static int ensure_sessiond(struct rec *rec)
 
 /* ---- the session ---------------------------------------------------- */
 
+/* The flight recorder's messages, and fl_reap_stale()'s: ours. */
+static void flight_log(void *arg, const char *line)
+{
+	(void)arg;
+	sp_error("%s", line);
+}
+
 /*
- * Destroys the sessions that schedprof records left behind when they died
- * (SIGKILL, a crash): named schedprof-PID-TIME, with no process PID, or
- * one started after the session was created (PID was reused). Such a
- * session would go on recording the user's processes, into a directory
- * that its recorder will never report. Only names of that form are
- * touched; a live recorder's session is left alone.
+ * Removes what schedprof records that died (SIGKILL, a crash) left in the
+ * session daemon: the sessions named schedprof-PID-TIME and the flight
+ * triggers named schedprof-PID-TIME-N whose PID no longer runs, or runs a
+ * process started after TIME (the pid was reused). Such a session would
+ * go on recording the user's processes, into a directory that its
+ * recorder will never report. A live recorder's are left alone.
  */
 static void reap_stale_sessions(void)
 {
-	struct lttng_session *list = NULL;
-	int n = lttng_list_sessions(&list);
-
-	for (int i = 0; i < n; i++) {
-		const char *name = list[i].name;
-		uint64_t created;
-		long long t;
-		int pid, len = 0, ret;
-		int64_t started;
-
-		if (sscanf(name, "schedprof-%d-%lld%n", &pid, &t, &len) != 2 ||
-		    name[len] || pid <= 0 || pid == getpid())
-			continue;
-		if (lttng_session_get_creation_time(&list[i], &created) !=
-		    LTTNG_OK)
-			created = (uint64_t)t;
-		started = tr_process_start_time(pid);
-		/* A second of slack: the two clocks round differently. */
-		if (started >= 0 && (uint64_t)started <= created + 1)
-			continue;
-		ret = lttng_destroy_session_no_wait(name);
-		if (ret < 0 && ret != -LTTNG_ERR_SESS_NOT_FOUND)
-			sp_error("cannot destroy LTTng session %s, left by a "
-				 "schedprof that no longer runs (pid %d): %s",
-				 name, pid, lt_err(ret));
-		else if (ret >= 0)
-			sp_error("destroyed LTTng session %s, left by a "
-				 "schedprof that no longer runs (pid %d; its "
-				 "trace stays in %s)", name, pid, list[i].path);
-	}
-	free(list);
+	fl_reap_stale(flight_log, NULL);
 }
 
 /*
@@ -923,6 +1051,8 @@ static int session_tracker(const struct rec *rec, pid_t pid)
 
 static int session_setup(struct rec *rec)
 {
+	static char check_name[] = REC_CHECK_EVENT;
+	char *check_excl[] = { check_name };
 	static const enum lttng_event_context_type ctxs[] = {
 		LTTNG_EVENT_CONTEXT_VTID,
 		LTTNG_EVENT_CONTEXT_VPID,
@@ -980,7 +1110,7 @@ static int session_setup(struct rec *rec)
 	if (ret < 0)
 		goto fail;
 
-	what = "the events " REC_EVENTS;
+	what = "the events " REC_EVENTS " but " REC_CHECK_EVENT;
 	ev = lttng_event_create();
 	if (!ev) {
 		ret = -LTTNG_ERR_NOMEM;
@@ -990,8 +1120,8 @@ static int session_setup(struct rec *rec)
 	snprintf(ev->name, sizeof(ev->name), "%s", REC_EVENTS);
 	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
 	ev->loglevel = -1;
-	ret = lttng_enable_event_with_exclusions(h, ev, REC_CHANNEL, NULL, 0,
-						 NULL);
+	ret = lttng_enable_event_with_exclusions(h, ev, REC_CHANNEL, NULL, 1,
+						 check_excl);
 	if (ret < 0)
 		goto fail;
 
@@ -1036,6 +1166,79 @@ fail:
 	if (h)
 		lttng_destroy_handle(h);
 	return SP_EXIT_FAIL;
+}
+
+/*
+ * Flight mode: the flight recorder's snapshot session and its first
+ * trigger (armed once CMD's pid is tracked, spawn_cmd()), or every
+ * process of the user with --all-processes.
+ */
+static int flight_setup(struct rec *rec)
+{
+	struct fl_config cfg;
+	char err[512];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.outdir = rec->absdir;
+	cfg.pid = rec->all_processes ? 0 : FL_PID_LATER;
+	cfg.rules = rec->rules;
+	cfg.nrules = rec->nrules;
+	cfg.subbuf_mb = rec->subbuf_mb;
+	cfg.num_subbuf = REC_NUM_SUBBUF;
+	cfg.max_saves = rec->max_saves;
+	cfg.hold_off_ms = rec->hold_off_ms;
+	cfg.keep_ns = rec->keep_ns;
+	cfg.log = flight_log;
+	if (fl_start(&cfg, &rec->fr, err, sizeof(err)) < 0) {
+		sp_error("%s", err);
+		return SP_EXIT_FAIL;
+	}
+	snprintf(rec->session, sizeof(rec->session), "%s",
+		 fl_session_name(rec->fr));
+	rec->start_ms = now_ms();
+	return -1;
+}
+
+/* The flight recording's end: the exit save if asked, the session and
+ * trigger gone, and what it did. Returns SP_EXIT_FAIL if the session
+ * daemon went away or something could not be removed, else -1. */
+static int flight_teardown(struct rec *rec, bool keep)
+{
+	struct fl_summary sum;
+	int ret;
+
+	if (!rec->fr)
+		return -1;
+	ret = fl_stop(rec->fr, keep && rec->save_on_exit &&
+			       !rec->flight_lost, &sum);
+	rec->fr = NULL;
+	if (!keep)
+		return -1;
+	if (!sum.saves) {
+		sp_error("flight: no save (no rule fired)");
+	} else {
+		char line[1024];
+		size_t off = 0;
+
+		for (size_t i = 0; i < rec->nrules; i++)
+			off += (size_t)snprintf(line + off, off < sizeof(line) ?
+						sizeof(line) - off : 0,
+						"%s%s: %u", i ? ", " : "",
+						rec->rules[i].text, sum.fired[i]);
+		if (sum.exit_saves && off < sizeof(line))
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+						", exit: 1");
+		sp_error("flight: %u save%s in %s (%s)", sum.saves,
+			 sum.saves == 1 ? "" : "s", rec->dir, line);
+	}
+	sp_error("flight: %llu events discarded%s%s",
+		 (unsigned long long)sum.discarded,
+		 sum.max_reached ? "; --max-saves reached" : "",
+		 sum.disk_low ? "; stopped saving: disk nearly full" : "");
+	if (sum.missed)
+		sp_error("flight: warning: %u trigger(s) fired without a "
+			 "snapshot", sum.missed);
+	return ret < 0 || rec->flight_lost ? SP_EXIT_FAIL : -1;
 }
 
 /* The channel's own count of what the tracer discarded: the trace says it
@@ -1244,7 +1447,21 @@ static int spawn_cmd(struct rec *rec)
 	}
 	close(fds[1]);
 	close(go[0]);
-	ret = rec->all_processes ? 0 : session_tracker(rec, rec->child);
+	if (rec->fr) {
+		char ferr[512];
+
+		ret = 0;
+		if (fl_track(rec->fr, rec->child, ferr, sizeof(ferr)) < 0) {
+			close(go[1]);
+			close(fds[0]);
+			waitpid(rec->child, NULL, 0);
+			rec->child = 0;
+			sp_error("%s", ferr);
+			return SP_EXIT_FAIL;
+		}
+	} else {
+		ret = rec->all_processes ? 0 : session_tracker(rec, rec->child);
+	}
 	if (ret < 0) {
 		/* Closing go without a word: the child exits. */
 		close(go[1]);
@@ -1298,7 +1515,15 @@ static int wait_cmd(struct rec *rec)
 				 strerror(errno));
 			return SP_EXIT_FAIL;
 		}
-		if (rec->tracing) {
+		if (rec->fr && !rec->flight_lost) {
+			struct timespec ts = {
+				.tv_nsec = REC_FLIGHT_POLL_MS * 1000000L,
+			};
+
+			sig = sigtimedwait(&rec->sigs, &si, &ts);
+			if (fl_poll(rec->fr) < 0)
+				rec->flight_lost = true;
+		} else if (rec->tracing) {
 			struct timespec ts = {
 				.tv_nsec = REC_SPACE_POLL_MS * 1000000L,
 			};
@@ -1463,6 +1688,8 @@ int sp_record_main(int argc, char **argv)
 
 	memset(&rec, 0, sizeof(rec));
 	rec.subbuf_mb = REC_SUBBUF_MB_DEFAULT;
+	rec.max_saves = REC_MAX_SAVES_DEFAULT;
+	rec.hold_off_ms = REC_HOLD_OFF_DEFAULT_S * 1000;
 	rc = parse_args(&rec, argc, argv);
 	if (rc >= 0)
 		return rc;
@@ -1487,7 +1714,8 @@ int sp_record_main(int argc, char **argv)
 	rc = find_provider(&rec);
 	if (rc < 0)
 		rc = prepare_outdir(&rec);
-	if (rc < 0)
+	/* A flight recording writes complete saves only: no marker. */
+	if (rc < 0 && !rec.flight)
 		rc = write_marker(&rec);
 	if (rc < 0)
 		rc = check_space(&rec);
@@ -1497,7 +1725,7 @@ int sp_record_main(int argc, char **argv)
 		rc = ensure_sessiond(&rec);
 	if (rc < 0) {
 		reap_stale_sessions();
-		rc = session_setup(&rec);
+		rc = rec.flight ? flight_setup(&rec) : session_setup(&rec);
 	}
 	/* Interrupted while setting up: do not start CMD. */
 	if (rc < 0 && (rec.interrupted || rec_take_pending(&rec))) {
@@ -1510,6 +1738,7 @@ int sp_record_main(int argc, char **argv)
 	if (rc >= 0) {
 		/* Nothing to keep: no trace, and no directory if it is
 		 * empty. */
+		flight_teardown(&rec, false);
 		session_teardown(&rec, false);
 		remove_marker(&rec);
 		remove_empty_output(&rec);
@@ -1517,6 +1746,12 @@ int sp_record_main(int argc, char **argv)
 	}
 
 	status = wait_cmd(&rec);
+	if (rec.flight) {
+		rc = flight_teardown(&rec, true) >= 0 ? SP_EXIT_FAIL : status;
+		/* No save: no directory left (if we made it). */
+		remove_empty_output(&rec);
+		goto out;
+	}
 	session_teardown(&rec, true);
 	remove_marker(&rec);
 	rc = report(&rec) >= 0 ? SP_EXIT_FAIL : status;
