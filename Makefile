@@ -591,7 +591,7 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDTOP_OBJS) $(TOOLS_LIB) \
-		$(BT_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
+		$(BT_LIBS) $(USDT_LIBS) $(LTTNG_CTL_LIBS) $(CURSES_LIBS) -lm
 
 # test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
 TEST_CFLAGS_test_schedtop := -Itools/schedtop
