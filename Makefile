@@ -659,6 +659,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
+	@scripts/test-schedtop-flight.sh
 	@scripts/test-schedreplay.sh
 	@scripts/test-hostile-names.sh
 	@scripts/test-errors-doc.py
