@@ -450,25 +450,34 @@ out:
 
 /*
  * Whether pid has libsched's LTTng-UST provider loaded: LTTng-UST itself
- * (liblttng-ust.so) and a file that defines the provider's symbol, both
- * mapped. libsched alone maps only liblttng-ust-tracepoint.so, LTTng-UST's
- * dynamic linkage, which records nothing. 1 yes, 0 no, -errno when the
- * maps cannot be read.
+ * (liblttng-ust.so) and the provider, both mapped. libsched alone maps
+ * only liblttng-ust-tracepoint.so, LTTng-UST's dynamic linkage, which
+ * records nothing. The provider is libsched-lttng.so, or a file that
+ * defines its symbol (a program or library linked with it); files are read
+ * only when LTTng-UST is there and no libsched-lttng.so is. 1 yes, 0 no,
+ * -errno when the maps cannot be read.
  */
 static int provider_loaded(long pid)
 {
-	char path[64], line[4352], seen[8][4352];
+	enum { MAX_FILES = 256 };
+	char path[64], line[4352];
+	char (*files)[4352] = NULL;
 	bool ust = false, provider = false;
-	int nseen = 0;
+	int nfiles = 0, ret;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f) && !(ust && provider)) {
-		char perms[8], range[64], file[4096], alt[4352];
-		const char *base, *use;
+	files = malloc(MAX_FILES * sizeof(*files));
+	if (!files) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], range[64], file[4096];
+		const char *base;
 		int i;
 
 		file[0] = '\0';
@@ -478,29 +487,34 @@ static int provider_loaded(long pid)
 		base = strrchr(file, '/') + 1;
 		if (!strncmp(base, "liblttng-ust.so", 15))
 			ust = true;
-		if (strstr(file, " (deleted)"))
-			snprintf(alt, sizeof(alt), "/proc/%ld/map_files/%s",
-				 pid, range);
-		else
-			snprintf(alt, sizeof(alt), "/proc/%ld/root%.4095s",
-				 pid, file);
-		use = access(alt, R_OK) == 0 ? alt : file;
-		for (i = 0; i < nseen; i++)
-			if (!strcmp(seen[i], use))
-				break;
-		if (i < nseen)
-			continue;
-		if (nseen < 8)
-			snprintf(seen[nseen++], sizeof(seen[0]), "%s", use);
+		if (!strncmp(base, PROVIDER_FILE, strlen(PROVIDER_FILE)))
+			provider = true;
 		if (!strncmp(base, "libc.so", 7) ||
 		    !strncmp(base, "ld-linux", 8) ||
-		    !strncmp(base, "liblttng-ust", 12))
+		    !strncmp(base, "liblttng-ust", 12) || nfiles == MAX_FILES)
 			continue; /* not worth reading */
-		if (defines_provider(use))
-			provider = true;
+		/* The file as the process sees it: a deleted one through
+		 * map_files, another mount namespace's through its root. */
+		if (strstr(file, " (deleted)"))
+			snprintf(files[nfiles], sizeof(files[0]),
+				 "/proc/%ld/map_files/%s", pid, range);
+		else
+			snprintf(files[nfiles], sizeof(files[0]),
+				 "/proc/%ld/root%.4095s", pid, file);
+		if (access(files[nfiles], R_OK) < 0)
+			snprintf(files[nfiles], sizeof(files[0]), "%s", file);
+		for (i = 0; i < nfiles; i++)
+			if (!strcmp(files[i], files[nfiles]))
+				break;
+		if (i == nfiles)
+			nfiles++;
 	}
 	fclose(f);
-	return ust && provider;
+	for (int i = 0; ust && !provider && i < nfiles; i++)
+		provider = defines_provider(files[i]);
+	free(files);
+	ret = ust && provider;
+	return ret;
 }
 
 /* Where our provider is: <dir of schedtop>/../lib, for the message. */
