@@ -69,6 +69,13 @@ mkdir -p "$out"
 printf 'leak:liblttng-ust.so\n' >"$out/lsan-workload.supp"
 wl_lsan="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/$out/lsan-workload.supp:print_suppressions=0"
 
+# Under SANITIZE=thread, the reports of LTTng-UST's own RCU-published
+# probe arrays in the workload: scripts/tsan.supp (the flight recorder's
+# test) says why they are not ours, when the checkout has it.
+if [ -f scripts/tsan.supp ]; then
+	export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }suppressions=$PWD/scripts/tsan.supp"
+fi
+
 mono_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }
 
 # watch NAME MODE SCHEDTOP-ARGS...: starts the workload (MODE, with the
