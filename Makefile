@@ -597,7 +597,7 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCHEDTOP_OBJS) $(TOOLS_LIB) \
-		$(TOOLS_LIBS) $(USDT_LIBS) $(CURSES_LIBS) -lm
+		$(TOOLS_LIBS) $(USDT_LIBS) $(LTTNG_CTL_LIBS) $(CURSES_LIBS) -lm
 
 # test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
 TEST_CFLAGS_test_schedtop := -Itools/schedtop
@@ -665,6 +665,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof-truth.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
+	@scripts/test-schedtop-flight.sh
 	@scripts/test-schedreplay.sh
 	@scripts/test-hostile-names.sh
 	@scripts/test-flight-readers.sh

@@ -6,12 +6,16 @@
 #include <string.h>
 
 #include "schedtop.h"
+#include "flight.h"
 #include "numarg.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: schedtop -p PID [-d SECS] [-n COUNT] [-b] [--json] [-s KEY]\n"
 	      "                [--long-task MS] [--starve MS]\n"
+	      "                [--save-on RULE]... [--save-dir DIR] "
+	      "[--max-saves N]\n"
+	      "                [--hold-off SECS] [--buffer-size MB]\n"
 	      "       schedtop TRACE_DIR... [-p PID] [-d SECS] [-n COUNT] [-b] "
 	      "[--json] [-s KEY]\n"
 	      "                [--long-task MS] [--starve MS]\n"
@@ -29,6 +33,24 @@ static void usage(FILE *f)
 	      "  --long-task MS  a run this long raises an alert (default 50)\n"
 	      "  --starve MS     a priority ready this long without a run "
 	      "starves\n                  (default 100)\n"
+	      "  --save-on RULE  -p only: flight recorder: from now on, keep "
+	      "the process's\n"
+	      "                  libsched events in memory (LTTng) and save "
+	      "them when RULE\n"
+	      "                  fires: starve>DUR, run>DUR or backlog>DUR "
+	      "(DUR like 150ms);\n"
+	      "                  repeatable. The process must have libsched's "
+	      "LTTng-UST\n"
+	      "                  provider loaded (schedprof record --flight, "
+	      "or LD_PRELOAD)\n"
+	      "  --save-dir DIR  where saves go, as DIR/flight-NNN-YYYYmmdd-"
+	      "HHMMSS/\n"
+	      "                  (default ./schedtop-flight-PID)\n"
+	      "  --max-saves N   stop saving after N saves (default 1)\n"
+	      "  --hold-off SECS no save within SECS after one (default 10)\n"
+	      "  --buffer-size MB  sub-buffer size, a power of two from 1 to "
+	      "256 (default 1;\n"
+	      "                  8 sub-buffers per CPU)\n"
 	      "Keys: q quit, s sort, p pause, l next loop, h help.\n"
 	      "See schedtop(1) and docs/schedtop.md.\n",
 	      f);
@@ -49,19 +71,37 @@ static bool parse_num(const char *s, double min, double max, double *out)
 	return true;
 }
 
+/* The long name of the option whose value is val. */
+static const char *optopt_name(const struct option *opts, int val)
+{
+	for (; opts->name; opts++)
+		if (opts->val == val)
+			return opts->name;
+	return "?";
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "long-task", required_argument, NULL, 'L' },
 		{ "starve", required_argument, NULL, 'S' },
+		{ "save-on", required_argument, NULL, 'O' },
+		{ "save-dir", required_argument, NULL, 'D' },
+		{ "max-saves", required_argument, NULL, 'M' },
+		{ "hold-off", required_argument, NULL, 'H' },
+		{ "buffer-size", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct st_opts o = {
 		.pid = -1, .interval_s = 1, .sort = ST_SORT_TIME,
 		.long_task_ns = 50000000, .starve_ns = 100000000,
+		.max_saves = 1, .hold_off_ms = 10000, .buffer_mb = 1,
 	};
+	static struct fl_rule rules[FL_MAX_RULES];
+	bool flight_opt = false;
+	char err[256];
 	const char **paths;
 	double v;
 	int c, k;
@@ -72,6 +112,7 @@ int main(int argc, char **argv)
 		return ST_EXIT_FAIL;
 	}
 	o.paths = paths;
+	o.rules = rules;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-p:d:n:bs:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -135,14 +176,63 @@ int main(int argc, char **argv)
 			else
 				o.starve_ns = (int64_t)(v * 1e6);
 			break;
+		case 'O':
+			if (o.nrules == FL_MAX_RULES) {
+				st_error("--save-on: at most %d rules",
+					 FL_MAX_RULES);
+				goto usage;
+			}
+			if (fl_rule_parse(optarg, &rules[o.nrules], err,
+					  sizeof(err)) < 0) {
+				st_error("--save-on: %s", err);
+				goto usage;
+			}
+			o.nrules++;
+			break;
+		case 'D':
+			if (!optarg[0]) {
+				st_error("--save-dir: an empty path");
+				goto usage;
+			}
+			o.save_dir = optarg;
+			flight_opt = true;
+			break;
+		case 'M':
+			if (!parse_num(optarg, 1, 1000, &v) || v != floor(v)) {
+				st_error("--max-saves: '%s' is not a number of "
+					 "saves from 1 to 1000", optarg);
+				goto usage;
+			}
+			o.max_saves = (unsigned)v;
+			flight_opt = true;
+			break;
+		case 'H':
+			if (!parse_num(optarg, 0, 86400, &v)) {
+				st_error("--hold-off: '%s' is not a number of "
+					 "seconds from 0 to 86400", optarg);
+				goto usage;
+			}
+			o.hold_off_ms = (int64_t)(v * 1000);
+			flight_opt = true;
+			break;
+		case 'B':
+			if (!parse_num(optarg, 1, 256, &v) || v != floor(v) ||
+			    ((unsigned)v & ((unsigned)v - 1))) {
+				st_error("--buffer-size: '%s' is not a power of "
+					 "two from 1 to 256 (MiB)", optarg);
+				goto usage;
+			}
+			o.buffer_mb = (unsigned)v;
+			flight_opt = true;
+			break;
 		case 'h':
 			usage(stdout);
 			free(paths);
 			return ST_EXIT_OK;
 		default:
-			if (optopt == 'L' || optopt == 'S')
+			if (optopt && strchr("LSODMHB", optopt))
 				st_error("--%s needs a value (see schedtop --help)",
-					 optopt == 'L' ? "long-task" : "starve");
+					 optopt_name(longopts, optopt));
 			else if (optopt && strchr("pdns", optopt))
 				st_error("-%c needs a value (see schedtop --help)",
 					 optopt);
@@ -158,6 +248,16 @@ int main(int argc, char **argv)
 	if (!o.npaths && o.pid < 0) {
 		st_error("give -p PID to watch a process, or a trace directory "
 			 "(see schedtop --help)");
+		goto usage;
+	}
+	if (flight_opt && !o.nrules) {
+		st_error("--save-dir, --max-saves, --hold-off and --buffer-size "
+			 "go with --save-on RULE");
+		goto usage;
+	}
+	if (o.nrules && o.npaths) {
+		st_error("--save-on records a running process: give -p PID, "
+			 "not trace directories");
 		goto usage;
 	}
 	c = o.npaths ? st_trace_main(&o) : st_live_main(&o);

@@ -19,7 +19,8 @@ enum {
 	ST_EXIT_OK = 0,
 	ST_EXIT_FAIL = 1,  /* could not run: not permitted, out of memory */
 	ST_EXIT_USAGE = 2, /* bad option, no such PID, no probes, no uprobes,
-			    * not a trace */
+			    * not a trace, --save-on without the LTTng-UST
+			    * provider in the process */
 };
 
 void st_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -32,6 +33,8 @@ enum st_sort {
 const char *st_sort_name(enum st_sort s);
 int st_sort_lookup(const char *name); /* -1 if unknown */
 
+struct fl_rule;
+
 struct st_opts {
 	long pid;             /* live: the target; trace: a filter, or -1 */
 	const char **paths;   /* trace mode: the trace directories */
@@ -41,7 +44,20 @@ struct st_opts {
 	bool batch, json;
 	enum st_sort sort;
 	int64_t long_task_ns, starve_ns;
+	/* The flight recorder (live only, --save-on; flight.h): rules[0 ..
+	 * nrules - 1], none when nrules is 0. */
+	const struct fl_rule *rules;
+	size_t nrules;
+	const char *save_dir;  /* NULL: ./schedtop-flight-PID */
+	unsigned max_saves;
+	int64_t hold_off_ms;
+	unsigned buffer_mb;    /* sub-buffer size, MiB */
 };
+
+/* The alert of a flight-recorder save made while watching (--save-on):
+ * the same kind as a save's trigger read from a trace ("flight-save" in
+ * --json); its text names the save and the rule. */
+#define ST_ALERT_SAVED 7
 
 /* ---- snapshots ---------------------------------------------------------- */
 
