@@ -549,7 +549,25 @@ static int arm(struct fl_recorder *fr, char *err, size_t errlen)
 		seterr(err, errlen, "cannot make the trigger's actions");
 		goto out;
 	}
-	trig = lttng_trigger_create(cond, list);
+	/* The notifications of this condition: subscribed once (every
+	 * arming has the same condition), and before the first trigger is
+	 * registered, or one that fires at once (a program already
+	 * starving at the attach) would make a save nobody is told of. */
+	if (!fr->subscribed) {
+		nst = lttng_notification_channel_subscribe(fr->nch, cond);
+		if (nst != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK &&
+		    nst != LTTNG_NOTIFICATION_CHANNEL_STATUS_ALREADY_SUBSCRIBED) {
+			seterr(err, errlen, "cannot subscribe to the "
+			       "notifications of the flight trigger "
+			       "(status %d)", (int)nst);
+			goto out;
+		}
+		/* The recorder keeps this reference; the trigger takes
+		 * its own. */
+		fr->subscribed = cond;
+		cond = NULL;
+	}
+	trig = lttng_trigger_create(cond ? cond : fr->subscribed, list);
 	if (!trig) {
 		seterr(err, errlen, "cannot make the trigger");
 		goto out;
@@ -564,23 +582,6 @@ static int arm(struct fl_recorder *fr, char *err, size_t errlen)
 	}
 	fr->trigger = trig;
 	trig = NULL;
-	/* The notifications of this condition: subscribed once (every
-	 * arming has the same condition). */
-	if (!fr->subscribed) {
-		nst = lttng_notification_channel_subscribe(fr->nch, cond);
-		if (nst != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK &&
-		    nst != LTTNG_NOTIFICATION_CHANNEL_STATUS_ALREADY_SUBSCRIBED) {
-			seterr(err, errlen, "cannot subscribe to the "
-			       "notifications of trigger %s (status %d)",
-			       fr->trigger_name, (int)nst);
-			lttng_unregister_trigger(fr->trigger);
-			lttng_trigger_destroy(fr->trigger);
-			fr->trigger = NULL;
-			goto out;
-		}
-		fr->subscribed = cond;
-		cond = NULL;
-	}
 	ret = 0;
 out:
 	lttng_trigger_destroy(trig);
@@ -1220,9 +1221,14 @@ void fl_reap_stale(fl_log_fn log, void *arg)
 				"left by a schedprof that no longer runs (pid "
 				"%d): %s", name, pid, lt_err(ret));
 		else if (ret >= 0)
+			/* A flight (snapshot) session has no trace path:
+			 * its saves are already complete directories. */
 			logline(log, arg, "destroyed LTTng session %s, left "
 				"by a schedprof that no longer runs (pid %d; "
-				"its trace stays in %s)", name, pid,
+				"%s%s)", name, pid,
+				list[i].path[0] ? "its trace stays in " :
+						  "a flight recorder's: its "
+						  "saves stay as they are",
 				list[i].path);
 	}
 	free(list);

@@ -827,7 +827,9 @@ static void flight_poll(struct flight *fl)
 		return;
 	}
 	if (n > 0 && (s = fl_last_save(fl->fr))) {
-		struct st_alert a = { .kind = ST_ALERT_SAVED, .prio = -1 };
+		/* The kind of a save's trigger read from a trace ("flight-save"
+		 * in --json); the text names the save and the rule. */
+		struct st_alert a = { .kind = ST_ALERT_FLIGHT, .prio = -1 };
 		struct st_alert_ent *e;
 		const char *base = strrchr(s->path, '/');
 

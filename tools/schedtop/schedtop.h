@@ -54,11 +54,6 @@ struct st_opts {
 	unsigned buffer_mb;    /* sub-buffer size, MiB */
 };
 
-/* The alert of a flight-recorder save made while watching (--save-on):
- * the same kind as a save's trigger read from a trace ("flight-save" in
- * --json); its text names the save and the rule. */
-#define ST_ALERT_SAVED 7
-
 /* ---- snapshots ---------------------------------------------------------- */
 
 struct st_loop_ent {
