@@ -13,9 +13,12 @@
 # the time on its own axis:
 #   schedprof report: the line "flight-recorder save 1: rule starve>150ms
 #     fired at +S s: starved (LOWEST) had waited W; the run that had just
-#     ended: hog (DEFAULT) R" (S from the loop's first event) and the
-#     mid-run note; --json: the "flight" object; the rest of the report
+#     ended: hog (DEFAULT) R" (S from the loop's first event) and, the
+#     save holding the whole run, the note that it holds its program from
+#     the start; --json: the "flight" object; the rest of the report
 #     byte for byte the report of the same trace without the marker;
+#   the save cut to begin mid-run (babeltrace2 --begin, while starved
+#     waits): the mid-run note, "starts_mid_run": true;
 #   report -o: the line in index.html, a vertical line at S on the
 #     timeline and depth charts (report.gp), the page rendering in
 #     headless Chromium (when installed);
@@ -25,7 +28,10 @@
 #     S, kind flight-save, t_ns the trigger's;
 #   schedreplay: the save replays as the trace without the marker does;
 #   a path inside the save (the directory of its metadata) finds the
-#     marker; a directory of two saves and a save at exit show both;
+#     marker; a directory of two saves of one recording (a rule's save and
+#     the save at exit, same pid) is refused by report, export and schedtop
+#     (exit 2, one line naming both: they overlap), while each save given
+#     directly reads, the save at exit as such;
 #   babeltrace2 reads the save (the marker does not disturb its discovery).
 #
 # Malformed markers are scripts/test-schedprof-badinput.sh's (report and
@@ -155,9 +161,10 @@ want = ("flight-recorder save 1: rule starve>150ms fired at +%.3f s: "
 lines = open(out + "/report.txt").read().splitlines()
 if lines[1] != want:
     sys.exit("line 2: %r\n want: %r" % (lines[1], want))
-if not lines[2].startswith("note: a flight-recorder save holds only the "
-                           "last seconds"):
-    sys.exit("no mid-run note: %r" % lines[2])
+# The save holds the whole recording: no mid-run note.
+if not lines[2].startswith("note: this flight-recorder save holds its "
+                           "program from the start"):
+    sys.exit("no from-the-start note: %r" % lines[2])
 # Everything else is the report without the marker, byte for byte.
 plain = open(out + "/plain.txt").read().splitlines()
 if lines[:1] + lines[3:] != plain:
@@ -175,7 +182,7 @@ exp = {"save": 1, "rule": "starve>150ms", "pid": t["pid"], "exit": False,
 for k, v in exp.items():
     if s.get(k) != v:
         sys.exit("flight.saves[0].%s = %r, want %r" % (k, s.get(k), v))
-if f["starts_mid_run"] is not True or len(f["saves"]) != 1:
+if f["starts_mid_run"] is not False or len(f["saves"]) != 1:
     sys.exit("flight: %r" % f)
 del r["flight"]
 if r != p or "flight" in p:
@@ -190,6 +197,23 @@ if grep -q 'flight' "$out/plain.txt" "$out/plain.json"; then
 	bad "report of a trace without a marker mentions a flight save"
 else
 	pass "report of the trace without the marker: no flight line, no \"flight\" key"
+fi
+
+# The save cut to begin mid-run, while starved waits (the 10th run's end):
+# the mid-run note.
+cut=$out/flight-cut
+ts=$(babeltrace2 --clock-seconds "$save" | grep 'libsched:task_fire_end' |
+	sed -n '10s/^\[\([0-9.]*\)\].*/\1/p')
+if [ -n "$ts" ] && babeltrace2 "$save" --begin="$ts" -o ctf -w "$cut" \
+	>"$out/cut.log" 2>&1 &&
+	cp "$save/schedprof-flight.json" "$cut/" &&
+	"$bin" report "$cut" --no-fixes >"$out/cut.txt" 2>&1 &&
+	"$bin" report "$cut" --no-fixes --json >"$out/cut.json" 2>&1 &&
+	sed -n 3p "$out/cut.txt" | grep -q '^note: a flight-recorder save holds only the last seconds before its trigger, so its trace starts mid-run' &&
+	python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["flight"]["starts_mid_run"] is not True)' "$out/cut.json"; then
+	pass "report of the save cut to begin at $ts s (starved already waiting): the mid-run note"
+else
+	bad "report of the save cut mid-run: $(sed -n 3p "$out/cut.txt" 2>/dev/null | cut -c1-100) $(tail -1 "$out/cut.log")"
 fi
 
 # A path inside the save: the directory of its metadata.
@@ -313,12 +337,31 @@ cat >"$multi/flight-002-20261207-120309/schedprof-flight.json" <<EOF
  "saved_at": "2026-12-07T12:03:09Z", "pid": $(sed -n 's/^pid=//p' "$out/truth"),
  "discarded": 3}
 EOF
-"$bin" report "$multi" --no-fixes >"$out/multi.txt" 2>&1
-if grep -q '^flight-recorder save 1: rule starve>150ms fired at +' "$out/multi.txt" &&
-	grep -qx 'flight-recorder save 2: saved when the recording ended (--save-on-exit), not by a rule' "$out/multi.txt" &&
-	build/bin/schedtop "$multi" -b -d 0.05 2>&1 | grep -q 'flight save 2: saved when the recording ended'; then
-	pass "a directory of two saves: both shown, the save at exit as such (report, schedtop)"
+# Two saves of one recording overlap: refused by every reader, naming both.
+want="2 flight-recorder saves of one recording (pid $(sed -n 's/^pid=//p' "$out/truth")): $multi/flight-001-20261207-120301, $multi/flight-002-20261207-120309; each holds the whole ring, so they overlap: give one save directory"
+refused=1
+for tool in "$bin report $multi --no-fixes" \
+	"$bin export $multi --perfetto $out/multi-perfetto.json" \
+	"build/bin/schedtop $multi -b -d 0.05"; do
+	$tool >"$out/multi.out" 2>"$out/multi.err"
+	rc=$?
+	name=${tool%% "$multi"*}
+	name=${name##*/}
+	if [ $rc != 2 ] || [ -s "$out/multi.out" ] ||
+		[ "$(cat "$out/multi.err")" != "${name%% *}: $want" ]; then
+		bad "$name on two saves of one recording: exit $rc: $(head -1 "$out/multi.err")"
+		refused=0
+	fi
+done
+[ $refused = 1 ] && pass "a directory of two saves of one recording: refused by report, export and schedtop (exit 2, both named)"
+# Each save of it given directly still reads, the save at exit as such.
+if "$bin" report "$multi/flight-001-20261207-120301" --no-fixes 2>&1 |
+	sed -n 2p | grep -q '^flight-recorder save 1: rule starve>150ms fired at +' &&
+	"$bin" report "$multi/flight-002-20261207-120309" --no-fixes 2>&1 |
+	sed -n 2p | grep -qx 'flight-recorder save 2: saved when the recording ended (--save-on-exit), not by a rule' &&
+	build/bin/schedtop "$multi/flight-002-20261207-120309" -b -d 0.05 2>&1 | grep -q 'flight save 2: saved when the recording ended'; then
+	pass "each save of that directory given directly reads, the save at exit as such (report, schedtop)"
 else
-	bad "a directory of two saves: $(grep -m2 flight "$out/multi.txt" | tr '\n' '|')"
+	bad "a save of the directory given directly: no flight line"
 fi
 exit $fail

@@ -33,6 +33,11 @@ const char fm_mid_run_note[] =
 	"its first run on, a task ready all along that never ran is not "
 	"seen, and a run going on at the first event is not counted";
 
+const char fm_from_start_note[] =
+	"this flight-recorder save holds its program from the start (its "
+	"first task, id 1, is in it and no wait was already going on at the "
+	"first event), so nothing is missing before its first event";
+
 /* ---- reading ------------------------------------------------------------ */
 
 void fm_mark_free(struct fm_mark *m)
@@ -448,6 +453,58 @@ static int cmp_mark(const void *a, const void *b)
 	return x->save < y->save ? -1 : x->save > y->save;
 }
 
+/* The directory of the marker file path, into buf. */
+static const char *save_dir(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (!slash)
+		snprintf(buf, len, ".");
+	else
+		snprintf(buf, len, "%.*s", (int)(n ? n : 1), path);
+	return buf;
+}
+
+/* Refuses two or more saves of one pid: each save holds the whole ring,
+ * so saves of one recording (a rule's and the exit save, or two at a low
+ * event rate) overlap, and reading them as one trace counts their common
+ * events twice. 0, or -1 with err naming them. */
+static int one_recording(const struct fm_set *set, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		char dir[PATH_MAX];
+		size_t same = 0, n;
+
+		for (size_t j = 0; j < i; j++)
+			if (set->v[j].pid == set->v[i].pid)
+				goto next; /* said at its first */
+		for (size_t j = i; j < set->n; j++)
+			same += set->v[j].pid == set->v[i].pid;
+		if (same < 2)
+			continue;
+		n = (size_t)snprintf(err, errlen, "%zu flight-recorder saves "
+				     "of one recording (pid %" PRId64 "):",
+				     same, set->v[i].pid);
+		for (size_t j = i, k = 0; j < set->n && n < errlen; j++) {
+			if (set->v[j].pid != set->v[i].pid)
+				continue;
+			n += (size_t)snprintf(err + n, errlen - n, "%s %s",
+					      k++ ? "," : "",
+					      save_dir(set->v[j].file, dir,
+						       sizeof(dir)));
+		}
+		if (n < errlen)
+			snprintf(err + n, errlen - n, "; each holds the whole "
+				 "ring, so they overlap: give one save "
+				 "directory");
+		return -1;
+next:
+		;
+	}
+	return 0;
+}
+
 int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 	    char *err, size_t errlen)
 {
@@ -503,6 +560,10 @@ int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 	}
 	if (set->n > 1)
 		qsort(set->v, set->n, sizeof(*set->v), cmp_mark);
+	if (one_recording(set, err, errlen) < 0) {
+		fm_set_free(set);
+		return -1;
+	}
 	return 0;
 }
 
@@ -559,6 +620,33 @@ const struct an_loop *fm_loop(const struct fm_mark *m,
 		}
 	}
 	return best;
+}
+
+bool fm_mid_run(const struct fm_mark *m, const struct an_result *r)
+{
+	bool first_task = false;
+
+	for (size_t i = 0; i < r->nloops; i++) {
+		const struct an_loop *l = r->loops[i];
+
+		if (l->vpid >= 0 && l->vpid != m->pid)
+			continue;
+		if (an_loop_task(l, 1))
+			first_task = true;
+		for (size_t j = 0; j < l->nruns; j++)
+			if (l->runs[j].ready_at >= 0 &&
+			    l->runs[j].ready_at < l->first)
+				return true;
+	}
+	return !first_task;
+}
+
+bool fm_set_mid_run(const struct fm_set *set, const struct an_result *r)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (fm_mid_run(&set->v[i], r))
+			return true;
+	return false;
 }
 
 const char *fm_task_name(const struct an_loop *l, uint64_t id, char *buf,

@@ -83,9 +83,13 @@ void fm_mark_free(struct fm_mark *m);
  * The markers of the trace paths the tools were given: at each path (a
  * directory, or the directory of a "metadata" file), in its four nearest
  * parents (a path inside a save), and in the directories below it that the
- * trace reader searches (a directory of several saves). Each file once.
+ * trace reader searches (a directory holding a save). Each file once.
  * Returns 0 with *set filled (n may be 0: no save, an ordinary trace), or
- * -1 with a one-line message in err (a malformed marker; out of memory).
+ * -1 with a one-line message in err: a malformed marker; two or more saves
+ * of one process (the same pid: each save holds the whole ring, so saves
+ * of one recording overlap and their events would be counted twice; the
+ * message names them and says to give one save directory); out of memory.
+ * Saves of different pids are read together.
  */
 int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 	    char *err, size_t errlen);
@@ -131,9 +135,26 @@ const char *fm_task_name(const struct an_loop *l, uint64_t id, char *buf,
  * --save-on-exit) rather than by a rule. */
 bool fm_is_exit(const struct fm_mark *m);
 
+/*
+ * Whether the save m does not hold its process from the start: false when
+ * r holds the process's first task (id 1: libsched numbers a process's
+ * tasks from 1) on a loop of m's pid and no run of those loops had become
+ * ready before its loop's first event (no wait was already going on);
+ * true otherwise. A cheap sign, not a proof: a save whose ring begins
+ * between two runs of a repeating task 1 reads as holding the start.
+ */
+bool fm_mid_run(const struct fm_mark *m, const struct an_result *r);
+
+/* Whether any save of set starts mid-run (fm_mid_run()). */
+bool fm_set_mid_run(const struct fm_set *set, const struct an_result *r);
+
 /* The one note every reader gives a save: it holds only the last seconds
  * before the trigger, so its trace starts mid-run (what that means for the
  * figures). One sentence, no newline. */
 extern const char fm_mid_run_note[];
+
+/* The note instead when every save holds its process from the start. One
+ * sentence, no newline. */
+extern const char fm_from_start_note[];
 
 #endif /* TOOLS_FLIGHTMARK_H */

@@ -1481,7 +1481,8 @@ static long loop_index(const struct an_result *r, const struct an_loop *l)
 }
 
 /* The triggers of the flight-recorder saves among the traces, and what a
- * save's trace starting mid-run means; nothing for another trace. */
+ * save's trace starting mid-run means, or that it holds its program from
+ * the start (fm_mid_run()); nothing for another trace. */
 static void html_flight(FILE *f, const struct an_result *r)
 {
 	const struct fm_set *fs = sp_flight();
@@ -1496,7 +1497,8 @@ static void html_flight(FILE *f, const struct an_result *r)
 		      "ready-queue depth charts)</p>\n", f);
 	}
 	fputs("<p class=\"note\">Note: ", f);
-	html_esc(f, fm_mid_run_note);
+	html_esc(f, fm_set_mid_run(fs, r) ? fm_mid_run_note :
+		 fm_from_start_note);
 	fputs(".</p>\n", f);
 }
 

@@ -134,8 +134,9 @@ const struct fm_set *sp_flight(void)
 	return &flight;
 }
 
-/* Each save's trigger, and what a save's trace starting mid-run means:
- * nothing for a trace that is not a save. */
+/* Each save's trigger, and what a save's trace starting mid-run means (or
+ * that it holds its program from the start: fm_mid_run()); nothing for a
+ * trace that is not a save. */
 static void text_flight(const struct an_result *r)
 {
 	char line[1024];
@@ -144,7 +145,8 @@ static void text_flight(const struct an_result *r)
 		printf("%s\n", tx_esc(fm_line(&flight.v[i], r, line,
 					      sizeof(line))));
 	if (flight.n)
-		printf("note: %s\n", fm_mid_run_note);
+		printf("note: %s\n", fm_set_mid_run(&flight, r) ?
+		       fm_mid_run_note : fm_from_start_note);
 }
 
 static void text_findings(const struct an_result *r)
@@ -598,9 +600,11 @@ static void json_loop(FILE *f, struct an_loop *l)
 static void json_flight(FILE *f, const struct an_result *r)
 {
 	char buf[1024], name[64];
+	bool mid = fm_set_mid_run(&flight, r);
 
-	fputs("\"flight\":{\"starts_mid_run\":true,\"note\":", f);
-	tj_str(f, fm_mid_run_note);
+	fprintf(f, "\"flight\":{\"starts_mid_run\":%s,\"note\":",
+		mid ? "true" : "false");
+	tj_str(f, mid ? fm_mid_run_note : fm_from_start_note);
 	fputs(",\"saves\":[", f);
 	for (size_t i = 0; i < flight.n; i++) {
 		const struct fm_mark *m = &flight.v[i];
