@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,8 @@ struct fl_recorder {
 	unsigned triggers_made;
 	bool closed;            /* the notification channel closed */
 
+	bool stopping;          /* fl_stop() runs: never arm again */
+	int64_t started_ms;     /* when the pid was tracked (mono_ms()) */
 	bool rearm;             /* arm once rearm_at_ms has come */
 	int64_t rearm_at_ms;
 	bool pending;           /* a fire whose directory is not found yet */
@@ -639,7 +642,7 @@ static void arm_if_allowed(struct fl_recorder *fr)
 	char err[512];
 
 	fr->rearm = false;
-	if (fr->closed || fr->pid == FL_PID_LATER)
+	if (fr->closed || fr->stopping || fr->pid == FL_PID_LATER)
 		return;
 	if (fr->sum.saves - fr->sum.exit_saves >= fr->cfg.max_saves) {
 		fr->sum.max_reached = true;
@@ -682,20 +685,21 @@ static bool find_snapshot(const struct fl_recorder *fr, char *name,
 	return best >= 0;
 }
 
-static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
-			 const struct fl_fire *fire, const char *saved_at)
+/* Writes the marker into the directory s->path: to a temporary name,
+ * renamed to FL_MARKER once whole. Returns 0, or an errno value. */
+static int write_marker(struct fl_recorder *fr, const struct fl_save *s,
+			const struct fl_fire *fire, const char *saved_at)
 {
 	char path[sizeof(s->path) + sizeof(FL_MARKER) + 1];
+	char tmp[sizeof(path) + 8];
 	FILE *f;
-	int bad;
+	int bad, e;
 
 	snprintf(path, sizeof(path), "%s/%s", s->path, FL_MARKER);
-	f = fopen(path, "we");
-	if (!f) {
-		say(fr, "%s: cannot write %s: %s", s->path, FL_MARKER,
-		    strerror(errno));
-		return;
-	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return errno ? errno : EIO;
 	fprintf(f, "{\n  \"schedprof_flight\": 1,\n  \"save\": %u,\n"
 		"  \"rule\": ", s->number);
 	tj_str(f, s->rule);
@@ -728,10 +732,22 @@ static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
 	}
 	fprintf(f, ",\n  \"discarded\": %llu\n}\n",
 		(unsigned long long)s->discarded);
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad)
-		say(fr, "%s: cannot write %s: %s", s->path, FL_MARKER,
-		    strerror(errno ? errno : EIO));
+	errno = 0;
+	bad = fflush(f) != 0 || ferror(f);
+	e = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad && rename(tmp, path) < 0) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		unlink(tmp);
+		return e ? e : EIO;
+	}
+	return 0;
 }
 
 /* Reads the save: its events, span and discarded events. */
@@ -755,19 +771,40 @@ static void measure_save(struct fl_save *s)
 	tr_reader_free(r);
 }
 
+/* Removes the directory tree at path (a snapshot that is no save). */
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static int rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /*
- * Makes a save of the snapshot directory snap: renames it, measures it,
- * writes its marker, says so. rule: the rule's text. fire: the captured
- * values, or NULL (the exit save).
+ * Makes a save of the snapshot directory snap: measures it, writes its
+ * marker inside it, and only then renames it to flight-NNN-DATE (a save
+ * is complete once it has that name). rule: the rule's text. fire: the
+ * captured values, or NULL (the exit save). Returns true if it made a
+ * save; false if the snapshot could not become one (no readable events
+ * or metadata, or no marker: a full disk): it is then removed, counted
+ * as incomplete and said. fr->last is the save only when true.
  */
-static void make_save(struct fl_recorder *fr, const char *snap,
+static bool make_save(struct fl_recorder *fr, const char *snap,
 		      const char *rule, const struct fl_fire *fire)
 {
 	struct fl_save *s = &fr->last;
-	char from[PATH_MAX + 256], stamp[32], saved_at[32];
+	char from[PATH_MAX + 256], to[sizeof(s->path)], stamp[32],
+		saved_at[32];
 	time_t t = time(NULL);
 	struct tm tm;
+	int e = 0;
 
+	fr->have_last = false;
 	memset(s, 0, sizeof(*s));
 	s->number = fr->sum.saves + 1;
 	localtime_r(&t, &tm);
@@ -775,19 +812,33 @@ static void make_save(struct fl_recorder *fr, const char *snap,
 	gmtime_r(&t, &tm);
 	strftime(saved_at, sizeof(saved_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(from, sizeof(from), "%s/%s", fr->outdir, snap);
-	if (snprintf(s->path, sizeof(s->path), "%s/flight-%03u-%s",
-		     fr->outdir, s->number, stamp) >= (int)sizeof(s->path) ||
-	    rename(from, s->path) < 0) {
-		say(fr, "cannot rename %s to %s: %s", from, s->path,
-		    strerror(errno));
-		if (snprintf(s->path, sizeof(s->path), "%s", from) >=
-		    (int)sizeof(s->path))
-			say(fr, "%s: path too long", from);
-	}
+	if (snprintf(s->path, sizeof(s->path), "%s", from) >=
+		    (int)sizeof(s->path) ||
+	    snprintf(to, sizeof(to), "%s/flight-%03u-%s", fr->outdir,
+		     s->number, stamp) >= (int)sizeof(to))
+		e = ENAMETOOLONG;
 	snprintf(s->rule, sizeof(s->rule), "%s", rule);
 	s->discarded = channel_discarded(fr);
-	measure_save(s);
-	write_marker(fr, s, fire, saved_at);
+	if (!e) {
+		measure_save(s);
+		if (s->span_ns < 0)
+			/* No event or no metadata could be read: what a
+			 * snapshot cut short by a full disk leaves. */
+			e = space_free(fr->outdir) < FL_ROOM ? ENOSPC : ENODATA;
+	}
+	if (!e)
+		e = write_marker(fr, s, fire, saved_at);
+	if (!e && rename(from, to) < 0)
+		e = errno;
+	if (e) {
+		fr->sum.incomplete++;
+		say(fr, "save %u incomplete: %s (%s); its snapshot %s %s",
+		    s->number, strerror(e), rule, from,
+		    rm_tree(from) == 0 ? "is removed" :
+		    "could not be removed");
+		return false;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", to);
 	fr->sum.saves++;
 	fr->have_last = true;
 	if (s->discarded > fr->sum.discarded)
@@ -796,13 +847,20 @@ static void make_save(struct fl_recorder *fr, const char *snap,
 	    s->number, s->rule, s->path,
 	    s->span_ns >= 0 ? (double)s->span_ns / 1e9 : 0.0,
 	    (unsigned long long)s->events, (unsigned long long)s->discarded);
-	if (fr->cfg.keep_ns > 0 && s->span_ns < fr->cfg.keep_ns)
+	/* Short of --keep only says the ring wrapped if the recording is
+	 * older than --keep (with half a second for the program's start):
+	 * a program that had not run that long is no sign of it. */
+	if (fr->cfg.keep_ns > 0 && s->span_ns < fr->cfg.keep_ns &&
+	    fr->started_ms > 0 &&
+	    (mono_ms() - fr->started_ms) * 1000000 > fr->cfg.keep_ns +
+						      500000000)
 		say(fr, "warning: save %u holds %.2f s, less than --keep %.2f "
 		    "s: the ring buffers filled sooner; give a bigger "
 		    "--buffer-size (now %u MiB x %u sub-buffers per CPU)",
 		    s->number, s->span_ns >= 0 ? (double)s->span_ns / 1e9 : 0.0,
 		    (double)fr->cfg.keep_ns / 1e9, fr->cfg.subbuf_mb,
 		    fr->cfg.num_subbuf);
+	return true;
 }
 
 /* The captured values of a notification into fire. */
@@ -867,11 +925,13 @@ static bool ours(const struct fl_recorder *fr,
 	return !strncmp(name, fr->session, len) && name[len] == '-';
 }
 
-/* A fire: which rule; then the save, now or at a later poll. */
+/* A fire: which rule; then the save, now or at a later poll. Returns 1
+ * if a save was made, 0 if not (not yet, or missed). */
 static int handle_fire(struct fl_recorder *fr)
 {
 	char snap[300];
 	const char *rule;
+	int made = 0;
 
 	if (!find_snapshot(fr, snap, sizeof(snap))) {
 		if (mono_ms() - fr->fire.since_ms < FL_FIND_MS)
@@ -886,13 +946,13 @@ static int handle_fire(struct fl_recorder *fr)
 	}
 	fr->pending = false;
 	rule = fr->fire.rule >= 0 ? fr->rules[fr->fire.rule].text : "unknown";
-	if (fr->fire.rule >= 0)
+	made = make_save(fr, snap, rule, &fr->fire);
+	if (made && fr->fire.rule >= 0)
 		fr->sum.fired[fr->fire.rule]++;
-	make_save(fr, snap, rule, &fr->fire);
 rearm:
 	fr->rearm = true;
 	fr->rearm_at_ms = mono_ms() + fr->cfg.hold_off_ms;
-	return 1;
+	return made;
 }
 
 static int take_notification(struct fl_recorder *fr)
@@ -1014,6 +1074,8 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	}
 	if (session_create(fr, err, errlen) < 0)
 		goto fail;
+	if (fr->pid != FL_PID_LATER)
+		fr->started_ms = mono_ms();
 	if (fr->pid != FL_PID_LATER) {
 		if (!room_for_save(fr)) {
 			seterr(err, errlen, "%s: No space left on device "
@@ -1061,6 +1123,7 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen)
 	}
 	fr->pid = pid;
 	fr->cmd_pid = pid;
+	fr->started_ms = mono_ms();
 	if (!room_for_save(fr)) {
 		seterr(err, errlen, "%s: No space left on device (ENOSPC): a "
 		       "save may take %.1f MiB", fr->outdir,
@@ -1088,6 +1151,10 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 
 	if (!fr)
 		return 0;
+	/* No arming from here on: a save handled by the drain below would
+	 * otherwise arm at once with --hold-off 0, and that trigger would
+	 * outlive the recorder. */
+	fr->stopping = true;
 	disarm(fr);
 	fr->rearm = false;
 	/* A fire before the disarming: its snapshot may be written and its
@@ -1110,6 +1177,7 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 		usleep(20000);
 	}
 	fr->rearm = false;
+	disarm(fr); /* none should be armed; never leave one behind */
 	if (save && fr->session_created) {
 		int r;
 
@@ -1122,8 +1190,7 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 			    "%s", fr->session, lt_err(r));
 		} else if (!find_snapshot(fr, snap, sizeof(snap))) {
 			say(fr, "the exit snapshot is not in %s", fr->outdir);
-		} else {
-			make_save(fr, snap, "exit", NULL);
+		} else if (make_save(fr, snap, "exit", NULL)) {
 			fr->sum.exit_saves = 1;
 		}
 	}

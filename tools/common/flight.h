@@ -139,7 +139,9 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen);
  */
 int fl_poll(struct fl_recorder *fr);
 
-/* The save that fl_poll() or fl_stop() made last, or NULL. */
+/* The save that fl_poll() or fl_stop() made last, or NULL. A save is
+ * complete once it has its flight-NNN name: its marker is written inside
+ * the snapshot before the directory is renamed. */
 const struct fl_save *fl_last_save(const struct fl_recorder *fr);
 
 /* What a recording did, for the end summary. */
@@ -148,6 +150,9 @@ struct fl_summary {
 	unsigned fired[FL_MAX_RULES];   /* saves per rule, by index */
 	unsigned exit_saves;            /* 0 or 1 */
 	unsigned missed;                /* fired, but no snapshot found */
+	unsigned incomplete;            /* snapshots that could not become
+					 * saves (no marker, no events or
+					 * metadata): removed */
 	uint64_t discarded;             /* the channel's count at the end */
 	bool max_reached;               /* disarmed at max_saves */
 	bool disk_low;                  /* disarmed: not room for a save */
