@@ -955,6 +955,21 @@ rearm:
 	return made;
 }
 
+/* Whether a channel status means the session daemon is gone: CLOSED,
+ * or ERROR (what lttng-ctl 2.13 returns on the socket's EOF, never
+ * CLOSED) with no session daemon alive. Says so once. */
+static bool daemon_gone(struct fl_recorder *fr,
+			enum lttng_notification_channel_status st)
+{
+	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED &&
+	    (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_ERROR ||
+	     lttng_session_daemon_alive() > 0))
+		return false;
+	fr->closed = true;
+	say(fr, "the session daemon went away: no more saves");
+	return true;
+}
+
 static int take_notification(struct fl_recorder *fr)
 {
 	struct lttng_notification *n = NULL;
@@ -963,21 +978,13 @@ static int take_notification(struct fl_recorder *fr)
 
 	st = lttng_notification_channel_has_pending_notification(fr->nch,
 								 &pending);
-	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED) {
-		fr->closed = true;
-		say(fr, "the LTTng session daemon closed the notification "
-		    "channel: no more saves");
+	if (daemon_gone(fr, st))
 		return -1;
-	}
 	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK || !pending)
 		return 0;
 	st = lttng_notification_channel_get_next_notification(fr->nch, &n);
-	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED) {
-		fr->closed = true;
-		say(fr, "the LTTng session daemon closed the notification "
-		    "channel: no more saves");
+	if (daemon_gone(fr, st))
 		return -1;
-	}
 	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_NOTIFICATIONS_DROPPED)
 		say(fr, "warning: LTTng dropped notifications");
 	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK || !n)

@@ -243,7 +243,7 @@ static void usage(FILE *f)
 	      "could not be\n"
 	      "set up, CMD could not be started, the disk filled, or (flight) "
 	      "the session\n"
-	      "daemon went away; 2 for bad usage.\n",
+	      "daemon went away or a save was incomplete; 2 for bad usage.\n",
 	      f);
 }
 
