@@ -5,12 +5,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -57,6 +59,8 @@ struct fl_recorder {
 	struct fl_config cfg;
 	struct fl_rule rules[FL_MAX_RULES];
 	char outdir[PATH_MAX];
+	char snapdir[PATH_MAX + 80]; /* OUT/.SESSION: the daemon's output */
+	bool snapdir_made;
 	char session[64];
 	bool session_created;
 	pid_t pid;              /* tracked; 0 all; FL_PID_LATER not yet */
@@ -142,6 +146,23 @@ static int64_t mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Removes the directory tree at path (a snapshot that is no
+ * save, a private snapshot directory). */
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static int rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool recorder_gone(int pid, long long t);
 
 /* ---- rules -------------------------------------------------------------- */
 
@@ -321,11 +342,22 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 
 	snprintf(fr->session, sizeof(fr->session), "schedprof-%d-%lld",
 		 (int)getpid(), (long long)time(NULL));
+	/* The session's own snapshot output: LTTng names every snapshot
+	 * snapshot-1-<second>-<seq>, so two recorders writing to one
+	 * directory could not tell theirs apart. */
+	if (snprintf(fr->snapdir, sizeof(fr->snapdir), "%s/.%s", fr->outdir,
+		     fr->session) >= (int)sizeof(fr->snapdir) ||
+	    mkdir(fr->snapdir, 0700) < 0) {
+		seterr(err, errlen, "cannot create %s: %s", fr->snapdir,
+		       strerror(errno));
+		return -1;
+	}
+	fr->snapdir_made = true;
 	desc = lttng_session_descriptor_snapshot_local_create(fr->session,
-							      fr->outdir);
+							      fr->snapdir);
 	if (!desc) {
 		seterr(err, errlen, "cannot describe an LTTng snapshot "
-		       "session saving to %s", fr->outdir);
+		       "session saving to %s", fr->snapdir);
 		return -1;
 	}
 	ret = lttng_create_session_ext(desc);
@@ -657,11 +689,12 @@ static void arm_if_allowed(struct fl_recorder *fr)
 /* ---- saves -------------------------------------------------------------- */
 
 /* The snapshot directory the daemon wrote last and we did not rename:
- * "snapshot-N-..." with the smallest N, into name. */
+ * "snapshot-N-..." with the smallest N, into name. Only in the
+ * session's own output directory: another recorder's are never ours. */
 static bool find_snapshot(const struct fl_recorder *fr, char *name,
 			  size_t len)
 {
-	DIR *d = opendir(fr->outdir);
+	DIR *d = opendir(fr->snapdir);
 	struct dirent *e;
 	long best = -1;
 
@@ -771,18 +804,50 @@ static void measure_save(struct fl_save *s)
 	tr_reader_free(r);
 }
 
-/* Removes the directory tree at path (a snapshot that is no save). */
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-		    struct FTW *ftw)
+/* The highest NNN of the flight-NNN-... directories in dir (0: none). */
+static unsigned last_save_number(const char *dir)
 {
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(p) : unlink(p);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned best = 0, n;
+	int len;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "flight-%u-%n", &n, &len) == 1 &&
+		    len > 7 && n > best)
+			best = n;
+	closedir(d);
+	return best;
 }
 
-static int rm_tree(const char *path)
+/* Renames the snapshot from to OUT/flight-NNN-stamp, NNN the first above
+ * every save in OUT: under an exclusive flock() of OUT, so that two
+ * recorders saving to one directory never take the same number. The
+ * path into to. Returns 0 or an errno value. */
+static int move_save(struct fl_recorder *fr, const char *from,
+		     const char *stamp, char *to, size_t len)
 {
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int dfd = open(fr->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = 0;
+
+	if (dfd < 0)
+		return errno;
+	if (flock(dfd, LOCK_EX) < 0) {
+		e = errno;
+		close(dfd);
+		return e;
+	}
+	if (snprintf(to, len, "%s/flight-%03u-%s", fr->outdir,
+		     last_save_number(fr->outdir) + 1, stamp) >= (int)len)
+		e = ENAMETOOLONG;
+	else if (renameat2(AT_FDCWD, from, AT_FDCWD, to,
+			   RENAME_NOREPLACE) < 0)
+		e = errno;
+	flock(dfd, LOCK_UN);
+	close(dfd);
+	return e;
 }
 
 /*
@@ -811,11 +876,9 @@ static bool make_save(struct fl_recorder *fr, const char *snap,
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	gmtime_r(&t, &tm);
 	strftime(saved_at, sizeof(saved_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(from, sizeof(from), "%s/%s", fr->outdir, snap);
+	snprintf(from, sizeof(from), "%s/%s", fr->snapdir, snap);
 	if (snprintf(s->path, sizeof(s->path), "%s", from) >=
-		    (int)sizeof(s->path) ||
-	    snprintf(to, sizeof(to), "%s/flight-%03u-%s", fr->outdir,
-		     s->number, stamp) >= (int)sizeof(to))
+		    (int)sizeof(s->path))
 		e = ENAMETOOLONG;
 	snprintf(s->rule, sizeof(s->rule), "%s", rule);
 	s->discarded = channel_discarded(fr);
@@ -828,8 +891,8 @@ static bool make_save(struct fl_recorder *fr, const char *snap,
 	}
 	if (!e)
 		e = write_marker(fr, s, fire, saved_at);
-	if (!e && rename(from, to) < 0)
-		e = errno;
+	if (!e)
+		e = move_save(fr, from, stamp, to, sizeof(to));
 	if (e) {
 		fr->sum.incomplete++;
 		say(fr, "save %u incomplete: %s (%s); its snapshot %s %s",
@@ -1043,6 +1106,33 @@ int fl_poll(struct fl_recorder *fr)
 
 /* ---- the recorder ------------------------------------------------------- */
 
+/* Removes the private snapshot directories OUT/.schedprof-PID-TIME of
+ * recorders that no longer run (killed with SIGKILL): what they hold is
+ * no save, and never becomes one. */
+static void reap_snapdirs(struct fl_recorder *fr)
+{
+	DIR *d = opendir(fr->outdir);
+	struct dirent *e;
+	char path[PATH_MAX + 300];
+	long long t;
+	int pid, len;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		len = 0;
+		if (sscanf(e->d_name, ".schedprof-%d-%lld%n", &pid, &t,
+			   &len) != 2 || e->d_name[len] ||
+		    !recorder_gone(pid, t))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fr->outdir, e->d_name);
+		if (rm_tree(path) == 0)
+			say(fr, "removed %s, left by a recorder that no longer "
+			    "runs (pid %d): no save", path, pid);
+	}
+	closedir(d);
+}
+
 int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	     char *err, size_t errlen)
 {
@@ -1079,6 +1169,7 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 		free(fr);
 		return -1;
 	}
+	reap_snapdirs(fr);
 	if (session_create(fr, err, errlen) < 0)
 		goto fail;
 	if (fr->pid != FL_PID_LATER)
@@ -1098,6 +1189,8 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	return 0;
 fail:
 	session_destroy(fr);
+	if (fr->snapdir_made)
+		rm_tree(fr->snapdir);
 	lttng_notification_channel_destroy(fr->nch);
 	lttng_condition_destroy(fr->subscribed);
 	free(fr);
@@ -1210,6 +1303,8 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 	session_destroy(fr);
 	if (fr->session_created)
 		ret = -1;
+	if (fr->snapdir_made && rm_tree(fr->snapdir) < 0 && errno != ENOENT)
+		say(fr, "cannot remove %s: %s", fr->snapdir, strerror(errno));
 	if (fr->subscribed && !fr->closed)
 		lttng_notification_channel_unsubscribe(fr->nch, fr->subscribed);
 	lttng_condition_destroy(fr->subscribed);
