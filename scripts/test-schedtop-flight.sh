@@ -15,6 +15,9 @@
 #            victim starving from the truth's instant, blamed on the hog.
 #   --json   the same fault: the save's alert is in the frames' alerts;
 #            SIGINT after the save stops schedtop (status 0).
+#   two      two schedtops on that fault, one --save-dir holding a stale
+#            snapshot-1-...: flight-001 and flight-002, one each, the
+#            stale one untouched, no private snapshot directory left.
 #   healthy  three rules, healthy work only: no save, the directory empty.
 #   no provider  the same program without the provider: the documented
 #            one-line error, exit status 2, no save directory made.
@@ -279,6 +282,44 @@ elif msg=$(check json json); then
 else
 	fail "json: $msg"
 	indent <"$out/json.err"
+fi
+
+# ---- two recorders, one save directory -----------------------------------------
+# Two schedtops on one starving process, saving to one directory that
+# also holds a snapshot-1-... left by a recorder killed long ago: each
+# save is found in its session's own snapshot directory and gets its own
+# number (LTTng names every snapshot snapshot-1-<second>-<seq>: both used
+# to take the same, or the stale one).
+two=$out/two
+mkdir -p "$two/snapshot-1-20200101-000000-0"
+echo stale >"$two/snapshot-1-20200101-000000-0/stale"
+LSAN_OPTIONS=$wl_lsan LD_PRELOAD="$prov" "$wl" --mode starve --healthy 6 \
+	>"$out/two.truth" 2>"$out/two.wlerr" &
+wpid=$!
+sleep 0.5
+timeout -s KILL $limit "$top" -p "$wpid" -b --save-on "$rule" --save-dir "$two" \
+	>"$out/two-a.out" 2>"$out/two-a.err" &
+pa=$!
+timeout -s KILL $limit "$top" -p "$wpid" -b --save-on "$rule" --save-dir "$two" \
+	>"$out/two-b.out" 2>"$out/two-b.err" &
+pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+wait "$wpid" 2>/dev/null
+names=$(cd "$two" && ls -d flight-* 2>/dev/null | sed 's/^\(flight-[0-9]*\)-.*/\1/' | sort | tr '\n' ' ')
+sa=$(sed -n 's/.*save 1 (starve>[0-9]*ms): \([^,]*\),.*/\1/p' "$out/two-a.err")
+sb=$(sed -n 's/.*save 1 (starve>[0-9]*ms): \([^,]*\),.*/\1/p' "$out/two-b.err")
+markers=$(cat "$two"/flight-*/schedprof-flight.json 2>/dev/null | grep -c '"schedprof_flight": 1')
+if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ "$names" = "flight-001 flight-002 " ] &&
+   [ -n "$sa" ] && [ -n "$sb" ] && [ "$sa" != "$sb" ] && [ -d "$sa" ] && [ -d "$sb" ] &&
+   [ "$markers" -eq 2 ] && [ -f "$two/snapshot-1-20200101-000000-0/stale" ] &&
+   [ -z "$(find "$two" -maxdepth 1 -name '.schedprof-*')" ]; then
+	pass "two recorders, one directory: flight-001 and flight-002, one each, the stale snapshot left alone, no private directory left"
+else
+	fail "two recorders, one directory: status $ra $rb, saves '$names', a '$sa' b '$sb', $markers markers"
+	indent <"$out/two-a.err"
+	indent <"$out/two-b.err"
+	ls -la "$two" | indent
 fi
 
 # ---- healthy: no save ----------------------------------------------------------

@@ -24,7 +24,10 @@
  *                   (task id); and victim_prio, hog_prio.
  *   --mode long     after --healthy seconds, a DEFAULT one-shot ("long")
  *                   runs 250 ms once. Prints long_task (id), long_begin_ns,
- *                   long_end_ns, long_run_ns.
+ *                   long_end_ns, long_run_ns. It quits --tail seconds
+ *                   after the run (default 0.5; 0: at once, so that the
+ *                   trigger's notification comes while the recorder
+ *                   stops).
  *   --mode backlog  after --healthy seconds, a DEFAULT one-shot
  *                   ("blocker") runs 150 ms; 20 ms into it, it posts
  *                   first-class work ("late"), which runs once the blocker
@@ -66,7 +69,7 @@ static lsched_loop *loop;
 static lsched_performer *perf;
 static int failed;
 static const char *mode;
-static double healthy_s = 3, gap_s = 1.5, seconds = 60;
+static double healthy_s = 3, gap_s = 1.5, seconds = 60, tail_s = 0.5;
 static int count = 1, burst = 20;
 
 static void check(int err, const char *what)
@@ -186,7 +189,7 @@ static void on_long(lsched_task *t, void *arg)
 	long_end = lsched_loop_update_now(loop);
 	planting = false;
 	quiet = false;
-	end_ns = long_end + LSCHED_MS(500);
+	end_ns = long_end + (int64_t)(tail_s * 1e9);
 }
 
 static void on_late(void *arg)
@@ -375,7 +378,7 @@ static int usage(void)
 	fprintf(stderr, "usage: flight_workload --mode "
 			"healthy|starve|long|backlog|rate [--healthy SECONDS] "
 			"[--count N] [--gap SECONDS] [--seconds S] "
-			"[--burst B]\n");
+			"[--burst B] [--tail SECONDS]\n");
 	return 2;
 }
 
@@ -402,7 +405,8 @@ int main(int argc, char **argv)
 			mode = argv[++i];
 		else if (num_arg(argc, argv, &i, "--healthy", &healthy_s) ||
 			 num_arg(argc, argv, &i, "--gap", &gap_s) ||
-			 num_arg(argc, argv, &i, "--seconds", &seconds))
+			 num_arg(argc, argv, &i, "--seconds", &seconds) ||
+			 num_arg(argc, argv, &i, "--tail", &tail_s))
 			;
 		else if (num_arg(argc, argv, &i, "--count", &v))
 			count = (int)v;

@@ -5,11 +5,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -56,6 +59,8 @@ struct fl_recorder {
 	struct fl_config cfg;
 	struct fl_rule rules[FL_MAX_RULES];
 	char outdir[PATH_MAX];
+	char snapdir[PATH_MAX + 80]; /* OUT/.SESSION: the daemon's output */
+	bool snapdir_made;
 	char session[64];
 	bool session_created;
 	pid_t pid;              /* tracked; 0 all; FL_PID_LATER not yet */
@@ -68,6 +73,8 @@ struct fl_recorder {
 	unsigned triggers_made;
 	bool closed;            /* the notification channel closed */
 
+	bool stopping;          /* fl_stop() runs: never arm again */
+	int64_t started_ms;     /* when the pid was tracked (mono_ms()) */
 	bool rearm;             /* arm once rearm_at_ms has come */
 	int64_t rearm_at_ms;
 	bool pending;           /* a fire whose directory is not found yet */
@@ -139,6 +146,23 @@ static int64_t mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Removes the directory tree at path (a snapshot that is no
+ * save, a private snapshot directory). */
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static int rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool recorder_gone(int pid, long long t);
 
 /* ---- rules -------------------------------------------------------------- */
 
@@ -318,11 +342,22 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 
 	snprintf(fr->session, sizeof(fr->session), "schedprof-%d-%lld",
 		 (int)getpid(), (long long)time(NULL));
+	/* The session's own snapshot output: LTTng names every snapshot
+	 * snapshot-1-<second>-<seq>, so two recorders writing to one
+	 * directory could not tell theirs apart. */
+	if (snprintf(fr->snapdir, sizeof(fr->snapdir), "%s/.%s", fr->outdir,
+		     fr->session) >= (int)sizeof(fr->snapdir) ||
+	    mkdir(fr->snapdir, 0700) < 0) {
+		seterr(err, errlen, "cannot create %s: %s", fr->snapdir,
+		       strerror(errno));
+		return -1;
+	}
+	fr->snapdir_made = true;
 	desc = lttng_session_descriptor_snapshot_local_create(fr->session,
-							      fr->outdir);
+							      fr->snapdir);
 	if (!desc) {
 		seterr(err, errlen, "cannot describe an LTTng snapshot "
-		       "session saving to %s", fr->outdir);
+		       "session saving to %s", fr->snapdir);
 		return -1;
 	}
 	ret = lttng_create_session_ext(desc);
@@ -639,7 +674,7 @@ static void arm_if_allowed(struct fl_recorder *fr)
 	char err[512];
 
 	fr->rearm = false;
-	if (fr->closed || fr->pid == FL_PID_LATER)
+	if (fr->closed || fr->stopping || fr->pid == FL_PID_LATER)
 		return;
 	if (fr->sum.saves - fr->sum.exit_saves >= fr->cfg.max_saves) {
 		fr->sum.max_reached = true;
@@ -654,11 +689,12 @@ static void arm_if_allowed(struct fl_recorder *fr)
 /* ---- saves -------------------------------------------------------------- */
 
 /* The snapshot directory the daemon wrote last and we did not rename:
- * "snapshot-N-..." with the smallest N, into name. */
+ * "snapshot-N-..." with the smallest N, into name. Only in the
+ * session's own output directory: another recorder's are never ours. */
 static bool find_snapshot(const struct fl_recorder *fr, char *name,
 			  size_t len)
 {
-	DIR *d = opendir(fr->outdir);
+	DIR *d = opendir(fr->snapdir);
 	struct dirent *e;
 	long best = -1;
 
@@ -682,20 +718,21 @@ static bool find_snapshot(const struct fl_recorder *fr, char *name,
 	return best >= 0;
 }
 
-static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
-			 const struct fl_fire *fire, const char *saved_at)
+/* Writes the marker into the directory s->path: to a temporary name,
+ * renamed to FL_MARKER once whole. Returns 0, or an errno value. */
+static int write_marker(struct fl_recorder *fr, const struct fl_save *s,
+			const struct fl_fire *fire, const char *saved_at)
 {
 	char path[sizeof(s->path) + sizeof(FL_MARKER) + 1];
+	char tmp[sizeof(path) + 8];
 	FILE *f;
-	int bad;
+	int bad, e;
 
 	snprintf(path, sizeof(path), "%s/%s", s->path, FL_MARKER);
-	f = fopen(path, "we");
-	if (!f) {
-		say(fr, "%s: cannot write %s: %s", s->path, FL_MARKER,
-		    strerror(errno));
-		return;
-	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return errno ? errno : EIO;
 	fprintf(f, "{\n  \"schedprof_flight\": 1,\n  \"save\": %u,\n"
 		"  \"rule\": ", s->number);
 	tj_str(f, s->rule);
@@ -728,10 +765,22 @@ static void write_marker(struct fl_recorder *fr, const struct fl_save *s,
 	}
 	fprintf(f, ",\n  \"discarded\": %llu\n}\n",
 		(unsigned long long)s->discarded);
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad)
-		say(fr, "%s: cannot write %s: %s", s->path, FL_MARKER,
-		    strerror(errno ? errno : EIO));
+	errno = 0;
+	bad = fflush(f) != 0 || ferror(f);
+	e = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad && rename(tmp, path) < 0) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		unlink(tmp);
+		return e ? e : EIO;
+	}
+	return 0;
 }
 
 /* Reads the save: its events, span and discarded events. */
@@ -755,39 +804,104 @@ static void measure_save(struct fl_save *s)
 	tr_reader_free(r);
 }
 
+/* The highest NNN of the flight-NNN-... directories in dir (0: none). */
+static unsigned last_save_number(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned best = 0, n;
+	int len;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "flight-%u-%n", &n, &len) == 1 &&
+		    len > 7 && n > best)
+			best = n;
+	closedir(d);
+	return best;
+}
+
+/* Renames the snapshot from to OUT/flight-NNN-stamp, NNN the first above
+ * every save in OUT: under an exclusive flock() of OUT, so that two
+ * recorders saving to one directory never take the same number. The
+ * path into to. Returns 0 or an errno value. */
+static int move_save(struct fl_recorder *fr, const char *from,
+		     const char *stamp, char *to, size_t len)
+{
+	int dfd = open(fr->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = 0;
+
+	if (dfd < 0)
+		return errno;
+	if (flock(dfd, LOCK_EX) < 0) {
+		e = errno;
+		close(dfd);
+		return e;
+	}
+	if (snprintf(to, len, "%s/flight-%03u-%s", fr->outdir,
+		     last_save_number(fr->outdir) + 1, stamp) >= (int)len)
+		e = ENAMETOOLONG;
+	else if (renameat2(AT_FDCWD, from, AT_FDCWD, to,
+			   RENAME_NOREPLACE) < 0)
+		e = errno;
+	flock(dfd, LOCK_UN);
+	close(dfd);
+	return e;
+}
+
 /*
- * Makes a save of the snapshot directory snap: renames it, measures it,
- * writes its marker, says so. rule: the rule's text. fire: the captured
- * values, or NULL (the exit save).
+ * Makes a save of the snapshot directory snap: measures it, writes its
+ * marker inside it, and only then renames it to flight-NNN-DATE (a save
+ * is complete once it has that name). rule: the rule's text. fire: the
+ * captured values, or NULL (the exit save). Returns true if it made a
+ * save; false if the snapshot could not become one (no readable events
+ * or metadata, or no marker: a full disk): it is then removed, counted
+ * as incomplete and said. fr->last is the save only when true.
  */
-static void make_save(struct fl_recorder *fr, const char *snap,
+static bool make_save(struct fl_recorder *fr, const char *snap,
 		      const char *rule, const struct fl_fire *fire)
 {
 	struct fl_save *s = &fr->last;
-	char from[PATH_MAX + 256], stamp[32], saved_at[32];
+	char from[PATH_MAX + 256], to[sizeof(s->path)], stamp[32],
+		saved_at[32];
 	time_t t = time(NULL);
 	struct tm tm;
+	int e = 0;
 
+	fr->have_last = false;
 	memset(s, 0, sizeof(*s));
 	s->number = fr->sum.saves + 1;
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	gmtime_r(&t, &tm);
 	strftime(saved_at, sizeof(saved_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(from, sizeof(from), "%s/%s", fr->outdir, snap);
-	if (snprintf(s->path, sizeof(s->path), "%s/flight-%03u-%s",
-		     fr->outdir, s->number, stamp) >= (int)sizeof(s->path) ||
-	    rename(from, s->path) < 0) {
-		say(fr, "cannot rename %s to %s: %s", from, s->path,
-		    strerror(errno));
-		if (snprintf(s->path, sizeof(s->path), "%s", from) >=
+	snprintf(from, sizeof(from), "%s/%s", fr->snapdir, snap);
+	if (snprintf(s->path, sizeof(s->path), "%s", from) >=
 		    (int)sizeof(s->path))
-			say(fr, "%s: path too long", from);
-	}
+		e = ENAMETOOLONG;
 	snprintf(s->rule, sizeof(s->rule), "%s", rule);
 	s->discarded = channel_discarded(fr);
-	measure_save(s);
-	write_marker(fr, s, fire, saved_at);
+	if (!e) {
+		measure_save(s);
+		if (s->span_ns < 0)
+			/* No event or no metadata could be read: what a
+			 * snapshot cut short by a full disk leaves. */
+			e = space_free(fr->outdir) < FL_ROOM ? ENOSPC : ENODATA;
+	}
+	if (!e)
+		e = write_marker(fr, s, fire, saved_at);
+	if (!e)
+		e = move_save(fr, from, stamp, to, sizeof(to));
+	if (e) {
+		fr->sum.incomplete++;
+		say(fr, "save %u incomplete: %s (%s); its snapshot %s %s",
+		    s->number, strerror(e), rule, from,
+		    rm_tree(from) == 0 ? "is removed" :
+		    "could not be removed");
+		return false;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", to);
 	fr->sum.saves++;
 	fr->have_last = true;
 	if (s->discarded > fr->sum.discarded)
@@ -796,13 +910,20 @@ static void make_save(struct fl_recorder *fr, const char *snap,
 	    s->number, s->rule, s->path,
 	    s->span_ns >= 0 ? (double)s->span_ns / 1e9 : 0.0,
 	    (unsigned long long)s->events, (unsigned long long)s->discarded);
-	if (fr->cfg.keep_ns > 0 && s->span_ns < fr->cfg.keep_ns)
+	/* Short of --keep only says the ring wrapped if the recording is
+	 * older than --keep (with half a second for the program's start):
+	 * a program that had not run that long is no sign of it. */
+	if (fr->cfg.keep_ns > 0 && s->span_ns < fr->cfg.keep_ns &&
+	    fr->started_ms > 0 &&
+	    (mono_ms() - fr->started_ms) * 1000000 > fr->cfg.keep_ns +
+						      500000000)
 		say(fr, "warning: save %u holds %.2f s, less than --keep %.2f "
 		    "s: the ring buffers filled sooner; give a bigger "
 		    "--buffer-size (now %u MiB x %u sub-buffers per CPU)",
 		    s->number, s->span_ns >= 0 ? (double)s->span_ns / 1e9 : 0.0,
 		    (double)fr->cfg.keep_ns / 1e9, fr->cfg.subbuf_mb,
 		    fr->cfg.num_subbuf);
+	return true;
 }
 
 /* The captured values of a notification into fire. */
@@ -867,11 +988,13 @@ static bool ours(const struct fl_recorder *fr,
 	return !strncmp(name, fr->session, len) && name[len] == '-';
 }
 
-/* A fire: which rule; then the save, now or at a later poll. */
+/* A fire: which rule; then the save, now or at a later poll. Returns 1
+ * if a save was made, 0 if not (not yet, or missed). */
 static int handle_fire(struct fl_recorder *fr)
 {
 	char snap[300];
 	const char *rule;
+	int made = 0;
 
 	if (!find_snapshot(fr, snap, sizeof(snap))) {
 		if (mono_ms() - fr->fire.since_ms < FL_FIND_MS)
@@ -886,13 +1009,28 @@ static int handle_fire(struct fl_recorder *fr)
 	}
 	fr->pending = false;
 	rule = fr->fire.rule >= 0 ? fr->rules[fr->fire.rule].text : "unknown";
-	if (fr->fire.rule >= 0)
+	made = make_save(fr, snap, rule, &fr->fire);
+	if (made && fr->fire.rule >= 0)
 		fr->sum.fired[fr->fire.rule]++;
-	make_save(fr, snap, rule, &fr->fire);
 rearm:
 	fr->rearm = true;
 	fr->rearm_at_ms = mono_ms() + fr->cfg.hold_off_ms;
-	return 1;
+	return made;
+}
+
+/* Whether a channel status means the session daemon is gone: CLOSED,
+ * or ERROR (what lttng-ctl 2.13 returns on the socket's EOF, never
+ * CLOSED) with no session daemon alive. Says so once. */
+static bool daemon_gone(struct fl_recorder *fr,
+			enum lttng_notification_channel_status st)
+{
+	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED &&
+	    (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_ERROR ||
+	     lttng_session_daemon_alive() > 0))
+		return false;
+	fr->closed = true;
+	say(fr, "the session daemon went away: no more saves");
+	return true;
 }
 
 static int take_notification(struct fl_recorder *fr)
@@ -903,21 +1041,13 @@ static int take_notification(struct fl_recorder *fr)
 
 	st = lttng_notification_channel_has_pending_notification(fr->nch,
 								 &pending);
-	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED) {
-		fr->closed = true;
-		say(fr, "the LTTng session daemon closed the notification "
-		    "channel: no more saves");
+	if (daemon_gone(fr, st))
 		return -1;
-	}
 	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK || !pending)
 		return 0;
 	st = lttng_notification_channel_get_next_notification(fr->nch, &n);
-	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_CLOSED) {
-		fr->closed = true;
-		say(fr, "the LTTng session daemon closed the notification "
-		    "channel: no more saves");
+	if (daemon_gone(fr, st))
 		return -1;
-	}
 	if (st == LTTNG_NOTIFICATION_CHANNEL_STATUS_NOTIFICATIONS_DROPPED)
 		say(fr, "warning: LTTng dropped notifications");
 	if (st != LTTNG_NOTIFICATION_CHANNEL_STATUS_OK || !n)
@@ -976,6 +1106,33 @@ int fl_poll(struct fl_recorder *fr)
 
 /* ---- the recorder ------------------------------------------------------- */
 
+/* Removes the private snapshot directories OUT/.schedprof-PID-TIME of
+ * recorders that no longer run (killed with SIGKILL): what they hold is
+ * no save, and never becomes one. */
+static void reap_snapdirs(struct fl_recorder *fr)
+{
+	DIR *d = opendir(fr->outdir);
+	struct dirent *e;
+	char path[PATH_MAX + 300];
+	long long t;
+	int pid, len;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		len = 0;
+		if (sscanf(e->d_name, ".schedprof-%d-%lld%n", &pid, &t,
+			   &len) != 2 || e->d_name[len] ||
+		    !recorder_gone(pid, t))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fr->outdir, e->d_name);
+		if (rm_tree(path) == 0)
+			say(fr, "removed %s, left by a recorder that no longer "
+			    "runs (pid %d): no save", path, pid);
+	}
+	closedir(d);
+}
+
 int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	     char *err, size_t errlen)
 {
@@ -1012,8 +1169,11 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 		free(fr);
 		return -1;
 	}
+	reap_snapdirs(fr);
 	if (session_create(fr, err, errlen) < 0)
 		goto fail;
+	if (fr->pid != FL_PID_LATER)
+		fr->started_ms = mono_ms();
 	if (fr->pid != FL_PID_LATER) {
 		if (!room_for_save(fr)) {
 			seterr(err, errlen, "%s: No space left on device "
@@ -1029,6 +1189,8 @@ int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	return 0;
 fail:
 	session_destroy(fr);
+	if (fr->snapdir_made)
+		rm_tree(fr->snapdir);
 	lttng_notification_channel_destroy(fr->nch);
 	lttng_condition_destroy(fr->subscribed);
 	free(fr);
@@ -1061,6 +1223,7 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen)
 	}
 	fr->pid = pid;
 	fr->cmd_pid = pid;
+	fr->started_ms = mono_ms();
 	if (!room_for_save(fr)) {
 		seterr(err, errlen, "%s: No space left on device (ENOSPC): a "
 		       "save may take %.1f MiB", fr->outdir,
@@ -1088,6 +1251,10 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 
 	if (!fr)
 		return 0;
+	/* No arming from here on: a save handled by the drain below would
+	 * otherwise arm at once with --hold-off 0, and that trigger would
+	 * outlive the recorder. */
+	fr->stopping = true;
 	disarm(fr);
 	fr->rearm = false;
 	/* A fire before the disarming: its snapshot may be written and its
@@ -1110,6 +1277,7 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 		usleep(20000);
 	}
 	fr->rearm = false;
+	disarm(fr); /* none should be armed; never leave one behind */
 	if (save && fr->session_created) {
 		int r;
 
@@ -1122,8 +1290,7 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 			    "%s", fr->session, lt_err(r));
 		} else if (!find_snapshot(fr, snap, sizeof(snap))) {
 			say(fr, "the exit snapshot is not in %s", fr->outdir);
-		} else {
-			make_save(fr, snap, "exit", NULL);
+		} else if (make_save(fr, snap, "exit", NULL)) {
 			fr->sum.exit_saves = 1;
 		}
 	}
@@ -1136,6 +1303,8 @@ int fl_stop(struct fl_recorder *fr, bool save, struct fl_summary *sum)
 	session_destroy(fr);
 	if (fr->session_created)
 		ret = -1;
+	if (fr->snapdir_made && rm_tree(fr->snapdir) < 0 && errno != ENOENT)
+		say(fr, "cannot remove %s: %s", fr->snapdir, strerror(errno));
 	if (fr->subscribed && !fr->closed)
 		lttng_notification_channel_unsubscribe(fr->nch, fr->subscribed);
 	lttng_condition_destroy(fr->subscribed);

@@ -11,11 +11,13 @@
  * (rate policy once-after:1). The session daemon takes the snapshot itself
  * as soon as the traced program emits a matching loop_check; the recorder
  * only learns of it through the notification, and then:
- *   - renames the snapshot directory OUT/snapshot-N-.../ to
- *     OUT/flight-NNN-YYYYMMDD-HHMMSS/ (NNN from 001, local time),
- *   - writes the marker OUT/flight-NNN-.../schedprof-flight.json (the
- *     rule that fired, decided from the captured values, the loop_check's
- *     fields, the discarded events),
+ *   - reads the snapshot OUT/.SESSION/snapshot-N-.../ back (no readable
+ *     events or metadata: an incomplete save, removed),
+ *   - writes the marker schedprof-flight.json into it (the rule that
+ *     fired, decided from the captured values, the loop_check's fields,
+ *     the discarded events; no marker: an incomplete save, removed),
+ *   - renames it to OUT/flight-NNN-YYYYMMDD-HHMMSS/ (NNN from 001, above
+ *     any in OUT; local time): a save is complete once it has that name,
  *   - unregisters the spent trigger and, while fewer than max_saves saves
  *     were made, registers a fresh one once hold_off_ms has passed.
  * So max_saves and the hold-off are exact: one arming gives one save.
@@ -106,7 +108,10 @@ struct fl_recorder;
 
 /*
  * Creates and starts the snapshot session (schedprof-PID-TIME, snapshot
- * output cfg->outdir): one per-UID UST channel "flight" in overwrite mode
+ * output its own cfg->outdir/.schedprof-PID-TIME/, removed by fl_stop();
+ * such directories of recorders that no longer run are removed first;
+ * saves are renamed from there to cfg->outdir/flight-NNN-..., NNN the
+ * first free number in cfg->outdir, under a flock() of it): one per-UID UST channel "flight" in overwrite mode
  * with cfg->num_subbuf sub-buffers of cfg->subbuf_mb MiB per CPU, the
  * events libsched:* except libsched:loop_check, the vtid, vpid and
  * procname contexts, the vpid tracker (the inclusion set {cfg->pid},
@@ -139,7 +144,9 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen);
  */
 int fl_poll(struct fl_recorder *fr);
 
-/* The save that fl_poll() or fl_stop() made last, or NULL. */
+/* The save that fl_poll() or fl_stop() made last, or NULL. A save is
+ * complete once it has its flight-NNN name: its marker is written inside
+ * the snapshot before the directory is renamed. */
 const struct fl_save *fl_last_save(const struct fl_recorder *fr);
 
 /* What a recording did, for the end summary. */
@@ -148,6 +155,9 @@ struct fl_summary {
 	unsigned fired[FL_MAX_RULES];   /* saves per rule, by index */
 	unsigned exit_saves;            /* 0 or 1 */
 	unsigned missed;                /* fired, but no snapshot found */
+	unsigned incomplete;            /* snapshots that could not become
+					 * saves (no marker, no events or
+					 * metadata): removed */
 	uint64_t discarded;             /* the channel's count at the end */
 	bool max_reached;               /* disarmed at max_saves */
 	bool disk_low;                  /* disarmed: not room for a save */

@@ -189,8 +189,7 @@ static void usage(FILE *f)
 	      "[--keep SECONDS]\n"
 	      "              [--max-saves N] [--hold-off SECONDS] "
 	      "[--save-on-exit] [-o DIR]\n"
-	      "              [--buffer-size MB] [--all-processes] -- CMD "
-	      "[ARGS...]\n"
+	      "              [--buffer-size MB] -- CMD [ARGS...]\n"
 	      "Runs CMD with the libsched LTTng-UST provider preloaded, under "
 	      "an LTTng session\n"
 	      "that records the libsched events (with the vtid, vpid and "
@@ -244,7 +243,7 @@ static void usage(FILE *f)
 	      "could not be\n"
 	      "set up, CMD could not be started, the disk filled, or (flight) "
 	      "the session\n"
-	      "daemon went away; 2 for bad usage.\n",
+	      "daemon went away or a save was incomplete; 2 for bad usage.\n",
 	      f);
 }
 
@@ -416,6 +415,11 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 	if (rec->flight_opt && !rec->flight) {
 		sp_error("--on, --keep, --max-saves, --hold-off and "
 			 "--save-on-exit go with --flight");
+		return SP_EXIT_USAGE;
+	}
+	if (rec->flight && rec->all_processes) {
+		sp_error("--flight records CMD alone: it does not go with "
+			 "--all-processes");
 		return SP_EXIT_USAGE;
 	}
 	if (rec->flight && !rec->nrules) {
@@ -1214,8 +1218,12 @@ static int flight_teardown(struct rec *rec, bool keep)
 	rec->fr = NULL;
 	if (!keep)
 		return -1;
-	if (!sum.saves) {
+	if (!sum.saves && !sum.missed && !sum.incomplete) {
 		sp_error("flight: no save (no rule fired)");
+	} else if (!sum.saves) {
+		sp_error("flight: no save: %u trigger(s) fired, %u without a "
+			 "snapshot, %u incomplete", sum.missed + sum.incomplete,
+			 sum.missed, sum.incomplete);
 	} else {
 		char line[1024];
 		size_t off = 0;
@@ -1235,10 +1243,14 @@ static int flight_teardown(struct rec *rec, bool keep)
 		 (unsigned long long)sum.discarded,
 		 sum.max_reached ? "; --max-saves reached" : "",
 		 sum.disk_low ? "; stopped saving: disk nearly full" : "");
-	if (sum.missed)
-		sp_error("flight: warning: %u trigger(s) fired without a "
+	if (sum.saves && sum.missed)
+		sp_error("flight: warning: %u more trigger(s) fired without a "
 			 "snapshot", sum.missed);
-	return ret < 0 || rec->flight_lost ? SP_EXIT_FAIL : -1;
+	if (sum.saves && sum.incomplete)
+		sp_error("flight: %u more save(s) incomplete (removed)",
+			 sum.incomplete);
+	return ret < 0 || rec->flight_lost || sum.incomplete ? SP_EXIT_FAIL :
+								-1;
 }
 
 /* The channel's own count of what the tracer discarded: the trace says it

@@ -865,9 +865,14 @@ static int flight_stop(struct flight *fl, const struct st_opts *o)
 	flight_flush(fl);
 	hms(fl->start_wall, from, sizeof(from));
 	hms(wall_now(), to, sizeof(to));
-	if (!sum.saves) {
+	if (!sum.saves && !sum.missed && !sum.incomplete) {
 		fprintf(stderr, "schedtop: flight: no save (no rule fired "
 			"from %s to %s)\n", from, to);
+	} else if (!sum.saves) {
+		fprintf(stderr, "schedtop: flight: no save: %u trigger(s) "
+			"fired from %s to %s, %u without a snapshot, %u "
+			"incomplete\n", sum.missed + sum.incomplete, from, to,
+			sum.missed, sum.incomplete);
 	} else {
 		for (size_t i = 0; i < o->nrules; i++)
 			off += (size_t)snprintf(line + off,
@@ -884,10 +889,13 @@ static int flight_stop(struct flight *fl, const struct st_opts *o)
 		sum.max_reached ? "; --max-saves reached" : "",
 		sum.disk_low ? "; stopped saving: disk nearly full" : "",
 		fl->lost ? "; the LTTng session daemon went away" : "");
-	if (sum.missed)
-		fprintf(stderr, "schedtop: flight: warning: %u trigger(s) "
+	if (sum.saves && sum.missed)
+		fprintf(stderr, "schedtop: flight: warning: %u more trigger(s) "
 			"fired without a snapshot\n", sum.missed);
-	return ret < 0 || fl->lost ? ST_EXIT_FAIL : -1;
+	if (sum.saves && sum.incomplete)
+		fprintf(stderr, "schedtop: flight: %u more save(s) incomplete "
+			"(removed)\n", sum.incomplete);
+	return ret < 0 || fl->lost || sum.incomplete ? ST_EXIT_FAIL : -1;
 }
 
 int st_live_main(const struct st_opts *o)
