@@ -757,6 +757,126 @@ static void test_trace_check_in_every_run_mode(void **state)
 	lsched_task_destroy(t);
 }
 
+/* A timer task due during a long run is not collected into its ready
+ * queue until the run ends, but it is ready from its due time (its
+ * collection gives it that ready time): the check after the run names it,
+ * with its wait from its due time. The reviewer's case: a 10 ms DEFAULT
+ * timer, one 250 ms idle run, nothing posted in between. */
+static void test_trace_check_names_a_timer_due_during_the_run(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kl = { f->clock, LSCHED_MS(250), NULL, NULL };
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *tick = new_timer(f, "tick", LSCHED_PRIO_DEFAULT, 10, &k0);
+	lsched_task *idle = new_task(f, "long", LSCHED_PRIO_LOWEST, &kl);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_task_start(idle), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	assert_true(x->ncheck >= 1);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(idle),
+		     LSCHED_PRIO_LOWEST, LSCHED_MS(250), 0, tick,
+		     LSCHED_MS(240), t0 + LSCHED_MS(250));
+	/* Its run, when it comes, waited from the same due time. */
+	lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT);
+	assert_int_equal(x->nbegin, 2);
+	assert_int_equal(x->begin[1].task, lsched_task_id(tick));
+	assert_int_equal(x->begin[1].ready_at, t0 + LSCHED_MS(10));
+	assert_int_equal(x->begin[1].wait, LSCHED_MS(240));
+	lsched_task_destroy(tick);
+	lsched_task_destroy(idle);
+}
+
+/* A timer task not due yet at the run's end is not waiting: nobody is
+ * named. One due at the run's end exactly is, with no wait. */
+static void test_trace_check_skips_a_timer_not_due(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kl = { f->clock, LSCHED_MS(5), NULL, NULL };
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *tick = new_timer(f, "tick", LSCHED_PRIO_DEFAULT, 10, &k0);
+	lsched_task *idle = new_task(f, "short", LSCHED_PRIO_LOWEST, &kl);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_task_start(idle), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->ncheck, 1);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(idle),
+		     LSCHED_PRIO_LOWEST, LSCHED_MS(5), 0, NULL, 0,
+		     t0 + LSCHED_MS(5));
+	/* Due at the end of the next run: named, 0 ns waited. */
+	assert_int_equal(lsched_task_start(idle), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_check(&x->check[1], f->loop, 0, lsched_task_id(idle),
+		     LSCHED_PRIO_LOWEST, LSCHED_MS(5), 0, tick, 0,
+		     t0 + LSCHED_MS(10));
+	lsched_task_destroy(tick);
+	lsched_task_destroy(idle);
+}
+
+/* A ready task made ready before the due timer's due time has waited
+ * longer: it is the one named. */
+static void test_trace_check_prefers_a_ready_task_waiting_longer(
+	void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kl = { f->clock, LSCHED_MS(250), NULL, NULL };
+	struct take k0 = { f->clock, 0, NULL, NULL };
+	lsched_task *tick = new_timer(f, "tick", LSCHED_PRIO_DEFAULT, 10, &k0);
+	lsched_task *early = new_task(f, "early", LSCHED_PRIO_LOWEST, &k0);
+	lsched_task *run = new_task(f, "long", LSCHED_PRIO_HIGHEST, &kl);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_task_start(early), 0);
+	assert_int_equal(lsched_task_start(run), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_true(x->ncheck >= 1);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(run),
+		     LSCHED_PRIO_HIGHEST, LSCHED_MS(250), 0, early,
+		     LSCHED_MS(250), t0 + LSCHED_MS(250));
+	lsched_task_destroy(tick);
+	lsched_task_destroy(early);
+	lsched_task_destroy(run);
+}
+
+/* A loop timer (not a task) due at the heap's top is passed over: the
+ * check names tasks only. */
+static void on_loop_timer(lsched_timer *tm, void *arg)
+{
+	(void)tm;
+	(*(int *)arg)++;
+}
+
+static void test_trace_check_passes_over_a_loop_timer(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kl = { f->clock, LSCHED_MS(250), NULL, NULL };
+	int fired = 0;
+	lsched_timer *tm = lsched_timer_new(f->loop, on_loop_timer, &fired);
+	lsched_task *idle = new_task(f, "long", LSCHED_PRIO_LOWEST, &kl);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_non_null(tm);
+	assert_int_equal(lsched_timer_start(tm, LSCHED_MS(10), 0,
+					    LSCHED_CATCHUP_SKIP),
+			 0);
+	assert_int_equal(lsched_task_start(idle), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->ncheck, 1);
+	assert_check(&x->check[0], f->loop, 0, lsched_task_id(idle),
+		     LSCHED_PRIO_LOWEST, LSCHED_MS(250), 0, NULL, 0,
+		     t0 + LSCHED_MS(250));
+	lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT);
+	assert_int_equal(fired, 1);
+	lsched_timer_destroy(tm);
+	lsched_task_destroy(idle);
+}
+
 /* Disabled, nothing reaches the hook: neither with a hook that did not ask
  * for it, nor after it asked and stopped. */
 static void test_trace_check_not_emitted_when_disabled(void **state)
@@ -818,6 +938,10 @@ int main(void)
 		REC_TEST(test_trace_check_restart_keeps_wait),
 		REC_TEST(test_trace_check_after_posted_work),
 		REC_TEST(test_trace_check_in_every_run_mode),
+		REC_TEST(test_trace_check_names_a_timer_due_during_the_run),
+		REC_TEST(test_trace_check_skips_a_timer_not_due),
+		REC_TEST(test_trace_check_prefers_a_ready_task_waiting_longer),
+		REC_TEST(test_trace_check_passes_over_a_loop_timer),
 		REC_TEST(test_trace_check_not_emitted_when_disabled),
 #endif
 	};

@@ -181,6 +181,9 @@ lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id, int prio,
 
 	/* From the lowest priority up, replaced only by an earlier ready
 	 * time: of equal waits, the one that runs last is named. */
+	int64_t ready_at = 0;
+	const struct lsched__heap_node *top = lsched__heap_min(&loop->timers);
+
 	while (mask) {
 		int p = 31 - __builtin_clz(mask);
 		const lsched_task *t = oldest_ready(loop, p);
@@ -189,8 +192,20 @@ lsched__trace_loop_check(lsched_loop *loop, int kind, uint64_t id, int prio,
 		if (!w || t->ready_at < w->ready_at)
 			w = t;
 	}
-	if (w && now > w->ready_at)
-		wait = now - w->ready_at;
+	if (w)
+		ready_at = w->ready_at;
+	/* A timer task due but not collected yet (a run held the loop past
+	 * its due time) is ready in all but name: its collection gives it
+	 * its due time as ready time (lsched__collect_due()). The heap's top
+	 * only: the earliest due entry. A loop timer there is not a task and
+	 * is passed over, and with it any task due later beneath it. */
+	if (top && top->kind == LSCHED__NODE_TASK && top->key <= now &&
+	    (!w || top->key < ready_at)) {
+		w = lsched__container_of(top, lsched_task, tnode);
+		ready_at = top->key;
+	}
+	if (w && now > ready_at)
+		wait = now - ready_at;
 	LSCHED_TRACE(loop_check, loop, kind, id, prio, run, delay,
 		     w ? w->id : 0, w ? w->prio : -1, wait, now);
 }
