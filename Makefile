@@ -469,7 +469,9 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The code under test carries the fuzzer's coverage instrumentation.
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link
-FUZZ_OBJS    := $(patsubst tools/common/%.c,$(FUZZ_DIR)/obj/%.o,$(TOOLS_COMMON_SRCS))
+# flight.c (the flight recorder, on lttng-ctl) is no fuzz target's code.
+FUZZ_OBJS    := $(patsubst tools/common/%.c,$(FUZZ_DIR)/obj/%.o,\
+	$(filter-out tools/common/flight.c,$(TOOLS_COMMON_SRCS)))
 FUZZ_PROGS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 REPLAY_PROGS := $(patsubst %,$(B)/fuzz-replay/fuzz_%,$(FUZZ_NAMES))
 
