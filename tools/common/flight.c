@@ -293,7 +293,7 @@ static bool rule_holds(const struct fl_rule *r, const int64_t *v)
 
 /* ---- the session -------------------------------------------------------- */
 
-static int tracker(const char *session, pid_t pid)
+int fl_track_vpid(const char *session, pid_t pid)
 {
 	struct lttng_process_attr_tracker_handle *t = NULL;
 	enum lttng_process_attr_tracker_handle_status st;
@@ -303,7 +303,7 @@ static int tracker(const char *session, pid_t pid)
 				LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &t);
 	if (ret != LTTNG_OK)
 		return -(int)ret;
-	if (pid == FL_PID_LATER)
+	if (pid <= 0)
 		st = lttng_process_attr_tracker_handle_set_tracking_policy(t,
 				LTTNG_TRACKING_POLICY_INCLUDE_SET);
 	else
@@ -323,7 +323,8 @@ static int tracker(const char *session, pid_t pid)
 	}
 }
 
-static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
+int fl_enable_libsched(struct lttng_handle *h, const char *channel,
+		       const char **what)
 {
 	static const enum lttng_event_context_type ctxs[] = {
 		LTTNG_EVENT_CONTEXT_VTID,
@@ -332,11 +333,43 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 	};
 	static char check_name[] = FL_CHECK_EVENT;
 	char *excl[] = { check_name };
+	struct lttng_event *ev;
+	int ret;
+
+	/* Every libsched event but loop_check, which is for triggers (an
+	 * event notifier in the program, not a session's buffers). */
+	*what = "the events " FL_EVENTS " but " FL_CHECK_EVENT;
+	ev = lttng_event_create();
+	if (!ev)
+		return -LTTNG_ERR_NOMEM;
+	ev->type = LTTNG_EVENT_TRACEPOINT;
+	snprintf(ev->name, sizeof(ev->name), "%s", FL_EVENTS);
+	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
+	ev->loglevel = -1;
+	ret = lttng_enable_event_with_exclusions(h, ev, channel, NULL, 1, excl);
+	lttng_event_destroy(ev);
+	if (ret < 0)
+		return ret;
+
+	*what = "the vtid, vpid and procname contexts";
+	for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++) {
+		struct lttng_event_context ctx;
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.ctx = ctxs[i];
+		ret = lttng_add_context(h, &ctx, NULL, channel);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
+{
 	struct lttng_session_descriptor *desc;
 	struct lttng_domain dom;
 	struct lttng_handle *h = NULL;
 	struct lttng_channel *chan = NULL;
-	struct lttng_event *ev = NULL;
 	const char *what;
 	int ret;
 
@@ -396,38 +429,14 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 	if (ret < 0)
 		goto fail;
 
-	/* Every libsched event but loop_check, which is for the trigger
-	 * (an event notifier in the program, not the session's buffers). */
-	what = "the events " FL_EVENTS " but " FL_CHECK_EVENT;
-	ev = lttng_event_create();
-	if (!ev) {
-		ret = -LTTNG_ERR_NOMEM;
-		goto fail;
-	}
-	ev->type = LTTNG_EVENT_TRACEPOINT;
-	snprintf(ev->name, sizeof(ev->name), "%s", FL_EVENTS);
-	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
-	ev->loglevel = -1;
-	ret = lttng_enable_event_with_exclusions(h, ev, FL_CHANNEL, NULL, 1,
-						 excl);
+	ret = fl_enable_libsched(h, FL_CHANNEL, &what);
 	if (ret < 0)
 		goto fail;
-
-	what = "the vtid, vpid and procname contexts";
-	for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++) {
-		struct lttng_event_context ctx;
-
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.ctx = ctxs[i];
-		ret = lttng_add_context(h, &ctx, NULL, FL_CHANNEL);
-		if (ret < 0)
-			goto fail;
-	}
 	if (fr->pid != 0) {
 		what = "the process tracker";
-		ret = tracker(fr->session, FL_PID_LATER);
+		ret = fl_track_vpid(fr->session, 0);
 		if (ret >= 0 && fr->pid != FL_PID_LATER)
-			ret = tracker(fr->session, fr->pid);
+			ret = fl_track_vpid(fr->session, fr->pid);
 		if (ret < 0)
 			goto fail;
 	}
@@ -435,7 +444,6 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 	ret = lttng_start_tracing(fr->session);
 	if (ret < 0)
 		goto fail;
-	lttng_event_destroy(ev);
 	lttng_channel_destroy(chan);
 	lttng_destroy_handle(h);
 	return 0;
@@ -443,8 +451,6 @@ static int session_create(struct fl_recorder *fr, char *err, size_t errlen)
 fail:
 	seterr(err, errlen, "LTTng session %s: cannot enable %s: %s",
 	       fr->session, what, lt_err(ret));
-	if (ev)
-		lttng_event_destroy(ev);
 	if (chan)
 		lttng_channel_destroy(chan);
 	if (h)
@@ -1215,7 +1221,7 @@ int fl_track(struct fl_recorder *fr, pid_t pid, char *err, size_t errlen)
 		       "already");
 		return -1;
 	}
-	ret = tracker(fr->session, pid);
+	ret = fl_track_vpid(fr->session, pid);
 	if (ret < 0) {
 		seterr(err, errlen, "LTTng session %s: cannot track pid %d: "
 		       "%s", fr->session, (int)pid, lt_err(ret));

@@ -124,6 +124,27 @@ struct fl_recorder;
 int fl_start(const struct fl_config *cfg, struct fl_recorder **out,
 	     char *err, size_t errlen);
 
+struct lttng_handle;
+
+/*
+ * What every recording of libsched holds, on the user-space channel
+ * `channel` of the session behind h (schedprof record's and the flight
+ * recorder's): every libsched event but libsched:loop_check (it serves
+ * triggers; docs/tracepoints.md), with the vtid, vpid and procname
+ * contexts. Returns 0, or a negative LTTng error code with *what naming
+ * the step that failed (a static string). h stays the caller's.
+ */
+int fl_enable_libsched(struct lttng_handle *h, const char *channel,
+		       const char **what);
+
+/*
+ * The virtual-PID tracker of the session's user-space domain: pid <= 0
+ * makes its policy "the inclusion set" (empty until a pid is added); a pid
+ * > 0 is added to the set. Returns 0 (also when the pid was already in
+ * it), or a negative LTTng error code.
+ */
+int fl_track_vpid(const char *session, pid_t pid);
+
 /* The session's name (valid until fl_stop()). */
 const char *fl_session_name(const struct fl_recorder *fr);
 

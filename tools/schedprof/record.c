@@ -73,10 +73,6 @@
 #include "trace_read.h"
 
 #define REC_CHANNEL "schedprof"
-#define REC_EVENTS "libsched:*"
-/* For the flight recorder's triggers only: a normal recording leaves it
- * out (docs/tracepoints.md). */
-#define REC_CHECK_EVENT "libsched:loop_check"
 #define REC_PROVIDER "libsched-lttng.so"
 #define REC_NUM_SUBBUF 8
 #define REC_SUBBUF_MB_DEFAULT 1
@@ -1018,55 +1014,12 @@ static void reap_stale_sessions(void)
 	fl_reap_stale(flight_log, NULL);
 }
 
-/*
- * The session's virtual-PID tracker of the user-space domain: with pid 0,
- * its policy becomes "the inclusion set" (empty); else pid is added to
- * the set. Returns 0 or a negative LTTng error code.
- */
-static int session_tracker(const struct rec *rec, pid_t pid)
-{
-	struct lttng_process_attr_tracker_handle *t = NULL;
-	enum lttng_process_attr_tracker_handle_status st;
-	enum lttng_error_code ret;
-
-	ret = lttng_session_get_tracker_handle(rec->session, LTTNG_DOMAIN_UST,
-				LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &t);
-	if (ret != LTTNG_OK)
-		return -(int)ret;
-	if (pid == 0)
-		st = lttng_process_attr_tracker_handle_set_tracking_policy(t,
-				LTTNG_TRACKING_POLICY_INCLUDE_SET);
-	else
-		st = lttng_process_attr_virtual_process_id_tracker_handle_add_pid(
-				t, pid);
-	lttng_process_attr_tracker_handle_destroy(t);
-	switch (st) {
-	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK:
-	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS:
-		return 0;
-	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_SESSION_DOES_NOT_EXIST:
-		return -LTTNG_ERR_SESS_NOT_FOUND;
-	case LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_COMMUNICATION_ERROR:
-		return -LTTNG_ERR_NO_SESSIOND;
-	default:
-		return -LTTNG_ERR_INVALID;
-	}
-}
-
 static int session_setup(struct rec *rec)
 {
-	static char check_name[] = REC_CHECK_EVENT;
-	char *check_excl[] = { check_name };
-	static const enum lttng_event_context_type ctxs[] = {
-		LTTNG_EVENT_CONTEXT_VTID,
-		LTTNG_EVENT_CONTEXT_VPID,
-		LTTNG_EVENT_CONTEXT_PROCNAME,
-	};
 	struct lttng_domain dom;
 	struct lttng_session_descriptor *desc;
 	struct lttng_handle *h = NULL;
 	struct lttng_channel *chan = NULL;
-	struct lttng_event *ev = NULL;
 	const char *what;
 	int ret;
 
@@ -1114,37 +1067,15 @@ static int session_setup(struct rec *rec)
 	if (ret < 0)
 		goto fail;
 
-	what = "the events " REC_EVENTS " but " REC_CHECK_EVENT;
-	ev = lttng_event_create();
-	if (!ev) {
-		ret = -LTTNG_ERR_NOMEM;
-		goto fail;
-	}
-	ev->type = LTTNG_EVENT_TRACEPOINT;
-	snprintf(ev->name, sizeof(ev->name), "%s", REC_EVENTS);
-	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
-	ev->loglevel = -1;
-	ret = lttng_enable_event_with_exclusions(h, ev, REC_CHANNEL, NULL, 1,
-						 check_excl);
+	ret = fl_enable_libsched(h, REC_CHANNEL, &what);
 	if (ret < 0)
 		goto fail;
-
-	what = "the vtid, vpid and procname contexts";
-	for (size_t i = 0; i < sizeof(ctxs) / sizeof(ctxs[0]); i++) {
-		struct lttng_event_context ctx;
-
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.ctx = ctxs[i];
-		ret = lttng_add_context(h, &ctx, NULL, REC_CHANNEL);
-		if (ret < 0)
-			goto fail;
-	}
 
 	/* An empty inclusion set: nothing is recorded until CMD's pid is
 	 * added, before CMD is executed (spawn_cmd()). */
 	if (!rec->all_processes) {
 		what = "the process tracker";
-		ret = session_tracker(rec, 0);
+		ret = fl_track_vpid(rec->session, 0);
 		if (ret < 0)
 			goto fail;
 	}
@@ -1155,7 +1086,6 @@ static int session_setup(struct rec *rec)
 		goto fail;
 	rec->tracing = true;
 	rec->start_ms = now_ms();
-	lttng_event_destroy(ev);
 	lttng_channel_destroy(chan);
 	lttng_destroy_handle(h);
 	return -1;
@@ -1163,8 +1093,6 @@ static int session_setup(struct rec *rec)
 fail:
 	sp_error("LTTng session %s: cannot enable %s: %s",
 		 rec->session, what, lt_err(ret));
-	if (ev)
-		lttng_event_destroy(ev);
 	if (chan)
 		lttng_channel_destroy(chan);
 	if (h)
@@ -1472,7 +1400,7 @@ static int spawn_cmd(struct rec *rec)
 			return SP_EXIT_FAIL;
 		}
 	} else {
-		ret = rec->all_processes ? 0 : session_tracker(rec, rec->child);
+		ret = rec->all_processes ? 0 : fl_track_vpid(rec->session, rec->child);
 	}
 	if (ret < 0) {
 		/* Closing go without a word: the child exits. */
