@@ -332,7 +332,7 @@ JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljan
 TOOLS_LIBS := $(BT_LIBS) $(JANSSON_LIBS)
 
 TOOLS_CFLAGS := $(BASE_CFLAGS) -Itools/common -Itracepoints $(BT_CFLAGS) \
-		$(JANSSON_CFLAGS)
+		$(JANSSON_CFLAGS) -DLSCHED_VERSION_STR='"$(VERSION)"'
 TOOLS_LIB    := $(B)/lib/libschedtools.a
 TOOLS_COMMON_SRCS := $(wildcard tools/common/*.c)
 TOOLS_COMMON_OBJS := $(patsubst tools/common/%.c,$(B)/obj/tools/common/%.o,$(TOOLS_COMMON_SRCS))
@@ -497,37 +497,37 @@ $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/run_corpus.c $(TOOLS_LIB
 	$(Q)$(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		$< tests/fuzz/run_corpus.c $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 
-# fuzz_replay runs the replay itself (tools/schedreplay/replay.c and the
+# fuzz_replay runs the replay itself (tools/replay/replay.c and the
 # figures and reports of report.c) over the library: both are built into
 # it, for libFuzzer with the same instrumentation as the rest. Its explicit
 # rules win over the pattern rules above.
-FUZZ_SR_SRCS := tools/schedreplay/replay.c tools/schedreplay/report.c
-FUZZ_SR_OBJS := $(patsubst tools/schedreplay/%.c,$(FUZZ_DIR)/obj/schedreplay/%.o,$(FUZZ_SR_SRCS)) \
+FUZZ_SR_SRCS := tools/replay/replay.c tools/replay/report.c
+FUZZ_SR_OBJS := $(patsubst tools/replay/%.c,$(FUZZ_DIR)/obj/replay/%.o,$(FUZZ_SR_SRCS)) \
 	$(patsubst libsched/src/%.c,$(FUZZ_DIR)/obj/libsched/%.o,$(LIB_SRCS))
 .SECONDARY: $(FUZZ_SR_OBJS)
-FUZZ_SR_PLAIN := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(FUZZ_SR_SRCS))
+FUZZ_SR_PLAIN := $(patsubst tools/replay/%.c,$(B)/obj/tools/replay/%.o,$(FUZZ_SR_SRCS))
 
 $(FUZZ_DIR)/obj/libsched/%.o: libsched/src/%.c $(LIB_HDRS) $(wildcard libsched/src/*.h) $(TP_HDRS) Makefile $(CONFIG)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(FUZZ_CC) $(LIB_CFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/obj/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+$(FUZZ_DIR)/obj/replay/%.o: tools/replay/%.c $(wildcard tools/replay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/replay $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_replay: tests/fuzz/fuzz_replay.c $(FUZZ_OBJS) $(FUZZ_SR_OBJS) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
-	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(FUZZ_CFLAGS) \
+	$(Q)$(FUZZ_CC) $(TOOLS_CFLAGS) -Itools/replay $(CPPFLAGS) $(FUZZ_CFLAGS) \
 		-fsanitize=fuzzer -o $@ $< $(FUZZ_SR_OBJS) $(FUZZ_OBJS) $(TOOLS_LIBS) -lm -pthread -ldl
 
 $(B)/fuzz-replay/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/run_corpus.c \
 		$(FUZZ_SR_PLAIN) $(TOOLS_LIB) $(STLIB) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/replay $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		$< tests/fuzz/run_corpus.c $(FUZZ_SR_PLAIN) \
 		$(TOOLS_LIB) $(STLIB) $(TOOLS_LIBS) -lm -pthread -ldl
 
@@ -539,14 +539,14 @@ fuzz: deps
 LTTNG_CTL_LIBS := $(shell $(PKG_CONFIG) --libs lttng-ctl 2>/dev/null || echo -llttng-ctl)
 SCHEDPROF_SRCS := $(wildcard tools/schedprof/*.c)
 SCHEDPROF_OBJS := $(patsubst tools/schedprof/%.c,$(B)/obj/tools/schedprof/%.o,$(SCHEDPROF_SRCS))
-SCHEDREPLAY_SRCS := $(wildcard tools/schedreplay/*.c)
-SCHEDREPLAY_OBJS := $(patsubst tools/schedreplay/%.c,$(B)/obj/tools/schedreplay/%.o,$(SCHEDREPLAY_SRCS))
-# The replay engine and the fixes it checks (tools/schedreplay/fixes.h):
+SCHEDREPLAY_SRCS := $(wildcard tools/replay/*.c)
+SCHEDREPLAY_OBJS := $(patsubst tools/replay/%.c,$(B)/obj/tools/replay/%.o,$(SCHEDREPLAY_SRCS))
+# The replay engine and the fixes it checks (tools/replay/fixes.h):
 # schedprof report links them too, with the static library they replay
 # through.
-REPLAY_ENGINE_OBJS := $(patsubst %,$(B)/obj/tools/schedreplay/%.o,replay report fixes)
+REPLAY_ENGINE_OBJS := $(patsubst %,$(B)/obj/tools/replay/%.o,replay report fixes)
 # test_fixes tests the checked fixes and the split what-if on that engine.
-TEST_CFLAGS_test_fixes := -Itools/common -Itools/schedreplay $(BT_CFLAGS)
+TEST_CFLAGS_test_fixes := -Itools/common -Itools/replay $(BT_CFLAGS)
 TEST_LDFLAGS_test_fixes = $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 $(B)/tests/test_fixes: $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB)
 TOOLS := $(B)/bin/schedprof $(B)/bin/schedtop $(B)/bin/schedreplay
@@ -555,10 +555,10 @@ MANPAGES := docs/man/schedprof.1 docs/man/schedtop.1 docs/man/schedreplay.1
 tools: $(TOOLS)
 all: tools
 
-$(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS)
+$(B)/obj/tools/schedprof/%.o: tools/schedprof/%.c $(wildcard tools/schedprof/*.h) $(wildcard tools/replay/*.h) $(TOOLS_DEPS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedprof -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedprof -Itools/replay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/bin/schedprof: $(SCHEDPROF_OBJS) $(REPLAY_ENGINE_OBJS) $(TOOLS_LIB) $(STLIB)
 	@mkdir -p $(@D)
@@ -609,10 +609,10 @@ $(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB)
 # schedreplay replays through the library itself: it links the static
 # library, whose in-process trace hook (tracepoints/trace_hook.h) measures
 # the replay.
-$(B)/obj/tools/schedreplay/%.o: tools/schedreplay/%.c $(wildcard tools/schedreplay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
+$(B)/obj/tools/replay/%.o: tools/replay/%.c $(wildcard tools/replay/*.h) $(TOOLS_DEPS) $(TP_HDRS) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/schedreplay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TOOLS_CFLAGS) -Itools/replay $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/bin/schedreplay: $(SCHEDREPLAY_OBJS) $(TOOLS_LIB) $(STLIB)
 	@mkdir -p $(@D)

@@ -1,5 +1,5 @@
 /*
- * The checked fixes (tools/schedreplay/fixes.c) and the split what-if
+ * The checked fixes (tools/replay/fixes.c) and the split what-if
  * they replay (replay.c, --split), on a hand-made workload in virtual
  * time, whose truth is known:
  *

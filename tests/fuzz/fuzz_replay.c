@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the replay itself (tools/schedreplay/replay.c and its
+ * Fuzz target: the replay itself (tools/replay/replay.c and its
  * figures, report.c) on any workload the parser accepts: parse, then a
  * --sim replay, then the text and JSON reports.
  *

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "schedprof.h"
+#include "version.h"
 
 void sp_error(const char *fmt, ...)
 {
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 	      "                        [--fail-on warning|error]\n"
 	      "       schedprof export DIR... --perfetto FILE.json "
 	      "[--long-task MS] [--starve MS]\n"
+	      "       schedprof --version\n"
 	      "See schedprof(1) and docs/schedprof.md.\n",
 	      f);
 }
@@ -37,6 +39,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return SP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		tool_print_version(stdout, "schedprof");
 		return SP_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "record"))

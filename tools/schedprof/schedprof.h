@@ -40,7 +40,7 @@ struct an_loop;
 struct fx_result;
 
 /* The checked fixes of the findings of r's busiest loop (suggest.c,
- * tools/schedreplay/fixes.h), from the traces at paths; *loop gets that
+ * tools/replay/fixes.h), from the traces at paths; *loop gets that
  * loop. Returns 0 with *out filled (free with fx_free(); its status says
  * why no candidate was tried), or -1 when out of memory. */
 int sp_fixes(const char *const *paths, int npaths, const struct an_config *cfg,

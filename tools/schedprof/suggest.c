@@ -1,7 +1,7 @@
 /*
  * schedprof report's checked fixes: the workload of the busiest loop is
  * rebuilt from the same traces and its findings' candidate fixes replayed
- * (tools/schedreplay/fixes.h).
+ * (tools/replay/fixes.h).
  */
 #include <stdio.h>
 #include <string.h>

@@ -8,6 +8,7 @@
 #include "schedtop.h"
 #include "flight.h"
 #include "numarg.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 		{ "hold-off", required_argument, NULL, 'H' },
 		{ "buffer-size", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct st_opts o = {
@@ -227,6 +229,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			free(paths);
+			return ST_EXIT_OK;
+		case 'V':
+			tool_print_version(stdout, "schedtop");
 			free(paths);
 			return ST_EXIT_OK;
 		default:

@@ -19,6 +19,7 @@
 #include "schedreplay.h"
 #include "textesc.h"
 #include "numarg.h"
+#include "version.h"
 
 void sr_error(const char *fmt, ...)
 {
@@ -334,6 +335,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "suggest", no_argument, NULL, 'G' },
 		{ "fix-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool suggest = false, budget_set = false;
@@ -511,6 +513,9 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			break;
 		case 'h':
 			usage(stdout);
+			return SR_EXIT_OK;
+		case 'V':
+			tool_print_version(stdout, "schedreplay");
 			return SR_EXIT_OK;
 		case ':':
 			sr_error("option '%s' needs a value", argv[optind - 1]);

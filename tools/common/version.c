@@ -1,0 +1,15 @@
+/* --version for every tool (version.h). */
+#include "version.h"
+
+#include "schema.h"
+
+#ifndef LSCHED_VERSION_STR
+#error "LSCHED_VERSION_STR is set by the Makefile from VERSION"
+#endif
+
+void tool_print_version(FILE *out, const char *prog)
+{
+	fprintf(out, "%s (libsched) %s\n", prog, LSCHED_VERSION_STR);
+	fprintf(out, "trace schema %s (%s)\n", LSCHED_TRACE_SCHEMA_STR,
+		LSCHED_TRACE_SCHEMA_URI);
+}
