@@ -195,7 +195,7 @@ waitfor() { # pattern, what
 	for _ in $(seq 40); do cap | grep -qE "$1" && return 0; sleep 0.1; done
 	return 1
 }
-if waitfor 'TASK .*sort: time' && waitfor '^worker +DEFAULT_IDLE'; then
+if waitfor '^ALERTS .*sort time' && waitfor '^worker +DEFAULT_IDLE'; then
 	screen=$(cap)
 	if grep -q '^schedtop live' <<<"$screen" && grep -q '^PRIO ' <<<"$screen" &&
 	   grep -q '^ALERTS' <<<"$screen" && grep -q 'q quit' <<<"$screen"; then
@@ -207,7 +207,7 @@ else
 fi
 mapfile -t progs < <(schedtop_progs)
 tm send-keys -t top s
-waitfor 'sort: runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
+waitfor '^ALERTS .*sort runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
 tm send-keys -t top h
 if waitfor 'schedtop keys'; then
 	pass "key h: help shown"

@@ -90,6 +90,17 @@ static const char *optopt_name(const struct option *opts, int val)
 	return "?";
 }
 
+/* Whether the option getopt_long() just read was spelled long: its value
+ * is the argument before optind, or after '=' in it. */
+static bool long_opt(int argc, char **argv)
+{
+	int i = optind - 1;
+
+	if (i > 1 && i < argc && optarg == argv[i])
+		i--;
+	return i >= 1 && i < argc && !strncmp(argv[i], "--", 2);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -153,7 +164,7 @@ int main(int argc, char **argv)
 			if (errno || end == optarg || *end || pid < 1 ||
 			    pid > 4194304) {
 				st_error("%s: '%s' is not a process id",
-					 argv[optind - 1][1] == '-' ? "--pid" : "-p",
+					 long_opt(argc, argv) ? "--pid" : "-p",
 					 optarg);
 				goto usage;
 			}
@@ -272,7 +283,7 @@ int main(int argc, char **argv)
 			if (optopt && strchr("LSODMHBP", optopt))
 				st_error("--%s needs a value (see schedtop --help)",
 					 optopt_name(longopts, optopt));
-			else if (optopt == 'p' && argv[optind - 1][1] == '-')
+			else if (optopt == 'p' && long_opt(argc, argv))
 				st_error("--pid needs a value (see schedtop --help)");
 			else if (optopt && strchr("pdns", optopt))
 				st_error("-%c needs a value (see schedtop --help)",

@@ -764,7 +764,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 			v->pace_ms /= 2;
 		break;
 	case '-':
-		if (v->pace_ms < 60000)
+		if (v->pace_ms <= 1800000) /* --pace's most: 3600000 */
 			v->pace_ms *= 2;
 		break;
 	case 'l':
