@@ -82,7 +82,7 @@ help=$("$top" --help)
 missing=
 for k in "q quit" "s next sort key" "r reverse" "l next loop" "/ or F4" "Enter or d" "Up/Down" \
 	"p or space" "h or ?" "n or Right" "b or Left" "+ faster" "- slower" "g or Home" "G or End" \
-	"a next frame with an alert" "--pace MS" "--pid PID"; do
+	"a next frame with an alert" "--pace MS" "--pid PID" "--help" "--version"; do
 	grep -qF -- "$k" <<<"$help" || missing="$missing '$k'"
 done
 [ -z "$missing" ] && pass "--help lists every key, --pid and --pace" || fail "--help misses$missing"
@@ -157,6 +157,10 @@ else
 fi
 keys_until small '^PRIO ' x && pass "a key closes the help" || fail "the help stays"
 
+# Pause and resume.
+keys_until small '\[paused\]' p && pass "p: paused" || fail "p: no pause marker"
+keys_until small 'lost [0-9]+$' p && pass "p again: playing" || fail "p: still paused" "$(screen small | head -1)"
+
 # Stepping.
 keys_until small 'frame 2 ' n && pass "n: the next frame" || fail "n: no frame 2" "$(screen small | tail -1)"
 keys_until small '\[paused\]' && pass "a step pauses" || fail "no pause marker"
@@ -221,6 +225,21 @@ fi
 tm send-keys -t small q
 for _ in $(seq 50); do [ -s "$out/small.rc" ] && break; sleep 0.1; done
 [ "$(cat "$out/small.rc" 2>/dev/null)" = "schedtop-exit=0" ] && pass "q quits (status 0)" || fail "q did not quit"
+
+# Playing by itself, paced by SCHEDTOP_PACE_MS (still honoured): the
+# frames follow one another up to the end-of-trace marker.
+tm new-session -d -s play -x 100 -y 30 \
+	"SCHEDTOP_PACE_MS=20 $top $out/trace --pid $rpid -d 0.5; echo schedtop-exit=\$? > $out/play.rc; sleep 60"
+if wait_for play "\[end of trace\]" && wait_for play "frame $nframes/$nframes "; then
+	pass "playing at SCHEDTOP_PACE_MS=20 reaches the end of the trace by itself"
+else
+	fail "playing did not reach the end" "$(screen play | sed -n '1p;$p')"
+fi
+keys_until play "frame $((nframes - 1))/$nframes " b && pass "b from the end: frame $((nframes - 1))" ||
+	fail "b from the end" "$(screen play | tail -1)"
+tm send-keys -t play q
+for _ in $(seq 50); do [ -s "$out/play.rc" ] && break; sleep 0.1; done
+[ "$(cat "$out/play.rc" 2>/dev/null)" = "schedtop-exit=0" ] || fail "play: q did not quit"
 
 # ---- 160x48 -----------------------------------------------------------------
 start big 160 48

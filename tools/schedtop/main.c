@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  --buffer-size MB  sub-buffer size, a power of two from 1 to "
 	      "256 (default 1;\n"
 	      "                  8 sub-buffers per CPU)\n"
+	      "  -h, --help      this help;  --version  the release and trace schema\n"
 	      "Keys (h on the screen shows them too):\n"
 	      "  q quit   s next sort key   r reverse the order   l next loop\n"
 	      "  / or F4 filter tasks by name (Enter keeps it, Esc clears it)\n"

@@ -529,8 +529,9 @@ static void trace_detail(void *arg, const struct st_frame_loop *fl,
 				const char *nm = o->task ? o->task->name :
 							   "(posted work)";
 
-				if (o->end <= ru->ready_at && o->begin < ru->ready_at -
-				    (int64_t)60000000000)
+				/* A loop's runs follow one another: the
+				 * earlier ones ended before the wait. */
+				if (o->end <= ru->ready_at)
 					break;
 				if (hi <= lo)
 					continue;
