@@ -577,6 +577,12 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 	loop_line(line, sizeof(line), f, l, cols);
 	put_line(y++, line, cols);
 	if (v->detail) {
+		/* The task's own loop, whichever loop is selected. */
+		for (size_t i = 0; i < f->nloops; i++)
+			if (f->loops[i].addr == v->detail_key.loop &&
+			    (f->loops[i].vpid < 0 ||
+			     (uint32_t)f->loops[i].vpid == v->detail_key.pid))
+				l = &f->loops[i];
 		draw_detail(r, f, l, y + 1, rows, cols);
 		refresh();
 		return;
