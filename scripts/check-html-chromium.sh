@@ -320,9 +320,9 @@ case $verdict in
 esac
 
 if [ -n "$shot" ]; then
-	# The whole page: its height at that width, as the check measured it
-	# at 1280 px (capped; a narrower page is taller).
-	h=$(python3 -c 'import html, json, sys; r = json.loads(html.unescape(sys.argv[1])); print(r["views"][0]["height"] * 1280 // int(sys.argv[2]))' "${result#CHECK-RESULT }" "$shot_w" 2>/dev/null)
+	# The whole page: its height as the check measured it at 1280 px, or
+	# at 800 px for a screenshot that narrow or narrower (capped).
+	h=$(python3 -c 'import html, json, sys; r = json.loads(html.unescape(sys.argv[1])); print(r["views"][0 if int(sys.argv[2]) > 800 else 1]["height"])' "${result#CHECK-RESULT }" "$shot_w" 2>/dev/null)
 	h=${h:-2000}
 	[ "$h" -le 16000 ] || h=16000
 	timeout -k 5 120 "$chromium" "${flags[@]}" --user-data-dir="$tmp/profile2" \
