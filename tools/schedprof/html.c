@@ -1545,15 +1545,28 @@ static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 	return 0;
 }
 
+/* Where the depth chart's hover texts are: the rises, at most one per
+ * DEPTH_HOVER_PX pixels of a strip (each costs some 300 bytes of SVG). */
+#define DEPTH_HOVER_PX 3
+
+struct depth_hover {
+	FILE *h;
+	double min_dx;   /* DEPTH_HOVER_PX, in s */
+	double last_x;   /* of the last one */
+	uint32_t prev;   /* the depth before */
+};
+
 /* A point of the depth chart; where the depth rises, its hover text. */
-static void depth_pt(FILE *f, FILE *h, double x, uint32_t depth,
-		     uint32_t *prev, int p)
+static void depth_pt(FILE *f, struct depth_hover *dh, double x,
+		     uint32_t depth, int p)
 {
 	fprintf(f, "%.9g %" PRIu32 "\n", x, depth);
-	if (depth > *prev)
-		hover(h, x, depth, "%s: %" PRIu32 " ready at +%.6f s",
+	if (depth > dh->prev && x - dh->last_x >= dh->min_dx) {
+		hover(dh->h, x, depth, "%s: %" PRIu32 " ready at +%.6f s",
 		      an_prio_name(p), depth, x);
-	*prev = depth;
+		dh->last_x = x;
+	}
+	dh->prev = depth;
 }
 
 /* Ready-queue depth per priority over time, as steps, each rise's value
@@ -1586,8 +1599,11 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		"(gnuplot index)\n# time_s depth\n", label);
 	for (p = 0; p < AN_PRIOS; p++) {
 		const struct an_prio *ap = &l->prio[p];
-		uint32_t last = 0, top = 0, prev = 0;
+		uint32_t last = 0, top = 0;
 		int64_t bucket = -1;
+		struct depth_hover dh = {
+			h, DEPTH_HOVER_PX * px / 1e9, -1e300, 0
+		};
 
 		if (ap->ndepth == 0 || ap->max_depth == 0)
 			continue;
@@ -1595,8 +1611,8 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		fprintf(h, "# %s\n", an_prio_name(p));
 		if (ap->ndepth <= 4 * CHART_PX) {
 			for (i = 0; i < ap->ndepth; i++)
-				depth_pt(f, h, rel_s(l, ap->depth[i].t),
-					 ap->depth[i].depth, &prev, p);
+				depth_pt(f, &dh, rel_s(l, ap->depth[i].t),
+					 ap->depth[i].depth, p);
 			last = ap->depth[ap->ndepth - 1].depth;
 		} else {
 			/* Per pixel: the highest depth, then (a pixel
@@ -1609,12 +1625,12 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 					l->first) / px) : -2;
 
 				if (b != bucket && bucket >= 0) {
-					depth_pt(f, h, (double)bucket * px /
-						 1e9, top, &prev, p);
+					depth_pt(f, &dh, (double)bucket * px /
+						 1e9, top, p);
 					if (last != top)
-						depth_pt(f, h, (double)(bucket
+						depth_pt(f, &dh, (double)(bucket
 							 + 1) * px / 1e9, last,
-							 &prev, p);
+							 p);
 				}
 				if (!d)
 					break;
