@@ -1011,6 +1011,72 @@ static void tl_add(struct tl_out *o, struct tl_box *b, const struct an_run *run,
 	b->slot_busy[slot] = end - run->begin;
 }
 
+/* The hatched intervals of a lane (starvation, task waits), merged as
+ * runs are: those less than a pixel apart share a box, with one hover
+ * text (a trace may hold thousands). */
+struct span_box {
+	bool open, open_at_end;
+	int64_t begin, end;     /* of the box, inside the window */
+	int64_t longest, longest_at;
+	size_t n;
+};
+
+static void span_flush(struct tl_out *o, FILE *f, struct span_box *sb, int y,
+		       const char *who, bool wait)
+{
+	const struct an_loop *l = o->l;
+	double end = (double)sb->end, mid;
+	char d[48];
+
+	if (!sb->open)
+		return;
+	if (end - (double)sb->begin < o->px)
+		end = (double)sb->begin + o->px;
+	fprintf(f, "%.9g %.9g %d %zu\n", rel_s(l, sb->begin),
+		(end - (double)l->first) / 1e9, y, sb->n);
+	mid = (rel_s(l, sb->begin) + (end - (double)l->first) / 1e9) / 2;
+	an_fmt_ns(sb->longest, d, sizeof(d));
+	if (sb->n == 1)
+		hover(o->hover, mid, y, wait ? "%s waited %s from +%.6f s%s" :
+		      "%s starving for %s from +%.6f s%s", who, d,
+		      rel_s(l, sb->longest_at), sb->open_at_end ?
+		      " (still at the end)" : "");
+	else
+		hover(o->hover, mid, y, "%s: %zu %s from +%.6f s to +%.6f s, "
+		      "the longest %s from +%.6f s%s", who, sb->n,
+		      wait ? "waits" : "starvation intervals",
+		      rel_s(l, sb->begin), rel_s(l, sb->end), d,
+		      rel_s(l, sb->longest_at), sb->open_at_end ?
+		      " (the last still at the end)" : "");
+	o->hovers++;
+	sb->open = false;
+}
+
+/* Adds the interval [start, stop) (clipped to the window w) to lane y's
+ * box; flushes the box first if it is more than a pixel before it. */
+static void span_add(struct tl_out *o, FILE *f, struct span_box *sb,
+		     const struct window *w, int64_t start, int64_t stop,
+		     bool open_at_end, int y, const char *who, bool wait)
+{
+	int64_t b0 = start > w->from ? start : w->from;
+	int64_t e0 = stop < w->to ? stop : w->to;
+
+	if (sb->open && (double)(b0 - sb->end) >= o->px)
+		span_flush(o, f, sb, y, who, wait);
+	if (!sb->open) {
+		*sb = (struct span_box){ .open = true, .begin = b0, .end = e0,
+					 .longest = -1 };
+	}
+	if (e0 > sb->end)
+		sb->end = e0;
+	if (stop - start > sb->longest) {
+		sb->longest = stop - start;
+		sb->longest_at = start;
+	}
+	sb->open_at_end = open_at_end;
+	sb->n++;
+}
+
 /* ---- task lanes: the victims and culprits of task waits ------------------ */
 
 #define TASK_LANES_MAX 6
@@ -1076,38 +1142,31 @@ static int task_lanes_data(struct ctx *c, const struct window *w,
 {
 	const struct an_loop *l = o->l;
 	FILE *f = out_open(c, wdat);
-	char d[48];
 
 	*waits = 0;
 	if (!f)
 		return -1;
-	fputs("# task waits of at least the starve threshold\n"
-	      "# begin_s end_s lane task\n", f);
-	for (size_t i = 0; i < l->ntstarves; i++) {
-		const struct an_task_starve *s = &l->tstarves[i];
-		int64_t b0 = s->start > w->from ? s->start : w->from;
-		int64_t e0 = s->end < w->to ? s->end : w->to;
-		double end = (double)e0;
+	fputs("# task waits of at least the starve threshold; those less than "
+	      "a pixel apart share a box\n# begin_s end_s lane waits\n", f);
+	for (size_t k = 0; k < n; k++) {
+		struct span_box sb = { 0 };
 
-		for (size_t k = 0; k < n; k++) {
-			if (tl[k].task != s->task || !tl[k].victim ||
-			    s->end < w->from || s->start > w->to)
+		if (!tl[k].victim)
+			continue;
+		/* tstarves is in time order. */
+		for (size_t i = 0; i < l->ntstarves; i++) {
+			const struct an_task_starve *s = &l->tstarves[i];
+
+			if (tl[k].task != s->task || s->end < w->from ||
+			    s->start > w->to)
 				continue;
-			if (end - (double)b0 < o->px)
-				end = (double)b0 + o->px;
-			fprintf(f, "%.9g %.9g %d %llu\n", rel_s(l, b0),
-				(end - (double)l->first) / 1e9,
-				first + (int)k, (unsigned long long)s->task_id);
-			hover(o->hover, (rel_s(l, b0) + (end -
-			      (double)l->first) / 1e9) / 2, first + (int)k,
-			      "%s waited %s from +%.6f s%s",
-			      task_name(s->task),
-			      an_fmt_ns(s->end - s->start, d, sizeof(d)),
-			      rel_s(l, s->start), s->open_at_end ?
-			      " (still waiting at the end)" : "");
-			o->hovers++;
+			span_add(o, f, &sb, w, s->start, s->end,
+				 s->open_at_end, first + (int)k,
+				 task_name(s->task), true);
 			(*waits)++;
 		}
+		span_flush(o, f, &sb, first + (int)k, task_name(tl[k].task),
+			   true);
 	}
 	if (out_close(c, f, wdat) < 0)
 		return -1;
@@ -1181,7 +1240,7 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			  struct tl_info *ti)
 {
 	char rdat[64], sdat[64], svg[64], kind[32], title[300], thr[48];
-	char wdat[64], hdat[64], ndat[64], d[48];
+	char wdat[64], hdat[64], ndat[64];
 	int lane_of[AN_PRIOS + 1], nl = 0, p, k, keys = 2;
 	size_t per_lane[AN_PRIOS + 1] = { 0 };
 	struct tl_box box[AN_PRIOS + 1];
@@ -1227,33 +1286,23 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 	f = out_open(c, sdat);
 	if (!f)
 		goto out_close_names;
-	fprintf(f, "# %s: starvation intervals\n"
-		"# begin_s end_s lane priority\n", label);
+	fprintf(f, "# %s: starvation intervals; those less than a pixel apart "
+		"share a box\n# begin_s end_s lane intervals\n", label);
 	for (p = 0; p < AN_PRIOS; p++) {
 		const struct an_prio *ap = &l->prio[p];
+		struct span_box sb = { 0 };
 
 		for (i = 0; i < ap->nstarves; i++) {
 			const struct an_starve *s = &ap->starves[i];
-			int64_t b0 = s->start > w->from ? s->start : w->from;
-			int64_t e0 = s->end < w->to ? s->end : w->to;
-			double end = (double)e0;
 
 			if (s->end < w->from || s->start > w->to)
 				continue;
-			if (end - (double)b0 < o.px)
-				end = (double)b0 + o.px;
-			fprintf(f, "%.9g %.9g %d %s\n", rel_s(l, b0),
-				(end - (double)l->first) / 1e9, lane_of[p + 1],
-				an_prio_name(p));
-			hover(o.hover, (rel_s(l, b0) + (end -
-			      (double)l->first) / 1e9) / 2, lane_of[p + 1],
-			      "%s starving from +%.6f s for %s%s",
-			      an_prio_name(p), rel_s(l, s->start),
-			      an_fmt_ns(s->end - s->start, d, sizeof(d)),
-			      s->open_at_end ? " (still at the end)" : "");
-			o.hovers++;
+			span_add(&o, f, &sb, w, s->start, s->end,
+				 s->open_at_end, lane_of[p + 1],
+				 an_prio_name(p), false);
 			starves++;
 		}
+		span_flush(&o, f, &sb, lane_of[p + 1], an_prio_name(p), false);
 	}
 	if (out_close(c, f, sdat) < 0)
 		goto out_close_names;
