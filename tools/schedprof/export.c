@@ -69,7 +69,8 @@
  * The arrow's "s" and "f" carry the run's task id in args (and a post's
  * number and poster_tid).
  *
- * Times are µs (with ns as decimals) from the earliest time shown. A
+ * Times are µs (with ns as decimals) from the earliest time shown, which
+ * "otherData" gives as t0_ns, on the loops' clock. A
  * trace recorded without the vtid context (older tools, a hand-made
  * session) does not say which thread runs a loop: that loop's track then
  * has a made-up tid (TID_BASE + its index, above any real tid), and its
@@ -1654,7 +1655,13 @@ static bool write_json(struct out *o, const struct an_result *r,
 	if (t0 == INT64_MAX)
 		t0 = 0;
 
-	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", o->f);
+	/* otherData: what the times are counted from, to match them with
+	 * other tools' (the trace's payload times: CLOCK_MONOTONIC ns for a
+	 * loop on the real clock). */
+	fprintf(o->f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{"
+		"\"t0_ns\":%" PRId64 ",\"clock\":\"the loops' clock (ns): "
+		"CLOCK_MONOTONIC for a loop on the real clock\"},"
+		"\"traceEvents\":[", t0);
 
 	/* Metadata: the names and order of the processes and threads. */
 	for (i = 0; i < nprocs; i++) {
