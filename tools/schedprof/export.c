@@ -471,12 +471,39 @@ static const char *thread_name(const struct extra *x, int64_t vpid,
 			(arr)[(n)++] = __VA_ARGS__;                            \
 	} while (0)
 
-static int extra_event(const struct tr_event *ev, void *arg)
+/* Times beyond +-2^61 ns taken as +-2^61, as the analysis takes them
+ * (an_feed()): the runs they are matched with carry such times, and no
+ * difference of two of them overflows. */
+#define X_TIME_LIMIT (INT64_C(1) << 61)
+
+static int64_t clamp_time(int64_t v)
+{
+	return v > X_TIME_LIMIT ? X_TIME_LIMIT
+				: v < -X_TIME_LIMIT ? -X_TIME_LIMIT : v;
+}
+
+static int extra_event(const struct tr_event *in, void *arg)
 {
 	struct extra *x = arg;
+	struct tr_event copy = *in;
+	const struct tr_event *ev = &copy;
+	const struct tr_field *fl;
+	unsigned nf = 0;
 	struct xloop *xl;
 	int i;
 
+	fl = tr_type_fields(in->type, &nf);
+	for (unsigned k = 0; k < nf; k++) {
+		char *p = (char *)&copy + fl[k].offset;
+		int64_t v;
+
+		if (fl[k].kind != TR_KIND_I64)
+			continue;
+		memcpy(&v, p, sizeof(v));
+		v = clamp_time(v);
+		memcpy(p, &v, sizeof(v));
+	}
+	copy.clock_ns = clamp_time(copy.clock_ns);
 	note_thread(x, ev);
 	switch (ev->type) {
 	case TR_EV_task_fire_begin:
@@ -536,11 +563,9 @@ static int extra_event(const struct tr_event *ev, void *arg)
 		if ((i = find_loop(x, ev, e->loop)) < 0)
 			break;
 		xl = &x->loops[i];
-		if (e->now >= INT64_MIN + slept)
-			XADD(x, xl->sleeps, xl->nsleeps, xl->capsleeps,
-			     (struct xsleep){ e->now - slept, e->now,
-					      xl->timeout, ev->vtid,
-					      e->reason });
+		XADD(x, xl->sleeps, xl->nsleeps, xl->capsleeps,
+		     (struct xsleep){ e->now - slept, e->now, xl->timeout,
+				      ev->vtid, e->reason });
 		xl->timeout = INT64_MIN;
 		break;
 	}
@@ -659,10 +684,17 @@ static int extra_read(struct extra *x, const struct an_result *r,
 		struct xloop *xl = &x->loops[i];
 		const struct an_loop *l = r->loops[i];
 
-		qsort(xl->fires, xl->nfires, sizeof(*xl->fires), cmp_xfire);
-		qsort(xl->pfires, xl->npfires, sizeof(*xl->pfires),
-		      cmp_xpfire);
-		qsort(xl->posts, xl->nposts, sizeof(*xl->posts), cmp_xpost);
+		/* (An array with nothing in it may be NULL, which qsort()
+		 * must not get.) */
+		if (xl->nfires)
+			qsort(xl->fires, xl->nfires, sizeof(*xl->fires),
+			      cmp_xfire);
+		if (xl->npfires)
+			qsort(xl->pfires, xl->npfires, sizeof(*xl->pfires),
+			      cmp_xpfire);
+		if (xl->nposts)
+			qsort(xl->posts, xl->nposts, sizeof(*xl->posts),
+			      cmp_xpost);
 		xl->byid = calloc(l->nruns ? l->nruns : 1, sizeof(*xl->byid));
 		if (!xl->byid) {
 			snprintf(err, errlen, "out of memory");
@@ -680,9 +712,11 @@ static int extra_read(struct extra *x, const struct an_result *r,
 static int64_t run_vtid(const struct xloop *xl, const struct an_run *run)
 {
 	struct xfire key = { run->begin, run->task_id, 0 };
-	const struct xfire *f = bsearch(&key, xl->fires, xl->nfires,
-					sizeof(key), cmp_xfire);
+	const struct xfire *f;
 
+	if (!xl->nfires)
+		return -1;
+	f = bsearch(&key, xl->fires, xl->nfires, sizeof(key), cmp_xfire);
 	return f ? f->vtid : -1;
 }
 
@@ -697,6 +731,8 @@ static const struct xpost *run_post(const struct xloop *xl,
 	struct xpost pkey;
 	size_t lo = 0, hi = xl->npfires;
 
+	if (!xl->npfires || !xl->nposts)
+		return NULL;
 	if (run->task) {
 		/* The task's post, whatever its start. */
 		while (lo < hi) {
@@ -780,7 +816,7 @@ struct fstart {
  */
 struct track {
 	int64_t pid, tid;
-	bool synthetic;
+	int64_t vpid;      /* the process's, for the thread's name */
 	size_t loop;       /* the first loop whose thread this is; SIZE_MAX */
 	unsigned nloops;   /* loops whose (latest) thread this is */
 	size_t runs_loop;  /* a loop with runs here; SIZE_MAX: none */
@@ -811,8 +847,8 @@ static const char *run_name(const struct an_run *run)
 }
 
 /* The track of (pid, tid), made if new; SIZE_MAX when out of memory. */
-static size_t track_get(struct tracks *t, int64_t pid, int64_t tid,
-			bool synthetic)
+static size_t track_get(struct tracks *t, int64_t pid, int64_t vpid,
+			int64_t tid)
 {
 	size_t i;
 
@@ -821,8 +857,7 @@ static size_t track_get(struct tracks *t, int64_t pid, int64_t tid,
 			return i;
 	if (!TG_ROOM(t->v, t->n, t->cap))
 		return SIZE_MAX;
-	t->v[t->n] = (struct track){ .pid = pid, .tid = tid,
-				     .synthetic = synthetic,
+	t->v[t->n] = (struct track){ .pid = pid, .tid = tid, .vpid = vpid,
 				     .loop = SIZE_MAX,
 				     .runs_loop = SIZE_MAX };
 	return t->n++;
@@ -954,7 +989,7 @@ static size_t run_track(struct tracks *t, const struct xloop *xl,
 
 	if (vtid < 0 || vtid == t->v[own].tid)
 		return own;
-	return track_get(t, pid, vtid, false);
+	return track_get(t, pid, t->v[own].vpid, vtid);
 }
 
 /*
@@ -979,9 +1014,10 @@ static bool make_tracks(struct tracks *t, const struct an_result *r,
 		size_t own;
 
 		if (l->tid >= 0)
-			own = track_get(t, pid, l->tid, false);
+			own = track_get(t, pid, l->vpid, l->tid);
 		else
-			own = track_get(t, pid, TID_BASE + (int64_t)i, true);
+			own = track_get(t, pid, l->vpid,
+					TID_BASE + (int64_t)i);
 		if (own == SIZE_MAX)
 			return false;
 		t->of_loop[i] = own;
@@ -1020,7 +1056,7 @@ static bool make_tracks(struct tracks *t, const struct an_result *r,
 
 			k = s->vtid < 0 || s->vtid == t->v[own].tid
 				    ? own
-				    : track_get(t, pid, s->vtid, false);
+				    : track_get(t, pid, l->vpid, s->vtid);
 			if (k == SIZE_MAX || !item_add(&t->v[k], it))
 				return false;
 		}
@@ -1085,7 +1121,8 @@ static bool make_tracks(struct tracks *t, const struct an_result *r,
 					s = it->begin - 1;
 				if (it->post->vtid != t->v[i].tid)
 					k = track_get(t, t->v[i].pid,
-						      it->post->vtid, false);
+						      t->v[i].vpid,
+						      it->post->vtid);
 				if (k == SIZE_MAX)
 					return false;
 			} else {
@@ -1222,8 +1259,9 @@ static void write_run(struct out *o, const struct item *x,
 	}
 	if (x->post)
 		fprintf(o->f, ",\"performer\":\"0x%" PRIx64 "\",\"post\":%"
-			PRIu64 ",\"poster_tid\":%" PRId64, x->post->performer,
-			x->post->post, x->post->vtid);
+			PRIu64, x->post->performer, x->post->post);
+	if (x->post && x->post->vtid >= 0)
+		fprintf(o->f, ",\"poster_tid\":%" PRId64, x->post->vtid);
 	write_clamped(o, x, run->begin, run->end);
 	fputs("}}", o->f);
 }
@@ -1312,8 +1350,9 @@ static void write_flow(struct out *o, bool start, const struct item *x,
 		fputs(",\"bp\":\"e\"", o->f);
 	fprintf(o->f, ",\"args\":{\"task\":%" PRIu64, run->task_id);
 	if (x->post)
-		fprintf(o->f, ",\"post\":%" PRIu64 ",\"poster_tid\":%" PRId64,
-			x->post->post, x->post->vtid);
+		fprintf(o->f, ",\"post\":%" PRIu64, x->post->post);
+	if (x->post && x->post->vtid >= 0)
+		fprintf(o->f, ",\"poster_tid\":%" PRId64, x->post->vtid);
 	fputs("}}", o->f);
 }
 
@@ -1699,10 +1738,7 @@ static bool write_json(struct out *o, const struct an_result *r,
 					 r->loops[j]->addr);
 			}
 		} else {
-			tn = thread_name(x, r->loops[0]->vpid >= 0
-						 ? tk->pid
-						 : -1,
-					 tk->tid);
+			tn = thread_name(x, tk->vpid, tk->tid);
 			if (tk->runs_loop != SIZE_MAX)
 				snprintf(name, sizeof(name), "loop 0x%" PRIx64
 					 " (thread %s%stid %" PRId64 ")",
