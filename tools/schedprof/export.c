@@ -819,7 +819,7 @@ struct track {
 	int64_t vpid;      /* the process's, for the thread's name */
 	size_t loop;       /* the first loop whose thread this is; SIZE_MAX */
 	unsigned nloops;   /* loops whose (latest) thread this is */
-	size_t runs_loop;  /* a loop with runs here; SIZE_MAX: none */
+	size_t runs_loop;  /* a loop with runs or sleeps here; SIZE_MAX: none */
 	struct item *items;
 	size_t nitems, capitems;
 	struct fstart *starts;
@@ -1030,6 +1030,8 @@ static bool make_tracks(struct tracks *t, const struct an_result *r,
 		const struct xloop *xl = &x->loops[i];
 		int64_t pid = proc_of(procs, nprocs, l)->pid;
 		size_t own = t->of_loop[i], k;
+		const struct an_run *prev_run = NULL;
+		int64_t prev_t = INT64_MIN;
 
 		for (j = 0; j < l->nruns; j++) {
 			const struct an_run *run = &l->runs[j];
@@ -1059,10 +1061,9 @@ static bool make_tracks(struct tracks *t, const struct an_result *r,
 				    : track_get(t, pid, l->vpid, s->vtid);
 			if (k == SIZE_MAX || !item_add(&t->v[k], it))
 				return false;
+			if (t->v[k].runs_loop == SIZE_MAX)
+				t->v[k].runs_loop = i;
 		}
-		const struct an_run *prev_run = NULL;
-		int64_t prev_t = INT64_MIN;
-
 		for (j = 0; j < xl->nchecks; j++) {
 			const struct xcheck *c = &xl->checks[j];
 			const struct an_run *run = check_run(xl, c);
