@@ -273,7 +273,7 @@ $(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(STLIB) $(LIB_HDRS) $(TP_HDRS)
 		-o $@ $< $(TEST_LDFLAGS_$*) $(STLIB) $(TEST_LIBS) -pthread -ldl
 
 # The workloads of the tracepoint and schedprof tests (trace_workload,
-# truth_workload) link the shared library, as a program would: its probes
+# truth_workload, perfetto_workload) link the shared library, as a program would: its probes
 # are in libsched.so.
 $(B)/tests/%_workload: tests/%_workload.c $(SHLIB) $(B)/lib/libsched.so $(LIB_HDRS)
 	@mkdir -p $(@D)
@@ -633,7 +633,8 @@ endif
 TRACE_TEST_PROGS := lttng-test-progs usdt-test-progs $(B)/tests/truth_workload \
 		    $(B)/tests/top_workload $(B)/tests/replay_workload \
 		    $(B)/tests/hostile_workload \
-		    $(B)/tests/split_workload $(B)/tests/flight_workload
+		    $(B)/tests/split_workload $(B)/tests/flight_workload \
+		    $(B)/tests/perfetto_workload
 
 deps:
 	@scripts/deps.sh
@@ -665,6 +666,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-flight.sh
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
+	@scripts/test-schedprof-perfetto.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedtop-flight.sh

@@ -27,18 +27,27 @@ Checks, in the file as a whole (python3 standard library only):
      its ts, and not the slice its "s" bound to; a complete event that
      Perfetto would drop for overlapping another one fails too;
   6. counter ("C") values are numbers;
-  7. every pid used has a process_name, every (pid, tid) a thread_name.
+  7. every pid used has a process_name, every (pid, tid) a thread_name;
+  8. async slices ("b"/"e") of each (pid, cat, id, name) nest: every "e"
+     ends an open "b" not after it, and none is left open.
 
 --schedprof adds what `schedprof export --perfetto` promises: times shown
-in ns; runs (cat a priority, with their task id, or "performer") on one
-track per loop, named "loop 0x..."; starvation intervals on "... starving"
-tracks; every run with a wait (args wait_ns or delay_ns) the end of
-exactly one arrow, whose "f" binds to that very run at its start (task ids
-equal); "s" on the same track; the other X events zero-length "ready" or
-"posted" markers; counters named "ready..." with a series per priority;
-instants global findings with their evidence, or (cat "flight") the
-trigger of a flight-recorder save on its loop's track, named after its
-rule.
+in ns; runs (cat a priority, with their task id, or "performer", and
+their loop) on tracks named "loop 0x..."; a track named after a thread id
+("... tid N)") has that tid, and a made-up tid (10^9 and above) is only on
+a loop track that names no thread; starvation intervals as async slices
+"loop 0x... PRIO starving"; every run with a wait (args wait_ns or
+delay_ns) the end of exactly one arrow, whose "f" binds to that very run
+at its start (task ids equal; for a "posted" arrow with a post number,
+the run of that post); a "ready" arrow's "s" on the run's track, a
+"posted" arrow's "s" on the thread that posted (tid = args poster_tid);
+stopwatch iterations (cat "stopwatch") nested in a run of their task on
+its track, no longer than their last_iter_ns; sleeps (cat "sleep") as
+long as their slept_ns, on a loop track; the other X events zero-length
+"ready" or "posted" markers; counters named "ready..." with a series per
+priority; instants global findings with their evidence, or (cat "flight")
+the trigger of a flight-recorder save on its loop's track, named after
+its rule.
 
 --stats prints one line "stats: key=value ..." on stdout (runs per kind,
 arrows, markers, counters, ...). Exit status 0 if valid, 1 if not (the
@@ -50,6 +59,7 @@ import collections
 import decimal
 import json
 import math
+import re
 import sys
 
 PRIOS = ("HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE", "REPAINT",
@@ -213,8 +223,9 @@ def check_fields(c, i, e):
     return ok
 
 
-def check_nesting(c, events):
-    """Check 3: X events per (pid, tid) nest strictly."""
+def check_nesting(c, events, parents):
+    """Check 3: X events per (pid, tid) nest strictly. Fills parents:
+    {X event index: the X event index holding it, or None}."""
     tracks = collections.defaultdict(list)
     for i, e in events:
         if e["ph"] == "X":
@@ -238,6 +249,7 @@ def check_nesting(c, events):
                           "event %d [%d, %d] ns without nesting in it" %
                           (key[0], key[1], i, b, en, ti, tb, te))
                     continue
+            parents[i] = stack[-1][2] if stack else None
             stack.append((b, en, i))
             max_depth = max(max_depth, len(stack))
     return max_depth
@@ -417,57 +429,104 @@ def check_names(c, events):
     return threads
 
 
+def check_async(c, events):
+    """Check 8: b/e pairs per (pid, cat, id, name), as stacks."""
+    open_ = collections.defaultdict(list)
+    n = 0
+    for i, e in sorted(((i, e) for i, e in events if e["ph"] in "be"),
+                       key=lambda x: (x[1][TS], x[1]["ph"] == "b", x[0])):
+        key = (e["pid"], e.get("cat"), str(e.get("id", e.get("id2"))),
+               e.get("name"))
+        if e["ph"] == "b":
+            open_[key].append(i)
+            n += 1
+        elif not open_[key]:
+            c.bad("async event %d: an end with no open begin: %s" %
+                  (i, short(e)))
+        else:
+            open_[key].pop()
+    for key, js in open_.items():
+        for j in js:
+            c.bad("async event %d: a begin never ended (%r)" % (j, key))
+    return n
+
+
 def thread_names(events):
     return {(e["pid"], e["tid"]): e["args"]["name"] for _, e in events
             if e["ph"] == "M" and e["name"] == "thread_name"}
 
 
-def check_schedprof(c, doc, events, pairs, bound):
+SYNTH_TID = 10 ** 9
+
+
+def check_schedprof(c, doc, events, pairs, bound, parents):
     """What schedprof's export promises, beyond the format."""
     if not isinstance(doc, dict) or doc.get("displayTimeUnit") != "ns":
         c.bad("displayTimeUnit is not \"ns\"")
     names = thread_names(events)
     evs = dict(events)
-    loop_tracks = collections.defaultdict(set)
+    loops = set()
     incoming = collections.Counter()
+    for (pid, tid), tname in names.items():
+        m = re.search(r"\btid (\d+)\)", tname)
+        if m and int(m.group(1)) != tid:
+            c.bad("track %d/%d is named %r: not its tid" % (pid, tid, tname))
+        if tid >= SYNTH_TID and (m or not tname.startswith("loop 0x")):
+            c.bad("track %d/%d (%r): a made-up tid for a known thread" %
+                  (pid, tid, tname))
     for key, pair in pairs.items():
         f = evs[pair["f"]]
         s = evs[pair["s"]]
         what = "flow cat %r id %s" % key
-        if (s["pid"], s["tid"]) != (f["pid"], f["tid"]):
+        fargs = f.get("args", {})
+        if f["cat"] == "posted" and is_int(fargs.get("poster_tid")) and \
+                fargs["poster_tid"] >= 0:
+            if s["tid"] != fargs["poster_tid"] or s["pid"] != f["pid"]:
+                c.bad("%s: starts on track %d/%d, not the posting thread "
+                      "%d" % (what, s["pid"], s["tid"],
+                              fargs["poster_tid"]))
+        elif (s["pid"], s["tid"]) != (f["pid"], f["tid"]):
             c.bad("%s: starts on another track than it ends" % what)
         x = bound.get(pair["f"])
         if x is None:
             continue
         run = evs[x]
         incoming[x] += 1
+        rargs = run.get("args", {})
         if run["ph"] != "X" or run[TS] != f[TS]:
             c.bad("%s: its end binds to event %d, not at that event's "
                   "start" % (what, x))
-        if f["cat"] == "ready":
-            if (run.get("cat") not in PRIOS or
-                    run.get("args", {}).get("task") !=
-                    f.get("args", {}).get("task")):
+        if f["cat"] in ("ready", "posted") and run.get("cat") in PRIOS:
+            if rargs.get("task") != fargs.get("task"):
                 c.bad("%s: its end binds to event %d, not the run of task "
-                      "%s: %s" % (what, x, f.get("args", {}).get("task"),
-                                  short(run)))
-        elif f["cat"] == "posted":
-            if run.get("cat") != "performer":
-                c.bad("%s: its end binds to event %d, not performer work: "
-                      "%s" % (what, x, short(run)))
+                      "%s: %s" % (what, x, fargs.get("task"), short(run)))
+        elif f["cat"] == "posted" and run.get("cat") == "performer":
+            pass
+        elif f["cat"] in ("ready", "posted"):
+            c.bad("%s: its end binds to event %d, not a run: %s" %
+                  (what, x, short(run)))
         else:
             c.bad("%s: unknown flow category" % what)
+        if f["cat"] == "ready" and run.get("cat") not in PRIOS:
+            c.bad("%s: a ready arrow into performer work" % what)
+        if "post" in fargs and rargs.get("post") != fargs["post"]:
+            c.bad("%s: the arrow of post %s ends at event %d, of post %s" %
+                  (what, fargs["post"], x, rargs.get("post")))
     for i, e in events:
         if e["ph"] == "X":
             track = (e["pid"], e["tid"])
             tname = names.get(track, "")
+            args = e.get("args", {})
+            clamped = bool(args.get("clamped"))
             if e.get("cat") in PRIOS or e.get("cat") == "performer":
                 if not tname.startswith("loop 0x"):
                     c.bad("run event %d on track %r, not a loop's" %
                           (i, tname))
+                if not isinstance(args.get("loop"), str):
+                    c.bad("run event %d without its loop: %s" %
+                          (i, short(e)))
                 else:
-                    loop_tracks[tname.split()[1]].add(track)
-                args = e.get("args", {})
+                    loops.add((e["pid"], args["loop"]))
                 if e.get("cat") in PRIOS and not is_int(args.get("task")):
                     c.bad("task run event %d without a task id: %s" %
                           (i, short(e)))
@@ -475,16 +534,41 @@ def check_schedprof(c, doc, events, pairs, bound):
                         incoming[i] != 1:
                     c.bad("run event %d (%s) has %d arrows in, not 1" %
                           (i, e["name"], incoming[i]))
-            elif e.get("cat") == "starvation":
-                if not (tname.startswith("loop 0x") and
-                        tname.endswith(" starving")):
-                    c.bad("starvation event %d on track %r" % (i, tname))
+            elif e.get("cat") == "stopwatch":
+                p = parents.get(i)
+                while p is not None and evs[p].get("cat") == "stopwatch":
+                    p = parents.get(p)
+                if p is None or evs[p].get("cat") not in PRIOS or \
+                        evs[p].get("args", {}).get("task") != \
+                        args.get("task"):
+                    c.bad("stopwatch event %d is not inside a run of its "
+                          "task %s" % (i, args.get("task")))
+                if not is_int(args.get("last_iter_ns")) or \
+                        e[DUR] > args["last_iter_ns"] + c.tol:
+                    c.bad("stopwatch event %d lasts %d ns, more than its "
+                          "last_iter_ns: %s" % (i, e[DUR], short(e)))
+            elif e.get("cat") == "sleep":
+                if not tname.startswith("loop 0x"):
+                    c.bad("sleep event %d on track %r, not a loop's" %
+                          (i, tname))
+                if not is_int(args.get("slept_ns")) or \
+                        (not clamped and
+                         abs(e[DUR] - args["slept_ns"]) > c.tol):
+                    c.bad("sleep event %d lasts %d ns, not its slept_ns: "
+                          "%s" % (i, e[DUR], short(e)))
             elif e.get("cat") in ("ready", "posted"):
                 if e[DUR] != 0:
                     c.bad("marker event %d has a duration" % i)
             else:
                 c.bad("X event %d of unknown category %r" % (i,
                                                              e.get("cat")))
+        elif e["ph"] in "be":
+            n = e.get("name", "")
+            if e.get("cat") != "starvation" or \
+                    not n.startswith("loop 0x") or \
+                    not n.endswith(" starving"):
+                c.bad("async event %d is not a starvation interval: %s" %
+                      (i, short(e)))
         elif e["ph"] in "iI" and e.get("cat") == "flight":
             # A flight-recorder save's trigger: on its loop's track,
             # named after the rule (global for a save at exit).
@@ -508,10 +592,7 @@ def check_schedprof(c, doc, events, pairs, bound):
                     not set(e["args"]) <= set(PRIOS):
                 c.bad("counter event %d: %r with series %s" %
                       (i, e["name"], sorted(e["args"])))
-    for loop, tracks in loop_tracks.items():
-        if len(tracks) != 1:
-            c.bad("loop %s has its runs on %d tracks" % (loop, len(tracks)))
-    return len(loop_tracks)
+    return len(loops)
 
 
 def main():
@@ -556,12 +637,14 @@ def main():
     events = [(i, e) for i, e in enumerate(raw) if check_fields(c, i, e)]
     for _, e in events:
         cache_ns(e)
-    max_depth = check_nesting(c, events)
+    parents = {}
+    max_depth = check_nesting(c, events, parents)
     pairs = check_flows(c, events)
     bound = check_binding(c, events, pairs)
     threads = check_names(c, events)
-    loops = check_schedprof(c, doc, events, pairs, bound) if a.schedprof \
-        else 0
+    nasync = check_async(c, events)
+    loops = check_schedprof(c, doc, events, pairs, bound, parents) \
+        if a.schedprof else 0
 
     if c.nerrors:
         for m in c.errors:
@@ -584,8 +667,10 @@ def main():
                 st["task_runs"] += 1
             elif cat == "performer":
                 st["performer_runs"] += 1
-            elif cat == "starvation":
-                st["starvation"] += 1
+            elif cat == "stopwatch":
+                st["stopwatch"] += 1
+            elif cat == "sleep":
+                st["sleeps"] += 1
             elif cat in ("ready", "posted") and e[DUR] == 0:
                 st["markers"] += 1
             else:
@@ -601,13 +686,17 @@ def main():
             st["instants"] += 1
         elif ph == "s":
             st["flows"] += 1
+            a_ = e.get("args", {})
+            if e.get("cat") == "posted" and "poster_tid" in a_:
+                st["from_poster"] += 1
     st["counter_series"] = len(series)
+    st["starvation"] = nasync
     st["tracks"] = len(threads)
     st["max_depth"] = max_depth
     if a.schedprof:
         st["loops"] = loops
     keys = ["events", "task_runs", "performer_runs", "starvation", "markers",
-            "flows", "counter_points", "counter_series", "instants",
+            "stopwatch", "sleeps", "flows", "from_poster", "counter_points", "counter_series", "instants",
             "flight", "tracks", "max_depth", "clamped", "other_x"] + \
         (["loops"] if a.schedprof else [])
     summary = " ".join("%s=%d" % (k, st[k]) for k in keys)

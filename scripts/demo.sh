@@ -36,8 +36,10 @@ C call to make, its predicted effect and its cost. Try one for real:
       and open http://HOST:8000/ (or forward the port: ssh -L 8000:localhost:8000 HOST).
   The timeline:  $out/trace.json
       Open https://ui.perfetto.dev, click "Open trace file" and pick it: one
-      track per loop, each run a slice named after its task, an arrow from
-      when it became ready to its run, ready-queue counters per priority.
+      track per thread (its real tid), each run a slice named after its
+      task with its stopwatch checks inside, the loop's sleeps, an arrow
+      from when it became ready (a post: from the posting thread) to its
+      run, ready-queue counters per priority.
   The trace itself:  $out/trace  (schedprof report $out/trace --json)
 
 Ask what would have happened: schedreplay replays the recorded workload
