@@ -669,6 +669,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-flight.sh
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
+	@scripts/test-schedprof-diff.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedtop-flight.sh
