@@ -81,7 +81,7 @@ static json_t *json_of(const struct cmp *c)
 	json_t *j;
 
 	assert_non_null(f);
-	cmp_json(f, c);
+	cmp_json(f, c, NULL);
 	assert_int_equal(fclose(f), 0);
 	j = json_loads(buf, 0, &err);
 	if (!j)
@@ -229,6 +229,11 @@ static void test_compare_rows_on_one_side_only(void **state)
 	assert_non_null(strstr(t, "only replayed"));
 	assert_non_null(strstr(t, "old (LOWEST)"));
 	assert_non_null(strstr(t, "fresh (DEFAULT)"));
+	/* One side only: its runs, waits p99 and max, longest run; not its
+	 * p50, time run or a count of 0. */
+	assert_non_null(strstr(t, "longest run"));
+	assert_null(strstr(t, "wait p50"));
+	assert_null(strstr(t, "time run"));
 	j = json_of(c);
 	r = row_named(j, "tasks", "old");
 	assert_true(json_is_true(json_object_get(r, "in_before")));
@@ -347,7 +352,7 @@ static void test_compare_findings_gone_new_still(void **state)
 	assert_int_equal(cmp_set_finding(p->b, "warning", "starving-task",
 					 "indexer (LOWEST)", "waited 300 ms"), 0);
 	assert_int_equal(cmp_set_finding(p->b, "warning", "performer-backlog",
-					 "performer 0x55d0", NULL), 0);
+					 "performer 0x55d0", "8 posts waiting"), 0);
 	assert_int_equal(cmp_set_finding(p->b, "info", "slice-overrun",
 					 "worker (DEFAULT_IDLE)", NULL), 0);
 	/* After: the indexer moved to another priority, still starving and
@@ -356,7 +361,7 @@ static void test_compare_findings_gone_new_still(void **state)
 	assert_int_equal(cmp_set_finding(p->a, "error", "starving-task",
 					 "indexer (DEFAULT_IDLE)", "waited 1 s"), 0);
 	assert_int_equal(cmp_set_finding(p->a, "warning", "performer-backlog",
-					 "performer 0x7f00", NULL), 0);
+					 "performer 0x7f00", "8 posts waiting"), 0);
 	assert_int_equal(cmp_set_finding(p->a, "warning", "never-yields",
 					 "layout (DEFAULT)", "ran 300 ms"), 0);
 	c = cmp_new(p->b, p->a, NULL);
@@ -377,6 +382,8 @@ static void test_compare_findings_gone_new_still(void **state)
 	assert_non_null(strstr(t, "still there error, before: warning"));
 	assert_non_null(strstr(t, "before: waited 300 ms\n"));
 	assert_non_null(strstr(t, "after: waited 1 s\n"));
+	/* The same evidence on both sides: once. */
+	assert_non_null(strstr(t, "      before and after: 8 posts waiting\n"));
 	assert_null(strstr(t, " > "));
 	j = json_of(c);
 	fd = json_array_get(json_object_get(j, "findings"), 0);

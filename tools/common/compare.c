@@ -548,7 +548,8 @@ const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 }
 
 /* "SUBJECT FIGURE BEFORE to AFTER (CHANGE)" of row's largest change. */
-static void biggest(const struct cmp_row *row, char *buf, size_t len)
+static void biggest(const struct cmp_row *row, const struct cmp_words *w,
+		    char *buf, size_t len)
 {
 	int best = -1;
 	int64_t bd = -2;
@@ -556,7 +557,7 @@ static void biggest(const struct cmp_row *row, char *buf, size_t len)
 
 	if (!row->in_before || !row->in_after) {
 		snprintf(buf, len, "%s only %s", row->name,
-			 row->in_before ? "before" : "after");
+			 row->in_before ? w->before : w->after);
 		return;
 	}
 	for (int i = 0; i < CMP_NFIGS; i++) {
@@ -595,7 +596,10 @@ static void biggest(const struct cmp_row *row, char *buf, size_t len)
 			 (double)llabs(row->cell[best].before));
 }
 
-const char *cmp_summary(const struct cmp *c, char *buf, size_t len)
+static const struct cmp_words default_words = { "before", "after" };
+
+const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
+			char *buf, size_t len)
 {
 	size_t o = 0, shown = 0;
 	char one[256];
@@ -605,6 +609,8 @@ const char *cmp_summary(const struct cmp *c, char *buf, size_t len)
 		if (o < len)                                                   \
 			o += (size_t)snprintf(buf + o, len - o, __VA_ARGS__);  \
 	} while (0)
+	if (!w)
+		w = &default_words;
 	if (len)
 		buf[0] = '\0';
 	if (!c->changed && !c->nnew && !c->ngone) {
@@ -634,12 +640,38 @@ const char *cmp_summary(const struct cmp *c, char *buf, size_t len)
 	/* The largest: the first row of each table, then the second. */
 	for (size_t k = 0; k < 2 && shown < 2; k++) {
 		if (k < c->nprios && c->prios[k].beyond_noise && shown < 2) {
-			biggest(&c->prios[k], one, sizeof(one));
+			biggest(&c->prios[k], w, one, sizeof(one));
 			PUT("%s%s", shown++ ? "; " : ": ", one);
 		}
 		if (k < c->ntasks && c->tasks[k].beyond_noise && shown < 2) {
-			biggest(&c->tasks[k], one, sizeof(one));
+			biggest(&c->tasks[k], w, one, sizeof(one));
 			PUT("%s%s", shown++ ? "; " : ": ", one);
+		}
+	}
+	/* And the longest run that grew most, where the waits usually come
+	 * from, unless named already. */
+	{
+		const struct cmp_row *top = NULL;
+		int64_t td = 0;
+
+		for (size_t i = 0; i < c->ntasks; i++) {
+			const struct cmp_cell *x = &c->tasks[i].cell[CMP_RUN_MAX];
+
+			if (x->beyond_noise && x->after - x->before > td) {
+				td = x->after - x->before;
+				top = &c->tasks[i];
+			}
+		}
+		if (top && !strstr(buf, top->name)) {
+			const struct cmp_cell *x = &top->cell[CMP_RUN_MAX];
+			char b1[32], b2[32];
+
+			PUT("; %s longest run %s to %s", top->name,
+			    fmt_ns(x->before, b1, sizeof(b1)),
+			    fmt_ns(x->after, b2, sizeof(b2)));
+			if (x->before)
+				PUT(" (%+.1f%%)", 100.0 * (double)td /
+							(double)x->before);
 		}
 	}
 	PUT("; findings: %zu new, %zu gone, %zu still there", c->nnew, c->ngone,
@@ -665,13 +697,13 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 			continue;
 		}
 		if (!head) {
-			fprintf(f, "\n%s%s, by impact\n%s  %-24s %-20s %12s %12s  %s\n",
+			fprintf(f, "\n%s%s, by impact\n%s  %-28s %-20s %12s %12s  %s\n",
 				in, title, in, "", "", w->before, w->after, "change");
 			head = true;
 		}
 		if (r->prio_before && r->prio_after &&
 		    strcmp(r->prio_before, r->prio_after)) {
-			fprintf(f, "%s  %-24s %-20s %12s %12s  %s\n", in,
+			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
 				tx_esc(r->name), "priority", r->prio_before,
 				r->prio_after, "moved");
 			first = false;
@@ -682,9 +714,15 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 
 			if (!(r->have & (1u << k)))
 				continue;
-			/* Within noise: not shown, unless the row is on one
-			 * side only (then all its figures are the news). */
+			/* Within noise: not shown. A row on one side only
+			 * shows its runs, waits, longest run and starvation,
+			 * and a count only when it is not 0. */
 			if (r->in_before && r->in_after && !c->beyond_noise)
+				continue;
+			if ((!r->in_before || !r->in_after) &&
+			    (k == CMP_WAIT_P50 || k == CMP_RUN_TOTAL ||
+			     ((k == CMP_LONG_RUNS || k == CMP_INTERVALS) &&
+			      !c->before && !c->after)))
 				continue;
 			if (first) {
 				if (r->prio_after || r->prio_before)
@@ -698,7 +736,7 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 			} else {
 				label[0] = '\0';
 			}
-			fprintf(f, "%s  %-24s %-20s %12s %12s  %s\n", in,
+			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
 				tx_esc(label), figs[k].name,
 				c->have_before ? val_text(c->before, figs[k].ns, b1, sizeof(b1)) : "-",
 				c->have_after ? val_text(c->after, figs[k].ns, b2, sizeof(b2)) : "-",
@@ -742,7 +780,13 @@ static void text_findings(FILE *f, const struct cmp *c,
 						   : p->severity_before);
 		fprintf(f, "%s  %-11s %-24s %-18s %s\n", in, st[p->status], sev,
 			p->kind, tx_esc(p->subject));
-		if (p->evidence_before && p->status != CMP_NEW)
+		if (p->evidence_before && p->evidence_after &&
+		    !strcmp(p->evidence_before, p->evidence_after)) {
+			fprintf(f, "%s      %s and %s: %s\n", in, w->before,
+				w->after, tx_esc(p->evidence_after));
+			continue;
+		}
+		if (p->evidence_before)
 			fprintf(f, "%s      %s: %s\n", in, w->before,
 				tx_esc(p->evidence_before));
 		if (p->evidence_after)
@@ -754,12 +798,12 @@ static void text_findings(FILE *f, const struct cmp *c,
 void cmp_text(FILE *f, const struct cmp *c, const struct cmp_words *w,
 	      const char *indent)
 {
-	static const struct cmp_words dflt = { "before", "after" };
 	char sum[1024];
 
 	if (!w)
-		w = &dflt;
-	fprintf(f, "%ssummary: %s\n", indent, cmp_summary(c, sum, sizeof(sum)));
+		w = &default_words;
+	fprintf(f, "%ssummary: %s\n", indent,
+		cmp_summary(c, w, sum, sizeof(sum)));
 	text_findings(f, c, w, indent);
 	text_rows(f, "per priority", c->prios, c->nprios, w, indent);
 	text_rows(f, "per task", c->tasks, c->ntasks, w, indent);
@@ -834,14 +878,14 @@ static void json_rows(FILE *f, const char *key, const struct cmp_row *rows,
 	fputc(']', f);
 }
 
-void cmp_json(FILE *f, const struct cmp *c)
+void cmp_json(FILE *f, const struct cmp *c, const struct cmp_words *w)
 {
 	static const char *const st[] = { "gone", "new", "still there" };
 	char sum[1024], why[512];
 	bool worse = cmp_worse(c, why, sizeof(why));
 
 	fputs("{\"summary\":", f);
-	tj_str(f, cmp_summary(c, sum, sizeof(sum)));
+	tj_str(f, cmp_summary(c, w, sum, sizeof(sum)));
 	fprintf(f, ",\"changed\":%zu,\"worse\":%s,\"worse_why\":", c->changed,
 		worse ? "true" : "false");
 	json_str_or_null(f, worse ? why : NULL);

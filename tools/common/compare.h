@@ -172,19 +172,24 @@ const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 			    const struct cmp_words *w, char *buf, size_t len);
 
 /* The summary, one line with no newline: "nothing changed beyond noise"
- * or its largest changes and the findings' count. */
-const char *cmp_summary(const struct cmp *c, char *buf, size_t len);
+ * or its largest changes and the findings' count; w names the sides
+ * (NULL: before/after). Returns buf. */
+const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
+			char *buf, size_t len);
 
 /* The text layout: "summary: ...", then the findings (new, still there,
- * gone), then per priority and per task the figures beyond noise, rows by
- * impact, columns before | after | change, then one line naming the rows
- * within noise. indent prefixes every line. */
+ * gone; an evidence the same on both sides once), then per priority and
+ * per task the figures beyond noise, rows by impact, columns before |
+ * after | change (a row on one side only: its runs, waits, longest run
+ * and starvation), then one line naming the rows within noise. indent
+ * prefixes every line; w names the sides (NULL: before/after). */
 void cmp_text(FILE *f, const struct cmp *c, const struct cmp_words *w,
 	      const char *indent);
 
 /* The JSON object (no newline), schema in docs/schedprof.md:
  * {"summary":..,"changed":N,"rules":{..},"findings":[..],
- *  "priorities":[..],"tasks":[..]}. */
-void cmp_json(FILE *f, const struct cmp *c);
+ *  "priorities":[..],"tasks":[..]}; w names the sides in the summary
+ * (NULL: before/after); the keys say before and after whatever w says. */
+void cmp_json(FILE *f, const struct cmp *c, const struct cmp_words *w);
 
 #endif /* TOOLS_COMPARE_H */

@@ -520,7 +520,7 @@ int sp_diff_main(int argc, char **argv)
 			fputs("null", stdout);
 		}
 		fputs(",\"comparison\":", stdout);
-		cmp_json(stdout, c);
+		cmp_json(stdout, c, NULL);
 		fputs("}\n", stdout);
 	} else {
 		printf("schedprof diff\n");
