@@ -804,9 +804,9 @@ void cmp_text(FILE *f, const struct cmp *c, const struct cmp_words *w,
 		w = &default_words;
 	fprintf(f, "%ssummary: %s\n", indent,
 		cmp_summary(c, w, sum, sizeof(sum)));
-	text_findings(f, c, w, indent);
 	text_rows(f, "per priority", c->prios, c->nprios, w, indent);
 	text_rows(f, "per task", c->tasks, c->ntasks, w, indent);
+	text_findings(f, c, w, indent);
 }
 
 /* ---- JSON -------------------------------------------------------------------- */

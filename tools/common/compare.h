@@ -177,12 +177,13 @@ const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			char *buf, size_t len);
 
-/* The text layout: "summary: ...", then the findings (new, still there,
- * gone; an evidence the same on both sides once), then per priority and
- * per task the figures beyond noise, rows by impact, columns before |
- * after | change (a row on one side only: its runs, waits, longest run
- * and starvation), then one line naming the rows within noise. indent
- * prefixes every line; w names the sides (NULL: before/after). */
+/* The text layout: "summary: ...", then per priority and per task the
+ * figures beyond noise, rows by impact, columns before | after | change
+ * (a row on one side only: its runs, waits, longest run and starvation),
+ * each table followed by one line naming the rows within noise, then the
+ * findings (new, still there, gone; an evidence the same on both sides
+ * once). indent prefixes every line; w names the sides (NULL:
+ * before/after). */
 void cmp_text(FILE *f, const struct cmp *c, const struct cmp_words *w,
 	      const char *indent);
 
