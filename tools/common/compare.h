@@ -7,8 +7,8 @@
  * evidence). cmp_new() pairs them and computes, for each figure, before |
  * after | change (absolute and %), marks what is beyond noise, sorts the
  * rows by impact and pairs the findings (gone, new, still there).
- * cmp_text() and cmp_json() render it; docs/schedprof.md ("Comparing two
- * recordings") describes both layouts, and docs/schedreplay.md the
+ * cmp_text() and cmp_json() render it; docs/schedprof.md (its `schedprof
+ * diff` section) describes both layouts, and docs/schedreplay.md the
  * replay's.
  *
  * The words, the same everywhere:

@@ -5,8 +5,8 @@
  * the busiest loop (most task runs) of its recording, or of the process
  * --pid names, with the findings about that loop or about no loop in
  * particular. Text or JSON; --fail-on PCT exits 3 when AFTER is worse
- * (compare.h says what worse is). docs/schedprof.md, "Comparing two
- * recordings".
+ * (compare.h says what worse is). docs/schedprof.md, its schedprof diff
+ * section.
  */
 #include <errno.h>
 #include <getopt.h>
