@@ -704,8 +704,9 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 		if (r->prio_before && r->prio_after &&
 		    strcmp(r->prio_before, r->prio_after)) {
 			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
-				tx_esc(r->name), "priority", r->prio_before,
-				r->prio_after, "moved");
+				tx_esc(r->name), "priority",
+				tx_esc(r->prio_before), tx_esc(r->prio_after),
+				"moved");
 			first = false;
 		}
 		for (int k = 0; k < CMP_NFIGS; k++) {
@@ -778,8 +779,8 @@ static void text_findings(FILE *f, const struct cmp *c,
 			snprintf(sev, sizeof(sev), "%s",
 				 p->severity_after ? p->severity_after
 						   : p->severity_before);
-		fprintf(f, "%s  %-11s %-24s %-18s %s\n", in, st[p->status], sev,
-			p->kind, tx_esc(p->subject));
+		fprintf(f, "%s  %-11s %-24s %-18s %s\n", in, st[p->status],
+			tx_esc(sev), tx_esc(p->kind), tx_esc(p->subject));
 		if (p->evidence_before && p->evidence_after &&
 		    !strcmp(p->evidence_before, p->evidence_after)) {
 			fprintf(f, "%s      %s and %s: %s\n", in, w->before,
@@ -802,8 +803,10 @@ void cmp_text(FILE *f, const struct cmp *c, const struct cmp_words *w,
 
 	if (!w)
 		w = &default_words;
-	fprintf(f, "%ssummary: %s\n", indent,
-		cmp_summary(c, w, sum, sizeof(sum)));
+	/* Names come from the program (and a report's JSON): escaped. */
+	fprintf(f, "%ssummary: ", indent);
+	tx_fputs(f, cmp_summary(c, w, sum, sizeof(sum)));
+	fputc('\n', f);
 	text_rows(f, "per priority", c->prios, c->nprios, w, indent);
 	text_rows(f, "per task", c->tasks, c->ntasks, w, indent);
 	text_findings(f, c, w, indent);
