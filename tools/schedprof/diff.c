@@ -298,7 +298,7 @@ static int read_side(struct side *s, const char *which,
 
 static void text_side(const char *which, const struct side *s)
 {
-	printf("  %s: %s (%s): %s", which, tx_esc(s->path),
+	printf("  %-7s %s (%s): %s", which, tx_esc(s->path),
 	       s->is_trace ? "trace" : "report", tx_esc(s->label));
 	if (s->pid >= 0)
 		printf(", pid %lld", (long long)s->pid);
@@ -524,8 +524,8 @@ int sp_diff_main(int argc, char **argv)
 		fputs("}\n", stdout);
 	} else {
 		printf("schedprof diff\n");
-		text_side("before", &b);
-		text_side("after ", &a);
+		text_side("before:", &b);
+		text_side("after:", &a);
 		cmp_text(stdout, c, NULL, "  ");
 		if (fail_pct > 0) {
 			char m[32];
