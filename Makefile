@@ -300,6 +300,9 @@ TEST_LDFLAGS_test_workload_file = $(TOOLS_LIB)
 # test_textesc tests the tools' escaping of names and number parsing.
 TEST_CFLAGS_test_textesc := -Itools/common
 TEST_LDFLAGS_test_textesc = $(TOOLS_LIB)
+# test_compare tests the comparison shared by schedprof diff and schedreplay.
+TEST_CFLAGS_test_compare := -Itools/common $(JANSSON_CFLAGS)
+TEST_LDFLAGS_test_compare = $(TOOLS_LIB) $(TOOLS_LIBS) -lm
 # test_glib drives a loop from a GLib main loop (libsched-glib).
 TEST_CFLAGS_test_glib := -Ilibsched-glib/include $(GLIB_CFLAGS)
 TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
@@ -427,6 +430,7 @@ $(B)/tests/test_analysis: $(TOOLS_LIB)
 $(B)/tests/test_workload_file: $(TOOLS_LIB)
 $(B)/tests/test_trace_read: $(TOOLS_LIB)
 $(B)/tests/test_textesc: $(TOOLS_LIB)
+$(B)/tests/test_compare: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests
@@ -667,6 +671,7 @@ ifneq ($(TRACE),0)
 	@scripts/test-schedprof.sh
 	@scripts/test-schedprof-truth.sh
 	@scripts/test-schedprof-perfetto.sh
+	@scripts/test-schedprof-diff.sh
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedtop-flight.sh

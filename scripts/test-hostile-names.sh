@@ -12,6 +12,8 @@
 #   schedtop TRACE -b, and -b --json (one object per frame)
 #   schedreplay TRACE (text), --json, --save FILE, and FILE read back
 #     (text and --json: the same task names as from the trace)
+#   schedprof diff TRACE REPORT.json (text and --json: every name in the
+#     rows within noise and the findings still there)
 #
 # Each must exit 0; every text output and every stderr must hold no
 # control byte but the newline (nothing reaches a terminal raw) and be
@@ -140,6 +142,8 @@ run replay-json json build/bin/schedreplay "$trace" --pid "$pid" --json
 run replay-save text build/bin/schedreplay "$trace" --pid "$pid" --save "$out/workload"
 run reload text build/bin/schedreplay "$out/workload"
 run reload-json json build/bin/schedreplay "$out/workload" --json
+run diff text build/bin/schedprof diff "$trace" "$out/report-json.out"
+run diff-json json build/bin/schedprof diff "$trace" "$out/report-json.out" --json
 
 # Every name survives --save and the reload: the reloaded workload's task
 # names are those of the trace's replay, the 10 KB one included.

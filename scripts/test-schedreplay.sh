@@ -43,6 +43,12 @@
 # indexer=DEFAULT_IDLE shortens the indexer's longest wait; what-if
 # replays print the same bytes twice.
 #
+# The comparison's layout (tools/common/compare.c): the fidelity said once
+# near the top and the summary before the tables, no ">" between recorded
+# and replayed, no "+0.0%", no trailing space, per-task rows by impact with
+# the report's own figures; a workload that ran no task: "nothing to
+# compare".
+#
 #   scripts/test-schedreplay.sh   (make build/bin/schedreplay
 #                                  build/bin/schedprof build/bin/officesim
 #                                  build/tests/replay_workload
@@ -389,6 +395,62 @@ print("indexer waits at most %s (recorded %s)" % (ms(n), ms(o)))
 		pass "--timing: $(cat "$out/office.timing")"
 	else
 		bad "--timing: $(cat "$out/office.timing")"
+	fi
+fi
+# ---- the comparison's layout (tools/common/compare.c, issue 18) -------------
+# On the purpose-built workload, unchanged and with --max-wait victim=50:
+# the fidelity said once, near the top, with the summary before the
+# tables; no ">" between a recorded and a replayed figure, no "+0.0%", no
+# trailing space; the per-task rows in the order of the JSON comparison,
+# which is by impact; the comparison's figures are the report's own
+# "original" and "replay" ones. A workload that ran no task says "nothing
+# to compare", not "FAITHFUL: 0 of 0 priorities".
+if [ -d "$out/rw" ] && [ -s "$out/rw.a.txt" ]; then
+	pid=$(sed -n 's/^pid=//p' "$out/rw.out")
+	if replay "$out/rw.wi.txt" "$out/rw" --pid "$pid" --max-wait victim=50 &&
+		replay "$out/rw.wi.json" "$out/rw" --pid "$pid" --max-wait victim=50 --json; then
+		check "layout" "$lib"'
+import re
+r = load(sys.argv[1])
+for path in sys.argv[2:]:
+    lines = open(path).read().split("\n")
+    txt = "\n".join(lines)
+    name = path.rsplit("/", 1)[-1]
+    if re.search(r"[0-9a-z] > [0-9]", txt): fail("%s: a \">\" separator" % name)
+    if "+0.0%)" in txt or "-0.0%)" in txt: fail("%s: a 0.0%% change" % name)
+    trail = [l for l in lines if l != l.rstrip()]
+    if trail: fail("%s: trailing space: %r" % (name, trail[0]))
+    fid = [i for i, l in enumerate(lines) if "FAITHFUL" in l]
+    if len(fid) != 1 or fid[0] > 6: fail("%s: the fidelity at lines %s" % (name, fid))
+    summ = [i for i, l in enumerate(lines) if l.startswith("  summary: ")]
+    tables = [i for i, l in enumerate(lines) if l.startswith("  per ")]
+    if len(summ) != 1 or summ[0] > 10 or (tables and tables[0] < summ[0]):
+        fail("%s: the summary at %s, tables at %s" % (name, summ, tables))
+c = r["comparison"]
+imp = [(not t["beyond_noise"], -t["impact_ns"]) for t in c["tasks"]]
+if imp != sorted(imp): fail("tasks not by impact: %s" % [(t["name"], t["impact_ns"]) for t in c["tasks"]])
+v = [t for t in c["tasks"] if t["name"] == "victim"][0]["figures"]["wait_max_ns"]
+if (v["before"], v["after"]) != (task(r["original"], "victim")["wait_max_ns"], task(r["replay"], "victim")["wait_max_ns"]):
+    fail("victim wait max %s, report %s" % (v, (task(r["original"], "victim")["wait_max_ns"], task(r["replay"], "victim")["wait_max_ns"])))
+if not v["beyond_noise"] or v["change"] >= 0: fail("victim wait max: %s" % v)
+lines = open(sys.argv[2]).read().split("\n")
+start = lines.index("  per task, by impact")
+shown = [l.split()[0] for l in lines[start + 2:] if l.startswith("    ") and l[4] != " "]
+order = [t["name"] for t in c["tasks"] if t["beyond_noise"]]
+if shown[:len(order)] != order: fail("text rows %s, JSON %s" % (shown, order))
+print("fidelity once, summary first (%s), no \">\", no 0.0%%, no trailing space; tasks by impact: %s"
+      % (c["summary"][:60] + "...", ", ".join(order)))
+' "$out/rw.wi.json" "$out/rw.wi.txt" "$out/rw.a.txt"
+	fi
+	printf 'libsched-workload 1\nspan 100000000\norig-thresholds 50000000 100000000\norig-posted-runs 0\n' \
+		>"$out/empty.workload"
+	if replay "$out/empty.txt" "$out/empty.workload"; then
+		if grep -q '^  fidelity: nothing to compare' "$out/empty.txt" &&
+			! grep -q 'FAITHFUL' "$out/empty.txt"; then
+			pass "a workload that ran no task: \"fidelity: nothing to compare\""
+		else
+			bad "a workload that ran no task: $(grep -i 'faithful\|fidelity' "$out/empty.txt")"
+		fi
 	fi
 fi
 exit $fail

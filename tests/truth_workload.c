@@ -43,6 +43,11 @@
  *                   7.5 ms, 3 ms per piece, that yields properly; one-shot
  *                   autosave idles. Nothing waits 100 ms or more, nothing
  *                   runs 50 ms or more. Prints loop and the counts.
+ *                   With --plant-long MS (schedprof diff's test), one
+ *                   spell check (the 10th) runs MS ms instead, without a
+ *                   stopwatch check: a regression whose truth it prints
+ *                   (planted_task, planted_prio, planted_run_ns, its run
+ *                   as the task measured it).
  *
  *   --mode block    a task ("reader", DEFAULT) reads a pipe inside its
  *                   run, once, and the write comes from another thread
@@ -439,6 +444,7 @@ static int keys_run, inputs_run, repaints, spells, ticks, autosaves;
 static int index_left = INDEX_PIECES, index_runs;
 static unsigned long index_checks;
 static int64_t longest_run_seen;
+static int64_t plant_long_ns, planted_run_ns; /* --plant-long */
 
 static void note_run(int64_t begin)
 {
@@ -476,7 +482,12 @@ static void on_spell(lsched_task *t, void *arg)
 	int64_t b = lsched_loop_now(loop);
 
 	spells++;
-	spin_ns(LSCHED_US(700));
+	if (plant_long_ns && spells == 10) {
+		spin_ns(plant_long_ns);
+		planted_run_ns = lsched_loop_update_now(loop) - b;
+	} else {
+		spin_ns(LSCHED_US(700));
+	}
 	note_run(b);
 }
 
@@ -630,8 +641,12 @@ static int run_healthy(void)
 	printf("index_runs=%d\n", index_runs);
 	printf("index_checks=%lu\n", index_checks);
 	printf("longest_run_ns=%" PRId64 "\n", longest_run_seen);
+	if (plant_long_ns)
+		printf("planted_task=spellcheck\nplanted_prio=DEFAULT_IDLE\n"
+		       "planted_run_ns=%" PRId64 "\n", planted_run_ns);
 	if (keys_run != KEYS || index_left != 0 ||
-	    longest_run_seen >= LSCHED_MS(50)) {
+	    (plant_long_ns ? !planted_run_ns
+			   : longest_run_seen >= LSCHED_MS(50))) {
 		fprintf(stderr, "truth_workload: healthy: the plan did not "
 				"run as intended\n");
 		failed = 1;
@@ -848,7 +863,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: truth_workload --mode "
 			"starve|long|healthy|restart|sibling|block|preempt "
-			"[--realtime]\n");
+			"[--realtime] [--plant-long MS (healthy)]\n");
 	return 2;
 }
 
@@ -879,7 +894,14 @@ int main(int argc, char **argv)
 			mode = argv[i] + 7;
 		else if (!strcmp(argv[i], "--realtime"))
 			realtime = 1;
-		else
+		else if (!strcmp(argv[i], "--plant-long") && i + 1 < argc) {
+			char *end;
+			long ms = strtol(argv[++i], &end, 10);
+
+			if (*end || ms <= 0 || ms > 10000)
+				return usage();
+			plant_long_ns = LSCHED_MS(ms);
+		} else
 			return usage();
 	}
 	if (!mode)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "jsonstr.h"
 #include "textesc.h"
 
@@ -158,39 +159,7 @@ void sr_figs_free(struct sr_figs *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static const struct sr_fig_task *task_named(const struct sr_figs *f,
-					    const char *name)
-{
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < f->ntasks; i++)
-		if (!strcmp(f->tasks[i].name, name))
-			return &f->tasks[i];
-	return NULL;
-}
-
 /* ---- findings ------------------------------------------------------------ */
-
-/* Whether two findings are about the same thing: the same kind and
- * culprit, a task's priority aside (a what-if may move it) and a
- * performer's address aside (the replay's performer is another). */
-static size_t culprit_key(const struct wl_orig_finding *f)
-{
-	const char *paren = strstr(f->culprit, " (");
-
-	if (!strcmp(f->kind, "performer-backlog"))
-		return 0;
-	return paren ? (size_t)(paren - f->culprit) : strlen(f->culprit);
-}
-
-static bool same_finding(const struct wl_orig_finding *a,
-			 const struct wl_orig_finding *b)
-{
-	size_t ka = culprit_key(a), kb = culprit_key(b);
-
-	return !strcmp(a->kind, b->kind) && ka == kb &&
-	       !strncmp(a->culprit, b->culprit, ka);
-}
 
 /* A culprit as printed: a performer is named by its address, which the
  * replay's own process draws anew each run (ASLR); the replay has one
@@ -203,59 +172,6 @@ static const char *stable_culprit(const char *culprit, char *buf, size_t len)
 		return buf;
 	}
 	return culprit;
-}
-
-static const struct wl_orig_finding *find_finding(const struct sr_figs *f,
-						  const struct wl_orig_finding *x)
-{
-	for (size_t i = 0; f && i < f->nfindings; i++)
-		if (same_finding(&f->findings[i], x))
-			return &f->findings[i];
-	return NULL;
-}
-
-/* A starving task's finding says what ran while it waited: both sides'
- * evidence, recorded (a) and replayed (b), either NULL. */
-static void task_wait_evidence(FILE *f, const struct wl_orig_finding *a,
-			       const struct wl_orig_finding *b)
-{
-	const struct wl_orig_finding *x = a ? a : b;
-
-	if (strcmp(x->kind, "starving-task"))
-		return;
-	if (a && a->evidence)
-		fprintf(f, "        recorded: %s\n", tx_esc(a->evidence));
-	if (b && b->evidence)
-		fprintf(f, "        replayed: %s\n", tx_esc(b->evidence));
-}
-
-static void text_findings(FILE *f, const struct sr_figs *o,
-			  const struct sr_figs *r)
-{
-	if (!r->nfindings && (!o || !o->nfindings)) {
-		fputs("\n  findings: none, recorded or replayed\n", f);
-		return;
-	}
-	fprintf(f, "\n  findings (%s)\n", o ? "recorded > replayed" : "replayed");
-	for (size_t i = 0; o && i < o->nfindings; i++) {
-		const struct wl_orig_finding *a = &o->findings[i];
-		const struct wl_orig_finding *b = find_finding(r, a);
-
-		fprintf(f, "    %-18s %-30.30s %s > %s\n", a->kind, tx_esc(a->culprit),
-			a->severity, b ? b->severity : "gone");
-		task_wait_evidence(f, a, b);
-	}
-	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct wl_orig_finding *b = &r->findings[i];
-		char buf[64];
-
-		if (o && find_finding(o, b))
-			continue;
-		fprintf(f, "    %-18s %-30.30s %s%s\n", b->kind,
-			tx_esc(stable_culprit(b->culprit, buf, sizeof(buf))),
-			o ? "none > " : "", b->severity);
-		task_wait_evidence(f, NULL, b);
-	}
 }
 
 /* ---- fidelity ------------------------------------------------------------- */
@@ -387,25 +303,31 @@ static const char *ns_str(int64_t v)
 
 static void text_whatif(FILE *f, const struct sr_whatif *wi)
 {
+	const char *sep = "";
+
 	if (!sr_whatif_any(wi)) {
 		fputs("none (the workload as recorded)", f);
 		return;
 	}
-	if (wi->slice)
-		fprintf(f, "--slice %s ", NS(wi->slice));
-	for (size_t i = 0; i < wi->nprios; i++)
-		fprintf(f, "--set-priority %s=%s ", tx_esc(wi->prios[i].name),
+	/* Each option after a space, none after the last. */
+	if (wi->slice) {
+		fprintf(f, "--slice %s", NS(wi->slice));
+		sep = " ";
+	}
+	for (size_t i = 0; i < wi->nprios; i++, sep = " ")
+		fprintf(f, "%s--set-priority %s=%s", sep,
+			tx_esc(wi->prios[i].name),
 			wl_prio_name((int)wi->prios[i].value));
-	for (size_t i = 0; i < wi->nmax_waits; i++)
-		fprintf(f, "--max-wait %s%s%s ",
+	for (size_t i = 0; i < wi->nmax_waits; i++, sep = " ")
+		fprintf(f, "%s--max-wait %s%s%s", sep,
 			wi->max_waits[i].name ? tx_esc(wi->max_waits[i].name) : "",
 			wi->max_waits[i].name ? "=" : "",
 			NS(wi->max_waits[i].value));
-	for (size_t i = 0; i < wi->nscales; i++)
-		fprintf(f, "--scale %s=%g ", tx_esc(wi->scales[i].name),
+	for (size_t i = 0; i < wi->nscales; i++, sep = " ")
+		fprintf(f, "%s--scale %s=%g", sep, tx_esc(wi->scales[i].name),
 			wi->scales[i].factor);
-	for (size_t i = 0; i < wi->nsplits; i++)
-		fprintf(f, "--split %s=%lld ", wi->splits[i].name,
+	for (size_t i = 0; i < wi->nsplits; i++, sep = " ")
+		fprintf(f, "%s--split %s=%lld", sep, tx_esc(wi->splits[i].name),
 			(long long)wi->splits[i].value);
 }
 
@@ -427,34 +349,6 @@ static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
 		(unsigned long long)st->checks);
 	fprintf(f, "; run begins off the recording's: p50 %s, p90 %s, max %s",
 		NS(st->drift_p50), NS(st->drift_p90), NS(st->drift_max));
-}
-
-/* "orig -> replay" for a cell. */
-static const char *pair(int64_t o, int64_t r, bool have_o)
-{
-	static char ring[16][48];
-	static unsigned next;
-	char *b = ring[next++ % 16];
-
-	if (have_o)
-		snprintf(b, 48, "%s > %s", NS(o), NS(r));
-	else
-		snprintf(b, 48, "%s", NS(r));
-	return b;
-}
-
-static const char *cpair(uint64_t o, uint64_t r, bool have_o)
-{
-	static char ring[16][48];
-	static unsigned next;
-	char *b = ring[next++ % 16];
-
-	if (have_o)
-		snprintf(b, 48, "%llu > %llu", (unsigned long long)o,
-			 (unsigned long long)r);
-	else
-		snprintf(b, 48, "%llu", (unsigned long long)r);
-	return b;
 }
 
 static size_t first_class_posts(const struct wl_workload *w)
@@ -498,21 +392,199 @@ static void json_counts(FILE *f, const char *key, const struct sr_figs *x)
 		fputs("null}", f);
 }
 
+/* The figures of x as one side of a comparison (compare.h); NULL when out
+ * of memory. Tasks and priorities that never ran are left out on both
+ * sides: they have nothing to compare. */
+static struct cmp_set *cmp_side(const struct sr_figs *x)
+{
+	struct cmp_set *s = cmp_set_new();
+	size_t nst[WL_PRIOS] = { 0 };
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < x->nstarves; i++)
+		nst[x->starves[i].prio]++;
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = &x->prio[p];
+		struct cmp_figs f = { { 0 }, 0 };
+
+		if (!a->fired && !nst[p])
+			continue;
+		cmp_figs_set(&f, CMP_RUNS, (int64_t)a->fired);
+		cmp_figs_set(&f, CMP_WAIT_P50, a->p50);
+		cmp_figs_set(&f, CMP_WAIT_P99, a->p99);
+		cmp_figs_set(&f, CMP_WAIT_MAX, a->max);
+		cmp_figs_set(&f, CMP_STARVED, a->starved);
+		cmp_figs_set(&f, CMP_INTERVALS, (int64_t)nst[p]);
+		if (cmp_set_prio(s, wl_prio_name(p), &f) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < x->ntasks; i++) {
+		const struct sr_fig_task *t = &x->tasks[i];
+		struct cmp_figs f = { { 0 }, 0 };
+
+		if (!t->runs)
+			continue;
+		cmp_figs_set(&f, CMP_RUNS, (int64_t)t->runs);
+		cmp_figs_set(&f, CMP_WAIT_P50, t->p50);
+		cmp_figs_set(&f, CMP_WAIT_P99, t->p99);
+		cmp_figs_set(&f, CMP_WAIT_MAX, t->max);
+		cmp_figs_set(&f, CMP_RUN_MAX, t->run_max);
+		cmp_figs_set(&f, CMP_RUN_TOTAL, t->run_total);
+		cmp_figs_set(&f, CMP_LONG_RUNS, (int64_t)t->long_runs);
+		if (cmp_set_task(s, t->name, wl_prio_name(t->prio), &f) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < x->nfindings; i++) {
+		const struct wl_orig_finding *d = &x->findings[i];
+		char buf[64];
+
+		if (cmp_set_finding(s, d->severity, d->kind,
+				    stable_culprit(d->culprit, buf, sizeof(buf)),
+				    d->evidence) < 0)
+			goto oom;
+	}
+	return s;
+oom:
+	cmp_set_free(s);
+	return NULL;
+}
+
+/* The comparison of the recording with the replay (NULL: no recorded
+ * figures, or out of memory: *oom says which). */
+static struct cmp *compare(const struct sr_report *r, bool *oom)
+{
+	struct cmp_set *o, *p;
+	struct cmp *c = NULL;
+
+	*oom = false;
+	if (!r->orig)
+		return NULL;
+	o = cmp_side(r->orig);
+	p = cmp_side(r->replay);
+	if (o && p)
+		c = cmp_new(o, p, NULL);
+	*oom = !c;
+	cmp_set_free(o);
+	cmp_set_free(p);
+	return c;
+}
+
+/* One line: the verdict on the fidelity, with its numbers. */
+static void text_fidelity(FILE *f, const struct sr_report *r,
+			  const struct fidelity *fd)
+{
+	fputs("  fidelity: ", f);
+	if (!fd->known) {
+		fputs("unknown (the workload holds no recorded figures to "
+		      "compare with)\n", f);
+		return;
+	}
+	if (!fd->prios && !fd->orig_starves && !fd->replay_starves) {
+		fputs("nothing to compare (no task ran, recorded or "
+		      "replayed)\n", f);
+		return;
+	}
+	fprintf(f, "%s: %zu of %zu priorities within tolerance, starvation %s "
+		   "(the %s replay of the unchanged workload; p50 and p99 "
+		   "within 10%% or 1 ms, intervals within 10 ms or 10%%)\n",
+		fd->ok ? "FAITHFUL" : "NOT FAITHFUL", fd->prios_ok, fd->prios,
+		fd->matched == fd->orig_starves &&
+				fd->replay_matched == fd->replay_starves
+			? "the same"
+			: "differs",
+		r->unchanged_is_sim ? "--sim" : r->real ? "--real" : "--sim");
+}
+
+/* Why not faithful: the priorities off, and the intervals unmatched. */
+static void text_unfaithful(FILE *f, const struct sr_report *r,
+			    const struct fidelity *fd)
+{
+	const struct sr_figs *o = r->orig, *u = r->unchanged;
+
+	if (!fd->known || fd->ok)
+		return;
+	fputs("\n  not faithful:\n", f);
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *a = &o->prio[p], *b = &u->prio[p];
+
+		if (!fd->used[p] || fd->prio_ok[p])
+			continue;
+		fprintf(f, "    %-13s p50 recorded %s, replayed %s (tolerance %s); "
+			   "p99 recorded %s, replayed %s (tolerance %s)\n",
+			wl_prio_name(p), NS(a->p50), NS(b->p50), NS(tol(a->p50)),
+			NS(a->p99), NS(b->p99), NS(tol(a->p99)));
+	}
+	if (fd->matched != fd->orig_starves ||
+	    fd->replay_matched != fd->replay_starves)
+		fprintf(f, "    starvation: %zu of %zu recorded intervals "
+			   "matched, %zu replayed with no recorded match\n",
+			fd->matched, fd->orig_starves,
+			fd->replay_starves - fd->replay_matched);
+}
+
+/* Without recorded figures: the replay's own, one table each. */
+static void text_replay_only(FILE *f, const struct sr_figs *rp)
+{
+	size_t nst[WL_PRIOS] = { 0 };
+
+	for (size_t i = 0; i < rp->nstarves; i++)
+		nst[rp->starves[i].prio]++;
+	fprintf(f, "\n  per priority (replayed)\n  %-13s %8s %10s %10s %10s "
+		   "%10s %s\n", "priority", "fired", "wait p50", "wait p99",
+		"wait max", "starved", "intervals");
+	for (int p = 0; p < WL_PRIOS; p++) {
+		const struct sr_fig_prio *b = &rp->prio[p];
+
+		if (!b->fired && !nst[p])
+			continue;
+		fprintf(f, "  %-13s %8llu %10s %10s %10s %10s %zu\n",
+			wl_prio_name(p), (unsigned long long)b->fired,
+			NS(b->p50), NS(b->p99), NS(b->max), NS(b->starved),
+			nst[p]);
+	}
+	fprintf(f, "\n  per task (replayed)\n  %-20s %-12s %8s %10s %10s "
+		   "%10s %s\n", "task", "priority", "runs", "wait p99",
+		"wait max", "run max", "long runs");
+	for (size_t i = 0; i < rp->ntasks; i++) {
+		const struct sr_fig_task *b = &rp->tasks[i];
+
+		fprintf(f, "  %-20.20s %-12s %8llu %10s %10s %10s %llu\n",
+			tx_esc(b->name), wl_prio_name(b->prio),
+			(unsigned long long)b->runs, NS(b->p99), NS(b->max),
+			NS(b->run_max), (unsigned long long)b->long_runs);
+	}
+	if (!rp->nfindings) {
+		fputs("\n  findings: none\n", f);
+		return;
+	}
+	fputs("\n  findings (replayed)\n", f);
+	for (size_t i = 0; i < rp->nfindings; i++) {
+		const struct wl_orig_finding *b = &rp->findings[i];
+		char buf[64];
+
+		fprintf(f, "    %-8s %-18s %s\n", b->severity, b->kind,
+			tx_esc(stable_culprit(b->culprit, buf, sizeof(buf))));
+	}
+}
+
 void sr_report_text(FILE *f, const struct sr_report *r)
 {
+	static const struct cmp_words words = { "recorded", "replayed" };
 	const struct wl_workload *w = r->w;
 	const struct sr_figs *o = r->orig, *rp = r->replay;
-	bool ho = o != NULL;
+	bool ho = o != NULL, oom;
 	struct fidelity fd;
-	size_t nst_o[WL_PRIOS] = { 0 }, nst_r[WL_PRIOS] = { 0 };
+	struct cmp *c;
 
+	fidelity(r, &fd);
+	c = compare(r, &oom);
 	fprintf(f, "schedreplay: %s\n  workload: %s\n  to replay: %zu "
 		   "tasks with %zu of their runs, %zu posts (%zu first-class), "
 		   "%zu actions outside runs, %s long\n",
 		tx_esc(r->input), w->source ? tx_esc(w->source) : "(no source)",
 		w->ntasks, wl_run_count(w), w->nposts, first_class_posts(w),
 		w->nactions, NS(w->span));
-	text_counts(f, o, rp);
 	fprintf(f, "  replay: %s", r->real ? "--real (real time" : "--sim (virtual time");
 	if (r->real)
 		fprintf(f, ", speed %g)", r->speed);
@@ -520,60 +592,20 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 		fputs(")", f);
 	fputs("; what-if: ", f);
 	text_whatif(f, r->wi);
-	fputs("\n  ", f);
-	stats_line(f, r->st, "  ");
 	fputc('\n', f);
-	if (!ho)
-		fputs("  the workload holds no recorded figures: replay figures "
-		      "only, fidelity unknown\n", f);
-
-	fprintf(f, "\n  %s (%s)\n", "per priority", ho ? "recorded > replayed" : "replayed");
-	fprintf(f, "  %-13s %-14s %-22s %-22s %-22s %-22s %s\n", "priority",
-		"fired", "wait p50", "wait p99", "wait max", "starved",
-		"intervals");
-	for (size_t i = 0; ho && i < o->nstarves; i++)
-		nst_o[o->starves[i].prio]++;
-	for (size_t i = 0; i < rp->nstarves; i++)
-		nst_r[rp->starves[i].prio]++;
-	for (int p = 0; p < WL_PRIOS; p++) {
-		const struct sr_fig_prio *a = ho ? &o->prio[p] : &rp->prio[p];
-		const struct sr_fig_prio *b = &rp->prio[p];
-
-		if (!a->fired && !b->fired && !nst_o[p] && !nst_r[p])
-			continue;
-		fprintf(f, "  %-13s %-14s %-22s %-22s %-22s %-22s %s\n",
-			wl_prio_name(p), cpair(a->fired, b->fired, ho),
-			pair(a->p50, b->p50, ho), pair(a->p99, b->p99, ho),
-			pair(a->max, b->max, ho),
-			pair(a->starved, b->starved, ho),
-			cpair(nst_o[p], nst_r[p], ho));
+	/* The answer first: how far the replay can be trusted, then what
+	 * changed (with a what-if: what the what-if changed). */
+	text_fidelity(f, r, &fd);
+	if (c) {
+		fprintf(f, "\n  recorded against replayed%s\n",
+			sr_whatif_any(r->wi) ? " with the what-if" : "");
+		cmp_text(f, c, &words, "  ");
+	} else if (oom) {
+		fputs("\n  (out of memory: no comparison)\n", f);
+	} else {
+		text_replay_only(f, rp);
 	}
-
-	fprintf(f, "\n  per task (%s)\n", ho ? "recorded > replayed" : "replayed");
-	fprintf(f, "  %-20s %-12s %-16s %-22s %-22s %-22s %s\n", "task",
-		"priority", "runs", "wait p99", "wait max", "run max",
-		"long runs");
-	for (size_t i = 0; i < rp->ntasks; i++) {
-		const struct sr_fig_task *b = &rp->tasks[i];
-		const struct sr_fig_task *a = task_named(o, b->name);
-		bool h = a != NULL;
-
-		if (!a)
-			a = b;
-		fprintf(f, "  %-20.20s %-12s %-16s %-22s %-22s %-22s %s\n",
-			tx_esc(b->name), wl_prio_name(b->prio),
-			cpair(a->runs, b->runs, h), pair(a->p99, b->p99, h),
-			pair(a->max, b->max, h), pair(a->run_max, b->run_max, h),
-			cpair(a->long_runs, b->long_runs, h));
-	}
-	for (size_t i = 0; ho && i < o->ntasks; i++)
-		if (!task_named(rp, o->tasks[i].name))
-			fprintf(f, "  %-20.20s %-12s %llu > 0 (not run in the "
-				   "replay)\n",
-				tx_esc(o->tasks[i].name), wl_prio_name(o->tasks[i].prio),
-				(unsigned long long)o->tasks[i].runs);
-
-	text_findings(f, o, rp);
+	cmp_free(c);
 
 	if (rp->nstarves || (ho && o->nstarves)) {
 		fprintf(f, "\n  starvation intervals (at least %s with ready "
@@ -594,46 +626,18 @@ void sr_report_text(FILE *f, const struct sr_report *r)
 	} else {
 		fputs("\n  no starvation interval, recorded or replayed\n", f);
 	}
+	text_unfaithful(f, r, &fd);
 
-	fidelity(r, &fd);
-	fputs("\n  fidelity", f);
-	if (!fd.known) {
-		fputs(": unknown (no recorded figures to compare with)\n", f);
-		return;
-	}
-	fprintf(f, " of the %s replay of the unchanged workload against the "
-		   "recording\n  (p50 and p99 within 10%% or 1 ms; starvation "
-		   "intervals within 10 ms or 10%%):\n",
-		r->unchanged_is_sim ? "--sim" : r->real ? "--real" : "--sim");
-	for (int p = 0; p < WL_PRIOS; p++) {
-		const struct sr_fig_prio *a = &o->prio[p], *b = &r->unchanged->prio[p];
-
-		if (!fd.used[p])
-			continue;
-		fprintf(f, "    %-13s p50 %-22s (%+.1f%%)  p99 %-22s (%+.1f%%)  %s\n",
-			wl_prio_name(p), pair(a->p50, b->p50, true),
-			a->p50 ? 100.0 * (double)(b->p50 - a->p50) / (double)a->p50 : 0.0,
-			pair(a->p99, b->p99, true),
-			a->p99 ? 100.0 * (double)(b->p99 - a->p99) / (double)a->p99 : 0.0,
-			fd.prio_ok[p] ? "ok" : "OFF");
-	}
-	fprintf(f, "    starvation: %zu recorded, %zu replayed, %zu of the "
-		   "recorded matched (largest offset %s), %zu replayed with no "
-		   "recorded match\n",
-		fd.orig_starves, fd.replay_starves, fd.matched, NS(fd.max_off),
-		fd.replay_starves - fd.replay_matched);
-	if (r->ust != r->st) {
-		fputs("    that replay: ", f);
-		stats_line(f, r->ust, "    ");
+	fputs("\n  the replay\n", f);
+	text_counts(f, o, rp);
+	fputs("  ", f);
+	stats_line(f, r->st, "  ");
+	fputc('\n', f);
+	if (fd.known && r->ust != r->st) {
+		fputs("  the unchanged --sim replay of the fidelity: ", f);
+		stats_line(f, r->ust, "  ");
 		fputc('\n', f);
 	}
-	fprintf(f, "    %s: %zu of %zu priorities within tolerance, "
-		   "starvation %s\n",
-		fd.ok ? "FAITHFUL" : "NOT FAITHFUL", fd.prios_ok, fd.prios,
-		fd.matched == fd.orig_starves &&
-				fd.replay_matched == fd.replay_starves
-			? "the same"
-			: "differs");
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -792,6 +796,20 @@ void sr_report_json(FILE *f, const struct sr_report *r)
 	json_figs(f, r->replay);
 	fputs(",\"replay_stats\":", f);
 	json_stats(f, r->st);
+	/* The same comparison as the text, recorded against replayed (keys
+	 * before and after, compare.h); null without recorded figures. */
+	fputs(",\"comparison\":", f);
+	{
+		static const struct cmp_words words = { "recorded", "replayed" };
+		bool oom;
+		struct cmp *c = compare(r, &oom);
+
+		if (c)
+			cmp_json(f, c, &words);
+		else
+			fputs("null", f);
+		cmp_free(c);
+	}
 	fidelity(r, &fd);
 	fputs(",\"fidelity\":", f);
 	if (!fd.known) {

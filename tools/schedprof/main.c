@@ -26,6 +26,8 @@ static void usage(FILE *f)
 	      "                        [--fail-on warning|error]\n"
 	      "       schedprof export DIR... --perfetto FILE.json "
 	      "[--long-task MS] [--starve MS]\n"
+	      "       schedprof diff BEFORE AFTER [--json] [--fail-on PCT] "
+	      "[--pid PID]\n"
 	      "       schedprof --version\n"
 	      "See schedprof(1) and docs/schedprof.md.\n",
 	      f);
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
 		return sp_report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return sp_export_main(argc - 1, argv + 1);
-	sp_error("unknown command '%s' (record, report or export)", argv[1]);
+	if (!strcmp(argv[1], "diff"))
+		return sp_diff_main(argc - 1, argv + 1);
+	sp_error("unknown command '%s' (record, report, export or diff)", argv[1]);
 	return SP_EXIT_USAGE;
 }

@@ -1,12 +1,13 @@
 /*
  * schedprof: record a libsched program and report its latency profile.
  * One program, subcommands in their own files: record.c (record),
- * report.c (report), export.c (export). main.c dispatches.
+ * report.c (report), export.c (export), diff.c (diff). main.c dispatches.
  *
  * Exit statuses (docs/schedprof.md): 0 success; 1 the work failed (the
  * recorded command failed to start, tracing failed); 2 bad usage or bad
  * input (a missing or unreadable trace, not a trace, another schema);
- * 3 --fail-on found a finding of that severity.
+ * 3 --fail-on found a finding of that severity (report), or AFTER worse
+ * beyond the threshold (diff).
  */
 #ifndef SCHEDPROF_H
 #define SCHEDPROF_H
@@ -27,6 +28,7 @@ enum {
 int sp_record_main(int argc, char **argv);
 int sp_report_main(int argc, char **argv);
 int sp_export_main(int argc, char **argv);
+int sp_diff_main(int argc, char **argv);
 
 struct an_result;
 
