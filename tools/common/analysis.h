@@ -52,9 +52,17 @@ struct an_config {
 	/* A run blocks the loop when its thread slept in it for at least
 	 * this long, and for more than half of the run (5 ms). */
 	int64_t block_ns;
+	/* an_from_traces() and wl_from_traces(): read the traces of several
+	 * recordings together (the tools' --merge); without it they are
+	 * refused (trace_read.h, tr_reader_allow_merge()). */
+	bool merge;
+	/* With merge: the tool's name, to say on stderr which recordings
+	 * were merged (tr_reader_print_merged()); NULL says nothing (a
+	 * second reading of the same traces). */
+	const char *merge_prog;
 };
 
-/* The defaults: VCL's 50 ms slice; 100 ms of starvation. */
+/* The defaults: VCL's 50 ms slice; 100 ms of starvation; no merging. */
 void an_config_default(struct an_config *cfg);
 
 /* A distribution of durations (ns): count, sum, min, max, a log2 histogram

@@ -92,17 +92,39 @@ struct out {
 				* a bug, said on stderr */
 };
 
-/* The usage line; with --help, what the command does too. */
+#define EXPORT_USAGE \
+	"usage: schedprof export DIR... --perfetto FILE.json " \
+	"[--long-task MS] [--starve MS]\n" \
+	"                        [--merge]\n"
+
+void sp_export_help(FILE *f)
+{
+	fputs(EXPORT_USAGE
+	      "Writes the traces' runs (a track per loop), arrows from "
+	      "each task's ready time\nto its run, ready-queue depths, "
+	      "starvation intervals and findings as a\nChrome/Perfetto "
+	      "JSON trace: open it in ui.perfetto.dev or "
+	      "chrome://tracing.\n"
+	      "  --perfetto FILE.json  where the trace goes (required)\n"
+	      "  --long-task MS        a run this long is a long task "
+	      "(default 50)\n"
+	      "  --starve MS           a ready task waiting this long "
+	      "starves (default 100)\n"
+	      "  --merge               read traces of several recordings "
+	      "together\n"
+	      "  -h, --help            this help\n"
+	      "Exit status: 0 ok; 1 FILE.json could not be written; 2 bad "
+	      "usage or bad input.\n"
+	      "See schedprof(1) and docs/schedprof.md.\n", f);
+}
+
+/* The usage line (bad usage), or the whole help (--help). */
 static int usage(FILE *f, int status)
 {
-	fputs("usage: schedprof export DIR... --perfetto FILE.json "
-	      "[--long-task MS] [--starve MS]\n", f);
 	if (status == SP_EXIT_OK)
-		fputs("Writes the traces' runs (a track per loop), arrows from "
-		      "each task's ready time\nto its run, ready-queue depths, "
-		      "starvation intervals and findings as a\nChrome/Perfetto "
-		      "JSON trace: open it in ui.perfetto.dev or "
-		      "chrome://tracing.\n", f);
+		sp_export_help(f);
+	else
+		fputs(EXPORT_USAGE, f);
 	return status;
 }
 
@@ -964,6 +986,7 @@ int sp_export_main(int argc, char **argv)
 		{ "perfetto", required_argument, NULL, 'p' },
 		{ "long-task", required_argument, NULL, 'l' },
 		{ "starve", required_argument, NULL, 's' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -999,6 +1022,10 @@ int sp_export_main(int argc, char **argv)
 					 "duration in ms", optarg);
 				return SP_EXIT_USAGE;
 			}
+			break;
+		case 'M':
+			cfg.merge = true;
+			cfg.merge_prog = "schedprof";
 			break;
 		case 'h':
 			return usage(stdout, SP_EXIT_OK);

@@ -52,6 +52,7 @@ struct st_opts {
 	unsigned max_saves;
 	int64_t hold_off_ms;
 	unsigned buffer_mb;    /* sub-buffer size, MiB */
+	bool merge;            /* trace mode: --merge (trace_read.h) */
 };
 
 /* ---- snapshots ---------------------------------------------------------- */
