@@ -1976,10 +1976,11 @@ struct an *an_from_traces(const char *const *paths, int npaths,
 		goto fail;
 	}
 	h.arg = a;
-	tr_reader_allow_merge(r, cfg->merge);
+	/* cfg may be NULL: the defaults, which do not merge. */
+	tr_reader_allow_merge(r, cfg && cfg->merge);
 	for (int i = 0; i < npaths && rc >= 0; i++)
 		rc = tr_reader_add_path(r, paths[i]);
-	if (rc >= 0 && cfg->merge && cfg->merge_prog)
+	if (rc >= 0 && cfg && cfg->merge && cfg->merge_prog)
 		tr_reader_print_merged(r, stderr, cfg->merge_prog);
 	if (rc >= 0)
 		rc = tr_reader_run(r, &h);

@@ -438,7 +438,8 @@ const char *an_loop_label(const struct an_loop *l, char *buf, size_t len);
 const char *an_fmt_ns(int64_t ns, char *buf, size_t len);
 
 /* Reads the traces at paths (through trace_read) into a new analysis and
- * finishes it. Returns the analysis, or NULL with a one-line message in
+ * finishes it; cfg NULL is the defaults (an_config_default()). Traces of
+ * several recordings are refused unless cfg->merge. Returns the analysis, or NULL with a one-line message in
  * err (a bad path, not a trace, another schema, out of memory). */
 struct an *an_from_traces(const char *const *paths, int npaths,
 			  const struct an_config *cfg, char *err,
