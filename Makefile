@@ -684,6 +684,8 @@ else
 	@echo "  SKIP     LTTng and USDT tests, schedreplay's replays: TRACE=0 compiled the tracepoints out"
 endif
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedreplay-badinput.sh
+	@scripts/test-cli.py
+	@scripts/test-merged-traces.sh
 ifeq ($(SANITIZE),)
 	@TRACE=$(TRACE) scripts/test-install.sh
 else

@@ -54,6 +54,8 @@ void an_config_default(struct an_config *cfg)
 	cfg->starve_ns = 100 * 1000000LL;
 	cfg->pid = -1;
 	cfg->block_ns = 5 * 1000000LL;
+	cfg->merge = false;
+	cfg->merge_prog = NULL;
 }
 
 const char *an_prio_name(int prio)
@@ -1974,8 +1976,12 @@ struct an *an_from_traces(const char *const *paths, int npaths,
 		goto fail;
 	}
 	h.arg = a;
+	/* cfg may be NULL: the defaults, which do not merge. */
+	tr_reader_allow_merge(r, cfg && cfg->merge);
 	for (int i = 0; i < npaths && rc >= 0; i++)
 		rc = tr_reader_add_path(r, paths[i]);
+	if (rc >= 0 && cfg && cfg->merge && cfg->merge_prog)
+		tr_reader_print_merged(r, stderr, cfg->merge_prog);
 	if (rc >= 0)
 		rc = tr_reader_run(r, &h);
 	if (rc == TR_STOPPED || a->nomem) {

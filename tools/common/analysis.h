@@ -52,9 +52,17 @@ struct an_config {
 	/* A run blocks the loop when its thread slept in it for at least
 	 * this long, and for more than half of the run (5 ms). */
 	int64_t block_ns;
+	/* an_from_traces() and wl_from_traces(): read the traces of several
+	 * recordings together (the tools' --merge); without it they are
+	 * refused (trace_read.h, tr_reader_allow_merge()). */
+	bool merge;
+	/* With merge: the tool's name, to say on stderr which recordings
+	 * were merged (tr_reader_print_merged()); NULL says nothing (a
+	 * second reading of the same traces). */
+	const char *merge_prog;
 };
 
-/* The defaults: VCL's 50 ms slice; 100 ms of starvation. */
+/* The defaults: VCL's 50 ms slice; 100 ms of starvation; no merging. */
 void an_config_default(struct an_config *cfg);
 
 /* A distribution of durations (ns): count, sum, min, max, a log2 histogram
@@ -430,7 +438,8 @@ const char *an_loop_label(const struct an_loop *l, char *buf, size_t len);
 const char *an_fmt_ns(int64_t ns, char *buf, size_t len);
 
 /* Reads the traces at paths (through trace_read) into a new analysis and
- * finishes it. Returns the analysis, or NULL with a one-line message in
+ * finishes it; cfg NULL is the defaults (an_config_default()). Traces of
+ * several recordings are refused unless cfg->merge. Returns the analysis, or NULL with a one-line message in
  * err (a bad path, not a trace, another schema, out of memory). */
 struct an *an_from_traces(const char *const *paths, int npaths,
 			  const struct an_config *cfg, char *err,

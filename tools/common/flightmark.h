@@ -89,7 +89,8 @@ void fm_mark_free(struct fm_mark *m);
  * of one process (the same pid: each save holds the whole ring, so saves
  * of one recording overlap and their events would be counted twice; the
  * message names them and says to give one save directory); out of memory.
- * Saves of different pids are read together.
+ * Saves of different pids are read together (the trace reader asks for
+ * --merge when they come from different sessions: trace_read.h).
  */
 int fm_find(const char *const *paths, int npaths, struct fm_set *set,
 	    char *err, size_t errlen);

@@ -205,6 +205,12 @@ struct trace_rec {
 	const bt_component_source *comp;
 };
 
+/* A recording (struct tr_recording) and its strings. */
+struct recording_rec {
+	struct tr_recording pub;
+	char *dir, *session, *hostname, *created;
+};
+
 /* What the decoding needs of a stream class. */
 struct sclass_rec {
 	bool has_clock;
@@ -239,6 +245,9 @@ struct tr_reader {
 
 	struct trace_rec **traces;
 	unsigned ntraces, traces_cap;
+	struct recording_rec **recs;
+	unsigned nrecs;
+	bool allow_merge;
 
 	/* Everything decoded so far, by babeltrace2 object. */
 	struct ptrmap classes;  /* bt_event_class -> class_rec */
@@ -254,7 +263,7 @@ struct tr_reader {
 	struct tr_event ev; /* reused for every event */
 	bool ran, failed, stopped;
 	int err_code;
-	char err[768];
+	char err[1024];
 };
 
 /* Sets the reader's error (the first one wins: later ones are mostly its
@@ -658,6 +667,324 @@ static int check_indexes(const char *dir, char *why, size_t len)
 	return err;
 }
 
+/* ---- recordings --------------------------------------------------------- */
+
+/*
+ * The value of key in the env block of a trace's metadata text ("env {
+ * key = "value"; key = 42; };"), the string's content or the integer as
+ * written; NULL when absent. *nomem is set when a copy fails.
+ */
+static char *env_entry(const char *text, const char *key, bool *nomem)
+{
+	const char *p = text, *end;
+	size_t klen = strlen(key);
+
+	while (p && strncmp(p, "env {", 5))
+		if ((p = strchr(p, '\n')))
+			p++;
+	if (!p)
+		return NULL;
+	end = strstr(p, "\n};");
+	for (p = strchr(p, '\n'); p && (!end || p < end); p = strchr(p, '\n')) {
+		const char *v;
+		char *out, *o;
+
+		p++;
+		p += strspn(p, " \t");
+		if (strncmp(p, key, klen))
+			continue;
+		v = p + klen;
+		v += strspn(v, " \t");
+		if (*v != '=')
+			continue;
+		v++;
+		v += strspn(v, " \t");
+		if (*v != '"') {
+			size_t n = strcspn(v, ";\n");
+
+			out = strndup(v, n);
+			if (!out)
+				*nomem = true;
+			return out;
+		}
+		out = malloc(strcspn(v + 1, "\n") + 1);
+		if (!out) {
+			*nomem = true;
+			return NULL;
+		}
+		for (o = out, v++; *v && *v != '"' && *v != '\n'; v++) {
+			if (*v == '\\' && v[1] && v[1] != '\n')
+				v++;
+			*o++ = *v;
+		}
+		*o = '\0';
+		return out;
+	}
+	return NULL;
+}
+
+/*
+ * The session's output directory of a trace directory: the part of path
+ * before LTTng's own layout (".../ust/uid/0/64-bit", ".../ust/pid/NAME-
+ * PID-TIME", ".../kernel"); path itself when it has none. Allocated.
+ */
+static char *session_dir(const char *path)
+{
+	static const char *const layouts[] = { "/ust/uid/", "/ust/pid/",
+					       "/kernel" };
+	size_t cut = strlen(path);
+
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		const char *at = NULL, *q = path;
+
+		while ((q = strstr(q, layouts[i]))) {
+			at = q;
+			q++;
+		}
+		if (at && at != path && (size_t)(at - path) < cut &&
+		    (i < 2 || !at[strlen(layouts[i])]))
+			cut = (size_t)(at - path);
+	}
+	return strndup(path, cut);
+}
+
+/* Shortens dir in place to the directory it shares with other. */
+static void common_dir(char *dir, const char *other)
+{
+	size_t n = 0, last = 0;
+
+	while (dir[n] && dir[n] == other[n]) {
+		if (dir[n] == '/')
+			last = n;
+		n++;
+	}
+	if ((!dir[n] || dir[n] == '/') && (!other[n] || other[n] == '/'))
+		last = n;
+	dir[last ? last : 1] = '\0';
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/*
+ * Puts trace t in its recording, from the environment of its metadata
+ * (babeltrace2's "metadata-info" query of source.ctf.fs, which decodes a
+ * packetized metadata file). Returns 0 or a negative enum tr_error.
+ */
+static int add_to_recording(struct tr_reader *r,
+			    const bt_component_class_source *cls,
+			    struct trace_rec *t)
+{
+	const bt_component_class *cc =
+		bt_component_class_source_as_component_class_const(cls);
+	char *session = NULL, *hostname = NULL, *created = NULL;
+	struct recording_rec *rec = NULL, **v;
+	bt_query_executor *qe = NULL;
+	const bt_value *res = NULL, *text;
+	bt_value *params;
+	bool oom = false;
+	char why[512];
+
+	params = bt_value_map_create();
+	if (!params || bt_value_map_insert_string_entry(params, "path",
+							 t->path)) {
+		bt_value_put_ref(params);
+		return nomem(r);
+	}
+	qe = bt_query_executor_create(cc, "metadata-info", params);
+	bt_value_put_ref(params);
+	if (!qe)
+		return nomem(r);
+	if (bt_query_executor_query(qe, &res) != BT_QUERY_EXECUTOR_QUERY_STATUS_OK) {
+		const struct trace_rec *unused;
+
+		bt_query_executor_put_ref(qe);
+		bt_error_line(r, why, sizeof(why), &unused);
+		return fail(r, TR_ERR_CORRUPT, "%s: corrupt trace: %s",
+			    t->path, why);
+	}
+	bt_query_executor_put_ref(qe);
+	text = bt_value_is_map(res) ?
+	       bt_value_map_borrow_entry_value_const(res, "text") : NULL;
+	if (text && bt_value_is_string(text)) {
+		const char *s = bt_value_string_get(text);
+
+		session = env_entry(s, "trace_name", &oom);
+		hostname = env_entry(s, "hostname", &oom);
+		created = env_entry(s, "trace_creation_datetime", &oom);
+	}
+	bt_value_put_ref(res);
+	if (oom)
+		goto oom;
+	/* Without a session name, nothing says which traces belong
+	 * together: a recording of its own. */
+	for (unsigned i = 0; session && i < r->nrecs; i++)
+		if (same_str(r->recs[i]->session, session) &&
+		    same_str(r->recs[i]->hostname, hostname) &&
+		    same_str(r->recs[i]->created, created)) {
+			rec = r->recs[i];
+			break;
+		}
+	if (rec) {
+		char *dir = session_dir(t->path);
+
+		if (!dir)
+			goto oom;
+		common_dir(rec->dir, dir);
+		free(dir);
+		free(session);
+		free(hostname);
+		free(created);
+	} else {
+		v = realloc(r->recs, (r->nrecs + 1) * sizeof(*v));
+		if (!v)
+			goto oom;
+		r->recs = v;
+		rec = calloc(1, sizeof(*rec));
+		if (!rec || !(rec->dir = session_dir(t->path))) {
+			free(rec);
+			goto oom;
+		}
+		rec->session = session;
+		rec->hostname = hostname;
+		rec->created = created;
+		rec->pub.index = r->nrecs;
+		rec->pub.session = session;
+		rec->pub.hostname = hostname;
+		rec->pub.created = created;
+		r->recs[r->nrecs++] = rec;
+	}
+	rec->pub.dir = rec->dir;
+	rec->pub.traces++;
+	t->pub.recording = rec->pub.index;
+	return 0;
+oom:
+	free(session);
+	free(hostname);
+	free(created);
+	return nomem(r);
+}
+
+/* "2026-12-07 04:55:50 UTC" from LTTng's "20261207T045550+0000"; other
+ * forms as written. */
+static const char *created_text(const char *c, char *buf, size_t len)
+{
+	if (c && strlen(c) == 20 && c[8] == 'T' &&
+	    !strcmp(c + 15, "+0000") && strspn(c, "0123456789") == 8 &&
+	    strspn(c + 9, "0123456789") == 6)
+		snprintf(buf, len, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s UTC", c,
+			 c + 4, c + 6, c + 9, c + 11, c + 13);
+	else
+		snprintf(buf, len, "%s", c ? c : "");
+	return buf;
+}
+
+/* "DIR: session S on H, created D" for one recording: the host when
+ * host, the creation time when created (what is known of each). */
+static void recording_text(const struct tr_recording *rec, bool host,
+			   bool created, char *buf, size_t len)
+{
+	char when[64];
+	int n;
+
+	if (!rec->session) {
+		snprintf(buf, len, "%s: no session name", rec->dir);
+		return;
+	}
+	n = snprintf(buf, len, "%s: session %s", rec->dir, rec->session);
+	if (n > 0 && (size_t)n < len && host && rec->hostname)
+		n += snprintf(buf + n, len - (size_t)n, " on %s", rec->hostname);
+	if (n > 0 && (size_t)n < len && created && rec->created)
+		snprintf(buf + n, len - (size_t)n, ", created %s",
+			 created_text(rec->created, when, sizeof(when)));
+}
+
+/* Whether the recordings were made on different hosts (then their lines
+ * name the host). */
+static bool hosts_differ(const struct tr_reader *r)
+{
+	for (unsigned i = 1; i < r->nrecs; i++)
+		if (!same_str(r->recs[i]->hostname, r->recs[0]->hostname))
+			return true;
+	return false;
+}
+
+/* Whether another recording has rec's session name (then the creation
+ * time tells them apart: a name given twice, or LTTng's "auto"). */
+static bool name_shared(const struct tr_reader *r, unsigned rec)
+{
+	for (unsigned i = 0; i < r->nrecs; i++)
+		if (i != rec && same_str(r->recs[i]->session,
+					 r->recs[rec]->session))
+			return true;
+	return false;
+}
+
+/*
+ * The refusal of several recordings, one line: how many and how to pick
+ * one first (a long list is cut at the caller's buffer), then the first
+ * three, each by its directory and session name (and its host or
+ * creation time when only those tell it apart).
+ */
+static int refuse_merge(struct tr_reader *r)
+{
+	enum { SHOWN = 3 };
+	char list[sizeof(r->err)], one[PATH_MAX + 256];
+	bool host = hosts_differ(r);
+	size_t n = 0;
+
+	list[0] = '\0';
+	for (unsigned i = 0; i < r->nrecs && i < SHOWN && n < sizeof(list);
+	     i++) {
+		recording_text(&r->recs[i]->pub, host, name_shared(r, i), one,
+			       sizeof(one));
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i ? "; " : "", one);
+	}
+	if (r->nrecs > SHOWN && n < sizeof(list))
+		snprintf(list + n, sizeof(list) - n, "; and %u more",
+			 r->nrecs - SHOWN);
+	return fail(r, TR_ERR_MERGE, "traces of %u different recordings "
+		    "(give the directory of one, or --merge to read them "
+		    "together): %s", r->nrecs, list);
+}
+
+void tr_reader_allow_merge(struct tr_reader *r, bool allow)
+{
+	r->allow_merge = allow;
+}
+
+unsigned tr_reader_recording_count(const struct tr_reader *r)
+{
+	return r->nrecs;
+}
+
+const struct tr_recording *tr_reader_recording(const struct tr_reader *r,
+					       unsigned index)
+{
+	return index < r->nrecs ? &r->recs[index]->pub : NULL;
+}
+
+unsigned tr_reader_print_merged(const struct tr_reader *r, FILE *f,
+				const char *prog)
+{
+	char one[PATH_MAX + 256];
+	bool host = hosts_differ(r);
+
+	if (r->nrecs < 2)
+		return r->nrecs;
+	fprintf(f, "%s: merged %u recordings (--merge):\n", prog, r->nrecs);
+	for (unsigned i = 0; i < r->nrecs; i++) {
+		recording_text(&r->recs[i]->pub, host, true, one, sizeof(one));
+		fprintf(f, "%s:   %s, %u trace%s\n", prog, one,
+			r->recs[i]->pub.traces,
+			r->recs[i]->pub.traces == 1 ? "" : "s");
+	}
+	return r->nrecs;
+}
+
 static int add_trace_dir(struct tr_reader *r, const char *dir)
 {
 	const bt_component_class_source *cls;
@@ -741,7 +1068,8 @@ static int add_trace_dir(struct tr_reader *r, const char *dir)
 			    dir, why, dir);
 	}
 	bt_value_put_ref(params);
-	return 1;
+	err = add_to_recording(r, cls, t);
+	return err < 0 ? err : 1;
 }
 
 int64_t tr_process_start_time(pid_t pid)
@@ -1524,6 +1852,8 @@ int tr_reader_run(struct tr_reader *r, const struct tr_handlers *h)
 	r->ran = true;
 	if (!r->ntraces)
 		return fail(r, TR_ERR_NOTRACE, "no trace to read");
+	if (r->nrecs > 1 && !r->allow_merge)
+		return refuse_merge(r);
 	r->h = h;
 	err = build_graph(r);
 	if (err)
@@ -1610,6 +1940,14 @@ void tr_reader_free(struct tr_reader *r)
 		free(r->traces[i]);
 	}
 	free(r->traces);
+	for (unsigned i = 0; i < r->nrecs; i++) {
+		free(r->recs[i]->dir);
+		free(r->recs[i]->session);
+		free(r->recs[i]->hostname);
+		free(r->recs[i]->created);
+		free(r->recs[i]);
+	}
+	free(r->recs);
 	for (size_t i = 0; i < r->nowned; i++)
 		free(r->owned[i]);
 	free(r->owned);

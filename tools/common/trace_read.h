@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "schema.h"
@@ -133,6 +134,31 @@ struct tr_trace {
 	const char *hostname; /* env hostname or NULL */
 	int64_t vpid;         /* env vpid (per-PID buffers), else -1 */
 	const char *procname; /* env procname (per-PID buffers), else NULL */
+	unsigned recording;   /* the index of its struct tr_recording */
+};
+
+/*
+ * A recording: the traces one LTTng tracing session wrote, known from the
+ * environment of each trace's metadata (read when the trace is added):
+ * the same hostname, session name (trace_name) and session creation time
+ * (trace_creation_datetime). A session's per-UID traces (one per user and
+ * bitness) and per-PID traces (one per process, --all-processes) are one
+ * recording; so are the flight-recorder saves of one session (their own
+ * rule, that two saves of one process overlap, is flightmark.h's). A
+ * trace without LTTng's trace_name is a recording of its own. Owned by the
+ * reader; valid until tr_reader_free().
+ */
+struct tr_recording {
+	unsigned index;       /* 0, 1, ... in the order of their first trace */
+	/* The directory that holds its traces: their common directory above
+	 * LTTng's own layout (ust/uid/UID/64-bit, ust/pid/NAME-PID-TIME),
+	 * which is the session's output directory. */
+	const char *dir;
+	const char *session;  /* env trace_name, or NULL */
+	const char *hostname; /* env hostname, or NULL */
+	const char *created;  /* env trace_creation_datetime as written
+			       * ("20261207T045550+0000"), or NULL */
+	unsigned traces;      /* how many trace directories it has */
 };
 
 /* A stream of a trace: LTTng writes one per CPU and channel. Owned by the
@@ -243,6 +269,8 @@ enum tr_error {
 	TR_ERR_NOMEM = -6,
 	TR_ERR_USAGE = -7,    /* misuse: run twice, add a path after a run */
 	TR_ERR_RECORDING = -8, /* a live schedprof record still writes it */
+	TR_ERR_MERGE = -9,    /* traces of several recordings, not allowed
+			       * (tr_reader_allow_merge()) */
 };
 
 /*
@@ -291,12 +319,25 @@ struct tr_reader *tr_reader_new(void);
 int tr_reader_add_path(struct tr_reader *r, const char *path);
 
 /*
+ * Whether the traces added may come from several recordings (struct
+ * tr_recording), read together as one (the tools' --merge). Off by
+ * default: a directory holding the traces of several sessions (/tmp) is
+ * then refused by tr_reader_run() rather than silently merged, since their
+ * events would be mixed on one time axis. Call before tr_reader_run().
+ */
+void tr_reader_allow_merge(struct tr_reader *r, bool allow);
+
+/*
  * Reads every trace added, delivering events and discard reports in time
  * order to h (which may be NULL to only count). Once per reader. Returns
  * TR_OK at the end of the traces, TR_STOPPED if a callback asked, or a
- * negative enum tr_error: TR_ERR_CORRUPT, TR_ERR_SCHEMA, TR_ERR_NOTRACE
- * (no path added), TR_ERR_SETUP, TR_ERR_NOMEM, TR_ERR_USAGE. The stats
- * cover what was read up to the end or the error.
+ * negative enum tr_error: TR_ERR_MERGE (traces of several recordings
+ * without tr_reader_allow_merge(): nothing read; the error says how many
+ * and how to pick one, then names the first three: "traces of 2 different
+ * recordings (give the directory of one, or --merge to read them
+ * together): /tmp/a: session s1; /tmp/b: session s2"), TR_ERR_CORRUPT, TR_ERR_SCHEMA,
+ * TR_ERR_NOTRACE (no path added), TR_ERR_SETUP, TR_ERR_NOMEM,
+ * TR_ERR_USAGE. The stats cover what was read up to the end or the error.
  */
 int tr_reader_run(struct tr_reader *r, const struct tr_handlers *h);
 
@@ -307,6 +348,25 @@ const struct tr_stats *tr_reader_stats(const struct tr_reader *r);
 unsigned tr_reader_trace_count(const struct tr_reader *r);
 const struct tr_trace *tr_reader_trace(const struct tr_reader *r,
 				       unsigned index);
+
+/* The recordings of the traces added, index 0 to
+ * tr_reader_recording_count() - 1. */
+unsigned tr_reader_recording_count(const struct tr_reader *r);
+const struct tr_recording *tr_reader_recording(const struct tr_reader *r,
+					       unsigned index);
+
+/*
+ * Says on f which recordings r holds when there are several (read
+ * together: tr_reader_allow_merge()), a line each after a first line,
+ * every line starting "PROG: ":
+ *   schedprof: merged 2 recordings (--merge):
+ *   schedprof:   /tmp/a: session schedprof-41-179661, created 2026-12-07
+ *                04:55:50 UTC, 1 trace
+ * Nothing for one recording (the usual case stays quiet). Returns the
+ * number of recordings. Thread-safe as far as f is.
+ */
+unsigned tr_reader_print_merged(const struct tr_reader *r, FILE *f,
+				const char *prog);
 
 /*
  * The reader's error, one line without a newline, naming the path or

@@ -1257,8 +1257,11 @@ int wl_from_traces(const char *const *paths, int npaths,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	tr_reader_allow_merge(r, cfg->merge);
 	for (int i = 0; i < npaths && rc >= 0; i++)
 		rc = tr_reader_add_path(r, paths[i]);
+	if (rc >= 0 && cfg->merge && cfg->merge_prog)
+		tr_reader_print_merged(r, stderr, cfg->merge_prog);
 	if (rc >= 0)
 		rc = tr_reader_run(r, &h);
 	if (rc == TR_STOPPED || x.nomem) {

@@ -39,8 +39,9 @@ static void usage(FILE *f)
 	      "                   [--max-wait [TASK=]MS]... [--scale TASK=FACTOR]...\n"
 	      "                   [--split TASK=N]...\n"
 	      "                   [--json] [-o OUT_TRACE] [--save FILE] [--pid PID]\n"
-	      "                   [--loop ADDR] [--realtime] [--timing]\n"
+	      "                   [--loop ADDR] [--merge] [--realtime] [--timing]\n"
 	      "       schedreplay TRACE_DIR|FILE --suggest [--fix-budget SECONDS] [--json]\n"
+	      "       schedreplay --version\n"
 	      "Rebuilds the workload of one loop from a libsched trace (schedprof\n"
 	      "record) or a workload file, replays it through the scheduler, in\n"
 	      "virtual time (--sim, the default: deterministic, no sleeping) or in\n"
@@ -57,11 +58,13 @@ static void usage(FILE *f)
 	      "  --split TASK=N        TASK's runs each worked in N pieces (2 to 1000),\n"
 	      "                        the task ready again after each piece\n"
 	      "  --json                the report as JSON (schedreplay_report 1)\n"
-	      "  -o OUT_TRACE          --real only: record the replay with LTTng\n"
+	      "  -o, --output OUT_TRACE  --real only: record the replay with LTTng\n"
 	      "                        (through schedprof record) into OUT_TRACE\n"
 	      "  --save FILE           write the workload file (- for stdout), no replay\n"
 	      "  --pid PID, --loop ADDR  which process and loop of the trace (default:\n"
 	      "                        the loop with the most task runs)\n"
+	      "  --merge               read a directory holding traces of several\n"
+	      "                        recordings as one (refused without it)\n"
 	      "  --realtime            --real only: run SCHED_FIFO (root), so that\n"
 	      "                        other processes do not stretch the replay\n"
 	      "  --timing              how fast the replay ran, on stderr\n"
@@ -70,6 +73,8 @@ static void usage(FILE *f)
 	      "                        report gives them; no what-if replay\n"
 	      "  --fix-budget SECONDS  --suggest: wall-clock time for the candidates'\n"
 	      "                        replays (default 0.5)\n"
+	      "  -h, --help            this help\n"
+	      "  --version             the libsched release and the trace schema\n"
 	      "Examples:\n"
 	      "  schedreplay build/demo/trace --max-wait indexer=50\n"
 	      "  schedreplay build/demo/trace --save demo.workload\n"
@@ -334,6 +339,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		{ "realtime", no_argument, NULL, 'T' },
 		{ "suggest", no_argument, NULL, 'G' },
 		{ "fix-budget", required_argument, NULL, 'B' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -511,6 +517,10 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			}
 			budget_set = true;
 			break;
+		case 'M':
+			cfg.merge = true;
+			cfg.merge_prog = "schedreplay";
+			break;
 		case 'h':
 			usage(stdout);
 			return SR_EXIT_OK;
@@ -588,6 +598,11 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 							    : SR_EXIT_USAGE;
 		}
 	} else {
+		if (cfg.merge) {
+			sr_error("--merge reads the traces of a directory; %s is "
+				 "a workload file", input);
+			return SR_EXIT_USAGE;
+		}
 		if (cfg.pid >= 0 || loop) {
 			sr_error("--pid and --loop choose within a trace; %s is a "
 				 "workload file", input);

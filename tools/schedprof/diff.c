@@ -321,10 +321,18 @@ static void json_side(const char *key, const struct side *s)
 
 /* ---- the command ------------------------------------------------------------- */
 
-static int usage_to(FILE *f)
+#define DIFF_USAGE \
+	"usage: schedprof diff BEFORE AFTER [--json] [--fail-on PCT] " \
+	"[--min-change MS]\n" \
+	"                      [--pid PID[,PID]] [--long-task MS] " \
+	"[--starve MS]\n"
+
+void sp_diff_help(FILE *f)
 {
-	fputs("usage: schedprof diff BEFORE AFTER [--json] [--fail-on PCT] "
-	      "[--min-change MS] [--pid PID[,PID]] [--long-task MS] [--starve MS]\n"
+	fputs(DIFF_USAGE
+	      "Compares two recordings, such as before and after a fix: per "
+	      "priority and per\ntask before | after | change, the findings "
+	      "new, gone or still there, the\nsummary first.\n"
 	      "  BEFORE, AFTER       a trace directory or a report's JSON "
 	      "(schedprof report --json)\n"
 	      "  --json              the comparison as JSON\n"
@@ -336,9 +344,20 @@ static int usage_to(FILE *f)
 	      "(default 1)\n"
 	      "  --pid PID           only that process's loops; "
 	      "BEFORE_PID,AFTER_PID for one each\n"
-	      "  --long-task MS, --starve MS   the analysis' thresholds, as "
-	      "in report\n",
-	      f);
+	      "  --long-task MS      a run this long is a long task "
+	      "(default 50), as in report\n"
+	      "  --starve MS         a ready task waiting this long starves "
+	      "(default 100), as in report\n"
+	      "  -h, --help          this help\n"
+	      "Exit status: 0 compared (not worse); 2 bad usage or bad input; "
+	      "3 --fail-on: AFTER is worse.\n"
+	      "See schedprof(1) and docs/schedprof.md.\n", f);
+}
+
+/* The usage lines after an error, on f; bad usage. */
+static int usage_to(FILE *f)
+{
+	fputs(DIFF_USAGE, f);
 	return SP_EXIT_USAGE;
 }
 
@@ -457,7 +476,7 @@ int sp_diff_main(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			usage_to(stdout);
+			sp_diff_help(stdout);
 			return SP_EXIT_OK;
 		case ':':
 			sp_error("diff: %s needs a value", argv[optind - 1]);

@@ -123,22 +123,41 @@ struct out {
 	uint64_t unplaced;     /* checks not inside a run of their task */
 };
 
-/* The usage line; with --help, what the command does too. */
+#define EXPORT_USAGE \
+	"usage: schedprof export DIR... --perfetto FILE.json " \
+	"[--long-task MS] [--starve MS]\n" \
+	"                        [--pid PID] [--merge]\n"
+
+void sp_export_help(FILE *f)
+{
+	fputs(EXPORT_USAGE
+	      "Writes the traces' runs, sleeps and stopwatch checks (a "
+	      "track per thread, with\nits real tid), arrows from each "
+	      "post (on the posting thread) or ready time to\nits run, "
+	      "ready-queue depths, starvation intervals and findings as "
+	      "a\nChrome/Perfetto JSON trace: open it in ui.perfetto.dev "
+	      "or chrome://tracing.\n"
+	      "  --perfetto FILE.json  where the trace goes (required)\n"
+	      "  --long-task MS        a run this long is a long task "
+	      "(default 50)\n"
+	      "  --starve MS           a ready task waiting this long "
+	      "starves (default 100)\n"
+	      "  --pid PID             only this process's events\n"
+	      "  --merge               read traces of several recordings "
+	      "together\n"
+	      "  -h, --help            this help\n"
+	      "Exit status: 0 ok; 1 FILE.json could not be written; 2 bad "
+	      "usage or bad input.\n"
+	      "See schedprof(1) and docs/schedprof.md.\n", f);
+}
+
+/* The usage line (bad usage), or the whole help (--help). */
 static int usage(FILE *f, int status)
 {
-	fputs("usage: schedprof export DIR... --perfetto FILE.json "
-	      "[--long-task MS] [--starve MS] [--pid PID]\n", f);
 	if (status == SP_EXIT_OK)
-		fputs("Writes the traces' runs, sleeps and stopwatch checks (a "
-		      "track per thread, with\nits real tid), arrows from each "
-		      "post (on the posting thread) or ready time to\nits run, "
-		      "ready-queue depths, starvation intervals and findings as "
-		      "a\nChrome/Perfetto JSON trace: open it in ui.perfetto.dev "
-		      "or chrome://tracing.\n"
-		      "  --perfetto FILE.json  the file to write\n"
-		      "  --long-task MS        a run this long is long (50)\n"
-		      "  --starve MS           starvation threshold (100)\n"
-		      "  --pid PID             only this process's events\n", f);
+		sp_export_help(f);
+	else
+		fputs(EXPORT_USAGE, f);
 	return status;
 }
 
@@ -665,6 +684,9 @@ static int extra_read(struct extra *x, const struct an_result *r,
 	}
 	for (i = 0; i < r->nloops; i++)
 		x->loops[i].timeout = INT64_MIN;
+	/* The analysis read these paths first and refused traces of several
+	 * recordings unless --merge: what it read, this reads again. */
+	tr_reader_allow_merge(rd, true);
 	for (i = 0; i < (size_t)npaths && rc >= 0; i++)
 		rc = tr_reader_add_path(rd, paths[i]);
 	if (rc >= 0)
@@ -1810,6 +1832,7 @@ int sp_export_main(int argc, char **argv)
 		{ "long-task", required_argument, NULL, 'l' },
 		{ "starve", required_argument, NULL, 's' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1856,6 +1879,10 @@ int sp_export_main(int argc, char **argv)
 					 "id", optarg);
 				return SP_EXIT_USAGE;
 			}
+			break;
+		case 'M':
+			cfg.merge = true;
+			cfg.merge_prog = "schedprof";
 			break;
 		case 'h':
 			return usage(stdout, SP_EXIT_OK);

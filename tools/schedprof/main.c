@@ -1,4 +1,4 @@
-/* schedprof: the subcommands' dispatcher. */
+/* schedprof: the subcommands' dispatcher, and `schedprof help`. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,24 +17,99 @@ void sp_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * The subcommands. A command is added here and nowhere else in this file:
+ * its entry point, its help (the one text `schedprof COMMAND --help` and
+ * `schedprof help COMMAND` print) and the line `schedprof help` gives it.
+ */
+static const struct sp_command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	void (*help)(FILE *f);
+	const char *summary;
+} commands[] = {
+	{ "record", sp_record_main, sp_record_help,
+	  "run a command under LTTng and keep its libsched trace" },
+	{ "report", sp_report_main, sp_report_help,
+	  "the latency profile of traces: text, JSON, HTML" },
+	{ "export", sp_export_main, sp_export_help,
+	  "the traces as a Perfetto (Chrome JSON) timeline" },
+	{ "diff", sp_diff_main, sp_diff_help,
+	  "compare two recordings (traces or reports' JSON)" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct sp_command *command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* The commands' names, "record, report, export or diff", for messages. */
+static const char *command_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NCOMMANDS && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 !i ? "" : i + 1 < NCOMMANDS ? ", " :
+					 " or ", commands[i].name);
+	return buf;
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] [--all-processes]\n"
-	      "                        -- CMD [ARGS...]\n"
-	      "       schedprof report DIR... [--json] [-o OUTDIR] "
-	      "[--long-task MS] [--starve MS] [--pid PID]\n"
-	      "                        [--fail-on warning|error]\n"
-	      "       schedprof export DIR... --perfetto FILE.json "
-	      "[--long-task MS] [--starve MS]\n"
-	      "       schedprof diff BEFORE AFTER [--json] [--fail-on PCT] "
-	      "[--pid PID]\n"
+	fputs("usage: schedprof COMMAND [OPTIONS] [ARGS...]\n"
+	      "       schedprof help [COMMAND]\n"
 	      "       schedprof --version\n"
-	      "See schedprof(1) and docs/schedprof.md.\n",
-	      f);
+	      "Commands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("  help     this list, or a command's options "
+	      "(the same as COMMAND --help)\n"
+	      "Options:\n"
+	      "  -h, --help  this list\n"
+	      "  --version   the libsched release and the trace schema\n"
+	      "See schedprof(1) and docs/schedprof.md.\n", f);
+}
+
+/* schedprof help [COMMAND] */
+static int help_main(int argc, char **argv)
+{
+	const struct sp_command *c;
+	char names[128];
+
+	if (argc < 2) {
+		usage(stdout);
+		return SP_EXIT_OK;
+	}
+	if (argc > 2) {
+		sp_error("help: one command at most, not '%s' too", argv[2]);
+		return SP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help")) {
+		usage(stdout);
+		return SP_EXIT_OK;
+	}
+	c = command(argv[1]);
+	if (!c) {
+		sp_error("help: unknown command '%s' (%s)", argv[1],
+			 command_names(names, sizeof(names)));
+		return SP_EXIT_USAGE;
+	}
+	c->help(stdout);
+	return SP_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
+	const struct sp_command *c;
+	char names[128];
+
 	if (argc < 2) {
 		usage(stderr);
 		return SP_EXIT_USAGE;
@@ -47,14 +122,12 @@ int main(int argc, char **argv)
 		tool_print_version(stdout, "schedprof");
 		return SP_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "record"))
-		return sp_record_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "report"))
-		return sp_report_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "export"))
-		return sp_export_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "diff"))
-		return sp_diff_main(argc - 1, argv + 1);
-	sp_error("unknown command '%s' (record, report, export or diff)", argv[1]);
+	if (!strcmp(argv[1], "help"))
+		return help_main(argc - 1, argv + 1);
+	c = command(argv[1]);
+	if (c)
+		return c->main(argc - 1, argv + 1);
+	sp_error("unknown command '%s' (%s; schedprof help lists them)",
+		 argv[1], command_names(names, sizeof(names)));
 	return SP_EXIT_USAGE;
 }

@@ -177,7 +177,7 @@ struct rec {
 
 /* ---- usage ---------------------------------------------------------- */
 
-static void usage(FILE *f)
+void sp_record_help(FILE *f)
 {
 	fputs("usage: schedprof record [-o DIR] [--buffer-size MB] "
 	      "[--all-processes] -- CMD [ARGS...]\n"
@@ -286,7 +286,7 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 			break;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
+			sp_record_help(stdout);
 			return SP_EXIT_OK;
 		}
 		if (!strcmp(a, "--all-processes")) {

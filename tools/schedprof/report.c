@@ -738,21 +738,52 @@ static void report_json(FILE *f, struct an_result *r, uint64_t anomalies)
 
 /* ---- the command ------------------------------------------------------- */
 
-static int usage_to(FILE *f)
+#define REPORT_USAGE \
+	"usage: schedprof report DIR... [--json] [-o OUTDIR] [--long-task MS]\n" \
+	"                        [--starve MS] [--pid PID] " \
+	"[--fail-on warning|error]\n" \
+	"                        [--no-fixes] [--fix-budget SECONDS] " \
+	"[--merge]\n"
+
+void sp_report_help(FILE *f)
 {
-	fprintf(f, "usage: schedprof report DIR... [--json] [-o OUTDIR] "
-			"[--long-task MS] [--starve MS] [--pid PID] "
-			"[--fail-on warning|error] [--no-fixes] "
-			"[--fix-budget SECONDS]\n"
-			"  --no-fixes            no checked fixes under the findings\n"
-			"  --fix-budget SECONDS  wall-clock time for replaying the "
-			"candidate fixes (default %g)\n", FX_BUDGET_DEFAULT);
-	return SP_EXIT_USAGE;
+	fprintf(f, REPORT_USAGE
+		"Reads the traces at DIR... (schedprof record's directories, "
+		"or any directory\n"
+		"holding LTTng traces of libsched) and prints their latency "
+		"profile: per loop,\n"
+		"the waits and runs per priority and per task, starvation, long "
+		"runs, and the\n"
+		"findings ranked, each with the fixes a replay checked.\n"
+		"  --json                the report as JSON (schedprof_report 1)\n"
+		"  -o, --output OUTDIR   also an HTML report with charts, "
+		"OUTDIR/index.html\n"
+		"  --long-task MS        a run this long is a long task "
+		"(default 50)\n"
+		"  --starve MS           a ready task waiting this long "
+		"starves (default 100)\n"
+		"  --pid PID             only that process's events\n"
+		"  --fail-on warning|error  exit 3 when a finding of that "
+		"severity is found\n"
+		"  --no-fixes            no checked fixes under the findings\n"
+		"  --fix-budget SECONDS  wall-clock time for replaying the "
+		"candidate fixes\n"
+		"                        (default %g)\n"
+		"  --merge               read traces of several recordings "
+		"together (refused\n"
+		"                        without it: a directory such as /tmp "
+		"may hold many)\n"
+		"  -h, --help            this help\n"
+		"Exit status: 0 ok; 1 the report could not be written; 2 bad "
+		"usage or bad\n"
+		"input; 3 --fail-on found a finding of that severity.\n"
+		"See schedprof(1) and docs/schedprof.md.\n", FX_BUDGET_DEFAULT);
 }
 
 static int usage(void)
 {
-	return usage_to(stderr);
+	fputs(REPORT_USAGE, stderr);
+	return SP_EXIT_USAGE;
 }
 
 int sp_report_main(int argc, char **argv)
@@ -766,10 +797,11 @@ int sp_report_main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "no-fixes", no_argument, NULL, 'N' },
 		{ "fix-budget", required_argument, NULL, 'B' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct an_config cfg;
+	struct an_config cfg, fixcfg;
 	const char *outdir = NULL;
 	int json = 0, fail_on = -1, c, status = SP_EXIT_OK;
 	struct an *a;
@@ -844,8 +876,12 @@ int sp_report_main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'M':
+			cfg.merge = true;
+			cfg.merge_prog = "schedprof";
+			break;
 		case 'h':
-			usage_to(stdout);
+			sp_report_help(stdout);
 			return SP_EXIT_OK;
 		case ':':
 			sp_error("report: %s needs a value", argv[optind - 1]);
@@ -890,9 +926,14 @@ int sp_report_main(int argc, char **argv)
 		return SP_EXIT_USAGE;
 	}
 	if (!no_fixes) {
-		int rc = sp_fixes((const char *const *)argv + optind,
-				  argc - optind, &cfg, budget, r, &fxr,
-				  &fix_loop);
+		int rc;
+
+		/* The same traces again: which were merged is said once. */
+		fixcfg = cfg;
+		fixcfg.merge_prog = NULL;
+		rc = sp_fixes((const char *const *)argv + optind,
+			      argc - optind, &fixcfg, budget, r, &fxr,
+			      &fix_loop);
 
 		if (rc < 0) {
 			sp_error("out of memory");

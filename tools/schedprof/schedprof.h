@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum {
 	SP_EXIT_OK = 0,
@@ -29,6 +30,16 @@ int sp_record_main(int argc, char **argv);
 int sp_report_main(int argc, char **argv);
 int sp_export_main(int argc, char **argv);
 int sp_diff_main(int argc, char **argv);
+
+/* Each writes its subcommand's whole help to f: the usage lines, what it
+ * does, and a line for every option its parser accepts. `schedprof
+ * COMMAND --help` and `schedprof help COMMAND` both print it (main.c's
+ * table of commands); scripts/test-cli-help.py checks that every option
+ * of the parser is listed. */
+void sp_record_help(FILE *f);
+void sp_report_help(FILE *f);
+void sp_export_help(FILE *f);
+void sp_diff_help(FILE *f);
 
 struct an_result;
 

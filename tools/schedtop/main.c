@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	      "       schedtop TRACE_DIR... [-p PID] [-d SECS] [-n COUNT] [-b] "
 	      "[--json] [-s KEY]\n"
 	      "                [--long-task MS] [--starve MS] [--pace MS]\n"
+	      "                [--merge]\n"
 	      "Watch a running libsched program through its USDT probes "
 	      "(root: BPF),\nor step through a recorded trace "
 	      "(schedprof record) in trace time.\n"
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 	      "  --buffer-size MB  sub-buffer size, a power of two from 1 to "
 	      "256 (default 1;\n"
 	      "                  8 sub-buffers per CPU)\n"
+	      "  --merge         traces: read traces of several recordings "
+	      "together\n"
 	      "  -h, --help      this help;  --version  the release and trace schema\n"
 	      "Keys (h on the screen shows them too):\n"
 	      "  q quit   s next sort key   r reverse the order   l next loop\n"
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
 		{ "max-saves", required_argument, NULL, 'M' },
 		{ "hold-off", required_argument, NULL, 'H' },
 		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "merge", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -272,6 +276,9 @@ int main(int argc, char **argv)
 			o.buffer_mb = (unsigned)v;
 			flight_opt = true;
 			break;
+		case 'm':
+			o.merge = true;
+			break;
 		case 'h':
 			usage(stdout);
 			free(paths);
@@ -306,6 +313,10 @@ int main(int argc, char **argv)
 	if (flight_opt && !o.nrules) {
 		st_error("--save-dir, --max-saves, --hold-off and --buffer-size "
 			 "go with --save-on RULE");
+		goto usage;
+	}
+	if (o.merge && !o.npaths) {
+		st_error("--merge reads trace directories: not with -p alone");
 		goto usage;
 	}
 	if (o.nrules && o.npaths) {

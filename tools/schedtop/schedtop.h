@@ -54,6 +54,7 @@ struct st_opts {
 	unsigned buffer_mb;    /* sub-buffer size, MiB */
 	int pace_ms;           /* trace, on the screen: real ms per frame
 				* (--pace, else SCHEDTOP_PACE_MS, else 1000) */
+	bool merge;            /* trace mode: --merge (trace_read.h) */
 };
 
 /* ---- snapshots ---------------------------------------------------------- */

@@ -847,6 +847,7 @@ int st_trace_main(const struct st_opts *o)
 		status = ST_EXIT_USAGE;
 		goto out;
 	}
+	tr_reader_allow_merge(r, o->merge);
 	for (int i = 0; i < o->npaths; i++) {
 		rc = tr_reader_add_path(r, o->paths[i]);
 		if (rc < 0) {
@@ -855,6 +856,8 @@ int st_trace_main(const struct st_opts *o)
 			goto out;
 		}
 	}
+	if (o->merge)
+		tr_reader_print_merged(r, stderr, "schedtop");
 	s.o = o;
 	s.run = &run;
 	s.interval = (int64_t)(o->interval_s * 1e9);
