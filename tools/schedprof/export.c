@@ -64,6 +64,7 @@
 #include "flightmark.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "words.h"
 
 /* Made-up thread ids: TID_BASE + loop * TRACKS + track. Track 0 is the
  * loop's thread, 1 + p priority p's starvation intervals. */
@@ -1071,11 +1072,13 @@ int sp_export_main(int argc, char **argv)
 	/* Cannot happen (the order written makes each arrow's end bind to
 	 * its run): said, so that a regression shows. */
 	if (o.unbound)
-		sp_error("export: %" PRIu64 " arrow(s) may bind to the wrong "
-			 "slice in Perfetto (a bug)", o.unbound);
+		sp_error("export: %" PRIu64 " %s may bind to the wrong "
+			 "slice in Perfetto (a bug)", o.unbound,
+			 tw_noun(o.unbound, "arrow", "arrows"));
 	if (o.clamped)
-		snprintf(note, sizeof(note), ", %" PRIu64 " run(s) clamped "
-			 "to nest strictly", o.clamped);
+		snprintf(note, sizeof(note), ", %" PRIu64 " %s clamped "
+			 "to nest strictly", o.clamped,
+			 tw_noun(o.clamped, "run", "runs"));
 	printf("%s: %" PRIu64 " trace events, %" PRIu64 " arrows (%" PRIu64
 	       " from a ready marker)%s%s; open it in https://ui.perfetto.dev "
 	       "or chrome://tracing\n", file, o.events, o.flows, o.markers,
