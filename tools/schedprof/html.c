@@ -35,6 +35,7 @@
 #include "html.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "words.h"
 
 #define CHART_W 1100     /* timeline and depth charts, px */
 #define CHART_PX 960     /* about their plotting area's width, px */
@@ -1659,10 +1660,12 @@ static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
 
 	an_fmt_ns((int64_t)(ci->tl.px_ns + 0.5), px, sizeof(px));
 	snprintf(cap, sizeof(cap), "Runs per priority over the whole loop: "
-		 "%zu runs as %zu boxes. Runs less than a pixel (%s) apart "
+		 "%zu %s as %zu %s. Runs less than a pixel (%s) apart "
 		 "share a box, paler the less of it they fill; a box is a "
 		 "pixel wide at least. Shaded: %zu starvation interval%s.",
-		 ci->tl.runs, ci->tl.boxes, px, ci->tl.starves,
+		 ci->tl.runs, tw_noun(ci->tl.runs, "run", "runs"),
+		 ci->tl.boxes, tw_noun(ci->tl.boxes, "box", "boxes"), px,
+		 ci->tl.starves,
 		 ci->tl.starves == 1 ? "" : "s");
 	if (ci->tl.task_lanes) {
 		size_t n = strlen(cap);
@@ -1992,9 +1995,11 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 			l->first, l->last);
 	an_loop_counts(l, &cn);
 	html_esc(f, an_counts_text(&cn, counts, sizeof(counts)));
-	fprintf(f, "; %" PRIu64 " sleeps, %s asleep; "
-		"%" PRIu64 " stopwatch checks", l->sleeps,
-		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices);
+	fprintf(f, "; %" PRIu64 " %s, %s asleep; "
+		"%" PRIu64 " stopwatch %s", l->sleeps,
+		tw_noun(l->sleeps, "sleep", "sleeps"),
+		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices,
+		tw_noun(l->slices, "check", "checks"));
 	if (l->commands || l->builds)
 		fprintf(f, "; %" PRIu64 " dispatcher commands, %" PRIu64
 			" builds (%" PRIu64 " forced)", l->commands, l->builds,
