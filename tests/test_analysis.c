@@ -1096,9 +1096,12 @@ static void test_max_wait_fell_due_inside_a_long_run(void **state)
 	assert_int_equal(r->loops[0]->tstarves[0].due_run_ns, MS(150));
 	f = finding_of(r, AN_STARVING_TASK, "thumb");
 	assert_non_null(f);
-	assert_non_null(strstr(f->evidence, ": split layout: thumb's maximum "
+	assert_non_null(strstr(f->evidence, ": split layout with "
+					    "lsched_stopwatch_continue(): "
+					    "thumb's maximum "
 					    "wait (100 ms) fell due during its "
-					    "run, which went on 150 ms"));
+					    "run, which went on 150 ms (a maximum "
+					    "wait acts only between runs)"));
 	assert_null(strstr(f->evidence, "shorten"));
 	an_free(a);
 }
