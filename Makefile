@@ -672,6 +672,7 @@ ifneq ($(TRACE),0)
 	@VALGRIND=$(BADINPUT_VALGRIND) scripts/test-schedprof-badinput.sh
 	@scripts/test-schedtop.sh
 	@scripts/test-schedtop-flight.sh
+	@scripts/test-schedtop-keys.sh
 	@scripts/test-schedreplay.sh
 	@scripts/test-hostile-names.sh
 	@scripts/test-flight-readers.sh

@@ -1,36 +1,58 @@
 #!/usr/bin/env bash
-# schedprof's HTML report in headless Chromium: the page loads and every
-# chart on it renders.
+# schedprof's HTML report in headless Chromium: the page loads, every
+# chart on it renders, and it reads at a narrow width.
 #
-#   scripts/check-html-chromium.sh [--screenshot FILE.png] OUTDIR
+#   scripts/check-html-chromium.sh [--screenshot FILE.png] [--width PX]
+#                                  [--expect-title TEXT]... OUTDIR
 #
 # OUTDIR is a `schedprof report -o OUTDIR`. A wrapper page, made in a fresh
-# temporary directory, loads OUTDIR/index.html in an iframe and, once it
-# has loaded, looks at every <img> of it: loaded, with a size of its own
-# (naturalWidth > 0), laid out on the page, and drawn: rasterized on a
-# canvas, it has ink (a blank or broken SVG has none). It writes what it
-# found into its own DOM, which `chromium --headless --dump-dom` prints:
-# "CHARTS-OK N" (N is checked against the <img> tags of index.html), or
-# "CHART-BROKEN src (why) ...", or why the page itself did not load.
-# --screenshot also saves the whole report as it renders, 1280 px wide.
+# temporary directory, loads OUTDIR/index.html in two iframes, 1280 and
+# 800 px wide, and once they have loaded looks, in each, at:
+# - every chart (the inline <svg> of each div.chart): laid out, and drawn:
+#   serialized and rasterized on a canvas, it has ink (a blank or broken
+#   SVG has none); their number is checked against index.html's;
+# - the page's width: document.scrollingElement.scrollWidth is at most the
+#   iframe's (no sideways scrolling: wide tables scroll in their own box);
+# - each loop's timeline and depth charts: the left and right edges of
+#   their plotting areas on the screen (gnuplot's border: the first closed
+#   rectangle path of each SVG), equal within 1 px;
+# - each idle loop (div.loop.idle): its section, 200 px tall at most;
+# - the hover texts: how many <title> elements of drawn chart elements
+#   there are (at least one), and that each --expect-title TEXT is one
+#   of them, exactly.
+# It writes what it found as JSON into its own DOM, which `chromium
+# --headless --dump-dom` prints, and python3 judges it. --screenshot also
+# saves the whole report as it renders, --width PX wide (default 1280).
 #
 # Chromium: Debian's package (apt-get install chromium), run with a new
 # profile each time, no sandbox (root), no GPU, no network of its own.
 # Prints one line: what passed and how long Chromium took, or what failed.
-# Exit status 0 if the page and every chart render, 1 if not (or no
-# chromium), 2 for bad usage.
+# Exit status 0 if the page and every chart render and every check holds,
+# 1 if not (or no chromium), 2 for bad usage.
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 [--screenshot FILE.png] OUTDIR (a schedprof report -o OUTDIR)" >&2
+	echo "usage: $0 [--screenshot FILE.png] [--width PX] [--expect-title TEXT]... OUTDIR (a schedprof report -o OUTDIR)" >&2
 	exit 2
 }
 shot=
+shot_w=1280
+titles=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--screenshot)
 		[ $# -ge 2 ] || usage
 		shot=$2
+		shift 2
+		;;
+	--width)
+		[ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || usage
+		shot_w=$2
+		shift 2
+		;;
+	--expect-title)
+		[ $# -ge 2 ] || usage
+		titles+=("$2")
 		shift 2
 		;;
 	-*) usage ;;
@@ -46,6 +68,10 @@ dir=$(cd "$1" && pwd) || exit 2
 
 chromium=$(command -v chromium || command -v chromium-browser) || {
 	echo "check-html-chromium: chromium not found: install chromium" >&2
+	exit 1
+}
+command -v python3 >/dev/null 2>&1 || {
+	echo "check-html-chromium: python3 not found" >&2
 	exit 1
 }
 
@@ -67,70 +93,146 @@ file_url() {
 }
 report_url=$(file_url "$dir/index.html")
 
-# The wrapper. The strings the result is recognised by are put together
-# at run time, so that the page's own script never matches them.
+# The titles expected, as a JSON array (a JS literal: <, > and & escaped,
+# so that no text can close the script).
+expect_json=$(python3 -c 'import json, sys
+print(json.dumps(sys.argv[1:]).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))' ${titles[@]+"${titles[@]}"})
+
+# The wrapper. The string the result is recognised by is put together at
+# run time, so that the page's own script never matches it.
 cat >"$tmp/check.html" <<EOF
 <!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>check</title></head>
-<body>
+<body style="margin:0">
 <pre id="result">NO-RESULT</pre>
-<iframe id="report" src="$report_url" style="width:1280px;height:2000px"></iframe>
+<iframe id="wide" src="$report_url" style="width:1280px;height:2000px;border:0"></iframe>
+<iframe id="narrow" src="$report_url" style="width:800px;height:2000px;border:0"></iframe>
 <script>
-var OK = 'CHARTS' + '-OK', BROKEN = 'CHART' + '-BROKEN';
-var frame = document.getElementById('report');
+var EXPECT = $expect_json;
+var MARK = 'CHECK' + '-RESULT ';
 function say(s) { document.getElementById('result').textContent = s; }
 var timer = setTimeout(function () {
-	say('PAGE' + '-BROKEN the report did not load');
-}, 4000);
-/* Why an image is not a rendered chart; '' if it is. */
-function problem(im) {
-	var c, g, px, ink = 0, i;
-	if (!im.complete)
-		return 'not loaded';
-	if (!(im.naturalWidth > 0 && im.naturalHeight > 0))
-		return 'no image: naturalWidth 0';
-	if (!(im.width > 0 && im.height > 0))
-		return 'not laid out';
-	c = document.createElement('canvas');
-	c.width = im.naturalWidth;
-	c.height = im.naturalHeight;
-	try {
-		g = c.getContext('2d');
-		g.drawImage(im, 0, 0);
-		px = g.getImageData(0, 0, c.width, c.height).data;
-	} catch (e) {
-		return 'cannot be drawn: ' + e;
-	}
-	for (i = 0; i < px.length; i += 4)
-		if (px[i + 3] > 0 && (px[i] < 160 || px[i + 1] < 160 ||
-				      px[i + 2] < 160))
-			ink++;
-	return ink < 100 ? 'blank: ' + ink + ' dark pixels' : '';
+	say(MARK + JSON.stringify({views: [{error: 'the report did not load'}]}));
+}, 8000);
+/* How many dark pixels an inline SVG has once rasterized (a promise; -1
+ * if it cannot be drawn). */
+function ink(svg) {
+	return new Promise(function (done) {
+		var xml = new XMLSerializer().serializeToString(svg);
+		var url = URL.createObjectURL(new Blob([xml],
+			{type: 'image/svg+xml'}));
+		var im = new Image();
+		im.onload = function () {
+			var c = document.createElement('canvas'), g, px, n = 0, i;
+			c.width = im.naturalWidth || 1;
+			c.height = im.naturalHeight || 1;
+			try {
+				g = c.getContext('2d');
+				g.drawImage(im, 0, 0);
+				px = g.getImageData(0, 0, c.width, c.height).data;
+			} catch (e) {
+				done(-1);
+				return;
+			}
+			for (i = 0; i < px.length; i += 4)
+				if (px[i + 3] > 0 && (px[i] < 160 ||
+				    px[i + 1] < 160 || px[i + 2] < 160))
+					n++;
+			URL.revokeObjectURL(url);
+			done(n);
+		};
+		im.onerror = function () { done(-1); };
+		im.src = url;
+	});
 }
-frame.addEventListener('load', function () {
-	var d, bad = [], imgs, i, why;
+/* The screen edges of a chart's plotting area: its first closed rectangle
+ * path (gnuplot draws the border before any plot). */
+var RECT = /^M([-0-9.]+),([-0-9.]+) L\1,([-0-9.]+) L([-0-9.]+),\3 L\4,\2 L\1,\2 Z/;
+function plotBox(svg) {
+	var ps = svg.querySelectorAll('path'), i, r;
+	for (i = 0; i < ps.length; i++)
+		if (RECT.test((ps[i].getAttribute('d') || '').trim())) {
+			r = ps[i].getBoundingClientRect();
+			return {left: r.left, right: r.right};
+		}
+	return null;
+}
+function look(frame) {
+	var d = frame.contentDocument, out = {}, charts, ts, i, t, r;
+	if (!d || !d.body || !d.querySelector('h1'))
+		return Promise.resolve({error: 'no report in the page (title "' +
+			(d ? d.title : '') + '")'});
+	out.width = frame.clientWidth;
+	out.scrollWidth = d.scrollingElement.scrollWidth;
+	out.height = d.scrollingElement.scrollHeight;
+	out.align = [];
+	out.idle = [];
+	d.querySelectorAll('div.loop').forEach(function (loop) {
+		var tl = loop.querySelector('div.chart.timeline svg');
+		var dp = loop.querySelector('div.chart.depth svg');
+		if (loop.classList.contains('idle'))
+			out.idle.push({loop: loop.id,
+				height: loop.getBoundingClientRect().height});
+		else if (tl && dp)
+			out.align.push({loop: loop.id, timeline: plotBox(tl),
+				depth: plotBox(dp)});
+	});
+	/* Hover texts: the <title> of an element drawn with a size. */
+	ts = d.querySelectorAll('div.chart svg g > title');
+	out.titles = 0;
+	out.found = EXPECT.map(function () { return false; });
+	for (i = 0; i < ts.length; i++) {
+		t = ts[i].textContent;
+		r = ts[i].parentNode.getBoundingClientRect();
+		if (!(r.width > 0 && r.height > 0))
+			continue;
+		out.titles++;
+		EXPECT.forEach(function (e, k) {
+			if (t === e)
+				out.found[k] = true;
+		});
+	}
+	charts = d.querySelectorAll('div.chart');
+	out.charts = charts.length;
+	return Promise.all(Array.prototype.map.call(charts, function (ch) {
+		var svg = ch.querySelector('svg'), name, b;
+		name = ch.getAttribute('data-src') || ch.className;
+		if (!svg)
+			return Promise.resolve(name + ' (no svg)');
+		b = svg.getBoundingClientRect();
+		if (!(b.width > 0 && b.height > 0))
+			return Promise.resolve(name + ' (not laid out)');
+		return ink(svg).then(function (n) {
+			if (n < 0)
+				return name + ' (cannot be drawn)';
+			return n < 100 ? name + ' (blank: ' + n +
+				' dark pixels)' : '';
+		});
+	})).then(function (why) {
+		out.broken = why.filter(function (w) { return w; });
+		return out;
+	});
+}
+var loaded = 0;
+function onload() {
+	var frames;
+	if (++loaded < 2)
+		return;
 	clearTimeout(timer);
-	try {
-		d = frame.contentDocument;
-	} catch (e) {
-		say('PAGE' + '-BROKEN cannot read the report: ' + e);
-		return;
-	}
-	if (!d || !d.body || !d.querySelector('h1')) {
-		say('PAGE' + '-BROKEN no report in the page (title "' +
-		    (d ? d.title : '') + '")');
-		return;
-	}
-	imgs = d.images;
-	for (i = 0; i < imgs.length; i++) {
-		why = problem(imgs[i]);
-		if (why)
-			bad.push(imgs[i].getAttribute('src') + ' (' + why + ')');
-	}
-	say(bad.length ? BROKEN + ' ' + bad.join(' ') :
-	    OK + ' ' + imgs.length + ' HEIGHT ' +
-	    d.documentElement.scrollHeight + ' TITLE ' + d.title);
-});
+	frames = [document.getElementById('wide'),
+		  document.getElementById('narrow')];
+	Promise.all(frames.map(function (f) {
+		try {
+			return look(f);
+		} catch (e) {
+			return Promise.resolve({error: 'cannot read the report: ' + e});
+		}
+	})).then(function (res) {
+		say(MARK + JSON.stringify({expect: EXPECT, views: res}));
+	});
+}
+document.getElementById('wide').addEventListener('load', onload);
+document.getElementById('narrow').addEventListener('load', onload);
 </script>
 </body></html>
 EOF
@@ -162,29 +264,72 @@ fail() {
 }
 [ "$rc" -eq 0 ] || fail "chromium exited with status $rc after ${secs} s"
 case $result in
-"CHARTS-OK "*) ;;
+"CHECK-RESULT "*) ;;
 "") fail "no result in the page chromium dumped (${secs} s)" ;;
 *) fail "$result" ;;
 esac
-n=$(sed -n 's/^CHARTS-OK \([0-9]*\) .*/\1/p' <<<"$result")
-height=$(sed -n 's/.* HEIGHT \([0-9]*\) .*/\1/p' <<<"$result")
-want=$(grep -o '<img ' "$dir/index.html" | wc -l)
-if [ "$n" -ne "$want" ]; then
-	fail "$n images rendered, index.html has $want"
-fi
-if [ "$n" -eq 0 ]; then
-	fail "the report shows no chart"
-fi
+want=$(grep -o '<div class="chart ' "$dir/index.html" | wc -l)
+# The judgement: one line of what held, or what did not.
+verdict=$(python3 - "$want" "${result#CHECK-RESULT }" <<'PY'
+import html, json, sys
+want, r = int(sys.argv[1]), json.loads(html.unescape(sys.argv[2]))
+bad = []
+for v in r["views"]:
+    if "error" in v:
+        bad.append(v["error"])
+        continue
+    w = v["width"]
+    if v["charts"] != want:
+        bad.append("%d px: %d charts laid out, index.html has %d" % (w, v["charts"], want))
+    if want == 0 and not v["idle"]:
+        bad.append("the report shows no chart")
+    for b in v["broken"]:
+        bad.append("%d px: chart %s" % (w, b))
+    if v["scrollWidth"] > w:
+        bad.append("%d px wide: the page scrolls sideways (scrollWidth %d)" % (w, v["scrollWidth"]))
+    for a in v["align"]:
+        t, d = a["timeline"], a["depth"]
+        if not t or not d:
+            bad.append("%d px: %s: no plotting area found in its %s chart" % (w, a["loop"], "depth" if t else "timeline"))
+        elif abs(t["left"] - d["left"]) > 1 or abs(t["right"] - d["right"]) > 1:
+            bad.append("%d px: %s: the timeline's plotting area spans x %.1f to %.1f, the depth chart's %.1f to %.1f" % (w, a["loop"], t["left"], t["right"], d["left"], d["right"]))
+    for i in v["idle"]:
+        if i["height"] > 200:
+            bad.append("%d px: idle %s is %.0f px tall (200 at most)" % (w, i["loop"], i["height"]))
+    if want and v["titles"] == 0:
+        bad.append("%d px: no chart element has a <title>" % w)
+    for e, f in zip(r["expect"], v["found"]):
+        if not f:
+            bad.append("%d px: no drawn element has the title %r" % (w, e))
+if bad:
+    print("FAIL " + "; ".join(bad[:6]))
+    sys.exit(0)
+n = r["views"][1]
+dx = max([max(abs(a["timeline"]["left"] - a["depth"]["left"]), abs(a["timeline"]["right"] - a["depth"]["right"])) for v in r["views"] for a in v["align"]] or [0])
+print("OK index.html loads and its %d charts render (%d hover titles%s); at 800 px no sideways scrolling (scrollWidth %d)%s%s" % (
+    want, n["titles"],
+    "" if not r["expect"] else ", the %d expected among them" % len(r["expect"]),
+    n["scrollWidth"],
+    "" if not n["align"] else "; timeline and depth plotting areas within %.2f px" % dx,
+    "" if not n["idle"] else "; idle loop sections %s px tall" % "/".join("%.0f" % i["height"] for i in n["idle"])))
+PY
+) || fail "could not judge the result"
+case $verdict in
+"OK "*) ;;
+*) fail "${verdict#FAIL }" ;;
+esac
 
 if [ -n "$shot" ]; then
-	# The whole page: its height, as the check measured it (capped).
-	h=${height:-2000}
+	# The whole page: its height as the check measured it at 1280 px, or
+	# at 800 px for a screenshot that narrow or narrower (capped).
+	h=$(python3 -c 'import html, json, sys; r = json.loads(html.unescape(sys.argv[1])); print(r["views"][0 if int(sys.argv[2]) > 800 else 1]["height"])' "${result#CHECK-RESULT }" "$shot_w" 2>/dev/null)
+	h=${h:-2000}
 	[ "$h" -le 16000 ] || h=16000
 	timeout -k 5 120 "$chromium" "${flags[@]}" --user-data-dir="$tmp/profile2" \
-		--window-size=1280,"$h" --screenshot="$shot" "$report_url" \
+		--window-size="$shot_w","$h" --screenshot="$shot" "$report_url" \
 		>/dev/null 2>>"$tmp/chromium.log" ||
 		fail "chromium could not take the screenshot $shot"
 	[ -s "$shot" ] || fail "no screenshot written to $shot"
 fi
-echo "check-html-chromium: index.html loads and its $n charts render in headless Chromium ($(basename "$chromium"), ${secs} s)${shot:+; screenshot $shot}"
+echo "check-html-chromium: ${verdict#OK } in headless Chromium ($(basename "$chromium"), ${secs} s)${shot:+; screenshot $shot}"
 exit 0

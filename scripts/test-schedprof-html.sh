@@ -3,10 +3,15 @@
 #
 #   scripts/test-schedprof-html.sh TRACE_DIR     (make build/bin/schedprof)
 #
-# report -o: index.html is there and parses, has four charts per loop, and
-# every chart it shows is a non-empty, well-formed SVG; without gnuplot it
+# report -o: index.html is there and parses, has four charts per loop (an
+# idle loop, where no task ran or was ready, none), every chart it shows is
+# a non-empty, well-formed SVG, and HIGHEST and LOWEST are told apart in
+# the wait chart (the colours and markers gnuplot drew); without gnuplot it
 # fails with one clear line; in headless Chromium (check-html-chromium.sh)
-# the page loads and every chart renders. export --perfetto: valid JSON
+# the page loads, every chart renders, nothing scrolls sideways at 800 px,
+# the timeline's and depth chart's time axes line up, idle loops are a
+# line, and the hover titles hold what the JSON report says (the top
+# task's run-time p99, its priority's wait p99). export --perfetto: valid JSON
 # that scripts/check-perfetto.py --schedprof accepts (the trace event
 # format, strictly, and the export's layout: a track per loop, strictly
 # nested runs, an arrow bound to each run), with one "X" event per run
@@ -73,12 +78,17 @@ elif [ ! -s "$index" ]; then
 else
 	pass "report -o $html: exit 0 in ${secs} s"
 
-	# Well-formed: xmllint's HTML parser says nothing; else the main
-	# elements open and close.
+	# Well-formed: xmllint's HTML parser says nothing but that it does
+	# not know the inline SVG's elements (an HTML 4 parser); else the
+	# main elements open and close.
 	if [ "$have_xmllint" = 1 ]; then
-		if xmllint --html --noout "$index" >"$out/xmllint.log" 2>&1 &&
-		   [ ! -s "$out/xmllint.log" ]; then
-			pass "index.html parses cleanly (xmllint --html)"
+		xmllint --html --noout "$index" >"$out/xmllint.raw" 2>&1
+		# An unknown tag's error is three lines: the message, the line
+		# of the page, a caret.
+		awk '/HTML parser error : Tag (svg|g|path|use|text|title|desc|defs|rect|circle|polygon|pattern|filter|feflood|fecomposite|image) invalid$/ { skip = 2; next }
+		     skip > 0 { skip--; next } { print }' "$out/xmllint.raw" >"$out/xmllint.log"
+		if [ ! -s "$out/xmllint.log" ]; then
+			pass "index.html parses cleanly (xmllint --html; but for the inline SVG's tags)"
 		else
 			fail "index.html does not parse cleanly:"
 			head -n 20 "$out/xmllint.log" | indent
@@ -116,12 +126,14 @@ else
 		fail "index.html lacks:$missing"
 	fi
 
-	# Four chart kinds per loop.
-	loops=$(grep -c '<div class="loop"' "$index")
+	# Four chart kinds per loop; an idle loop's section has none.
+	loops=$(grep -c '<div class="loop' "$index")
+	idle=$(grep -c '<div class="loop idle"' "$index")
 	bad=
 	for ((i = 0; i < loops; i++)); do
+		grep -q "<div class=\"loop idle\" id=\"loop$i\"" "$index" && continue
 		for kind in wait timeline runtime depth; do
-			grep -q "src=\"loop$i-$kind.svg\"" "$index" || bad+=" loop$i-$kind"
+			grep -q "data-src=\"loop$i-$kind.svg\"" "$index" || bad+=" loop$i-$kind"
 		done
 	done
 	if [ "$loops" -lt 1 ]; then
@@ -129,10 +141,11 @@ else
 	elif [ -n "$bad" ]; then
 		fail "index.html lacks charts:$bad"
 	else
-		pass "$loops loop(s), each with its 4 charts (wait CDF, timeline, run time, depth)"
+		pass "$loops loop(s), each with its 4 charts (wait by percentile, timeline, run time, depth) but the $idle idle one(s)"
 	fi
 
-	# Every SVG the page shows exists, is not empty and is XML.
+	# Every SVG the page shows exists, is not empty and is XML; it is
+	# inline too (the <svg> count).
 	n=0
 	bad=
 	while read -r svg; do
@@ -142,26 +155,104 @@ else
 		elif ! xml_ok "$html/$svg"; then
 			bad+=" $svg(not XML)"
 		fi
-	done < <(grep -o 'src="[^"]*\.svg"' "$index" | sed -e 's/^src="//' -e 's/"$//')
+	done < <(grep -o 'data-src="[^"]*\.svg"' "$index" | sed -e 's/^data-src="//' -e 's/"$//')
+	inline=$(grep -o '<svg' "$index" | wc -l)
 	# (A loop of many runs has a fifth: a detail of its timeline.)
-	if [ -z "$bad" ] && [ "$n" -ge $((4 * loops)) ]; then
-		pass "$n SVG charts exist, non-empty, well-formed XML"
+	if [ -z "$bad" ] && [ "$n" -ge $((4 * (loops - idle))) ] && [ "$inline" -eq "$n" ]; then
+		pass "$n SVG charts exist, non-empty, well-formed XML, inline in index.html"
 	else
-		fail "SVG charts ($n referenced, $((4 * loops)) at least expected):$bad"
+		fail "SVG charts ($n referenced, $inline inline, $((4 * (loops - idle))) at least expected):$bad"
 	fi
+
+	# HIGHEST and LOWEST apart in the wait chart, as drawn: the colour
+	# and marker of each one's key entry, at least 50 apart in CIELAB
+	# (delta E 1976) and of another shape.
+	for w in "$html"/loop*-wait.svg; do
+		[ -e "$w" ] || continue
+		if msg=$(python3 - "$w" <<'PY'
+import re, sys
+svg = open(sys.argv[1], encoding="utf-8").read()
+def entry(prio):
+    m = re.search(r"<text>" + prio + r" \(\d+\)</text>(.*?)<path stroke='rgb\(\s*(\d+),\s*(\d+),\s*(\d+)\)'.*?xlink:href='#gpPt(\d+)'", svg, re.S)
+    return None if not m else ((int(m.group(2)), int(m.group(3)), int(m.group(4))), int(m.group(5)))
+def lab(rgb):
+    def lin(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = map(lin, rgb)
+    x, y, z = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+    f = lambda t: t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+hi, lo = entry("HIGHEST"), entry("LOWEST")
+if not hi or not lo:
+    print("skip")
+    sys.exit(0)
+de = sum((a - b) ** 2 for a, b in zip(lab(hi[0]), lab(lo[0]))) ** 0.5
+print("HIGHEST rgb%s marker %d, LOWEST rgb%s marker %d: delta E %.0f" % (hi[0], hi[1], lo[0], lo[1], de))
+sys.exit(0 if de >= 50 and hi[1] != lo[1] else 1)
+PY
+); then
+			[ "$msg" = skip ] || pass "$(basename "$w"): $msg"
+		else
+			fail "$(basename "$w"): HIGHEST and LOWEST too alike: $msg"
+		fi
+	done
+
 	if [ -s "$html/report.gp" ]; then
 		pass "report.gp and its data files kept for re-plotting"
 	else
 		fail "no $html/report.gp"
 	fi
 
-	# In a browser: headless Chromium loads the page and draws every
-	# chart (scripts/check-html-chromium.sh).
+	# In a browser: headless Chromium loads the page, draws every chart
+	# and reads at 800 px (scripts/check-html-chromium.sh); the hover
+	# titles hold the JSON report's figures: the run-time p99 of the
+	# first loop's top task by run time (the first of the top 8 with a
+	# name a hover text keeps as it is), and its priority's wait p99, as
+	# the report formats them (an_fmt_ns).
+	expect=()
+	if "$bin" report "$trace" --json >"$out/report.json" 2>/dev/null; then
+		while IFS= read -r t; do
+			expect+=(--expect-title "$t")
+		done < <(python3 - "$out/report.json" <<'PY'
+import json, sys
+def fmt(ns):
+    a = abs(ns)
+    if a >= 1e9: return "%.3g s" % (ns / 1e9)
+    if a >= 1e6: return "%.3g ms" % (ns / 1e6)
+    if a >= 1e3: return "%.3g us" % (ns / 1e3)
+    return "%d ns" % ns
+r = json.load(open(sys.argv[1]))
+for l in r["loops"]:
+    ts = [t for t in l["tasks"] if t["runs"] and t["run_ns"]["count"]]
+    if not ts:
+        continue
+    ts = sorted(ts, key=lambda t: (-t["run_total_ns"], -t["runs"], t["id"]))[:8]
+    # A hover text has what is not printable, quotes and backslashes
+    # replaced, and is cut at 160 characters: the first of the top tasks
+    # (the run-time chart's) whose name needs none of that.
+    plain = [t for t in ts if len(t["name"]) <= 60 and
+             all(c.isprintable() and c not in '"\\\ufffd' for c in t["name"])]
+    t = plain[0] if plain else ts[0]
+    if plain:
+        print("%s: run time p99 %s (%d runs)" % (t["name"], fmt(t["run_ns"]["p99"]), t["runs"]))
+    for p in l["priorities"]:
+        if p["priority"] == t["priority"] and p["wait_ns"]["count"]:
+            print("%s wait p99: %s (%d waits)" % (p["priority"], fmt(p["wait_ns"]["p99"]), p["wait_ns"]["count"]))
+    break
+PY
+)
+	fi
 	if ! command -v chromium >/dev/null 2>&1 &&
 	   ! command -v chromium-browser >/dev/null 2>&1; then
 		fail "chromium not found: install chromium"
-	elif msg=$(scripts/check-html-chromium.sh "$html" 2>&1); then
+	elif [ "$idle" -lt "$loops" ] && [ "${#expect[@]}" -eq 0 ]; then
+		fail "no hover title to expect: report --json failed or names no task"
+	elif msg=$(scripts/check-html-chromium.sh ${expect[@]+"${expect[@]}"} "$html" 2>&1); then
 		pass "${msg#check-html-chromium: }"
+		for ((i = 1; i < ${#expect[@]}; i += 2)); do
+			pass "hover title from the JSON report: '${expect[i]}'"
+		done
 	else
 		fail "headless Chromium:"
 		indent <<<"$msg"

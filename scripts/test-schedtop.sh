@@ -195,7 +195,7 @@ waitfor() { # pattern, what
 	for _ in $(seq 40); do cap | grep -qE "$1" && return 0; sleep 0.1; done
 	return 1
 }
-if waitfor 'TASK .*sort: time' && waitfor '^worker +DEFAULT_IDLE'; then
+if waitfor '^ALERTS .*sort time' && waitfor '^worker +DEFAULT_IDLE'; then
 	screen=$(cap)
 	if grep -q '^schedtop live' <<<"$screen" && grep -q '^PRIO ' <<<"$screen" &&
 	   grep -q '^ALERTS' <<<"$screen" && grep -q 'q quit' <<<"$screen"; then
@@ -207,7 +207,7 @@ else
 fi
 mapfile -t progs < <(schedtop_progs)
 tm send-keys -t top s
-waitfor 'sort: runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
+waitfor '^ALERTS .*sort runs' && pass "key s: next sort key (runs)" || fail "key s did not change the sort"
 tm send-keys -t top h
 if waitfor 'schedtop keys'; then
 	pass "key h: help shown"
@@ -223,6 +223,29 @@ tm send-keys -t top p
 waitfor '\[paused\]' && pass "key p: paused" || fail "key p did not pause"
 tm send-keys -t top p
 waitfor '^schedtop live .*  loops 2 ' && ! cap | grep -q '\[paused\]' && pass "key p again: resumed" || fail "key p did not resume"
+# Filter, reverse order and the detail view work live too (back on the
+# main loop: l again).
+tm send-keys -t top l
+waitfor '^loop 1/2 ' || true
+tm send-keys -t top / w o r k Enter
+rows() { cap | awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF {print $1}'; }
+if waitfor 'filter "work": 1 of' && [ "$(rows)" = worker ]; then
+	pass "live: / filter shows worker only"
+else
+	fail "live: the filter" "$(cap | tail -4)"
+fi
+tm send-keys -t top Enter
+if waitfor '^task worker' && waitfor 'probes keep no' && waitfor '^this frame: [0-9]+ runs'; then
+	pass "live: the detail of worker (its figures; no run history, said so)"
+else
+	fail "live: no detail of worker" "$(cap | head -8)"
+fi
+tm send-keys -t top Escape
+waitfor '^PRIO ' || fail "live: Esc did not leave the detail"
+tm send-keys -t top Escape
+waitfor '^ALERTS .*sort runs  h help' || fail "live: Esc did not clear the filter" "$(cap | tail -3)"
+tm send-keys -t top r
+waitfor 'sort runs \(rev\)' && pass "live: r reverses the order" || fail "live: r" "$(cap | grep '^ALERTS')"
 tm send-keys -t top q
 for _ in $(seq 50); do [ -s "$out/tmux.rc" ] && break; sleep 0.1; done
 if [ "$(cat "$out/tmux.rc" 2>/dev/null)" = "schedtop-exit=0" ]; then pass "key q: quit with status 0"

@@ -311,6 +311,52 @@ static void test_frame(void **state)
 	st_snap_free(&b);
 }
 
+/* The trace screen's history: a frame's copy owns its task keys and
+ * outlives the snapshots it was built from; the task table reverses. */
+static void test_frame_dup_reverse(void **state)
+{
+	struct st_snap a = { 0 }, b = { 0 };
+	struct st_frame f = { 0 }, g = { 0 };
+	struct st_task_stat *t;
+	const char *names[] = { "alpha", "beta", "gamma" };
+
+	(void)state;
+	snap_loop(&a, MS(1000), 1);
+	assert_true(st_snap_copy(&b, &a));
+	snap_loop(&b, MS(2000), 2);
+	for (int i = 0; i < 3; i++) {
+		t = snap_task(&b, names[i], 6);
+		t->runs = (uint64_t)(i + 1);
+		t->run_sum = MS(10 * (i + 1));
+	}
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
+	assert_int_equal(f.loops[0].ntasks, 3);
+	assert_string_equal(f.loops[0].tasks[0].k->name, "gamma");
+	st_frame_sort_dir(&f, ST_SORT_TIME, true);
+	assert_string_equal(f.loops[0].tasks[0].k->name, "alpha");
+	assert_string_equal(f.loops[0].tasks[2].k->name, "gamma");
+	st_frame_sort_dir(&f, ST_SORT_NAME, true);
+	assert_string_equal(f.loops[0].tasks[0].k->name, "gamma");
+	f.alerts_from = 2;
+	f.alerts_to = 5;
+	assert_true(st_frame_dup(&g, &f));
+	/* The snapshots and the frame go; the copy stands alone. */
+	st_frame_free(&f);
+	st_snap_free(&a);
+	st_snap_free(&b);
+	assert_int_equal(g.nloops, 1);
+	assert_int_equal(g.loops[0].ntasks, 3);
+	assert_int_equal(g.alerts_to, 5);
+	assert_string_equal(g.loops[0].tasks[0].k->name, "gamma");
+	assert_int_equal(g.loops[0].tasks[0].runs, 3);
+	st_frame_sort_dir(&g, ST_SORT_RUNS, false);
+	assert_string_equal(g.loops[0].tasks[0].k->name, "gamma");
+	assert_string_equal(g.loops[0].tasks[2].k->name, "alpha");
+	st_frame_free(&g);
+	assert_null(g.loops);
+	assert_null(g.own_keys);
+}
+
 static void test_virtual_clock(void **state)
 {
 	struct st_snap a = { 0 }, b = { 0 };
@@ -445,6 +491,40 @@ static void test_alert_text(void **state)
 	for (int i = 0; i < ST_ALERTS_KEPT; i++)
 		st_alert_raise(al, &a, MS(8), NULL);
 	assert_int_equal(al->total, ST_ALERTS_KEPT + 4);
+	assert_null(st_alert_get(al, 3));
+	assert_non_null(st_alert_get(al, 4));
+	assert_ptr_equal(st_alert_get(al, al->total - 1),
+			 &al->ring[(al->total - 1) % ST_ALERTS_KEPT]);
+	assert_null(st_alert_get(al, al->total));
+	st_alerts_free(al);
+	free(al);
+}
+
+/* Trace mode on the screen keeps every alert, so that a frame shown again
+ * after many more still has its own. */
+static void test_alert_history(void **state)
+{
+	struct st_alerts *al = calloc(1, sizeof(*al));
+	struct st_alert a = { .kind = ST_ALERT_LONG_TASK, .prio = 1 };
+
+	(void)state;
+	assert_non_null(al);
+	al->keep_all = true;
+	for (int i = 0; i < 3 * ST_ALERTS_KEPT; i++) {
+		a.dur = MS(i + 1);
+		st_alert_raise(al, &a, MS(i), NULL);
+	}
+	assert_int_equal(al->total, 3 * ST_ALERTS_KEPT);
+	for (uint64_t i = 0; i < al->total; i += 97) {
+		const struct st_alert_ent *e = st_alert_get(al, i);
+
+		assert_non_null(e);
+		assert_int_equal(e->when, MS(i));
+		assert_int_equal(e->a.dur, MS(i + 1));
+	}
+	assert_null(st_alert_get(al, al->total));
+	st_alerts_free(al);
+	assert_false(al->keep_all);
 	free(al);
 }
 
@@ -562,10 +642,12 @@ int main(void)
 		cmocka_unit_test(test_starvation),
 		cmocka_unit_test(test_end_figures),
 		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_frame_dup_reverse),
 		cmocka_unit_test(test_virtual_clock),
 		cmocka_unit_test(test_loop_order),
 		cmocka_unit_test(test_ongoing_alerts),
 		cmocka_unit_test(test_alert_text),
+		cmocka_unit_test(test_alert_history),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_names),
 	};

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,27 +39,54 @@
 #include "words.h"
 
 #define CHART_W 1100     /* timeline and depth charts, px */
-#define CHART_PX 960     /* about their plotting area's width, px */
+/* Their plotting area, the same in both so that their time axes line up:
+ * fixed margins (gnuplot's "at screen"), not ones fitted to the labels. */
+#define CHART_LM 230     /* left margin, px: the lanes' and strips' labels */
+#define CHART_RM 30      /* right margin, px */
+#define CHART_PX (CHART_W - CHART_LM - CHART_RM) /* the plotting area, px */
 #define SMALL_W 760      /* run-time chart, px */
 #define CDF_W 900
 #define SMALL_H 380
 #define CDF_POINTS 2000  /* per curve */
 #define TOP_CHART 8      /* tasks in the run-time chart */
+#define TOP_TASKS 8      /* tasks with a colour of their own */
 #define TOP_TABLE 30     /* tasks in the table */
 #define STARVE_ROWS 100  /* starvation intervals in the table */
 #define LABEL_MAX 28     /* characters of a task name on a chart axis */
+#define LANE_LABEL_MAX 22 /* of a task lane's name (the margin is fixed) */
+#define HOVER_MAX 160    /* characters of a hover text */
+#define BOX_LABEL_PX 40  /* a box at least this wide is named on it */
 #define FLIGHT_RGB "#111111" /* a flight-recorder save's trigger */
 /* A loop of more runs than this gets a detail timeline of DETAIL_RUNS
  * consecutive runs too: the overview's boxes then hide single runs. */
 #define DETAIL_MIN_RUNS 20000
 #define DETAIL_RUNS 2000
+/* Waits under a microsecond (0 ns among them) on the log axis of the wait
+ * chart: a log axis has no 0, so they get a line of their own below 1 us. */
+#define FLOOR_MS 0.0003
+/* An invisible marker that carries a hover text (gnuplot's hypertext):
+ * fully transparent, it still takes the pointer. */
+#define HOVER_RGB "#ff000000"
 
-/* A lane's colour, the same in every chart: [0] performer work, then the
- * priorities, HIGHEST first. */
+/*
+ * A priority's colour and marker, the same in every chart: [0] performer
+ * work, then the priorities, HIGHEST first. HIGHEST (red, filled circle)
+ * and LOWEST (black, cross) are the two a reader compares most: far apart
+ * in hue and lightness, and in shape.
+ */
 static const char *const lane_rgb[AN_PRIOS + 1] = {
 	"#7f7f7f", "#d62728", "#ff7f0e", "#bcbd22", "#2ca02c",
-	"#17becf", "#1f77b4", "#9467bd", "#8c564b",
+	"#17becf", "#1f77b4", "#9467bd", "#000000",
 };
+static const int prio_pt[AN_PRIOS] = { 7, 5, 9, 11, 13, 6, 8, 2 };
+
+/* The top tasks' colours on the timeline and run-time charts (by total run
+ * time: the first gets [0]); every other task is TASK_OTHER_RGB. */
+static const char *const task_rgb[TOP_TASKS] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+	"#9467bd", "#8c564b", "#e377c2", "#17becf",
+};
+#define TASK_OTHER_RGB "#b0b0b0"
 
 struct ctx {
 	struct an_result *r;
@@ -75,15 +103,19 @@ struct tl_info {
 	double px_ns;         /* a pixel */
 	size_t task_lanes;    /* victims and culprits of task waits */
 	size_t task_waits;    /* waits drawn on them */
+	size_t names;         /* boxes named on the chart */
 };
 
 struct chart_info {
+	bool idle;            /* no task ran: no chart */
 	struct tl_info tl;    /* the whole loop */
 	bool detail;          /* a detail window too: */
 	struct tl_info dt;
 	double dfrom_s, dto_s;
 	char detail_why[96];
 	unsigned cdf_prios;
+	unsigned floor_prios; /* priorities whose every wait is under 1 us */
+	char floor_note[200]; /* "REPAINT's 73, ..." */
 	unsigned depth_prios;
 	bool depth_reduced;
 	unsigned top;         /* tasks in the run-time chart */
@@ -392,6 +424,71 @@ static void gp_tic_str(FILE *f, const char *s, size_t max)
 	free(buf);
 }
 
+/*
+ * A hover text as the last column of a gnuplot data file, at most max
+ * characters: in double quotes, which gnuplot reads as one string column.
+ * Inside them gnuplot drops backslashes, and a double quote would end the
+ * string (and the SVG attribute gnuplot writes it in): both become '?', as
+ * do control characters and what is not UTF-8. The SVG terminal escapes &
+ * and <.
+ */
+static void hv_str(FILE *f, const char *s, size_t max)
+{
+	size_t chars = 0, n;
+
+	fputc('"', f);
+	while (s && *s) {
+		if (chars == max) {
+			fputs("...", f);
+			break;
+		}
+		n = tj_utf8_seq(s);
+		if (n == 0 || (unsigned char)*s < 0x20 || *s == 0x7f ||
+		    *s == '"' || *s == '\\')
+			fputc('?', f);
+		else
+			fwrite(s, 1, n, f);
+		s += n ? n : 1;
+		chars++;
+	}
+	fputs("\"\n", f);
+}
+
+/* A point of a hover layer: x y "text" (printf-style). */
+static void __attribute__((format(printf, 4, 5)))
+hover(FILE *f, double x, double y, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(f, "%.9g %.9g ", x, y);
+	hv_str(f, text, HOVER_MAX);
+}
+
+/* The plot clause of a hover layer: a transparent square of size ps over
+ * each point, which the SVG terminal gives the text of its third column
+ * (gnuplot's hypertext; the report turns it into the point's <title>). */
+static void gp_hover(FILE *gp, const char *dat, double ps)
+{
+	fprintf(gp, "'%s' using 1:2:3 with labels hypertext point pt 5 "
+		"ps %.2f lc rgb '" HOVER_RGB "' notitle", dat, ps);
+}
+
+/* The fixed margins of the timeline and depth charts (CHART_LM, CHART_RM),
+ * in screen fractions. */
+static double chart_l(void)
+{
+	return (double)CHART_LM / CHART_W;
+}
+
+static double chart_r(void)
+{
+	return 1.0 - (double)CHART_RM / CHART_W;
+}
+
 /* 'officesim[557] loop "main" (thread officesim, tid 557)', raw (escape
  * it for output). */
 static void loop_label(char *buf, size_t len, const struct an_loop *l)
@@ -423,19 +520,6 @@ static double ms(int64_t ns)
 static double log_ms(int64_t ns)
 {
 	return ns < 1 ? 1e-6 : (double)ns / 1e6;
-}
-
-/* A wait on the CDF's axis: waits under a µs (often 0: a task ready at
- * the instant it ran) at 1 µs, which keeps the axis to decades that
- * matter. */
-static double cdf_ms(int64_t ns)
-{
-	return ns < 1000 ? 1e-3 : (double)ns / 1e6;
-}
-
-static int lane_rgb_int(int lane)
-{
-	return (int)strtol(lane_rgb[lane] + 1, NULL, 16);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -474,6 +558,43 @@ static struct an_task **tasks_by_total(struct ctx *c, const struct an_loop *l)
 	return v;
 }
 
+/* The tasks with a colour of their own: the first TOP_TASKS that ran, by
+ * total run time. */
+struct top_tasks {
+	const struct an_task *t[TOP_TASKS];
+	unsigned n;
+};
+
+static int top_tasks_pick(struct ctx *c, const struct an_loop *l,
+			  struct top_tasks *tt)
+{
+	struct an_task **v = tasks_by_total(c, l);
+
+	tt->n = 0;
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < l->ntasks && tt->n < TOP_TASKS; i++)
+		if (v[i]->runs && v[i]->run.count)
+			tt->t[tt->n++] = v[i];
+	free(v);
+	return 0;
+}
+
+/* A task's colour slot: its rank among the top tasks, else tt->n (the
+ * others', and performer work's). */
+static unsigned top_slot(const struct top_tasks *tt, const struct an_task *t)
+{
+	for (unsigned k = 0; t && k < tt->n; k++)
+		if (tt->t[k] == t)
+			return k;
+	return tt->n;
+}
+
+static const char *slot_rgb(const struct top_tasks *tt, unsigned slot)
+{
+	return slot < tt->n ? task_rgb[slot] : TASK_OTHER_RGB;
+}
+
 /* ---- the gnuplot script --------------------------------------------- */
 
 /* What every chart starts with: reset clears the previous one's settings
@@ -504,28 +625,89 @@ static void gp_empty(FILE *gp, const char *what)
 
 /* ---- charts --------------------------------------------------------- */
 
-/* Wait-latency CDF, one curve per priority that has samples. */
+/* True if loop l is idle: no task ran or was ever ready (performer work
+ * may have run); a task that was ready and never ran is not idle. */
+static bool loop_idle(const struct an_loop *l)
+{
+	for (size_t i = 0; i < l->nruns; i++)
+		if (l->runs[i].task)
+			return false;
+	for (int p = 0; p < AN_PRIOS; p++)
+		if (l->prio[p].fired || l->prio[p].max_depth ||
+		    l->prio[p].nstarves)
+			return false;
+	return l->ntstarves == 0;
+}
+
+/* A wait on the wait chart's log axis: under a µs (often 0: a task ready
+ * at the instant it ran) on the floor line below 1 µs. */
+static double wait_y(int64_t ns)
+{
+	return ns < 1000 ? FLOOR_MS : (double)ns / 1e6;
+}
+
+/* The "nines" axis of the wait chart: fraction q at -log10(1 - q), so that
+ * p50, p90, p99 and p99.9 are evenly spaced and the tail is as wide as the
+ * body. */
+static double nines(double q)
+{
+	return q >= 1.0 ? 1e9 : -log10(1.0 - q);
+}
+
+/* The percentiles the wait chart marks, and their names. */
+static const double tail_pct[] = { 50, 90, 99, 99.9 };
+static const char *const tail_pct_name[] = { "p50", "p90", "p99", "p99.9" };
+
+/*
+ * Wait latency per priority by percentile: the wait (log scale) against
+ * the percentile on a nines axis, so the tail (p99, p99.9, the maximum)
+ * is as readable as the median; one curve per priority that has samples,
+ * with its marker at p50, p90, p99 (p99.9 from 1000 waits on) and the
+ * maximum, each with the value on hover. Waits under 1 us, 0 among them,
+ * lie on a floor line of their own below the axis's 1 us, said so on the
+ * chart: a log axis has no 0.
+ */
 static int chart_cdf(struct ctx *c, FILE *gp, size_t li,
-		     const struct an_loop *l, const char *label,
+		     struct an_loop *l, const char *label,
 		     struct chart_info *ci)
 {
-	char dat[64], svg[64], title[300];
+	char dat[64], mdat[64], svg[64], title[300], buf[48];
+	char floor_note[300] = "";
 	int blocks[AN_PRIOS];
-	unsigned nb = 0, k;
-	double xmax = 0.01;
-	FILE *f;
+	unsigned nb = 0, k, nfloor = 0;
+	bool has_floor = false;
+	double ymax = 0.01, xmax = 2.0;
+	size_t nmax = 0;
+	FILE *f, *m;
 	int p;
 
 	chart_name(dat, sizeof(dat), li, "wait", "dat");
+	chart_name(mdat, sizeof(mdat), li, "wait-marks", "dat");
 	chart_name(svg, sizeof(svg), li, "wait", "svg");
+	for (p = 0; p < AN_PRIOS; p++)
+		if (l->prio[p].wait.nsamples > nmax)
+			nmax = l->prio[p].wait.nsamples;
+	/* The axis ends half a decade past the rarest rank of the largest
+	 * priority, and shows p99 at least. */
+	while (xmax < log10(2.0 * (double)nmax))
+		xmax += 1.0;
 	f = out_open(c, dat);
 	if (!f)
 		return -1;
-	fprintf(f, "# %s: wait latency CDF per priority, one block per "
-		"priority (gnuplot index)\n# wait_ms fraction\n", label);
+	m = out_open(c, mdat);
+	if (!m) {
+		fclose(f);
+		return -1;
+	}
+	fprintf(f, "# %s: wait latency by percentile, one block per "
+		"priority (gnuplot index)\n# nines wait_ms: the sample of "
+		"rank i of n (from 0) at -log10(1 - i/n); under 1 us at %g\n",
+		label, FLOOR_MS);
+	fputs("# the marked percentiles, one block per priority\n"
+	      "# nines wait_ms \"hover text\"\n", m);
 	for (p = 0; p < AN_PRIOS; p++) {
-		const struct an_dist *d = &l->prio[p].wait;
-		size_t n = d->nsamples, kmax, i;
+		struct an_dist *d = &l->prio[p].wait;
+		size_t n = d->nsamples, i, last = SIZE_MAX;
 		int64_t *v;
 
 		if (n == 0 || !d->samples)
@@ -533,59 +715,145 @@ static int chart_cdf(struct ctx *c, FILE *gp, size_t li,
 		v = malloc(n * sizeof(*v));
 		if (!v) {
 			fclose(f);
+			fclose(m);
 			return fail(c, "out of memory");
 		}
 		memcpy(v, d->samples, n * sizeof(*v));
 		qsort(v, n, sizeof(*v), cmp_i64);
-		/* Point k of kmax is the sample of rank ceil(k n / kmax):
-		 * every sample when there are few, evenly spaced ranks
-		 * (the maximum always) when there are many. */
-		kmax = n < CDF_POINTS ? n : CDF_POINTS;
-		fprintf(f, "# %s: %zu samples\n%.9g 0\n", an_prio_name(p), n,
-			cdf_ms(v[0]));
-		for (k = 1; k <= kmax; k++) {
-			i = (size_t)(((uint64_t)k * n + kmax - 1) / kmax) -
-			    1;
-			fprintf(f, "%.9g %.9g\n", cdf_ms(v[i]),
-				(double)(i + 1) / (double)n);
+		fprintf(f, "# %s: %zu samples\n", an_prio_name(p), n);
+		/* Ranks evenly spaced on the nines axis (every rank when
+		 * there are few): the value of rank i holds from i/n to
+		 * (i + 1)/n, as nearest-rank percentiles (an_pct) do. */
+		for (k = 0; k <= CDF_POINTS; k++) {
+			double x = (double)k * log10((double)n) / CDF_POINTS;
+
+			i = (size_t)((double)n * (1.0 - pow(10.0, -x)) + 1e-9);
+			if (i >= n)
+				i = n - 1;
+			if (i == last)
+				continue;
+			fprintf(f, "%.9g %.9g\n", nines((double)i / (double)n),
+				wait_y(v[i]));
+			last = i;
 		}
-		fputs("\n\n", f);
-		/* The axis ends at the decade past the longest wait and
-		 * the starve threshold, so that its mark is on the chart. */
-		while (xmax < cdf_ms(v[n - 1]) * 1.01 ||
-		       xmax < ms(c->r->cfg.starve_ns) * 1.01)
-			xmax *= 10;
+		fprintf(f, "%.9g %.9g\n\n\n", xmax, wait_y(v[n - 1]));
+		if (v[n - 1] < 1000) {
+			size_t len = strlen(floor_note);
+
+			snprintf(floor_note + len, sizeof(floor_note) - len,
+				 "%s%s's %" PRIu64, nfloor ? ", " : "",
+				 an_prio_name(p), d->count);
+			nfloor++;
+		}
+		/* Without a wait under 1 us, the floor line is not drawn. */
+		has_floor |= v[0] < 1000;
+		while (ymax < wait_y(v[n - 1]) * 1.01 ||
+		       ymax < ms(c->r->cfg.starve_ns) * 1.01)
+			ymax *= 10;
 		free(v);
+		fprintf(m, "# %s\n", an_prio_name(p));
+		for (k = 0; k < sizeof(tail_pct) / sizeof(tail_pct[0]); k++) {
+			int64_t w;
+
+			if (tail_pct[k] > 99.0 && n < 1000)
+				continue;
+			w = an_pct(d, tail_pct[k]);
+			hover(m, nines(tail_pct[k] / 100.0), wait_y(w),
+			      "%s wait %s: %s (%" PRIu64 " waits)",
+			      an_prio_name(p), tail_pct_name[k],
+			      an_fmt_ns(w, buf, sizeof(buf)), d->count);
+		}
+		hover(m, xmax, wait_y(d->max), "%s wait max: %s (%" PRIu64
+		      " waits)", an_prio_name(p),
+		      an_fmt_ns(d->max, buf, sizeof(buf)), d->count);
+		fputs("\n\n", m);
 		blocks[nb++] = p;
 	}
-	if (out_close(c, f, dat) < 0)
+	if (out_close(c, f, dat) < 0 || out_close(c, m, mdat) < 0)
 		return -1;
 	ci->cdf_prios = nb;
+	ci->floor_prios = nfloor;
+	snprintf(ci->floor_note, sizeof(ci->floor_note), "%s", floor_note);
 
-	snprintf(title, sizeof(title), "%s: wait latency (ready to run), CDF",
-		 label);
-	gp_begin(gp, svg, CDF_W, SMALL_H, title);
+	snprintf(title, sizeof(title), "%s: wait latency (ready to run) by "
+		 "percentile", label);
+	gp_begin(gp, svg, CDF_W, SMALL_H + 20, title);
 	if (nb == 0) {
 		gp_empty(gp, "no task ran");
 		return 0;
 	}
-	fprintf(gp, "set logscale x 10\nset format x '%%g'\n"
-		"set xrange [0.001:%g]\n"
-		"set xlabel 'wait (ms), log scale; under 1 us shown at 1 us'\n"
-		"set ylabel 'fraction of runs'\nset yrange [0:1.02]\n"
-		"set ytics 0.1\nset key outside right top\n"
-		"set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead "
-		"dt 2 lc rgb '#999999'\n"
-		"set label 2 'starve threshold' at %.9g, graph 0.03 "
-		"right offset -0.5,0 tc rgb '#777777'\n",
-		xmax, ms(c->r->cfg.starve_ns), ms(c->r->cfg.starve_ns),
+	fprintf(gp, "set logscale y 10\nset yrange [%g:%g]\n"
+		"set xrange [0:%g]\nset ytics (", FLOOR_MS * 0.6, ymax, xmax);
+	{
+		static const char *const dec[] = {
+			"1 us", "10 us", "100 us", "1 ms", "10 ms", "100 ms",
+			"1 s", "10 s", "100 s",
+		};
+		double y = 0.001;
+
+		for (k = 0; k < sizeof(dec) / sizeof(dec[0]) && y <= ymax;
+		     k++, y *= 10)
+			fprintf(gp, "%s'%s' %g", k ? ", " : "", dec[k], y);
+		for (; y <= ymax; y *= 10)
+			fprintf(gp, ", '%g s' %g", y / 1000, y);
+	}
+	fputs(")\nset xtics (", gp);
+	for (k = 0; k <= (unsigned)xmax; k++) {
+		static const char *const q[] = {
+			"p0", "p90", "p99", "p99.9", "p99.99", "p99.999",
+			"p99.9999", "p99.99999", "p99.999999",
+		};
+
+		fprintf(gp, "%s'%s' %u", k ? ", " : "", k < 9 ? q[k] : "",
+			k);
+	}
+	fprintf(gp, ", 'p50' %.9g)\n"
+		"set xlabel 'percentile of the waits (each step right: ten "
+		"times rarer)'\nset ylabel 'wait, log scale'\n"
+		"set key outside right top\n"
+		"set arrow 1 from graph 0, first %.9g to graph 1, first %.9g "
+		"nohead dt 2 lc rgb '#999999'\n"
+		"set label 2 'starve threshold' at graph 0.01, first %.9g "
+		"left offset 0,0.6 tc rgb '#777777'\n",
+		nines(0.5), ms(c->r->cfg.starve_ns), ms(c->r->cfg.starve_ns),
 		ms(c->r->cfg.starve_ns));
+	if (has_floor) {
+		/* The floor: a line of its own, and what it means. */
+		char note[400];
+
+		fprintf(gp, "set ytics add ('0 or < 1 us' %g)\n"
+			"set arrow 3 from graph 0, first %g to graph 1, "
+			"first %g nohead dt 3 lc rgb '#bbbbbb'\n", FLOOR_MS,
+			sqrt(FLOOR_MS * 0.001), sqrt(FLOOR_MS * 0.001));
+		snprintf(note, sizeof(note), "bottom line: waits under 1 us, "
+			 "0 among them (a log axis has no 0)%s%s%s",
+			 nfloor ? "; all of " : "", floor_note,
+			 nfloor ? " waits" : "");
+		fputs("set label 4 ", gp);
+		gp_str(gp, note, 200);
+		fprintf(gp, " at graph 0.01, first %g left offset 0,0.7 "
+			"tc rgb '#555555'\n", sqrt(FLOOR_MS * 0.001));
+	}
 	fputs("plot", gp);
 	for (k = 0; k < nb; k++) {
 		p = blocks[k];
 		fprintf(gp, "%s \\\n  '%s' index %u using 1:2 with steps "
-			"lw 1.6 lc rgb '%s' title '%s (%" PRIu64 ")'",
-			k ? "," : "", dat, k, lane_rgb[p + 1], an_prio_name(p),
+			"lw 1.6 lc rgb '%s' notitle", k ? "," : "", dat, k,
+			lane_rgb[p + 1]);
+	}
+	/* The markers, with their values on hover; the key shows line and
+	 * marker together. */
+	for (k = 0; k < nb; k++) {
+		p = blocks[k];
+		fprintf(gp, ", \\\n  '%s' index %u using 1:2:3 with labels "
+			"hypertext point pt %d ps 1.1 lc rgb '%s' notitle",
+			mdat, k, prio_pt[p], lane_rgb[p + 1]);
+	}
+	for (k = 0; k < nb; k++) {
+		p = blocks[k];
+		fprintf(gp, ", \\\n  keyentry with linespoints lw 1.6 pt %d "
+			"ps 1.1 lc rgb '%s' title '%s (%" PRIu64 ")'",
+			prio_pt[p], lane_rgb[p + 1], an_prio_name(p),
 			l->prio[p].wait.count);
 	}
 	fputc('\n', gp);
@@ -606,10 +874,10 @@ static double rel_s(const struct an_loop *l, int64_t t)
 	return (double)(t - l->first) / 1e9;
 }
 
-/* A lane's colour, paled towards white: k = 1 is the colour itself. */
-static int lane_rgb_pale(int lane, double k)
+/* A colour, paled towards white: k = 1 is the colour itself. */
+static int rgb_pale(int rgb, double k)
 {
-	int rgb = lane_rgb_int(lane), out = 0, sh;
+	int out = 0, sh;
 
 	for (sh = 0; sh <= 16; sh += 8) {
 		int v = (rgb >> sh) & 0xff;
@@ -619,38 +887,195 @@ static int lane_rgb_pale(int lane, double k)
 	return out;
 }
 
+static int rgb_int(const char *hex)
+{
+	return (int)strtol(hex + 1, NULL, 16);
+}
+
 /* A timeline's window of loop time. */
 struct window {
 	int64_t from, to;
 	const char *kind;    /* "timeline" or "detail" */
 };
 
-/* The box being grown on a lane: runs less than a pixel apart. */
+/* The box being grown on a lane: runs less than a pixel apart; their run
+ * time per colour slot (top_slot()). */
 struct tl_box {
 	bool open;
 	int64_t begin, end, busy;
 	size_t runs;
+	int64_t slot_busy[TOP_TASKS + 1];
 };
 
-static void tl_flush(FILE *f, const struct an_loop *l, struct tl_box *b,
-		     int lane, int y, double px)
-{
-	double end = (double)b->end;
-	int rgb;
+/* Where a timeline's boxes go: their data, hover texts and names. */
+struct tl_out {
+	const struct an_loop *l;
+	const struct top_tasks *tt;
+	double px;
+	FILE *runs, *hover, *names;
+	size_t boxes, hovers, nnames;
+	bool seen[TOP_TASKS + 1]; /* colour slots drawn, for the key */
+};
 
-	/* A box of several runs is shaded by how busy they kept the lane
-	 * (pale: short runs far apart; full colour: busy throughout); a
-	 * lone run is in full colour, however short. */
+/* The name of a box's colour slot. */
+static const char *slot_name(const struct top_tasks *tt, unsigned slot,
+			     bool performer)
+{
+	if (performer)
+		return "performer work";
+	return slot < tt->n ? task_name(tt->t[slot]) : "other tasks";
+}
+
+/*
+ * Writes box b of lane y (named lane: a priority, or "performer work"):
+ * coloured by the task that ran most of it (a top task's colour, else the
+ * neutral one), shaded by how busy its runs kept the lane (pale: short
+ * runs far apart; full colour: busy throughout; a lone run is in full
+ * colour, however short), at least a pixel wide; its hover text; its
+ * task's name on it if it is wide enough and one task ran most of it.
+ */
+static void tl_flush(struct tl_out *o, struct tl_box *b, int y,
+		     const char *lane, bool performer)
+{
+	const struct an_loop *l = o->l;
+	double end = (double)b->end, w_px;
+	unsigned slot = 0, k;
+	int rgb;
+	char d1[48], d2[48];
+	const char *who;
+
+	for (k = 1; k <= o->tt->n; k++)
+		if (b->slot_busy[k] > b->slot_busy[slot])
+			slot = k;
+	if (performer)
+		slot = o->tt->n;
+	who = slot_name(o->tt, slot, performer);
+	rgb = rgb_int(slot_rgb(o->tt, slot));
 	if (b->runs > 1 && b->end > b->begin)
-		rgb = lane_rgb_pale(lane, 0.25 + 0.75 * (double)b->busy /
-				    (double)(b->end - b->begin));
-	else
-		rgb = lane_rgb_int(lane);
-	if (end - (double)b->begin < px)
-		end = (double)b->begin + px;
-	fprintf(f, "%.9g %.9g %d %d %zu\n", rel_s(l, b->begin),
+		rgb = rgb_pale(rgb, 0.25 + 0.75 * (double)b->busy /
+			       (double)(b->end - b->begin));
+	if (end - (double)b->begin < o->px)
+		end = (double)b->begin + o->px;
+	fprintf(o->runs, "%.9g %.9g %d %d %zu\n", rel_s(l, b->begin),
 		(end - (double)l->first) / 1e9, y, rgb, b->runs);
+	o->boxes++;
+	o->seen[slot] = true;
+	if (b->runs == 1)
+		hover(o->hover, (rel_s(l, b->begin) + (end - (double)l->first) /
+				 1e9) / 2, y, "%s (%s): a run at +%.6f s, %s",
+		      who, lane, rel_s(l, b->begin),
+		      an_fmt_ns(b->end - b->begin, d1, sizeof(d1)));
+	else
+		hover(o->hover, (rel_s(l, b->begin) + (end - (double)l->first) /
+				 1e9) / 2, y, "%s: %zu runs from +%.6f s to "
+		      "+%.6f s, %s running; most of it %s", lane, b->runs,
+		      rel_s(l, b->begin), rel_s(l, b->end),
+		      an_fmt_ns(b->busy, d2, sizeof(d2)), who);
+	o->hovers++;
+	/* Its name on it: white on a dark colour, black on a light one. */
+	w_px = (end - (double)b->begin) / o->px;
+	if (!performer && slot < o->tt->n && w_px >= BOX_LABEL_PX &&
+	    2 * b->slot_busy[slot] >= b->busy) {
+		int lum = (299 * ((rgb >> 16) & 0xff) + 587 *
+			   ((rgb >> 8) & 0xff) + 114 * (rgb & 0xff)) / 1000;
+
+		fprintf(o->names, "%.9g %d %d ", (rel_s(l, b->begin) +
+			(end - (double)l->first) / 1e9) / 2, y,
+			lum < 150 ? 0xffffff : 0x000000);
+		hv_str(o->names, who, (size_t)(w_px - 6) / 7);
+		o->nnames++;
+	}
 	b->open = false;
+}
+
+/* Adds run to the box of lane y: a run that begins within a pixel of the
+ * box's end extends it; another flushes it and starts a new one. */
+static void tl_add(struct tl_out *o, struct tl_box *b, const struct an_run *run,
+		   int y, const char *lane)
+{
+	int64_t end = run->end > run->begin ? run->end : run->begin;
+	unsigned slot = top_slot(o->tt, run->task);
+
+	if (b->open && (double)(run->begin - b->end) < o->px) {
+		if (end > b->end)
+			b->end = end;
+		b->busy += end - run->begin;
+		b->slot_busy[slot] += end - run->begin;
+		b->runs++;
+		return;
+	}
+	if (b->open)
+		tl_flush(o, b, y, lane, !run->task);
+	memset(b, 0, sizeof(*b));
+	*b = (struct tl_box){ true, run->begin, end, end - run->begin, 1,
+			      { 0 } };
+	b->slot_busy[slot] = end - run->begin;
+}
+
+/* The hatched intervals of a lane (starvation, task waits), merged as
+ * runs are: those less than a pixel apart share a box, with one hover
+ * text (a trace may hold thousands). */
+struct span_box {
+	bool open, open_at_end;
+	int64_t begin, end;     /* of the box, inside the window */
+	int64_t longest, longest_at;
+	size_t n;
+};
+
+static void span_flush(struct tl_out *o, FILE *f, struct span_box *sb, int y,
+		       const char *who, bool wait)
+{
+	const struct an_loop *l = o->l;
+	double end = (double)sb->end, mid;
+	char d[48];
+
+	if (!sb->open)
+		return;
+	if (end - (double)sb->begin < o->px)
+		end = (double)sb->begin + o->px;
+	fprintf(f, "%.9g %.9g %d %zu\n", rel_s(l, sb->begin),
+		(end - (double)l->first) / 1e9, y, sb->n);
+	mid = (rel_s(l, sb->begin) + (end - (double)l->first) / 1e9) / 2;
+	an_fmt_ns(sb->longest, d, sizeof(d));
+	if (sb->n == 1)
+		hover(o->hover, mid, y, wait ? "%s waited %s from +%.6f s%s" :
+		      "%s starving for %s from +%.6f s%s", who, d,
+		      rel_s(l, sb->longest_at), sb->open_at_end ?
+		      " (still at the end)" : "");
+	else
+		hover(o->hover, mid, y, "%s: %zu %s from +%.6f s to +%.6f s, "
+		      "the longest %s from +%.6f s%s", who, sb->n,
+		      wait ? "waits" : "starvation intervals",
+		      rel_s(l, sb->begin), rel_s(l, sb->end), d,
+		      rel_s(l, sb->longest_at), sb->open_at_end ?
+		      " (the last still at the end)" : "");
+	o->hovers++;
+	sb->open = false;
+}
+
+/* Adds the interval [start, stop) (clipped to the window w) to lane y's
+ * box; flushes the box first if it is more than a pixel before it. */
+static void span_add(struct tl_out *o, FILE *f, struct span_box *sb,
+		     const struct window *w, int64_t start, int64_t stop,
+		     bool open_at_end, int y, const char *who, bool wait)
+{
+	int64_t b0 = start > w->from ? start : w->from;
+	int64_t e0 = stop < w->to ? stop : w->to;
+
+	if (sb->open && (double)(b0 - sb->end) >= o->px)
+		span_flush(o, f, sb, y, who, wait);
+	if (!sb->open) {
+		*sb = (struct span_box){ .open = true, .begin = b0, .end = e0,
+					 .longest = -1 };
+	}
+	if (e0 > sb->end)
+		sb->end = e0;
+	if (stop - start > sb->longest) {
+		sb->longest = stop - start;
+		sb->longest_at = start;
+	}
+	sb->open_at_end = open_at_end;
+	sb->n++;
 }
 
 /* ---- task lanes: the victims and culprits of task waits ------------------ */
@@ -662,12 +1087,6 @@ struct task_lane {
 	bool victim;            /* else a culprit */
 	struct tl_box box;
 };
-
-/* The colour of a task's lane: its priority's. */
-static int task_lane_rgb(const struct an_task *t)
-{
-	return t->prio >= 0 && t->prio < AN_PRIOS ? t->prio + 1 : 0;
-}
 
 static bool lane_has(const struct task_lane *tl, size_t n,
 		     const struct an_task *t)
@@ -715,81 +1134,60 @@ static size_t task_lanes_pick(const struct an_loop *l, struct task_lane *tl,
 
 /*
  * Writes the task lanes' data for window w: their runs as boxes (lanes
- * first.. first + n - 1, coloured by the run's priority) in tdat, the
- * victims' waits in wdat. Counts the boxes and waits written.
+ * first.. first + n - 1, coloured as the lanes above are) through o, the
+ * victims' waits in wdat (and their hover texts). Counts the waits.
  */
-static int task_lanes_data(struct ctx *c, const struct an_loop *l,
-			   const struct window *w, struct task_lane *tl,
-			   size_t n, int first, double px, const char *tdat,
-			   const char *wdat, size_t *boxes, size_t *waits)
+static int task_lanes_data(struct ctx *c, const struct window *w,
+			   struct task_lane *tl, size_t n, int first,
+			   struct tl_out *o, const char *wdat, size_t *waits)
 {
+	const struct an_loop *l = o->l;
 	FILE *f = out_open(c, wdat);
 
-	*boxes = *waits = 0;
+	*waits = 0;
 	if (!f)
 		return -1;
-	fputs("# task waits of at least the starve threshold\n"
-	      "# begin_s end_s lane task\n", f);
-	for (size_t i = 0; i < l->ntstarves; i++) {
-		const struct an_task_starve *s = &l->tstarves[i];
-		int64_t b0 = s->start > w->from ? s->start : w->from;
-		int64_t e0 = s->end < w->to ? s->end : w->to;
-		double end = (double)e0;
+	fputs("# task waits of at least the starve threshold; those less than "
+	      "a pixel apart share a box\n# begin_s end_s lane waits\n", f);
+	for (size_t k = 0; k < n; k++) {
+		struct span_box sb = { 0 };
 
-		for (size_t k = 0; k < n; k++) {
-			if (tl[k].task != s->task || !tl[k].victim ||
-			    s->end < w->from || s->start > w->to)
+		if (!tl[k].victim)
+			continue;
+		/* tstarves is in time order. */
+		for (size_t i = 0; i < l->ntstarves; i++) {
+			const struct an_task_starve *s = &l->tstarves[i];
+
+			if (tl[k].task != s->task || s->end < w->from ||
+			    s->start > w->to)
 				continue;
-			if (end - (double)b0 < px)
-				end = (double)b0 + px;
-			fprintf(f, "%.9g %.9g %d %llu\n", rel_s(l, b0),
-				(end - (double)l->first) / 1e9,
-				first + (int)k, (unsigned long long)s->task_id);
+			span_add(o, f, &sb, w, s->start, s->end,
+				 s->open_at_end, first + (int)k,
+				 task_name(s->task), true);
 			(*waits)++;
 		}
+		span_flush(o, f, &sb, first + (int)k, task_name(tl[k].task),
+			   true);
 	}
 	if (out_close(c, f, wdat) < 0)
 		return -1;
-	f = out_open(c, tdat);
-	if (!f)
-		return -1;
-	fprintf(f, "# runs of the task lanes; those less than %.0f ns apart "
-		"share a box\n# begin_s end_s lane rgb runs\n", px);
 	for (size_t i = 0; i < l->nruns; i++) {
 		const struct an_run *run = &l->runs[i];
 		int64_t end = run->end > run->begin ? run->end : run->begin;
 
 		if (!run->task || end < w->from || run->begin > w->to)
 			continue;
-		for (size_t k = 0; k < n; k++) {
-			struct tl_box *b = &tl[k].box;
-			int ln = run->prio + 1;
-
-			if (tl[k].task != run->task || ln < 0 || ln > AN_PRIOS)
-				continue;
-			if (b->open && (double)(run->begin - b->end) < px) {
-				if (end > b->end)
-					b->end = end;
-				b->busy += end - run->begin;
-				b->runs++;
-				continue;
-			}
-			if (b->open) {
-				tl_flush(f, l, b, task_lane_rgb(tl[k].task),
-					 first + (int)k, px);
-				(*boxes)++;
-			}
-			*b = (struct tl_box){ true, run->begin, end,
-					      end - run->begin, 1 };
-		}
+		for (size_t k = 0; k < n; k++)
+			if (tl[k].task == run->task &&
+			    run->prio >= 0 && run->prio < AN_PRIOS)
+				tl_add(o, &tl[k].box, run, first + (int)k,
+				       an_prio_name(run->prio));
 	}
 	for (size_t k = 0; k < n; k++)
-		if (tl[k].box.open) {
-			tl_flush(f, l, &tl[k].box, task_lane_rgb(tl[k].task),
-				 first + (int)k, px);
-			(*boxes)++;
-		}
-	return out_close(c, f, tdat);
+		if (tl[k].box.open)
+			tl_flush(o, &tl[k].box, first + (int)k,
+				 an_prio_name(tl[k].task->prio), false);
+	return 0;
 }
 
 /*
@@ -839,18 +1237,20 @@ static unsigned gp_flight_marks(FILE *gp, const struct an_result *r,
 
 static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			  const struct an_loop *l, const char *label,
-			  const struct window *w, struct tl_info *ti)
+			  const struct window *w, const struct top_tasks *tt,
+			  struct tl_info *ti)
 {
 	char rdat[64], sdat[64], svg[64], kind[32], title[300], thr[48];
-	char tdat[64], wdat[64];
-	int lane_of[AN_PRIOS + 1], nl = 0, p, k;
+	char wdat[64], hdat[64], ndat[64];
+	int lane_of[AN_PRIOS + 1], nl = 0, p, k, keys = 2;
 	size_t per_lane[AN_PRIOS + 1] = { 0 };
 	struct tl_box box[AN_PRIOS + 1];
 	struct task_lane tl[TASK_LANES_MAX];
-	double px = (double)(w->to - w->from) / CHART_PX;
-	size_t i, boxes = 0, starves = 0, runs = 0, ntl, tboxes = 0, twaits = 0;
+	struct tl_out o = { .l = l, .tt = tt };
+	size_t i, starves = 0, runs = 0, ntl, twaits = 0;
 	FILE *f;
 
+	o.px = (double)(w->to - w->from) / CHART_PX;
 	memset(box, 0, sizeof(box));
 	for (i = 0; i < l->nruns; i++)
 		if (l->runs[i].prio >= -1 && l->runs[i].prio < AN_PRIOS)
@@ -863,114 +1263,118 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		if (per_lane[k] || (ap && (ap->fired || ap->nstarves)))
 			lane_of[k] = nl++;
 	}
-	ti->px_ns = px;
+	ti->px_ns = o.px;
+
+	snprintf(kind, sizeof(kind), "%s-hover", w->kind);
+	chart_name(hdat, sizeof(hdat), li, kind, "dat");
+	o.hover = out_open(c, hdat);
+	if (!o.hover)
+		return -1;
+	fputs("# what the chart says on hover, at each box's centre\n"
+	      "# time_s lane \"text\"\n", o.hover);
+	snprintf(kind, sizeof(kind), "%s-names", w->kind);
+	chart_name(ndat, sizeof(ndat), li, kind, "dat");
+	o.names = out_open(c, ndat);
+	if (!o.names) {
+		fclose(o.hover);
+		return -1;
+	}
+	fputs("# the task names written on the boxes wide enough\n"
+	      "# time_s lane text_rgb \"name\"\n", o.names);
 
 	snprintf(kind, sizeof(kind), "%s-starve", w->kind);
 	chart_name(sdat, sizeof(sdat), li, kind, "dat");
 	f = out_open(c, sdat);
 	if (!f)
-		return -1;
-	fprintf(f, "# %s: starvation intervals\n"
-		"# begin_s end_s lane priority\n", label);
+		goto out_close_names;
+	fprintf(f, "# %s: starvation intervals; those less than a pixel apart "
+		"share a box\n# begin_s end_s lane intervals\n", label);
 	for (p = 0; p < AN_PRIOS; p++) {
 		const struct an_prio *ap = &l->prio[p];
+		struct span_box sb = { 0 };
 
 		for (i = 0; i < ap->nstarves; i++) {
 			const struct an_starve *s = &ap->starves[i];
-			int64_t b0 = s->start > w->from ? s->start : w->from;
-			int64_t e0 = s->end < w->to ? s->end : w->to;
-			double end = (double)e0;
 
 			if (s->end < w->from || s->start > w->to)
 				continue;
-			if (end - (double)b0 < px)
-				end = (double)b0 + px;
-			fprintf(f, "%.9g %.9g %d %s\n", rel_s(l, b0),
-				(end - (double)l->first) / 1e9, lane_of[p + 1],
-				an_prio_name(p));
+			span_add(&o, f, &sb, w, s->start, s->end,
+				 s->open_at_end, lane_of[p + 1],
+				 an_prio_name(p), false);
 			starves++;
 		}
+		span_flush(&o, f, &sb, lane_of[p + 1], an_prio_name(p), false);
 	}
 	if (out_close(c, f, sdat) < 0)
-		return -1;
+		goto out_close_names;
 
 	snprintf(kind, sizeof(kind), "%s-runs", w->kind);
 	chart_name(rdat, sizeof(rdat), li, kind, "dat");
-	f = out_open(c, rdat);
-	if (!f)
-		return -1;
-	fprintf(f, "# %s: runs; those less than %.0f ns (a pixel) apart "
-		"share a box\n# begin_s end_s lane rgb runs\n", label, px);
+	o.runs = out_open(c, rdat);
+	if (!o.runs)
+		goto out_close_names;
+	fprintf(o.runs, "# %s: runs; those less than %.0f ns (a pixel) "
+		"apart share a box\n# begin_s end_s lane rgb runs\n", label,
+		o.px);
 	for (i = 0; i < l->nruns; i++) {
 		const struct an_run *run = &l->runs[i];
 		int64_t end = run->end > run->begin ? run->end : run->begin;
-		struct tl_box *b;
 		int ln = run->prio + 1;
 
 		if (ln < 0 || ln > AN_PRIOS || end < w->from ||
 		    run->begin > w->to)
 			continue;
 		runs++;
-		b = &box[ln];
-		/* A run that begins within a pixel of the box's end
-		 * extends it. */
-		if (b->open && (double)(run->begin - b->end) < px) {
-			if (end > b->end)
-				b->end = end;
-			b->busy += end - run->begin;
-			b->runs++;
-			continue;
-		}
-		if (b->open) {
-			tl_flush(f, l, b, ln, lane_of[ln], px);
-			boxes++;
-		}
-		*b = (struct tl_box){ true, run->begin, end, end - run->begin,
-				      1 };
+		tl_add(&o, &box[ln], run, lane_of[ln],
+		       ln ? an_prio_name(ln - 1) : "performer work");
 	}
 	for (k = 0; k <= AN_PRIOS; k++)
-		if (box[k].open) {
-			tl_flush(f, l, &box[k], k, lane_of[k], px);
-			boxes++;
-		}
-	if (out_close(c, f, rdat) < 0)
-		return -1;
+		if (box[k].open)
+			tl_flush(&o, &box[k], lane_of[k],
+				 k ? an_prio_name(k - 1) : "performer work",
+				 k == 0);
 	ti->runs = runs;
-	ti->boxes = boxes;
 	ti->starves = starves;
 
 	memset(tl, 0, sizeof(tl));
 	ntl = nl ? task_lanes_pick(l, tl, TASK_LANES_MAX) : 0;
 	if (ntl) {
-		snprintf(kind, sizeof(kind), "%s-tasks", w->kind);
-		chart_name(tdat, sizeof(tdat), li, kind, "dat");
 		snprintf(kind, sizeof(kind), "%s-twait", w->kind);
 		chart_name(wdat, sizeof(wdat), li, kind, "dat");
-		if (task_lanes_data(c, l, w, tl, ntl, nl, px, tdat, wdat,
-				    &tboxes, &twaits) < 0)
-			return -1;
+		if (task_lanes_data(c, w, tl, ntl, nl, &o, wdat, &twaits) < 0)
+			goto out_close_runs;
 	}
+	ti->boxes = o.boxes;
 	ti->task_lanes = ntl;
 	ti->task_waits = twaits;
+	ti->names = o.nnames;
+	if (out_close(c, o.runs, rdat) < 0 ||
+	    out_close(c, o.names, ndat) < 0 ||
+	    out_close(c, o.hover, hdat) < 0)
+		return -1;
 
 	if (!strcmp(w->kind, "detail"))
 		snprintf(title, sizeof(title), "%s: task runs, detail of "
 			 "%.6f s to %.6f s", label, rel_s(l, w->from),
 			 rel_s(l, w->to));
 	else
-		snprintf(title, sizeof(title), "%s: task runs per priority",
-			 label);
+		snprintf(title, sizeof(title), "%s: task runs per priority, "
+			 "coloured by task", label);
+	for (k = 0; k <= (int)tt->n; k++)
+		keys += o.seen[k];
 	chart_name(svg, sizeof(svg), li, w->kind, "svg");
-	gp_begin(gp, svg, CHART_W, 110 + 34 * (nl ? nl + (int)ntl : 3),
-		 title);
+	gp_begin(gp, svg, CHART_W, 110 + 34 * (nl ? nl + (int)ntl : 3) +
+		 18 * ((keys + 3) / 4), title);
 	if (nl == 0) {
 		gp_empty(gp, "no task ran");
 		return 0;
 	}
-	fprintf(gp, "set xrange [%.9g:%.9g]\nset yrange [%d.5:-0.5]\n"
+	fprintf(gp, "set lmargin at screen %.6f\nset rmargin at screen %.6f\n"
+		"set xrange [%.9g:%.9g]\nset yrange [%d.5:-0.5]\n"
 		"set xlabel 'time (s) from the loop''s first event'\n"
-		"set grid noytics\nset key below\nset ytics (",
-		rel_s(l, w->from), rel_s(l, w->to), nl + (int)ntl - 1);
+		"set grid noytics\nset key below maxcols 4\nset ytics (",
+		chart_l(), chart_r(), rel_s(l, w->from), rel_s(l, w->to),
+		nl + (int)ntl - 1);
 	for (k = 0; k <= AN_PRIOS; k++) {
 		if (lane_of[k] < 0)
 			continue;
@@ -981,11 +1385,11 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 	for (i = 0; i < ntl; i++) {
 		char name[96];
 
-		snprintf(name, sizeof(name), "%.*s (%s)", LABEL_MAX,
+		snprintf(name, sizeof(name), "%.*s (%s)", LANE_LABEL_MAX,
 			 task_name(tl[i].task),
 			 tl[i].victim ? "waits" : "culprit");
 		fputs(", ", gp);
-		gp_tic_str(gp, name, LABEL_MAX + 12);
+		gp_tic_str(gp, name, LANE_LABEL_MAX + 12);
 		fprintf(gp, " %d", nl + (int)i);
 	}
 	fputs(")\n", gp);
@@ -994,7 +1398,9 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 		fprintf(gp, "set arrow from graph 0, first %d.5 to graph 1, "
 			"first %d.5 nohead lc rgb '#888888' dt 2\n", nl - 1,
 			nl - 1);
-	/* An empty file would make gnuplot fail: plot only what exists. */
+	/* An empty file would make gnuplot fail: plot only what exists
+	 * (every window has a box: its lanes have runs in the loop, and the
+	 * window holds a run at least). */
 	fputs("plot", gp);
 	if (starves)
 		fprintf(gp, " \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
@@ -1003,29 +1409,47 @@ static int chart_timeline(struct ctx *c, FILE *gp, size_t li,
 			"title 'starving (ready, "
 			"no run for %s or more)'%s", sdat,
 			an_fmt_ns(c->r->cfg.starve_ns, thr, sizeof(thr)),
-			boxes ? "," : "");
-	if (boxes)
+			o.boxes ? "," : "");
+	if (o.boxes)
 		fprintf(gp, " \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
 			"(0.3):4 with boxxyerror fs solid 1 noborder "
 			"lc rgb variable notitle", rdat);
-	/* The task lanes come after a clause that exists: their runs are
-	 * among the boxes. */
-	if (!boxes && !starves)
-		twaits = tboxes = 0;
+	if (!o.boxes && !starves) {
+		fputs(" NaN notitle\n", gp);
+		return 0;
+	}
 	if (twaits)
 		fprintf(gp, ", \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
 			"(0.5) with boxxyerror fs transparent pattern 5 "
 			"border lc rgb '#9467bd' lc rgb '#9467bd' "
 			"title 'task waiting (%s or more)'", wdat,
 			an_fmt_ns(c->r->cfg.starve_ns, thr, sizeof(thr)));
-	if (tboxes)
-		fprintf(gp, ", \\\n  '%s' using (($1+$2)/2):3:(($2-$1)/2):"
-			"(0.3):4 with boxxyerror fs solid 1 noborder "
-			"lc rgb variable notitle", tdat);
-	if (!starves && !boxes)
-		fputs(" NaN notitle", gp);
+	if (o.nnames)
+		fprintf(gp, ", \\\n  '%s' using 1:2:4:3 with labels center "
+			"tc rgb variable notitle", ndat);
+	/* The key: a colour per task. */
+	for (k = 0; k <= (int)tt->n; k++) {
+		if (!o.seen[k])
+			continue;
+		fprintf(gp, ", \\\n  keyentry with boxes fs solid 1 noborder "
+			"lc rgb '%s' title ", slot_rgb(tt, (unsigned)k));
+		gp_str(gp, k < (int)tt->n ? task_name(tt->t[k]) :
+		       lane_of[0] >= 0 ? "other tasks, performer work" :
+		       "other tasks", LABEL_MAX);
+	}
+	if (o.hovers) {
+		fputs(", \\\n  ", gp);
+		gp_hover(gp, hdat, 2.2);
+	}
 	fputc('\n', gp);
 	return 0;
+
+out_close_runs:
+	fclose(o.runs);
+out_close_names:
+	fclose(o.names);
+	fclose(o.hover);
+	return -1;
 }
 
 /*
@@ -1084,44 +1508,57 @@ static bool detail_window(const struct an_loop *l, struct window *w,
 	return true;
 }
 
-/* Run-time distribution of the top tasks by total run time: a box from
- * p25 to p75, the median, whiskers from min to max, p99 marked. */
+/* Run-time distribution of the top tasks by total run time, each in its
+ * timeline colour: a box from p25 to p75, the median, whiskers from min
+ * to max, p99 marked; each task's figures on hover. */
 static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 			 const struct an_loop *l, const char *label,
-			 struct chart_info *ci)
+			 const struct top_tasks *tt, struct chart_info *ci)
 {
-	char dat[64], svg[64], title[300];
-	struct an_task **v, *top[TOP_CHART];
-	unsigned n = 0, k;
-	size_t i;
-	FILE *f;
+	char dat[64], hdat[64], svg[64], title[300];
+	char b[6][48];
+	unsigned n = tt->n, k;
+	FILE *f, *h;
 
-	v = tasks_by_total(c, l);
-	if (!v)
-		return -1;
-	for (i = 0; i < l->ntasks && n < TOP_CHART; i++)
-		if (v[i]->runs && v[i]->run.count)
-			top[n++] = v[i];
-	free(v);
 	ci->top = n;
-
 	chart_name(dat, sizeof(dat), li, "runtime", "dat");
+	chart_name(hdat, sizeof(hdat), li, "runtime-hover", "dat");
 	chart_name(svg, sizeof(svg), li, "runtime", "svg");
 	f = out_open(c, dat);
 	if (!f)
 		return -1;
+	h = out_open(c, hdat);
+	if (!h) {
+		fclose(f);
+		return -1;
+	}
 	fprintf(f, "# %s: run time (ms) of the top tasks by total run "
-		"time\n# rank min p25 p50 p75 p99 max runs task_id\n", label);
+		"time\n# rank min p25 p50 p75 p99 max runs task_id rgb\n",
+		label);
+	fputs("# rank run_ms \"hover text\": at the median and at p99\n", h);
 	for (k = 0; k < n; k++) {
-		struct an_dist *d = &top[k]->run;
+		struct an_task *t = (struct an_task *)tt->t[k];
+		struct an_dist *d = &t->run;
 
 		fprintf(f, "%u %.9g %.9g %.9g %.9g %.9g %.9g %" PRIu64
-			" %" PRIu64 "\n", k + 1, log_ms(d->min),
+			" %" PRIu64 " %d\n", k + 1, log_ms(d->min),
 			log_ms(an_pct(d, 25)), log_ms(an_pct(d, 50)),
 			log_ms(an_pct(d, 75)), log_ms(an_pct(d, 99)),
-			log_ms(d->max), top[k]->runs, top[k]->id);
+			log_ms(d->max), t->runs, t->id,
+			rgb_int(task_rgb[k]));
+		hover(h, k + 1, log_ms(an_pct(d, 50)), "%s (%s): %" PRIu64
+		      " runs, %s in all; min %s, median %s, p99 %s, max %s",
+		      task_name(t), an_prio_name(t->prio), t->runs,
+		      an_fmt_ns(t->run_total, b[0], sizeof(b[0])),
+		      an_fmt_ns(d->min, b[1], sizeof(b[1])),
+		      an_fmt_ns(an_pct(d, 50), b[2], sizeof(b[2])),
+		      an_fmt_ns(an_pct(d, 99), b[3], sizeof(b[3])),
+		      an_fmt_ns(d->max, b[4], sizeof(b[4])));
+		hover(h, k + 1, log_ms(an_pct(d, 99)), "%s: run time p99 %s "
+		      "(%" PRIu64 " runs)", task_name(t),
+		      an_fmt_ns(an_pct(d, 99), b[5], sizeof(b[5])), t->runs);
 	}
-	if (out_close(c, f, dat) < 0)
+	if (out_close(c, f, dat) < 0 || out_close(c, h, hdat) < 0)
 		return -1;
 
 	snprintf(title, sizeof(title), "%s: run time of the top %u tasks",
@@ -1138,54 +1575,94 @@ static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 		n);
 	for (k = 0; k < n; k++) {
 		fputs(k ? ", " : "", gp);
-		gp_tic_str(gp, task_name(top[k]), LABEL_MAX);
+		gp_tic_str(gp, task_name(tt->t[k]), LABEL_MAX);
 		fprintf(gp, " %u", k + 1);
 	}
 	fprintf(gp, ")\n"
-		"plot '%s' using 1:3:2:7:5 with candlesticks whiskerbars 0.5 "
-		"fs solid 0.35 lc rgb '#1f77b4' title 'p25-p75, min-max', \\\n"
+		"plot '%s' using 1:3:2:7:5:10 with candlesticks whiskerbars "
+		"0.5 fs solid 0.45 lc rgb variable notitle, \\\n"
+		"  keyentry with boxes fs solid 0.45 lc rgb '%s' "
+		"title 'p25-p75, min-max', \\\n"
 		"  '' using 1:4:4:4:4 with candlesticks lw 2 lc rgb '#000000' "
 		"title 'median', \\\n"
 		"  '' using 1:6 with points pt 2 ps 1.2 lc rgb '#d62728' "
 		"title 'p99', \\\n"
 		"  %.9g with lines dt 2 lc rgb '#999999' "
-		"title 'long-task threshold'\n", dat,
+		"title 'long-task threshold', \\\n  ", dat, TASK_OTHER_RGB,
 		ms(c->r->cfg.long_task_ns));
+	gp_hover(gp, hdat, 1.6);
+	fputc('\n', gp);
 	return 0;
 }
 
-/* Ready-queue depth per priority over time, as steps. */
+/* Where the depth chart's hover texts are: the rises, at most one per
+ * DEPTH_HOVER_PX pixels of a strip (each costs some 300 bytes of SVG). */
+#define DEPTH_HOVER_PX 3
+
+struct depth_hover {
+	FILE *h;
+	double min_dx;   /* DEPTH_HOVER_PX, in s */
+	double last_x;   /* of the last one */
+	uint32_t prev;   /* the depth before */
+};
+
+/* A point of the depth chart; where the depth rises, its hover text. */
+static void depth_pt(FILE *f, struct depth_hover *dh, double x,
+		     uint32_t depth, int p)
+{
+	fprintf(f, "%.9g %" PRIu32 "\n", x, depth);
+	if (depth > dh->prev && x - dh->last_x >= dh->min_dx) {
+		hover(dh->h, x, depth, "%s: %" PRIu32 " ready at +%.6f s",
+		      an_prio_name(p), depth, x);
+		dh->last_x = x;
+	}
+	dh->prev = depth;
+}
+
+/* Ready-queue depth per priority over time, as steps, each rise's value
+ * on hover. */
 static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		       const struct an_loop *l, const char *label,
 		       struct chart_info *ci)
 {
-	char dat[64], svg[64], title[300];
+	char dat[64], hdat[64], svg[64], title[300];
 	int blocks[AN_PRIOS], p;
 	unsigned nb = 0, k, marks = 0;
 	double px = (double)loop_span(l) / CHART_PX;
 	size_t i;
-	FILE *f;
+	FILE *f, *h;
 
 	chart_name(dat, sizeof(dat), li, "depth", "dat");
+	chart_name(hdat, sizeof(hdat), li, "depth-hover", "dat");
 	chart_name(svg, sizeof(svg), li, "depth", "svg");
 	f = out_open(c, dat);
 	if (!f)
 		return -1;
+	h = out_open(c, hdat);
+	if (!h) {
+		fclose(f);
+		return -1;
+	}
+	fputs("# the rises of the depth, one block per priority\n"
+	      "# time_s depth \"hover text\"\n", h);
 	fprintf(f, "# %s: ready tasks per priority, one block per priority "
 		"(gnuplot index)\n# time_s depth\n", label);
 	for (p = 0; p < AN_PRIOS; p++) {
 		const struct an_prio *ap = &l->prio[p];
 		uint32_t last = 0, top = 0;
 		int64_t bucket = -1;
+		struct depth_hover dh = {
+			h, DEPTH_HOVER_PX * px / 1e9, -1e300, 0
+		};
 
 		if (ap->ndepth == 0 || ap->max_depth == 0)
 			continue;
 		fprintf(f, "# %s\n", an_prio_name(p));
+		fprintf(h, "# %s\n", an_prio_name(p));
 		if (ap->ndepth <= 4 * CHART_PX) {
 			for (i = 0; i < ap->ndepth; i++)
-				fprintf(f, "%.9g %" PRIu32 "\n",
-					rel_s(l, ap->depth[i].t),
-					ap->depth[i].depth);
+				depth_pt(f, &dh, rel_s(l, ap->depth[i].t),
+					 ap->depth[i].depth, p);
 			last = ap->depth[ap->ndepth - 1].depth;
 		} else {
 			/* Per pixel: the highest depth, then (a pixel
@@ -1198,13 +1675,12 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 					l->first) / px) : -2;
 
 				if (b != bucket && bucket >= 0) {
-					fprintf(f, "%.9g %" PRIu32 "\n",
-						(double)bucket * px / 1e9,
-						top);
+					depth_pt(f, &dh, (double)bucket * px /
+						 1e9, top, p);
 					if (last != top)
-						fprintf(f, "%.9g %" PRIu32
-							"\n", (double)(bucket
-							+ 1) * px / 1e9, last);
+						depth_pt(f, &dh, (double)(bucket
+							 + 1) * px / 1e9, last,
+							 p);
 				}
 				if (!d)
 					break;
@@ -1219,9 +1695,10 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		}
 		/* The last level lasts to the end of the loop. */
 		fprintf(f, "%.9g %" PRIu32 "\n\n\n", rel_s(l, l->last), last);
+		fputs("\n\n", h);
 		blocks[nb++] = p;
 	}
-	if (out_close(c, f, dat) < 0)
+	if (out_close(c, f, dat) < 0 || out_close(c, h, hdat) < 0)
 		return -1;
 	ci->depth_prios = nb;
 
@@ -1236,10 +1713,11 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 	}
 	/* The left margin holds each strip's label (the priority and its
 	 * maximum), right-aligned so that the longest, DEFAULT_IDLE, stays
-	 * clear of the tick labels and the frame. */
+	 * clear of the tick labels and the frame; the margins are the
+	 * timeline's, so that the two time axes line up. */
 	fputs("unset title\nset multiplot layout ", gp);
-	fprintf(gp, "%u,1 margins 0.15,0.98,%.4f,%.4f spacing 0,0.012 "
-		"title ", nb, 56.0 / (90 + 64 * nb),
+	fprintf(gp, "%u,1 margins %.6f,%.6f,%.4f,%.4f spacing 0,0.012 "
+		"title ", nb, chart_l(), chart_r(), 56.0 / (90 + 64 * nb),
 		1.0 - 30.0 / (90 + 64 * nb));
 	gp_str(gp, title, 200);
 	fprintf(gp, "\nset xrange [0:%.9g]\nset key off\n"
@@ -1261,12 +1739,15 @@ static int chart_depth(struct ctx *c, FILE *gp, size_t li,
 		fprintf(gp, "set yrange [0:%.3g]\nset ytics 0, %"
 			PRIu32 " nomirror\nset ylabel \"%s\\nmax %" PRIu32
 			"\"\nplot '%s' index %u using 1:2 with fillsteps "
-			"fs solid 0.35 noborder lc rgb '%s', \\\n"
+			"fs solid 0.35 noborder lc rgb '%s' notitle, \\\n"
 			"  '' index %u using 1:2 with steps lw 1 "
-			"lc rgb '%s'\n", 1.2 * l->prio[p].max_depth,
+			"lc rgb '%s' notitle, \\\n  ", 1.2 * l->prio[p].max_depth,
 			l->prio[p].max_depth, an_prio_name(p),
 			l->prio[p].max_depth, dat, k, lane_rgb[p + 1], k,
 			lane_rgb[p + 1]);
+		fprintf(gp, "'%s' index %u using 1:2:3 with labels hypertext "
+			"point pt 7 ps 0.8 lc rgb '" HOVER_RGB "' notitle\n",
+			hdat, k);
 	}
 	fputs("unset multiplot\n", gp);
 	return 0;
@@ -1378,7 +1859,7 @@ static int check_charts(struct ctx *c, const struct chart_info *ci)
 	unsigned k;
 
 	for (li = 0; li < c->r->nloops; li++) {
-		for (k = 0; k < (ci[li].detail ? 5u : 4u); k++) {
+		for (k = 0; !ci[li].idle && k < (ci[li].detail ? 5u : 4u); k++) {
 			chart_name(name, sizeof(name), li, kinds[k], "svg");
 			if (out_path(c, path, sizeof(path), name) < 0)
 				return -1;
@@ -1412,8 +1893,12 @@ static const char css[] =
 	".complete{background:#e8f5e9;border:1px solid #66bb6a}\n"
 	".incomplete{background:#ffebee;border:2px solid #c62828;"
 	"font-weight:bold}\n"
-	"div.chart{margin:1em 0}div.chart img{max-width:100%;height:auto;"
-	"border:1px solid #ddd}\n"
+	/* At any width, no sideways scrolling of the page: charts scale
+	 * down, a wide table scrolls in its own box, long words break. */
+	"h1,h2,h3,p,li{overflow-wrap:anywhere}\n"
+	"div.wide{max-width:100%;overflow-x:auto}\n"
+	"div.chart{margin:1em 0}div.chart svg{display:block;max-width:100%;"
+	"height:auto;border:1px solid #ddd}\n"
 	"p.caption{font-size:90%;color:#555;margin:.2em 0}\n"
 	".note{color:#555;font-size:90%}\n"
 	"code{background:#f4f4f4;padding:0 .2em}\n"
@@ -1593,7 +2078,7 @@ static void html_findings(FILE *f, const struct an_result *r)
 		fputs("<p>No findings.</p>\n", f);
 		return;
 	}
-	fputs("<table>\n<tr><th>severity</th><th>kind</th><th>loop</th>"
+	fputs("<div class=\"wide\"><table>\n<tr><th>severity</th><th>kind</th><th>loop</th>"
 	      "<th>culprit</th><th>evidence</th></tr>\n", f);
 	for (i = 0; i < r->nfindings; i++) {
 		const struct an_finding *fd = &r->findings[i];
@@ -1621,7 +2106,7 @@ static void html_findings(FILE *f, const struct an_result *r)
 		fx_html(f, sp_fixes_result(), sp_fixes_of(fd), html_esc);
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 	if (sp_fixes_result() && fx_status_text(sp_fixes_result())) {
 		fputs("<p>", f);
 		html_esc(f, fx_status_text(sp_fixes_result()));
@@ -1629,41 +2114,196 @@ static void html_findings(FILE *f, const struct an_result *r)
 	}
 }
 
-static void html_figure(FILE *f, size_t li, const char *kind,
-			const char *alt, const char *caption)
-{
-	char svg[64];
+/*
+ * Gnuplot's SVG, made fit to sit inline in the page. The chart itself is
+ * gnuplot's; what changes:
+ * - what comes before <svg> (the XML declaration) is dropped;
+ * - gnuplot's hypertext (its svg terminal writes it for gnuplot_svg.js,
+ *   which only its "mouse" option embeds, and leaves the element's <title>
+ *   blank) becomes the <title> of its element, which a browser shows on
+ *   hover without a script:
+ *     <g onmousemove="gnuplot_svg.showHypertext(evt,'TEXT')"
+ *        onmouseout="gnuplot_svg.hideHypertext()"><title> </title>
+ *   becomes <g><title>TEXT</title> (TEXT as gnuplot escaped it: & and <;
+ *   hv_str() kept quotes and backslashes out of it);
+ * - the chart's <title>Gnuplot</title> becomes its description, and the
+ *   <title>gnuplot_plot_N</title> of a plot without a key entry goes (a
+ *   reader would see "gnuplot_plot_3" on hover);
+ * - every id, and every reference to one (#ID, url(#ID)), gets the chart's
+ *   prefix: the charts share one page, and gnuplot gives each the same ids.
+ */
+#define HT_OPEN "<g onmousemove=\"gnuplot_svg.showHypertext(evt,'"
+#define HT_CLOSE "')\" onmouseout=\"gnuplot_svg.hideHypertext()\"><title> " \
+		 "</title>"
 
-	chart_name(svg, sizeof(svg), li, kind, "svg");
-	/* div and p rather than HTML5's figure: HTML 4 parsers (xmllint
-	 * --html) check the page without complaint. */
-	fprintf(f, "<div class=\"chart %s\"><img src=\"%s\" alt=\"", kind,
-		svg);
-	html_esc(f, alt);
-	fputs("\">\n<p class=\"caption\">", f);
-	html_esc(f, caption);
-	fputs("</p></div>\n", f);
+static bool at(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(end - p) >= n && !memcmp(p, s, n);
 }
 
-static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
+static void svg_inline(FILE *f, const char *svg, size_t len,
+		       const char *prefix, const char *desc)
 {
-	char cap[800], px[48];
+	const char *p = svg, *end = svg + len, *q;
+	static const char *const idrefs[] = {
+		" id='", " id=\"", "href='#", "href=\"#", "url(#",
+	};
 
-	if (ci->cdf_prios)
+	q = strstr(svg, "<svg");
+	if (q)
+		p = q;
+	while (p < end) {
+		size_t k;
+
+		if (*p == '<' && at(p, end, HT_OPEN)) {
+			const char *t = p + strlen(HT_OPEN);
+			const char *e = strstr(t, HT_CLOSE);
+
+			if (e) {
+				fputs("<g><title>", f);
+				fwrite(t, 1, (size_t)(e - t), f);
+				fputs("</title>", f);
+				p = e + strlen(HT_CLOSE);
+				continue;
+			}
+		}
+		if (*p == '<' && at(p, end, "<title>Gnuplot</title>")) {
+			fputs("<title>", f);
+			html_esc(f, desc);
+			fputs("</title>", f);
+			p += strlen("<title>Gnuplot</title>");
+			continue;
+		}
+		if (*p == '<' && at(p, end, "<title>gnuplot_plot_")) {
+			const char *e = strstr(p, "</title>");
+
+			if (e) {
+				p = e + strlen("</title>");
+				continue;
+			}
+		}
+		for (k = 0; k < sizeof(idrefs) / sizeof(idrefs[0]); k++)
+			if ((*p == ' ' || *p == 'h' || *p == 'u') &&
+			    at(p, end, idrefs[k]))
+				break;
+		if (k < sizeof(idrefs) / sizeof(idrefs[0])) {
+			fputs(idrefs[k], f);
+			fputs(prefix, f);
+			p += strlen(idrefs[k]);
+			continue;
+		}
+		fputc(*p++, f);
+	}
+}
+
+/* The whole of OUTDIR/name in a new NUL-terminated buffer, or NULL (an
+ * error said). */
+static char *slurp(struct ctx *c, const char *name, size_t *len)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t cap = 0, n = 0, got;
+	FILE *f;
+
+	if (out_path(c, path, sizeof(path), name) < 0)
+		return NULL;
+	f = open_nofollow_read(path);
+	if (!f) {
+		fail(c, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - n < 65536) {
+			char *nb = realloc(buf, cap + 262144);
+
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				fail(c, "out of memory");
+				return NULL;
+			}
+			buf = nb;
+			cap += 262144;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		fail(c, "cannot read %s: %s", path, strerror(EIO));
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* A chart, inline (svg_inline()), and its caption. */
+static int html_figure(struct ctx *c, FILE *f, size_t li, const char *kind,
+		       const char *alt, const char *caption)
+{
+	char svg[64], prefix[64];
+	size_t len;
+	char *buf;
+
+	chart_name(svg, sizeof(svg), li, kind, "svg");
+	snprintf(prefix, sizeof(prefix), "loop%zu-%s-", li, kind);
+	buf = slurp(c, svg, &len);
+	if (!buf)
+		return -1;
+	/* div and p rather than HTML5's figure: HTML 4 parsers (xmllint
+	 * --html) check the page without complaint. */
+	fprintf(f, "<div class=\"chart %s\" data-src=\"%s\">\n", kind, svg);
+	svg_inline(f, buf, len, prefix, alt);
+	free(buf);
+	fputs("\n<p class=\"caption\">", f);
+	html_esc(f, caption);
+	fputs("</p></div>\n", f);
+	return 0;
+}
+
+static int html_charts(struct ctx *c, FILE *f, size_t li,
+		       const struct chart_info *ci)
+{
+	char cap[1000], px[48];
+
+	if (ci->cdf_prios) {
 		snprintf(cap, sizeof(cap), "Wait latency (from ready to run) "
-			 "per priority, as a cumulative distribution on a log "
-			 "time axis; %u priorit%s with runs.", ci->cdf_prios,
+			 "per priority by percentile, on a log scale: p50, "
+			 "p90, p99 and p99.9 are evenly spaced, so the tail "
+			 "reads as well as the median; markers at p50, p90, "
+			 "p99 (p99.9 from 1000 waits), the maximum at the "
+			 "right end; values on hover; %u priorit%s with "
+			 "runs.", ci->cdf_prios,
 			 ci->cdf_prios == 1 ? "y" : "ies");
-	else
+		if (ci->floor_prios) {
+			size_t n = strlen(cap);
+
+			snprintf(cap + n, sizeof(cap) - n, " Waits under "
+				 "1 us, 0 ns among them, lie on the bottom "
+				 "line (a log axis has no 0): all of %s "
+				 "waits.", ci->floor_note);
+		}
+	} else {
 		snprintf(cap, sizeof(cap), "Wait latency: no task ran.");
-	html_figure(f, li, "wait", "wait latency CDF per priority", cap);
+	}
+	if (html_figure(c, f, li, "wait", "wait latency by percentile per "
+			"priority", cap) < 0)
+		return -1;
 
 	an_fmt_ns((int64_t)(ci->tl.px_ns + 0.5), px, sizeof(px));
-	snprintf(cap, sizeof(cap), "Runs per priority over the whole loop: "
+	snprintf(cap, sizeof(cap), "Runs per priority over the whole loop, "
+		 "coloured by task (the top %d by run time; the others "
+		 "grey), a long run named on its box: "
 		 "%zu %s as %zu %s. Runs less than a pixel (%s) apart "
-		 "share a box, paler the less of it they fill; a box is a "
-		 "pixel wide at least. Shaded: %zu starvation interval%s.",
-		 ci->tl.runs, tw_noun(ci->tl.runs, "run", "runs"),
+		 "share a box, in the colour of the task that ran most of "
+		 "it, paler the less of it they fill; a box is a "
+		 "pixel wide at least. Shaded: %zu starvation interval%s. "
+		 "Each box's runs on hover.",
+		 TOP_TASKS, ci->tl.runs, tw_noun(ci->tl.runs, "run", "runs"),
 		 ci->tl.boxes, tw_noun(ci->tl.boxes, "box", "boxes"), px,
 		 ci->tl.starves,
 		 ci->tl.starves == 1 ? "" : "s");
@@ -1678,7 +2318,9 @@ static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
 			 ci->tl.task_lanes == 1 ? "" : "s", ci->tl.task_waits,
 			 ci->tl.task_waits == 1 ? "" : "s");
 	}
-	html_figure(f, li, "timeline", "timeline of runs per priority", cap);
+	if (html_figure(c, f, li, "timeline", "timeline of runs per priority, "
+			"coloured by task", cap) < 0)
+		return -1;
 	if (ci->detail) {
 		an_fmt_ns((int64_t)(ci->dt.px_ns + 0.5), px, sizeof(px));
 		snprintf(cap, sizeof(cap), "Detail: the %zu runs from "
@@ -1686,29 +2328,35 @@ static void html_charts(FILE *f, size_t li, const struct chart_info *ci)
 			 "the whole-loop view above merges the runs of so "
 			 "long a trace.", ci->dt.runs, ci->dfrom_s, ci->dto_s,
 			 ci->detail_why, ci->dt.boxes, px);
-		html_figure(f, li, "detail", "timeline detail", cap);
+		if (html_figure(c, f, li, "detail", "timeline detail",
+				cap) < 0)
+			return -1;
 	}
 
 	if (ci->top)
 		snprintf(cap, sizeof(cap), "Run time of the top %u task%s by "
-			 "total run time: box p25 to p75, median, whiskers "
-			 "min to max, p99 marked; log scale.", ci->top,
+			 "total run time, in their timeline colours: box p25 "
+			 "to p75, median, whiskers min to max, p99 marked; "
+			 "log scale; each task's figures on hover.", ci->top,
 			 ci->top == 1 ? "" : "s");
 	else
 		snprintf(cap, sizeof(cap), "Run time: no task ran.");
-	html_figure(f, li, "runtime", "run-time distribution of the top tasks",
-		    cap);
+	if (html_figure(c, f, li, "runtime", "run-time distribution of the "
+			"top tasks", cap) < 0)
+		return -1;
 
 	if (ci->depth_prios)
 		snprintf(cap, sizeof(cap), "Ready tasks per priority over "
-			 "time (%u priorit%s)%s.", ci->depth_prios,
+			 "time (%u priorit%s), on the timeline's time axis%s; "
+			 "each rise on hover.", ci->depth_prios,
 			 ci->depth_prios == 1 ? "y" : "ies",
 			 ci->depth_reduced ? "; per pixel, the highest depth "
 			 "and the one it settled to" : "");
 	else
 		snprintf(cap, sizeof(cap), "Ready-queue depth: no task was "
 			 "ever ready.");
-	html_figure(f, li, "depth", "ready-queue depth per priority", cap);
+	return html_figure(c, f, li, "depth", "ready-queue depth per priority",
+			   cap);
 }
 
 static void html_prios(FILE *f, struct an_loop *l)
@@ -1723,7 +2371,7 @@ static void html_prios(FILE *f, struct an_loop *l)
 		if (!ap->fired && !ap->nstarves && !ap->max_depth)
 			continue;
 		if (!any)
-			fputs("<table>\n<tr><th>priority</th><th>fired</th>"
+			fputs("<div class=\"wide\"><table>\n<tr><th>priority</th><th>fired</th>"
 			      "<th>wait p50</th><th>p90</th><th>p99</th>"
 			      "<th>max</th><th>max depth</th>"
 			      "<th>starving</th><th>total starved</th>"
@@ -1742,7 +2390,7 @@ static void html_prios(FILE *f, struct an_loop *l)
 		td_ns(f, ap->longest_starve_ns);
 		fputs("</tr>\n", f);
 	}
-	fputs(any ? "</table>\n" : "<p>No task was ready.</p>\n", f);
+	fputs(any ? "</table></div>\n" : "<p>No task was ready.</p>\n", f);
 }
 
 static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
@@ -1763,7 +2411,15 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 	if (n > TOP_TABLE)
 		fprintf(f, "<p class=\"note\">The top %d of %zu tasks that "
 			"ran, by total run time.</p>\n", TOP_TABLE, n);
-	fputs("<table>\n<tr><th>task</th><th>id</th><th>priority</th>"
+	for (i = 0; i < n && i < TOP_TABLE; i++)
+		if (v[i]->instances > 1) {
+			fputs("<p class=\"note\">A row holds every task of "
+			      "one name: \"(N tasks)\" says how many there "
+			      "were (a program may make a new task for each "
+			      "job, as a post at a priority does).</p>\n", f);
+			break;
+		}
+	fputs("<div class=\"wide\"><table>\n<tr><th>task</th><th>priority</th>"
 	      "<th>runs</th><th>run total</th><th>mean</th><th>p99</th>"
 	      "<th>max</th><th>wait p99</th><th>wait max</th>"
 	      "<th>checks</th><th>yields</th><th>overrun runs</th>"
@@ -1775,10 +2431,10 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 
 		fputs("<tr><td>", f);
 		html_esc(f, task_name(t));
-		fprintf(f, "</td><td class=\"n\">%" PRIu64, t->id);
-		/* Tasks of one name are one entry: say how many ids. */
+		/* Tasks of one name are one entry: say how many. */
 		if (t->instances > 1)
-			fprintf(f, " (%" PRIu64 " ids)", t->instances);
+			fprintf(f, " <span class=\"note\">(%" PRIu64
+				" tasks)</span>", t->instances);
 		fprintf(f, "</td><td>%s</td>", an_prio_name(t->prio));
 		td_u64(f, t->runs, false);
 		td_ns(f, t->run_total);
@@ -1798,7 +2454,7 @@ static int html_tasks(struct ctx *c, FILE *f, const struct an_loop *l)
 		td_cpu(f, &t->cpu);
 		fputs("</tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 	free(v);
 	return 0;
 }
@@ -1809,7 +2465,7 @@ static void html_perfs(FILE *f, const struct an_loop *l)
 
 	if (l->nperfs == 0)
 		return;
-	fputs("<h3>Performers</h3>\n<table>\n<tr><th>performer</th>"
+	fputs("<h3>Performers</h3>\n<div class=\"wide\"><table>\n<tr><th>performer</th>"
 	      "<th>posts</th><th>wakes</th><th>coalescing</th>"
 	      "<th>waiting posts</th><th>ran</th><th>delay p50</th>"
 	      "<th>p99</th><th>max</th><th>run p99</th>"
@@ -1838,7 +2494,7 @@ static void html_perfs(FILE *f, const struct an_loop *l)
 		td_u64(f, pf->max_backlog, false);
 		fputs("</tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 }
 
 static int cmp_starve_len(const void *a, const void *b)
@@ -1874,7 +2530,7 @@ static void html_task_waits(FILE *f, const struct an_loop *l)
 	if (l->ntstarves > STARVE_ROWS)
 		fprintf(f, "<p class=\"note\">The first %d of %zu waits.</p>\n",
 			STARVE_ROWS, l->ntstarves);
-	fputs("<table>\n<tr><th>task</th><th>priority</th><th>start</th>"
+	fputs("<div class=\"wide\"><table>\n<tr><th>task</th><th>priority</th><th>start</th>"
 	      "<th>waited</th><th>ran meanwhile, by group (top culprits)"
 	      "</th></tr>\n", f);
 	for (size_t i = 0; i < l->ntstarves && i < STARVE_ROWS; i++) {
@@ -1916,7 +2572,7 @@ static void html_task_waits(FILE *f, const struct an_loop *l)
 		}
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 }
 
 static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
@@ -1949,7 +2605,7 @@ static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
 			"in time order.</p>\n", STARVE_ROWS, n);
 	}
 	qsort(v, shown, sizeof(*v), cmp_starve_start);
-	fputs("<table>\n<tr><th>priority</th><th>start</th>"
+	fputs("<div class=\"wide\"><table>\n<tr><th>priority</th><th>start</th>"
 	      "<th>duration</th><th>ran meanwhile (top blame)</th></tr>\n", f);
 	for (i = 0; i < shown; i++) {
 		const struct an_starve *s = v[i];
@@ -1972,9 +2628,34 @@ static int html_starves(struct ctx *c, FILE *f, const struct an_loop *l)
 			fputs("nothing ran", f);
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 	free(v);
 	return 0;
+}
+
+/* An idle loop (loop_idle()) in one line: what it did instead. */
+static void html_idle(FILE *f, const struct an_loop *l)
+{
+	char a[48], b[48];
+	size_t i;
+
+	fprintf(f, "<p class=\"idle\">Idle: no task ran or was ready, so no "
+		"charts; %" PRIu64 " sleep%s, %s asleep", l->sleeps,
+		l->sleeps == 1 ? "" : "s",
+		an_fmt_ns(l->slept_ns, a, sizeof(a)));
+	for (i = 0; i < l->nperfs; i++) {
+		struct an_performer *pf = l->perfs[i];
+
+		fprintf(f, "; performer 0x%" PRIx64 ": %" PRIu64 " post%s, "
+			"%" PRIu64 " ran", pf->addr, pf->posts,
+			pf->posts == 1 ? "" : "s", pf->fired);
+		if (pf->delay.count)
+			fprintf(f, ", delay p99 %s, max %s",
+				an_fmt_ns(an_pct(&pf->delay, 99), a,
+					  sizeof(a)),
+				an_fmt_ns(pf->delay.max, b, sizeof(b)));
+	}
+	fputs(".</p>\n", f);
 }
 
 static int html_loop(struct ctx *c, FILE *f, size_t li,
@@ -1985,9 +2666,16 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 	struct an_counts cn;
 
 	loop_label(label, sizeof(label), l);
-	fprintf(f, "<div class=\"loop\" id=\"loop%zu\">\n<h2>", li);
+	fprintf(f, "<div class=\"loop%s\" id=\"loop%zu\">\n<h2>",
+		ci->idle ? " idle" : "", li);
 	html_esc(f, label);
-	fputs("</h2>\n<p>", f);
+	fputs("</h2>\n", f);
+	if (ci->idle) {
+		html_idle(f, l);
+		fputs("</div>\n", f);
+		return 0;
+	}
+	fputs("<p>", f);
 	/* A loop seen only in events without a time has no span. */
 	if (l->first != INT64_MIN)
 		fprintf(f, "Span %s (loop time %" PRId64 " to %" PRId64
@@ -2005,7 +2693,8 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 			" builds (%" PRIu64 " forced)", l->commands, l->builds,
 			l->builds_forced);
 	fputs(".</p>\n", f);
-	html_charts(f, li, ci);
+	if (html_charts(c, f, li, ci) < 0)
+		return -1;
 	html_prios(f, l);
 	if (html_tasks(c, f, l) < 0)
 		return -1;
@@ -2034,10 +2723,10 @@ static int write_html(struct ctx *c, const struct chart_info *ci)
 	for (li = 0; li < c->r->nloops; li++)
 		if (html_loop(c, f, li, &ci[li]) < 0)
 			break;
-	fputs("<p class=\"note\">Charts: SVG files rendered by gnuplot from "
-	      "the data files beside them; re-plot with <code>gnuplot "
-	      "report.gp</code> in this directory.</p>\n</body>\n</html>\n",
-	      f);
+	fputs("<p class=\"note\">Charts: drawn by gnuplot as SVG files from "
+	      "the data files beside them (re-plot with <code>gnuplot "
+	      "report.gp</code> in this directory), and inlined here with "
+	      "their hover texts as titles.</p>\n</body>\n</html>\n", f);
 	if (out_close(c, f, "index.html") < 0 || c->failed) {
 		unlink(tmp);
 		return -1;
@@ -2059,7 +2748,7 @@ int sp_html_report(struct an_result *r, const char *outdir, char *err,
 	};
 	struct chart_info *ci;
 	FILE *gp;
-	size_t li;
+	size_t li, charts = 0;
 
 	if (errlen)
 		err[0] = '\0';
@@ -2086,9 +2775,16 @@ int sp_html_report(struct an_result *r, const char *outdir, char *err,
 		struct window all = {
 			l->first, l->first + loop_span(l), "timeline"
 		}, detail;
+		struct top_tasks tt;
 
-		if (chart_cdf(&c, gp, li, l, label, &ci[li]) < 0 ||
-		    chart_timeline(&c, gp, li, l, label, &all,
+		/* A loop where no task ran gets a line, not empty charts. */
+		ci[li].idle = loop_idle(l);
+		if (ci[li].idle)
+			continue;
+		charts++;
+		if (top_tasks_pick(&c, l, &tt) < 0 ||
+		    chart_cdf(&c, gp, li, l, label, &ci[li]) < 0 ||
+		    chart_timeline(&c, gp, li, l, label, &all, &tt,
 				   &ci[li].tl) < 0)
 			break;
 		ci[li].detail = detail_window(l, &detail, ci[li].detail_why,
@@ -2098,9 +2794,9 @@ int sp_html_report(struct an_result *r, const char *outdir, char *err,
 			ci[li].dto_s = rel_s(l, detail.to);
 		}
 		if ((ci[li].detail &&
-		     chart_timeline(&c, gp, li, l, label, &detail,
+		     chart_timeline(&c, gp, li, l, label, &detail, &tt,
 				    &ci[li].dt) < 0) ||
-		    chart_runtime(&c, gp, li, l, label, &ci[li]) < 0 ||
+		    chart_runtime(&c, gp, li, l, label, &tt, &ci[li]) < 0 ||
 		    chart_depth(&c, gp, li, l, label, &ci[li]) < 0)
 			break;
 	}
@@ -2110,7 +2806,7 @@ int sp_html_report(struct an_result *r, const char *outdir, char *err,
 		return -1;
 	}
 	if (out_close(&c, gp, "report.gp") < 0 ||
-	    (r->nloops && (run_gnuplot(&c) < 0 || check_charts(&c, ci) < 0)) ||
+	    (charts && (run_gnuplot(&c) < 0 || check_charts(&c, ci) < 0)) ||
 	    write_html(&c, ci) < 0) {
 		free(ci);
 		return -1;

@@ -260,7 +260,46 @@ void st_alert_raise(struct st_alerts *al, const struct st_alert *a,
 	}
 	if (extra && n >= 0 && (size_t)n < sizeof(e->text))
 		snprintf(e->text + n, sizeof(e->text) - (size_t)n, "%s", extra);
+	if (al->keep_all) {
+		if (al->total == al->capall) {
+			size_t cap = al->capall ? al->capall * 2 : 64;
+			struct st_alert_ent *all =
+				realloc(al->all, cap * sizeof(*all));
+
+			if (!all) {
+				/* The ring still holds the latest. */
+				free(al->all);
+				al->all = NULL;
+				al->keep_all = false;
+			} else {
+				al->all = all;
+				al->capall = cap;
+			}
+		}
+		if (al->keep_all)
+			al->all[al->total] = *e;
+	}
 	al->total++;
+}
+
+const struct st_alert_ent *st_alert_get(const struct st_alerts *al,
+					uint64_t i)
+{
+	if (i >= al->total)
+		return NULL;
+	if (al->keep_all && al->all)
+		return &al->all[i];
+	if (al->total - i > ST_ALERTS_KEPT)
+		return NULL;
+	return &al->ring[i % ST_ALERTS_KEPT];
+}
+
+void st_alerts_free(struct st_alerts *al)
+{
+	free(al->all);
+	al->all = NULL;
+	al->capall = 0;
+	al->keep_all = false;
 }
 
 static const char *alert_kind(uint32_t k)
@@ -360,11 +399,65 @@ static int cmp_task(const void *x, const void *y)
 
 void st_frame_sort(struct st_frame *f, enum st_sort sort)
 {
+	st_frame_sort_dir(f, sort, false);
+}
+
+void st_frame_sort_dir(struct st_frame *f, enum st_sort sort, bool reverse)
+{
 	sort_key = sort;
-	for (size_t i = 0; i < f->nloops; i++)
-		if (f->loops[i].ntasks > 1)
-			qsort(f->loops[i].tasks, f->loops[i].ntasks,
-			      sizeof(*f->loops[i].tasks), cmp_task);
+	for (size_t i = 0; i < f->nloops; i++) {
+		struct st_frame_task *t = f->loops[i].tasks;
+		size_t n = f->loops[i].ntasks;
+
+		if (n < 2)
+			continue;
+		qsort(t, n, sizeof(*t), cmp_task);
+		for (size_t a = 0, b = n - 1; reverse && a < b; a++, b--) {
+			struct st_frame_task x = t[a];
+
+			t[a] = t[b];
+			t[b] = x;
+		}
+	}
+}
+
+bool st_frame_dup(struct st_frame *dst, const struct st_frame *src)
+{
+	size_t ntasks = 0, k = 0;
+
+	*dst = *src;
+	dst->loops = NULL;
+	dst->nloops = 0;
+	dst->own_keys = NULL;
+	for (size_t i = 0; i < src->nloops; i++)
+		ntasks += src->loops[i].ntasks;
+	dst->loops = calloc(src->nloops ? src->nloops : 1, sizeof(*dst->loops));
+	dst->own_keys = calloc(ntasks ? ntasks : 1, sizeof(*dst->own_keys));
+	if (!dst->loops || !dst->own_keys)
+		goto out_free;
+	for (size_t i = 0; i < src->nloops; i++) {
+		struct st_frame_loop *l = &dst->loops[i];
+
+		*l = src->loops[i];
+		l->tasks = NULL;
+		dst->nloops = i + 1;
+		if (!src->loops[i].ntasks)
+			continue;
+		l->tasks = malloc(l->ntasks * sizeof(*l->tasks));
+		if (!l->tasks) {
+			l->ntasks = 0;
+			goto out_free;
+		}
+		for (size_t j = 0; j < l->ntasks; j++, k++) {
+			l->tasks[j] = src->loops[i].tasks[j];
+			dst->own_keys[k] = *src->loops[i].tasks[j].k;
+			l->tasks[j].k = &dst->own_keys[k];
+		}
+	}
+	return true;
+out_free:
+	st_frame_free(dst);
+	return false;
 }
 
 void st_frame_free(struct st_frame *f)
@@ -372,7 +465,9 @@ void st_frame_free(struct st_frame *f)
 	for (size_t i = 0; i < f->nloops; i++)
 		free(f->loops[i].tasks);
 	free(f->loops);
+	free(f->own_keys);
 	f->loops = NULL;
+	f->own_keys = NULL;
 	f->nloops = 0;
 }
 

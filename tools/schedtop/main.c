@@ -19,11 +19,11 @@ static void usage(FILE *f)
 	      "                [--hold-off SECS] [--buffer-size MB]\n"
 	      "       schedtop TRACE_DIR... [-p PID] [-d SECS] [-n COUNT] [-b] "
 	      "[--json] [-s KEY]\n"
-	      "                [--long-task MS] [--starve MS]\n"
+	      "                [--long-task MS] [--starve MS] [--pace MS]\n"
 	      "Watch a running libsched program through its USDT probes "
 	      "(root: BPF),\nor step through a recorded trace "
 	      "(schedprof record) in trace time.\n"
-	      "  -p PID          the process to watch (with traces: show only it)\n"
+	      "  -p, --pid PID   the process to watch (with traces: show only it)\n"
 	      "  -d SECS         seconds per frame (trace time with traces); "
 	      "default 1\n"
 	      "  -n COUNT        stop after COUNT frames\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	      "  --long-task MS  a run this long raises an alert (default 50)\n"
 	      "  --starve MS     a priority ready this long without a run "
 	      "starves\n                  (default 100)\n"
+	      "  --pace MS       traces on the screen: real milliseconds per frame while\n"
+	      "                  playing (default 1000, or SCHEDTOP_PACE_MS)\n"
 	      "  --save-on RULE  -p only: flight recorder: from now on, keep "
 	      "the process's\n"
 	      "                  libsched events in memory (LTTng) and save "
@@ -52,7 +54,15 @@ static void usage(FILE *f)
 	      "  --buffer-size MB  sub-buffer size, a power of two from 1 to "
 	      "256 (default 1;\n"
 	      "                  8 sub-buffers per CPU)\n"
-	      "Keys: q quit, s sort, p pause, l next loop, h help.\n"
+	      "  -h, --help      this help;  --version  the release and trace schema\n"
+	      "Keys (h on the screen shows them too):\n"
+	      "  q quit   s next sort key   r reverse the order   l next loop\n"
+	      "  / or F4 filter tasks by name (Enter keeps it, Esc clears it)\n"
+	      "  Up/Down select a task   Enter or d its detail (Esc goes back)\n"
+	      "  p or space pause/resume   h or ? help\n"
+	      "  trace mode: n or Right next frame, b or Left previous frame,\n"
+	      "  + faster, - slower, g or Home first frame, G or End last frame,\n"
+	      "  a next frame with an alert\n"
 	      "See schedtop(1) and docs/schedtop.md.\n",
 	      f);
 }
@@ -81,10 +91,23 @@ static const char *optopt_name(const struct option *opts, int val)
 	return "?";
 }
 
+/* Whether the option getopt_long() just read was spelled long: its value
+ * is the argument before optind, or after '=' in it. */
+static bool long_opt(int argc, char **argv)
+{
+	int i = optind - 1;
+
+	if (i > 1 && i < argc && optarg == argv[i])
+		i--;
+	return i >= 1 && i < argc && !strncmp(argv[i], "--", 2);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "pace", required_argument, NULL, 'P' },
 		{ "long-task", required_argument, NULL, 'L' },
 		{ "starve", required_argument, NULL, 'S' },
 		{ "save-on", required_argument, NULL, 'O' },
@@ -100,6 +123,7 @@ int main(int argc, char **argv)
 		.pid = -1, .interval_s = 1, .sort = ST_SORT_TIME,
 		.long_task_ns = 50000000, .starve_ns = 100000000,
 		.max_saves = 1, .hold_off_ms = 10000, .buffer_mb = 1,
+		.pace_ms = 1000,
 	};
 	static struct fl_rule rules[FL_MAX_RULES];
 	bool flight_opt = false;
@@ -115,6 +139,17 @@ int main(int argc, char **argv)
 	}
 	o.paths = paths;
 	o.rules = rules;
+	/* The older way to pace a trace; --pace wins. */
+	if (getenv("SCHEDTOP_PACE_MS")) {
+		if (!parse_num(getenv("SCHEDTOP_PACE_MS"), 1, 3600000, &v) ||
+		    v != floor(v)) {
+			st_error("SCHEDTOP_PACE_MS: '%s' is not a number of "
+				 "milliseconds from 1 to 3600000",
+				 getenv("SCHEDTOP_PACE_MS"));
+			goto usage;
+		}
+		o.pace_ms = (int)v;
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-p:d:n:bs:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -129,7 +164,9 @@ int main(int argc, char **argv)
 			pid = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || pid < 1 ||
 			    pid > 4194304) {
-				st_error("-p: '%s' is not a process id", optarg);
+				st_error("%s: '%s' is not a process id",
+					 long_opt(argc, argv) ? "--pid" : "-p",
+					 optarg);
 				goto usage;
 			}
 			o.pid = pid;
@@ -152,6 +189,14 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.batch = true;
+			break;
+		case 'P':
+			if (!parse_num(optarg, 1, 3600000, &v) || v != floor(v)) {
+				st_error("--pace: '%s' is not a number of "
+					 "milliseconds from 1 to 3600000", optarg);
+				goto usage;
+			}
+			o.pace_ms = (int)v;
 			break;
 		case 'j':
 			o.json = true;
@@ -236,9 +281,11 @@ int main(int argc, char **argv)
 			free(paths);
 			return ST_EXIT_OK;
 		default:
-			if (optopt && strchr("LSODMHB", optopt))
+			if (optopt && strchr("LSODMHBP", optopt))
 				st_error("--%s needs a value (see schedtop --help)",
 					 optopt_name(longopts, optopt));
+			else if (optopt == 'p' && long_opt(argc, argv))
+				st_error("--pid needs a value (see schedtop --help)");
 			else if (optopt && strchr("pdns", optopt))
 				st_error("-%c needs a value (see schedtop --help)",
 					 optopt);

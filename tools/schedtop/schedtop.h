@@ -52,6 +52,8 @@ struct st_opts {
 	unsigned max_saves;
 	int64_t hold_off_ms;
 	unsigned buffer_mb;    /* sub-buffer size, MiB */
+	int pace_ms;           /* trace, on the screen: real ms per frame
+				* (--pace, else SCHEDTOP_PACE_MS, else 1000) */
 };
 
 /* ---- snapshots ---------------------------------------------------------- */
@@ -110,11 +112,21 @@ struct st_alert_ent {
 struct st_alerts {
 	struct st_alert_ent ring[ST_ALERTS_KEPT];
 	uint64_t total;        /* ever raised; ring[i % KEPT] */
+	/* Trace mode on the screen keeps every alert, so that stepping back
+	 * shows a frame's own: all[0 .. total - 1] when keep_all (NULL if
+	 * memory ran out: then only the ring). */
+	bool keep_all;
+	struct st_alert_ent *all;
+	size_t capall;
 };
 
 /* Raises an alert; extra (may be NULL) is appended to its text. */
 void st_alert_raise(struct st_alerts *al, const struct st_alert *a,
 		    int64_t when, const char *extra);
+/* Alert number i (0 is the first raised), or NULL when no longer kept. */
+const struct st_alert_ent *st_alert_get(const struct st_alerts *al,
+					uint64_t i);
+void st_alerts_free(struct st_alerts *al);
 
 /* ---- frames ------------------------------------------------------------- */
 
@@ -168,6 +180,7 @@ struct st_frame {
 	size_t nloops;
 	uint64_t lost, lost_delta; /* events lost, all kinds */
 	uint64_t alerts_from, alerts_to; /* the alerts raised in the frame */
+	struct st_task_key *own_keys; /* a copy's task keys (st_frame_dup) */
 };
 
 /* Computes the frame between two snapshots (prev may be empty). cpu: the
@@ -181,6 +194,11 @@ bool st_frame_build(struct st_frame *f, const struct st_snap *prev,
 bool st_loop_virtual(const struct st_loop_ent *l);
 int64_t st_loop_now(const struct st_loop_ent *l, int64_t t);
 void st_frame_sort(struct st_frame *f, enum st_sort sort);
+/* The same, in the reverse order when reverse. */
+void st_frame_sort_dir(struct st_frame *f, enum st_sort sort, bool reverse);
+/* A deep copy of src that owns its task keys, for a trace's history.
+ * False: out of memory (dst is then empty). */
+bool st_frame_dup(struct st_frame *dst, const struct st_frame *src);
 void st_frame_free(struct st_frame *f);
 
 /* The percentile p of the difference of two histograms, read as the upper
@@ -197,7 +215,35 @@ struct st_view {
 	size_t loop_sel;       /* interactive: the loop shown */
 	bool paused;
 	bool help;
+	bool reverse;          /* the task table in the reverse order */
+	bool at_end;           /* trace: the last frame is shown */
+	bool trace_done;       /* trace: every event has been read */
+	int pace_ms;           /* trace: real ms per frame while playing */
+	uint64_t frame_no, frames; /* trace: the frame shown, of those read */
+	/* The task filter (a substring of the name, any case); filter_edit
+	 * while it is being typed. */
+	char filter[64];
+	bool filter_edit;
+	/* The selected row of the task table, and the detail view of that
+	 * task (its key, kept across frames and re-sorts). */
+	size_t task_sel;
+	bool detail;
+	struct st_task_key detail_key;
+	int detail_scroll;
 };
+
+/* What a key asks of the source (st_screen_key's *action). */
+enum st_action {
+	ST_ACT_NONE, ST_ACT_STEP, ST_ACT_BACK, ST_ACT_START, ST_ACT_END,
+	ST_ACT_NEXT_ALERT,
+};
+
+/* The detail of one task the source knows (trace: its runs, its waits and
+ * what ran meanwhile), as lines of text ending in '\n', written to buf of
+ * len bytes; t1 is the end of the frame shown. */
+typedef void st_detail_fn(void *arg, const struct st_frame_loop *l,
+			  const struct st_task_key *k, int64_t t1, char *buf,
+			  size_t len);
 
 /* The tables' header lines and rows, for the text output and the screen. */
 extern const char *const st_prio_header;
@@ -213,11 +259,16 @@ void st_print_json(FILE *out, const struct st_frame *f,
 /* Interactive screen (ncurses). */
 bool st_screen_open(void);
 void st_screen_close(void);
-void st_screen_draw(const struct st_frame *f, const struct st_alerts *al,
-		    const struct st_view *v, enum st_sort sort);
-/* Handles a key; returns false on quit. */
+struct st_run;
+/* Draws frame f (sorted as v says) with the alerts it holds. */
+void st_screen_draw(struct st_run *r, struct st_frame *f);
+/* Handles a key; returns false on quit. *action: what the source must do
+ * (trace mode steps; live mode ignores it). */
 bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
-		   size_t nloops, bool *redraw, bool *step);
+		   const struct st_frame *f, bool *redraw,
+		   enum st_action *action);
+/* Whether task t passes the filter of v. */
+bool st_task_shown(const struct st_view *v, const struct st_frame_task *t);
 
 /* ---- the sources -------------------------------------------------------- */
 
@@ -237,6 +288,11 @@ struct st_run {
 	long filter_pid;       /* loops of this process only; -1: all */
 	struct st_snap prev;
 	struct st_frame last;
+	struct st_frame *shown; /* trace: the frame on the screen; NULL: last */
+	bool quiet;            /* build frames without drawing (seeking) */
+	enum st_action action; /* the action of ST_WAIT_ACTION */
+	st_detail_fn *detail;  /* NULL: the frame's figures only */
+	void *detail_arg;
 	struct st_alerts alerts;
 	uint64_t frames;
 	uint64_t alerts_shown;
@@ -259,14 +315,18 @@ struct st_run {
 
 /* False when the frame count (-n) is reached or memory ran out. */
 bool st_run_frame(struct st_run *r, struct st_snap *cur, double wall);
+/* The same, with the frame's alerts those raised before alerts_to (a
+ * source that shows a frame after reading past its end). */
+bool st_run_frame_upto(struct st_run *r, struct st_snap *cur, double wall,
+		       uint64_t alerts_to);
 
 /* Raises an alert for a run still going past long_ns and for a priority
  * still starving past starve_ns at the snapshot's time, once each. */
 void st_check_ongoing(struct st_run *r, const struct st_snap *s,
 		      int64_t long_ns, int64_t starve_ns);
 
-enum { ST_WAIT_TIMEOUT, ST_WAIT_FD, ST_WAIT_KEY, ST_WAIT_STEP, ST_WAIT_QUIT,
-       ST_WAIT_SIGNAL };
+enum { ST_WAIT_TIMEOUT, ST_WAIT_FD, ST_WAIT_KEY, ST_WAIT_ACTION,
+       ST_WAIT_QUIT, ST_WAIT_SIGNAL };
 int st_run_wait(struct st_run *r, int fd, int timeout_ms);
 void st_run_free(struct st_run *r);
 

@@ -42,9 +42,21 @@ struct tsrc {
 	size_t nopen;
 	uint64_t discarded;
 	bool started, stop, nomem;
-	int pace_ms;           /* interactive: real time between frames */
 	struct fm_set flight;  /* the saves among the traces */
 	size_t flight_next;    /* the next one to raise (by time) */
+	/* A frame's snapshot waits until the next one is taken, so that a
+	 * short tail can be merged into it (tail_frame()): pending holds it,
+	 * pending_alerts the alerts raised by then, pending_gap the start the
+	 * frame after it takes when a gap was skipped (else -1). */
+	struct st_snap pending;
+	bool has_pending;
+	uint64_t pending_alerts;
+	int64_t pending_gap;
+	/* On the screen: every frame shown, to step back and forth; pos is
+	 * the one on the screen. */
+	struct st_frame *hist;
+	size_t nhist, caphist, pos;
+	enum { GO_NONE, GO_END, GO_ALERT } seek;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -201,11 +213,167 @@ static void flight_alerts(struct tsrc *s, int64_t t, bool all)
 	}
 }
 
-/* The frame ending at t. */
-static bool frame(struct tsrc *s, int64_t t)
+static void show(struct tsrc *s, size_t pos)
+{
+	struct st_run *r = s->run;
+
+	s->pos = pos;
+	r->shown = &s->hist[pos];
+	r->view.frame_no = pos + 1;
+	r->view.frames = s->nhist;
+	r->view.at_end = r->view.trace_done && pos + 1 == s->nhist;
+	st_screen_draw(r, r->shown);
+}
+
+/* The first frame after pos that raised an alert, or nhist. */
+static size_t next_alert(const struct tsrc *s, size_t pos)
+{
+	for (size_t i = pos + 1; i < s->nhist; i++)
+		if (s->hist[i].alerts_to > s->hist[i].alerts_from)
+			return i;
+	return s->nhist;
+}
+
+/*
+ * The screen over the frames read so far, until the next frame must be
+ * read (true) or the user quits (false). Playing, a frame per pace_ms;
+ * the keys step, jump and seek (ST_ACT_*). When done (every event read),
+ * the last frame stays with its end-of-trace marker until q.
+ */
+static bool navigate(struct tsrc *s, bool done)
+{
+	struct st_run *r = s->run;
+	struct st_view *v = &r->view;
+	int rc;
+
+	if (s->seek != GO_NONE) {
+		size_t head = s->nhist ? s->nhist - 1 : 0;
+
+		if (s->seek == GO_ALERT && s->nhist &&
+		    next_alert(s, s->pos) <= head) {
+			s->seek = GO_NONE;
+			r->quiet = false;
+			show(s, next_alert(s, s->pos));
+		} else if (done) {
+			s->seek = GO_NONE;
+			r->quiet = false;
+			if (s->nhist)
+				show(s, head);
+		} else {
+			/* Seeking (fast: no drawing). The keys typed meanwhile
+			 * wait for its end, so that they act on the frame it
+			 * reaches; a signal still stops it. */
+			return !got_signal;
+		}
+	}
+	for (;;) {
+		bool head = s->pos + 1 >= s->nhist;
+
+		rc = st_run_wait(r, -1, v->paused || (head && done) ? 200 :
+						v->pace_ms);
+		if (rc == ST_WAIT_QUIT || got_signal)
+			return false;
+		if (rc == ST_WAIT_TIMEOUT && !v->paused) {
+			if (!head)
+				show(s, s->pos + 1);
+			else if (!done)
+				return true;
+			continue;
+		}
+		if (rc != ST_WAIT_ACTION)
+			continue;
+		switch (r->action) {
+		case ST_ACT_STEP:
+			v->paused = true;
+			if (!head)
+				show(s, s->pos + 1);
+			else if (!done)
+				return true;
+			break;
+		case ST_ACT_BACK:
+			v->paused = true;
+			if (s->pos)
+				show(s, s->pos - 1);
+			break;
+		case ST_ACT_START:
+			if (s->nhist)
+				show(s, 0);
+			break;
+		case ST_ACT_END:
+			if (done) {
+				show(s, s->nhist - 1);
+				break;
+			}
+			s->seek = GO_END;
+			s->pos = s->nhist - 1;
+			r->quiet = true;
+			return true;
+		case ST_ACT_NEXT_ALERT:
+			if (next_alert(s, s->pos) < s->nhist) {
+				show(s, next_alert(s, s->pos));
+				break;
+			}
+			if (done)
+				break;
+			s->seek = GO_ALERT;
+			s->pos = s->nhist - 1;
+			r->quiet = true;
+			return true;
+		default:
+			break;
+		}
+	}
+}
+
+/* Shows the frame from the run's previous snapshot to cur, with the
+ * alerts raised before alerts_to; on the screen, keeps it in the history
+ * and lets the user move about. False: stop reading. */
+static bool emit(struct tsrc *s, struct st_snap *cur, uint64_t alerts_to)
+{
+	struct st_run *r = s->run;
+
+	if (!st_run_frame_upto(r, cur, 0, alerts_to)) {
+		s->stop = true;
+		return false;
+	}
+	if (!r->screen)
+		return !got_signal;
+	if (s->nhist == s->caphist) {
+		size_t cap = s->caphist ? s->caphist * 2 : 64;
+		struct st_frame *h = realloc(s->hist, cap * sizeof(*h));
+
+		if (!h) {
+			s->nomem = true;
+			s->stop = true;
+			return false;
+		}
+		s->hist = h;
+		s->caphist = cap;
+	}
+	if (!st_frame_dup(&s->hist[s->nhist], &r->last)) {
+		s->nomem = true;
+		s->stop = true;
+		return false;
+	}
+	s->nhist++;
+	r->view.frames = s->nhist;
+	if (s->seek == GO_NONE)
+		show(s, s->nhist - 1);
+	/* The last frame: the caller navigates, the trace done. */
+	if (r->view.trace_done)
+		return true;
+	if (!navigate(s, false)) {
+		s->stop = true;
+		return false;
+	}
+	return true;
+}
+
+/* The snapshot of the frame ending at t, in s->snap, with the alerts the
+ * analysis and the ongoing checks raise by then. */
+static bool take(struct tsrc *s, int64_t t)
 {
 	const struct an_result *res = an_current(s->an);
-	int rc;
 
 	flight_alerts(s, t, false);
 	if (!st_snap_copy(&s->snap, &s->model)) {
@@ -240,24 +408,179 @@ static bool frame(struct tsrc *s, int64_t t)
 		st_alert_raise(&s->run->alerts, &a, t, " (discarded by the tracer)");
 		s->discarded = res->discarded_events;
 	}
-	if (!st_run_frame(s->run, &s->snap, 0)) {
-		s->stop = true;
+	return true;
+}
+
+/* Shows the pending frame, if any; the frame after it starts at the end of
+ * a skipped gap. */
+static bool flush_pending(struct tsrc *s)
+{
+	if (!s->has_pending)
+		return true;
+	s->has_pending = false;
+	if (!emit(s, &s->pending, s->pending_alerts))
+		return false;
+	if (s->pending_gap >= 0)
+		s->run->prev.t = s->pending_gap;
+	return true;
+}
+
+/* The frame ending at t: the one before it is shown now, this one once
+ * the next is taken or the trace ends. */
+static bool frame(struct tsrc *s, int64_t t)
+{
+	if (!take(s, t))
+		return false;
+	if (!flush_pending(s))
+		return false;
+	if (!st_snap_copy(&s->pending, &s->snap)) {
+		s->nomem = true;
 		return false;
 	}
-	if (!s->run->screen)
-		return !got_signal;
-	/* Interactive: one frame per pace_ms of real time; keys meanwhile. */
-	for (;;) {
-		rc = st_run_wait(s->run, -1, s->run->view.paused ? 200 :
-								s->pace_ms);
-		if (rc == ST_WAIT_QUIT || got_signal) {
-			s->stop = true;
-			return false;
+	s->has_pending = true;
+	s->pending_alerts = s->run->alerts.total;
+	s->pending_gap = -1;
+	return !got_signal;
+}
+
+/*
+ * The end of the trace, at t. The tail after the last whole frame is
+ * shown merged into that frame when shorter than half an interval (a
+ * frame of a few ms would show rates from a handful of events: one post
+ * in 24 ms is "42 posts/s"); a longer tail is a frame of its own, its
+ * rates over its own length. Nothing is merged across a skipped gap.
+ */
+static void tail_frame(struct tsrc *s, int64_t t)
+{
+	struct st_run *r = s->run;
+
+	if (s->has_pending && s->pending_gap < 0 &&
+	    t - s->pending.t < s->interval / 2) {
+		if (!take(s, t > s->pending.t ? t : s->pending.t))
+			return;
+		/* The maxima of the pending frame's epoch and of the tail's,
+		 * the next (model.h, struct st_maxes). */
+		s->snap.epoch = s->pending.epoch;
+		s->has_pending = false;
+		emit(s, &s->snap, r->alerts.total);
+		return;
+	}
+	if (!flush_pending(s))
+		return;
+	if (t > r->prev.t || r->alerts.total > r->alerts_shown) {
+		if (take(s, t > r->prev.t ? t : r->prev.t + 1))
+			emit(s, &s->snap, r->alerts.total);
+	}
+}
+
+/* The detail of a task as of t1 (st_detail_fn): its runs up to t1, latest
+ * first, each with its wait and what ran while it waited; then its waits
+ * of at least --starve with the analysis's blame. */
+static void trace_detail(void *arg, const struct st_frame_loop *fl,
+			 const struct st_task_key *k, int64_t t1, char *buf,
+			 size_t len)
+{
+	const struct tsrc *s = arg;
+	const struct an_loop *l = an_loop_of(s, fl->vpid, fl->addr);
+	size_t n = 0, shown = 0, nruns = 0, first = 0;
+	char a[32], b[32], c[32];
+
+	buf[0] = '\0';
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->nruns && l->runs[i].begin <= t1; i++)
+		if (l->runs[i].task &&
+		    !strncmp(l->runs[i].task->name, k->name, ST_NAME_LEN - 1) &&
+		    l->runs[i].task->kind == k->kind) {
+			nruns++;
+			first = i;
 		}
-		if (rc == ST_WAIT_STEP)
-			return true;
-		if (rc == ST_WAIT_TIMEOUT && !s->run->view.paused)
-			return true;
+	n += (size_t)snprintf(buf + n, len - n, "\nruns up to t=%.3fs: %zu; "
+			      "the latest first, with what ran while each "
+			      "waited:\n%-10s %9s %9s  %s\n",
+			      (double)(t1 - s->start) / 1e9, nruns, "BEGIN",
+			      "WAIT", "RUN", "WAITED BEHIND");
+	/* Walk back from the latest run up to t1. */
+	for (size_t i = first + 1; i-- > 0 && shown < 200 && n < len;) {
+		const struct an_run *ru = &l->runs[i];
+		int64_t wait;
+		size_t m;
+
+		if (!ru->task || ru->begin > t1 ||
+		    strncmp(ru->task->name, k->name, ST_NAME_LEN - 1) ||
+		    ru->task->kind != k->kind)
+			continue;
+		wait = ru->ready_at >= 0 ? ru->begin - ru->ready_at : -1;
+		n += (size_t)snprintf(buf + n, len - n, "t=%-8.3f %9s %9s ",
+				      (double)(ru->begin - s->start) / 1e9,
+				      wait >= 0 ? st_fmt_ns(wait, a, sizeof(a)) : "?",
+				      st_fmt_ns(ru->end - ru->begin, b, sizeof(b)));
+		/* The runs inside [ready_at, begin), the longest first (at
+		 * most three named). */
+		m = 0;
+		if (wait > 0) {
+			struct { const char *name; int64_t ns; } top[3] = { 0 };
+
+			for (size_t j = i; j-- > 0;) {
+				const struct an_run *o = &l->runs[j];
+				int64_t lo = o->begin > ru->ready_at ? o->begin :
+								      ru->ready_at;
+				int64_t hi = o->end < ru->begin ? o->end : ru->begin;
+				const char *nm = o->task ? o->task->name :
+							   "(posted work)";
+
+				/* A loop's runs follow one another: the
+				 * earlier ones ended before the wait. */
+				if (o->end <= ru->ready_at)
+					break;
+				if (hi <= lo)
+					continue;
+				for (int x = 0; x < 3; x++) {
+					if (top[x].name && strcmp(top[x].name, nm))
+						continue;
+					top[x].name = nm;
+					top[x].ns += hi - lo;
+					break;
+				}
+			}
+			for (int x = 0; x < 3 && n < len; x++) {
+				if (!top[x].name)
+					continue;
+				n += (size_t)snprintf(buf + n, len - n, "%s%s %s",
+						      m++ ? ", " : "",
+						      top[x].name,
+						      st_fmt_ns(top[x].ns, c, sizeof(c)));
+			}
+		}
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s\n",
+					      m ? "" : "-");
+		shown++;
+	}
+	if (n >= len)
+		return;
+	shown = 0;
+	for (size_t i = 0; i < l->ntstarves && n < len; i++) {
+		const struct an_task_starve *ts = &l->tstarves[i];
+		char text[AN_EVIDENCE_LEN];
+
+		if (!ts->task || ts->end > t1 || ts->open_at_end ||
+		    strncmp(ts->task->name, k->name, ST_NAME_LEN - 1) ||
+		    ts->task->kind != k->kind)
+			continue;
+		if (!shown++)
+			n += (size_t)snprintf(buf + n, len - n,
+					      "\nits waits of --starve or longer "
+					      "(the analysis's blame):\n");
+		an_task_starve_text(ts, text, sizeof(text));
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n,
+					      "t=%.3fs waited %s%s: %s\n",
+					      (double)(ts->start - s->start) / 1e9,
+					      st_fmt_ns(ts->end - ts->start, a,
+							sizeof(a)),
+					      ts->restarted ? " (restarted)" : "",
+					      text);
 	}
 }
 
@@ -360,7 +683,7 @@ static int on_event(const struct tr_event *ev, void *arg)
 		if (t >= s->next + s->interval && !running(s)) {
 			s->next += ((t - s->next) / s->interval + 1) *
 				   s->interval;
-			s->run->prev.t = s->next - s->interval;
+			s->pending_gap = s->next - s->interval;
 		}
 	}
 	s->last_t = t;
@@ -537,10 +860,10 @@ int st_trace_main(const struct st_opts *o)
 	s.interval = (int64_t)(o->interval_s * 1e9);
 	if (s.interval < 1)
 		s.interval = 1;
-	s.pace_ms = 1000;
-	if (getenv("SCHEDTOP_PACE_MS"))
-		s.pace_ms = atoi(getenv("SCHEDTOP_PACE_MS"));
 	h.arg = &s;
+	run.view.pace_ms = o->pace_ms;
+	run.detail = trace_detail;
+	run.detail_arg = &s;
 	run.o = o;
 	run.view.mode = "trace";
 	run.view.pid = o->pid;
@@ -552,6 +875,8 @@ int st_trace_main(const struct st_opts *o)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	run.screen = !o->batch && !o->json && st_screen_open();
+	/* Stepping back shows each frame's own alerts. */
+	run.alerts.keep_all = run.screen;
 	rc = tr_reader_run(r, &h);
 	if (s.nomem || run.failed) {
 		st_screen_close();
@@ -575,17 +900,24 @@ int st_trace_main(const struct st_opts *o)
 		status = ST_EXIT_USAGE;
 		goto out;
 	}
-	/* The last, partial frame, up to the last event, with the saves
-	 * that are left (at exit, or after the last event). */
+	/* The tail, up to the last event, with the saves that are left (at
+	 * exit, or after the last event). */
 	if (!s.stop && !got_signal) {
 		flight_alerts(&s, s.last_t, true);
-		if (s.last_t > run.prev.t || run.alerts.total > run.alerts_shown)
-			frame(&s, s.last_t > run.prev.t ? s.last_t
-							: run.prev.t + 1);
-		/* Interactive: the last frame stays until q. */
-		while (run.screen && !got_signal &&
-		       st_run_wait(&run, -1, 500) != ST_WAIT_QUIT)
-			;
+		/* Interactive: the frames stay, the last with its end-of-trace
+		 * marker, until q. */
+		run.view.trace_done = true;
+		tail_frame(&s, s.last_t);
+		if (run.screen && !s.stop && !got_signal && s.nhist) {
+			if (s.seek == GO_NONE)
+				show(&s, s.pos);
+			navigate(&s, true);
+		}
+	}
+	if (s.nomem) {
+		st_screen_close();
+		st_error("out of memory");
+		status = ST_EXIT_FAIL;
 	}
 	if (run.failed)
 		status = ST_EXIT_FAIL;
@@ -596,6 +928,10 @@ out:
 	free(s.open);
 	st_snap_free(&s.model);
 	st_snap_free(&s.snap);
+	st_snap_free(&s.pending);
+	for (size_t i = 0; i < s.nhist; i++)
+		st_frame_free(&s.hist[i]);
+	free(s.hist);
 	st_run_free(&run);
 	fm_set_free(&s.flight);
 	return status;
