@@ -759,9 +759,10 @@ static int chart_cdf(struct ctx *c, FILE *gp, size_t li,
 				continue;
 			w = an_pct(d, tail_pct[k]);
 			hover(m, nines(tail_pct[k] / 100.0), wait_y(w),
-			      "%s wait %s: %s (%" PRIu64 " waits)",
+			      "%s wait %s: %s (%" PRIu64 " %s)",
 			      an_prio_name(p), tail_pct_name[k],
-			      an_fmt_ns(w, buf, sizeof(buf)), d->count);
+			      an_fmt_ns(w, buf, sizeof(buf)), d->count,
+			      tw_noun(d->count, "wait", "waits"));
 		}
 		hover(m, xmax, wait_y(d->max), "%s wait max: %s (%" PRIu64
 		      " waits)", an_prio_name(p),
@@ -1555,8 +1556,9 @@ static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 		      an_fmt_ns(an_pct(d, 99), b[3], sizeof(b[3])),
 		      an_fmt_ns(d->max, b[4], sizeof(b[4])));
 		hover(h, k + 1, log_ms(an_pct(d, 99)), "%s: run time p99 %s "
-		      "(%" PRIu64 " runs)", task_name(t),
-		      an_fmt_ns(an_pct(d, 99), b[5], sizeof(b[5])), t->runs);
+		      "(%" PRIu64 " %s)", task_name(t),
+		      an_fmt_ns(an_pct(d, 99), b[5], sizeof(b[5])), t->runs,
+		      tw_noun(t->runs, "run", "runs"));
 	}
 	if (out_close(c, f, dat) < 0 || out_close(c, h, hdat) < 0)
 		return -1;
