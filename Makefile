@@ -303,6 +303,9 @@ TEST_LDFLAGS_test_textesc = $(TOOLS_LIB)
 # test_compare tests the comparison shared by schedprof diff and schedreplay.
 TEST_CFLAGS_test_compare := -Itools/common $(JANSSON_CFLAGS)
 TEST_LDFLAGS_test_compare = $(TOOLS_LIB) $(TOOLS_LIBS) -lm
+# test_words tests the noun that goes with a count (tools/common/words.c).
+TEST_CFLAGS_test_words := -Itools/common
+TEST_LDFLAGS_test_words = $(TOOLS_LIB)
 # test_glib drives a loop from a GLib main loop (libsched-glib).
 TEST_CFLAGS_test_glib := -Ilibsched-glib/include $(GLIB_CFLAGS)
 TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
@@ -431,6 +434,7 @@ $(B)/tests/test_workload_file: $(TOOLS_LIB)
 $(B)/tests/test_trace_read: $(TOOLS_LIB)
 $(B)/tests/test_textesc: $(TOOLS_LIB)
 $(B)/tests/test_compare: $(TOOLS_LIB)
+$(B)/tests/test_words: $(TOOLS_LIB)
 
 # ---- coverage -------------------------------------------------------------------
 # make coverage: line and branch coverage of libsched/ by the cmocka tests

@@ -51,6 +51,7 @@ for try in 1 2 3; do
 	echo "  note     checked fixes: recording $try did not replay faithfully ($(python3 -c \
 		'import json,sys; print(json.load(open(sys.argv[1]))["fixes"]["why"])' "$dir/before.json")); again" >&2
 done
+rm -rf "$dir/after" "$dir/after.pid" # the first pair's, when made again
 record "$dir/after" --indexer-max-wait 50
 build/bin/schedprof report "$dir/after" --pid "$(cat "$dir/after.pid")" --json --no-fixes >"$dir/after.json"
 build/bin/schedprof report "$dir/before" --pid "$(cat "$dir/before.pid")" >"$dir/before.txt"

@@ -235,10 +235,12 @@ for l in r["loops"]:
              all(c.isprintable() and c not in '"\\\ufffd' for c in t["name"])]
     t = plain[0] if plain else ts[0]
     if plain:
-        print("%s: run time p99 %s (%d runs)" % (t["name"], fmt(t["run_ns"]["p99"]), t["runs"]))
+        print("%s: run time p99 %s (%d %s)" % (t["name"], fmt(t["run_ns"]["p99"]), t["runs"],
+                                                "run" if t["runs"] == 1 else "runs"))
     for p in l["priorities"]:
         if p["priority"] == t["priority"] and p["wait_ns"]["count"]:
-            print("%s wait p99: %s (%d waits)" % (p["priority"], fmt(p["wait_ns"]["p99"]), p["wait_ns"]["count"]))
+            print("%s wait p99: %s (%d %s)" % (p["priority"], fmt(p["wait_ns"]["p99"]), p["wait_ns"]["count"],
+                                                "wait" if p["wait_ns"]["count"] == 1 else "waits"))
     break
 PY
 )

@@ -265,7 +265,8 @@ static void test_late_timer_blamed(void **state)
 	assert_non_null(strstr(f->evidence, "layout HIGHEST"));
 	/* layout was running when blink fell due: a maximum wait would
 	 * not have cut it short. */
-	assert_non_null(strstr(f->evidence, "split layout with a TaskStopwatch: "
+	assert_non_null(strstr(f->evidence, "split layout with "
+					    "lsched_stopwatch_continue(): "
 					    "it was running when blink became "
 					    "ready (290 ms of the wait)"));
 	assert_null(strstr(f->evidence, "or split or lower layout"));
@@ -320,11 +321,20 @@ static void test_long_and_never_yields(void **state)
 			never = true;
 			assert_int_equal(f->severity, AN_ERROR); /* >= 200 ms */
 			assert_non_null(strstr(f->culprit, "blob"));
+			/* One run is "1 run"; the advice names the call. */
+			assert_true(strncmp(f->evidence, "1 run of at least ",
+					    18) == 0);
+			assert_non_null(strstr(f->evidence,
+					       "split it: ask "
+					       "lsched_stopwatch_continue() "
+					       "between pieces of work"));
 		}
 		if (f->kind == AN_LONG_TASK) {
 			longt = true;
 			assert_int_equal(f->severity, AN_WARNING);
 			assert_non_null(strstr(f->culprit, "chunky"));
+			assert_true(strncmp(f->evidence, "1 of 1 run at least ",
+					    20) == 0);
 		}
 	}
 	assert_true(never && longt);
@@ -776,7 +786,7 @@ static void restarted_victim(bool keep_ready_at)
 	assert_non_null(strstr(f->evidence, "waited up to 270 ms"));
 	assert_non_null(strstr(f->evidence, "restarted while ready"));
 	assert_non_null(strstr(f->evidence,
-			       "higher priorities 270 ms in 9 run(s)"));
+			       "higher priorities 270 ms in 9 runs"));
 	assert_int_equal(an_anomalies(a), 0);
 	an_free(a);
 }
@@ -927,13 +937,16 @@ static void test_starved_by_higher_sibling_rescued(void **state)
 	assert_int_equal(f->severity, AN_WARNING);
 	assert_non_null(strstr(f->evidence, "waited up to 255 ms"));
 	assert_non_null(strstr(f->evidence, "higher priorities 240 ms in 12 "
-					    "run(s) (most: spell DEFAULT_IDLE "
+					    "runs (most: spell DEFAULT_IDLE "
 					    "240 ms)"));
 	assert_non_null(strstr(f->evidence, "its own priority 15 ms in 3 "
-					    "run(s), 3 forced by a max wait "
+					    "runs, 3 forced by a max wait "
 					    "(most: thumb LOWEST 15 ms)"));
-	assert_non_null(strstr(f->evidence, "give indexer a maximum wait, or "
-					    "split or lower spell"));
+	assert_non_null(strstr(f->evidence, "give indexer a maximum wait "
+					    "(lsched_task_set_max_wait()), or "
+					    "split or lower spell "
+					    "(lsched_stopwatch_continue(), "
+					    "lsched_task_set_priority())"));
 	assert_null(strstr(f->evidence, "kept running ahead"));
 	an_free(a);
 }
@@ -988,13 +1001,15 @@ static void test_starving_task_with_max_wait(void **state)
 	assert_non_null(strstr(f->evidence, "thumb's maximum wait (100 ms) "
 					    "ran it 20 ms past it, after the "
 					    "run under way: shorten the "
-					    "maximum wait, or split or lower "
-					    "spell"));
+					    "maximum wait "
+					    "(lsched_task_set_max_wait()), or "
+					    "split or lower spell"));
 	f = finding_of(r, AN_STARVING_TASK, "cache");
 	assert_non_null(f);
 	assert_non_null(strstr(f->evidence, "shorten cache's maximum wait "
-					    "(300 ms), or split or lower "
-					    "spell"));
+					    "(300 ms; "
+					    "lsched_task_set_max_wait()), or "
+					    "split or lower spell"));
 	an_free(a);
 }
 
@@ -1022,7 +1037,8 @@ static void test_starving_task_behind_run_under_way(void **state)
 	assert_int_equal(ts->under_way_ns, MS(190));
 	f = finding_of(r, AN_STARVING_TASK, "blink");
 	assert_non_null(f);
-	assert_non_null(strstr(f->evidence, "split layout with a TaskStopwatch: "
+	assert_non_null(strstr(f->evidence, "split layout with "
+					    "lsched_stopwatch_continue(): "
 					    "it was running when blink became "
 					    "ready (190 ms of the wait)"));
 	an_free(a);
@@ -1080,9 +1096,12 @@ static void test_max_wait_fell_due_inside_a_long_run(void **state)
 	assert_int_equal(r->loops[0]->tstarves[0].due_run_ns, MS(150));
 	f = finding_of(r, AN_STARVING_TASK, "thumb");
 	assert_non_null(f);
-	assert_non_null(strstr(f->evidence, ": split layout: thumb's maximum "
+	assert_non_null(strstr(f->evidence, ": split layout with "
+					    "lsched_stopwatch_continue(): "
+					    "thumb's maximum "
 					    "wait (100 ms) fell due during its "
-					    "run, which went on 150 ms"));
+					    "run, which went on 150 ms (a maximum "
+					    "wait acts only between runs)"));
 	assert_null(strstr(f->evidence, "shorten"));
 	an_free(a);
 }
@@ -1118,7 +1137,7 @@ static void test_starved_by_posted_work_open(void **state)
 	f = finding_of(r, AN_STARVING_TASK, "save");
 	assert_non_null(f);
 	assert_non_null(strstr(f->evidence, "still waiting at the end"));
-	assert_non_null(strstr(f->evidence, "posted work 300 ms in 30 run(s)"));
+	assert_non_null(strstr(f->evidence, "posted work 300 ms in 30 runs"));
 	assert_non_null(strstr(f->evidence, "post smaller pieces"));
 	an_free(a);
 }

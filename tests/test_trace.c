@@ -431,6 +431,10 @@ struct rec {
 	/* per loop_check: the event just before it */
 	enum lsched_tp_event before[REC_MAX];
 	enum lsched_tp_event last;
+	/* If set, each task_fire_end takes end_ns of this clock's time, as
+	 * writing an event does on the real clock. */
+	lsched_clock *end_clock;
+	int64_t end_ns;
 };
 
 static void on_rec(enum lsched_tp_event ev, const void *r, void *arg)
@@ -445,6 +449,8 @@ static void on_rec(enum lsched_tp_event ev, const void *r, void *arg)
 	case LSCHED_TP_EV_task_fire_end:
 		if (x->nend < REC_MAX)
 			x->end[x->nend++] = *(const struct lsched_tp_rec_task_fire_end *)r;
+		if (x->end_clock)
+			lsched_clock_advance(x->end_clock, x->end_ns);
 		break;
 	case LSCHED_TP_EV_perform_fire_end:
 		if (x->nperf < REC_MAX)
@@ -574,6 +580,41 @@ static void test_trace_fire_wait_run_and_check_alone(void **state)
 		     LSCHED_PRIO_DEFAULT, LSCHED_MS(3), 0, NULL, 0,
 		     t0 + LSCHED_MS(8));
 	lsched_task_destroy(t);
+}
+
+/* A child becomes ready when its parent's run ends, at the loop's time
+ * refreshed then; what the loop does before the child begins (here the
+ * parent's end event, which takes 7 us as writing it would) is the
+ * child's wait: its begin is read afresh, not the time cached at the
+ * parent's end, which made a REPAINT child's wait always 0 ns. */
+static void test_trace_child_wait_counts_from_its_parents_end(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take kp = { f->clock, LSCHED_MS(2), NULL, NULL };
+	struct take kc = { f->clock, LSCHED_MS(1), NULL, NULL };
+	lsched_task *parent = new_task(f, "layout", LSCHED_PRIO_HIGH_IDLE, &kp);
+	lsched_task *child = new_task(f, "repaint", LSCHED_PRIO_REPAINT, &kc);
+	int64_t t0 = LSCHED_S(1);
+
+	assert_int_equal(lsched_task_add_child(parent, child), 0);
+	x->end_clock = f->clock;
+	x->end_ns = LSCHED_US(7);
+	assert_int_equal(lsched_task_start(parent), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+
+	assert_int_equal(x->nbegin, 2);
+	assert_int_equal(x->begin[1].task, lsched_task_id(child));
+	/* Ready when the parent's run ended, before its end event. */
+	assert_int_equal(x->begin[1].ready_at, t0 + LSCHED_MS(2));
+	assert_int_equal(x->begin[1].begin, t0 + LSCHED_MS(2) + LSCHED_US(7));
+	assert_int_equal(x->begin[1].wait, LSCHED_US(7));
+	/* The run is measured from that begin. */
+	assert_int_equal(x->end[1].run, LSCHED_MS(1));
+	/* The loop_check of the child's run gives the same begin. */
+	assert_int_equal(x->check[1].run, LSCHED_MS(1));
+	lsched_task_destroy(child);
+	lsched_task_destroy(parent);
 }
 
 /* (b) Two priorities ready behind the run: the check names the one made
@@ -933,6 +974,7 @@ int main(void)
 #ifndef LSCHED_TRACE_DISABLED
 #define REC_TEST(t) cmocka_unit_test_setup_teardown(t, rec_setup, rec_teardown)
 		REC_TEST(test_trace_fire_wait_run_and_check_alone),
+		REC_TEST(test_trace_child_wait_counts_from_its_parents_end),
 		REC_TEST(test_trace_check_names_the_longest_waiting),
 		REC_TEST(test_trace_check_sees_past_the_head),
 		REC_TEST(test_trace_check_restart_keeps_wait),

@@ -214,6 +214,11 @@ void lsched__loop_read_now(lsched_loop *loop)
 }
 #endif
 
+void lsched__loop_refresh_now_cold(lsched_loop *loop)
+{
+	lsched__loop_refresh_now(loop);
+}
+
 int64_t lsched_clock_now(const lsched_clock *clock)
 {
 	return clock ? lsched__clock_read(clock) : -EINVAL;

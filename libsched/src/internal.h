@@ -305,6 +305,10 @@ static inline void lsched__loop_refresh_now(lsched_loop *loop)
 	lsched__loop_read_now(loop);
 }
 
+/* lsched__loop_refresh_now(), out of line (clock.c): for the traced path,
+ * whose callers' inlining must not change with it (scheduler.c). */
+void lsched__loop_refresh_now_cold(lsched_loop *loop);
+
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */
 void lsched__collect_due(lsched_loop *loop);

@@ -13,6 +13,7 @@
  */
 #include "grow.h"
 #include "analysis.h"
+#include "words.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1392,13 +1393,16 @@ void an_loop_counts(const struct an_loop *l, struct an_counts *c)
 
 const char *an_counts_text(const struct an_counts *c, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%llu task runs of %llu tasks",
+	int n = snprintf(buf, len, "%llu task %s of %llu %s",
 			 (unsigned long long)c->task_runs,
-			 (unsigned long long)c->tasks);
+			 tw_noun(c->task_runs, "run", "runs"),
+			 (unsigned long long)c->tasks,
+			 tw_noun(c->tasks, "task", "tasks"));
 
 	if (c->posted_runs && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ", %llu posted-work runs",
-			 (unsigned long long)c->posted_runs);
+		snprintf(buf + n, len - (size_t)n, ", %llu posted-work %s",
+			 (unsigned long long)c->posted_runs,
+			 tw_noun(c->posted_runs, "run", "runs"));
 	return buf;
 }
 
@@ -1461,9 +1465,11 @@ static void find_starving(struct an *a, struct an_loop *l)
 			p->longest_starve_ns >= 5 * cfg->starve_ns ? AN_ERROR
 								   : AN_WARNING,
 			AN_STARVING, l, (double)p->starved_ns, an_prio_name(prio),
-			"%zu interval(s) with ready tasks and none run, %s in all, "
+			"%zu %s with ready tasks and none run, %s in all, "
 			"longest %s%s; ran meanwhile: %s",
-			p->nstarves, an_fmt_ns(p->starved_ns, b1, sizeof(b1)),
+			p->nstarves,
+			tw_noun(p->nstarves, "interval", "intervals"),
+			an_fmt_ns(p->starved_ns, b1, sizeof(b1)),
 			an_fmt_ns(p->longest_starve_ns, b2, sizeof(b2)),
 			worst->open_at_end ? " (still starving at the end)" : "",
 			*blame ? blame : "nothing");
@@ -1484,28 +1490,33 @@ static void find_overrun(struct an *a, struct an_loop *l,
 
 	if (c->overruns_off_cpu && c->overruns_off_cpu >= c->overruns_on_cpu) {
 		finding(a, AN_INFO, AN_OVERRUN, l, (double)t->overruns, who,
-			"%llu of %llu stopwatch check(s) found the slice "
-			"used up, in %llu run(s), %llu with the CPU time "
+			"%llu of %llu stopwatch %s found the slice "
+			"used up, in %llu %s, %llu with the CPU time "
 			"within the slice (worst %s elapsed, %s of CPU, %s "
 			"off it): the thread was descheduled, not the "
-			"iterations too long; %llu run(s) preempted, %s in all",
+			"iterations too long; %llu %s preempted, %s in all",
 			(unsigned long long)t->overruns,
 			(unsigned long long)t->checks,
+			tw_noun(t->checks, "check", "checks"),
 			(unsigned long long)t->overrun_runs,
+			tw_noun(t->overrun_runs, "run", "runs"),
 			(unsigned long long)c->overruns_off_cpu,
 			an_fmt_ns(c->worst_off_elapsed, b1, sizeof(b1)),
 			an_fmt_ns(c->worst_off_cpu, b2, sizeof(b2)),
 			an_fmt_ns(c->worst_off_elapsed - c->worst_off_cpu, b3,
 				  sizeof(b3)),
 			(unsigned long long)c->preempted_runs,
+			tw_noun(c->preempted_runs, "run", "runs"),
 			an_fmt_ns(c->preempted_ns, b4, sizeof(b4)));
 		return;
 	}
 	finding(a, AN_WARNING, AN_OVERRUN, l, (double)t->overruns, who,
-		"%llu of %llu stopwatch check(s) found the slice already used "
-		"up, in %llu run(s): iterations are too long for the slice",
+		"%llu of %llu stopwatch %s found the slice already used "
+		"up, in %llu %s: iterations are too long for the slice",
 		(unsigned long long)t->overruns, (unsigned long long)t->checks,
-		(unsigned long long)t->overrun_runs);
+		tw_noun(t->checks, "check", "checks"),
+		(unsigned long long)t->overrun_runs,
+		tw_noun(t->overrun_runs, "run", "runs"));
 }
 
 /* Every long run was long for its time off the CPU, not its work: no
@@ -1527,13 +1538,14 @@ static void find_blocking(struct an *a, struct an_loop *l,
 		return;
 	finding(a, c->block_max >= cfg->long_task_ns ? AN_ERROR : AN_WARNING,
 		AN_BLOCKS_LOOP, l, (double)c->block_max, who,
-		"%llu of %llu run(s) slept on the loop thread (a read, a lock, "
+		"%llu of %llu %s slept on the loop thread (a read, a lock, "
 		"a sleep) for most of the run: longest %s off the CPU in a %s "
 		"run with %s of CPU; %s asleep in all, while the loop could "
 		"run nothing else; move the blocking call off the loop thread "
-		"(a thread server, the pool, or an fd watcher)",
+		"(a thread server's lsched_server_send(), the pool's "
+		"lsched_pool_submit(), or lsched_loop_watch_fd())",
 		(unsigned long long)c->blocked_runs,
-		(unsigned long long)t->runs,
+		(unsigned long long)t->runs, tw_noun(t->runs, "run", "runs"),
 		an_fmt_ns(c->block_max, b1, sizeof(b1)),
 		an_fmt_ns(c->block_max_run, b2, sizeof(b2)),
 		an_fmt_ns(c->block_max_cpu, b3, sizeof(b3)),
@@ -1562,9 +1574,12 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				t->run.max >= 4 * cfg->long_task_ns ? AN_ERROR
 								    : AN_WARNING,
 				AN_NEVER_YIELDS, l, (double)t->run.max, who,
-				"%llu run(s) of at least %s with no stopwatch check; "
-				"longest %s: split it with a TaskStopwatch",
+				"%llu %s of at least %s with no stopwatch check; "
+				"longest %s: split it: ask lsched_stopwatch_continue() "
+				"between pieces of work and return when it answers "
+				"false",
 				(unsigned long long)t->never_yield,
+				tw_noun(t->never_yield, "run", "runs"),
 				an_fmt_ns(cfg->long_task_ns, b1, sizeof(b1)),
 				an_fmt_ns(t->run.max, b2, sizeof(b2)));
 		} else if (t->long_runs) {
@@ -1572,9 +1587,10 @@ static void find_tasks(struct an *a, struct an_loop *l)
 				t->run.max >= 4 * cfg->long_task_ns ? AN_ERROR
 								    : AN_WARNING,
 				AN_LONG_TASK, l, (double)t->run.max, who,
-				"%llu of %llu run(s) at least %s, longest %s, p99 %s",
+				"%llu of %llu %s at least %s, longest %s, p99 %s",
 				(unsigned long long)t->long_runs,
 				(unsigned long long)t->runs,
+				tw_noun(t->runs, "run", "runs"),
 				an_fmt_ns(cfg->long_task_ns, b1, sizeof(b1)),
 				an_fmt_ns(t->run.max, b2, sizeof(b2)),
 				an_fmt_ns(an_pct(&t->run, 99), b3, sizeof(b3)));
@@ -1617,7 +1633,8 @@ static bool max_wait_advice(const struct an_task_starve *s, char *buf,
 	 * shorter maximum wait would have fallen due inside it too. */
 	if (mw > 0 && wait > mw && s->due_run &&
 	    s->due_run_ns * 2 > wait - mw) {
-		snprintf(buf, len, "split %s: %s's maximum wait (%s) fell due "
+		snprintf(buf, len, "split %s with lsched_stopwatch_continue(): "
+			 "%s's maximum wait (%s) fell due "
 			 "during its run, which went on %s (a maximum wait "
 			 "acts only between runs)", s->due_run->name,
 			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)),
@@ -1625,14 +1642,17 @@ static bool max_wait_advice(const struct an_task_starve *s, char *buf,
 		return true;
 	}
 	if (mw <= 0)
-		snprintf(buf, len, "give %s a maximum wait", s->task->name);
+		snprintf(buf, len, "give %s a maximum wait "
+			 "(lsched_task_set_max_wait())", s->task->name);
 	else if (wait > mw)
 		snprintf(buf, len, "%s's maximum wait (%s) ran it %s past it, "
-			 "after the run under way: shorten the maximum wait",
+			 "after the run under way: shorten the maximum wait "
+			 "(lsched_task_set_max_wait())",
 			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)),
 			 an_fmt_ns(wait - mw, b2, sizeof(b2)));
 	else
-		snprintf(buf, len, "shorten %s's maximum wait (%s)",
+		snprintf(buf, len, "shorten %s's maximum wait (%s; "
+			 "lsched_task_set_max_wait())",
 			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)));
 	return false;
 }
@@ -1642,7 +1662,7 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 			  size_t len)
 {
 	const char *top = "?";
-	char mw[128], b1[32];
+	char mw[256], b1[32];
 	int64_t ran = 0, most = -1;
 	enum an_tgroup g = AN_TG_HIGHER;
 
@@ -1678,7 +1698,8 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 		 * runs. Only its pieces getting shorter help. */
 		if (s->under_way && s->under_way_ns * 2 > s->end - s->start &&
 		    an_tgroup_of(s->prio, s->under_way->prio) == AN_TG_HIGHER) {
-			snprintf(buf, len, "split %s with a TaskStopwatch: it "
+			snprintf(buf, len, "split %s with "
+				 "lsched_stopwatch_continue(): it "
 				 "was running when %s became ready (%s of the "
 				 "wait), which no maximum wait cuts short; then "
 				 "%s", s->under_way->name, s->task->name,
@@ -1686,31 +1707,37 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 				 mw);
 			break;
 		}
-		snprintf(buf, len, "%s, or split or lower %s", mw, top);
+		snprintf(buf, len, "%s, or split or lower %s "
+			 "(lsched_stopwatch_continue(), "
+			 "lsched_task_set_priority())", mw, top);
 		break;
 	case AN_TG_OWN:
 		if (s->forced_ns[AN_TG_OWN] * 2 > s->group_ns[AN_TG_OWN])
 			snprintf(buf, len, "%s's maximum wait ran it ahead: "
-				 "%s%s, or raise its priority", top, mw,
+				 "%s%s, or raise its priority "
+				 "(lsched_task_set_priority())", top, mw,
 				 s->task->max_wait ? "" : " too");
 		else
-			snprintf(buf, len, "split %s with a TaskStopwatch, or "
-				 "%s", top, mw);
+			snprintf(buf, len, "split %s with "
+				 "lsched_stopwatch_continue(), or %s", top, mw);
 		break;
 	case AN_TG_LOWER:
 		/* Not forced: the run was under way when the wait began. */
 		if (s->forced_ns[AN_TG_LOWER] * 2 > s->group_ns[AN_TG_LOWER])
 			snprintf(buf, len, "lower tasks' maximum waits ran "
-				 "them ahead (%s): lengthen them, or %s", top,
+				 "them ahead (%s): lengthen them "
+				 "(lsched_task_set_max_wait()), or %s", top,
 				 mw);
 		else
-			snprintf(buf, len, "split %s with a TaskStopwatch: it "
+			snprintf(buf, len, "split %s with "
+				 "lsched_stopwatch_continue(): it "
 				 "was running when %s became ready", top,
 				 s->task->name);
 		break;
 	default:
 		snprintf(buf, len, "posted work ran ahead of it: post smaller "
-			 "pieces, or post them as tasks at a priority");
+			 "pieces, or post them as tasks at a priority "
+			 "(lsched_perform_at())");
 		break;
 	}
 }
@@ -1720,7 +1747,7 @@ static void starve_advice(const struct an_task_starve *s, char *buf,
 void an_task_starve_text(const struct an_task_starve *s, char *buf,
 			 size_t len)
 {
-	char b1[32], b2[32], advice[256];
+	char b1[32], b2[32], advice[512];
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -1733,11 +1760,12 @@ void an_task_starve_text(const struct an_task_starve *s, char *buf,
 			if (an_tgroup_of(s->prio, s->blame[i].prio) ==
 			    (enum an_tgroup)g)
 				top = &s->blame[i];
-		n += (size_t)snprintf(buf + n, len - n, "%s%s %s in %llu run(s)",
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %s in %llu %s",
 				      n ? "; " : "",
 				      an_tgroup_name((enum an_tgroup)g),
 				      an_fmt_ns(s->group_ns[g], b1, sizeof(b1)),
-				      (unsigned long long)s->group_runs[g]);
+				      (unsigned long long)s->group_runs[g],
+				      tw_noun(s->group_runs[g], "run", "runs"));
 		if (n < len && s->forced_runs[g])
 			n += (size_t)snprintf(buf + n, len - n,
 					      ", %llu forced by a max wait",
@@ -1783,11 +1811,12 @@ static void find_starving_tasks(struct an *a, struct an_loop *l)
 			t->longest_starve_ns >= 5 * cfg->starve_ns ? AN_ERROR
 								   : AN_WARNING,
 			AN_STARVING_TASK, l, (double)t->longest_starve_ns, who,
-			"waited up to %s%s%s (%llu wait(s) over %s); meanwhile %s",
+			"waited up to %s%s%s (%llu %s over %s); meanwhile %s",
 			an_fmt_ns(t->longest_starve_ns, b1, sizeof(b1)),
 			w->open_at_end ? ", still waiting at the end" : "",
 			w->restarted ? ", restarted while ready" : "",
 			(unsigned long long)t->starves,
+			tw_noun(t->starves, "wait", "waits"),
 			an_fmt_ns(cfg->starve_ns, b2, sizeof(b2)), text);
 	}
 }
@@ -1812,10 +1841,11 @@ static void find_backlog(struct an *a, struct an_loop *l)
 			 (unsigned long long)p->addr);
 		finding(a, p99 >= 100 * 1000000LL ? AN_ERROR : AN_WARNING,
 			AN_BACKLOG, l, (double)p99, who,
-			"queue delay p99 %s, max %s; up to %llu posts waiting",
+			"queue delay p99 %s, max %s; up to %llu %s waiting",
 			an_fmt_ns(p99, b1, sizeof(b1)),
 			an_fmt_ns(p->delay.max, b2, sizeof(b2)),
-			(unsigned long long)p->max_backlog);
+			(unsigned long long)p->max_backlog,
+			tw_noun(p->max_backlog, "post", "posts"));
 	}
 }
 
@@ -1853,11 +1883,13 @@ const struct an_result *an_finish(struct an *a)
 	}
 	if (!r->complete)
 		finding(a, AN_ERROR, AN_LOST, NULL, 1e18, "the tracer",
-			"the trace is incomplete: %llu discard report(s), %llu "
-			"event(s) known lost; figures undercount and intervals "
+			"the trace is incomplete: %llu discard %s, %llu "
+			"%s known lost; figures undercount and intervals "
 			"may be wrong; record again with bigger buffers",
 			(unsigned long long)r->discard_reports,
-			(unsigned long long)r->discarded_events);
+			tw_noun(r->discard_reports, "report", "reports"),
+			(unsigned long long)r->discarded_events,
+			tw_noun(r->discarded_events, "event", "events"));
 	/* No finding: findings is NULL, which qsort() must not be given. */
 	if (r->nfindings > 1)
 		qsort(r->findings, r->nfindings, sizeof(*r->findings),

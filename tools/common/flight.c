@@ -23,6 +23,7 @@
 #include "jsonstr.h"
 #include "numarg.h"
 #include "trace_read.h"
+#include "words.h"
 
 #define FL_CHANNEL "flight"
 #define FL_EVENTS "libsched:*"
@@ -912,10 +913,12 @@ static bool make_save(struct fl_recorder *fr, const char *snap,
 	fr->have_last = true;
 	if (s->discarded > fr->sum.discarded)
 		fr->sum.discarded = s->discarded;
-	say(fr, "save %u (%s): %s, %.2f s, %llu events, %llu discarded",
+	say(fr, "save %u (%s): %s, %.2f s, %llu %s, %llu discarded",
 	    s->number, s->rule, s->path,
 	    s->span_ns >= 0 ? (double)s->span_ns / 1e9 : 0.0,
-	    (unsigned long long)s->events, (unsigned long long)s->discarded);
+	    (unsigned long long)s->events,
+	    tw_noun(s->events, "event", "events"),
+	    (unsigned long long)s->discarded);
 	/* Short of --keep only says the ring wrapped if the recording is
 	 * older than --keep (with half a second for the program's start):
 	 * a program that had not run that long is no sign of it. */

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "flightmark.h"
+#include "words.h"
 
 /* How far below a given path the trace reader looks for traces
  * (trace_read.c's MAX_DEPTH), and so for saves; parents of a path looked
@@ -724,8 +725,8 @@ const char *fm_what(const struct fm_mark *m, const struct an_loop *l,
 	}
 	if (m->has_discarded && m->discarded && n < len)
 		snprintf(buf + n, len - n, "; the session had discarded "
-			 "%" PRIu64 " event%s by then", m->discarded,
-			 m->discarded == 1 ? "" : "s");
+			 "%" PRIu64 " %s by then", m->discarded,
+			 tw_noun(m->discarded, "event", "events"));
 	return buf;
 }
 

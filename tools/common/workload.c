@@ -7,6 +7,7 @@
  */
 #include "grow.h"
 #include "workload.h"
+#include "words.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -459,8 +460,8 @@ static bool nfields(struct parser *p, int n, int want, const char *form)
 {
 	if (n == want)
 		return true;
-	perr(p, "%s: %d field%s, expected %d: %s", p->rec, n - 1,
-	     n - 1 == 1 ? "" : "s", want - 1, form);
+	perr(p, "%s: %d %s, expected %d: %s", p->rec, n - 1,
+	     tw_noun((unsigned)(n - 1), "field", "fields"), want - 1, form);
 	return false;
 }
 
@@ -530,14 +531,18 @@ static bool action(struct parser *p, struct field *f, int n, struct wl_step *s,
 	snprintf(form, sizeof(form), "%s", forms[op]);
 	if (n != want[op]) {
 		if (top)
-			perr(p, "%s: %d field%s after the time, expected %d: "
+			perr(p, "%s: %d %s after the time, expected %d: "
 				"%s TIME_NS%s",
-			     ops[op], n - 1, n - 1 == 1 ? "" : "s", want[op] - 1,
+			     ops[op], n - 1,
+			     tw_noun((unsigned)(n - 1), "field", "fields"),
+			     want[op] - 1,
 			     ops[op], form + strlen(ops[op]));
 		else
-			perr(p, "at %s: %d field%s after the action, expected "
+			perr(p, "at %s: %d %s after the action, expected "
 				"%d: %s",
-			     ops[op], n - 1, n - 1 == 1 ? "" : "s", want[op] - 1,
+			     ops[op], n - 1,
+			     tw_noun((unsigned)(n - 1), "field", "fields"),
+			     want[op] - 1,
 			     form);
 		return false;
 	}

@@ -339,7 +339,8 @@ static int backlog_candidates(const struct wl_workload *w,
 				 "are first class (lsched_perform()): no "
 				 "priority to raise; the work they run must get "
 				 "shorter, or what ran while they waited: %s's "
-				 "%s runs: split %s", shown(t->name),
+				 "%s runs: split %s with "
+				 "lsched_stopwatch_continue()", shown(t->name),
 				 ns_txt(longest, b, sizeof(b)), shown(t->name));
 			for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 				if (!(c = add(x, cap)))

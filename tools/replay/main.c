@@ -20,6 +20,7 @@
 #include "textesc.h"
 #include "numarg.h"
 #include "version.h"
+#include "words.h"
 
 void sr_error(const char *fmt, ...)
 {
@@ -288,11 +289,12 @@ static int suggest_print(const struct wl_workload *w, const struct an_config *cf
 		}
 		fputs("]}\n", stdout);
 	} else {
-		printf("schedreplay: %zu recorded finding%s", w->norig_findings,
-		       w->norig_findings == 1 ? "" : "s");
+		printf("schedreplay: %zu recorded %s", w->norig_findings,
+		       tw_noun(w->norig_findings, "finding", "findings"));
 		if (r.status == FX_DONE)
-			printf(", %zu candidate fixes replayed in %.2f s\n",
-			       r.replays, r.wall_s);
+			printf(", %zu candidate %s replayed in %.2f s\n",
+			       r.replays, tw_noun(r.replays, "fix", "fixes"),
+			       r.wall_s);
 		else
 			printf("\n%s\n", tx_esc(fx_status_text(&r)));
 		for (size_t i = 0; i < w->norig_findings; i++) {
@@ -626,10 +628,13 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			wl_free(w);
 			return SR_EXIT_FAIL;
 		}
-		fprintf(stderr, "schedreplay: workload written to %s: %zu tasks "
-				"with %zu of their runs, %zu posts, %zu actions, "
+		fprintf(stderr, "schedreplay: workload written to %s: %zu %s "
+				"with %zu of their runs, %zu %s, %zu %s, "
 				"%s long\n",
-			save, w->ntasks, wl_run_count(w), w->nposts, w->nactions,
+			save, w->ntasks, tw_noun(w->ntasks, "task", "tasks"),
+			wl_run_count(w), w->nposts,
+			tw_noun(w->nposts, "post", "posts"), w->nactions,
+			tw_noun(w->nactions, "action", "actions"),
 			an_fmt_ns(w->span, err, sizeof(err)));
 		wl_free(w);
 		return SR_EXIT_OK;

@@ -91,6 +91,7 @@
 #include "flightmark.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "words.h"
 
 /* Made-up thread ids, for a loop whose thread the trace does not say:
  * TID_BASE + the loop's index; above any real tid (pid_max is at most
@@ -1977,23 +1978,29 @@ int sp_export_main(int argc, char **argv)
 	/* Cannot happen (the order written makes each arrow's end bind to
 	 * its run): said, so that a regression shows. */
 	if (o.unbound)
-		sp_error("export: %" PRIu64 " arrow(s) may bind to the wrong "
-			 "slice in Perfetto (a bug)", o.unbound);
+		sp_error("export: %" PRIu64 " %s may bind to the wrong "
+			 "slice in Perfetto (a bug)", o.unbound,
+			 tw_noun(o.unbound, "arrow", "arrows"));
 	if (o.clamped)
-		snprintf(note, sizeof(note), ", %" PRIu64 " run(s) clamped "
-			 "to nest strictly", o.clamped);
-	printf("%s: %" PRIu64 " trace events: %" PRIu64 " runs, %" PRIu64
-	       " sleeps, %" PRIu64 " stopwatch checks, %" PRIu64 " arrows (%"
-	       PRIu64 " from the posting thread, %" PRIu64 " from a marker)%s%s"
+		snprintf(note, sizeof(note), ", %" PRIu64 " %s clamped "
+			 "to nest strictly", o.clamped,
+			 tw_noun(o.clamped, "run", "runs"));
+	printf("%s: %" PRIu64 " trace %s: %" PRIu64 " %s, %" PRIu64 " %s, %"
+	       PRIu64 " stopwatch %s, %" PRIu64 " %s (%" PRIu64 " from the "
+	       "posting thread, %" PRIu64 " from a marker)%s%s"
 	       "; open it in https://ui.perfetto.dev or chrome://tracing\n",
-	       file, o.events, o.slices[IK_RUN], o.slices[IK_SLEEP],
-	       o.slices[IK_CHECK], o.flows, o.from_poster, o.markers, note,
+	       file, o.events, tw_noun(o.events, "event", "events"),
+	       o.slices[IK_RUN], tw_noun(o.slices[IK_RUN], "run", "runs"),
+	       o.slices[IK_SLEEP], tw_noun(o.slices[IK_SLEEP], "sleep", "sleeps"),
+	       o.slices[IK_CHECK], tw_noun(o.slices[IK_CHECK], "check", "checks"),
+	       o.flows, tw_noun(o.flows, "arrow", "arrows"), o.from_poster,
+	       o.markers, note,
 	       r->complete ? "" : " (the trace is INCOMPLETE: the tracer "
 	       "lost events)");
 	if (o.unplaced)
-		printf("%s: %" PRIu64 " stopwatch check(s) not shown: not "
+		printf("%s: %" PRIu64 " stopwatch %s not shown: not "
 		       "inside a run of their task on the trace's clock\n",
-		       file, o.unplaced);
+		       file, o.unplaced, tw_noun(o.unplaced, "check", "checks"));
 	free(tmp);
 	fm_set_free(&fs);
 	an_free(a);

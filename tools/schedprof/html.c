@@ -36,6 +36,7 @@
 #include "html.h"
 #include "jsonstr.h"
 #include "schedprof.h"
+#include "words.h"
 
 #define CHART_W 1100     /* timeline and depth charts, px */
 /* Their plotting area, the same in both so that their time axes line up:
@@ -758,9 +759,10 @@ static int chart_cdf(struct ctx *c, FILE *gp, size_t li,
 				continue;
 			w = an_pct(d, tail_pct[k]);
 			hover(m, nines(tail_pct[k] / 100.0), wait_y(w),
-			      "%s wait %s: %s (%" PRIu64 " waits)",
+			      "%s wait %s: %s (%" PRIu64 " %s)",
 			      an_prio_name(p), tail_pct_name[k],
-			      an_fmt_ns(w, buf, sizeof(buf)), d->count);
+			      an_fmt_ns(w, buf, sizeof(buf)), d->count,
+			      tw_noun(d->count, "wait", "waits"));
 		}
 		hover(m, xmax, wait_y(d->max), "%s wait max: %s (%" PRIu64
 		      " waits)", an_prio_name(p),
@@ -1554,8 +1556,9 @@ static int chart_runtime(struct ctx *c, FILE *gp, size_t li,
 		      an_fmt_ns(an_pct(d, 99), b[3], sizeof(b[3])),
 		      an_fmt_ns(d->max, b[4], sizeof(b[4])));
 		hover(h, k + 1, log_ms(an_pct(d, 99)), "%s: run time p99 %s "
-		      "(%" PRIu64 " runs)", task_name(t),
-		      an_fmt_ns(an_pct(d, 99), b[5], sizeof(b[5])), t->runs);
+		      "(%" PRIu64 " %s)", task_name(t),
+		      an_fmt_ns(an_pct(d, 99), b[5], sizeof(b[5])), t->runs,
+		      tw_noun(t->runs, "run", "runs"));
 	}
 	if (out_close(c, f, dat) < 0 || out_close(c, h, hdat) < 0)
 		return -1;
@@ -2297,12 +2300,14 @@ static int html_charts(struct ctx *c, FILE *f, size_t li,
 	snprintf(cap, sizeof(cap), "Runs per priority over the whole loop, "
 		 "coloured by task (the top %d by run time; the others "
 		 "grey), a long run named on its box: "
-		 "%zu runs as %zu boxes. Runs less than a pixel (%s) apart "
+		 "%zu %s as %zu %s. Runs less than a pixel (%s) apart "
 		 "share a box, in the colour of the task that ran most of "
 		 "it, paler the less of it they fill; a box is a "
 		 "pixel wide at least. Shaded: %zu starvation interval%s. "
 		 "Each box's runs on hover.",
-		 TOP_TASKS, ci->tl.runs, ci->tl.boxes, px, ci->tl.starves,
+		 TOP_TASKS, ci->tl.runs, tw_noun(ci->tl.runs, "run", "runs"),
+		 ci->tl.boxes, tw_noun(ci->tl.boxes, "box", "boxes"), px,
+		 ci->tl.starves,
 		 ci->tl.starves == 1 ? "" : "s");
 	if (ci->tl.task_lanes) {
 		size_t n = strlen(cap);
@@ -2680,9 +2685,11 @@ static int html_loop(struct ctx *c, FILE *f, size_t li,
 			l->first, l->last);
 	an_loop_counts(l, &cn);
 	html_esc(f, an_counts_text(&cn, counts, sizeof(counts)));
-	fprintf(f, "; %" PRIu64 " sleeps, %s asleep; "
-		"%" PRIu64 " stopwatch checks", l->sleeps,
-		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices);
+	fprintf(f, "; %" PRIu64 " %s, %s asleep; "
+		"%" PRIu64 " stopwatch %s", l->sleeps,
+		tw_noun(l->sleeps, "sleep", "sleeps"),
+		an_fmt_ns(l->slept_ns, b, sizeof(b)), l->slices,
+		tw_noun(l->slices, "check", "checks"));
 	if (l->commands || l->builds)
 		fprintf(f, "; %" PRIu64 " dispatcher commands, %" PRIu64
 			" builds (%" PRIu64 " forced)", l->commands, l->builds,

@@ -70,6 +70,7 @@
 #include "flight.h"
 #include "numarg.h"
 #include "schedprof.h"
+#include "words.h"
 #include "trace_read.h"
 
 #define REC_CHANNEL "schedprof"
@@ -1149,8 +1150,10 @@ static int flight_teardown(struct rec *rec, bool keep)
 	if (!sum.saves && !sum.missed && !sum.incomplete) {
 		sp_error("flight: no save (no rule fired)");
 	} else if (!sum.saves) {
-		sp_error("flight: no save: %u trigger(s) fired, %u without a "
+		sp_error("flight: no save: %u %s fired, %u without a "
 			 "snapshot, %u incomplete", sum.missed + sum.incomplete,
+			 tw_noun(sum.missed + sum.incomplete, "trigger",
+				 "triggers"),
 			 sum.missed, sum.incomplete);
 	} else {
 		char line[1024];
@@ -1164,19 +1167,22 @@ static int flight_teardown(struct rec *rec, bool keep)
 		if (sum.exit_saves && off < sizeof(line))
 			off += (size_t)snprintf(line + off, sizeof(line) - off,
 						", exit: 1");
-		sp_error("flight: %u save%s in %s (%s)", sum.saves,
-			 sum.saves == 1 ? "" : "s", rec->dir, line);
+		sp_error("flight: %u %s in %s (%s)", sum.saves,
+			 tw_noun(sum.saves, "save", "saves"), rec->dir, line);
 	}
-	sp_error("flight: %llu events discarded%s%s",
+	sp_error("flight: %llu %s discarded%s%s",
 		 (unsigned long long)sum.discarded,
+		 tw_noun(sum.discarded, "event", "events"),
 		 sum.max_reached ? "; --max-saves reached" : "",
 		 sum.disk_low ? "; stopped saving: disk nearly full" : "");
 	if (sum.saves && sum.missed)
-		sp_error("flight: warning: %u more trigger(s) fired without a "
-			 "snapshot", sum.missed);
+		sp_error("flight: warning: %u more %s fired without a "
+			 "snapshot", sum.missed,
+			 tw_noun(sum.missed, "trigger", "triggers"));
 	if (sum.saves && sum.incomplete)
-		sp_error("flight: %u more save(s) incomplete (removed)",
-			 sum.incomplete);
+		sp_error("flight: %u more %s incomplete (removed)",
+			 sum.incomplete,
+			 tw_noun(sum.incomplete, "save", "saves"));
 	return ret < 0 || rec->flight_lost || sum.incomplete ? SP_EXIT_FAIL :
 								-1;
 }

@@ -18,6 +18,7 @@
 #include "schedprof.h"
 #include "textesc.h"
 #include "numarg.h"
+#include "words.h"
 
 #define TOP_TASKS 20
 #define TOP_STARVES 10
@@ -158,8 +159,9 @@ static void text_findings(const struct an_result *r)
 		nerr += r->findings[i].severity == AN_ERROR;
 		nwarn += r->findings[i].severity == AN_WARNING;
 	}
-	printf("\nFindings: %zu (%zu error%s, %zu warning%s)\n", r->nfindings,
-	       nerr, nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
+	printf("\nFindings: %zu (%zu %s, %zu %s)\n", r->nfindings,
+	       nerr, tw_noun(nerr, "error", "errors"),
+	       nwarn, tw_noun(nwarn, "warning", "warnings"));
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct an_finding *f = &r->findings[i];
 
@@ -192,12 +194,14 @@ static void text_loop(struct an_loop *l)
 
 	an_loop_counts(l, &c);
 	printf("\n%s: %s of loop time, %s; slept %llu "
-	       "times (%s); %llu stopwatch checks\n",
+	       "%s (%s); %llu stopwatch %s\n",
 	       loop_label(l, lbl, sizeof(lbl)),
 	       NS(l->last > l->first ? l->last - l->first : 0),
 	       an_counts_text(&c, counts, sizeof(counts)),
 	       (unsigned long long)l->sleeps,
-	       NS(l->slept_ns), (unsigned long long)l->slices);
+	       tw_noun(l->sleeps, "time", "times"),
+	       NS(l->slept_ns), (unsigned long long)l->slices,
+	       tw_noun(l->slices, "check", "checks"));
 
 	printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s %10s\n", "priority",
 	       "fired", "wait p50", "p90", "p99", "max", "depth", "starved",
@@ -237,8 +241,9 @@ static void text_loop(struct an_loop *l)
 			print_cpu(&t->cpu);
 		}
 		if (ntasks > TOP_TASKS)
-			printf("  (%zu more tasks; --json lists them all)\n",
-			       ntasks - TOP_TASKS);
+			printf("  (%zu more %s; --json lists them all)\n",
+			       ntasks - TOP_TASKS,
+			       tw_noun(ntasks - TOP_TASKS, "task", "tasks"));
 	}
 	free(tasks);
 
@@ -279,11 +284,12 @@ static void text_loop(struct an_loop *l)
 			       NS(s->start - l->first), NS(s->end - s->start),
 			       s->open_at_end ? " (until the end)" : "");
 			for (unsigned k = 0; k < s->nblame; k++)
-				printf("%s %s %s (%llu runs)", k ? "," : "",
+				printf("%s %s %s (%llu %s)", k ? "," : "",
 				       s->blame[k].task ? tx_esc(s->blame[k].task->name)
 							: "(performer work)",
 				       NS(s->blame[k].ran_ns),
-				       (unsigned long long)s->blame[k].runs);
+				       (unsigned long long)s->blame[k].runs,
+				       tw_noun(s->blame[k].runs, "run", "runs"));
 			printf("%s\n", s->nblame ? "" : " nothing ran");
 		}
 	}
@@ -309,10 +315,11 @@ static void text_task_starves(const struct an_loop *l)
 		for (int g = 0; g < AN_TG_N; g++) {
 			if (!s->group_runs[g])
 				continue;
-			printf("      %-18s %10s %6llu runs",
+			printf("      %-18s %10s %6llu %s",
 			       an_tgroup_name((enum an_tgroup)g),
 			       NS(s->group_ns[g]),
-			       (unsigned long long)s->group_runs[g]);
+			       (unsigned long long)s->group_runs[g],
+			       tw_noun(s->group_runs[g], "run", "runs"));
 			if (s->forced_runs[g])
 				printf(" (%llu forced by a max wait, %s)",
 				       (unsigned long long)s->forced_runs[g],
@@ -328,10 +335,11 @@ static void text_task_starves(const struct an_loop *l)
 
 				if ((int)an_tgroup_of(s->prio, b->prio) != g)
 					continue;
-				printf("%s %s %s %s (%llu runs", n++ ? ";" : "",
+				printf("%s %s %s %s (%llu %s", n++ ? ";" : "",
 				       b->task ? tx_esc(b->task->name) : "?",
 				       an_prio_name(b->prio), NS(b->ran_ns),
-				       (unsigned long long)b->runs);
+				       (unsigned long long)b->runs,
+				       tw_noun(b->runs, "run", "runs"));
 				if (b->forced_runs)
 					printf(", %llu forced",
 					       (unsigned long long)b->forced_runs);
@@ -341,8 +349,9 @@ static void text_task_starves(const struct an_loop *l)
 		}
 	}
 	if (l->ntstarves > shown)
-		printf("  (%zu more task waits; --json lists them all)\n",
-		       l->ntstarves - shown);
+		printf("  (%zu more task %s; --json lists them all)\n",
+		       l->ntstarves - shown,
+		       tw_noun(l->ntstarves - shown, "wait", "waits"));
 }
 
 static void report_text(struct an_result *r, uint64_t anomalies,
@@ -350,20 +359,21 @@ static void report_text(struct an_result *r, uint64_t anomalies,
 {
 	char b1[32], b2[32];
 
-	printf("schedprof: %d trace path%s, %llu events, %s; %zu loop%s; "
+	printf("schedprof: %d trace %s, %llu events, %s; %zu %s; "
 	       "thresholds: long task %s, starve %s\n",
-	       npaths, npaths == 1 ? "" : "s",
+	       npaths, tw_noun((unsigned)npaths, "path", "paths"),
 	       (unsigned long long)r->events,
 	       r->complete ? "complete" : "INCOMPLETE (the tracer lost events)",
-	       r->nloops, r->nloops == 1 ? "" : "s",
+	       r->nloops, tw_noun(r->nloops, "loop", "loops"),
 	       an_fmt_ns(r->cfg.long_task_ns, b1, sizeof(b1)),
 	       an_fmt_ns(r->cfg.starve_ns, b2, sizeof(b2)));
 	(void)paths;
 	text_flight(r);
 	if (anomalies)
-		printf("note: %llu event(s) out of sequence (an end without its "
+		printf("note: %llu %s out of sequence (an end without its "
 		       "begin, ...): tracing started or stopped mid-run\n",
-		       (unsigned long long)anomalies);
+		       (unsigned long long)anomalies,
+		       tw_noun(anomalies, "event", "events"));
 	text_findings(r);
 	for (size_t i = 0; i < r->nloops; i++) {
 		text_loop(r->loops[i]);

@@ -23,6 +23,7 @@
 
 #include "flight.h"
 #include "schedtop.h"
+#include "words.h"
 #include "schedtop.skel.h"
 
 #define MAX_BINS 16
@@ -869,9 +870,11 @@ static int flight_stop(struct flight *fl, const struct st_opts *o)
 		fprintf(stderr, "schedtop: flight: no save (no rule fired "
 			"from %s to %s)\n", from, to);
 	} else if (!sum.saves) {
-		fprintf(stderr, "schedtop: flight: no save: %u trigger(s) "
+		fprintf(stderr, "schedtop: flight: no save: %u %s "
 			"fired from %s to %s, %u without a snapshot, %u "
-			"incomplete\n", sum.missed + sum.incomplete, from, to,
+			"incomplete\n", sum.missed + sum.incomplete,
+			tw_noun(sum.missed + sum.incomplete, "trigger",
+				"triggers"), from, to,
 			sum.missed, sum.incomplete);
 	} else {
 		for (size_t i = 0; i < o->nrules; i++)
@@ -880,21 +883,24 @@ static int flight_stop(struct flight *fl, const struct st_opts *o)
 						sizeof(line) - off : 0,
 						"%s%s: %u", i ? ", " : "",
 						o->rules[i].text, sum.fired[i]);
-		fprintf(stderr, "schedtop: flight: %u save%s in %s (%s), "
+		fprintf(stderr, "schedtop: flight: %u %s in %s (%s), "
 			"recorded from %s to %s\n", sum.saves,
-			sum.saves == 1 ? "" : "s", fl->dir_arg, line, from, to);
+			tw_noun(sum.saves, "save", "saves"), fl->dir_arg, line, from, to);
 	}
-	fprintf(stderr, "schedtop: flight: %llu events discarded%s%s%s\n",
+	fprintf(stderr, "schedtop: flight: %llu %s discarded%s%s%s\n",
 		(unsigned long long)sum.discarded,
+		tw_noun(sum.discarded, "event", "events"),
 		sum.max_reached ? "; --max-saves reached" : "",
 		sum.disk_low ? "; stopped saving: disk nearly full" : "",
 		fl->lost ? "; the LTTng session daemon went away" : "");
 	if (sum.saves && sum.missed)
-		fprintf(stderr, "schedtop: flight: warning: %u more trigger(s) "
-			"fired without a snapshot\n", sum.missed);
+		fprintf(stderr, "schedtop: flight: warning: %u more %s "
+			"fired without a snapshot\n", sum.missed,
+			tw_noun(sum.missed, "trigger", "triggers"));
 	if (sum.saves && sum.incomplete)
-		fprintf(stderr, "schedtop: flight: %u more save(s) incomplete "
-			"(removed)\n", sum.incomplete);
+		fprintf(stderr, "schedtop: flight: %u more %s incomplete "
+			"(removed)\n", sum.incomplete,
+			tw_noun(sum.incomplete, "save", "saves"));
 	return ret < 0 || fl->lost || sum.incomplete ? ST_EXIT_FAIL : -1;
 }
 

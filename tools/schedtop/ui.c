@@ -14,6 +14,7 @@
 
 #include "schedtop.h"
 #include "textesc.h"
+#include "words.h"
 
 static bool screen_on;
 
@@ -465,23 +466,29 @@ static void draw_detail(struct st_run *r, const struct st_frame *f,
 			      st_kind_name(v->detail_key.kind));
 	if (t && t->runs) {
 		k += (size_t)snprintf(text + k, cap - k,
-			"this frame: %" PRIu64 " runs (%.1f/s), %s, busy "
+			"this frame: %" PRIu64 " %s (%.1f/s), %s, busy "
 			"%.1f%%\n  run mean %s, p99 %s, max %s; wait p99 %s; "
-			"%" PRIu64 " overruns\n", t->runs, t->runs_s,
+			"%" PRIu64 " %s\n", t->runs,
+			tw_noun(t->runs, "run", "runs"), t->runs_s,
 			st_prio_name(t->prio), t->busy_pct,
 			st_fmt_ns(t->run_mean, a, sizeof(a)),
 			st_fmt_ns(t->run_p99, b, sizeof(b)),
 			st_fmt_ns(t->run_max, c, sizeof(c)),
-			st_fmt_ns(t->wait_p99, d, sizeof(d)), t->overruns);
+			st_fmt_ns(t->wait_p99, d, sizeof(d)), t->overruns,
+			tw_noun(t->overruns, "overrun", "overruns"));
 	} else {
 		k += (size_t)snprintf(text + k, cap - k,
 				      "this frame: no run\n");
 	}
 	if (t)
 		k += (size_t)snprintf(text + k, cap - k,
-			"so far: %" PRIu64 " runs, %" PRIu64 " overruns, %"
-			PRIu64 " long runs\n", t->runs_total,
-			t->overruns_total, t->long_runs_total);
+			"so far: %" PRIu64 " %s, %" PRIu64 " %s, %"
+			PRIu64 " long %s\n", t->runs_total,
+			tw_noun(t->runs_total, "run", "runs"),
+			t->overruns_total,
+			tw_noun(t->overruns_total, "overrun", "overruns"),
+			t->long_runs_total,
+			tw_noun(t->long_runs_total, "run", "runs"));
 	if (r->detail && l && k < cap)
 		r->detail(r->detail_arg, l, &v->detail_key, f->t1, text + k,
 			  cap - k);
