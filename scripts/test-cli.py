@@ -172,7 +172,7 @@ for tool in ("schedprof", "schedtop", "schedreplay"):
 PID_TOOLS = [
     (["schedprof", "report"], ["--no-fixes"], "tools/schedprof/report.c"),
     (["schedreplay"], [], "tools/replay/main.c"),
-    (["schedprof", "export"], ["--perfetto", "/dev/null"],
+    (["schedprof", "export"], ["--perfetto", "/dev/stdout"],
      "tools/schedprof/export.c"),
     (["schedprof", "diff", KEPT], [], "tools/schedprof/diff.c"),
 ]
@@ -190,5 +190,35 @@ for cmd, extra, src in PID_TOOLS:
     else:
         ok(f"{name} --pid: the trace's pid reads, another exits 2 "
            f"({err2.strip()})")
+
+# ---- export to what is not a regular file ---------------------------------------
+# --perfetto /dev/stdout pipes the JSON (the summary on stderr) and leaves
+# /dev/stdout a link; a symbolic link to a file stays a link, the file
+# written through it. (Written beside and renamed, it replaced them.)
+import json
+import tempfile
+rc, out, err = run(["schedprof", "export", KEPT, "--perfetto", "/dev/stdout"])
+try:
+    events = len(json.loads(out)["traceEvents"])
+except (ValueError, KeyError):
+    events = -1
+if rc != 0 or events <= 0 or not os.path.islink("/dev/stdout") or \
+        "trace events" not in err:
+    bad(f"export --perfetto /dev/stdout: exit {rc}, {events} events on "
+        f"stdout, /dev/stdout a link: {os.path.islink('/dev/stdout')}")
+else:
+    ok(f"export --perfetto /dev/stdout: {events} events of JSON on stdout, "
+       "the summary on stderr, /dev/stdout still a link")
+with tempfile.TemporaryDirectory() as d:
+    target, link = os.path.join(d, "real.json"), os.path.join(d, "link.json")
+    open(target, "w").close()
+    os.symlink(target, link)
+    rc, out, err = run(["schedprof", "export", KEPT, "--perfetto", link])
+    if rc != 0 or not os.path.islink(link) or os.path.getsize(target) == 0:
+        bad(f"export --perfetto LINK: exit {rc}, link kept: "
+            f"{os.path.islink(link)}, {os.path.getsize(target)} bytes "
+            "written through it")
+    else:
+        ok("export --perfetto LINK: written through the link, the link kept")
 
 sys.exit(1 if failed else 0)

@@ -84,6 +84,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis.h"
@@ -1847,8 +1848,10 @@ int sp_export_main(int argc, char **argv)
 	struct an *a;
 	char *end;
 	FILE *f;
+	struct stat st;
+	FILE *sum;
 	int c, e;
-	bool ok;
+	bool ok, direct;
 
 	an_config_default(&cfg);
 	optind = 1;
@@ -1939,8 +1942,12 @@ int sp_export_main(int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 
-	/* Written beside, then renamed: FILE is never left half written. */
-	if (asprintf(&tmp, "%s.tmp", file) < 0) {
+	/* Written beside, then renamed: FILE is never left half written. A
+	 * FILE that is there and not a regular file (/dev/stdout, a device, a
+	 * pipe, a symbolic link) is written in place, through the link: a
+	 * rename would replace the device or the link itself. */
+	direct = lstat(file, &st) == 0 && !S_ISREG(st.st_mode);
+	if (asprintf(&tmp, direct ? "%s" : "%s.tmp", file) < 0) {
 		sp_error("out of memory");
 		extra_free(&x);
 		fm_set_free(&fs);
@@ -1963,13 +1970,14 @@ int sp_export_main(int argc, char **argv)
 	e = ferror(f) ? (errno ? errno : EIO) : 0;
 	if (fclose(f) != 0 && !e)
 		e = errno;
-	if (!ok || e || rename(tmp, file) < 0) {
+	if (!ok || e || (!direct && rename(tmp, file) < 0)) {
 		if (!ok)
 			sp_error("out of memory writing %s", file);
 		else
 			sp_error("cannot write %s: %s", e ? tmp : file,
 				 strerror(e ? e : errno));
-		unlink(tmp);
+		if (!direct)
+			unlink(tmp);
 		free(tmp);
 		fm_set_free(&fs);
 		an_free(a);
@@ -1981,11 +1989,14 @@ int sp_export_main(int argc, char **argv)
 		sp_error("export: %" PRIu64 " %s may bind to the wrong "
 			 "slice in Perfetto (a bug)", o.unbound,
 			 tw_noun(o.unbound, "arrow", "arrows"));
+	/* The summary goes to stderr when the file is written in place
+	 * (/dev/stdout: the JSON alone there). */
+	sum = direct ? stderr : stdout;
 	if (o.clamped)
 		snprintf(note, sizeof(note), ", %" PRIu64 " %s clamped "
 			 "to nest strictly", o.clamped,
 			 tw_noun(o.clamped, "run", "runs"));
-	printf("%s: %" PRIu64 " trace %s: %" PRIu64 " %s, %" PRIu64 " %s, %"
+	fprintf(sum, "%s: %" PRIu64 " trace %s: %" PRIu64 " %s, %" PRIu64 " %s, %"
 	       PRIu64 " stopwatch %s, %" PRIu64 " %s (%" PRIu64 " from the "
 	       "posting thread, %" PRIu64 " from a marker)%s%s"
 	       "; open it in https://ui.perfetto.dev or chrome://tracing\n",
@@ -1998,7 +2009,7 @@ int sp_export_main(int argc, char **argv)
 	       r->complete ? "" : " (the trace is INCOMPLETE: the tracer "
 	       "lost events)");
 	if (o.unplaced)
-		printf("%s: %" PRIu64 " stopwatch %s not shown: not "
+		fprintf(sum, "%s: %" PRIu64 " stopwatch %s not shown: not "
 		       "inside a run of their task on the trace's clock\n",
 		       file, o.unplaced, tw_noun(o.unplaced, "check", "checks"));
 	free(tmp);
