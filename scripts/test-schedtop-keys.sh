@@ -196,8 +196,18 @@ if keys_until small 'filter "low": 1 of' / l o w Enter; then
 else
 	fail "/ filter: no filter status" "$(screen small | tail -4)"
 fi
-keys_until small "^ALERTS \([0-9]+\)  sort time  frame" Escape &&
-	[ "$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen small)" | wc -l)" -eq "$want" ] &&
+# (The rows are counted until they are all back, as every check here waits
+# for its screen: tmux may show the screen between two of schedtop's writes.)
+task_rows() { awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen small)" | wc -l; }
+rows_back() {
+	local i
+	for i in $(seq 100); do
+		[ "$(task_rows)" -eq "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+keys_until small "^ALERTS \([0-9]+\)  sort time  frame" Escape && rows_back &&
 	pass "Esc clears the filter" || fail "Esc did not clear the filter" "$(screen small)"
 
 # Reverse sort: the same rows in the reverse order.
