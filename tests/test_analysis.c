@@ -1106,6 +1106,40 @@ static void test_max_wait_fell_due_inside_a_long_run(void **state)
 	an_free(a);
 }
 
+/* A maximum wait that fell due during a short run and ran the task just
+ * past it (at the next task boundary) worked: the advice is not to split
+ * that 102 us run (schedtop named repaint so on officesim's thumbnail),
+ * but that the maximum wait ran it in time. */
+static void test_max_wait_in_time_is_not_split_advice(void **state)
+{
+	struct an *a = new_an();
+	struct tr_event ev = base(TR_EV_task_enqueue);
+	const struct an_result *r;
+	const struct an_finding *f;
+
+	ev.task_enqueue = (struct tr_ev_task_enqueue){
+		.loop = LOOP, .task = 1, .name = "thumb", .prio = LOWEST,
+		.kind = 1, .now = 0, .due = 0, .max_wait = MS(150),
+	};
+	assert_int_equal(an_feed(a, &ev), 0);
+	enqueue(a, 2, "spell", 6, 1, 0);
+	run_flags(a, 2, "spell", 6, 1, 0, 0, MS(149) + 950000, 1,
+		  1 << LOWEST, 0);
+	enqueue(a, 3, "repaint", 4, 1, MS(149) + 950000);
+	run_flags(a, 3, "repaint", 4, 1, MS(149) + 950000, MS(149) + 950000,
+		  MS(150) + 52000, 1, 1 << LOWEST, 0);
+	run_flags(a, 1, "thumb", LOWEST, 1, 0, MS(150) + 52000,
+		  MS(150) + 60000, 0, 0, BEGIN_OVERDUE);
+	r = an_finish(a);
+	assert_non_null(r->loops[0]->tstarves[0].due_run);
+	f = finding_of(r, AN_STARVING_TASK, "thumb");
+	assert_non_null(f);
+	assert_null(strstr(f->evidence, "split repaint"));
+	assert_non_null(strstr(f->evidence, "thumb's maximum wait (150 ms) "
+					    "ran it in time (52 us past it"));
+	an_free(a);
+}
+
 /* Posted work that runs while a task waits is blamed as such; a wait
  * still open at the end is kept, and says so. */
 static void test_starved_by_posted_work_open(void **state)
@@ -1278,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(test_starving_task_with_max_wait),
 		cmocka_unit_test(test_starving_task_behind_run_under_way),
 		cmocka_unit_test(test_max_wait_fell_due_inside_a_long_run),
+		cmocka_unit_test(test_max_wait_in_time_is_not_split_advice),
 		cmocka_unit_test(test_loop_process_named_by_main_thread),
 		cmocka_unit_test(test_starved_by_posted_work_open),
 		cmocka_unit_test(test_waits_of_tasks_ready_together),

@@ -1627,12 +1627,15 @@ static bool max_wait_advice(const struct an_task_starve *s, char *buf,
 			    size_t len)
 {
 	int64_t mw = s->task->max_wait, wait = s->end - s->start;
+	/* Past its maximum wait by more than a tenth of it: the maximum
+	 * wait did not run it in time. Less is the maximum wait working
+	 * (it acts at the next task boundary): nothing to split. */
+	bool late = mw > 0 && wait - mw > mw / 10;
 	char b1[32], b2[32];
 
 	/* Most of the overshoot was one run going on when it fell due: a
 	 * shorter maximum wait would have fallen due inside it too. */
-	if (mw > 0 && wait > mw && s->due_run &&
-	    s->due_run_ns * 2 > wait - mw) {
+	if (late && s->due_run && s->due_run_ns * 2 > wait - mw) {
 		snprintf(buf, len, "split %s with lsched_stopwatch_continue(): "
 			 "%s's maximum wait (%s) fell due "
 			 "during its run, which went on %s (a maximum wait "
@@ -1644,6 +1647,12 @@ static bool max_wait_advice(const struct an_task_starve *s, char *buf,
 	if (mw <= 0)
 		snprintf(buf, len, "give %s a maximum wait "
 			 "(lsched_task_set_max_wait())", s->task->name);
+	else if (wait > mw && !late)
+		snprintf(buf, len, "%s's maximum wait (%s) ran it in time "
+			 "(%s past it, at the next task boundary): shorten "
+			 "the maximum wait (lsched_task_set_max_wait())",
+			 s->task->name, an_fmt_ns(mw, b1, sizeof(b1)),
+			 an_fmt_ns(wait - mw, b2, sizeof(b2)));
 	else if (wait > mw)
 		snprintf(buf, len, "%s's maximum wait (%s) ran it %s past it, "
 			 "after the run under way: shorten the maximum wait "
