@@ -163,6 +163,16 @@ print("layout %s (longest run %s); indexer %s (waited up to %s; LOWEST "
 EOF
 ) || fail "schedprof's findings in $dir/trace (--host $host): $msg"
 echo "  PASS     officesim profile (--host $host): $msg"
+# The storage loop runs only posted work: its text section has the
+# performer table and no empty priority table (it had a lone header).
+build/bin/schedprof report "$dir/trace" --no-fixes >"$dir/report.txt" 2>>"$dir/report.err" ||
+	fail "schedprof report (text) failed: $(head -n 3 "$dir/report.err")"
+storage=$(awk '/^loop "storage"/{on=1; print; next} /^loop /{on=0} on' "$dir/report.txt")
+if grep -q '^  performer ' <<<"$storage" && ! grep -q '^  priority ' <<<"$storage"; then
+	echo "  PASS     officesim report (--host $host): the storage loop (posted work only) has no empty priority table"
+else
+	fail "the storage loop's text section: $(head -n 6 <<<"$storage")"
+fi
 }
 for host in $hosts; do
 	profile "$host"

@@ -69,8 +69,9 @@
  * The arrow's "s" and "f" carry the run's task id in args (and a post's
  * number and poster_tid).
  *
- * Times are µs (with ns as decimals) from the earliest time shown, which
- * "otherData" gives as t0_ns, on the loops' clock. A
+ * Times are µs (with ns as decimals) from t0, the earliest first event of
+ * the loops or an earlier ready time or post drawn, which "otherData"
+ * gives as t0_ns, on the loops' clock. A
  * trace recorded without the vtid context (older tools, a hand-made
  * session) does not say which thread runs a loop: that loop's track then
  * has a made-up tid (TID_BASE + its index, above any real tid), and its
@@ -1704,7 +1705,8 @@ static bool write_json(struct out *o, const struct an_result *r,
 		return false;
 	}
 	o->unplaced = t.unplaced;
-	/* Times from the earliest one shown. */
+	/* Times from the loops' earliest first event, or an earlier ready
+	 * time or post drawn. */
 	for (i = 0; i < r->nloops; i++)
 		if (r->loops[i]->first != INT64_MIN && r->loops[i]->first < t0)
 			t0 = r->loops[i]->first;

@@ -966,6 +966,13 @@ static void tl_flush(struct tl_out *o, struct tl_box *b, int y,
 				 1e9) / 2, y, "%s (%s): a run at +%.6f s, %s",
 		      who, lane, rel_s(l, b->begin),
 		      an_fmt_ns(b->end - b->begin, d1, sizeof(d1)));
+	else if (performer)
+		/* The lane says it: no "most of it performer work". */
+		hover(o->hover, (rel_s(l, b->begin) + (end - (double)l->first) /
+				 1e9) / 2, y, "%s: %zu runs from +%.6f s to "
+		      "+%.6f s, %s running", lane, b->runs,
+		      rel_s(l, b->begin), rel_s(l, b->end),
+		      an_fmt_ns(b->busy, d2, sizeof(d2)));
 	else
 		hover(o->hover, (rel_s(l, b->begin) + (end - (double)l->first) /
 				 1e9) / 2, y, "%s: %zu runs from +%.6f s to "

@@ -203,14 +203,17 @@ static void text_loop(struct an_loop *l)
 	       NS(l->slept_ns), (unsigned long long)l->slices,
 	       tw_noun(l->slices, "check", "checks"));
 
-	printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s %10s\n", "priority",
-	       "fired", "wait p50", "p90", "p99", "max", "depth", "starved",
-	       "longest");
-	for (int p = 0; p < AN_PRIOS; p++) {
+	/* The priorities that fired, queued or starved; no table for a loop
+	 * that ran only posted work (or nothing). */
+	for (int p = 0, head = 0; p < AN_PRIOS; p++) {
 		struct an_prio *pr = &l->prio[p];
 
 		if (!pr->fired && !pr->max_depth && !pr->nstarves)
 			continue;
+		if (!head++)
+			printf("\n  %-13s %8s %10s %10s %10s %10s %6s %10s "
+			       "%10s\n", "priority", "fired", "wait p50", "p90",
+			       "p99", "max", "depth", "starved", "longest");
 		printf("  %-13s %8llu %10s %10s %10s %10s %6u %10s %10s\n",
 		       an_prio_name(p), (unsigned long long)pr->fired,
 		       NS(an_pct(&pr->wait, 50)), NS(an_pct(&pr->wait, 90)),
