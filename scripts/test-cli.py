@@ -19,6 +19,17 @@ so that a new option cannot be added without its line in --help:
 - --version, for schedprof, schedtop and schedreplay: exit 0 and exactly
   "TOOL (libsched) X.Y.Z" (the Makefile's VERSION_*) then "trace schema N
   (URI)" (tracepoints/schema.h);
+- option errors, one grammar, exactly one line on stderr, nothing on
+  stdout, exit 2, for schedprof, schedprof help, every schedprof command
+  (but diff: OWN_MESSAGES), schedreplay and schedtop:
+  "TOOL: [COMMAND: ]unknown option '--bogus' (see TOOL [COMMAND] --help)",
+  and for every option of the parser's table that takes a value, given
+  last: "TOOL: [COMMAND: ]--NAME needs a value (see TOOL [COMMAND]
+  --help)"; `schedprof -V` is an unknown option, not an unknown command;
+  `schedprof help --help` prints help's help;
+- --version on every command too (`schedprof report --version`: the
+  tool's version), and alone: `TOOL [COMMAND] --version extra` is refused,
+  "TOOL: [COMMAND: ]--version goes alone, not with 'extra' (see ...)";
 - --pid: in the table and the help of every reader that has it today
   (PID_TOOLS), and working: the pid of the kept trace tests/traces/
   before-cpu reads, a pid not in it exits 2 (schedtop's --pid attaches to
@@ -167,6 +178,90 @@ for tool in ("schedprof", "schedtop", "schedreplay"):
         bad(f"{tool} --version: exit {rc}: {out!r}, expected {want!r}")
     else:
         ok(f"{tool} --version: {version}, trace schema {num}")
+
+# ---- option errors: one grammar, one line ---------------------------------------
+# Commands whose messages are their own for now: diff's parser is
+# tools/schedprof/diff.c's (its own "schedprof: diff: ..." lines plus
+# usage lines), being changed with the comparison module.
+OWN_MESSAGES = {"diff"}
+
+
+def value_options(text):
+    """The long options of a C file's parser that take a value."""
+    names = []
+    for m in re.finditer(r"static const struct option \w+\[\] = \{(.*?)\n\t*\};",
+                         text, re.S):
+        names += re.findall(r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*required_argument',
+                            m.group(1))
+    if not names:
+        names = re.findall(r'opt_value\([^;]*?"--([a-z][a-z0-9-]*)"', text, re.S)
+    return sorted(set(names))
+
+
+def one_line(argv, want, what):
+    rc, out, err = run(argv)
+    if rc != 2 or out or err != want + "\n":
+        bad(f"{' '.join(argv)}: exit {rc}, stdout {len(out)} bytes, "
+            f"stderr {err!r}, expected exit 2 and {want!r}")
+        return False
+    return True
+
+
+grammar = [(["schedprof"], None, None), (["schedprof", "help"], None, None)]
+for path, argv, names in parsers:
+    if argv[0] == "schedprof" and argv[1] in OWN_MESSAGES:
+        continue
+    grammar.append((argv[:-1], path, None))
+for cmd, path, _ in grammar:
+    tool, sub = cmd[0], " ".join(cmd[1:])
+    pre = f"{tool}: " + (f"{sub}: " if sub else "")
+    see = f" (see {' '.join(cmd)} --help)"
+    good = one_line(cmd + ["--bogus"], pre + "unknown option '--bogus'" + see,
+                    "unknown option")
+    vals = value_options(open(path).read()) if path else []
+    for v in vals:
+        good &= one_line(cmd + [f"--{v}"], pre + f"--{v} needs a value" + see,
+                         "missing value")
+    if good:
+        ok(f"{' '.join(cmd)}: an unknown option and each of its {len(vals)} "
+           "options given without a value: one line, exit 2")
+# Short options given without their value: the same line, short-named.
+shorts = [(["schedprof", "record"], "-o"), (["schedprof", "report"], "-o"),
+          (["schedreplay"], "-o"), (["schedtop"], "-p"), (["schedtop"], "-d"),
+          (["schedtop"], "-n"), (["schedtop"], "-s")]
+if all([one_line(cmd + [o], f"{cmd[0]}: " +
+                 (f"{cmd[1]}: " if cmd[1:] else "") +
+                 f"{o} needs a value (see {' '.join(cmd)} --help)", "")
+        for cmd, o in shorts]):
+    ok("short options without their value: " +
+       ", ".join(" ".join(c + [o]) for c, o in shorts))
+one_line(["schedprof", "-V"],
+         "schedprof: unknown option '-V' (see schedprof --help)", "-V")
+rc, out, err = run(["schedprof", "help", "--help"])
+if rc != 0 or err or not out.startswith("usage: schedprof help [COMMAND]\n"):
+    bad(f"schedprof help --help: exit {rc}: {err.strip()[:200]}")
+else:
+    ok("schedprof help --help: help's help, exit 0")
+
+# --version: on every command, and alone.
+for cmd in [["schedprof"]] + [["schedprof", c] for c in commands
+                               if c not in OWN_MESSAGES] + \
+        [["schedtop"], ["schedreplay"]]:
+    tool, sub = cmd[0], " ".join(cmd[1:])
+    rc, out, err = run(cmd + ["--version"])
+    if rc != 0 or err or not out.startswith(f"{tool} (libsched) {version}\n"):
+        bad(f"{' '.join(cmd)} --version: exit {rc}: {out!r} {err!r}")
+        continue
+    pre = f"{tool}: " + (f"{sub}: " if sub else "")
+    see = f" (see {' '.join(cmd)} --help)"
+    good = one_line(cmd + ["--version", "extra"],
+                    pre + "--version goes alone, not with 'extra'" + see, "")
+    good &= one_line(cmd + ["--version", "--bogus"],
+                     pre + "--version goes alone, not with '--bogus'" + see,
+                     "")
+    if good:
+        ok(f"{' '.join(cmd)} --version: the version; with anything else "
+           "refused, one line")
 
 # ---- --pid -------------------------------------------------------------------
 PID_TOOLS = [

@@ -76,7 +76,7 @@ case_() {
 	fi
 }
 
-case_ 2 "schedreplay: no trace directory or workload file given (try --help)"
+case_ 2 "schedreplay: no trace directory or workload file given (see schedreplay --help)"
 case_ 2 "schedreplay: $out/missing: No such file or directory" "$out/missing"
 case_ 2 "schedreplay: $out/empty: not a CTF trace (no metadata file in it or below)" "$out/empty"
 case_ 2 "schedreplay: $out/notctf: not a CTF trace (no metadata file in it or below)" "$out/notctf"
@@ -114,8 +114,8 @@ case_ 2 "schedreplay: --realtime applies to --real only (a --sim replay does not
 case_ 2 "schedreplay: --pid: 'abc' is not a process id" "$good" --pid abc
 case_ 2 "schedreplay: --loop: 'zz' is not a loop address (hex)" "$good" --loop zz
 case_ 2 "schedreplay: --pid and --loop choose within a trace; $good is a workload file" "$good" --pid 12
-case_ 2 "schedreplay: unknown option '--bogus' (try --help)" "$good" --bogus
-case_ 2 "schedreplay: option '--slice' needs a value" "$good" --slice
+case_ 2 "schedreplay: unknown option '--bogus' (see schedreplay --help)" "$good" --bogus
+case_ 2 "schedreplay: --slice needs a value (see schedreplay --help)" "$good" --slice
 case_ 2 "schedreplay: one trace directory or workload file, not '$good' too" "$good" "$good"
 
 # --help: usage on stdout, exit 0.

@@ -10,8 +10,10 @@
  *
  * And the recordings of the traces added (struct tr_recording), on copies
  * of the kept trace tests/traces/before-cpu (run from the checkout's top,
- * as make check does): two copies of one trace are one recording, named
- * by the directory above LTTng's ust/uid/0/64-bit; a copy whose session
+ * as make check does): two copies of one trace (the same recording and
+ * trace UUID) are refused as they are added (TR_ERR_COPY, one line naming
+ * both), even with tr_reader_allow_merge(); a recording is named by the
+ * directory above LTTng's ust/uid/0/64-bit; a copy whose session
  * name was changed is another recording, refused by tr_reader_run()
  * (TR_ERR_MERGE, nothing read, one line naming both and saying how to
  * pick one) unless tr_reader_allow_merge(), and tr_reader_print_merged()
@@ -291,23 +293,36 @@ static void rename_session(const char *dir)
 	edit_metadata(dir, "trace_name = \"schedprof", 'g');
 }
 
-static void copies_of_one_trace_are_one_recording(void **state)
+/* Two copies of one recording below a directory (cp -r TRACE a; cp -r
+ * TRACE b): the same trace twice, every event would count twice. Refused
+ * as it is added, naming both, even with --merge; the same path given
+ * twice is still read once. */
+static void copies_of_one_trace_are_refused_even_merged(void **state)
 {
 	struct pair *p = *state;
 	struct tr_reader *r = tr_reader_new();
-	const struct tr_recording *rec;
+	char want[2048], trace[PATH_MAX];
 
 	assert_non_null(r);
-	assert_int_equal(tr_reader_add_path(r, p->top), 2);
+	tr_reader_allow_merge(r, true);
+	assert_int_equal(tr_reader_add_path(r, p->top), TR_ERR_COPY);
+	snprintf(want, sizeof(want), "%s/ust/uid/0/64-bit and "
+		 "%s/ust/uid/0/64-bit: two copies of one trace (session "
+		 "schedprof-17781-1796619350, trace UUID "
+		 "fd7c727a-bfc6-46c9-9741-0a6691c720b0): give one of them",
+		 p->a, p->b);
+	assert_string_equal(tr_reader_error(r), want);
+	assert_int_equal(tr_reader_run(r, NULL), TR_ERR_COPY);
+	assert_int_equal(tr_reader_stats(r)->events, 0);
+	tr_reader_free(r);
+
+	r = tr_reader_new();
+	assert_non_null(r);
+	snprintf(trace, sizeof(trace), "%s/ust/uid/0/64-bit", p->a);
+	assert_int_equal(tr_reader_add_path(r, p->a), 1);
+	assert_int_equal(tr_reader_add_path(r, trace), 0);
+	assert_int_equal(tr_reader_add_path(r, p->a), 0);
 	assert_int_equal(tr_reader_recording_count(r), 1);
-	rec = tr_reader_recording(r, 0);
-	assert_non_null(rec);
-	assert_string_equal(rec->dir, p->top);
-	assert_string_equal(rec->session, "schedprof-17781-1796619350");
-	assert_string_equal(rec->created, "20261207T045550+0000");
-	assert_int_equal(rec->traces, 2);
-	assert_int_equal(tr_reader_trace(r, 1)->recording, 0);
-	assert_null(tr_reader_recording(r, 1));
 	assert_int_equal(tr_reader_run(r, NULL), TR_OK);
 	tr_reader_free(r);
 }
@@ -424,7 +439,7 @@ int main(void)
 		cmocka_unit_test(start_time_of_a_process_that_does_not_run),
 #undef T
 #define P(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
-		P(copies_of_one_trace_are_one_recording),
+		P(copies_of_one_trace_are_refused_even_merged),
 		P(one_trace_is_named_by_its_session_directory),
 		P(two_recordings_are_refused_unless_merged),
 		P(a_session_name_used_twice_is_told_apart_by_its_time),

@@ -200,6 +200,8 @@ static void pm_free(struct ptrmap *m)
 struct trace_rec {
 	struct tr_trace pub;
 	char *path;
+	char *uuid;	/* the metadata's trace UUID, or NULL */
+	const char *sub; /* path below its session's directory ("" if none) */
 	char *session, *hostname, *procname; /* the environment's, copied */
 	char comp_name[32];
 	const bt_component_source *comp;
@@ -670,16 +672,18 @@ static int check_indexes(const char *dir, char *why, size_t len)
 /* ---- recordings --------------------------------------------------------- */
 
 /*
- * The value of key in the env block of a trace's metadata text ("env {
- * key = "value"; key = 42; };"), the string's content or the integer as
- * written; NULL when absent. *nomem is set when a copy fails.
+ * The value of key in the block of a trace's metadata text that opens
+ * with the line block ("env {": "env { key = "value"; key = 42; };"), the
+ * string's content or the integer as written; NULL when absent. *nomem is
+ * set when a copy fails.
  */
-static char *env_entry(const char *text, const char *key, bool *nomem)
+static char *block_entry(const char *text, const char *block,
+			 const char *key, bool *nomem)
 {
 	const char *p = text, *end;
-	size_t klen = strlen(key);
+	size_t klen = strlen(key), blen = strlen(block);
 
-	while (p && strncmp(p, "env {", 5))
+	while (p && strncmp(p, block, blen))
 		if ((p = strchr(p, '\n')))
 			p++;
 	if (!p)
@@ -769,6 +773,42 @@ static bool same_str(const char *a, const char *b)
 }
 
 /*
+ * Refuses trace t, of the recording (session, hostname, created), when a
+ * trace of that recording added before is a copy of it (a recording
+ * copied twice, both copies below the paths given): the same trace UUID
+ * (LTTng gives each trace of a session its own: one per user and
+ * bitness, or per process), or, when one has none, the same path below
+ * its session's directory (ust/uid/0/64-bit). Read together, every event
+ * would count twice, so not even --merge reads them. TR_ERR_COPY naming
+ * both, or 0.
+ */
+static int refuse_copy(struct tr_reader *r, const struct trace_rec *t,
+		       const char *session, const char *hostname,
+		       const char *created)
+{
+	for (unsigned i = 0; i < r->ntraces; i++) {
+		const struct trace_rec *o = r->traces[i];
+		const struct recording_rec *rec;
+
+		if (o == t)
+			continue;
+		rec = r->recs[o->pub.recording];
+		if (!session || !same_str(rec->session, session) ||
+		    !same_str(rec->hostname, hostname) ||
+		    !same_str(rec->created, created))
+			continue;
+		if (o->uuid && t->uuid ? !strcmp(o->uuid, t->uuid) :
+		    *t->sub && !strcmp(o->sub, t->sub))
+			return fail(r, TR_ERR_COPY, "%s and %s: two copies of "
+				    "one trace (session %s%s%s): give one of "
+				    "them", o->path, t->path, session,
+				    t->uuid ? ", trace UUID " : "",
+				    t->uuid ? t->uuid : "");
+	}
+	return 0;
+}
+
+/*
  * Puts trace t in its recording, from the environment of its metadata
  * (babeltrace2's "metadata-info" query of source.ctf.fs, which decodes a
  * packetized metadata file). Returns 0 or a negative enum tr_error.
@@ -786,6 +826,7 @@ static int add_to_recording(struct tr_reader *r,
 	bt_value *params;
 	bool oom = false;
 	char why[512];
+	int err;
 
 	params = bt_value_map_create();
 	if (!params || bt_value_map_insert_string_entry(params, "path",
@@ -811,13 +852,22 @@ static int add_to_recording(struct tr_reader *r,
 	if (text && bt_value_is_string(text)) {
 		const char *s = bt_value_string_get(text);
 
-		session = env_entry(s, "trace_name", &oom);
-		hostname = env_entry(s, "hostname", &oom);
-		created = env_entry(s, "trace_creation_datetime", &oom);
+		session = block_entry(s, "env {", "trace_name", &oom);
+		hostname = block_entry(s, "env {", "hostname", &oom);
+		created = block_entry(s, "env {", "trace_creation_datetime",
+				      &oom);
+		t->uuid = block_entry(s, "trace {", "uuid", &oom);
 	}
 	bt_value_put_ref(res);
 	if (oom)
 		goto oom;
+	err = refuse_copy(r, t, session, hostname, created);
+	if (err) {
+		free(session);
+		free(hostname);
+		free(created);
+		return err;
+	}
 	/* Without a session name, nothing says which traces belong
 	 * together: a recording of its own. */
 	for (unsigned i = 0; session && i < r->nrecs; i++)
@@ -991,6 +1041,7 @@ static int add_trace_dir(struct tr_reader *r, const char *dir)
 	struct trace_rec *t;
 	bt_value *params = NULL, *inputs = NULL;
 	char why[PATH_MAX + 128], real[PATH_MAX], meta[PATH_MAX + 16];
+	char *sd;
 	int err;
 
 	/* The same trace reached twice (a path and its parent given) would
@@ -1024,6 +1075,16 @@ static int add_trace_dir(struct tr_reader *r, const char *dir)
 		free(t);
 		return nomem(r);
 	}
+	/* Below its session's directory: how a copy is told (refuse_copy). */
+	sd = session_dir(real);
+	if (!sd) {
+		free(t->path);
+		free(t);
+		return nomem(r);
+	}
+	t->sub = t->path + strlen(sd);
+	t->sub += *t->sub == '/';
+	free(sd);
 	t->pub.index = r->ntraces;
 	t->pub.path = t->path;
 	t->pub.vpid = -1;
@@ -1934,6 +1995,7 @@ void tr_reader_free(struct tr_reader *r)
 	bt_plugin_put_ref(r->utils);
 	for (unsigned i = 0; i < r->ntraces; i++) {
 		free(r->traces[i]->path);
+		free(r->traces[i]->uuid);
 		free(r->traces[i]->session);
 		free(r->traces[i]->hostname);
 		free(r->traces[i]->procname);

@@ -271,6 +271,8 @@ enum tr_error {
 	TR_ERR_RECORDING = -8, /* a live schedprof record still writes it */
 	TR_ERR_MERGE = -9,    /* traces of several recordings, not allowed
 			       * (tr_reader_allow_merge()) */
+	TR_ERR_COPY = -10,    /* two copies of one trace (the same trace
+			       * UUID): refused even when merging */
 };
 
 /*
@@ -312,7 +314,14 @@ struct tr_reader *tr_reader_new(void);
  * TR_ERR_NOTRACE (nothing under path looks like a CTF trace),
  * TR_ERR_CORRUPT (a trace's metadata is invalid), TR_ERR_RECORDING (a
  * live `schedprof record` is still writing it: LTTng writes a trace's
- * metadata at the end, so what is there cannot be read yet), TR_ERR_SETUP,
+ * metadata at the end, so what is there cannot be read yet), TR_ERR_COPY
+ * (a trace found is a copy of one added before: the same trace UUID in
+ * their metadata, or, for a trace without one, the same recording and
+ * the same path below the session's directory, such as ust/uid/0/64-bit;
+ * "A/ust/uid/0/64-bit and B/ust/uid/0/64-bit: two copies of one trace
+ * (trace UUID U): give one of them"; refused whatever
+ * tr_reader_allow_merge() says, since every event would count twice),
+ * TR_ERR_SETUP,
  * TR_ERR_NOMEM, TR_ERR_USAGE. After an error the reader can only be
  * freed.
  */

@@ -13,3 +13,12 @@ void tool_print_version(FILE *out, const char *prog)
 	fprintf(out, "trace schema %s (%s)\n", LSCHED_TRACE_SCHEMA_STR,
 		LSCHED_TRACE_SCHEMA_URI);
 }
+
+const char *tool_version_extra(int argc, char *const *argv, int from,
+			       int self)
+{
+	for (int i = from; i < argc; i++)
+		if (i != self)
+			return argv[i];
+	return NULL;
+}

@@ -16,4 +16,13 @@
  */
 void tool_print_version(FILE *out, const char *prog);
 
+/*
+ * --version goes alone: the first of argv[from..argc-1] other than
+ * argv[self] (the --version given, however abbreviated), which a tool
+ * refuses (exit 2) rather than ignore; NULL when there is none. Borrowed
+ * from argv. Thread-safe.
+ */
+const char *tool_version_extra(int argc, char *const *argv, int from,
+			       int self);
+
 #endif

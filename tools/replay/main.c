@@ -527,18 +527,27 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 			usage(stdout);
 			return SR_EXIT_OK;
 		case 'V':
+			if (tool_version_extra(argc, argv, 1, optind - 1)) {
+				sr_error("--version goes alone, not with '%s' "
+					 "(see schedreplay --help)",
+					 tool_version_extra(argc, argv, 1, optind - 1));
+				return SR_EXIT_USAGE;
+			}
 			tool_print_version(stdout, "schedreplay");
 			return SR_EXIT_OK;
 		case ':':
-			sr_error("option '%s' needs a value", argv[optind - 1]);
+			sr_error("%s needs a value (see schedreplay --help)",
+				 argv[optind - 1]);
 			return SR_EXIT_USAGE;
 		default:
-			sr_error("unknown option '%s' (try --help)", argv[optind - 1]);
+			sr_error("unknown option '%s' (see schedreplay --help)",
+				 argv[optind - 1]);
 			return SR_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		sr_error("no trace directory or workload file given (try --help)");
+		sr_error("no trace directory or workload file given (see "
+			 "schedreplay --help)");
 		return SR_EXIT_USAGE;
 	}
 	if (argc - optind > 1) {

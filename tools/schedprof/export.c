@@ -149,19 +149,10 @@ void sp_export_help(FILE *f)
 	      "  --merge               read traces of several recordings "
 	      "together\n"
 	      "  -h, --help            this help\n"
+	      "  --version             the libsched release and the trace schema\n"
 	      "Exit status: 0 ok; 1 FILE.json could not be written; 2 bad "
 	      "usage or bad input.\n"
 	      "See schedprof(1) and docs/schedprof.md.\n", f);
-}
-
-/* The usage line (bad usage), or the whole help (--help). */
-static int usage(FILE *f, int status)
-{
-	if (status == SP_EXIT_OK)
-		sp_export_help(f);
-	else
-		fputs(EXPORT_USAGE, f);
-	return status;
 }
 
 /* ns as µs with three decimals, exactly (no floating point). */
@@ -1838,6 +1829,7 @@ int sp_export_main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL;
@@ -1891,24 +1883,27 @@ int sp_export_main(int argc, char **argv)
 			cfg.merge_prog = "schedprof";
 			break;
 		case 'h':
-			return usage(stdout, SP_EXIT_OK);
+			sp_export_help(stdout);
+			return SP_EXIT_OK;
+		case 'V':
+			return sp_version("export", argc, argv, optind - 1);
 		case ':':
-			sp_error("export: %s needs a value",
-				 argv[optind - 1]);
-			return usage(stderr, SP_EXIT_USAGE);
+			sp_usage_error("export", "%s needs a value",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		default:
-			sp_error("export: unknown option '%s'",
-				 argv[optind - 1]);
-			return usage(stderr, SP_EXIT_USAGE);
+			sp_usage_error("export", "unknown option '%s'",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		sp_error("export: no trace directory given");
-		return usage(stderr, SP_EXIT_USAGE);
+		sp_usage_error("export", "no trace directory given");
+		return SP_EXIT_USAGE;
 	}
 	if (!file || !*file) {
-		sp_error("export: --perfetto FILE.json is required");
-		return usage(stderr, SP_EXIT_USAGE);
+		sp_usage_error("export", "--perfetto FILE.json is required");
+		return SP_EXIT_USAGE;
 	}
 
 	if (fm_find((const char *const *)argv + optind, argc - optind, &fs,

@@ -17,6 +17,31 @@ void sp_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void sp_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "schedprof: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see schedprof %s%s--help)\n", cmd ? cmd : "",
+		cmd ? " " : "");
+}
+
+int sp_version(const char *cmd, int argc, char **argv, int self)
+{
+	const char *extra = tool_version_extra(argc, argv, 1, self);
+
+	if (extra) {
+		sp_usage_error(cmd, "--version goes alone, not with '%s'",
+			       extra);
+		return SP_EXIT_USAGE;
+	}
+	tool_print_version(stdout, "schedprof");
+	return SP_EXIT_OK;
+}
+
 /*
  * The subcommands. A command is added here and nowhere else in this file:
  * its entry point, its help (the one text `schedprof COMMAND --help` and
@@ -77,12 +102,32 @@ static void usage(FILE *f)
 	      "See schedprof(1) and docs/schedprof.md.\n", f);
 }
 
+static void help_help(FILE *f)
+{
+	fputs("usage: schedprof help [COMMAND]\n"
+	      "Lists the commands, or prints COMMAND's options (the same "
+	      "as schedprof\nCOMMAND --help).\n"
+	      "Options:\n"
+	      "  -h, --help  this help\n"
+	      "Exit status: 0; 2 for an unknown command or option.\n"
+	      "See schedprof(1) and docs/schedprof.md.\n", f);
+}
+
 /* schedprof help [COMMAND] */
 static int help_main(int argc, char **argv)
 {
 	const struct sp_command *c;
 	char names[128];
 
+	if (argc >= 2 && (!strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "--help"))) {
+		help_help(stdout);
+		return SP_EXIT_OK;
+	}
+	if (argc >= 2 && argv[1][0] == '-' && argv[1][1]) {
+		sp_usage_error("help", "unknown option '%s'", argv[1]);
+		return SP_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stdout);
 		return SP_EXIT_OK;
@@ -118,15 +163,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return SP_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		tool_print_version(stdout, "schedprof");
-		return SP_EXIT_OK;
-	}
+	if (!strcmp(argv[1], "--version"))
+		return sp_version(NULL, argc, argv, 1);
 	if (!strcmp(argv[1], "help"))
 		return help_main(argc - 1, argv + 1);
 	c = command(argv[1]);
 	if (c)
 		return c->main(argc - 1, argv + 1);
+	if (argv[1][0] == '-' && argv[1][1]) {
+		sp_usage_error(NULL, "unknown option '%s'", argv[1]);
+		return SP_EXIT_USAGE;
+	}
 	sp_error("unknown command '%s' (%s; schedprof help lists them)",
 		 argv[1], command_names(names, sizeof(names)));
 	return SP_EXIT_USAGE;

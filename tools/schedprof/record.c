@@ -220,6 +220,7 @@ void sp_record_help(FILE *f)
 	      "  --save-on-exit      save once more when CMD ends or on "
 	      "Ctrl-C (rule \"exit\")\n"
 	      "  -h, --help          this help\n"
+	      "  --version           the libsched release and the trace schema\n"
 	      "Only CMD's process is recorded, across its execs: the processes "
 	      "it forks are\n"
 	      "not (record them with --all-processes, or each under a "
@@ -257,7 +258,7 @@ static int opt_value(int argc, char **argv, int *i, const char *shrt,
 		*val = a + n + 1;
 	} else if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
 		if (*i + 1 >= argc) {
-			sp_error("%s needs a value", a);
+			sp_usage_error("record", "%s needs a value", a);
 			return -1;
 		}
 		*val = argv[++*i];
@@ -267,7 +268,7 @@ static int opt_value(int argc, char **argv, int *i, const char *shrt,
 		return 0;
 	}
 	if (!**val) {
-		sp_error("%s needs a value", lng);
+		sp_usage_error("record", "%s needs a value", lng);
 		return -1;
 	}
 	return 1;
@@ -290,6 +291,8 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 			sp_record_help(stdout);
 			return SP_EXIT_OK;
 		}
+		if (!strcmp(a, "--version"))
+			return sp_version("record", argc, argv, i);
 		if (!strcmp(a, "--all-processes")) {
 			rec->all_processes = true;
 			continue;
@@ -401,8 +404,7 @@ static int parse_args(struct rec *rec, int argc, char **argv)
 			continue;
 		}
 		if (a[0] == '-') {
-			sp_error("unknown option '%s' (see schedprof "
-				 "record --help)", a);
+			sp_usage_error("record", "unknown option '%s'", a);
 			return SP_EXIT_USAGE;
 		}
 		sp_error("unexpected '%s': put the command after "

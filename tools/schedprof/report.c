@@ -787,16 +787,11 @@ void sp_report_help(FILE *f)
 		"                        without it: a directory such as /tmp "
 		"may hold many)\n"
 		"  -h, --help            this help\n"
+		"  --version             the libsched release and the trace schema\n"
 		"Exit status: 0 ok; 1 the report could not be written; 2 bad "
 		"usage or bad\n"
 		"input; 3 --fail-on found a finding of that severity.\n"
 		"See schedprof(1) and docs/schedprof.md.\n", FX_BUDGET_DEFAULT);
-}
-
-static int usage(void)
-{
-	fputs(REPORT_USAGE, stderr);
-	return SP_EXIT_USAGE;
 }
 
 int sp_report_main(int argc, char **argv)
@@ -812,6 +807,7 @@ int sp_report_main(int argc, char **argv)
 		{ "fix-budget", required_argument, NULL, 'B' },
 		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct an_config cfg, fixcfg;
@@ -896,17 +892,21 @@ int sp_report_main(int argc, char **argv)
 		case 'h':
 			sp_report_help(stdout);
 			return SP_EXIT_OK;
+		case 'V':
+			return sp_version("report", argc, argv, optind - 1);
 		case ':':
-			sp_error("report: %s needs a value", argv[optind - 1]);
-			return usage();
+			sp_usage_error("report", "%s needs a value",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		default:
-			sp_error("report: unknown option '%s'", argv[optind - 1]);
-			return usage();
+			sp_usage_error("report", "unknown option '%s'",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		sp_error("report: no trace directory given");
-		return usage();
+		sp_usage_error("report", "no trace directory given");
+		return SP_EXIT_USAGE;
 	}
 	if (outdir && sp_html_outdir_ok(outdir, err, sizeof(err)) < 0) {
 		sp_error("%s", err);

@@ -80,4 +80,22 @@ bool sp_parse_ms(const char *s, int64_t *ns);
 /* Prints "schedprof: " and the message on stderr, one line. */
 void sp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A command-line error of command cmd ("report"; NULL for schedprof
+ * itself), one line on stderr in the tools' one grammar:
+ * "schedprof: report: MESSAGE (see schedprof report --help)". The
+ * option errors are "unknown option '--x'" and "--x needs a value".
+ */
+void sp_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * --version of command cmd (NULL for schedprof itself), argv[0] the
+ * command and argv[self] the --version given: prints the tool's version
+ * (tool_print_version()) and returns SP_EXIT_OK when --version was given
+ * alone, else refuses the other argument with one line and returns
+ * SP_EXIT_USAGE.
+ */
+int sp_version(const char *cmd, int argc, char **argv, int self);
+
 #endif /* SCHEDPROF_H */

@@ -284,6 +284,12 @@ int main(int argc, char **argv)
 			free(paths);
 			return ST_EXIT_OK;
 		case 'V':
+			if (tool_version_extra(argc, argv, 1, optind - 1)) {
+				st_error("--version goes alone, not with '%s' "
+					 "(see schedtop --help)",
+					 tool_version_extra(argc, argv, 1, optind - 1));
+				goto usage;
+			}
 			tool_print_version(stdout, "schedtop");
 			free(paths);
 			return ST_EXIT_OK;
