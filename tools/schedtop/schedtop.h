@@ -332,6 +332,18 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms);
 void st_run_free(struct st_run *r);
 
 const char *st_fmt_ns(int64_t ns, char *buf, size_t len);
+
+/*
+ * What ran while runs[i] waited (from its ready_at to its begin): the time
+ * each task (or posted work) ran inside that wait, summed over the whole
+ * wait, the three largest written to buf as "name TIME, name TIME, ..."
+ * (largest first; "" when nothing ran or the wait is unknown). runs[0 .. i]
+ * are one loop's runs in order (struct an_run, tools/common/analysis.h).
+ * Returns how many names it wrote, or -1 when out of memory (buf "").
+ */
+struct an_run;
+int st_waited_behind(const struct an_run *runs, size_t i, char *buf,
+		     size_t len);
 const char *st_prio_name(int prio);
 const char *st_kind_name(int kind);
 
