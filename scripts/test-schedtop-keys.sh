@@ -58,6 +58,23 @@ EOF
 else fail "a tail frame shorter than half an interval" "$why"
 fi
 
+# -b's "in all" is the running sum of "in this frame" (it counted the
+# next frame's alerts too: 10/16, then 6/30).
+if why=$("$top" "$out/trace" --pid "$rpid" -d 0.5 -b | python3 -c '
+import re, sys
+run, seen = 0, []
+for l in sys.stdin:
+    m = re.match(r"ALERTS \((\d+) in this frame, (\d+) in all", l)
+    if m:
+        run += int(m.group(1))
+        seen.append((int(m.group(1)), int(m.group(2))))
+        assert int(m.group(2)) == run, seen
+assert len(seen) >= 3 and run > 0, seen
+print(seen)
+' 2>&1); then pass "-b: in all is the running sum $why"
+else fail "-b: in all is not the running sum of in this frame" "$why"
+fi
+
 # --pid is -p; --pace and SCHEDTOP_PACE_MS are checked.
 a=$("$top" "$out/trace" -p "$rpid" -b -n 1 | sed -n 1p)
 b=$("$top" "$out/trace" --pid "$rpid" -b -n 1 | sed -n 1p)
@@ -269,6 +286,34 @@ thead=$(grep -E '^TASK ' <<<"$s")
 grep -q RUN_MEAN <<<"$thead" && grep -q 'BUSY%' <<<"$thead" && pass "160x48: every column" || fail "160x48: columns dropped" "$thead"
 grep -q 'pace 1000000 ms' <<<"$s" && keys_until big 'pace 500000 ms' + && keys_until big 'pace 2000000 ms' -- - - &&
 	pass "+ and -: half and twice the time per frame" || fail "+/- do not change the pace" "$(screen big | head -1)"
+# The selection stays on its task (as htop's), not on its row: select the
+# third row, re-sort and step frames; the same task stays highlighted and
+# Enter opens it (the row index moved the highlight to another task).
+# The highlighted row: the task row drawn in standout (ESC [7m).
+selected() {
+	tm capture-pane -e -p -t big | awk '/TASK /{on=1; next} /ALERTS /{on=0} on' |
+		grep $'^\e\[7m' | sed -e $'s/\e\[[0-9;]*m//g' -e 's/  .*//' | head -1
+}
+keys_until big "frame 1/$nframes " Home
+tm send-keys -t big Down Down
+for _ in $(seq 100); do
+	sel=$(selected)
+	[ -n "$sel" ] && [ "$sel" = "$(awk '/^TASK /{on=1; next} on && ++n == 3' <<<"$(screen big)" | sed 's/  .*//')" ] && break
+	sleep 0.1
+done
+order1=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen big)" | sed 's/  .*//' | tr '\n' ,)
+keys_until big 'sort runs' s && keys_until big "frame 3/$nframes " n n
+order2=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen big)" | sed 's/  .*//' | tr '\n' ,)
+sel2=$(selected)
+if [ -n "$sel" ] && [ "$sel2" = "$sel" ] && [ "$order1" != "$order2" ] &&
+	keys_until big "^task $sel " Enter; then
+	pass "the selection follows its task ($sel) across a re-sort and frames; Enter opens it"
+else
+	fail "the selection left its task: '$sel' then '$sel2'" "$order1" "$order2" "$(screen big | sed -n 4,6p)"
+fi
+keys_until big '^PRIO ' Escape || true
+tm send-keys -t big s s s s s s s
+wait_for big 'sort time  frame' || fail "the sort did not come back to time"
 # Detail of lowly: its long waits, with the analysis's blame (worker).
 keys_until big 'filter "lowly"' / l o w l y Enter
 if keys_until big '^task lowly' d && wait_for big 'its waits of --starve or longer' &&

@@ -225,9 +225,13 @@ struct st_view {
 	 * while it is being typed. */
 	char filter[64];
 	bool filter_edit;
-	/* The selected row of the task table, and the detail view of that
-	 * task (its key, kept across frames and re-sorts). */
+	/* The selected task: its row in the task table as drawn and its
+	 * key (sel_set), which the selection follows across frames, re-sorts
+	 * and filters, as htop's does; the detail view of a task (its key,
+	 * kept across frames and re-sorts). */
 	size_t task_sel;
+	bool sel_set;
+	struct st_task_key sel_key;
 	bool detail;
 	struct st_task_key detail_key;
 	int detail_scroll;

@@ -295,6 +295,45 @@ static bool same_task(const struct st_task_key *a, const struct st_task_key *b)
 	       !strncmp(a->name, b->name, ST_NAME_LEN);
 }
 
+/* The selection on the task it names: task_sel becomes that task's row
+ * among those shown; a task no longer shown leaves the row where it was,
+ * clamped to the rows there are, and the selection takes that row's task.
+ * Returns the selected task, NULL if no task is shown. */
+static const struct st_frame_task *sync_sel(const struct st_frame_loop *l,
+					    struct st_view *v)
+{
+	const struct st_frame_task *t;
+	size_t nt = count_shown(l, v);
+
+	if (v->sel_set)
+		for (size_t i = 0, n = 0; l && i < l->ntasks; i++) {
+			if (!st_task_shown(v, &l->tasks[i]))
+				continue;
+			if (same_task(l->tasks[i].k, &v->sel_key)) {
+				v->task_sel = n;
+				return &l->tasks[i];
+			}
+			n++;
+		}
+	if (v->task_sel >= nt)
+		v->task_sel = nt ? nt - 1 : 0;
+	t = nth_shown(l, v, v->task_sel);
+	if (t) {
+		v->sel_key = *t->k;
+		v->sel_set = true;
+	}
+	return t;
+}
+
+/* Selects the row-th task shown (clamped). */
+static void select_row(const struct st_frame_loop *l, struct st_view *v,
+		       size_t row)
+{
+	v->task_sel = row;
+	v->sel_set = false;
+	sync_sel(l, v);
+}
+
 /* ---- the pages ---------------------------------------------------------- */
 
 static const char *help_lines[] = {
@@ -624,8 +663,7 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 	if (task_rows < 0)
 		task_rows = 0;
 	alert_rows = avail - task_rows;
-	if (v->task_sel >= nt)
-		v->task_sel = nt ? nt - 1 : 0;
+	sync_sel(l, v);
 	if (task_rows && v->task_sel >= (size_t)task_rows)
 		first = v->task_sel - (size_t)task_rows + 1;
 	task_layout(&lo, cols);
@@ -713,7 +751,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 			v->filter[n] = (char)key;
 			v->filter[n + 1] = '\0';
 		}
-		v->task_sel = 0;
+		sync_sel(l, v);
 		return true;
 	}
 	if (v->detail) {
@@ -782,7 +820,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 		break;
 	case 'l':
 		v->loop_sel = f && f->nloops ? (v->loop_sel + 1) % f->nloops : 0;
-		v->task_sel = 0;
+		select_row(shown_loop(f, v), v, 0);
 		break;
 	case '/':
 	case KEY_F(4):
@@ -790,21 +828,25 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 		break;
 	case 27:
 		v->filter[0] = '\0';
+		sync_sel(l, v);
 		break;
 	case KEY_UP:
 	case 'k':
+		sync_sel(l, v);
 		if (v->task_sel)
-			v->task_sel--;
+			select_row(l, v, v->task_sel - 1);
 		break;
 	case KEY_DOWN:
 	case 'j':
-		v->task_sel++;
+		sync_sel(l, v);
+		select_row(l, v, v->task_sel + 1);
 		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
 	case 'd': {
-		const struct st_frame_task *t = nth_shown(l, v, v->task_sel);
+		/* The task highlighted: the selection's own. */
+		const struct st_frame_task *t = sync_sel(l, v);
 
 		if (t) {
 			v->detail = true;
