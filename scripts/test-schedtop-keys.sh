@@ -247,6 +247,18 @@ if keys_until small '^task lowly' Enter; then
 	echo "$d" >"$out/detail-small.txt"
 	grep -q 'WAITED BEHIND' <<<"$d" && grep -qE '^t=[0-9.]+ +[0-9.]+ [mun]?s +[0-9.]+ [mun]?s +[a-z]' <<<"$d" &&
 		pass "detail: lowly's runs with what ran while each waited" || fail "detail: no runs" "$d"
+	# The blame and the advice are wrapped (continuation lines indented),
+	# not cut; scrolling stops at the last screenful, not on a blank one.
+	cut=$(awk 'NR > 4' <<<"$d" | grep -E '(…|\.\.\.)$' || true)
+	[ -z "$cut" ] && grep -qE '^    [a-z(]' <<<"$d" && pass "detail: long lines wrapped, none cut" ||
+		fail "detail: lines cut at the screen's width" "$cut"
+	tm send-keys -t small -N 300 Down
+	if wait_for small 'lsched_[a-z_]+\(\)' && wait_for small 'its alerts:|starved' &&
+		[ -n "$(screen small | sed -n 24p)" ]; then
+		pass "detail: Down stops at the last screenful, the advice shown ($(screen small | grep -oE 'lsched_[a-z_]+' | head -1))"
+	else
+		fail "detail: scrolled past the end or no advice" "$(screen small)"
+	fi
 	tm resize-window -t small -x 160 -y 48 2>/dev/null || true
 fi
 tm send-keys -t small q

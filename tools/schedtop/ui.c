@@ -482,6 +482,99 @@ static void alert_line(char *line, size_t len, const struct st_alert_ent *e,
 	snprintf(line, len, "%9s  %s", a, e->text);
 }
 
+/* Lines of text as the screen shows them. */
+struct wrapped {
+	char **v;
+	size_t n, cap;
+};
+
+static bool wrapped_add(struct wrapped *w, const char *indent, const char *s,
+			size_t nb)
+{
+	size_t il = strlen(indent);
+	char *l;
+
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 64;
+		char **g = realloc(w->v, nc * sizeof(*g));
+
+		if (!g)
+			return false;
+		w->v = g;
+		w->cap = nc;
+	}
+	l = malloc(il + nb + 1);
+	if (!l)
+		return false;
+	memcpy(l, indent, il);
+	memcpy(l + il, s, nb);
+	l[il + nb] = '\0';
+	w->v[w->n++] = l;
+	return true;
+}
+
+/* The indent of a wrapped line's continuation lines. */
+#define WRAP_INDENT "    "
+
+/*
+ * Splits text ('\n'-ended lines) into w's screen lines of at most cols
+ * columns: a longer line goes on in lines indented by WRAP_INDENT, cut
+ * after the last space that fits (mid-word when a word alone is wider).
+ * False when out of memory (w freed).
+ */
+static bool wrap_lines(struct wrapped *w, const char *text, int cols)
+{
+	const int ind = (int)strlen(WRAP_INDENT);
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *ln = malloc(n + 1), *q;
+		bool first = true, ok = true;
+
+		if (!ln)
+			ok = false;
+		else {
+			memcpy(ln, p, n);
+			ln[n] = '\0';
+		}
+		for (q = ln; ok;) {
+			int width = first ? cols : cols - ind;
+			size_t nb;
+
+			if (!first)
+				while (*q == ' ')
+					q++;
+			if (width < 8)
+				width = 8;
+			if (width_of(q) <= (size_t)width) {
+				ok = wrapped_add(w, first ? "" : WRAP_INDENT, q,
+						 strlen(q));
+				break;
+			}
+			nb = bytes_of(q, (size_t)width);
+			for (size_t b = nb; b > (size_t)width / 3; b--)
+				if (q[b] == ' ') {
+					nb = b;
+					break;
+				}
+			ok = wrapped_add(w, first ? "" : WRAP_INDENT, q, nb);
+			q += nb;
+			first = false;
+		}
+		free(ln);
+		if (!ok) {
+			for (size_t i = 0; i < w->n; i++)
+				free(w->v[i]);
+			free(w->v);
+			memset(w, 0, sizeof(*w));
+			return false;
+		}
+		p = nl ? nl + 1 : p + n;
+	}
+	return true;
+}
+
 /* The detail page of the task v->detail_key. */
 static void draw_detail(struct st_run *r, const struct st_frame *f,
 			const struct st_frame_loop *l, int y, int rows,
@@ -489,9 +582,10 @@ static void draw_detail(struct st_run *r, const struct st_frame *f,
 {
 	struct st_view *v = &r->view;
 	const struct st_frame_task *t = NULL;
-	char line[600], a[32], b[32], c[32], d[32], *text, *p;
+	char line[600], a[32], b[32], c[32], d[32], *text;
 	size_t cap = 64 * 1024, k = 0;
-	int skip, nlines = 0;
+	struct wrapped wl = { 0 };
+	int skip;
 
 	for (size_t i = 0; l && i < l->ntasks; i++)
 		if (same_task(l->tasks[i].k, &v->detail_key))
@@ -558,26 +652,29 @@ static void draw_detail(struct st_run *r, const struct st_frame *f,
 		 r->detail ? "  (as of the frame shown)" : "");
 	put_line(y++, line, cols);
 	attroff(A_REVERSE);
-	skip = v->detail_scroll;
-	for (p = text; *p && y < rows;) {
-		char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if (nlines++ >= skip) {
-			if (nlines == 1)
-				attron(A_BOLD);
-			put_line(y++, line, cols);
-			if (nlines == 1)
-				attroff(A_BOLD);
-		}
-		p = nl ? nl + 1 : p + n;
+	/* The text's lines wrapped to the screen (the blame and the advice
+	 * are longer than any screen), then scrolled: no further than the
+	 * last screenful. */
+	if (!wrap_lines(&wl, text, cols)) {
+		free(text);
+		return;
 	}
-	if (v->detail_scroll && nlines <= skip)
-		v->detail_scroll = nlines > 0 ? nlines - 1 : 0;
+	skip = v->detail_scroll;
+	if (skip > (int)wl.n - (rows - y))
+		skip = (int)wl.n - (rows - y);
+	if (skip < 0)
+		skip = 0;
+	v->detail_scroll = skip;
+	for (size_t i = (size_t)skip; i < wl.n && y < rows; i++) {
+		if (i == 0)
+			attron(A_BOLD);
+		put_line(y++, wl.v[i], cols);
+		if (i == 0)
+			attroff(A_BOLD);
+	}
+	for (size_t i = 0; i < wl.n; i++)
+		free(wl.v[i]);
+	free(wl.v);
 	free(text);
 }
 
