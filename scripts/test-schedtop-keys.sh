@@ -239,6 +239,18 @@ fi
 tm send-keys -t small r
 wait_for small 'sort time  frame' || true
 
+# A resize redraws the screen at the new size by itself, though the trace
+# has ended (it waited for a key): 120 columns show RUN_MEAN, 80 do not.
+keys_until small "frame $nframes/" G
+tm resize-window -t small -x 120 -y 30
+if wait_for small '^TASK .*RUN_MEAN'; then
+	pass "a resize redraws the ended trace's screen without a key"
+else
+	fail "no redraw on resize" "$(screen small | sed -n '1,12p')"
+fi
+tm resize-window -t small -x 80 -y 24
+wait_for small '^TASK +PRIO +RUNS/S' || fail "no redraw on the resize back to 80x24" "$(screen small | sed -n '1,12p')"
+
 # Detail of lowly at the end: its runs, and its waits blamed on worker.
 keys_until small "frame $nframes/" G
 keys_until small 'filter "low"' / l o w Enter

@@ -829,6 +829,8 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 
 	*redraw = true;
 	*action = ST_ACT_NONE;
+	if (key == KEY_RESIZE)
+		return true; /* redraw at the new size, on any page */
 	if (v->help) {
 		v->help = false;
 		return key != 'q' && key != 'Q';
@@ -1027,9 +1029,12 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms)
 		n++;
 	}
 	rc = poll(p, (nfds_t)n, timeout_ms);
-	if (rc < 0)
-		return errno == EINTR ? ST_WAIT_SIGNAL : ST_WAIT_TIMEOUT;
-	if (r->screen && n && (p[n - 1].revents & POLLIN)) {
+	if (rc < 0 && errno != EINTR)
+		return ST_WAIT_TIMEOUT;
+	/* A resize is a signal (SIGWINCH) that ends the poll with nothing to
+	 * read: ncurses then gives KEY_RESIZE on the next getch, which
+	 * redraws (a paused or ended trace's screen waited for a key). */
+	if (r->screen && n && (rc <= 0 || (p[n - 1].revents & POLLIN))) {
 		while ((key = getch()) != ERR) {
 			struct st_frame *f = r->shown ? r->shown : &r->last;
 
@@ -1044,6 +1049,8 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms)
 			}
 		}
 	}
+	if (rc < 0)
+		return ST_WAIT_SIGNAL;
 	if (fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 		return ST_WAIT_FD;
 	return rc == 0 ? ST_WAIT_TIMEOUT : ST_WAIT_KEY;
