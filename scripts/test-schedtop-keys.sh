@@ -178,6 +178,15 @@ keys_until small '^PRIO ' x && pass "a key closes the help" || fail "the help st
 keys_until small '\[paused\]' p && pass "p: paused" || fail "p: no pause marker"
 keys_until small 'lost [0-9]+$' p && pass "p again: playing" || fail "p: still paused" "$(screen small | head -1)"
 
+# + and - at 80x24, where the header drops the pace: the status line
+# says it until the next key.
+if keys_until small '^ALERTS .*pace 500000 ms' + && keys_until small '^ALERTS .*pace 1000000 ms' - &&
+	keys_until small '^ALERTS \([0-9]+\)  sort time  frame [0-9/]+  h help' x; then
+	pass "80x24: + and - say the pace on the status line until the next key"
+else
+	fail "80x24: no pace feedback" "$(screen small | tail -4)"
+fi
+
 # Stepping.
 keys_until small 'frame 2 ' n && pass "n: the next frame" || fail "n: no frame 2" "$(screen small | tail -1)"
 keys_until small '\[paused\]' && pass "a step pauses" || fail "no pause marker"

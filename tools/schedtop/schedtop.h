@@ -220,6 +220,8 @@ struct st_view {
 	bool at_end;           /* trace: the last frame is shown */
 	bool trace_done;       /* trace: every event has been read */
 	int pace_ms;           /* trace: real ms per frame while playing */
+	bool pace_note;        /* trace: + or - was the last key: the status
+				* line says the pace (the header may drop it) */
 	uint64_t frame_no, frames; /* trace: the frame shown, of those read */
 	/* The task filter (a substring of the name, any case); filter_edit
 	 * while it is being typed. */

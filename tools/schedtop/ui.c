@@ -782,7 +782,7 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 	}
 	y += task_rows + roomy;
 	{
-		char sortw[64], filt[192];
+		char sortw[160], filt[192];
 
 		snprintf(sortw, sizeof(sortw), "sort %s%s", st_sort_name(r->sort),
 			 v->reverse ? " (rev)" : "");
@@ -801,6 +801,15 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 		else if (v->frame_no)
 			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
 				 "  frame %" PRIu64, v->frame_no);
+		/* The task rows the table hides (the selection scrolls them
+		 * in), and the pace just changed. */
+		if (task_rows < (int)nt)
+			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
+				 "  tasks %zu-%zu of %zu", first + 1,
+				 first + (size_t)task_rows, nt);
+		if (v->pace_note)
+			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
+				 "  pace %d ms", v->pace_ms);
 		snprintf(line, sizeof(line), "ALERTS (%" PRIu64 ")  %s%s  %s",
 			 f->alerts_to, sortw, filt, v->filter_edit ? "" :
 			 v->frame_no ? "h help  q quit  p pause  n/b step  a alert"
@@ -831,6 +840,9 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	*action = ST_ACT_NONE;
 	if (key == KEY_RESIZE)
 		return true; /* redraw at the new size, on any page */
+	bool had_note = v->pace_note;
+
+	v->pace_note = false;
 	if (v->help) {
 		v->help = false;
 		return key != 'q' && key != 'Q';
@@ -912,10 +924,12 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	case '=':
 		if (v->pace_ms > 10)
 			v->pace_ms /= 2;
+		v->pace_note = v->frame_no > 0;
 		break;
 	case '-':
 		if (v->pace_ms <= 1800000) /* --pace's most: 3600000 */
 			v->pace_ms *= 2;
+		v->pace_note = v->frame_no > 0;
 		break;
 	case 'l':
 		v->loop_sel = f && f->nloops ? (v->loop_sel + 1) % f->nloops : 0;
@@ -961,7 +975,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	case KEY_RESIZE:
 		break;
 	default:
-		*redraw = false;
+		*redraw = had_note; /* the pace note goes */
 		break;
 	}
 	return true;
