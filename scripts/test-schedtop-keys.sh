@@ -93,6 +93,7 @@ expect() { # status, pattern, description, command...
 expect 2 "--pace: '0' is not a number of milliseconds" "--pace 0" "$top" "$out/trace" --pace 0
 expect 2 "--pace needs a value" "--pace without a value" "$top" "$out/trace" --pace
 expect 2 "--pid: 'x' is not a process id" "--pid x" "$top" --pid x
+expect 2 "--pace paces a trace's frames: give a trace directory" "--pace live" "$top" -p "$$" --pace 100
 expect 2 "SCHEDTOP_PACE_MS: 'fast' is not a number" "SCHEDTOP_PACE_MS=fast" env SCHEDTOP_PACE_MS=fast "$top" "$out/trace" -b
 # --help lists every key the screen takes.
 help=$("$top" --help)
