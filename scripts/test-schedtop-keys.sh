@@ -214,12 +214,49 @@ else
 fi
 [ -n "$first_alert" ] || fail "no alerts in the trace"
 
-# Filter: lowly only; Esc brings the others back.
+# The highlighted row: the task row drawn in standout (ESC [7m).
+selected() {
+	# (tmux writes an attribute where it changes: a row may go on in the
+	# reverse video of the row before, so the state is followed.)
+	tm capture-pane -e -p -t "${1:-big}" | python3 -c '
+import re, sys
+sgr = re.compile(r"\x1b\[([0-9;]*)m")
+rev = on = False
+def apply(codes):
+    global rev
+    for c in (codes or "0").split(";"):
+        if c in ("", "0", "27"):
+            rev = False
+        elif c == "7":
+            rev = True
+for line in sys.stdin:
+    pos = 0
+    while (m := sgr.match(line, pos)):
+        apply(m.group(1))
+        pos = m.end()
+    first = rev
+    for m in sgr.finditer(line, pos):
+        apply(m.group(1))
+    text = sgr.sub("", line).rstrip()
+    if text.startswith("TASK "):
+        on = True
+    elif text.startswith("ALERTS "):
+        break
+    elif on and first and text:
+        print(re.split(r"  +", text)[0])
+        break
+'
+}
+# Filter: lowly only, the selection (on the fourth row before) on it;
+# Esc brings the others back.
 tm send-keys -t small g
 wait_for small "frame 1/" || true
+tm send-keys -t small Down Down Down
 if keys_until small 'filter "low": 1 of' / l o w Enter; then
 	t=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF {print $1}' <<<"$(screen small)")
 	[ "$t" = "lowly" ] && pass "/ filter: only lowly" || fail "/ filter shows: $t"
+	[ "$(selected small)" = "lowly" ] && pass "/ filter: the selection clamped to the rows left (lowly highlighted)" ||
+		fail "/ filter: lowly not highlighted" "selected: '$(selected small)'"
 else
 	fail "/ filter: no filter status" "$(screen small | tail -4)"
 fi
@@ -323,11 +360,6 @@ grep -q 'pace 1000000 ms' <<<"$s" && keys_until big 'pace 500000 ms' + && keys_u
 # The selection stays on its task (as htop's), not on its row: select the
 # third row, re-sort and step frames; the same task stays highlighted and
 # Enter opens it (the row index moved the highlight to another task).
-# The highlighted row: the task row drawn in standout (ESC [7m).
-selected() {
-	tm capture-pane -e -p -t big | awk '/TASK /{on=1; next} /ALERTS /{on=0} on' |
-		grep $'^\e\[7m' | sed -e $'s/\e\[[0-9;]*m//g' -e 's/  .*//' | head -1
-}
 keys_until big "frame 1/$nframes " Home
 tm send-keys -t big Down Down
 for _ in $(seq 100); do
