@@ -610,7 +610,7 @@ $(B)/bin/schedtop: $(SCHEDTOP_OBJS) $(TOOLS_LIB)
 		$(TOOLS_LIBS) $(USDT_LIBS) $(LTTNG_CTL_LIBS) $(CURSES_LIBS) -lm
 
 # test_schedtop tests schedtop's model and frames (tools/schedtop/frame.c).
-TEST_CFLAGS_test_schedtop := -Itools/schedtop
+TEST_CFLAGS_test_schedtop := -Itools/schedtop -Itools/common -Itracepoints
 TEST_LDFLAGS_test_schedtop = $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB) -lm
 $(B)/tests/test_schedtop: $(SCHEDTOP_DIR)/frame.o $(TOOLS_LIB)
 

@@ -58,6 +58,23 @@ EOF
 else fail "a tail frame shorter than half an interval" "$why"
 fi
 
+# -b's "in all" is the running sum of "in this frame" (it counted the
+# next frame's alerts too: 10/16, then 6/30).
+if why=$("$top" "$out/trace" --pid "$rpid" -d 0.5 -b | python3 -c '
+import re, sys
+run, seen = 0, []
+for l in sys.stdin:
+    m = re.match(r"ALERTS \((\d+) in this frame, (\d+) in all", l)
+    if m:
+        run += int(m.group(1))
+        seen.append((int(m.group(1)), int(m.group(2))))
+        assert int(m.group(2)) == run, seen
+assert len(seen) >= 3 and run > 0, seen
+print(seen)
+' 2>&1); then pass "-b: in all is the running sum $why"
+else fail "-b: in all is not the running sum of in this frame" "$why"
+fi
+
 # --pid is -p; --pace and SCHEDTOP_PACE_MS are checked.
 a=$("$top" "$out/trace" -p "$rpid" -b -n 1 | sed -n 1p)
 b=$("$top" "$out/trace" --pid "$rpid" -b -n 1 | sed -n 1p)
@@ -76,6 +93,7 @@ expect() { # status, pattern, description, command...
 expect 2 "--pace: '0' is not a number of milliseconds" "--pace 0" "$top" "$out/trace" --pace 0
 expect 2 "--pace needs a value" "--pace without a value" "$top" "$out/trace" --pace
 expect 2 "--pid: 'x' is not a process id" "--pid x" "$top" --pid x
+expect 2 "--pace paces a trace's frames: give a trace directory" "--pace live" "$top" -p "$$" --pace 100
 expect 2 "SCHEDTOP_PACE_MS: 'fast' is not a number" "SCHEDTOP_PACE_MS=fast" env SCHEDTOP_PACE_MS=fast "$top" "$out/trace" -b
 # --help lists every key the screen takes.
 help=$("$top" --help)
@@ -161,6 +179,15 @@ keys_until small '^PRIO ' x && pass "a key closes the help" || fail "the help st
 keys_until small '\[paused\]' p && pass "p: paused" || fail "p: no pause marker"
 keys_until small 'lost [0-9]+$' p && pass "p again: playing" || fail "p: still paused" "$(screen small | head -1)"
 
+# + and - at 80x24, where the header drops the pace: the status line
+# says it until the next key.
+if keys_until small '^ALERTS .*pace 500000 ms' + && keys_until small '^ALERTS .*pace 1000000 ms' - &&
+	keys_until small '^ALERTS \([0-9]+\)  sort time  frame [0-9/]+  h help' x; then
+	pass "80x24: + and - say the pace on the status line until the next key"
+else
+	fail "80x24: no pace feedback" "$(screen small | tail -4)"
+fi
+
 # Stepping.
 keys_until small 'frame 2 ' n && pass "n: the next frame" || fail "n: no frame 2" "$(screen small | tail -1)"
 keys_until small '\[paused\]' && pass "a step pauses" || fail "no pause marker"
@@ -187,12 +214,49 @@ else
 fi
 [ -n "$first_alert" ] || fail "no alerts in the trace"
 
-# Filter: lowly only; Esc brings the others back.
+# The highlighted row: the task row drawn in standout (ESC [7m).
+selected() {
+	# (tmux writes an attribute where it changes: a row may go on in the
+	# reverse video of the row before, so the state is followed.)
+	tm capture-pane -e -p -t "${1:-big}" | python3 -c '
+import re, sys
+sgr = re.compile(r"\x1b\[([0-9;]*)m")
+rev = on = False
+def apply(codes):
+    global rev
+    for c in (codes or "0").split(";"):
+        if c in ("", "0", "27"):
+            rev = False
+        elif c == "7":
+            rev = True
+for line in sys.stdin:
+    pos = 0
+    while (m := sgr.match(line, pos)):
+        apply(m.group(1))
+        pos = m.end()
+    first = rev
+    for m in sgr.finditer(line, pos):
+        apply(m.group(1))
+    text = sgr.sub("", line).rstrip()
+    if text.startswith("TASK "):
+        on = True
+    elif text.startswith("ALERTS "):
+        break
+    elif on and first and text:
+        print(re.split(r"  +", text)[0])
+        break
+'
+}
+# Filter: lowly only, the selection (on the fourth row before) on it;
+# Esc brings the others back.
 tm send-keys -t small g
 wait_for small "frame 1/" || true
+tm send-keys -t small Down Down Down
 if keys_until small 'filter "low": 1 of' / l o w Enter; then
 	t=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF {print $1}' <<<"$(screen small)")
 	[ "$t" = "lowly" ] && pass "/ filter: only lowly" || fail "/ filter shows: $t"
+	[ "$(selected small)" = "lowly" ] && pass "/ filter: the selection clamped to the rows left (lowly highlighted)" ||
+		fail "/ filter: lowly not highlighted" "selected: '$(selected small)'"
 else
 	fail "/ filter: no filter status" "$(screen small | tail -4)"
 fi
@@ -222,6 +286,18 @@ fi
 tm send-keys -t small r
 wait_for small 'sort time  frame' || true
 
+# A resize redraws the screen at the new size by itself, though the trace
+# has ended (it waited for a key): 120 columns show RUN_MEAN, 80 do not.
+keys_until small "frame $nframes/" G
+tm resize-window -t small -x 120 -y 30
+if wait_for small '^TASK .*RUN_MEAN'; then
+	pass "a resize redraws the ended trace's screen without a key"
+else
+	fail "no redraw on resize" "$(screen small | sed -n '1,12p')"
+fi
+tm resize-window -t small -x 80 -y 24
+wait_for small '^TASK +PRIO +RUNS/S' || fail "no redraw on the resize back to 80x24" "$(screen small | sed -n '1,12p')"
+
 # Detail of lowly at the end: its runs, and its waits blamed on worker.
 keys_until small "frame $nframes/" G
 keys_until small 'filter "low"' / l o w Enter
@@ -230,6 +306,18 @@ if keys_until small '^task lowly' Enter; then
 	echo "$d" >"$out/detail-small.txt"
 	grep -q 'WAITED BEHIND' <<<"$d" && grep -qE '^t=[0-9.]+ +[0-9.]+ [mun]?s +[0-9.]+ [mun]?s +[a-z]' <<<"$d" &&
 		pass "detail: lowly's runs with what ran while each waited" || fail "detail: no runs" "$d"
+	# The blame and the advice are wrapped (continuation lines indented),
+	# not cut; scrolling stops at the last screenful, not on a blank one.
+	cut=$(awk 'NR > 4' <<<"$d" | grep -E '(…|\.\.\.)$' || true)
+	[ -z "$cut" ] && grep -qE '^    [a-z(]' <<<"$d" && pass "detail: long lines wrapped, none cut" ||
+		fail "detail: lines cut at the screen's width" "$cut"
+	tm send-keys -t small -N 300 Down
+	if wait_for small 'lsched_[a-z_]+\(\)' && wait_for small 'its alerts:|starved' &&
+		[ -n "$(screen small | sed -n 24p)" ]; then
+		pass "detail: Down stops at the last screenful, the advice shown ($(screen small | grep -oE 'lsched_[a-z_]+' | head -1))"
+	else
+		fail "detail: scrolled past the end or no advice" "$(screen small)"
+	fi
 	tm resize-window -t small -x 160 -y 48 2>/dev/null || true
 fi
 tm send-keys -t small q
@@ -269,6 +357,29 @@ thead=$(grep -E '^TASK ' <<<"$s")
 grep -q RUN_MEAN <<<"$thead" && grep -q 'BUSY%' <<<"$thead" && pass "160x48: every column" || fail "160x48: columns dropped" "$thead"
 grep -q 'pace 1000000 ms' <<<"$s" && keys_until big 'pace 500000 ms' + && keys_until big 'pace 2000000 ms' -- - - &&
 	pass "+ and -: half and twice the time per frame" || fail "+/- do not change the pace" "$(screen big | head -1)"
+# The selection stays on its task (as htop's), not on its row: select the
+# third row, re-sort and step frames; the same task stays highlighted and
+# Enter opens it (the row index moved the highlight to another task).
+keys_until big "frame 1/$nframes " Home
+tm send-keys -t big Down Down
+for _ in $(seq 100); do
+	sel=$(selected)
+	[ -n "$sel" ] && [ "$sel" = "$(awk '/^TASK /{on=1; next} on && ++n == 3' <<<"$(screen big)" | sed 's/  .*//')" ] && break
+	sleep 0.1
+done
+order1=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen big)" | sed 's/  .*//' | tr '\n' ,)
+keys_until big 'sort runs' s && keys_until big "frame 3/$nframes " n n
+order2=$(awk '/^TASK /{on=1; next} /^ALERTS /{on=0} on && NF' <<<"$(screen big)" | sed 's/  .*//' | tr '\n' ,)
+sel2=$(selected)
+if [ -n "$sel" ] && [ "$sel2" = "$sel" ] && [ "$order1" != "$order2" ] &&
+	keys_until big "^task $sel " Enter; then
+	pass "the selection follows its task ($sel) across a re-sort and frames; Enter opens it"
+else
+	fail "the selection left its task: '$sel' then '$sel2'" "$order1" "$order2" "$(screen big | sed -n 4,6p)"
+fi
+keys_until big '^PRIO ' Escape || true
+tm send-keys -t big s s s s s s s
+wait_for big 'sort time  frame' || fail "the sort did not come back to time"
 # Detail of lowly: its long waits, with the analysis's blame (worker).
 keys_until big 'filter "lowly"' / l o w l y Enter
 if keys_until big '^task lowly' d && wait_for big 'its waits of --starve or longer' &&

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "schedtop.h"
 
 #define MS(x) ((int64_t)(x) * 1000000)
@@ -616,6 +617,85 @@ static void test_output(void **state)
 	free(al);
 }
 
+/* What a run waited behind: the time per task summed over the whole wait,
+ * the three largest; the culprit (layout, 700 us) is met last walking back,
+ * after three other names (the old code kept the first three met). */
+static void test_waited_behind_longest(void **state)
+{
+	struct an_task lay = { .name = "layout" }, sp = { .name = "spell" },
+		       bl = { .name = "blink" }, rp = { .name = "repaint" },
+		       ix = { .name = "indexer" };
+	struct an_run runs[] = {
+		{ .task = &bl, .begin = 0, .end = 50 },       /* before the wait */
+		{ .task = &lay, .begin = 50, .end = 750 },    /* 700 from 100 */
+		{ .task = &sp, .begin = 750, .end = 800 },
+		{ .task = &bl, .begin = 800, .end = 810 },
+		{ .task = &rp, .begin = 810, .end = 890 },
+		{ .task = &sp, .begin = 890, .end = 930 },    /* spell 50 + 40 */
+		{ .task = NULL, .begin = 930, .end = 935 },   /* posted work */
+		{ .task = &ix, .ready_at = 100, .begin = 1000, .end = 1100 },
+	};
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(st_waited_behind(runs, 7, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "layout 650 ns, spell 90 ns, repaint 80 ns");
+	/* Unknown or no wait: nothing. */
+	runs[7].ready_at = -1;
+	assert_int_equal(st_waited_behind(runs, 7, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	runs[7].ready_at = 1000;
+	assert_int_equal(st_waited_behind(runs, 7, buf, sizeof(buf)), 0);
+	/* Fewer than three names. */
+	runs[7].ready_at = 920;
+	assert_int_equal(st_waited_behind(runs, 7, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "spell 10 ns, (posted work) 5 ns");
+}
+
+/* The text output's "in all" counts the alerts up to the frame shown, not
+ * those the next frame (already taken, not yet shown) raised. */
+static void test_alerts_in_all(void **state)
+{
+	struct st_snap a = { 0 }, b = { 0 };
+	struct st_alerts *al = calloc(1, sizeof(*al));
+	struct st_view v = { .mode = "trace", .pid = -1 };
+	struct st_frame f = { 0 };
+	struct st_alert alert = { .kind = ST_ALERT_LONG_TASK, .prio = 3,
+				  .dur = MS(80) };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_non_null(al);
+	snap_loop(&a, MS(1000), 1);
+	snap_loop(&b, MS(2000), 2);
+	snprintf(alert.name, sizeof(alert.name), "x");
+	for (int i = 0; i < 16; i++)
+		st_alert_raise(al, &alert, MS(1000 + 10 * i), NULL);
+	assert_true(st_frame_build(&f, &a, &b, -1, 1.0, MS(100), ST_SORT_TIME));
+	f.alerts_from = 0;
+	f.alerts_to = 10;   /* alerts 10..15 belong to the next frame */
+	out = open_memstream(&buf, &len);
+	st_print_text(out, &f, al, &v);
+	fclose(out);
+	assert_non_null(strstr(buf, "ALERTS (10 in this frame, 10 in all)"));
+	free(buf);
+	f.alerts_from = 10;
+	f.alerts_to = 16;
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	st_print_text(out, &f, al, &v);
+	fclose(out);
+	assert_non_null(strstr(buf, "ALERTS (6 in this frame, 16 in all)"));
+	free(buf);
+	st_frame_free(&f);
+	st_snap_free(&a);
+	st_snap_free(&b);
+	st_alerts_free(al);
+	free(al);
+}
+
 static void test_names(void **state)
 {
 	char buf[32];
@@ -649,6 +729,8 @@ int main(void)
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_alert_history),
 		cmocka_unit_test(test_output),
+		cmocka_unit_test(test_waited_behind_longest),
+		cmocka_unit_test(test_alerts_in_all),
 		cmocka_unit_test(test_names),
 	};
 

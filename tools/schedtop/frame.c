@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis.h"
 #include "grow.h"
 #include "jsonstr.h"
 #include "schedtop.h"
@@ -47,6 +48,69 @@ static const char *const prio_names[ST_PRIOS] = {
 	"HIGHEST", "DEFAULT", "HIGH_IDLE", "RESIZE",
 	"REPAINT", "POST_PAINT", "DEFAULT_IDLE", "LOWEST",
 };
+
+int st_waited_behind(const struct an_run *runs, size_t i, char *buf,
+		     size_t len)
+{
+	struct wb { const char *name; int64_t ns; } *all = NULL;
+	const struct an_run *ru = &runs[i];
+	size_t n = 0, cap = 0, k = 0;
+	int shown = 0;
+
+	buf[0] = '\0';
+	if (ru->ready_at < 0 || ru->begin <= ru->ready_at)
+		return 0;
+	for (size_t j = i; j-- > 0;) {
+		const struct an_run *o = &runs[j];
+		int64_t lo = o->begin > ru->ready_at ? o->begin : ru->ready_at;
+		int64_t hi = o->end < ru->begin ? o->end : ru->begin;
+		const char *nm = o->task ? o->task->name : "(posted work)";
+		size_t x;
+
+		/* A loop's runs follow one another: the earlier ones ended
+		 * before the wait. */
+		if (o->end <= ru->ready_at)
+			break;
+		if (hi <= lo)
+			continue;
+		for (x = 0; x < n && strcmp(all[x].name, nm); x++)
+			;
+		if (x == n) {
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				struct wb *g = realloc(all, nc * sizeof(*g));
+
+				if (!g) {
+					free(all);
+					return -1;
+				}
+				all = g;
+				cap = nc;
+			}
+			all[n].name = nm;
+			all[n++].ns = 0;
+		}
+		all[x].ns += hi - lo;
+	}
+	/* The three largest, largest first (ties: the latest met first). */
+	for (; shown < 3 && (size_t)shown < n && k < len; shown++) {
+		size_t best = (size_t)shown;
+		struct wb tmp;
+		char d[32];
+
+		for (size_t x = best + 1; x < n; x++)
+			if (all[x].ns > all[best].ns)
+				best = x;
+		tmp = all[shown];
+		all[shown] = all[best];
+		all[best] = tmp;
+		k += (size_t)snprintf(buf + k, len - k, "%s%s %s",
+				      shown ? ", " : "", all[shown].name,
+				      st_fmt_ns(all[shown].ns, d, sizeof(d)));
+	}
+	free(all);
+	return shown;
+}
 
 const char *st_prio_name(int prio)
 {
@@ -832,7 +896,7 @@ void st_print_text(FILE *out, const struct st_frame *f,
 		print_loop_text(out, &f->loops[i]);
 	}
 	fprintf(out, "\nALERTS (%" PRIu64 " in this frame, %" PRIu64 " in all%s)\n",
-		f->alerts_to - f->alerts_from, al->total,
+		f->alerts_to - f->alerts_from, f->alerts_to,
 		f->alerts_to - f->alerts_from > ST_ALERTS_KEPT ?
 			"; the oldest of this frame are not kept" : "");
 	for (uint64_t i = f->alerts_from; i < f->alerts_to; i++) {

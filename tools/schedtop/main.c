@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		.pace_ms = 1000,
 	};
 	static struct fl_rule rules[FL_MAX_RULES];
-	bool flight_opt = false;
+	bool flight_opt = false, pace_opt = false;
 	char err[256];
 	const char **paths;
 	double v;
@@ -201,6 +201,7 @@ int main(int argc, char **argv)
 				goto usage;
 			}
 			o.pace_ms = (int)v;
+			pace_opt = true;
 			break;
 		case 'j':
 			o.json = true;
@@ -328,6 +329,11 @@ int main(int argc, char **argv)
 	if (o.nrules && o.npaths) {
 		st_error("--save-on records a running process: give -p PID, "
 			 "not trace directories");
+		goto usage;
+	}
+	if (pace_opt && !o.npaths) {
+		st_error("--pace paces a trace's frames: give a trace "
+			 "directory (live frames come every -d seconds)");
 		goto usage;
 	}
 	c = o.npaths ? st_trace_main(&o) : st_live_main(&o);

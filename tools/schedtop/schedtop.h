@@ -220,14 +220,20 @@ struct st_view {
 	bool at_end;           /* trace: the last frame is shown */
 	bool trace_done;       /* trace: every event has been read */
 	int pace_ms;           /* trace: real ms per frame while playing */
+	bool pace_note;        /* trace: + or - was the last key: the status
+				* line says the pace (the header may drop it) */
 	uint64_t frame_no, frames; /* trace: the frame shown, of those read */
 	/* The task filter (a substring of the name, any case); filter_edit
 	 * while it is being typed. */
 	char filter[64];
 	bool filter_edit;
-	/* The selected row of the task table, and the detail view of that
-	 * task (its key, kept across frames and re-sorts). */
+	/* The selected task: its row in the task table as drawn and its
+	 * key (sel_set), which the selection follows across frames, re-sorts
+	 * and filters, as htop's does; the detail view of a task (its key,
+	 * kept across frames and re-sorts). */
 	size_t task_sel;
+	bool sel_set;
+	struct st_task_key sel_key;
 	bool detail;
 	struct st_task_key detail_key;
 	int detail_scroll;
@@ -332,6 +338,18 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms);
 void st_run_free(struct st_run *r);
 
 const char *st_fmt_ns(int64_t ns, char *buf, size_t len);
+
+/*
+ * What ran while runs[i] waited (from its ready_at to its begin): the time
+ * each task (or posted work) ran inside that wait, summed over the whole
+ * wait, the three largest written to buf as "name TIME, name TIME, ..."
+ * (largest first; "" when nothing ran or the wait is unknown). runs[0 .. i]
+ * are one loop's runs in order (struct an_run, tools/common/analysis.h).
+ * Returns how many names it wrote, or -1 when out of memory (buf "").
+ */
+struct an_run;
+int st_waited_behind(const struct an_run *runs, size_t i, char *buf,
+		     size_t len);
 const char *st_prio_name(int prio);
 const char *st_kind_name(int kind);
 

@@ -473,6 +473,11 @@ static void tail_frame(struct tsrc *s, int64_t t)
 	}
 }
 
+/* The runs the detail lists at most. */
+#define DETAIL_RUNS 200
+#define ST_STR_(x) #x
+#define ST_STR(x) ST_STR_(x)
+
 /* The detail of a task as of t1 (st_detail_fn): its runs up to t1, latest
  * first, each with its wait and what ran while it waited; then its waits
  * of at least --starve with the analysis's blame. */
@@ -483,7 +488,7 @@ static void trace_detail(void *arg, const struct st_frame_loop *fl,
 	const struct tsrc *s = arg;
 	const struct an_loop *l = an_loop_of(s, fl->vpid, fl->addr);
 	size_t n = 0, shown = 0, nruns = 0, first = 0;
-	char a[32], b[32], c[32];
+	char a[32], b[32];
 
 	buf[0] = '\0';
 	if (!l)
@@ -495,13 +500,15 @@ static void trace_detail(void *arg, const struct st_frame_loop *fl,
 			nruns++;
 			first = i;
 		}
-	n += (size_t)snprintf(buf + n, len - n, "\nruns up to t=%.3fs: %zu; "
+	n += (size_t)snprintf(buf + n, len - n, "\nruns up to t=%.3fs: %zu%s; "
 			      "the latest first, with what ran while each "
-			      "waited:\n%-10s %9s %9s  %s\n",
-			      (double)(t1 - s->start) / 1e9, nruns, "BEGIN",
+			      "waited (the three longest):\n%-10s %9s %9s  %s\n",
+			      (double)(t1 - s->start) / 1e9, nruns,
+			      nruns > DETAIL_RUNS ? " (the latest "
+			      ST_STR(DETAIL_RUNS) " shown)" : "", "BEGIN",
 			      "WAIT", "RUN", "WAITED BEHIND");
 	/* Walk back from the latest run up to t1. */
-	for (size_t i = first + 1; i-- > 0 && shown < 200 && n < len;) {
+	for (size_t i = first + 1; i-- > 0 && shown < DETAIL_RUNS && n < len;) {
 		const struct an_run *ru = &l->runs[i];
 		int64_t wait;
 		size_t m;
@@ -515,42 +522,14 @@ static void trace_detail(void *arg, const struct st_frame_loop *fl,
 				      (double)(ru->begin - s->start) / 1e9,
 				      wait >= 0 ? st_fmt_ns(wait, a, sizeof(a)) : "?",
 				      st_fmt_ns(ru->end - ru->begin, b, sizeof(b)));
-		/* The runs inside [ready_at, begin), the longest first (at
-		 * most three named). */
+		/* What ran inside [ready_at, begin): the three tasks that
+		 * ran longest in it, summed over the whole wait. */
 		m = 0;
-		if (wait > 0) {
-			struct { const char *name; int64_t ns; } top[3] = { 0 };
+		if (wait > 0 && n < len) {
+			int w = st_waited_behind(l->runs, i, buf + n, len - n);
 
-			for (size_t j = i; j-- > 0;) {
-				const struct an_run *o = &l->runs[j];
-				int64_t lo = o->begin > ru->ready_at ? o->begin :
-								      ru->ready_at;
-				int64_t hi = o->end < ru->begin ? o->end : ru->begin;
-				const char *nm = o->task ? o->task->name :
-							   "(posted work)";
-
-				/* A loop's runs follow one another: the
-				 * earlier ones ended before the wait. */
-				if (o->end <= ru->ready_at)
-					break;
-				if (hi <= lo)
-					continue;
-				for (int x = 0; x < 3; x++) {
-					if (top[x].name && strcmp(top[x].name, nm))
-						continue;
-					top[x].name = nm;
-					top[x].ns += hi - lo;
-					break;
-				}
-			}
-			for (int x = 0; x < 3 && n < len; x++) {
-				if (!top[x].name)
-					continue;
-				n += (size_t)snprintf(buf + n, len - n, "%s%s %s",
-						      m++ ? ", " : "",
-						      top[x].name,
-						      st_fmt_ns(top[x].ns, c, sizeof(c)));
-			}
+			m = w > 0 ? (size_t)w : 0;
+			n += strlen(buf + n);
 		}
 		if (n < len)
 			n += (size_t)snprintf(buf + n, len - n, "%s\n",

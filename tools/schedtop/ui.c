@@ -295,6 +295,45 @@ static bool same_task(const struct st_task_key *a, const struct st_task_key *b)
 	       !strncmp(a->name, b->name, ST_NAME_LEN);
 }
 
+/* The selection on the task it names: task_sel becomes that task's row
+ * among those shown; a task no longer shown leaves the row where it was,
+ * clamped to the rows there are, and the selection takes that row's task.
+ * Returns the selected task, NULL if no task is shown. */
+static const struct st_frame_task *sync_sel(const struct st_frame_loop *l,
+					    struct st_view *v)
+{
+	const struct st_frame_task *t;
+	size_t nt = count_shown(l, v);
+
+	if (v->sel_set)
+		for (size_t i = 0, n = 0; l && i < l->ntasks; i++) {
+			if (!st_task_shown(v, &l->tasks[i]))
+				continue;
+			if (same_task(l->tasks[i].k, &v->sel_key)) {
+				v->task_sel = n;
+				return &l->tasks[i];
+			}
+			n++;
+		}
+	if (v->task_sel >= nt)
+		v->task_sel = nt ? nt - 1 : 0;
+	t = nth_shown(l, v, v->task_sel);
+	if (t) {
+		v->sel_key = *t->k;
+		v->sel_set = true;
+	}
+	return t;
+}
+
+/* Selects the row-th task shown (clamped). */
+static void select_row(const struct st_frame_loop *l, struct st_view *v,
+		       size_t row)
+{
+	v->task_sel = row;
+	v->sel_set = false;
+	sync_sel(l, v);
+}
+
 /* ---- the pages ---------------------------------------------------------- */
 
 static const char *help_lines[] = {
@@ -443,6 +482,99 @@ static void alert_line(char *line, size_t len, const struct st_alert_ent *e,
 	snprintf(line, len, "%9s  %s", a, e->text);
 }
 
+/* Lines of text as the screen shows them. */
+struct wrapped {
+	char **v;
+	size_t n, cap;
+};
+
+static bool wrapped_add(struct wrapped *w, const char *indent, const char *s,
+			size_t nb)
+{
+	size_t il = strlen(indent);
+	char *l;
+
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 64;
+		char **g = realloc(w->v, nc * sizeof(*g));
+
+		if (!g)
+			return false;
+		w->v = g;
+		w->cap = nc;
+	}
+	l = malloc(il + nb + 1);
+	if (!l)
+		return false;
+	memcpy(l, indent, il);
+	memcpy(l + il, s, nb);
+	l[il + nb] = '\0';
+	w->v[w->n++] = l;
+	return true;
+}
+
+/* The indent of a wrapped line's continuation lines. */
+#define WRAP_INDENT "    "
+
+/*
+ * Splits text ('\n'-ended lines) into w's screen lines of at most cols
+ * columns: a longer line goes on in lines indented by WRAP_INDENT, cut
+ * after the last space that fits (mid-word when a word alone is wider).
+ * False when out of memory (w freed).
+ */
+static bool wrap_lines(struct wrapped *w, const char *text, int cols)
+{
+	const int ind = (int)strlen(WRAP_INDENT);
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *ln = malloc(n + 1), *q;
+		bool first = true, ok = true;
+
+		if (!ln)
+			ok = false;
+		else {
+			memcpy(ln, p, n);
+			ln[n] = '\0';
+		}
+		for (q = ln; ok;) {
+			int width = first ? cols : cols - ind;
+			size_t nb;
+
+			if (!first)
+				while (*q == ' ')
+					q++;
+			if (width < 8)
+				width = 8;
+			if (width_of(q) <= (size_t)width) {
+				ok = wrapped_add(w, first ? "" : WRAP_INDENT, q,
+						 strlen(q));
+				break;
+			}
+			nb = bytes_of(q, (size_t)width);
+			for (size_t b = nb; b > (size_t)width / 3; b--)
+				if (q[b] == ' ') {
+					nb = b;
+					break;
+				}
+			ok = wrapped_add(w, first ? "" : WRAP_INDENT, q, nb);
+			q += nb;
+			first = false;
+		}
+		free(ln);
+		if (!ok) {
+			for (size_t i = 0; i < w->n; i++)
+				free(w->v[i]);
+			free(w->v);
+			memset(w, 0, sizeof(*w));
+			return false;
+		}
+		p = nl ? nl + 1 : p + n;
+	}
+	return true;
+}
+
 /* The detail page of the task v->detail_key. */
 static void draw_detail(struct st_run *r, const struct st_frame *f,
 			const struct st_frame_loop *l, int y, int rows,
@@ -450,9 +582,10 @@ static void draw_detail(struct st_run *r, const struct st_frame *f,
 {
 	struct st_view *v = &r->view;
 	const struct st_frame_task *t = NULL;
-	char line[600], a[32], b[32], c[32], d[32], *text, *p;
+	char line[600], a[32], b[32], c[32], d[32], *text;
 	size_t cap = 64 * 1024, k = 0;
-	int skip, nlines = 0;
+	struct wrapped wl = { 0 };
+	int skip;
 
 	for (size_t i = 0; l && i < l->ntasks; i++)
 		if (same_task(l->tasks[i].k, &v->detail_key))
@@ -519,26 +652,29 @@ static void draw_detail(struct st_run *r, const struct st_frame *f,
 		 r->detail ? "  (as of the frame shown)" : "");
 	put_line(y++, line, cols);
 	attroff(A_REVERSE);
-	skip = v->detail_scroll;
-	for (p = text; *p && y < rows;) {
-		char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if (nlines++ >= skip) {
-			if (nlines == 1)
-				attron(A_BOLD);
-			put_line(y++, line, cols);
-			if (nlines == 1)
-				attroff(A_BOLD);
-		}
-		p = nl ? nl + 1 : p + n;
+	/* The text's lines wrapped to the screen (the blame and the advice
+	 * are longer than any screen), then scrolled: no further than the
+	 * last screenful. */
+	if (!wrap_lines(&wl, text, cols)) {
+		free(text);
+		return;
 	}
-	if (v->detail_scroll && nlines <= skip)
-		v->detail_scroll = nlines > 0 ? nlines - 1 : 0;
+	skip = v->detail_scroll;
+	if (skip > (int)wl.n - (rows - y))
+		skip = (int)wl.n - (rows - y);
+	if (skip < 0)
+		skip = 0;
+	v->detail_scroll = skip;
+	for (size_t i = (size_t)skip; i < wl.n && y < rows; i++) {
+		if (i == 0)
+			attron(A_BOLD);
+		put_line(y++, wl.v[i], cols);
+		if (i == 0)
+			attroff(A_BOLD);
+	}
+	for (size_t i = 0; i < wl.n; i++)
+		free(wl.v[i]);
+	free(wl.v);
 	free(text);
 }
 
@@ -624,8 +760,7 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 	if (task_rows < 0)
 		task_rows = 0;
 	alert_rows = avail - task_rows;
-	if (v->task_sel >= nt)
-		v->task_sel = nt ? nt - 1 : 0;
+	sync_sel(l, v);
 	if (task_rows && v->task_sel >= (size_t)task_rows)
 		first = v->task_sel - (size_t)task_rows + 1;
 	task_layout(&lo, cols);
@@ -647,7 +782,7 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 	}
 	y += task_rows + roomy;
 	{
-		char sortw[64], filt[192];
+		char sortw[160], filt[192];
 
 		snprintf(sortw, sizeof(sortw), "sort %s%s", st_sort_name(r->sort),
 			 v->reverse ? " (rev)" : "");
@@ -666,6 +801,15 @@ void st_screen_draw(struct st_run *r, struct st_frame *f)
 		else if (v->frame_no)
 			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
 				 "  frame %" PRIu64, v->frame_no);
+		/* The task rows the table hides (the selection scrolls them
+		 * in), and the pace just changed. */
+		if (task_rows < (int)nt)
+			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
+				 "  tasks %zu-%zu of %zu", first + 1,
+				 first + (size_t)task_rows, nt);
+		if (v->pace_note)
+			snprintf(sortw + strlen(sortw), sizeof(sortw) - strlen(sortw),
+				 "  pace %d ms", v->pace_ms);
 		snprintf(line, sizeof(line), "ALERTS (%" PRIu64 ")  %s%s  %s",
 			 f->alerts_to, sortw, filt, v->filter_edit ? "" :
 			 v->frame_no ? "h help  q quit  p pause  n/b step  a alert"
@@ -694,6 +838,11 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 
 	*redraw = true;
 	*action = ST_ACT_NONE;
+	if (key == KEY_RESIZE)
+		return true; /* redraw at the new size, on any page */
+	bool had_note = v->pace_note;
+
+	v->pace_note = false;
 	if (v->help) {
 		v->help = false;
 		return key != 'q' && key != 'Q';
@@ -713,7 +862,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 			v->filter[n] = (char)key;
 			v->filter[n + 1] = '\0';
 		}
-		v->task_sel = 0;
+		sync_sel(l, v);
 		return true;
 	}
 	if (v->detail) {
@@ -775,14 +924,16 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	case '=':
 		if (v->pace_ms > 10)
 			v->pace_ms /= 2;
+		v->pace_note = v->frame_no > 0;
 		break;
 	case '-':
 		if (v->pace_ms <= 1800000) /* --pace's most: 3600000 */
 			v->pace_ms *= 2;
+		v->pace_note = v->frame_no > 0;
 		break;
 	case 'l':
 		v->loop_sel = f && f->nloops ? (v->loop_sel + 1) % f->nloops : 0;
-		v->task_sel = 0;
+		select_row(shown_loop(f, v), v, 0);
 		break;
 	case '/':
 	case KEY_F(4):
@@ -790,21 +941,25 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 		break;
 	case 27:
 		v->filter[0] = '\0';
+		sync_sel(l, v);
 		break;
 	case KEY_UP:
 	case 'k':
+		sync_sel(l, v);
 		if (v->task_sel)
-			v->task_sel--;
+			select_row(l, v, v->task_sel - 1);
 		break;
 	case KEY_DOWN:
 	case 'j':
-		v->task_sel++;
+		sync_sel(l, v);
+		select_row(l, v, v->task_sel + 1);
 		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
 	case 'd': {
-		const struct st_frame_task *t = nth_shown(l, v, v->task_sel);
+		/* The task highlighted: the selection's own. */
+		const struct st_frame_task *t = sync_sel(l, v);
 
 		if (t) {
 			v->detail = true;
@@ -820,7 +975,7 @@ bool st_screen_key(int key, struct st_view *v, enum st_sort *sort,
 	case KEY_RESIZE:
 		break;
 	default:
-		*redraw = false;
+		*redraw = had_note; /* the pace note goes */
 		break;
 	}
 	return true;
@@ -888,9 +1043,12 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms)
 		n++;
 	}
 	rc = poll(p, (nfds_t)n, timeout_ms);
-	if (rc < 0)
-		return errno == EINTR ? ST_WAIT_SIGNAL : ST_WAIT_TIMEOUT;
-	if (r->screen && n && (p[n - 1].revents & POLLIN)) {
+	if (rc < 0 && errno != EINTR)
+		return ST_WAIT_TIMEOUT;
+	/* A resize is a signal (SIGWINCH) that ends the poll with nothing to
+	 * read: ncurses then gives KEY_RESIZE on the next getch, which
+	 * redraws (a paused or ended trace's screen waited for a key). */
+	if (r->screen && n && (rc <= 0 || (p[n - 1].revents & POLLIN))) {
 		while ((key = getch()) != ERR) {
 			struct st_frame *f = r->shown ? r->shown : &r->last;
 
@@ -905,6 +1063,8 @@ int st_run_wait(struct st_run *r, int fd, int timeout_ms)
 			}
 		}
 	}
+	if (rc < 0)
+		return ST_WAIT_SIGNAL;
 	if (fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 		return ST_WAIT_FD;
 	return rc == 0 ? ST_WAIT_TIMEOUT : ST_WAIT_KEY;
