@@ -336,15 +336,6 @@ static bool same_finding(const struct cmp_fd *a, const struct cmp_fd *b)
 	       !strncmp(a->subject, b->subject, ka);
 }
 
-static const struct cmp_fd *find_fd(const struct cmp_set *s,
-				    const struct cmp_fd *x)
-{
-	for (size_t i = 0; i < s->nfindings; i++)
-		if (same_finding(&s->findings[i], x))
-			return &s->findings[i];
-	return NULL;
-}
-
 static bool add_pair(struct cmp *c, enum cmp_status st, const struct cmp_fd *b,
 		     const struct cmp_fd *a)
 {
@@ -362,37 +353,67 @@ static bool add_pair(struct cmp *c, enum cmp_status st, const struct cmp_fd *b,
 	return ok;
 }
 
+/*
+ * Pairs the findings one to one: each finding on each side is used once.
+ * Exact matches first (same kind and the same whole subject: the same
+ * priority, the same performer address), then the looser key
+ * (same_finding()), each in the sides' order; what is left is new or gone.
+ * partner[i] is the index in b of a's finding i, or SIZE_MAX.
+ */
 static bool pair_findings(struct cmp *c, const struct cmp_set *b,
 			  const struct cmp_set *a)
 {
+	size_t *partner = calloc(a->nfindings + 1, sizeof(*partner));
+	bool *used = calloc(b->nfindings + 1, sizeof(*used));
+	bool ok = false;
+
 	c->findings = calloc(b->nfindings + a->nfindings + 1,
 			     sizeof(*c->findings));
-	if (!c->findings)
-		return false;
+	if (!c->findings || !partner || !used)
+		goto out_free;
 	for (size_t i = 0; i < a->nfindings; i++)
-		if (!find_fd(b, &a->findings[i])) {
+		partner[i] = SIZE_MAX;
+	for (int loose = 0; loose < 2; loose++)
+		for (size_t i = 0; i < a->nfindings; i++) {
+			const struct cmp_fd *x = &a->findings[i];
+
+			for (size_t j = 0; partner[i] == SIZE_MAX &&
+					   j < b->nfindings; j++) {
+				const struct cmp_fd *y = &b->findings[j];
+
+				if (used[j] || strcmp(x->kind, y->kind))
+					continue;
+				if (loose ? same_finding(x, y)
+					  : !strcmp(x->subject, y->subject)) {
+					partner[i] = j;
+					used[j] = true;
+				}
+			}
+		}
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (partner[i] == SIZE_MAX) {
 			if (!add_pair(c, CMP_NEW, NULL, &a->findings[i]))
-				return false;
+				goto out_free;
 			c->nnew++;
 		}
-	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct cmp_fd *x = find_fd(b, &a->findings[i]);
-
-		/* One pair per finding before: a second finding after on
-		 * the same subject joins the first. */
-		if (x && find_fd(a, x) == &a->findings[i]) {
-			if (!add_pair(c, CMP_STILL, x, &a->findings[i]))
-				return false;
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (partner[i] != SIZE_MAX) {
+			if (!add_pair(c, CMP_STILL, &b->findings[partner[i]],
+				      &a->findings[i]))
+				goto out_free;
 			c->nstill++;
 		}
-	}
-	for (size_t i = 0; i < b->nfindings; i++)
-		if (!find_fd(a, &b->findings[i])) {
-			if (!add_pair(c, CMP_GONE, &b->findings[i], NULL))
-				return false;
+	for (size_t j = 0; j < b->nfindings; j++)
+		if (!used[j]) {
+			if (!add_pair(c, CMP_GONE, &b->findings[j], NULL))
+				goto out_free;
 			c->ngone++;
 		}
-	return true;
+	ok = true;
+out_free:
+	free(used);
+	free(partner);
+	return ok;
 }
 
 struct cmp *cmp_new(const struct cmp_set *before, const struct cmp_set *after,
@@ -521,10 +542,40 @@ static const char *val_text(int64_t v, bool ns, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The decimals a change from before to after needs in percent: one, more
+ * where one would round to 100.0 without it being 100 (264 ms to 119 us
+ * is -99.95%, not -100.0%). before is not 0.
+ */
+static int pct_prec(int64_t before, int64_t after)
+{
+	double pct = 100.0 * (double)(after - before) / (double)llabs(before);
+	int prec = 1;
+	char t[64];
+
+	if (llabs(after - before) == llabs(before))
+		return 1;
+	for (; prec < 6; prec++) {
+		snprintf(t, sizeof(t), "%.*f", prec, fabs(pct));
+		if (strtod(t, NULL) != 100.0)
+			break;
+	}
+	return prec;
+}
+
+/* "+7.5%", "-99.95%": the change in percent of before (not 0). */
+static const char *pct_text(int64_t before, int64_t after, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "%+.*f%%", pct_prec(before, after),
+		 100.0 * (double)(after - before) / (double)llabs(before));
+	return buf;
+}
+
 const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 			    const struct cmp_words *w, char *buf, size_t len)
 {
-	char d[32];
+	char d[32], pc[32];
 	int64_t diff;
 
 	if (!cell->have_before || !cell->have_after) {
@@ -542,8 +593,8 @@ const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 	if (cell->before == 0)
 		snprintf(buf, len, "+%s (from 0)", d);
 	else
-		snprintf(buf, len, "%c%s (%+.1f%%)", diff > 0 ? '+' : '-', d,
-			 100.0 * (double)diff / (double)llabs(cell->before));
+		snprintf(buf, len, "%c%s (%s)", diff > 0 ? '+' : '-', d,
+			 pct_text(cell->before, cell->after, pc, sizeof(pc)));
 	return buf;
 }
 
@@ -553,7 +604,7 @@ static void biggest(const struct cmp_row *row, const struct cmp_words *w,
 {
 	int best = -1;
 	int64_t bd = -2;
-	char b1[32], b2[32];
+	char b1[32], b2[32], pc[32];
 
 	if (!row->in_before || !row->in_after) {
 		snprintf(buf, len, "%s only %s", row->name,
@@ -588,12 +639,12 @@ static void biggest(const struct cmp_row *row, const struct cmp_words *w,
 				  sizeof(b2)));
 		return;
 	}
-	snprintf(buf, len, "%s %s %s to %s (%+.1f%%)", row->name,
+	snprintf(buf, len, "%s %s %s to %s (%s)", row->name,
 		 figs[best].name,
 		 val_text(row->cell[best].before, figs[best].ns, b1, sizeof(b1)),
 		 val_text(row->cell[best].after, figs[best].ns, b2, sizeof(b2)),
-		 100.0 * (double)(row->cell[best].after - row->cell[best].before) /
-			 (double)llabs(row->cell[best].before));
+		 pct_text(row->cell[best].before, row->cell[best].after, pc,
+			  sizeof(pc)));
 }
 
 static const struct cmp_words default_words = { "before", "after" };
@@ -602,6 +653,7 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			char *buf, size_t len)
 {
 	size_t o = 0, shown = 0;
+	const struct cmp_row *named[2] = { NULL, NULL }; /* tasks named */
 	char one[256];
 
 #define PUT(...)                                                               \
@@ -644,12 +696,14 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			PUT("%s%s", shown++ ? "; " : ": ", one);
 		}
 		if (k < c->ntasks && c->tasks[k].beyond_noise && shown < 2) {
+			named[k] = &c->tasks[k];
 			biggest(&c->tasks[k], w, one, sizeof(one));
 			PUT("%s%s", shown++ ? "; " : ": ", one);
 		}
 	}
 	/* And the longest run that grew most, where the waits usually come
-	 * from, unless named already. */
+	 * from, unless that task is named already (the row itself: a name
+	 * inside another's, "edit" in "editor", is another task). */
 	{
 		const struct cmp_row *top = NULL;
 		int64_t td = 0;
@@ -662,7 +716,7 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 				top = &c->tasks[i];
 			}
 		}
-		if (top && !strstr(buf, top->name)) {
+		if (top && top != named[0] && top != named[1]) {
 			const struct cmp_cell *x = &top->cell[CMP_RUN_MAX];
 			char b1[32], b2[32];
 
@@ -670,12 +724,12 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			    fmt_ns(x->before, b1, sizeof(b1)),
 			    fmt_ns(x->after, b2, sizeof(b2)));
 			if (x->before)
-				PUT(" (%+.1f%%)", 100.0 * (double)td /
-							(double)x->before);
+				PUT(" (%s)", pct_text(x->before, x->after, b1,
+						      sizeof(b1)));
 		}
 	}
-	PUT("; findings: %zu new, %zu gone, %zu still there", c->nnew, c->ngone,
-	    c->nstill);
+	PUT("; findings: %zu new, %zu still there, %zu gone", c->nnew,
+	    c->nstill, c->ngone);
 #undef PUT
 	return buf;
 }
@@ -865,7 +919,8 @@ static void json_rows(FILE *f, const char *key, const struct cmp_row *rows,
 				fprintf(f, ",\"change\":%" PRId64 ",\"change_pct\":",
 					c->after - c->before);
 				if (c->before)
-					fprintf(f, "%.1f",
+					fprintf(f, "%.*f",
+						pct_prec(c->before, c->after),
 						100.0 * (double)(c->after - c->before) /
 							(double)llabs(c->before));
 				else

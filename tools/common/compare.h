@@ -13,7 +13,8 @@
  *
  * The words, the same everywhere:
  *   - a change from 0 prints "+504 us (from 0)", never a percentage (JSON:
- *     "change_pct": null);
+ *     "change_pct": null); a percentage has one decimal, more where one
+ *     would show 100.0 without the change being 100% ("-99.95%");
  *   - equal values print "same";
  *   - a priority or task on one side only prints "-" on the other, and
  *     "only before" / "only after" (the caller names the sides: "before"
@@ -92,11 +93,12 @@ int cmp_set_prio(struct cmp_set *s, const char *prio,
 int cmp_set_task(struct cmp_set *s, const char *name, const char *prio,
 		 const struct cmp_figs *f);
 /* Adds a finding. severity is "info", "warning" or "error"; subject is
- * what it is about (its culprit); evidence may be NULL. Findings pair by
- * kind and subject, the subject's parenthesised tail aside (a task's
- * priority, which a what-if may move), and a "performer-backlog" by its
- * kind alone (a performer's address changes from run to run). Returns 0,
- * or -ENOMEM. */
+ * what it is about (its culprit); evidence may be NULL. Findings pair one
+ * to one (each finding of each side once): first by kind and the whole
+ * subject, then by kind and subject with its parenthesised tail aside (a
+ * task's priority, which a what-if may move), a "performer-backlog" by
+ * its kind alone (a performer's address changes from run to run); what
+ * pairs with nothing is new or gone. Returns 0, or -ENOMEM. */
 int cmp_set_finding(struct cmp_set *s, const char *severity, const char *kind,
 		    const char *subject, const char *evidence);
 
