@@ -30,6 +30,7 @@ struct cmp_set {
 	size_t nprios, ntasks, cap_prios, cap_tasks;
 	struct cmp_fd *findings;
 	size_t nfindings, cap_findings;
+	bool has_loop; /* cmp_set_has_loop() */
 };
 
 static const struct {
@@ -293,9 +294,24 @@ static size_t rank_of(const struct cmp_entry *v, size_t i)
 	return k;
 }
 
-/* Pairs the entries of bv and av into *rows (sorted by impact). */
-static bool pair_rows(const struct cmp_entry *bv, size_t nb,
-		      const struct cmp_entry *av, size_t na,
+void cmp_set_has_loop(struct cmp_set *s)
+{
+	s->has_loop = true;
+}
+
+/* The entry x stands for on a side that had the loop and lacks it: the
+ * same figures, all 0 (it ran nothing there). */
+static struct cmp_entry zero_of(const struct cmp_entry *x)
+{
+	struct cmp_entry z = { x->name, NULL, { { 0 }, x->f.have } };
+
+	return z;
+}
+
+/* Pairs the entries of bv and av into *rows (sorted by impact); an entry
+ * one side lacks is 0 there when that side had the loop (zb, za). */
+static bool pair_rows(const struct cmp_entry *bv, size_t nb, bool zb,
+		      const struct cmp_entry *av, size_t na, bool za,
 		      const struct cmp_rules *r, struct cmp_row **rows,
 		      size_t *n)
 {
@@ -306,14 +322,19 @@ static bool pair_rows(const struct cmp_entry *bv, size_t nb,
 	for (size_t i = 0; i < nb; i++) {
 		const struct cmp_entry *a =
 			nth_named(av, na, bv[i].name, rank_of(bv, i));
+		struct cmp_entry z = zero_of(&bv[i]);
 
-		if (!fill_row(&(*rows)[(*n)++], &bv[i], a, r))
+		if (!fill_row(&(*rows)[(*n)++], &bv[i], a ? a : za ? &z : NULL,
+			      r))
 			return false;
 	}
-	for (size_t i = 0; i < na; i++)
+	for (size_t i = 0; i < na; i++) {
+		struct cmp_entry z = zero_of(&av[i]);
+
 		if (!nth_named(bv, nb, av[i].name, rank_of(av, i)) &&
-		    !fill_row(&(*rows)[(*n)++], NULL, &av[i], r))
+		    !fill_row(&(*rows)[(*n)++], zb ? &z : NULL, &av[i], r))
 			return false;
+	}
 	qsort(*rows, *n, sizeof(**rows), by_impact);
 	return true;
 }
@@ -427,10 +448,12 @@ struct cmp *cmp_new(const struct cmp_set *before, const struct cmp_set *after,
 		c->rules = *rules;
 	else
 		cmp_rules_default(&c->rules);
-	if (!pair_rows(before->prios, before->nprios, after->prios,
-		       after->nprios, &c->rules, &c->prios, &c->nprios) ||
-	    !pair_rows(before->tasks, before->ntasks, after->tasks,
-		       after->ntasks, &c->rules, &c->tasks, &c->ntasks) ||
+	if (!pair_rows(before->prios, before->nprios, before->has_loop,
+		       after->prios, after->nprios, after->has_loop, &c->rules,
+		       &c->prios, &c->nprios) ||
+	    !pair_rows(before->tasks, before->ntasks, before->has_loop,
+		       after->tasks, after->ntasks, after->has_loop, &c->rules,
+		       &c->tasks, &c->ntasks) ||
 	    !pair_findings(c, before, after)) {
 		cmp_free(c);
 		return NULL;

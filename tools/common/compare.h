@@ -18,7 +18,8 @@
  *   - equal values print "same";
  *   - a priority or task on one side only prints "-" on the other, and
  *     "only before" / "only after" (the caller names the sides: "before"
- *     and "after", or "recorded" and "replayed");
+ *     and "after", or "recorded" and "replayed"); on a side that had the
+ *     loop (cmp_set_has_loop()) it ran nothing and is 0 there instead;
  *   - before and after are separated by columns or by " to ", never by a
  *     ">" that would read as a comparison.
  *
@@ -82,6 +83,12 @@ struct cmp_set;
 /* A new, empty side. NULL when out of memory. Free with cmp_set_free(). */
 struct cmp_set *cmp_set_new(void);
 void cmp_set_free(struct cmp_set *s);
+
+/* Says s is the figures of a loop, listing every priority and task that
+ * ran or starved there: one the other side has and s lacks ran nothing
+ * on s and compares against 0 ("runs 79 to 0"), not "only before". A
+ * side without the call (no loop) shows such rows on one side only. */
+void cmp_set_has_loop(struct cmp_set *s);
 
 /* Adds a priority (by name: "REPAINT") with its figures; a second one of
  * the same name replaces the first. Returns 0, or -ENOMEM. */

@@ -393,8 +393,9 @@ static void json_counts(FILE *f, const char *key, const struct sr_figs *x)
 }
 
 /* The figures of x as one side of a comparison (compare.h); NULL when out
- * of memory. Tasks and priorities that never ran are left out on both
- * sides: they have nothing to compare. */
+ * of memory. Tasks and priorities that never ran are left out; one that
+ * ran on the other side only compares against 0 here (both sides are
+ * the workload's loop: cmp_set_has_loop()), "runs 79 to 0". */
 static struct cmp_set *cmp_side(const struct sr_figs *x)
 {
 	struct cmp_set *s = cmp_set_new();
@@ -402,6 +403,7 @@ static struct cmp_set *cmp_side(const struct sr_figs *x)
 
 	if (!s)
 		return NULL;
+	cmp_set_has_loop(s);
 	for (size_t i = 0; i < x->nstarves; i++)
 		nst[x->starves[i].prio]++;
 	for (int p = 0; p < WL_PRIOS; p++) {
