@@ -498,6 +498,35 @@ static void test_compare_summary_names_a_task_inside_anothers_name(void **state)
 	cmp_free(c);
 }
 
+static void test_compare_long_names_keep_the_columns(void **state)
+{
+	struct pair *p = *state;
+	struct cmp_figs b = waits(5, 0, MS(5), MS(5)), a = waits(5, 0, MS(50), MS(50));
+	struct cmp_figs only = waits(3, 0, MS(9), MS(9));
+	struct cmp *c;
+	char *t;
+
+	cmp_figs_set(&only, CMP_STARVED, 0);
+	cmp_figs_set(&only, CMP_INTERVALS, 0);
+	assert_int_equal(cmp_set_task(p->b, "a very long task name that overflows the column",
+				      "DEFAULT", &b), 0);
+	assert_int_equal(cmp_set_task(p->a, "a very long task name that overflows the column",
+				      "DEFAULT", &a), 0);
+	assert_int_equal(cmp_set_prio(p->a, "RESIZE", &only), 0);
+	c = cmp_new(p->b, p->a, NULL);
+	assert_non_null(c);
+	t = text_of(c, NULL);
+	/* 27 characters and an ellipsis fill the 28 columns; the figure's
+	 * name starts where every other row's does. */
+	assert_non_null(strstr(t, "    a very long task name that \u2026 wait p99 "));
+	/* A row on one side only: starved time and intervals alike, shown
+	 * only when not 0. */
+	assert_null(strstr(t, "starved "));
+	assert_null(strstr(t, "starvation intervals"));
+	free(t);
+	cmp_free(c);
+}
+
 static void test_compare_new_warning_is_not_worse(void **state)
 {
 	struct pair *p = *state;
@@ -551,6 +580,7 @@ int main(void)
 		T(test_compare_findings_of_one_key_pair_one_to_one),
 		T(test_compare_near_hundred_percent_is_not_rounded_to_it),
 		T(test_compare_summary_names_a_task_inside_anothers_name),
+		T(test_compare_long_names_keep_the_columns),
 		T(test_compare_new_warning_is_not_worse),
 		T(test_compare_tasks_of_one_name_pair_in_order),
 #undef T

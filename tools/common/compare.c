@@ -759,6 +759,27 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 
 /* ---- text -------------------------------------------------------------------- */
 
+/* The name column: "  " then s escaped, in NAME_COLS columns (counted in
+ * characters, not bytes), cut with "…" when longer, then a space. */
+#define NAME_COLS 28
+static void put_name(FILE *f, const char *in, const char *s)
+{
+	const char *e = tx_esc(s);
+	size_t cols = 0, cut = 0, i;
+
+	for (i = 0; e[i]; i++)
+		if (((unsigned char)e[i] & 0xc0) != 0x80 &&
+		    ++cols == NAME_COLS)
+			cut = i;
+	fprintf(f, "%s  ", in);
+	if (cols > NAME_COLS) {
+		/* The first NAME_COLS - 1 characters, then the ellipsis. */
+		fprintf(f, "%.*s\u2026 ", (int)cut, e);
+		return;
+	}
+	fprintf(f, "%s%*s ", e, (int)(NAME_COLS - cols), "");
+}
+
 static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 		      size_t n, const struct cmp_words *w, const char *in)
 {
@@ -780,8 +801,8 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 		}
 		if (r->prio_before && r->prio_after &&
 		    strcmp(r->prio_before, r->prio_after)) {
-			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
-				tx_esc(r->name), "priority",
+			put_name(f, in, r->name);
+			fprintf(f, "%-20s %12s %12s  %s\n", "priority",
 				tx_esc(r->prio_before), tx_esc(r->prio_after),
 				"moved");
 			first = false;
@@ -794,12 +815,14 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 				continue;
 			/* Within noise: not shown. A row on one side only
 			 * shows its runs, waits, longest run and starvation,
-			 * and a count only when it is not 0. */
+			 * long runs and starvation (time and intervals alike)
+			 * only when not 0. */
 			if (r->in_before && r->in_after && !c->beyond_noise)
 				continue;
 			if ((!r->in_before || !r->in_after) &&
 			    (k == CMP_WAIT_P50 || k == CMP_RUN_TOTAL ||
-			     ((k == CMP_LONG_RUNS || k == CMP_INTERVALS) &&
+			     ((k == CMP_LONG_RUNS || k == CMP_INTERVALS ||
+			       k == CMP_STARVED) &&
 			      !c->before && !c->after)))
 				continue;
 			if (first) {
@@ -814,8 +837,8 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 			} else {
 				label[0] = '\0';
 			}
-			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
-				tx_esc(label), figs[k].name,
+			put_name(f, in, label);
+			fprintf(f, "%-20s %12s %12s  %s\n", figs[k].name,
 				c->have_before ? val_text(c->before, figs[k].ns, b1, sizeof(b1)) : "-",
 				c->have_after ? val_text(c->after, figs[k].ns, b2, sizeof(b2)) : "-",
 				cmp_change_text(c, figs[k].ns, w, ch, sizeof(ch)));
