@@ -23,6 +23,12 @@
 #   mixed    diff h1 (the trace directory, --pid H1,P) p.json gives the
 #            same comparison as the two reports.
 #
+# First, without recording, hand-made report JSONs: a second finding of
+# one key after (a new error) is new and fails --fail-on; output to
+# /dev/full is one line and exit 1; --fail-on 5 shows the +7% p99 it
+# fails on; a priority that ran nothing after is 79 to 0; diff --help
+# within 80 columns with --merge; diff --merge reads a trace.
+#
 # --min-change 5 (ms) on a busy machine: the workloads run SCHED_FIFO
 # (--realtime), yet two healthy runs' maximum waits may differ by a few ms.
 # The planted regression is 120 ms.
@@ -50,6 +56,91 @@ for f in "$bin" "$wl"; do
 done
 rm -rf "$out"
 mkdir -p "$out"
+
+# ---- hand-made reports: what needs no recording ----------------------------------
+# Report JSONs written here (the layout of schedprof report --json), each
+# case's truth in them.
+python3 - "$out" <<'PY'
+import json, sys
+MS = 1000000
+out = sys.argv[1]
+def prio(n, fired, p99):
+    return {"priority": n, "fired": fired, "wait_ns": {"p50": 0, "p99": p99, "max": p99},
+            "starved_ns": 0, "starvation": []}
+def task(n, pr, runs, p99):
+    return {"name": n, "priority": pr, "runs": runs, "wait_ns": {"p50": 0, "p99": p99, "max": p99},
+            "run_ns": {"max": MS}, "run_total_ns": runs * MS, "long_runs": 0}
+def fd(sev, kind, cul):
+    return {"severity": sev, "kind": kind, "culprit": cul, "evidence": "e", "loop": "0x1"}
+def rep(name, prios, tasks, findings):
+    json.dump({"schedprof_report": 1, "long_task_ns": 50 * MS, "starve_ns": 100 * MS,
+               "findings": findings,
+               "loops": [{"loop": "0x1", "pid": 100, "label": "loop \"x\"",
+                          "task_runs": sum(t["runs"] for t in tasks),
+                          "priorities": prios, "tasks": tasks}]},
+              open("%s/%s.json" % (out, name), "w"))
+P = [prio("DEFAULT", 10, 20 * MS)]
+T = [task("a", "DEFAULT", 10, 20 * MS)]
+# One backlog warning before; a warning and a new error after.
+rep("fd1", P, T, [fd("warning", "performer-backlog", "performer 0xaa")])
+rep("fd2", P, T, [fd("warning", "performer-backlog", "performer 0xbb"),
+                  fd("error", "performer-backlog", "performer 0xcc")])
+# wait p99 20 ms to 21.4 ms: +7%.
+rep("p7", [prio("DEFAULT", 10, 21400000)], [task("a", "DEFAULT", 10, 21400000)], [])
+# 300 tasks 40 ms slower: more output than stdio's buffer.
+rep("big1", P, [task("t%d" % i, "DEFAULT", 10, MS) for i in range(300)], [])
+rep("big2", P, [task("t%d" % i, "DEFAULT", 10, 41 * MS) for i in range(300)], [])
+# LOWEST ran 79 times before, nothing after.
+rep("lo1", P + [prio("LOWEST", 79, 5 * MS)], T, [])
+PY
+h="$out"
+rc=0
+"$bin" diff "$h/fd1.json" "$h/fd2.json" --fail-on 10 >"$h/fd.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 3 ] || ! grep -q '^  findings: 1 new, 1 still there, 0 gone$' "$h/fd.txt" ||
+	! grep -q '^    new  *error  *performer-backlog  performer 0xcc$' "$h/fd.txt"; then
+	bad "one to one: exit $rc (expected 3): $(grep -m1 'findings:' "$h/fd.txt")"
+else
+	pass "a second finding of one key: the new error shows and --fail-on exits 3"
+fi
+rc=0
+"$bin" diff "$h/big1.json" "$h/big2.json" >/dev/full 2>"$h/full.err" || rc=$?
+if [ "$rc" -ne 1 ] || [ "$(wc -l <"$h/full.err")" -ne 1 ] ||
+	! grep -q '^schedprof: cannot write the comparison: ' "$h/full.err"; then
+	bad "/dev/full: exit $rc (expected 1): $(cat "$h/full.err")"
+else
+	pass "output to /dev/full: one line, exit 1"
+fi
+rc=0
+"$bin" diff "$h/fd1.json" "$h/p7.json" --fail-on 5 >"$h/p7.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 3 ] || grep -q 'nothing changed beyond noise' "$h/p7.txt" ||
+	! grep -q 'wait p99 .*+1.4 ms (+7.0%)' "$h/p7.txt"; then
+	bad "--fail-on 5: exit $rc (expected 3), the failing row not shown: $(grep -m1 summary "$h/p7.txt")"
+else
+	pass "--fail-on 5 on a +7% p99: the row shows, exit 3"
+fi
+rc=0
+"$bin" diff "$h/lo1.json" "$h/fd1.json" >"$h/lo.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] || grep -q 'only before' "$h/lo.txt" ||
+	! grep -q '^    LOWEST  *runs  *79  *0  *-79 (-100.0%)$' "$h/lo.txt"; then
+	bad "a priority that ran nothing after: $(grep -m1 LOWEST "$h/lo.txt")"
+else
+	pass "a priority that ran nothing after: runs 79 to 0, not 'only before'"
+fi
+if "$bin" diff --help | awk 'length($0) > 80 { exit 1 }' &&
+	"$bin" diff --help | grep -q -- '--merge' &&
+	"$bin" diff --help | grep -q '1 the output could not be written'; then
+	pass "diff --help: within 80 columns, --merge, exit status 1"
+else
+	bad "diff --help: over 80 columns, or --merge or exit 1 missing"
+fi
+rc=0
+"$bin" diff --merge tests/traces/before-cpu tests/traces/before-cpu \
+	>"$h/merge.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q '^  summary: nothing changed beyond noise' "$h/merge.txt"; then
+	bad "diff --merge: exit $rc: $(head -1 "$h/merge.txt")"
+else
+	pass "diff --merge: accepted, a trace against itself is nothing changed"
+fi
 
 # record NAME ARGS...: the trace in $out/NAME, the truth in NAME.out, the
 # report in NAME.json.
@@ -142,8 +233,10 @@ for table, key, figs, keep, lbkey in (
         fail("%s: rows %s, reports %s" % (table, sorted(rows), sorted(set(sb) | set(sa))))
     for name, r in rows.items():
         for k, cell in r["figures"].items():
-            vb = sb.get(name, {}).get(k)
-            va = sa.get(name, {}).get(k)
+            # Both sides have the loop: a row one lacks ran nothing
+            # there, 0 (compare.h, cmp_set_has_loop()).
+            vb = sb[name].get(k) if name in sb else 0
+            va = sa[name].get(k) if name in sa else 0
             if (cell["before"], cell["after"]) != (vb, va):
                 fail("%s %s %s: %s to %s, reports %s to %s" %
                      (table, name, k, cell["before"], cell["after"], vb, va))

@@ -43,6 +43,12 @@
 # indexer=DEFAULT_IDLE shortens the indexer's longest wait; what-if
 # replays print the same bytes twice.
 #
+# tests/traces/before-cpu (committed, no recording): a workload without
+# recorded figures, with a what-if, writes "fidelity" and
+# "unchanged_replay" as null. On officesim, --set-priority layout=HIGHEST
+# leaves HIGH_IDLE with no run: "runs N 0", not "only recorded", and any
+# "not faithful" there names the unchanged replay; counts of 1 singular.
+#
 # The comparison's layout (tools/common/compare.c): the fidelity said once
 # near the top and the summary before the tables, no ">" between recorded
 # and replayed, no "+0.0%", no trailing space, per-task rows by impact with
@@ -150,6 +156,22 @@ def ms(ns): return "%.1f ms" % (ns / 1e6)
 def fail(why):
     print(why); sys.exit(1)
 '
+
+# ---- the committed trace, no recording -----------------------------------------
+# tests/traces/before-cpu saved as a workload and stripped of its recorded
+# figures (the orig-* lines): with a what-if and --json, "fidelity" and
+# "unchanged_replay" are both there, null.
+if replay "$out/cpu.save" tests/traces/before-cpu --save "$out/cpu.wl"; then
+	grep -v '^orig-' "$out/cpu.wl" >"$out/cpu-noorig.wl"
+	replay "$out/cpu-noorig.json" "$out/cpu-noorig.wl" --max-wait short=50 --json &&
+	check "a workload without recorded figures, --json" "$lib"'
+r = load(sys.argv[1])
+for k in ("comparison", "fidelity", "unchanged_replay"):
+    if k not in r: fail("no %s key" % k)
+    if r[k] is not None: fail("%s is %r, not null" % (k, r[k]))
+print("comparison, fidelity and unchanged_replay: null")
+' "$out/cpu-noorig.json"
+fi
 
 # ---- the purpose-built workload --------------------------------------------
 if record rw "$wl" --realtime && grep -qx 'ok=1' "$out/rw.out"; then
@@ -378,6 +400,24 @@ n, o = task(r["replay"], "indexer")["wait_max_ns"], task(r["original"], "indexer
 if n >= 0.5 * o: fail("indexer waits %s, recorded %s" % (ms(n), ms(o)))
 print("indexer waits at most %s (recorded %s)" % (ms(n), ms(o)))
 ' "$out/office.pr.json"
+	# A what-if that empties a priority: layout was HIGH_IDLE's only
+	# task; at HIGHEST, HIGH_IDLE ran nothing: "runs N 0", never "only
+	# recorded". A "not faithful" block there is about the unchanged
+	# replay and says so. Counts of one are singular.
+	if replay "$out/office.hi.txt" "$out/office" "$@" --set-priority layout=HIGHEST &&
+		replay "$out/office.sc.txt" "$out/office" "$@" --scale layout=0.1; then
+		if grep -q 'only recorded' "$out/office.hi.txt" ||
+			! grep -Eq '^    HIGH_IDLE +runs +[0-9]+ +0 +-[0-9]+ \(-100\.0%\)$' "$out/office.hi.txt"; then
+			bad "--set-priority layout=HIGHEST: HIGH_IDLE: $(grep -m1 HIGH_IDLE "$out/office.hi.txt")"
+		elif grep -q '^  not faithful:$' "$out/office.hi.txt"; then
+			bad "--set-priority layout=HIGHEST: 'not faithful:' not said to be the unchanged replay's"
+		elif grep -Eq '(^|[^0-9])1 (starts|recorded runs|posts|events|workload runs)[ ,;]' \
+			"$out/office.hi.txt" "$out/office.sc.txt"; then
+			bad "a count of 1 in the plural: $(grep -Eho '(^|[^0-9])1 (starts|recorded runs|posts|events|workload runs)' "$out/office.hi.txt" "$out/office.sc.txt" | head -1)"
+		else
+			pass "what-if layout=HIGHEST: HIGH_IDLE runs to 0; not faithful labelled the unchanged replay's; counts of one singular"
+		fi
+	fi
 	# Determinism with what-ifs, on a program whose findings name
 	# addresses (a performer's backlog).
 	if replay "$out/office.d1" "$out/office" "$@" --max-wait indexer=50 --slice 3 --json &&

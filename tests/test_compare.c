@@ -395,6 +395,138 @@ static void test_compare_findings_gone_new_still(void **state)
 	cmp_free(c);
 }
 
+static void test_compare_findings_of_one_key_pair_one_to_one(void **state)
+{
+	struct pair *p = *state;
+	struct cmp *c;
+	char why[256];
+
+	/* Before: one backlog; after: a warning and a new error on two
+	 * performers. The error must show as new, and be worse. */
+	assert_int_equal(cmp_set_finding(p->b, "warning", "performer-backlog",
+					 "performer 0xaa", NULL), 0);
+	assert_int_equal(cmp_set_finding(p->a, "warning", "performer-backlog",
+					 "performer 0xbb", NULL), 0);
+	assert_int_equal(cmp_set_finding(p->a, "error", "performer-backlog",
+					 "performer 0xcc", NULL), 0);
+	/* Two tasks named w: the one at DEFAULT pairs with DEFAULT (exact
+	 * first), the one at LOWEST is new. */
+	assert_int_equal(cmp_set_finding(p->b, "warning", "starving-task",
+					 "w (DEFAULT)", NULL), 0);
+	assert_int_equal(cmp_set_finding(p->a, "error", "starving-task",
+					 "w (LOWEST)", NULL), 0);
+	assert_int_equal(cmp_set_finding(p->a, "warning", "starving-task",
+					 "w (DEFAULT)", NULL), 0);
+	c = cmp_new(p->b, p->a, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->nfindings, 4);
+	assert_int_equal(c->nnew, 2);
+	assert_int_equal(c->nstill, 2);
+	assert_int_equal(c->ngone, 0);
+	assert_int_equal(c->findings[0].status, CMP_NEW);
+	assert_string_equal(c->findings[0].subject, "performer 0xcc");
+	assert_int_equal(c->findings[1].status, CMP_NEW);
+	assert_string_equal(c->findings[1].subject, "w (LOWEST)");
+	assert_string_equal(c->findings[3].subject, "w (DEFAULT)");
+	assert_string_equal(c->findings[3].severity_before, "warning");
+	assert_true(cmp_worse(c, why, sizeof(why)));
+	assert_string_equal(why, "a new error finding: performer-backlog "
+				 "performer 0xcc");
+	cmp_free(c);
+}
+
+static void test_compare_near_hundred_percent_is_not_rounded_to_it(void **state)
+{
+	struct pair *p = *state;
+	struct cmp_figs b = waits(10, 0, MS(264), MS(264)),
+			a = waits(10, 0, US(119), US(119));
+	struct cmp_cell cell = { true, true, MS(264), US(119), true };
+	struct cmp *c;
+	char buf[64], *t;
+	json_t *j, *x;
+
+	assert_string_equal(cmp_change_text(&cell, true, NULL, buf, sizeof(buf)),
+			    "-264 ms (-99.95%)");
+	cell.after = 0;
+	assert_non_null(strstr(cmp_change_text(&cell, true, NULL, buf,
+					       sizeof(buf)), "(-100.0%)"));
+	cell.after = MS(528);
+	assert_non_null(strstr(cmp_change_text(&cell, true, NULL, buf,
+					       sizeof(buf)), "(+100.0%)"));
+	assert_int_equal(cmp_set_prio(p->b, "REPAINT", &b), 0);
+	assert_int_equal(cmp_set_prio(p->a, "REPAINT", &a), 0);
+	c = cmp_new(p->b, p->a, NULL);
+	assert_non_null(c);
+	t = text_of(c, NULL);
+	assert_null(strstr(t, "100.0%"));
+	assert_non_null(strstr(t, "(-99.95%)"));
+	j = json_of(c);
+	x = fig(row_named(j, "priorities", "REPAINT"), "wait_p99_ns");
+	assert_true(json_real_value(json_object_get(x, "change_pct")) > -100.0);
+	json_decref(j);
+	free(t);
+	cmp_free(c);
+}
+
+static void test_compare_summary_names_a_task_inside_anothers_name(void **state)
+{
+	struct pair *p = *state;
+	struct cmp_figs pb = waits(10, 0, MS(5), MS(5)),
+			pa = waits(10, 0, MS(505), MS(505)),
+			eb = waits(5, 0, MS(5), MS(5)),
+			ea = waits(5, 0, MS(505), MS(505)),
+			rb = waits(5, 0, 0, 0), ra = waits(5, 0, 0, 0);
+	struct cmp *c;
+	char buf[512];
+
+	cmp_figs_set(&rb, CMP_RUN_MAX, MS(1));
+	cmp_figs_set(&ra, CMP_RUN_MAX, MS(101));
+	assert_int_equal(cmp_set_prio(p->b, "DEFAULT", &pb), 0);
+	assert_int_equal(cmp_set_prio(p->a, "DEFAULT", &pa), 0);
+	assert_int_equal(cmp_set_task(p->b, "editor", "DEFAULT", &eb), 0);
+	assert_int_equal(cmp_set_task(p->a, "editor", "DEFAULT", &ea), 0);
+	assert_int_equal(cmp_set_task(p->b, "edit", "DEFAULT", &rb), 0);
+	assert_int_equal(cmp_set_task(p->a, "edit", "DEFAULT", &ra), 0);
+	c = cmp_new(p->b, p->a, NULL);
+	assert_non_null(c);
+	cmp_summary(c, NULL, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "; editor wait p99 "));
+	assert_non_null(strstr(buf, "; edit longest run 1 ms to 101 ms "
+				    "(+10000.0%)"));
+	/* The findings in the order of the text's findings header. */
+	assert_non_null(strstr(buf, "; findings: 0 new, 0 still there, 0 gone"));
+	cmp_free(c);
+}
+
+static void test_compare_long_names_keep_the_columns(void **state)
+{
+	struct pair *p = *state;
+	struct cmp_figs b = waits(5, 0, MS(5), MS(5)), a = waits(5, 0, MS(50), MS(50));
+	struct cmp_figs only = waits(3, 0, MS(9), MS(9));
+	struct cmp *c;
+	char *t;
+
+	cmp_figs_set(&only, CMP_STARVED, 0);
+	cmp_figs_set(&only, CMP_INTERVALS, 0);
+	assert_int_equal(cmp_set_task(p->b, "a very long task name that overflows the column",
+				      "DEFAULT", &b), 0);
+	assert_int_equal(cmp_set_task(p->a, "a very long task name that overflows the column",
+				      "DEFAULT", &a), 0);
+	assert_int_equal(cmp_set_prio(p->a, "RESIZE", &only), 0);
+	c = cmp_new(p->b, p->a, NULL);
+	assert_non_null(c);
+	t = text_of(c, NULL);
+	/* 27 characters and an ellipsis fill the 28 columns; the figure's
+	 * name starts where every other row's does. */
+	assert_non_null(strstr(t, "    a very long task name that \u2026 wait p99 "));
+	/* A row on one side only: starved time and intervals alike, shown
+	 * only when not 0. */
+	assert_null(strstr(t, "starved "));
+	assert_null(strstr(t, "starvation intervals"));
+	free(t);
+	cmp_free(c);
+}
+
 static void test_compare_new_warning_is_not_worse(void **state)
 {
 	struct pair *p = *state;
@@ -445,6 +577,10 @@ int main(void)
 		T(test_compare_noise_is_relative_and_absolute),
 		T(test_compare_fail_on_threshold_and_minimum),
 		T(test_compare_findings_gone_new_still),
+		T(test_compare_findings_of_one_key_pair_one_to_one),
+		T(test_compare_near_hundred_percent_is_not_rounded_to_it),
+		T(test_compare_summary_names_a_task_inside_anothers_name),
+		T(test_compare_long_names_keep_the_columns),
 		T(test_compare_new_warning_is_not_worse),
 		T(test_compare_tasks_of_one_name_pair_in_order),
 #undef T

@@ -30,6 +30,7 @@ struct cmp_set {
 	size_t nprios, ntasks, cap_prios, cap_tasks;
 	struct cmp_fd *findings;
 	size_t nfindings, cap_findings;
+	bool has_loop; /* cmp_set_has_loop() */
 };
 
 static const struct {
@@ -293,9 +294,24 @@ static size_t rank_of(const struct cmp_entry *v, size_t i)
 	return k;
 }
 
-/* Pairs the entries of bv and av into *rows (sorted by impact). */
-static bool pair_rows(const struct cmp_entry *bv, size_t nb,
-		      const struct cmp_entry *av, size_t na,
+void cmp_set_has_loop(struct cmp_set *s)
+{
+	s->has_loop = true;
+}
+
+/* The entry x stands for on a side that had the loop and lacks it: the
+ * same figures, all 0 (it ran nothing there). */
+static struct cmp_entry zero_of(const struct cmp_entry *x)
+{
+	struct cmp_entry z = { x->name, NULL, { { 0 }, x->f.have } };
+
+	return z;
+}
+
+/* Pairs the entries of bv and av into *rows (sorted by impact); an entry
+ * one side lacks is 0 there when that side had the loop (zb, za). */
+static bool pair_rows(const struct cmp_entry *bv, size_t nb, bool zb,
+		      const struct cmp_entry *av, size_t na, bool za,
 		      const struct cmp_rules *r, struct cmp_row **rows,
 		      size_t *n)
 {
@@ -306,14 +322,19 @@ static bool pair_rows(const struct cmp_entry *bv, size_t nb,
 	for (size_t i = 0; i < nb; i++) {
 		const struct cmp_entry *a =
 			nth_named(av, na, bv[i].name, rank_of(bv, i));
+		struct cmp_entry z = zero_of(&bv[i]);
 
-		if (!fill_row(&(*rows)[(*n)++], &bv[i], a, r))
+		if (!fill_row(&(*rows)[(*n)++], &bv[i], a ? a : za ? &z : NULL,
+			      r))
 			return false;
 	}
-	for (size_t i = 0; i < na; i++)
+	for (size_t i = 0; i < na; i++) {
+		struct cmp_entry z = zero_of(&av[i]);
+
 		if (!nth_named(bv, nb, av[i].name, rank_of(av, i)) &&
-		    !fill_row(&(*rows)[(*n)++], NULL, &av[i], r))
+		    !fill_row(&(*rows)[(*n)++], zb ? &z : NULL, &av[i], r))
 			return false;
+	}
 	qsort(*rows, *n, sizeof(**rows), by_impact);
 	return true;
 }
@@ -336,15 +357,6 @@ static bool same_finding(const struct cmp_fd *a, const struct cmp_fd *b)
 	       !strncmp(a->subject, b->subject, ka);
 }
 
-static const struct cmp_fd *find_fd(const struct cmp_set *s,
-				    const struct cmp_fd *x)
-{
-	for (size_t i = 0; i < s->nfindings; i++)
-		if (same_finding(&s->findings[i], x))
-			return &s->findings[i];
-	return NULL;
-}
-
 static bool add_pair(struct cmp *c, enum cmp_status st, const struct cmp_fd *b,
 		     const struct cmp_fd *a)
 {
@@ -362,37 +374,67 @@ static bool add_pair(struct cmp *c, enum cmp_status st, const struct cmp_fd *b,
 	return ok;
 }
 
+/*
+ * Pairs the findings one to one: each finding on each side is used once.
+ * Exact matches first (same kind and the same whole subject: the same
+ * priority, the same performer address), then the looser key
+ * (same_finding()), each in the sides' order; what is left is new or gone.
+ * partner[i] is the index in b of a's finding i, or SIZE_MAX.
+ */
 static bool pair_findings(struct cmp *c, const struct cmp_set *b,
 			  const struct cmp_set *a)
 {
+	size_t *partner = calloc(a->nfindings + 1, sizeof(*partner));
+	bool *used = calloc(b->nfindings + 1, sizeof(*used));
+	bool ok = false;
+
 	c->findings = calloc(b->nfindings + a->nfindings + 1,
 			     sizeof(*c->findings));
-	if (!c->findings)
-		return false;
+	if (!c->findings || !partner || !used)
+		goto out_free;
 	for (size_t i = 0; i < a->nfindings; i++)
-		if (!find_fd(b, &a->findings[i])) {
+		partner[i] = SIZE_MAX;
+	for (int loose = 0; loose < 2; loose++)
+		for (size_t i = 0; i < a->nfindings; i++) {
+			const struct cmp_fd *x = &a->findings[i];
+
+			for (size_t j = 0; partner[i] == SIZE_MAX &&
+					   j < b->nfindings; j++) {
+				const struct cmp_fd *y = &b->findings[j];
+
+				if (used[j] || strcmp(x->kind, y->kind))
+					continue;
+				if (loose ? same_finding(x, y)
+					  : !strcmp(x->subject, y->subject)) {
+					partner[i] = j;
+					used[j] = true;
+				}
+			}
+		}
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (partner[i] == SIZE_MAX) {
 			if (!add_pair(c, CMP_NEW, NULL, &a->findings[i]))
-				return false;
+				goto out_free;
 			c->nnew++;
 		}
-	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct cmp_fd *x = find_fd(b, &a->findings[i]);
-
-		/* One pair per finding before: a second finding after on
-		 * the same subject joins the first. */
-		if (x && find_fd(a, x) == &a->findings[i]) {
-			if (!add_pair(c, CMP_STILL, x, &a->findings[i]))
-				return false;
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (partner[i] != SIZE_MAX) {
+			if (!add_pair(c, CMP_STILL, &b->findings[partner[i]],
+				      &a->findings[i]))
+				goto out_free;
 			c->nstill++;
 		}
-	}
-	for (size_t i = 0; i < b->nfindings; i++)
-		if (!find_fd(a, &b->findings[i])) {
-			if (!add_pair(c, CMP_GONE, &b->findings[i], NULL))
-				return false;
+	for (size_t j = 0; j < b->nfindings; j++)
+		if (!used[j]) {
+			if (!add_pair(c, CMP_GONE, &b->findings[j], NULL))
+				goto out_free;
 			c->ngone++;
 		}
-	return true;
+	ok = true;
+out_free:
+	free(used);
+	free(partner);
+	return ok;
 }
 
 struct cmp *cmp_new(const struct cmp_set *before, const struct cmp_set *after,
@@ -406,10 +448,12 @@ struct cmp *cmp_new(const struct cmp_set *before, const struct cmp_set *after,
 		c->rules = *rules;
 	else
 		cmp_rules_default(&c->rules);
-	if (!pair_rows(before->prios, before->nprios, after->prios,
-		       after->nprios, &c->rules, &c->prios, &c->nprios) ||
-	    !pair_rows(before->tasks, before->ntasks, after->tasks,
-		       after->ntasks, &c->rules, &c->tasks, &c->ntasks) ||
+	if (!pair_rows(before->prios, before->nprios, before->has_loop,
+		       after->prios, after->nprios, after->has_loop, &c->rules,
+		       &c->prios, &c->nprios) ||
+	    !pair_rows(before->tasks, before->ntasks, before->has_loop,
+		       after->tasks, after->ntasks, after->has_loop, &c->rules,
+		       &c->tasks, &c->ntasks) ||
 	    !pair_findings(c, before, after)) {
 		cmp_free(c);
 		return NULL;
@@ -521,10 +565,40 @@ static const char *val_text(int64_t v, bool ns, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The decimals a change from before to after needs in percent: one, more
+ * where one would round to 100.0 without it being 100 (264 ms to 119 us
+ * is -99.95%, not -100.0%). before is not 0.
+ */
+static int pct_prec(int64_t before, int64_t after)
+{
+	double pct = 100.0 * (double)(after - before) / (double)llabs(before);
+	int prec = 1;
+	char t[64];
+
+	if (llabs(after - before) == llabs(before))
+		return 1;
+	for (; prec < 6; prec++) {
+		snprintf(t, sizeof(t), "%.*f", prec, fabs(pct));
+		if (strtod(t, NULL) != 100.0)
+			break;
+	}
+	return prec;
+}
+
+/* "+7.5%", "-99.95%": the change in percent of before (not 0). */
+static const char *pct_text(int64_t before, int64_t after, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "%+.*f%%", pct_prec(before, after),
+		 100.0 * (double)(after - before) / (double)llabs(before));
+	return buf;
+}
+
 const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 			    const struct cmp_words *w, char *buf, size_t len)
 {
-	char d[32];
+	char d[32], pc[32];
 	int64_t diff;
 
 	if (!cell->have_before || !cell->have_after) {
@@ -542,8 +616,8 @@ const char *cmp_change_text(const struct cmp_cell *cell, bool ns,
 	if (cell->before == 0)
 		snprintf(buf, len, "+%s (from 0)", d);
 	else
-		snprintf(buf, len, "%c%s (%+.1f%%)", diff > 0 ? '+' : '-', d,
-			 100.0 * (double)diff / (double)llabs(cell->before));
+		snprintf(buf, len, "%c%s (%s)", diff > 0 ? '+' : '-', d,
+			 pct_text(cell->before, cell->after, pc, sizeof(pc)));
 	return buf;
 }
 
@@ -553,7 +627,7 @@ static void biggest(const struct cmp_row *row, const struct cmp_words *w,
 {
 	int best = -1;
 	int64_t bd = -2;
-	char b1[32], b2[32];
+	char b1[32], b2[32], pc[32];
 
 	if (!row->in_before || !row->in_after) {
 		snprintf(buf, len, "%s only %s", row->name,
@@ -588,12 +662,12 @@ static void biggest(const struct cmp_row *row, const struct cmp_words *w,
 				  sizeof(b2)));
 		return;
 	}
-	snprintf(buf, len, "%s %s %s to %s (%+.1f%%)", row->name,
+	snprintf(buf, len, "%s %s %s to %s (%s)", row->name,
 		 figs[best].name,
 		 val_text(row->cell[best].before, figs[best].ns, b1, sizeof(b1)),
 		 val_text(row->cell[best].after, figs[best].ns, b2, sizeof(b2)),
-		 100.0 * (double)(row->cell[best].after - row->cell[best].before) /
-			 (double)llabs(row->cell[best].before));
+		 pct_text(row->cell[best].before, row->cell[best].after, pc,
+			  sizeof(pc)));
 }
 
 static const struct cmp_words default_words = { "before", "after" };
@@ -602,6 +676,7 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			char *buf, size_t len)
 {
 	size_t o = 0, shown = 0;
+	const struct cmp_row *named[2] = { NULL, NULL }; /* tasks named */
 	char one[256];
 
 #define PUT(...)                                                               \
@@ -644,12 +719,14 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			PUT("%s%s", shown++ ? "; " : ": ", one);
 		}
 		if (k < c->ntasks && c->tasks[k].beyond_noise && shown < 2) {
+			named[k] = &c->tasks[k];
 			biggest(&c->tasks[k], w, one, sizeof(one));
 			PUT("%s%s", shown++ ? "; " : ": ", one);
 		}
 	}
 	/* And the longest run that grew most, where the waits usually come
-	 * from, unless named already. */
+	 * from, unless that task is named already (the row itself: a name
+	 * inside another's, "edit" in "editor", is another task). */
 	{
 		const struct cmp_row *top = NULL;
 		int64_t td = 0;
@@ -662,7 +739,7 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 				top = &c->tasks[i];
 			}
 		}
-		if (top && !strstr(buf, top->name)) {
+		if (top && top != named[0] && top != named[1]) {
 			const struct cmp_cell *x = &top->cell[CMP_RUN_MAX];
 			char b1[32], b2[32];
 
@@ -670,17 +747,38 @@ const char *cmp_summary(const struct cmp *c, const struct cmp_words *w,
 			    fmt_ns(x->before, b1, sizeof(b1)),
 			    fmt_ns(x->after, b2, sizeof(b2)));
 			if (x->before)
-				PUT(" (%+.1f%%)", 100.0 * (double)td /
-							(double)x->before);
+				PUT(" (%s)", pct_text(x->before, x->after, b1,
+						      sizeof(b1)));
 		}
 	}
-	PUT("; findings: %zu new, %zu gone, %zu still there", c->nnew, c->ngone,
-	    c->nstill);
+	PUT("; findings: %zu new, %zu still there, %zu gone", c->nnew,
+	    c->nstill, c->ngone);
 #undef PUT
 	return buf;
 }
 
 /* ---- text -------------------------------------------------------------------- */
+
+/* The name column: "  " then s escaped, in NAME_COLS columns (counted in
+ * characters, not bytes), cut with "…" when longer, then a space. */
+#define NAME_COLS 28
+static void put_name(FILE *f, const char *in, const char *s)
+{
+	const char *e = tx_esc(s);
+	size_t cols = 0, cut = 0, i;
+
+	for (i = 0; e[i]; i++)
+		if (((unsigned char)e[i] & 0xc0) != 0x80 &&
+		    ++cols == NAME_COLS)
+			cut = i;
+	fprintf(f, "%s  ", in);
+	if (cols > NAME_COLS) {
+		/* The first NAME_COLS - 1 characters, then the ellipsis. */
+		fprintf(f, "%.*s\u2026 ", (int)cut, e);
+		return;
+	}
+	fprintf(f, "%s%*s ", e, (int)(NAME_COLS - cols), "");
+}
 
 static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 		      size_t n, const struct cmp_words *w, const char *in)
@@ -703,8 +801,8 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 		}
 		if (r->prio_before && r->prio_after &&
 		    strcmp(r->prio_before, r->prio_after)) {
-			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
-				tx_esc(r->name), "priority",
+			put_name(f, in, r->name);
+			fprintf(f, "%-20s %12s %12s  %s\n", "priority",
 				tx_esc(r->prio_before), tx_esc(r->prio_after),
 				"moved");
 			first = false;
@@ -717,12 +815,14 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 				continue;
 			/* Within noise: not shown. A row on one side only
 			 * shows its runs, waits, longest run and starvation,
-			 * and a count only when it is not 0. */
+			 * long runs and starvation (time and intervals alike)
+			 * only when not 0. */
 			if (r->in_before && r->in_after && !c->beyond_noise)
 				continue;
 			if ((!r->in_before || !r->in_after) &&
 			    (k == CMP_WAIT_P50 || k == CMP_RUN_TOTAL ||
-			     ((k == CMP_LONG_RUNS || k == CMP_INTERVALS) &&
+			     ((k == CMP_LONG_RUNS || k == CMP_INTERVALS ||
+			       k == CMP_STARVED) &&
 			      !c->before && !c->after)))
 				continue;
 			if (first) {
@@ -737,8 +837,8 @@ static void text_rows(FILE *f, const char *title, const struct cmp_row *rows,
 			} else {
 				label[0] = '\0';
 			}
-			fprintf(f, "%s  %-28s %-20s %12s %12s  %s\n", in,
-				tx_esc(label), figs[k].name,
+			put_name(f, in, label);
+			fprintf(f, "%-20s %12s %12s  %s\n", figs[k].name,
 				c->have_before ? val_text(c->before, figs[k].ns, b1, sizeof(b1)) : "-",
 				c->have_after ? val_text(c->after, figs[k].ns, b2, sizeof(b2)) : "-",
 				cmp_change_text(c, figs[k].ns, w, ch, sizeof(ch)));
@@ -865,7 +965,8 @@ static void json_rows(FILE *f, const char *key, const struct cmp_row *rows,
 				fprintf(f, ",\"change\":%" PRId64 ",\"change_pct\":",
 					c->after - c->before);
 				if (c->before)
-					fprintf(f, "%.1f",
+					fprintf(f, "%.*f",
+						pct_prec(c->before, c->after),
 						100.0 * (double)(c->after - c->before) /
 							(double)llabs(c->before));
 				else

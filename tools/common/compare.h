@@ -13,11 +13,13 @@
  *
  * The words, the same everywhere:
  *   - a change from 0 prints "+504 us (from 0)", never a percentage (JSON:
- *     "change_pct": null);
+ *     "change_pct": null); a percentage has one decimal, more where one
+ *     would show 100.0 without the change being 100% ("-99.95%");
  *   - equal values print "same";
  *   - a priority or task on one side only prints "-" on the other, and
  *     "only before" / "only after" (the caller names the sides: "before"
- *     and "after", or "recorded" and "replayed");
+ *     and "after", or "recorded" and "replayed"); on a side that had the
+ *     loop (cmp_set_has_loop()) it ran nothing and is 0 there instead;
  *   - before and after are separated by columns or by " to ", never by a
  *     ">" that would read as a comparison.
  *
@@ -82,6 +84,12 @@ struct cmp_set;
 struct cmp_set *cmp_set_new(void);
 void cmp_set_free(struct cmp_set *s);
 
+/* Says s is the figures of a loop, listing every priority and task that
+ * ran or starved there: one the other side has and s lacks ran nothing
+ * on s and compares against 0 ("runs 79 to 0"), not "only before". A
+ * side without the call (no loop) shows such rows on one side only. */
+void cmp_set_has_loop(struct cmp_set *s);
+
 /* Adds a priority (by name: "REPAINT") with its figures; a second one of
  * the same name replaces the first. Returns 0, or -ENOMEM. */
 int cmp_set_prio(struct cmp_set *s, const char *prio,
@@ -92,11 +100,12 @@ int cmp_set_prio(struct cmp_set *s, const char *prio,
 int cmp_set_task(struct cmp_set *s, const char *name, const char *prio,
 		 const struct cmp_figs *f);
 /* Adds a finding. severity is "info", "warning" or "error"; subject is
- * what it is about (its culprit); evidence may be NULL. Findings pair by
- * kind and subject, the subject's parenthesised tail aside (a task's
- * priority, which a what-if may move), and a "performer-backlog" by its
- * kind alone (a performer's address changes from run to run). Returns 0,
- * or -ENOMEM. */
+ * what it is about (its culprit); evidence may be NULL. Findings pair one
+ * to one (each finding of each side once): first by kind and the whole
+ * subject, then by kind and subject with its parenthesised tail aside (a
+ * task's priority, which a what-if may move), a "performer-backlog" by
+ * its kind alone (a performer's address changes from run to run); what
+ * pairs with nothing is new or gone. Returns 0, or -ENOMEM. */
 int cmp_set_finding(struct cmp_set *s, const char *severity, const char *kind,
 		    const char *subject, const char *evidence);
 

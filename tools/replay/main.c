@@ -314,7 +314,7 @@ static int suggest_print(const struct wl_workload *w, const struct an_config *cf
 			       "before every candidate was tried\n", r.budget_s);
 	}
 	fx_free(&r);
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sr_error("cannot write the report: %s", strerror(errno));
 		return SR_EXIT_FAIL;
 	}
@@ -705,7 +705,7 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		sr_report_json(stdout, &rr);
 	else
 		sr_report_text(stdout, &rr);
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sr_error("cannot write the report: %s", strerror(errno));
 		status = SR_EXIT_FAIL;
 	}

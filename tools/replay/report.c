@@ -14,6 +14,7 @@
 #include "compare.h"
 #include "jsonstr.h"
 #include "textesc.h"
+#include "words.h"
 
 /* ---- figures ------------------------------------------------------------- */
 
@@ -334,19 +335,24 @@ static void text_whatif(FILE *f, const struct sr_whatif *wi)
 /* Two lines; the second indented by indent. */
 static void stats_line(FILE *f, const struct sr_stats *st, const char *indent)
 {
-	fprintf(f, "%llu workload runs replayed (%llu split by the stopwatch, %llu "
-		   "run on through a recorded yield, %llu with no work left), "
-		   "%llu posts, %llu starts of an active task skipped, %llu "
-		   "recorded runs passed over, %llu events;\n%sstopwatch "
+	unsigned long long runs = st->runs, posts = st->posts,
+			   skipped = st->starts_skipped,
+			   dropped = st->runs_dropped, events = st->events,
+			   checks = st->checks;
+
+	fprintf(f, "%llu workload %s replayed (%llu split by the stopwatch, "
+		   "%llu run on through a recorded yield, %llu with no work "
+		   "left), %llu %s, %llu %s of an active task skipped, %llu "
+		   "recorded %s passed over, %llu %s;\n%sstopwatch "
 		   "verdicts as recorded: %llu of %llu",
-		(unsigned long long)st->runs, (unsigned long long)st->split,
-		(unsigned long long)st->merged, (unsigned long long)st->extra,
-		(unsigned long long)st->posts,
-		(unsigned long long)st->starts_skipped,
-		(unsigned long long)st->runs_dropped,
-		(unsigned long long)st->events, indent,
-		(unsigned long long)st->checks_same,
-		(unsigned long long)st->checks);
+		runs, tw_noun(runs, "run", "runs"),
+		(unsigned long long)st->split, (unsigned long long)st->merged,
+		(unsigned long long)st->extra, posts,
+		tw_noun(posts, "post", "posts"), skipped,
+		tw_noun(skipped, "start", "starts"), dropped,
+		tw_noun(dropped, "run", "runs"), events,
+		tw_noun(events, "event", "events"), indent,
+		(unsigned long long)st->checks_same, checks);
 	fprintf(f, "; run begins off the recording's: p50 %s, p90 %s, max %s",
 		NS(st->drift_p50), NS(st->drift_p90), NS(st->drift_max));
 }
@@ -393,8 +399,9 @@ static void json_counts(FILE *f, const char *key, const struct sr_figs *x)
 }
 
 /* The figures of x as one side of a comparison (compare.h); NULL when out
- * of memory. Tasks and priorities that never ran are left out on both
- * sides: they have nothing to compare. */
+ * of memory. Tasks and priorities that never ran are left out; one that
+ * ran on the other side only compares against 0 here (both sides are
+ * the workload's loop: cmp_set_has_loop()), "runs 79 to 0". */
 static struct cmp_set *cmp_side(const struct sr_figs *x)
 {
 	struct cmp_set *s = cmp_set_new();
@@ -402,6 +409,7 @@ static struct cmp_set *cmp_side(const struct sr_figs *x)
 
 	if (!s)
 		return NULL;
+	cmp_set_has_loop(s);
 	for (size_t i = 0; i < x->nstarves; i++)
 		nst[x->starves[i].prio]++;
 	for (int p = 0; p < WL_PRIOS; p++) {
@@ -504,7 +512,10 @@ static void text_unfaithful(FILE *f, const struct sr_report *r,
 
 	if (!fd->known || fd->ok)
 		return;
-	fputs("\n  not faithful:\n", f);
+	/* With a what-if the fidelity is the unchanged replay's, not the
+	 * one whose figures come before. */
+	fprintf(f, "\n  not faithful%s:\n",
+		r->unchanged != r->replay ? " (the unchanged --sim replay)" : "");
 	for (int p = 0; p < WL_PRIOS; p++) {
 		const struct sr_fig_prio *a = &o->prio[p], *b = &u->prio[p];
 
@@ -813,7 +824,9 @@ void sr_report_json(FILE *f, const struct sr_report *r)
 	fidelity(r, &fd);
 	fputs(",\"fidelity\":", f);
 	if (!fd.known) {
-		fputs("null}\n", f);
+		/* No recorded figures: no fidelity, and no unchanged replay
+		 * either (docs/schedreplay.md: null). */
+		fputs("null,\"unchanged_replay\":null}\n", f);
 		return;
 	}
 	fprintf(f, "{\"replay\":\"%s\",\"priorities\":[",

@@ -74,6 +74,7 @@ static int from_trace(struct side *s, const struct an_config *cfg, char *err,
 	}
 	an_loop_label(l, s->label, sizeof(s->label));
 	s->pid = l->vpid;
+	cmp_set_has_loop(s->set);
 	for (int p = 0; p < AN_PRIOS; p++) {
 		struct an_prio *pr = &l->prio[p];
 		struct cmp_figs f = { { 0 }, 0 };
@@ -199,6 +200,7 @@ static int from_json(struct side *s, const char *which, int64_t pid,
 	snprintf(s->label, sizeof(s->label), "%s",
 		 jstr(l, "label") ? jstr(l, "label") : "loop");
 	s->pid = jint(l, "pid");
+	cmp_set_has_loop(s->set);
 	addr = jstr(l, "loop");
 	rc = -ENOMEM;
 	json_array_foreach(json_object_get(l, "priorities"), i, x) {
@@ -325,7 +327,7 @@ static void json_side(const char *key, const struct side *s)
 	"usage: schedprof diff BEFORE AFTER [--json] [--fail-on PCT] " \
 	"[--min-change MS]\n" \
 	"                      [--pid PID[,PID]] [--long-task MS] " \
-	"[--starve MS]\n"
+	"[--starve MS] [--merge]\n"
 
 void sp_diff_help(FILE *f)
 {
@@ -333,24 +335,33 @@ void sp_diff_help(FILE *f)
 	      "Compares two recordings, such as before and after a fix: per "
 	      "priority and per\ntask before | after | change, the findings "
 	      "new, gone or still there, the\nsummary first.\n"
-	      "  BEFORE, AFTER       a trace directory or a report's JSON "
-	      "(schedprof report --json)\n"
+	      "  BEFORE, AFTER       a trace directory or a report's JSON\n"
+	      "                      (schedprof report --json)\n"
 	      "  --json              the comparison as JSON\n"
 	      "  --fail-on PCT       exit 3 when AFTER is worse: a wait p99, "
-	      "wait max or longest run\n"
-	      "                      up by more than PCT % and --min-change, "
-	      "or a new error finding\n"
+	      "wait max or\n"
+	      "                      longest run up by more than PCT % and "
+	      "--min-change; one\n"
+	      "                      only in AFTER of at least --min-change; "
+	      "an error finding\n"
+	      "                      new, or an error now that was less "
+	      "before. Every such\n"
+	      "                      change shows (noise is the lower of PCT "
+	      "and 10 %)\n"
 	      "  --min-change MS     smaller changes of a time are noise "
 	      "(default 1)\n"
 	      "  --pid PID           only that process's loops; "
-	      "BEFORE_PID,AFTER_PID for one each\n"
+	      "BEFORE_PID,AFTER_PID: one each\n"
 	      "  --long-task MS      a run this long is a long task "
 	      "(default 50), as in report\n"
 	      "  --starve MS         a ready task waiting this long starves "
-	      "(default 100), as in report\n"
+	      "(default 100)\n"
+	      "  --merge             read traces of several recordings "
+	      "together, as in report\n"
 	      "  -h, --help          this help\n"
-	      "Exit status: 0 compared (not worse); 2 bad usage or bad input; "
-	      "3 --fail-on: AFTER is worse.\n"
+	      "Exit status: 0 compared (not worse); 1 the output could not be "
+	      "written or out\nof memory; 2 bad usage or bad input; 3 "
+	      "--fail-on: AFTER is worse.\n"
 	      "See schedprof(1) and docs/schedprof.md.\n", f);
 }
 
@@ -415,6 +426,7 @@ int sp_diff_main(int argc, char **argv)
 		{ "long-task", required_argument, NULL, 'l' },
 		{ "starve", required_argument, NULL, 's' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -439,41 +451,48 @@ int sp_diff_main(int argc, char **argv)
 			break;
 		case 'f':
 			if (!parse_pct(optarg, &fail_pct)) {
-				sp_error("--fail-on: '%s' is not a percentage "
-					 "above 0", optarg);
+				sp_error("diff: --fail-on: '%s' is not a "
+					 "percentage above 0 and at most 1000000",
+					 optarg);
 				return SP_EXIT_USAGE;
 			}
 			break;
 		case 'm':
 			if (!sp_parse_ms(optarg, &rules.noise_ns)) {
-				sp_error("--min-change: '%s' is not a duration "
-					 "in ms", optarg);
+				sp_error("diff: --min-change: '%s' is not a "
+					 "duration in ms", optarg);
 				return SP_EXIT_USAGE;
 			}
 			break;
 		case 'l':
 			if (!sp_parse_ms(optarg, &cfg.long_task_ns)) {
-				sp_error("--long-task: '%s' is not a duration in ms",
-					 optarg);
+				sp_error("diff: --long-task: '%s' is not a "
+					 "duration in ms", optarg);
 				return SP_EXIT_USAGE;
 			}
 			thresholds = true;
 			break;
 		case 's':
 			if (!sp_parse_ms(optarg, &cfg.starve_ns)) {
-				sp_error("--starve: '%s' is not a duration in ms",
-					 optarg);
+				sp_error("diff: --starve: '%s' is not a duration "
+					 "in ms", optarg);
 				return SP_EXIT_USAGE;
 			}
 			thresholds = true;
 			break;
 		case 'p':
 			if (!parse_pids(optarg, pids)) {
-				sp_error("--pid: '%s' is not a process id or "
+				sp_error("diff: --pid: '%s' is not a process id or "
 					 "two (PID or BEFORE_PID,AFTER_PID)",
 					 optarg);
 				return SP_EXIT_USAGE;
 			}
+			break;
+		case 'M':
+			/* As report: traces of several recordings are read
+			 * together, and which were merged is said. */
+			cfg.merge = true;
+			cfg.merge_prog = "schedprof";
 			break;
 		case 'h':
 			sp_diff_help(stdout);
@@ -495,8 +514,13 @@ int sp_diff_main(int argc, char **argv)
 	bcfg = acfg = cfg;
 	bcfg.pid = pids[0];
 	acfg.pid = pids[1];
-	if (fail_pct > 0)
+	/* What fails is shown: with --fail-on below the noise threshold,
+	 * noise is --fail-on's (a +7% p99 failing --fail-on 5 is a row). */
+	if (fail_pct > 0) {
 		rules.fail_pct = fail_pct;
+		if (fail_pct < rules.noise_pct)
+			rules.noise_pct = fail_pct;
+	}
 	b.path = argv[optind];
 	a.path = argv[optind + 1];
 	if (read_side(&b, "BEFORE", &bcfg, thresholds, err, sizeof(err)) < 0 ||
@@ -506,9 +530,20 @@ int sp_diff_main(int argc, char **argv)
 		goto out;
 	}
 	if (b.long_task_ns != a.long_task_ns || b.starve_ns != a.starve_ns) {
-		sp_error("diff: BEFORE and AFTER were reported with other "
-			 "--long-task/--starve thresholds; report them again "
-			 "with the same");
+		if (b.is_trace != a.is_trace) {
+			const struct side *rs = b.is_trace ? &a : &b;
+
+			sp_error("diff: %s %s was reported with --long-task %g "
+				 "--starve %g: give those for the trace %s",
+				 rs == &b ? "BEFORE" : "AFTER", tx_esc(rs->path),
+				 (double)rs->long_task_ns / 1e6,
+				 (double)rs->starve_ns / 1e6,
+				 rs == &b ? "AFTER" : "BEFORE");
+		} else {
+			sp_error("diff: BEFORE and AFTER were reported with "
+				 "other --long-task/--starve thresholds; report "
+				 "them again with the same");
+		}
 		status = SP_EXIT_USAGE;
 		goto out;
 	}
@@ -560,7 +595,9 @@ int sp_diff_main(int argc, char **argv)
 				       an_fmt_ns(rules.fail_min_ns, m, sizeof(m)));
 		}
 	}
-	if (fflush(stdout) != 0) {
+	/* A write that failed before (a full buffer to /dev/full) leaves
+	 * nothing for fflush() to fail on: ferror() says it. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sp_error("cannot write the comparison: %s", strerror(errno));
 		status = SP_EXIT_FAIL;
 	} else if (worse) {

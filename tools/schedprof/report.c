@@ -961,7 +961,7 @@ int sp_report_main(int argc, char **argv)
 	else
 		report_text(r, an_anomalies(a),
 			    (const char *const *)argv + optind, argc - optind);
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sp_error("cannot write the report: %s", strerror(errno));
 		status = SP_EXIT_FAIL;
 	}
