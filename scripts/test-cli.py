@@ -21,7 +21,7 @@ so that a new option cannot be added without its line in --help:
   (URI)" (tracepoints/schema.h);
 - option errors, one grammar, exactly one line on stderr, nothing on
   stdout, exit 2, for schedprof, schedprof help, every schedprof command
-  (but diff: OWN_MESSAGES), schedreplay and schedtop:
+  schedreplay and schedtop:
   "TOOL: [COMMAND: ]unknown option '--bogus' (see TOOL [COMMAND] --help)",
   and for every option of the parser's table that takes a value, given
   last: "TOOL: [COMMAND: ]--NAME needs a value (see TOOL [COMMAND]
@@ -180,10 +180,9 @@ for tool in ("schedprof", "schedtop", "schedreplay"):
         ok(f"{tool} --version: {version}, trace schema {num}")
 
 # ---- option errors: one grammar, one line ---------------------------------------
-# Commands whose messages are their own for now: diff's parser is
-# tools/schedprof/diff.c's (its own "schedprof: diff: ..." lines plus
-# usage lines), being changed with the comparison module.
-OWN_MESSAGES = {"diff"}
+# Commands whose option errors are their own (none now: diff's follow the
+# grammar too).
+OWN_MESSAGES = set()
 
 
 def value_options(text):

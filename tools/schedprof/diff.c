@@ -359,17 +359,12 @@ void sp_diff_help(FILE *f)
 	      "  --merge             read traces of several recordings "
 	      "together, as in report\n"
 	      "  -h, --help          this help\n"
+	      "  --version           the libsched release and the trace "
+	      "schema\n"
 	      "Exit status: 0 compared (not worse); 1 the output could not be "
 	      "written or out\nof memory; 2 bad usage or bad input; 3 "
 	      "--fail-on: AFTER is worse.\n"
 	      "See schedprof(1) and docs/schedprof.md.\n", f);
-}
-
-/* The usage lines after an error, on f; bad usage. */
-static int usage_to(FILE *f)
-{
-	fputs(DIFF_USAGE, f);
-	return SP_EXIT_USAGE;
 }
 
 /* One process id (both sides) or two, "BEFORE_PID,AFTER_PID". */
@@ -428,6 +423,7 @@ int sp_diff_main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "merge", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct an_config cfg, bcfg, acfg;
@@ -497,18 +493,22 @@ int sp_diff_main(int argc, char **argv)
 		case 'h':
 			sp_diff_help(stdout);
 			return SP_EXIT_OK;
+		case 'V':
+			return sp_version("diff", argc, argv, optind - 1);
 		case ':':
-			sp_error("diff: %s needs a value", argv[optind - 1]);
-			return usage_to(stderr);
+			sp_usage_error("diff", "%s needs a value",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		default:
-			sp_error("diff: unknown option '%s'", argv[optind - 1]);
-			return usage_to(stderr);
+			sp_usage_error("diff", "unknown option '%s'",
+				       argv[optind - 1]);
+			return SP_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 2) {
-		sp_error("diff: two recordings needed (BEFORE AFTER), %d given",
-			 argc - optind);
-		return usage_to(stderr);
+		sp_usage_error("diff", "two recordings needed (BEFORE AFTER), "
+			       "%d given", argc - optind);
+		return SP_EXIT_USAGE;
 	}
 	rules.fail_min_ns = rules.noise_ns;
 	bcfg = acfg = cfg;
