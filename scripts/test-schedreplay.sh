@@ -208,7 +208,7 @@ for (a, x), (b, y) in zip(so, su):
         bad.append("interval %s %s vs %s %s" % (a, x, b, y))
 if bad: fail("; ".join(bad))
 if not r["fidelity"]["ok"]: fail("the tool says not faithful: %s" % r["fidelity"])
-print("every priority within 10%%/1 ms, %d starvation interval(s) the same; the tool agrees"
+print("every priority within 10%%/1 ms, %d starvation intervals the same; the tool agrees"
       % len(so))
 ' "$out/rw.json"
 
