@@ -208,8 +208,8 @@ for (a, x), (b, y) in zip(so, su):
         bad.append("interval %s %s vs %s %s" % (a, x, b, y))
 if bad: fail("; ".join(bad))
 if not r["fidelity"]["ok"]: fail("the tool says not faithful: %s" % r["fidelity"])
-print("every priority within 10%%/1 ms, %d starvation intervals the same; the tool agrees"
-      % len(so))
+print("every priority within 10%%/1 ms, %d starvation interval%s the same; the tool agrees"
+      % (len(so), "" if len(so) == 1 else "s"))
 ' "$out/rw.json"
 
 	# Determinism: the same bytes twice, text and JSON.
