@@ -157,6 +157,28 @@ static void test_numarg_plain_decimals_only(void **state)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+/* A --pid is decimal digits only: strtoll() alone took " 12" and "+12"
+ * in report and schedreplay. */
+static void test_numarg_pid_digits_only(void **state)
+{
+	static const char *const bad[] = {
+		"", "-1", "+12", " 12", "12 ", "0x10", "1e3", "1.0", "12a",
+		"9223372036854775808",
+	};
+	int64_t pid = -1;
+
+	(void)state;
+	assert_true(tn_pid("0", &pid));
+	assert_int_equal(pid, 0);
+	assert_true(tn_pid("17787", &pid));
+	assert_int_equal(pid, 17787);
+	assert_true(tn_pid("9223372036854775807", &pid));
+	assert_int_equal(pid, INT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (tn_pid(bad[i], &pid))
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_textesc_ring_and_long_names),
 		cmocka_unit_test(test_textesc_fputs),
 		cmocka_unit_test(test_numarg_plain_decimals_only),
+		cmocka_unit_test(test_numarg_pid_digits_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,9 @@
 /* Plain decimal numbers on command lines (see numarg.h). */
 #include "numarg.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 static bool digits(const char **s)
 {
 	const char *p = *s;
@@ -22,4 +25,16 @@ bool tn_decimal(const char *s)
 			return false;
 	}
 	return *s == '\0';
+}
+
+bool tn_pid(const char *s, int64_t *pid)
+{
+	const char *p = s;
+	char *end;
+
+	if (!digits(&p) || *p)
+		return false;
+	errno = 0;
+	*pid = strtoll(s, &end, 10);
+	return !errno && !*end;
 }

@@ -479,17 +479,12 @@ static int run(int argc, char **argv, char **argv_copy, struct sr_whatif *wi)
 		case 'w':
 			save = optarg;
 			break;
-		case 'P': {
-			char *end;
-
-			errno = 0;
-			cfg.pid = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || cfg.pid < 0) {
+		case 'P':
+			if (!tn_pid(optarg, &cfg.pid)) {
 				sr_error("--pid: '%s' is not a process id", optarg);
 				return SR_EXIT_USAGE;
 			}
 			break;
-		}
 		case 'L': {
 			char *end;
 

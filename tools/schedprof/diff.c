@@ -370,17 +370,13 @@ void sp_diff_help(FILE *f)
 /* One process id (both sides) or two, "BEFORE_PID,AFTER_PID". */
 static bool parse_pid(const char *s, size_t n, int64_t *pid)
 {
-	char buf[24], *end;
+	char buf[24];
 
-	if (n == 0 || n >= sizeof(buf))
+	if (n >= sizeof(buf))
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	if (!tn_decimal(buf) || strchr(buf, '.'))
-		return false;
-	errno = 0;
-	*pid = strtoll(buf, &end, 10);
-	return !errno && end != buf && !*end && *pid >= 0;
+	return tn_pid(buf, pid);
 }
 
 static bool parse_pids(const char *s, int64_t pids[2])

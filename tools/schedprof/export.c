@@ -92,6 +92,7 @@
 #include "grow.h"
 #include "flightmark.h"
 #include "jsonstr.h"
+#include "numarg.h"
 #include "schedprof.h"
 #include "words.h"
 
@@ -1840,7 +1841,6 @@ int sp_export_main(int argc, char **argv)
 	struct fm_set fs;
 	struct extra x;
 	struct an *a;
-	char *end;
 	FILE *f;
 	struct stat st;
 	FILE *sum;
@@ -1870,9 +1870,7 @@ int sp_export_main(int argc, char **argv)
 			}
 			break;
 		case 'P':
-			errno = 0;
-			cfg.pid = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || cfg.pid < 0) {
+			if (!tn_pid(optarg, &cfg.pid)) {
 				sp_error("export: --pid: '%s' is not a process "
 					 "id", optarg);
 				return SP_EXIT_USAGE;

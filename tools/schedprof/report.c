@@ -858,17 +858,12 @@ int sp_report_main(int argc, char **argv)
 				return SP_EXIT_USAGE;
 			}
 			break;
-		case 'p': {
-			char *end;
-
-			errno = 0;
-			cfg.pid = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || cfg.pid < 0) {
+		case 'p':
+			if (!tn_pid(optarg, &cfg.pid)) {
 				sp_error("--pid: '%s' is not a process id", optarg);
 				return SP_EXIT_USAGE;
 			}
 			break;
-		}
 		case 'N':
 			no_fixes = true;
 			break;
