@@ -33,18 +33,26 @@ function is_peer(lib) {
 
 # The goal of a row, "" if none: sets gkind, gval, gtext.
 function goal(m, v) {
-	gkind = ""
-	if (m == "post1" || m == "post4") {
-		gkind = "le"; gval = 15; gtext = "at most 15 ns/task"
+	gkind = ""; gref = ""
+	if (m == "post1" && v == "1M") {
+		gkind = "best"; gval = 1; gtext = "at most the best peer"
+	} else if (m == "post4" && v == "1M") {
+		gkind = "best"; gval = 0.8; gref = "libevent"
+		gtext = "at most 0.8x libevent"
 	} else if (m == "chain") {
-		gkind = "le"; gval = 50; gtext = "at most 50 ns/task"
+		gkind = "le"; gval = 35; gtext = "at most 35 ns/task"
 	} else if (m == "input" && v == "p99") {
-		gkind = "le"; gval = 200; gtext = "p99 at most 200 us"
+		gkind = "best"; gval = 1; gtext = "p99 at most the best peer"
+	} else if (m == "input" && v == "p50") {
+		gkind = "best"; gval = 2; gtext = "p50 at most 2x the best peer"
+	} else if (m == "queue" && v == "1k") {
+		gkind = "best"; gval = 1; gtext = "at most the best peer"
 	} else if (m == "queue" && v != "1") {
 		gkind = "flat"; gval = 1.5
 		gtext = "flat: within 1.5x of libsched's size-1 figure"
 	} else if (m == "xpost") {
-		gkind = "ge"; gval = 25; gtext = "at least 25 M/s"
+		gkind = "best"; gval = 1
+		gtext = "at least the best peer (aim: 1.25x)"
 	} else if (m == "wake" && (v == "p50" || v == "p99")) {
 		gkind = "ref"; gval = 1.1; gref = "epoll+eventfd"
 		gtext = "within 1.1x of raw epoll+eventfd"
@@ -132,7 +140,21 @@ function verdict(m, v, key,   s, x, best, bestlib, i, l, r, base, txt, ok) {
 		missed++; missed_list[missed] = m "/" v ": not measured"
 		return
 	}
-	if (gkind == "le") {
+	if (gkind == "best") {
+		# A ratio to the best peer of this run (or to the peer named),
+		# lower is better for times, higher for rates.
+		if (gref != "") {
+			best = med[key, gref]; bestlib = gref
+		}
+		if (best == "" || best == "-" || best + 0 <= 0) {
+			ok = 0; txt = "no peer measured"
+		} else {
+			r = x / best
+			ok = better[key] == "high" ? r >= gval : r <= gval
+			txt = sprintf("%.2fx %s (%s against %s %s)", r, bestlib,
+				      fmt(x), fmt(best), unit[key, 1])
+		}
+	} else if (gkind == "le") {
 		ok = x + 0 <= gval; txt = sprintf("%s %s", fmt(x), unit[key, 1])
 	} else if (gkind == "ge") {
 		ok = x + 0 >= gval; txt = sprintf("%s %s", fmt(x), unit[key, 1])
