@@ -199,6 +199,10 @@ struct lsched_loop {
 	struct lsched__list spare_tasks; /* freed tasks kept for reuse */
 	uint32_t nspare;
 	struct lsched__list timerlist;
+	/* Loop timers are cut from slabs (timer.c), to sit together in
+	 * memory; a destroyed timer's slot waits in timer_spare. */
+	struct lsched__timer_slab *timer_slabs;
+	struct lsched__list timer_spare;
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;

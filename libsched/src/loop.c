@@ -64,6 +64,7 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	lsched__list_init(&loop->tasks);
 	lsched__list_init(&loop->spare_tasks);
 	lsched__list_init(&loop->timerlist);
+	lsched__list_init(&loop->timer_spare);
 	lsched__list_init(&loop->performers);
 	atomic_init(&loop->running, false);
 	atomic_init(&loop->stop, false);
