@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@
  * together. Slabs are freed with the loop. */
 #define SLAB_SLOTS 64
 #define SLOT_SIZE ((sizeof(lsched_timer) + 63) & ~(size_t)63)
+
+/* What the dispatch reads of a one-shot timer is the slot's first line. */
+_Static_assert(offsetof(lsched_timer, destroyed) < 64,
+	       "the timer's dispatch fields leave its first cache line");
 
 struct lsched__timer_slab {
 	struct lsched__timer_slab *next;
