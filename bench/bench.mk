@@ -4,8 +4,9 @@
 #                   build/bench/ (docs/performance.md). At most 10 minutes.
 # make bench-tools  the tool rows alone (tracing cost, schedprof report,
 #                   schedreplay --sim); `make bench` runs them too.
-# make bench-quick  every program at small sizes: checks the harness and
-#                   every callback count, no timing (part of make check).
+# make bench-quick  every program at small sizes: checks the harness,
+#                   every callback count and that results.csv holds each
+#                   figure once; no timing (part of make check).
 # build/bench/<name> builds one program from bench/<name>.c.
 .PHONY: bench bench-tools bench-quick bench-progs
 

@@ -14,7 +14,8 @@
 # build/bench/quick/): results.csv, queue.png, timers-insert.png,
 # timers-dispatch.png, raw/ (each program's output).
 # Exit status: 0 when every program ran and every callback fired (missed
-# goals are reported, not failures); 1 when one failed (one line each).
+# goals are reported, not failures); 1 when one failed, or when a
+# (measure, variant, library) appears twice in results.csv (one line each).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,24 @@ out=build/bench
 [ "$quick" = 1 ] && out=build/bench/quick
 raw=$out/raw
 mkdir -p "$raw"
+# results.csv is made from every raw/*.out: the outputs of the parts this
+# run makes are removed first, so that a file an earlier run (or an older
+# layout of raw/) left there cannot add its rows a second time. A part not
+# run (--tools-only, --no-tools) keeps its last outputs.
+[ "$core" = 1 ] && rm -f "$raw"/posts.* "$raw"/input_latency.* \
+	"$raw"/xthread.* "$raw"/timers.* "$raw"/hosted.*
+[ "$tools" = 1 ] && rm -f "$raw"/tools.out "$raw"/trace-*.out \
+	"$raw"/bigtrace.out
+# Outputs no program of this script writes (an earlier layout): gone.
+for f in "$raw"/*.out; do
+	[ -e "$f" ] || continue
+	case ${f##*/} in
+	posts.out | input_latency.out | xthread.out | timers.out | \
+	hosted.out | tools.out | trace-*.out | bigtrace.out) ;;
+	*) echo "  NOTE     bench: removing $f (no program of this run writes it)"
+	   rm -f "$f" ;;
+	esac
+done
 qarg=()
 [ "$quick" = 1 ] && qarg=(--quick)
 failed=()
@@ -343,6 +362,14 @@ fi
 
 # ---- results.csv ------------------------------------------------------------
 cat "$raw"/*.out 2>/dev/null | grep '^BENCH|' >"$out/results.psv"
+# Each figure once: a (measure, variant, library) twice is a fault of the
+# harness (issue 19 found the input rows twice in a results.csv).
+dups=$(awk -F'|' '{k = $2 "," $3 "," $4; if (n[k]++ == 1) print k}' \
+	"$out/results.psv")
+while IFS= read -r d; do
+	[ -n "$d" ] &&
+		fail "results.csv has (measure,variant,library) $d more than once"
+done <<<"$dups"
 {
 	echo 'measure,variant,library,api,unit,better,median,min,max,reps,minflt'
 	awk -F'|' '{

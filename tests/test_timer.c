@@ -903,6 +903,293 @@ static void test_timer_restart_other_due_same_cycle(void **state)
 	lsched_timer_destroy(p.b);
 }
 
+/* ---- big batches of due timers ------------------------------------------
+ * A cycle takes every due timer out of the heap at once and fires them
+ * from an array (timer.c): on the per-pop path when few of the heap are
+ * due, on the bulk path (indices written once at the end) when many are.
+ * Callbacks change timers later in the same batch, and a stop leaves the
+ * batch's rest for the next run. Like libuv's timer_order case (equal
+ * timeouts fire in start order), at the scale of a batch. */
+#define BATCH_N 320
+
+enum batch_act { B_NONE, B_STOP, B_DESTROY, B_RESTART, B_LOOP_STOP,
+		 B_MAKE };
+
+struct batch {
+	lsched_loop *loop;
+	lsched_timer *t[BATCH_N];
+	int64_t deadline[BATCH_N];
+	uint64_t seq[BATCH_N]; /* our own start counter */
+	bool live[BATCH_N];    /* expected to fire (once) */
+	int fired[2 * BATCH_N];
+	int n;
+	uint64_t next_seq;
+	/* Timer i's callback does act[i] to target[i] (B_RESTART: timeout
+	 * restart_ns; B_MAKE: makes make_n timers it never starts). */
+	enum batch_act act[BATCH_N];
+	int target[BATCH_N];
+	int64_t restart_ns;
+	lsched_timer *made[BATCH_N];
+	int make_n;
+	int rc;
+};
+
+static struct batch *batch_sorted; /* for qsort's comparison */
+
+static int batch_cmp(const void *a, const void *b)
+{
+	const struct batch *bt = batch_sorted;
+	int i = *(const int *)a, j = *(const int *)b;
+	if (bt->deadline[i] != bt->deadline[j])
+		return bt->deadline[i] < bt->deadline[j] ? -1 : 1;
+	return bt->seq[i] < bt->seq[j] ? -1 : bt->seq[i] > bt->seq[j];
+}
+
+static int batch_index(struct batch *b, lsched_timer *t)
+{
+	for (int i = 0; i < BATCH_N; i++)
+		if (b->t[i] == t)
+			return i;
+	return -1;
+}
+
+static void batch_start(struct batch *b, int i, int64_t timeout)
+{
+	int rc = lsched_timer_start(b->t[i], timeout, 0, LSCHED_CATCHUP_SKIP);
+	if (rc)
+		b->rc = rc;
+	b->deadline[i] = lsched_loop_now(b->loop) + timeout;
+	b->seq[i] = b->next_seq++;
+	b->live[i] = true;
+}
+
+static void batch_cb(lsched_timer *t, void *arg)
+{
+	struct batch *b = arg;
+	int i = batch_index(b, t), j;
+	assert_true(i >= 0);
+	assert_true(b->n < 2 * BATCH_N);
+	b->fired[b->n++] = i;
+	b->live[i] = false;
+	j = b->target[i];
+	switch (b->act[i]) {
+	case B_NONE:
+		break;
+	case B_STOP:
+		if (lsched_timer_stop(b->t[j]))
+			b->rc = -1;
+		b->live[j] = false;
+		break;
+	case B_DESTROY:
+		lsched_timer_destroy(b->t[j]);
+		b->t[j] = NULL;
+		b->live[j] = false;
+		break;
+	case B_RESTART:
+		batch_start(b, j, b->restart_ns);
+		break;
+	case B_LOOP_STOP:
+		lsched_loop_stop(b->loop);
+		break;
+	case B_MAKE:
+		for (int k = 0; k < b->make_n; k++)
+			if (!(b->made[k] = lsched_timer_new(b->loop, count_cb,
+							    NULL)))
+				b->rc = -1;
+		break;
+	}
+}
+
+static struct batch *batch_new(lsched_loop *loop)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	assert_non_null(b);
+	b->loop = loop;
+	for (int i = 0; i < BATCH_N; i++) {
+		b->t[i] = lsched_timer_new(loop, batch_cb, b);
+		assert_non_null(b->t[i]);
+	}
+	return b;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (int i = 0; i < BATCH_N; i++)
+		lsched_timer_destroy(b->t[i]);
+	for (int k = 0; k < b->make_n; k++)
+		lsched_timer_destroy(b->made[k]);
+	free(b);
+}
+
+/* The timers expected to fire by time `by`, in (deadline, start) order. */
+static int batch_expected(struct batch *b, int64_t by, int *out)
+{
+	int n = 0;
+	for (int i = 0; i < BATCH_N; i++)
+		if (b->live[i] && b->deadline[i] <= by)
+			out[n++] = i;
+	batch_sorted = b;
+	qsort(out, (size_t)n, sizeof(*out), batch_cmp);
+	return n;
+}
+
+/* Checks that the next firings (from *from) are exactly `want`. */
+static void batch_check(struct batch *b, int *from, const int *want, int n)
+{
+	assert_int_equal(b->rc, 0);
+	assert_int_equal(b->n - *from, n);
+	for (int k = 0; k < n; k++)
+		assert_int_equal(b->fired[*from + k], want[k]);
+	*from = b->n;
+}
+
+/* ndue of the BATCH_N timers fall due (timeouts 0-39 us, many ties); the
+ * rest later (100-139 us). The first due timer to fire stops, destroys
+ * and restarts (100 us) three later timers of its batch, stops one timer
+ * not yet due and restarts another for 1 us; the second stops one of the
+ * batch and restarts one of the batch for 0. None that was stopped fires;
+ * the restarted fire at their new deadlines, after the batch, in order. */
+static void batch_changes(void **state, int ndue)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct batch *b = batch_new(loop);
+	int want[BATCH_N], n, from = 0, first, second;
+	uint32_t rng = 777;
+	int64_t t0 = sync_now(state);
+
+	for (int i = 0; i < BATCH_N; i++) {
+		rng = rng * 1103515245u + 12345u;
+		int64_t us = (int64_t)((rng >> 16) % 40);
+		batch_start(b, i, LSCHED_US(i < ndue ? us : 100 + us));
+	}
+	assert_int_equal(batch_expected(b, t0 + LSCHED_US(39), want), ndue);
+	first = want[0];
+	second = want[1];
+	b->act[first] = B_STOP;
+	b->target[first] = want[ndue - 1]; /* the batch's last */
+	b->act[second] = B_RESTART;
+	b->target[second] = want[2];
+	b->restart_ns = LSCHED_US(100);
+	/* More changes from a third and fourth timer of the batch. */
+	b->act[want[3]] = B_DESTROY;
+	b->target[want[3]] = want[4];
+	b->act[want[5]] = B_STOP;
+	b->target[want[5]] = BATCH_N - 1; /* not due yet: in the heap */
+	b->act[want[6]] = B_RESTART;
+	b->target[want[6]] = want[ndue / 2];
+	/* Timers made while the batch fires (the room for due timers grows). */
+	b->act[want[7]] = B_MAKE;
+	b->make_n = BATCH_N;
+
+	set_clock(state, t0 + LSCHED_US(40));
+	/* What fires now: the batch without the changed ones, as ordered
+	 * before the callbacks ran (restarts change deadline and seq). */
+	n = 0;
+	for (int k = 0; k < ndue; k++) {
+		int i = want[k];
+		if (i != want[ndue - 1] && i != want[2] && i != want[4] &&
+		    i != want[ndue / 2])
+			want[n++] = i;
+	}
+	nowait(loop);
+	batch_check(b, &from, want, n);
+	assert_false(b->live[first]);
+
+	/* Then the rest: the late timers and the two restarted at now+100us
+	 * (after the late ones with the same deadline: started later). */
+	set_clock(state, t0 + LSCHED_US(200));
+	n = batch_expected(b, t0 + LSCHED_US(200), want);
+	assert_int_equal(n, BATCH_N - ndue - 1 + 2);
+	nowait(loop);
+	batch_check(b, &from, want, n);
+	assert_int_equal(run_cycles(loop, 3), 3);
+	assert_int_equal(b->n, from);
+	batch_free(b);
+}
+
+/* Most of the heap due: the bulk path. */
+static void test_timer_batch_bulk_callbacks_change_batch(void **state)
+{
+	batch_changes(state, BATCH_N - BATCH_N / 5);
+}
+
+/* A few of a big heap due: the per-pop path. */
+static void test_timer_batch_few_callbacks_change_batch(void **state)
+{
+	batch_changes(state, BATCH_N / 10);
+}
+
+/* After a bulk take that leaves some timers in the heap, those can still
+ * be stopped and restarted (their heap indices were written back). */
+static void test_timer_batch_bulk_leaves_heap_usable(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct batch *b = batch_new(loop);
+	int want[BATCH_N], n, from = 0;
+	int64_t t0 = sync_now(state);
+
+	for (int i = 0; i < BATCH_N; i++)
+		batch_start(b, i, LSCHED_US(i % 3 ? i % 7 : 50 + i % 11));
+	set_clock(state, t0 + LSCHED_US(10));
+	n = batch_expected(b, t0 + LSCHED_US(10), want);
+	assert_true(n > BATCH_N / 2);
+	nowait(loop);
+	batch_check(b, &from, want, n);
+	for (int i = 0; i < BATCH_N; i += 3) {
+		if (i % 2) {
+			assert_int_equal(lsched_timer_stop(b->t[i]), 0);
+			b->live[i] = false;
+		} else {
+			batch_start(b, i, LSCHED_US(30 - i % 5));
+		}
+	}
+	set_clock(state, t0 + LSCHED_US(100));
+	n = batch_expected(b, t0 + LSCHED_US(100), want);
+	nowait(loop);
+	batch_check(b, &from, want, n);
+	batch_free(b);
+}
+
+/* lsched_loop_stop() in the middle of a big batch; before the next run,
+ * two thirds of the batch's rest are restarted (5 us), so the next batch
+ * is larger than the room left behind the rest (the rest is moved up):
+ * the rest fires first, in order, then the restarted ones in start order;
+ * one of the rest, stopped by the first to fire, does not. */
+static void test_timer_batch_stop_and_next_batch(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	struct batch *b = batch_new(loop);
+	int want[BATCH_N], n, from = 0;
+	int64_t t0 = sync_now(state);
+
+	for (int i = 0; i < BATCH_N; i++)
+		batch_start(b, i, LSCHED_US(i % 13));
+	n = batch_expected(b, t0 + LSCHED_US(12), want);
+	assert_int_equal(n, BATCH_N);
+	b->act[want[0]] = B_LOOP_STOP;
+	set_clock(state, t0 + LSCHED_US(12));
+	alarm(WATCHDOG_S);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_DEFAULT), 0);
+	batch_check(b, &from, want, 1);
+	for (int k = 1; k < n; k++) {
+		assert_true(lsched_timer_is_active(b->t[want[k]]));
+		if (k % 3)
+			batch_start(b, want[k], LSCHED_US(5));
+	}
+	/* The first of the rest to fire stops the last of the rest (a slot
+	 * the room's move changed). */
+	b->act[want[3]] = B_STOP;
+	b->target[want[3]] = want[(n - 1) / 3 * 3];
+	b->live[want[(n - 1) / 3 * 3]] = false;
+	set_clock(state, t0 + LSCHED_US(100));
+	n = batch_expected(b, t0 + LSCHED_US(100), want);
+	assert_int_equal(n, BATCH_N - 2);
+	nowait(loop);
+	alarm(0);
+	batch_check(b, &from, want, n);
+	batch_free(b);
+}
+
 /* A callback starts a stopped timer with a 0 timeout: not in this cycle,
  * in the next one. */
 struct starter {
@@ -1255,6 +1542,10 @@ int main(void)
 		VT(test_timer_stop_other_due_same_cycle),
 		VT(test_timer_destroy_other_due_same_cycle),
 		VT(test_timer_restart_other_due_same_cycle),
+		VT(test_timer_batch_bulk_callbacks_change_batch),
+		VT(test_timer_batch_few_callbacks_change_batch),
+		VT(test_timer_batch_bulk_leaves_heap_usable),
+		VT(test_timer_batch_stop_and_next_batch),
 		VT(test_timer_start_zero_in_callback_fires_next_cycle),
 		VT(test_timer_restart_zero_in_own_callback),
 		VT(test_timer_auto_advance_jumps_to_deadlines),

@@ -46,6 +46,16 @@ int lsched__heap_reserve(struct lsched__heap *h);
 void lsched__heap_unreserve(struct lsched__heap *h);
 void lsched__heap_push(struct lsched__heap *h, struct lsched__heap_node *n);
 void lsched__heap_remove(struct lsched__heap *h, struct lsched__heap_node *n);
+/*
+ * Takes every node whose key is at most limit out of the heap at once and
+ * returns how many, k. They are left in h->v[h->n + k - 1] down to
+ * h->v[h->n], the first in (key, seq) order at the top, valid until the
+ * next push. Their nodes' indices are NOT updated: the caller sets each to
+ * LSCHED__HEAP_NONE (or queues it again) while it walks them, touching
+ * each node once. When a large share of the heap is due, the nodes left
+ * get their indices written once at the end instead of at every move.
+ */
+uint32_t lsched__heap_take_due(struct lsched__heap *h, int64_t limit);
 
 static inline struct lsched__heap_node *
 lsched__heap_min(const struct lsched__heap *h)

@@ -107,21 +107,22 @@ struct lsched_task {
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
 #define LSCHED__TR_CPU_PERF (-2)
 
+/* What the dispatch reads first (the first 64 bytes), then the rest. */
 struct lsched_timer {
 	struct lsched__heap_node node;
-	struct lsched__list due_link; /* loop->due, while due */
-	struct lsched__list all_link; /* loop->timers */
-	lsched_loop *loop;
 	lsched_timer_cb cb;
 	void *arg;
-	int64_t deadline;
 	int64_t period;
-	uint64_t missed;
+	uint32_t due_slot; /* in loop->due, while on_due */
 	uint8_t mode;
 	bool active;
 	bool on_due;
 	bool firing;
 	bool destroyed;
+	int64_t deadline;
+	uint64_t missed;
+	struct lsched__list all_link; /* loop->timerlist */
+	lsched_loop *loop;
 };
 
 /* One watcher of a descriptor: a callback for the conditions it owns. */
@@ -166,7 +167,13 @@ struct lsched_loop {
 
 	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
 	struct lsched__heap overdue; /* ready tasks with a max wait */
-	struct lsched__list due;     /* loop timers due, fired in order */
+	/* Loop timers due, fired in order from due[due_head] to
+	 * due[due_tail - 1]; a NULL slot held a timer stopped since. Room for
+	 * every timer of the loop (reserved by lsched_timer_new()); due_live
+	 * counts the non-NULL slots. */
+	lsched_timer **due;
+	uint32_t due_head, due_tail, due_cap, due_live;
+	uint32_t ntimers;
 	struct lsched__list ready[LSCHED_PRIO_COUNT];
 	uint32_t ready_count[LSCHED_PRIO_COUNT];
 	uint32_t ready_mask;         /* bit p set: ready[p] not empty */
@@ -192,6 +199,10 @@ struct lsched_loop {
 	struct lsched__list spare_tasks; /* freed tasks kept for reuse */
 	uint32_t nspare;
 	struct lsched__list timerlist;
+	/* Loop timers are cut from slabs (timer.c), to sit together in
+	 * memory; a destroyed timer's slot waits in timer_spare. */
+	struct lsched__timer_slab *timer_slabs;
+	struct lsched__list timer_spare;
 	struct lsched__list performers;
 	/* The thread running the loop, for the wait graph (under its lock). */
 	struct lsched__thread_wait *owner;
@@ -319,6 +330,11 @@ static inline bool lsched__timers_due(const lsched_loop *loop)
 	const struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
 
 	return min && min->key <= loop->now;
+}
+/* True when loop timers wait to be fired (lsched__fire_due_timers()). */
+static inline bool lsched__timers_on_due(const lsched_loop *loop)
+{
+	return loop->due_live != 0;
 }
 /* Fires the due loop timers; returns how many callbacks ran. */
 unsigned lsched__fire_due_timers(lsched_loop *loop);

@@ -59,12 +59,12 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	loop->input_interval = LSCHED__DEFAULT_INPUT_INTERVAL;
 	lsched__heap_init(&loop->timers);
 	lsched__heap_init(&loop->overdue);
-	lsched__list_init(&loop->due);
 	for (int p = 0; p < LSCHED_PRIO_COUNT; p++)
 		lsched__list_init(&loop->ready[p]);
 	lsched__list_init(&loop->tasks);
 	lsched__list_init(&loop->spare_tasks);
 	lsched__list_init(&loop->timerlist);
+	lsched__list_init(&loop->timer_spare);
 	lsched__list_init(&loop->performers);
 	atomic_init(&loop->running, false);
 	atomic_init(&loop->stop, false);
@@ -514,7 +514,7 @@ static int64_t poll_timeout(lsched_loop *loop, enum lsched_run_mode mode,
 	int64_t t = -1;
 
 	if (mode == LSCHED_RUN_NOWAIT || atomic_load(&loop->stop) ||
-	    lsched__tasks_ready(loop) || !lsched__list_empty(&loop->due) ||
+	    lsched__tasks_ready(loop) || lsched__timers_on_due(loop) ||
 	    lsched__xthread_pending(loop))
 		return 0;
 	if (min)
@@ -799,7 +799,7 @@ static int64_t host_deadline(lsched_loop *loop, int64_t now)
 	struct lsched__heap_node *min = lsched__heap_min(&loop->timers);
 
 	if (atomic_load(&loop->stop) || lsched__tasks_ready(loop) ||
-	    !lsched__list_empty(&loop->due) || lsched__input_pending(loop))
+	    lsched__timers_on_due(loop) || lsched__input_pending(loop))
 		return now;
 	if (!min)
 		return -1;
@@ -889,7 +889,7 @@ static void host_jump(lsched_loop *loop)
 	    !atomic_load(&loop->clock->auto_advance) || !min ||
 	    host_deadline(loop, loop->now) < 0 || min->key <= loop->now ||
 	    atomic_load(&loop->stop) || lsched__tasks_ready(loop) ||
-	    !lsched__list_empty(&loop->due) || lsched__input_pending(loop))
+	    lsched__timers_on_due(loop) || lsched__input_pending(loop))
 		return;
 	/* The cycle's poll would find this input: no jump over it. */
 	if (lsched__poll_input_slow(loop))

@@ -498,7 +498,7 @@ void lsched__run_pass(lsched_loop *loop)
 		 * inside the task: the due list is what counts. */
 		if (lsched__timers_due(loop))
 			lsched__collect_due(loop);
-		if (!lsched__list_empty(&loop->due))
+		if (lsched__timers_on_due(loop))
 			break;
 		lsched__poll_input(loop);
 	}
