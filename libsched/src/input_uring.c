@@ -116,29 +116,52 @@ static int sys_enter(int fd, unsigned submit, unsigned wait, unsigned flags)
  * the ring is used again). */
 static void ring_disarm(struct lsched__uring *u)
 {
+	uint64_t target = u->armed;
 	unsigned tail, idx;
 	struct io_uring_sqe *sqe;
 	bool mine = u->thread == my_serial;
 
-	if (!u->armed)
+	if (!target)
 		return;
-	/* Reaped first, so that the wait counts the two new completions. */
-	__atomic_store_n(u->cq_head, __atomic_load_n(u->cq_tail,
-						     __ATOMIC_ACQUIRE),
-			 __ATOMIC_RELEASE);
 	tail = __atomic_load_n(u->sq_tail, __ATOMIC_RELAXED);
 	idx = tail & *u->sq_mask;
 	sqe = &u->sqes[idx];
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_POLL_REMOVE;
 	sqe->fd = -1;
-	sqe->addr = u->armed;
+	sqe->addr = target;
 	sqe->user_data = 0;
 	u->sq_array[idx] = idx;
 	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	(void)sys_enter(u->fd, 1, mine ? 2 : 0,
-			mine ? IORING_ENTER_GETEVENTS : 0);
 	u->armed = 0;
+	if (!mine) {
+		(void)sys_enter(u->fd, 1, 0, 0);
+		return;
+	}
+	/* Until the poll's last completion (-ECANCELED) is in: other
+	 * completions may come first (input meanwhile, the late end of a
+	 * poll another thread armed). Bounded: it comes through this
+	 * thread's own task work, run by the wait. */
+	for (int i = 0; i < 16; i++) {
+		unsigned head = __atomic_load_n(u->cq_head, __ATOMIC_RELAXED);
+		bool done = false;
+
+		if (sys_enter(u->fd, i == 0, 1, IORING_ENTER_GETEVENTS) < 0 &&
+		    errno != EINTR)
+			return;
+		tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+		for (; head != tail; head++) {
+			const struct io_uring_cqe *c =
+				&u->cqes[head & *u->cq_mask];
+
+			if (c->user_data == target &&
+			    !(c->flags & IORING_CQE_F_MORE))
+				done = true;
+		}
+		__atomic_store_n(u->cq_head, tail, __ATOMIC_RELEASE);
+		if (done)
+			return;
+	}
 }
 
 static void ring_free(struct lsched__uring *u)
