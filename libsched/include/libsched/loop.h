@@ -11,7 +11,8 @@
  *      waited, steps 2 and 3 run again;
  *   5. runs the work queued by its performers (performer.h);
  *   6. runs ready scheduler tasks, highest priority first, giving input a
- *      chance between two tasks (see lsched_loop_set_input_interval()).
+ *      chance between two tasks (see lsched_loop_input_source(): an
+ *      io_uring completion seen with one load, or the input interval).
  *      This pass ends when no task is ready, when the next task already
  *      ran in this cycle (each task runs at most once per cycle), when
  *      input is pending, a loop timer is due or a stop was asked, or after
@@ -200,8 +201,12 @@ enum lsched_input_source {
 	 * completion when a watched descriptor (or the wake-up eventfd)
 	 * becomes ready; the check after each task is one memory load, and
 	 * polls without blocking only when a completion came. One ring per
-	 * loop (a descriptor and three small mappings), made by the loop's
-	 * first run on the real clock, on the thread that runs it. */
+	 * loop (a descriptor and two pages), made by the loop's first run on
+	 * the real clock, on the thread that runs it (a run on another
+	 * thread arms a new one); rings are reused by later loops and stay
+	 * open until the process ends (docs/architecture.md). While a ring is
+	 * armed, the kernel may interrupt the thread that armed it (task
+	 * work): a blocking epoll_wait() of its own can return EINTR. */
 	LSCHED_INPUT_IO_URING = 1,
 	/* The fallback: the loop polls once the input interval has passed
 	 * (lsched_loop_set_input_interval()). Used on a virtual clock (its
