@@ -268,6 +268,7 @@ static int ring_arm(struct lsched__uring *u, int pollfd)
 	if (n != 1)
 		return n < 0 ? -errno : -EAGAIN;
 	u->armed = ++u->seq;
+	u->thread = thread_serial(); /* its completions: this thread's */
 	return 0;
 }
 
@@ -302,11 +303,13 @@ static int ring_get(struct lsched__uring **out)
 	struct lsched__uring *u;
 
 	pthread_mutex_lock(&pool_lock);
-	/* A child's pool holds its parent's rings: not reused. */
-	while ((u = pool) && u->gen != gen)
-		pool = u->next; /* left mapped: the parent's */
-	if (u)
-		pool = u->next;
+	/* A forked child's pool holds its parent's rings: left there, not
+	 * reused (the parent's polls would post into them). */
+	for (struct lsched__uring **p = &pool; (u = *p); p = &u->next)
+		if (u->gen == gen) {
+			*p = u->next;
+			break;
+		}
 	pthread_mutex_unlock(&pool_lock);
 	if (u) {
 		/* The completions of its last poll are stale. */
