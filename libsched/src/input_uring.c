@@ -446,6 +446,12 @@ static bool reap(lsched_loop *loop)
 	struct lsched__uring *u = loop->uring;
 	bool rearm = false;
 
+	/* A forked child checking before its first run: the ring is the
+	 * parent's, whose completions it must not take. */
+	if (u->gen != atomic_load_explicit(&fork_gen, memory_order_relaxed)) {
+		give_up(loop, ECHILD);
+		return false;
+	}
 	for (;;) {
 		unsigned head = __atomic_load_n(u->cq_head, __ATOMIC_RELAXED);
 		unsigned tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
