@@ -390,6 +390,51 @@ static void test_input_destroyed_loop_spares_next_wait(void **state)
 	}
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* Rings are reused: loops made and destroyed one after another hold one
+ * ring between them, two loops at once two; none is closed (a closed ring
+ * interrupts the thread's next wait). The fallback holds none. */
+static void test_input_rings_reused(void **state)
+{
+	lsched_loop *a, *b;
+	int base, alive, rings = uring_allowed() ? 1 : 0;
+
+	(void)state;
+	a = lsched_loop_new(NULL);
+	assert_non_null(a);
+	assert_int_equal(run_cycles(a, 1), 1);
+	assert_int_equal(lsched_loop_destroy(a), 0);
+	base = open_fds();
+	for (int i = 0; i < 4; i++) {
+		a = lsched_loop_new(NULL);
+		assert_non_null(a);
+		assert_int_equal(run_cycles(a, 1), 1);
+		assert_int_equal(lsched_loop_destroy(a), 0);
+		assert_int_equal(open_fds(), base);
+	}
+	/* Two at once: the second may need a ring of its own; destroying
+	 * them closes their epoll descriptors and eventfds (4), no ring. */
+	a = lsched_loop_new(NULL);
+	b = lsched_loop_new(NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(run_cycles(a, 1), 1);
+	assert_int_equal(run_cycles(b, 1), 1);
+	alive = open_fds();
+	assert_true(alive >= base + 4 && alive <= base + 4 + rings);
+	assert_int_equal(lsched_loop_destroy(a), 0);
+	assert_int_equal(lsched_loop_destroy(b), 0);
+	assert_int_equal(open_fds(), alive - 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_input_source_traced),
 #endif
 		cmocka_unit_test(test_input_destroyed_loop_spares_next_wait),
+		cmocka_unit_test(test_input_rings_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

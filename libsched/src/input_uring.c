@@ -74,7 +74,7 @@ struct lsched__uring {
 	unsigned gen;    /* fork_gen at setup */
 	uint64_t armed;  /* user_data of the live poll; 0: none */
 	uint64_t seq;    /* user_data of the last poll armed */
-	struct lsched__uring *next; /* in the pool */
+	int state;       /* SLOT_*, under pool_lock */
 	void *sq_map, *cq_map;
 	size_t sq_size, cq_size;
 	struct io_uring_sqe *sqes;
@@ -164,7 +164,8 @@ static void ring_disarm(struct lsched__uring *u)
 	}
 }
 
-static void ring_free(struct lsched__uring *u)
+/* Unmaps and closes what u holds; the caller frees its slot. */
+static void ring_close(struct lsched__uring *u)
 {
 	/* A forked child's mappings are its own copies: unmapping them is
 	 * fine; closing its descriptor does not end the parent's ring. */
@@ -176,29 +177,26 @@ static void ring_free(struct lsched__uring *u)
 		munmap(u->sq_map, u->sq_size);
 	if (u->fd >= 0)
 		close(u->fd);
-	free(u);
+	u->sqes = NULL;
+	u->cq_map = u->sq_map = NULL;
+	u->fd = -1;
 }
 
-/* Returns 0 or the errno that refused the ring. */
-static int ring_new(struct lsched__uring **out)
+/* Makes the ring in the reserved slot u. Returns 0 or the errno that
+ * refused it (u then holds nothing). */
+static int ring_new(struct lsched__uring *u)
 {
 	struct io_uring_params p;
-	struct lsched__uring *u;
 	char *sq, *cq;
 
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return ENOMEM;
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_CQSIZE;
 	p.cq_entries = CQ_ENTRIES;
+	u->sqes = NULL;
+	u->cq_map = u->sq_map = NULL;
 	u->fd = sys_setup(1, &p);
-	if (u->fd < 0) {
-		int err = errno;
-
-		free(u);
-		return err;
-	}
+	if (u->fd < 0)
+		return errno;
 	u->sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
 	u->cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 	if ((p.features & IORING_FEAT_SINGLE_MMAP) && u->cq_size > u->sq_size)
@@ -237,12 +235,12 @@ static int ring_new(struct lsched__uring **out)
 	u->cq_tail = (unsigned *)(void *)(cq + p.cq_off.tail);
 	u->cq_mask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
 	u->cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
-	*out = u;
+	u->armed = 0;
 	return 0;
 fail:;
 	int err = errno;
 
-	ring_free(u);
+	ring_close(u);
 	return err;
 }
 
@@ -278,48 +276,73 @@ static int ring_arm(struct lsched__uring *u, int pollfd)
  * thread that used it (to drop its context), and that interrupts what the
  * thread sleeps in (EINTR): measured, a RUN_ONCE after destroying a loop
  * returned early half of the time. A process holds as many rings as it
- * ever had loops running at once.
+ * ever had loops running at once, up to SLOTS; their state lives in a
+ * static table, not on the heap, so that a destroyed loop leaves no
+ * allocation behind. Beyond SLOTS loops at once, a loop falls back.
  */
+#define SLOTS 128
+enum { SLOT_FREE = 0, SLOT_IDLE, SLOT_USED };
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct lsched__uring *pool;
+static struct lsched__uring slots[SLOTS];
+
+static void slot_set(struct lsched__uring *u, int state)
+{
+	pthread_mutex_lock(&pool_lock);
+	u->state = state;
+	pthread_mutex_unlock(&pool_lock);
+}
 
 static void ring_put(struct lsched__uring *u)
 {
 	if (u->gen != atomic_load_explicit(&fork_gen, memory_order_relaxed)) {
 		/* The parent's ring: the child's copy goes. */
-		ring_free(u);
+		ring_close(u);
+		slot_set(u, SLOT_FREE);
 		return;
 	}
 	ring_disarm(u);
-	pthread_mutex_lock(&pool_lock);
-	u->next = pool;
-	pool = u;
-	pthread_mutex_unlock(&pool_lock);
+	slot_set(u, SLOT_IDLE);
 }
 
+/* An idle ring of this process, or a new one in a free slot. Returns 0 or
+ * the errno: EBUSY when every slot is in use. */
 static int ring_get(struct lsched__uring **out)
 {
 	unsigned gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
-	struct lsched__uring *u;
+	struct lsched__uring *u = NULL, *spare = NULL;
+	int err;
 
 	pthread_mutex_lock(&pool_lock);
-	/* A forked child's pool holds its parent's rings: left there, not
-	 * reused (the parent's polls would post into them). */
-	for (struct lsched__uring **p = &pool; (u = *p); p = &u->next)
-		if (u->gen == gen) {
-			*p = u->next;
-			break;
-		}
+	/* A forked child's table holds its parent's idle rings: left
+	 * there, not reused (the parent's polls would post into them). */
+	for (int i = 0; i < SLOTS && !u; i++) {
+		if (slots[i].state == SLOT_IDLE && slots[i].gen == gen)
+			u = &slots[i];
+		else if (slots[i].state == SLOT_FREE && !spare)
+			spare = &slots[i];
+	}
+	if (!u)
+		u = spare;
+	if (u)
+		u->state = SLOT_USED;
 	pthread_mutex_unlock(&pool_lock);
-	if (u) {
-		/* The completions of its last poll are stale. */
+	if (!u)
+		return EBUSY;
+	if (u != spare) {
+		/* Idle: the completions of its last poll are stale. */
 		__atomic_store_n(u->cq_head, __atomic_load_n(u->cq_tail,
 							     __ATOMIC_ACQUIRE),
 				 __ATOMIC_RELEASE);
 		*out = u;
 		return 0;
 	}
-	return ring_new(out);
+	err = ring_new(u);
+	if (err) {
+		slot_set(u, SLOT_FREE);
+		return err;
+	}
+	*out = u;
+	return 0;
 }
 
 #endif /* HAVE_URING */

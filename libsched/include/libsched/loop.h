@@ -204,7 +204,8 @@ enum lsched_input_source {
 	 * loop (a descriptor and two pages), made by the loop's first run on
 	 * the real clock, on the thread that runs it (a run on another
 	 * thread arms a new one); rings are reused by later loops and stay
-	 * open until the process ends (docs/architecture.md). While a ring is
+	 * open until the process ends (docs/architecture.md); at most 128
+	 * loops of a process hold one at once, the others fall back. While a ring is
 	 * armed, the kernel may interrupt the thread that armed it (task
 	 * work): a blocking epoll_wait() of its own can return EINTR. */
 	LSCHED_INPUT_IO_URING = 1,
