@@ -530,14 +530,16 @@ bool lsched__poll_input_slow(lsched_loop *loop)
 	if (loop->in_tail && reap(loop))
 		return lsched__input_probe(loop);
 #endif
-	/* The fallback. The clock read sets the stride: every check while
-	 * the last ones took a quarter of the interval or more. */
+	/* The fallback. The clock read sets the stride: STRIDE_MAX checks
+	 * while that many tasks of the last ones' average length take less
+	 * than a quarter of the interval, else every check. */
 	now = lsched__clock_read(loop->clock);
-	if (loop->clock->is_virtual ||
-	    (now - loop->in_read) * 4 >= loop->input_interval)
-		loop->in_stride = 1;
-	else
+	if (!loop->clock->is_virtual &&
+	    (now - loop->in_read) * STRIDE_MAX * 4 <
+		    loop->input_interval * (int64_t)loop->in_stride)
 		loop->in_stride = STRIDE_MAX;
+	else
+		loop->in_stride = 1;
 	loop->in_left = loop->in_stride;
 	loop->in_read = now;
 	if (now - loop->last_poll < loop->input_interval)

@@ -182,8 +182,9 @@ LSCHED_API int64_t lsched_loop_update_now(lsched_loop *loop);
  * lsched_loop_input_source()). Input then waits at most this interval plus
  * the tasks run until the loop next reads its clock: the task running when
  * it arrived on a virtual clock or while tasks are long, up to 16 tasks
- * while they are short (the last ones took less than a quarter of the
- * interval together), so about 1.25 intervals with tasks of steady length.
+ * while they are short (16 of the last ones' average length take less
+ * than a quarter of the interval), so about 1.25 intervals with tasks of
+ * steady length.
  * With LSCHED_INPUT_IO_URING the interval is not used: input is seen at the
  * first check (after a task, in a stopwatch) after it arrives.
  * Errors: -EINVAL for NULL or a negative interval.
