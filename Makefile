@@ -664,6 +664,8 @@ endif
 check: deps
 	@$(MAKE) --no-print-directory lib examples tests tools $(TRACE_TEST_PROGS)
 	@VALGRIND=$(VALGRIND) scripts/run-tests.sh $(TESTS)
+	@echo "  again with LSCHED_IO_URING=0 (the input check's fallback on the real clock):"
+	@LSCHED_IO_URING=0 VALGRIND=$(VALGRIND) scripts/run-tests.sh $(B)/tests/test_input
 	@VALGRIND=$(VALGRIND) STRESS_SECONDS=$(CHECK_STRESS_SECONDS) \
 		scripts/run-tests.sh $(STRESS)
 	@VALGRIND=$(VALGRIND) scripts/fuzz-replay.sh $(B)/fuzz-replay $(FUZZ_NAMES)

@@ -60,6 +60,11 @@ enum lsched_tp_cpu_source {
 	LSCHED_TP_CPU_SOURCE_SYSCALL = 1,
 };
 
+/* loop_input_source.source: enum lsched_input_source (loop.h), 1
+ * IO_URING or 2 INTERVAL */
+#define LSCHED_TP_INPUT_SOURCE_IO_URING 1
+#define LSCHED_TP_INPUT_SOURCE_INTERVAL 2
+
 /* task_enqueue.kind, task_fire_begin.kind: enum lsched_task_kind */
 /* slice.verdict: enum lsched_stopwatch_verdict */
 

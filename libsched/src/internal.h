@@ -164,6 +164,18 @@ struct lsched_loop {
 	int64_t spin;           /* spin-then-sleep: ns, 0 off */
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
+	/* The input check (lsched__poll_input(), input_uring.c). io_uring:
+	 * in_tail points at the completion ring's tail, in shared memory,
+	 * and in_seen is the tail the last probe answered for (any other
+	 * value makes the next check probe). Fallback (in_tail NULL): the
+	 * clock is read every in_stride checks, in_left counts them down. */
+	const unsigned *in_tail;
+	unsigned in_seen;
+	unsigned in_left;
+	unsigned in_stride;
+	int in_source;          /* enum lsched_input_source */
+	int64_t in_read;        /* fallback: the clock at its last read */
+	struct lsched__uring *uring; /* NULL: fallback */
 
 	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
 	struct lsched__heap overdue; /* ready tasks with a max wait */
@@ -355,7 +367,6 @@ bool lsched__tasks_ready(const lsched_loop *loop);
 
 /* loop.c */
 int lsched__loop_wake(lsched_loop *loop);
-bool lsched__poll_input_slow(lsched_loop *loop);
 
 /* Queued cross-thread work (Performer): one relaxed atomic load, after
  * every task. */
@@ -365,16 +376,48 @@ static inline bool lsched__xthread_pending(const lsched_loop *loop)
 				    memory_order_relaxed) != 0;
 }
 
-/* Polls without blocking if the last poll is older than the input
- * interval; the events found are left for the next cycle to dispatch (it
- * polls again), only their existence is recorded. Inline up to the
- * interval test: it runs after every task and is false almost always. */
+/* input_uring.c. Called as a run begins (lsched_loop_run(), _dispatch()),
+ * on the loop's thread: picks the input check of the loop (io_uring on the
+ * real clock if the kernel allows it, else the interval fallback) on its
+ * first run, and again after a fork or on another thread. Cheap when
+ * nothing changed: a thread-local and an atomic load. */
+void lsched__input_attach(lsched_loop *loop);
+/* After the cycle's poll dispatched n events: the next check probes again
+ * if one was input (a level-triggered descriptor its callback did not
+ * drain makes no new completion). */
+void lsched__input_dispatched(lsched_loop *loop, int n);
+/* The ring's descriptor and memory (lsched_loop_destroy()). */
+void lsched__input_fini(lsched_loop *loop);
+/* The slow part of lsched__poll_input(): io_uring, reads the completions
+ * (re-arming the poll if it ended) and probes; fallback, reads the clock
+ * and probes once the input interval has passed. */
+bool lsched__poll_input_slow(lsched_loop *loop);
+/* The non-blocking poll itself: records whether it found input. */
+bool lsched__input_probe(lsched_loop *loop);
+
+/*
+ * Whether input is pending, checked after every task, so inline up to the
+ * test that is false almost always. The events found are left for the next
+ * cycle to dispatch (it polls again), only their existence is recorded.
+ * io_uring path: a multishot poll on the poller's descriptor posts a
+ * completion when a watched descriptor (or the wake-up eventfd) becomes
+ * ready; the check is one load of the completion ring's tail, and a
+ * non-blocking poll only when it moved. Fallback: a countdown, and every
+ * in_stride checks a clock read; the poll once the input interval passed.
+ * Neither reads loop->now.
+ */
 static inline bool lsched__poll_input(lsched_loop *loop)
 {
 	if (loop->input_seen)
 		return true;
-	if (loop->now - loop->last_poll < loop->input_interval)
+	if (loop->in_tail) {
+		if (__atomic_load_n(loop->in_tail, __ATOMIC_ACQUIRE) ==
+		    loop->in_seen)
+			return false;
+	} else if (loop->in_left > 1) {
+		loop->in_left--;
 		return false;
+	}
 	return lsched__poll_input_slow(loop);
 }
 
