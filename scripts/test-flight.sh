@@ -407,10 +407,22 @@ for l in sys.stdin:
 if not ran or ran - named:
     sys.exit("tasks run but not named: %s of %d" % (sorted(ran - named), len(ran)))
 print("%d tasks run, all named" % len(ran))
+') && msg2=$("$bin" report --json --no-fixes "$save" 2>&1 | python3 -c '
+import json, sys
+# The reader fills the fields schema 2 leaves out (loop, name): no task
+# of the report lost them, and none is on a loop 0.
+r = json.load(sys.stdin)
+bad = [(l["loop"], t["name"]) for l in r["loops"] for t in l["tasks"]
+       if int(l["loop"], 16) == 0 or not t["name"]]
+if bad or not r["loops"]:
+    sys.exit("report: tasks without loop or name: %r" % bad[:5])
+print("report: %d tasks on %d loop(s), all named" %
+      (sum(len(l["tasks"]) for l in r["loops"]), len(r["loops"])))
 '); then
+	msg="$msg; $msg2"
 	pass "a wrapped save ($span s of a 3 s run) names its tasks: $msg"
 else
-	fail "wrapped save ($span s of 3): status $rc: ${msg:-no save}"
+	fail "wrapped save ($span s of 3): status $rc: ${msg:-no save} ${msg2:-}"
 	indent <"$out/names.err"
 fi
 # SIGINT to schedprof alone (not a terminal's): passed on to the workload,

@@ -253,6 +253,9 @@ struct class_rec {
 	 * derive() (c->derive says the class has some). */
 	bool derived[MAX_FIELDS];
 	bool derive;
+	/* Its stream class records task_name too: a task event of a task
+	 * not named yet is skipped (tr_stats.unnamed). */
+	bool names;
 };
 
 /*
@@ -266,6 +269,7 @@ struct class_rec {
 struct task_rec {
 	uint64_t proc, id; /* id 0: a free slot (task ids start at 1) */
 	uint64_t loop, parent;
+	bool named;       /* a task_name was read */
 	const char *name; /* owned by the reader (own()); "" until named */
 	int32_t kind, prio;
 	int64_t max_wait;
@@ -1594,6 +1598,17 @@ static struct class_rec *class_of(struct tr_reader *r,
 		}
 		c->member[i] = (uint64_t)idx;
 	}
+	if (c->derive) {
+		const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(bt);
+		uint64_t n = bt_stream_class_get_event_class_count(sc);
+
+		for (uint64_t i = 0; i < n && !c->names; i++) {
+			const char *en = bt_event_class_get_name(
+				bt_stream_class_borrow_event_class_by_index_const(sc, i));
+
+			c->names = en && !strcmp(en, PROVIDER "task_name");
+		}
+	}
 done:
 	/* Only a class worked out in full goes in the table. */
 	if (pm_put(&r->classes, bt, c) < 0) {
@@ -1691,6 +1706,8 @@ static struct task_rec *task_get(struct tr_reader *r, uint64_t proc,
  * it), begin = end - run and ready_at = begin. A task never named (its
  * task_name overwritten) gets loop 0 and name "". Task id 0 (none) is
  * passed through. Schema-1 events pass through, feeding the table.
+ * Returns 1 for a task event to skip: its task not named yet in a trace
+ * that records task_name (c->names); -1 on error, else 0.
  */
 static int derive(struct tr_reader *r, const struct class_rec *c,
 		  struct tr_event *ev, const struct stream_rec *s)
@@ -1718,6 +1735,8 @@ static int derive(struct tr_reader *r, const struct class_rec *c,
 	t = task_get(r, proc, id);
 	if (!t)
 		return nomem(r), -1;
+	if (c->derive && c->names && !t->named)
+		return 1;
 	switch (ev->type) {
 	case TR_EV_task_name: {
 		const struct tr_ev_task_name *e = &ev->task_name;
@@ -1731,6 +1750,7 @@ static int derive(struct tr_reader *r, const struct class_rec *c,
 			memcpy(name, e->name, len);
 			t->name = name;
 		}
+		t->named = true;
 		t->loop = e->loop;
 		t->kind = e->kind;
 		t->prio = e->prio;
@@ -1908,8 +1928,15 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 		memcpy(dst, &v, n);
 	}
 
-	if (derive(r, c, ev, s) < 0)
+	switch (derive(r, c, ev, s)) {
+	case -1:
 		return -1;
+	case 1:
+		r->stats.unnamed++;
+		return 0;
+	default:
+		break;
+	}
 	r->stats.events++;
 	r->stats.per_type[c->type]++;
 	if (r->stats.events == 1)

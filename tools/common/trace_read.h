@@ -247,6 +247,11 @@ struct tr_stats {
 	/* libsched events this reader does not know (a newer library adds
 	 * events without changing the schema): skipped. */
 	uint64_t unknown;
+	/* Schema 2: task events of a task not named yet (its task_name, once
+	 * per 100 ms epoch, not yet read: the first epoch of a flight
+	 * recorder's snapshot), in a trace that records task_name: skipped,
+	 * as if the snapshot began later for that task. */
+	uint64_t unnamed;
 	uint64_t discarded_events;       /* the known counts, summed */
 	uint64_t discarded_events_msgs;  /* discard reports (count or not) */
 	uint64_t discarded_packets;
