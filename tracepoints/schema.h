@@ -7,9 +7,11 @@
 #ifndef LSCHED_TRACE_SCHEMA_H
 #define LSCHED_TRACE_SCHEMA_H
 
-/* Bump on any change a reader could notice (see events.def). */
-#define LSCHED_TRACE_SCHEMA 1
-#define LSCHED_TRACE_SCHEMA_STR "1"
+/* Bump on any change a reader could notice (see events.def). 2: the
+ * task events leave out what a reader derives (the D kinds of events.def)
+ * and task_name names each task once per epoch. */
+#define LSCHED_TRACE_SCHEMA 2
+#define LSCHED_TRACE_SCHEMA_STR "2"
 /* Every LTTng event class of the provider carries it as its EMF URI. */
 #define LSCHED_TRACE_SCHEMA_URI                                                \
 	"urn:libsched:trace-schema:" LSCHED_TRACE_SCHEMA_STR

@@ -102,6 +102,9 @@ struct lsched_task {
 	 * with tr_cpu >= 0, the fallback's begin (tracecpu.c). */
 	uint64_t tr_pos, tr_sw_pos;
 	struct lsched__tcpu_sys tr_sys;
+	/* The loop's tr_name_gen when its task_name was last emitted (0:
+	 * never, or its parent changed since). */
+	uint32_t tr_name_gen;
 };
 
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
@@ -223,6 +226,10 @@ struct lsched_loop {
 	struct lsched__tcpu *tcpu;
 	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
 	char name[LSCHED_LOOP_NAME_MAX + 1];
+	/* The trace's name epoch (scheduler.c, trace_name()): its number,
+	 * and the loop time it ends at. */
+	uint32_t tr_name_gen;
+	int64_t tr_name_until;
 
 	atomic_bool running;
 	atomic_bool stop;

@@ -95,11 +95,36 @@ static int queue_state(const lsched_task *t)
  * only: the caller pays a test and a call in a cold block, and keeps its
  * registers for the fast path (see tracepoints/trace.h).
  */
+/*
+ * task_name, before a task's first traced enqueue or run of each name
+ * epoch (LSCHED__TR_NAME_EPOCH_NS of loop time) and after its parent
+ * changed: what the task events of schema 2 leave out, said once per task
+ * and not in every event, yet again often enough that a flight recorder's
+ * snapshot (ring buffers overwritten) names the tasks of its last epoch.
+ */
+#define LSCHED__TR_NAME_EPOCH_NS 100000000
+static void trace_name(lsched_task *t)
+{
+	lsched_loop *loop = t->loop;
+
+	if (loop->now >= loop->tr_name_until) {
+		loop->tr_name_gen++;
+		loop->tr_name_until =
+			lsched__add_sat(loop->now, LSCHED__TR_NAME_EPOCH_NS);
+	}
+	if (t->tr_name_gen == loop->tr_name_gen)
+		return;
+	t->tr_name_gen = loop->tr_name_gen;
+	LSCHED_TRACE(task_name, loop, t->id, t->name, t->kind, t->prio,
+		     t->max_wait, t->parent ? t->parent->id : 0);
+}
+
 static __attribute__((noinline, cold)) void
-trace_enqueue(const lsched_task *t, int cause, int64_t due)
+trace_enqueue(lsched_task *t, int cause, int64_t due)
 {
 	const lsched_loop *loop = t->loop;
 
+	trace_name(t);
 	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
 		     loop->now, due, t->max_wait, cause,
 		     t->parent ? t->parent->id : 0);
@@ -286,6 +311,7 @@ static void detach(lsched_task *t)
 
 		lsched__list_remove(&c->sibling);
 		c->parent = NULL;
+		c->tr_name_gen = 0;
 	}
 	if (t->parent) {
 		lsched__list_remove(&t->sibling);
@@ -389,6 +415,7 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
 	trace_cpu_begin(loop, t, !loop->current);
+	trace_name(t);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
 		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0,
@@ -712,6 +739,7 @@ int lsched_task_add_child(lsched_task *parent, lsched_task *child)
 		if (a == child)
 			return -ELOOP;
 	child->parent = parent;
+	child->tr_name_gen = 0; /* its task_name says the parent */
 	lsched__list_push_tail(&parent->children, &child->sibling);
 	return 0;
 }
@@ -724,6 +752,7 @@ int lsched_task_remove_child(lsched_task *child)
 		return -ENOENT;
 	lsched__list_remove(&child->sibling);
 	child->parent = NULL;
+	child->tr_name_gen = 0;
 	return 0;
 }
 
