@@ -185,6 +185,7 @@ void lsched__loop_read_now(lsched_loop *loop)
 	uint64_t before, after;
 	int64_t ns;
 
+	loop->now_stale = false;
 	if (!loop->tsc_ok) {
 		loop->now = lsched__clock_read(loop->clock);
 		return;
@@ -210,6 +211,7 @@ bool lsched__tsc_usable(void)
 
 void lsched__loop_read_now(lsched_loop *loop)
 {
+	loop->now_stale = false;
 	loop->now = lsched__clock_read(loop->clock);
 }
 #endif
@@ -217,6 +219,25 @@ void lsched__loop_read_now(lsched_loop *loop)
 void lsched__loop_refresh_now_cold(lsched_loop *loop)
 {
 	lsched__loop_refresh_now(loop);
+}
+
+/* Tiny tasks read the clock every 64th task at most, long ones after each
+ * (internal.h, docs/architecture.md Time): the span the last clock_every
+ * tasks took says how many may run before the next read. */
+void lsched__loop_clock_tick(lsched_loop *loop)
+{
+	int64_t span;
+
+	lsched__loop_refresh_now(loop);
+	loop->now_stale = false;
+	span = loop->now - loop->clock_mark;
+	loop->clock_mark = loop->now;
+	if (span > LSCHED__CLOCK_SPAN)
+		loop->clock_every = 1;
+	else if (span < LSCHED__CLOCK_SPAN / 2 &&
+		 loop->clock_every < LSCHED__CLOCK_TASKS_MAX)
+		loop->clock_every *= 2;
+	loop->clock_left = loop->clock_every;
 }
 
 int64_t lsched_clock_now(const lsched_clock *clock)

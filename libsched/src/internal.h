@@ -23,6 +23,11 @@
  * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
 #define LSCHED__PASS_MAX 4096
 #define LSCHED__MAX_EVENTS 64
+/* The most tasks the pass runs between two reads of the clock, and the
+ * time the tasks between two reads may take before it reads after every
+ * task again (docs/architecture.md, Time). */
+#define LSCHED__CLOCK_TASKS_MAX 64
+#define LSCHED__CLOCK_SPAN LSCHED_US(10)
 /* Freed tasks a loop keeps for reuse (with their heap slots), so that
  * short-lived tasks, such as work posted at a priority, do not allocate. */
 #define LSCHED__SPARE_TASKS 256
@@ -152,7 +157,16 @@ struct lsched_loop {
 	const struct lsched__backend_ops *bops;
 	void *backend;
 
-	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	int64_t now;            /* cached: cycle start, refreshed as needed */
+	/* The cached time may lag while tiny tasks run (docs/architecture.md,
+	 * Time): now_stale says a task ended since the last read; the pass
+	 * reads again after clock_every tasks (clock_left counts down), a
+	 * power of two from 1 to LSCHED__CLOCK_TASKS_MAX that doubles while
+	 * the tasks between reads took less than LSCHED__CLOCK_SPAN / 2 since
+	 * clock_mark and drops to 1 when they took more than the span. */
+	bool now_stale;
+	uint32_t clock_left, clock_every;
+	int64_t clock_mark;
 	/* The TSC anchor of the refresh after a task (clock.c): a real read
 	 * and the TSC just after it; tsc_ok when this loop may extrapolate
 	 * from it (the real clock on a CPU with an invariant TSC). */
@@ -308,6 +322,24 @@ static inline void lsched__loop_refresh_now(lsched_loop *loop)
 /* lsched__loop_refresh_now(), out of line (clock.c): for the traced path,
  * whose callers' inlining must not change with it (scheduler.c). */
 void lsched__loop_refresh_now_cold(lsched_loop *loop);
+/* The pass's counted read (clock.c): refreshes loop->now, clears
+ * now_stale and sets how many tasks run before the next such read. */
+void lsched__loop_clock_tick(lsched_loop *loop);
+
+/*
+ * The loop's time where it must not lag: a timer's deadline, a maximum
+ * wait's ready time, an auto-timer's dispatch, lsched_loop_now() in a
+ * callback. Refreshes loop->now if a task ended since the last read, else
+ * returns it as cached.
+ */
+static inline int64_t lsched__loop_fresh_now(lsched_loop *loop)
+{
+	if (loop->now_stale) {
+		loop->now_stale = false;
+		lsched__loop_refresh_now_cold(loop);
+	}
+	return loop->now;
+}
 
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */

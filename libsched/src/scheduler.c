@@ -105,16 +105,31 @@ trace_enqueue(const lsched_task *t, int cause, int64_t due)
 		     t->parent ? t->parent->id : 0);
 }
 
+/* lsched__loop_fresh_now() where the time lags, out of line: the start
+ * path's callers keep their inlining (a plain start never needs it). */
+static __attribute__((noinline, cold)) int64_t fresh_now_cold(lsched_loop *loop)
+{
+	return lsched__loop_fresh_now(loop);
+}
+
 /* Queues a task that is not queued: an idle becomes ready now, a timer
  * waits for deadline. cause: enum lsched_tp_cause, for the trace. */
-static void enqueue_at(lsched_task *t, int cause, int64_t deadline)
+static inline __attribute__((always_inline)) void
+enqueue_at(lsched_task *t, int cause, int64_t deadline)
 {
 	lsched_loop *loop = t->loop;
 
 	if (LSCHED_TRACE_ON(task_enqueue))
 		trace_enqueue(t, cause, is_timer(t) ? deadline : loop->now);
 	if (!is_timer(t)) {
-		lsched__task_make_ready(t, loop->now);
+		/* A plain task's ready time is only the trace's: the cached
+		 * time will do (it lags by a few tasks at most); a maximum
+		 * wait counts from the real one. */
+		lsched__task_make_ready(t, __builtin_expect(t->max_wait > 0 &&
+								loop->now_stale,
+							    0)
+						   ? fresh_now_cold(loop)
+						   : loop->now);
 		return;
 	}
 	t->queue = LSCHED__Q_HEAP;
@@ -123,10 +138,16 @@ static void enqueue_at(lsched_task *t, int cause, int64_t deadline)
 	lsched__heap_push(&loop->timers, &t->tnode);
 }
 
-/* The same, a timer's deadline being now + its timeout. */
-static void enqueue(lsched_task *t, int cause)
+/* The same, a timer's deadline being now + its timeout (the time read
+ * afresh if a task ended since: a lagging one would make it due early). */
+static inline __attribute__((always_inline)) void
+enqueue(lsched_task *t, int cause)
 {
-	enqueue_at(t, cause, lsched__add_sat(t->loop->now, t->timeout));
+	int64_t now = __builtin_expect(is_timer(t) && t->loop->now_stale, 0)
+			      ? fresh_now_cold(t->loop)
+			      : t->loop->now;
+
+	enqueue_at(t, cause, lsched__add_sat(now, t->timeout));
 }
 
 /* Takes a queued task out of line and says so in the trace (reason: enum
@@ -425,6 +446,8 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	traced = LSCHED_TRACE_ON2(task_fire_begin, task_fire_end);
 	if (traced)
 		trace_fire_begin(loop, t, overdue);
+	else if (t->kind == LSCHED_TASK_AUTO_TIMER && loop->now_stale)
+		fresh_now_cold(loop); /* its next period's base */
 	dispatched = loop->now; /* after the traced begin's refresh */
 	t->last_pass = pass;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
@@ -438,7 +461,21 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
-	lsched__loop_refresh_now(loop);
+	/* The clock is read after the run only when something needs the
+	 * time now: a traced run (its end), a ready task with a maximum wait
+	 * (pick()), or every clock_every-th task, for timers falling due
+	 * and the input interval (lsched__loop_clock_tick()). Otherwise the
+	 * cached time stands, marked as lagging (lsched__loop_fresh_now()). */
+	if (__builtin_expect(traced | LSCHED_TRACE_ON(loop_check) |
+				     (loop->overdue.n != 0),
+			     0)) {
+		lsched__loop_refresh_now(loop);
+		loop->now_stale = false;
+	} else if (--loop->clock_left == 0) {
+		lsched__loop_clock_tick(loop);
+	} else {
+		loop->now_stale = true;
+	}
 	if (traced)
 		trace_fire_end(loop, t);
 	/* After the end, so that a trigger on it saves the run's events.
@@ -482,6 +519,11 @@ void lsched__run_pass(lsched_loop *loop)
 {
 	uint64_t pass = ++loop->pass;
 
+	/* The caller has just read the clock. */
+	if (!loop->clock_every)
+		loop->clock_every = 1;
+	loop->clock_left = loop->clock_every;
+	loop->clock_mark = loop->now;
 	for (int n = 0; n < LSCHED__PASS_MAX; n++) {
 		lsched_task *t;
 		bool overdue;
