@@ -879,6 +879,21 @@ static void test_task_timer_started_among_tiny_tasks_never_early(void **state)
 	lsched_task_destroy(s.timer);
 }
 
+/* The run count is kept in two parts (16 bits in the task's first cache
+ * line, the rest beside it): it counts on past 65535. */
+static void test_task_runs_counts_past_16_bits(void **state)
+{
+	struct vfix *f = *state;
+	lsched_task *t = new_task(f->loop, "auto", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	/* One run per cycle: an auto-idle comes round once per pass. */
+	assert_int_equal(run_cycles(f->loop, 70000), 70000);
+	assert_int_equal(lsched_task_runs(t), 70000);
+	lsched_task_destroy(t);
+}
+
 /* Records an auto-timer's dispatch times (lsched_loop_now()). */
 static void fires_cb(lsched_task *task, void *arg)
 {
@@ -2386,6 +2401,7 @@ int main(void)
 		T(test_task_loop_now_in_callback_never_lags),
 		T(test_task_auto_timer_among_tiny_tasks_never_early),
 		T(test_task_timer_started_among_tiny_tasks_never_early),
+		T(test_task_runs_counts_past_16_bits),
 		T(test_task_loop_timer_due_ends_pass),
 		T(test_task_stop_in_callback_ends_pass),
 		T(test_task_restart_self_runs_next_cycle),

@@ -51,11 +51,12 @@ enum lsched__queue {
 };
 
 /*
- * Laid out by use: what starting, picking and running a plain idle task
- * touches is in the first two cache lines (the first alone for picking and
- * the run itself), the timer node and everything that only names, traces
- * or lists the task come after. At 1M queued tasks this is what a pass
- * walks, so keep hot fields here and cold ones below.
+ * Laid out by use: everything starting, picking and running a plain task
+ * touches is in its first cache line (tasks are allocated on a line's
+ * boundary: lsched_task_new()); the maximum wait, the children, the timer
+ * node and everything that only names, traces or lists the task come
+ * after, behind a hint in line 0 for the first two. At 1M queued tasks
+ * this is what a pass walks: one line per task.
  */
 /* The fallback's state at a traced run's begin (tracecpu.c). */
 struct lsched__tcpu_sys {
@@ -64,13 +65,16 @@ struct lsched__tcpu_sys {
 };
 
 struct lsched_task {
-	/* Line 0: pick, dequeue, run. */
+	/* Line 0: start, pick, dequeue, run (64 bytes). */
 	struct lsched__list link;       /* ready queue, while Q_READY */
 	lsched_loop *loop;
 	lsched_task_cb cb;
 	void *arg;
 	int64_t ready_at;
-	uint64_t last_pass;
+	/* The pass's number, low 32 bits, when it last ran: a match after a
+	 * wrap only ends a pass one task early. */
+	uint32_t last_pass;
+	uint16_t runs_lo;               /* runs = runs_hi + runs_lo */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */
@@ -79,9 +83,10 @@ struct lsched_task {
 	bool destroyed;
 	bool traced;                    /* this run's begin was traced */
 	uint8_t tr_prio;
-	/* Line 1: start, completion, max wait. */
-	uint64_t starts;                /* counts lsched_task_start() calls */
-	uint64_t runs;
+	bool started;                   /* started since its run began */
+	uint8_t hints;                  /* LSCHED__HINT_* */
+	/* Line 1: max wait, children (behind hints). */
+	uint64_t runs_hi;
 	int64_t max_wait;
 	struct lsched__list children;   /* of child tasks, by sibling */
 	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
@@ -108,6 +113,12 @@ struct lsched_task {
 	uint64_t tr_pos, tr_sw_pos;
 	struct lsched__tcpu_sys tr_sys;
 };
+
+/* lsched_task.hints, set once and kept: the task has had a maximum wait
+ * (its overdue node may be queued), children (its list may be non-empty).
+ * Tested in line 0 before line 1 is read. */
+#define LSCHED__HINT_MAX_WAIT 1u
+#define LSCHED__HINT_CHILDREN 2u
 
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
 #define LSCHED__TR_CPU_PERF (-2)

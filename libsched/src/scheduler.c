@@ -55,7 +55,7 @@ void lsched__task_make_ready(lsched_task *t, int64_t ready_at)
 	lsched__list_push_tail(q, &t->link);
 	loop->ready_count[t->prio]++;
 	loop->ready_mask |= 1u << t->prio;
-	if (t->max_wait > 0) {
+	if ((t->hints & LSCHED__HINT_MAX_WAIT) && t->max_wait > 0) {
 		t->onode.key = lsched__add_sat(ready_at, t->max_wait);
 		t->onode.seq = ++loop->seq;
 		lsched__heap_push(&loop->overdue, &t->onode);
@@ -74,7 +74,8 @@ static void dequeue(lsched_task *t)
 		lsched__list_remove(&t->link);
 		if (--loop->ready_count[t->prio] == 0)
 			loop->ready_mask &= ~(1u << t->prio);
-		if (lsched__heap_node_queued(&t->onode))
+		if ((t->hints & LSCHED__HINT_MAX_WAIT) &&
+		    lsched__heap_node_queued(&t->onode))
 			lsched__heap_remove(&loop->overdue, &t->onode);
 		break;
 	default:
@@ -125,9 +126,12 @@ enqueue_at(lsched_task *t, int cause, int64_t deadline)
 		/* A plain task's ready time is only the trace's: the cached
 		 * time will do (it lags by a few tasks at most); a maximum
 		 * wait counts from the real one. */
-		lsched__task_make_ready(t, __builtin_expect(t->max_wait > 0 &&
-								loop->now_stale,
-							    0)
+		lsched__task_make_ready(t, __builtin_expect(
+						   (t->hints &
+						    LSCHED__HINT_MAX_WAIT) &&
+							   t->max_wait > 0 &&
+							   loop->now_stale,
+						   0)
 						   ? fresh_now_cold(loop)
 						   : loop->now);
 		return;
@@ -282,10 +286,11 @@ static void start_task(lsched_task *t, int cause)
 		break;
 	}
 	t->active = true;
-	t->starts++;
+	t->started = true;
 	/* Tested here, not in the walk: most tasks have no children, and
 	 * this runs on every start. */
-	if (!lsched__list_empty(&t->children))
+	if ((t->hints & LSCHED__HINT_CHILDREN) &&
+	    !lsched__list_empty(&t->children))
 		stop_children(t);
 }
 
@@ -434,7 +439,6 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 {
 	lsched_task *prev = loop->current;
 	int64_t dispatched;
-	uint64_t starts;
 	bool traced;
 
 	dequeue(t);
@@ -449,14 +453,15 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	else if (t->kind == LSCHED_TASK_AUTO_TIMER && loop->now_stale)
 		fresh_now_cold(loop); /* its next period's base */
 	dispatched = loop->now; /* after the traced begin's refresh */
-	t->last_pass = pass;
+	t->last_pass = (uint32_t)pass;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
 	 * start itself again; a repeating one stays active. */
 	if (!is_repeating(t))
 		t->active = false;
-	starts = t->starts;
+	t->started = false;
 	t->running = true;
-	t->runs++;
+	if (++t->runs_lo == 0)
+		t->runs_hi += 1u << 16;
 	loop->current = t;
 	t->cb(t, t->arg);
 	loop->current = prev;
@@ -502,7 +507,8 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 			enqueue_at(t, LSCHED_TP_CAUSE_REPEAT,
 				   next > loop->now ? next : loop->now);
 		}
-	} else if (!t->active && t->starts == starts &&
+	} else if (!t->active && !t->started &&
+		   (t->hints & LSCHED__HINT_CHILDREN) &&
 		   !lsched__list_empty(&t->children)) {
 		start_children(t); /* a one-shot run completed */
 	}
@@ -531,7 +537,7 @@ void lsched__run_pass(lsched_loop *loop)
 		if (lsched__input_pending(loop))
 			break;
 		t = pick(loop, &overdue);
-		if (!t || t->last_pass == pass)
+		if (!t || t->last_pass == (uint32_t)pass)
 			break;
 		run_task(loop, t, pass, overdue);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
@@ -594,9 +600,11 @@ lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
 		memset(t, 0, sizeof(*t));
 		goto init;
 	}
-	t = calloc(1, sizeof(*t));
+	/* On a cache line's boundary, so that line 0 is one line. */
+	t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
 	if (!t)
 		goto out_nomem;
+	memset(t, 0, sizeof(*t));
 	if (lsched__heap_reserve(&loop->timers))
 		goto out_free;
 	if (lsched__heap_reserve(&loop->overdue))
@@ -729,6 +737,8 @@ int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
 	if (lsched__heap_node_queued(&task->onode))
 		lsched__heap_remove(&loop->overdue, &task->onode);
 	task->max_wait = max_wait_ns;
+	if (max_wait_ns > 0)
+		task->hints |= LSCHED__HINT_MAX_WAIT;
 	if (task->queue == LSCHED__Q_READY && max_wait_ns > 0) {
 		task->onode.key = lsched__add_sat(task->ready_at, max_wait_ns);
 		task->onode.seq = ++loop->seq;
@@ -754,6 +764,7 @@ int lsched_task_add_child(lsched_task *parent, lsched_task *child)
 		if (a == child)
 			return -ELOOP;
 	child->parent = parent;
+	parent->hints |= LSCHED__HINT_CHILDREN;
 	lsched__list_push_tail(&parent->children, &child->sibling);
 	return 0;
 }
@@ -796,7 +807,7 @@ uint64_t lsched_task_id(const lsched_task *task)
 
 uint64_t lsched_task_runs(const lsched_task *task)
 {
-	return task ? task->runs : 0;
+	return task ? task->runs_hi + task->runs_lo : 0;
 }
 
 int64_t lsched_task_ready_since(const lsched_task *task)
