@@ -74,7 +74,9 @@ bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary)
 
 /* ---- the TSC extrapolation of a loop's cached now ------------------------
  *
- * lsched__loop_refresh_now() (internal.h) runs after every task. On x86_64
+ * lsched__loop_refresh_now() (internal.h) runs after tasks (every one while
+ * traced or a max wait is pending, else every Nth: lsched__loop_clock_tick()
+ * below). On x86_64
  * with an invariant TSC (CPUID 0x80000007 EDX bit 8, what Linux shows as
  * constant_tsc and nonstop_tsc) it extrapolates from the loop's last real
  * read instead of calling clock_gettime(). What keeps that the same time:

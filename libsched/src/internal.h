@@ -303,11 +303,12 @@ extern _Atomic uint64_t lsched__tsc_max_delta;
  * Refreshes loop->now after a task. On the real clock, with an invariant
  * TSC calibrated against CLOCK_MONOTONIC, it extrapolates from the last
  * real read (the anchor) if that is less than 20 us old: rdtsc costs
- * about half of clock_gettime() on kvm-clock, and this runs after every
- * task. The rate is biased low and the anchor is taken after its read, so
- * the result is never ahead of CLOCK_MONOTONIC and lags it by tens of ns
- * at most; it never goes below loop->now. Otherwise (virtual clock, no
- * usable TSC, old anchor, another CPU's TSC behind ours) it reads.
+ * about half of clock_gettime() on kvm-clock, and this runs after many
+ * tasks (lsched__loop_clock_tick()). The rate is biased low and the
+ * anchor is taken after its read, so the result is never ahead of
+ * CLOCK_MONOTONIC and lags it by tens of ns at most; it never goes below
+ * loop->now. Otherwise (virtual clock, no usable TSC, old anchor,
+ * another CPU's TSC behind ours) it reads.
  */
 static inline void lsched__loop_refresh_now(lsched_loop *loop)
 {
