@@ -312,7 +312,7 @@ TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
 $(B)/tests/test_glib: $(GLIB_STLIB) $(GLIB_HDRS)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
-TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=aligned_alloc
 # test_dispatcher holds an enqueue between its acceptance and its post.
 TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.

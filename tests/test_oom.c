@@ -16,10 +16,12 @@
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
+void *__real_aligned_alloc(size_t align, size_t n);
 void *__real_realloc(void *p, size_t n);
 void __real_free(void *p);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_aligned_alloc(size_t align, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
 
@@ -69,6 +71,21 @@ void *__wrap_calloc(size_t n, size_t m)
 		return NULL;
 	}
 	p = __real_calloc(n, m);
+	if (p)
+		atomic_fetch_add(&live, 1);
+	return p;
+}
+
+/* Tasks are allocated on a cache line's boundary. */
+void *__wrap_aligned_alloc(size_t align, size_t n)
+{
+	void *p;
+
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __real_aligned_alloc(align, n);
 	if (p)
 		atomic_fetch_add(&live, 1);
 	return p;

@@ -23,6 +23,11 @@
  * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
 #define LSCHED__PASS_MAX 4096
 #define LSCHED__MAX_EVENTS 64
+/* The most tasks the pass runs between two reads of the clock, and the
+ * time the tasks between two reads may take before it reads after every
+ * task again (docs/architecture.md, Time). */
+#define LSCHED__CLOCK_TASKS_MAX 64
+#define LSCHED__CLOCK_SPAN LSCHED_US(10)
 /* Freed tasks a loop keeps for reuse (with their heap slots), so that
  * short-lived tasks, such as work posted at a priority, do not allocate. */
 #define LSCHED__SPARE_TASKS 256
@@ -46,11 +51,12 @@ enum lsched__queue {
 };
 
 /*
- * Laid out by use: what starting, picking and running a plain idle task
- * touches is in the first two cache lines (the first alone for picking and
- * the run itself), the timer node and everything that only names, traces
- * or lists the task come after. At 1M queued tasks this is what a pass
- * walks, so keep hot fields here and cold ones below.
+ * Laid out by use: everything starting, picking and running a plain task
+ * touches is in its first cache line (tasks are allocated on a line's
+ * boundary: lsched_task_new()); the maximum wait, the children, the timer
+ * node and everything that only names, traces or lists the task come
+ * after, behind a hint in line 0 for the first two. At 1M queued tasks
+ * this is what a pass walks: one line per task.
  */
 /* The fallback's state at a traced run's begin (tracecpu.c). */
 struct lsched__tcpu_sys {
@@ -59,13 +65,16 @@ struct lsched__tcpu_sys {
 };
 
 struct lsched_task {
-	/* Line 0: pick, dequeue, run. */
+	/* Line 0: start, pick, dequeue, run (64 bytes). */
 	struct lsched__list link;       /* ready queue, while Q_READY */
 	lsched_loop *loop;
 	lsched_task_cb cb;
 	void *arg;
 	int64_t ready_at;
-	uint64_t last_pass;
+	/* The pass's number, low 32 bits, when it last ran: a match after a
+	 * wrap only ends a pass one task early. */
+	uint32_t last_pass;
+	uint16_t runs_lo;               /* runs = runs_hi + runs_lo */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */
@@ -74,9 +83,10 @@ struct lsched_task {
 	bool destroyed;
 	bool traced;                    /* this run's begin was traced */
 	uint8_t tr_prio;
-	/* Line 1: start, completion, max wait. */
-	uint64_t starts;                /* counts lsched_task_start() calls */
-	uint64_t runs;
+	bool started;                   /* started since its run began */
+	uint8_t hints;                  /* LSCHED__HINT_* */
+	/* Line 1: max wait, children (behind hints). */
+	uint64_t runs_hi;
 	int64_t max_wait;
 	struct lsched__list children;   /* of child tasks, by sibling */
 	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
@@ -106,6 +116,12 @@ struct lsched_task {
 	 * never, or its parent changed since). */
 	uint32_t tr_name_gen;
 };
+
+/* lsched_task.hints, set once and kept: the task has had a maximum wait
+ * (its overdue node may be queued), children (its list may be non-empty).
+ * Tested in line 0 before line 1 is read. */
+#define LSCHED__HINT_MAX_WAIT 1u
+#define LSCHED__HINT_CHILDREN 2u
 
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
 #define LSCHED__TR_CPU_PERF (-2)
@@ -156,7 +172,16 @@ struct lsched_loop {
 	const struct lsched__backend_ops *bops;
 	void *backend;
 
-	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	int64_t now;            /* cached: cycle start, refreshed as needed */
+	/* The cached time may lag while tiny tasks run (docs/architecture.md,
+	 * Time): now_stale says a task ended since the last read; the pass
+	 * reads again after clock_every tasks (clock_left counts down), a
+	 * power of two from 1 to LSCHED__CLOCK_TASKS_MAX that doubles while
+	 * the tasks between reads took less than LSCHED__CLOCK_SPAN / 2 since
+	 * clock_mark and drops to 1 when they took more than the span. */
+	bool now_stale;
+	uint32_t clock_left, clock_every;
+	int64_t clock_mark;
 	/* The TSC anchor of the refresh after a task (clock.c): a real read
 	 * and the TSC just after it; tsc_ok when this loop may extrapolate
 	 * from it (the real clock on a CPU with an invariant TSC). */
@@ -308,11 +333,12 @@ extern _Atomic uint64_t lsched__tsc_max_delta;
  * Refreshes loop->now after a task. On the real clock, with an invariant
  * TSC calibrated against CLOCK_MONOTONIC, it extrapolates from the last
  * real read (the anchor) if that is less than 20 us old: rdtsc costs
- * about half of clock_gettime() on kvm-clock, and this runs after every
- * task. The rate is biased low and the anchor is taken after its read, so
- * the result is never ahead of CLOCK_MONOTONIC and lags it by tens of ns
- * at most; it never goes below loop->now. Otherwise (virtual clock, no
- * usable TSC, old anchor, another CPU's TSC behind ours) it reads.
+ * about half of clock_gettime() on kvm-clock, and this runs after many
+ * tasks (lsched__loop_clock_tick()). The rate is biased low and the
+ * anchor is taken after its read, so the result is never ahead of
+ * CLOCK_MONOTONIC and lags it by tens of ns at most; it never goes below
+ * loop->now. Otherwise (virtual clock, no usable TSC, old anchor,
+ * another CPU's TSC behind ours) it reads.
  */
 static inline void lsched__loop_refresh_now(lsched_loop *loop)
 {
@@ -338,6 +364,24 @@ static inline void lsched__loop_refresh_now(lsched_loop *loop)
 /* lsched__loop_refresh_now(), out of line (clock.c): for the traced path,
  * whose callers' inlining must not change with it (scheduler.c). */
 void lsched__loop_refresh_now_cold(lsched_loop *loop);
+/* The pass's counted read (clock.c): refreshes loop->now, clears
+ * now_stale and sets how many tasks run before the next such read. */
+void lsched__loop_clock_tick(lsched_loop *loop);
+
+/*
+ * The loop's time where it must not lag: a timer's deadline, a maximum
+ * wait's ready time, an auto-timer's dispatch, lsched_loop_now() in a
+ * callback. Refreshes loop->now if a task ended since the last read, else
+ * returns it as cached.
+ */
+static inline int64_t lsched__loop_fresh_now(lsched_loop *loop)
+{
+	if (loop->now_stale) {
+		loop->now_stale = false;
+		lsched__loop_refresh_now_cold(loop);
+	}
+	return loop->now;
+}
 
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */

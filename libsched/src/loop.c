@@ -125,13 +125,20 @@ lsched_clock *lsched_loop_clock(const lsched_loop *loop)
 
 int64_t lsched_loop_now(const lsched_loop *loop)
 {
-	return loop ? loop->now : -EINVAL;
+	if (!loop)
+		return -EINVAL;
+	/* On the loop's thread, after a task whose end did not read the
+	 * clock: read it now (loop.h). */
+	if (loop->now_stale && lsched_loop_in_thread(loop))
+		return lsched__loop_fresh_now((lsched_loop *)loop);
+	return loop->now;
 }
 
 int64_t lsched_loop_update_now(lsched_loop *loop)
 {
 	if (!loop)
 		return -EINVAL;
+	loop->now_stale = false;
 	loop->now = lsched__clock_read(loop->clock);
 	return loop->now;
 }

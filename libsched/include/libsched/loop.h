@@ -162,8 +162,11 @@ LSCHED_API bool lsched_loop_is_running(const lsched_loop *loop);
 LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
 
 /*
- * The time cached at the start of the current cycle and refreshed after
- * every task, in ns. Cheap. Returns -EINVAL for NULL. On the real clock,
+ * The loop's time, in ns: cached at the start of the current cycle and
+ * refreshed as the task pass needs it (task.h); called on the loop's
+ * thread after a task ended without a read (in a callback, say), it reads
+ * the clock, so it is never behind the time the previous task ended.
+ * Cheap otherwise. Returns -EINVAL for NULL. On the real clock,
  * on x86_64 with an invariant TSC, the refresh after a task extrapolates
  * from the cycle's real read with the TSC (docs/architecture.md, Time):
  * never ahead of CLOCK_MONOTONIC, behind it by tens of ns at most, never
