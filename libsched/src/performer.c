@@ -72,20 +72,21 @@ struct waiter {
 	struct lsched__thread_wait *tw; /* the poster's entry in the graph */
 };
 
+/* The fields a post writes and the loop reads in its first cache line; the
+ * rest only for a post at a priority. */
 struct item {
-	struct item *next;
+	_Alignas(64) struct item *next;
 	lsched_work_cb cb;
 	void *arg;
-	const char *name;
-	int prio;
 	struct waiter *waiter;
-	uint64_t id;                  /* the post's number; 0: not yet */
-	int64_t posted_at;            /* when traced, else -1 */
-	/* Set by the loop when it takes the item: */
+	uint64_t id;       /* the post's number; 0: not yet */
+	const char *name;
+	int64_t posted_at; /* when traced, else -1 */
+	int prio;
+	/* A post at a priority, while it waits as a scheduler task: */
 	lsched_performer *p;
-	lsched_loop *loop;            /* for the trace */
-	lsched_task *task;            /* while it waits as a scheduler task */
-	struct lsched__list out_link; /* p->outstanding, while a task */
+	lsched_task *task;
+	struct lsched__list out_link; /* p->outstanding */
 };
 
 struct chunk {
@@ -103,6 +104,9 @@ struct lsched_performer {
 	/* Under lock: */
 	lsched_loop *loop; /* NULL once the loop is destroyed */
 	uint64_t next_post; /* numbers posts for the trace */
+	/* Loop side: numbers reserved by the last take for the posts of the
+	 * batch that have none yet, given as they run. */
+	uint64_t id_next, id_left;
 	/* Set once: */
 	lsched_loop *home; /* the loop it was made for (for the trace) */
 	/* Loop thread only: */
@@ -216,7 +220,7 @@ static struct item *pool_take(void)
 		pool_free = it->next;
 		it->next = NULL;
 	} else {
-		struct chunk *c = malloc(sizeof(*c));
+		struct chunk *c = aligned_alloc(64, sizeof(*c));
 
 		if (c) {
 			c->next = pool_chunks;
@@ -326,8 +330,8 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 	/* The work may destroy the loop (when it does not run): only the
 	 * clock, which outlives it, is read after, and the loop only when
 	 * this thread runs it (it cannot be destroyed then). */
-	lsched_clock *clock = it->loop->clock;
-	lsched_loop *loop = it->loop;
+	lsched_clock *clock = p->home->clock;
+	lsched_loop *loop = p->home;
 	int64_t begin = 0, end;
 	bool traced = false, check = false;
 
@@ -414,6 +418,7 @@ static void item_schedule(lsched_performer *p, lsched_loop *loop,
 		return;
 	}
 	it->task = t;
+	it->p = p;
 	lsched__list_push_tail(&p->outstanding, &it->out_link);
 	lsched_task_start(t);
 }
@@ -437,33 +442,52 @@ static void number_posts(lsched_performer *p, struct item *top)
 			it->id = id--;
 }
 
-/* Moves the inbox to the end of the batch, in acceptance order. The loop
- * thread, or the thread running everything (the gate). */
+/* Gives the numbers still reserved to the batch's posts that have none
+ * (before a new take reserves more). Loop side, under p->lock. */
+static void number_batch(lsched_performer *p)
+{
+	for (struct item *it = p->batch_head; it && p->id_left; it = it->next)
+		if (!it->id && it->cb != close_marker) {
+			it->id = p->id_next++;
+			p->id_left--;
+		}
+}
+
+/* Moves the inbox to the end of the batch, in acceptance order, in one
+ * pass over the items: the reversal counts the posts the common path
+ * linked, which have no number yet (the newest ones), and reserves their
+ * numbers, given as they run. The loop thread, or the thread running
+ * everything (the gate). */
 static lsched_loop *take_inbox(lsched_performer *p)
 {
 	lsched_loop *loop;
 	uintptr_t old;
 	struct item *it, *fifo = NULL, *last;
+	uint64_t n = 0;
 
 	pthread_mutex_lock(&p->lock);
 	loop = p->loop;
 	/* Empties the list and clears SIGNALLED; keeps CLOSED. */
 	old = atomic_fetch_and_explicit(&p->head, CLOSED, memory_order_acquire);
-	number_posts(p, LIST(old));
+	last = LIST(old);
+	if (last) {
+		if (p->id_left)
+			number_batch(p);
+		for (it = last; it;) {
+			struct item *next = it->next;
+
+			n += !it->id && it->cb != close_marker;
+			it->next = fifo;
+			fifo = it;
+			it = next;
+		}
+		p->id_next = p->next_post + 1;
+		p->id_left = n;
+		p->next_post += n;
+	}
 	if ((old & SIGNALLED) && loop)
 		atomic_fetch_sub(&loop->xthread_pending, 1);
 	pthread_mutex_unlock(&p->lock);
-	last = LIST(old);
-	for (it = last; it;) {
-		struct item *next = it->next;
-
-		it->next = fifo;
-		it->p = p;
-		it->loop = p->home;
-		it->task = NULL;
-		fifo = it;
-		it = next;
-	}
 	if (fifo) {
 		if (p->batch_tail)
 			p->batch_tail->next = fifo;
@@ -485,6 +509,11 @@ static void run_batch(lsched_performer *p, lsched_loop *loop, bool inline_all)
 		p->batch_head = it->next;
 		if (!p->batch_head)
 			p->batch_tail = NULL;
+		if (!it->id && p->id_left && it->cb != close_marker) {
+			/* Numbers follow the batch's order. */
+			it->id = p->id_next++;
+			p->id_left--;
+		}
 		if (it->prio == FIRST_CLASS || inline_all || !loop) {
 			if (!it->waiter && it->cb != close_marker &&
 			    !LSCHED_TRACE_ON3(perform_fire_begin,
@@ -844,11 +873,12 @@ static void run_inline(lsched_performer *p, lsched_loop *loop,
 		       lsched_work_cb cb, void *arg, const char *name, int prio)
 {
 	struct item it = { .p = p, .cb = cb, .arg = arg, .name = name,
-			   .prio = prio, .loop = loop, .posted_at = -1 };
+			   .prio = prio, .posted_at = -1 };
 
 	pthread_mutex_lock(&p->lock);
-	/* The inbox was drained just before, on this thread: nothing
-	 * unnumbered is older. */
+	/* The inbox was drained just before, on this thread; posts linked
+	 * since are older than this one: numbered first. */
+	number_posts(p, LIST(atomic_load(&p->head)));
 	it.id = ++p->next_post;
 	pthread_mutex_unlock(&p->lock);
 	if (PERFORM_TRACED())
