@@ -91,6 +91,7 @@ struct item {
 
 struct chunk {
 	struct chunk *next;
+	void *raw; /* what malloc returned */
 	struct item items[CHUNK_ITEMS];
 };
 
@@ -121,6 +122,7 @@ struct lsched_performer {
 	pthread_cond_t gate_cv;
 	pthread_t gate_owner;
 	int gate_depth;
+	void *raw; /* what calloc returned */
 	_Atomic uint64_t wakes, ran, refused, waits;
 };
 
@@ -164,20 +166,27 @@ static void wait_graph_leave(struct lsched__thread_wait *tw)
 
 /* ---- items ----------------------------------------------------------------- */
 
-/* The process-wide pool: every chunk ever made (kept for reuse, so the
- * memory stays reachable), and the items no thread caches. */
+/* The process-wide pool: every chunk made while some performer exists,
+ * and the items no thread caches. When the last performer is freed, every
+ * chunk is freed and the generation moves on: a thread's cache from an
+ * older generation is dropped without being touched (no item can be in
+ * flight then, and none is used by a post, which needs a live performer). */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chunk *pool_chunks;
 static struct item *pool_free;
+static long pool_users;             /* live performers */
+static _Atomic uint64_t pool_gen;   /* moves when the chunks are freed */
 
-/* This thread's cache of free items. */
+/* This thread's cache of free items, and the generation it belongs to. */
 static _Thread_local struct item *tcache;
+static _Thread_local uint64_t tcache_gen;
 static _Thread_local bool tcache_registered;
 static pthread_key_t tcache_key;
 static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
-/* Gives a chain back to the pool. */
-static void pool_put(struct item *head)
+/* Gives a chain of generation gen back to the pool (dropped if the chunks
+ * were freed since). */
+static void pool_put(struct item *head, uint64_t gen)
 {
 	struct item *tail = head;
 
@@ -186,23 +195,71 @@ static void pool_put(struct item *head)
 	while (tail->next)
 		tail = tail->next;
 	pthread_mutex_lock(&pool_lock);
-	tail->next = pool_free;
-	pool_free = head;
+	if (gen == atomic_load_explicit(&pool_gen, memory_order_relaxed)) {
+		tail->next = pool_free;
+		pool_free = head;
+	}
 	pthread_mutex_unlock(&pool_lock);
 }
 
-/* At a thread's exit: its cache goes back to the pool. */
+/* At a thread's exit: its cache goes back to the pool. The walk to its
+ * tail reads items: only while they cannot be freed. */
 static void tcache_exit(void *unused)
 {
+	struct item *head = tcache, *tail;
+
 	(void)unused;
-	pool_put(tcache);
 	tcache = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (head &&
+	    tcache_gen == atomic_load_explicit(&pool_gen, memory_order_relaxed)) {
+		for (tail = head; tail->next;)
+			tail = tail->next;
+		tail->next = pool_free;
+		pool_free = head;
+	}
+	pthread_mutex_unlock(&pool_lock);
 }
 
 static void tcache_key_make(void)
 {
 	if (pthread_key_create(&tcache_key, tcache_exit))
 		tcache_key = (pthread_key_t)-1;
+}
+
+/* 64-aligned memory from malloc/calloc (the allocator a program or a test
+ * wraps); *raw is what to free. */
+static void *alloc_aligned(size_t size, bool zero, void **raw)
+{
+	void *m = zero ? calloc(1, size + 63) : malloc(size + 63);
+
+	*raw = m;
+	return m ? (void *)(((uintptr_t)m + 63) & ~(uintptr_t)63) : NULL;
+}
+
+static void pool_join(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	pool_users++;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* The last performer gone: every item is free (in the pool, or dropped
+ * with a thread's cache), so the chunks go. */
+static void pool_leave(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (--pool_users == 0) {
+		while (pool_chunks) {
+			struct chunk *c = pool_chunks;
+
+			pool_chunks = c->next;
+			free(c->raw);
+		}
+		pool_free = NULL;
+		atomic_fetch_add(&pool_gen, 1);
+	}
+	pthread_mutex_unlock(&pool_lock);
 }
 
 /* Up to one chunk's worth of items from the pool, or a new chunk. */
@@ -220,9 +277,11 @@ static struct item *pool_take(void)
 		pool_free = it->next;
 		it->next = NULL;
 	} else {
-		struct chunk *c = aligned_alloc(64, sizeof(*c));
+		void *raw;
+		struct chunk *c = alloc_aligned(sizeof(*c), false, &raw);
 
 		if (c) {
+			c->raw = raw;
 			c->next = pool_chunks;
 			pool_chunks = c;
 			for (int i = 0; i < CHUNK_ITEMS; i++)
@@ -241,11 +300,16 @@ static struct item *pool_take(void)
 static struct item *item_get(lsched_performer *p)
 {
 	struct item *it = tcache;
+	uint64_t gen = atomic_load_explicit(&pool_gen, memory_order_relaxed);
 
-	if (__builtin_expect(it != NULL, 1)) {
+	if (__builtin_expect(it != NULL && tcache_gen == gen, 1)) {
 		tcache = it->next;
 		return it;
 	}
+	/* Empty, or of a generation whose chunks were freed: dropped. The
+	 * generation cannot move while p lives. */
+	tcache = NULL;
+	tcache_gen = gen;
 	it = atomic_exchange_explicit(&p->ret, NULL, memory_order_acquire);
 	if (!it) {
 		it = pool_take();
@@ -663,29 +727,31 @@ void lsched__performers_loop_gone(lsched_loop *loop)
 lsched_performer *lsched_performer_new(lsched_loop *loop)
 {
 	lsched_performer *p;
+	void *raw;
 
 	if (!loop) {
 		errno = EINVAL;
 		return NULL;
 	}
 	/* Aligned: the producers' line is apart from the rest. */
-	p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t)63);
+	p = alloc_aligned(sizeof(*p), true, &raw);
 	if (!p) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(p, 0, sizeof(*p));
+	p->raw = raw;
 	if (pthread_mutex_init(&p->lock, NULL)) {
-		free(p);
+		free(raw);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (pthread_cond_init(&p->gate_cv, NULL)) {
 		pthread_mutex_destroy(&p->lock);
-		free(p);
+		free(raw);
 		errno = ENOMEM;
 		return NULL;
 	}
+	pool_join();
 	p->loop = loop;
 	p->home = loop;
 	lsched__list_init(&p->outstanding);
@@ -1019,10 +1085,12 @@ bool lsched_performer_is_closed(const lsched_performer *p)
 static void pfree(lsched_performer *p)
 {
 	/* Items handed back and not taken by a producer: to the pool. */
-	pool_put(atomic_exchange(&p->ret, NULL));
+	pool_put(atomic_exchange(&p->ret, NULL),
+		 atomic_load_explicit(&pool_gen, memory_order_relaxed));
 	pthread_cond_destroy(&p->gate_cv);
 	pthread_mutex_destroy(&p->lock);
-	free(p);
+	free(p->raw);
+	pool_leave();
 }
 
 void lsched_performer_destroy(lsched_performer *p)
