@@ -33,9 +33,9 @@
  * posting itself cannot starve descriptors and timers. An asynchronous post
  * to a loop already signalled takes no lock (one compare-and-swap) and
  * allocates nothing: items come from a per-thread cache, refilled in
- * batches from the items the loop hands back, else from a process-wide
- * pool that grows only when every item is in flight and keeps its memory
- * for reuse for the life of the process.
+ * batches from the items the loop hands back, else from a pool shared by
+ * the live performers, which grows only when every item is in flight and
+ * is freed with the last performer.
  *
  * Ownership: the creator owns the performer and destroys it with
  * lsched_performer_destroy(); it may outlive its loop. The argument of a
