@@ -40,9 +40,10 @@
  * batches: it pushes a whole chain onto p->ret with one CAS, and a producer
  * whose cache is empty takes the whole of p->ret with one exchange (taking
  * all, never one item, so there is no ABA). Items are not tied to a
- * performer: they come from a process-wide pool of chunks that grows only
- * when every item is in flight, and go back to it when a performer is
- * freed or a thread exits.
+ * performer: they come from a pool of chunks shared by the live
+ * performers, which grows only when every item is in flight, takes items
+ * back when a performer is freed or a thread exits, and is freed with the
+ * last performer.
  *
  * Waiting posts block on a waiter on the poster's stack. Before blocking,
  * the poster checks the wait graph (which thread runs which loop, which
