@@ -348,6 +348,9 @@ static void test_oom_performer(void **state)
 		failures++;
 	}
 	assert_true(failures >= 1);
+	/* The item pool is shared by the live performers and freed with the
+	 * last: with p gone, each q starts from an empty pool. */
+	lsched_performer_destroy(p);
 	/* A first-class post, then one at a priority: each allocation of
 	 * the post fails in turn. */
 	for (int prio = -1; prio <= LSCHED_PRIO_LOWEST; prio += 1 + 7) {
@@ -371,7 +374,6 @@ static void test_oom_performer(void **state)
 		assert_int_equal(atomic_load(&n), accepted);
 		lsched_performer_destroy(q);
 	}
-	lsched_performer_destroy(p);
 	assert_int_equal(vfix_teardown((void **)&f), 0);
 	assert_int_equal(live, base);
 }
@@ -468,7 +470,9 @@ static void test_oom_server(void **state)
 		assert_int_equal(rc, -ENOMEM);
 		failures++;
 	}
-	assert_true(failures >= 2); /* the message, the item pool */
+	/* The message; the item pool (shared by the live performers) may
+	 * have grown already, at the server's startup. */
+	assert_true(failures >= 1);
 	assert_int_equal(lsched_server_stop(srv), 0);
 	assert_int_equal(lsched_server_stats(srv, &st), 0);
 	assert_int_equal(st.accepted, 1);
