@@ -466,7 +466,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 {
 	lsched_task *prev = loop->current;
 	int64_t dispatched;
-	bool traced;
+	bool traced, check;
 
 	dequeue(t);
 	/* The run's priority, for its task_fire_end and loop_check (the run
@@ -498,9 +498,10 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	 * (pick()), or every clock_every-th task, for timers falling due
 	 * and the input interval (lsched__loop_clock_tick()). Otherwise the
 	 * cached time stands, marked as lagging (lsched__loop_fresh_now()). */
-	if (__builtin_expect(traced | LSCHED_TRACE_ON(loop_check) |
-				     (loop->overdue.n != 0),
-			     0)) {
+	/* Looked at once: the test and the event below use the same answer
+	 * (a tracepoint's state is a load the compiler cannot merge). */
+	check = LSCHED_TRACE_ON(loop_check);
+	if (__builtin_expect(traced | check | (loop->overdue.n != 0), 0)) {
 		lsched__loop_refresh_now(loop);
 		loop->now_stale = false;
 	} else if (--loop->clock_left == 0) {
@@ -513,7 +514,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	/* After the end, so that a trigger on it saves the run's events.
 	 * dispatched is the begin task_fire_begin says; the priority is the
 	 * run's own, kept at its begin (a run may change it). */
-	if (LSCHED_TRACE_ON(loop_check))
+	if (check)
 		lsched__trace_loop_check(loop, 0, t->id, t->tr_prio,
 					 loop->now - dispatched, 0, loop->now);
 
