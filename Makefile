@@ -316,7 +316,7 @@ TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=f
 # test_dispatcher holds an enqueue between its acceptance and its post.
 TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
-TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
+TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read,--wrap=epoll_pwait2,--wrap=epoll_wait
 # test_backend_faults makes the poller's system calls fail.
 TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
 	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2 \

@@ -106,6 +106,10 @@ struct lsched_performer {
 	/* Under lock: */
 	lsched_loop *loop; /* NULL once the loop is destroyed */
 	uint64_t next_post; /* numbers posts for the trace */
+	/* A first post of a batch is between counting itself pending (and
+	 * waking the loop) and linking with SIGNALLED: set and cleared under
+	 * lock, read by the loop without it (lsched__perform_phase). */
+	atomic_bool signalling;
 	/* Loop side: numbers reserved by the last take for the posts of the
 	 * batch that have none yet, given as they run. */
 	uint64_t id_next, id_left;
@@ -642,8 +646,15 @@ restart:
 		if (p->drain_pass == pass)
 			continue;
 		p->drain_pass = pass;
-		if (atomic_load_explicit(&p->head, memory_order_relaxed) &
-		    SIGNALLED) {
+		/* Signalling: a first post has counted itself pending (so
+		 * the loop does not sleep) but not linked yet. Draining takes
+		 * the lock it holds, so the loop waits for the link instead
+		 * of going round its cycle, spinning, until the poster gets
+		 * a CPU again (a poster preempted by the loop it woke, on
+		 * the same CPU, made a 3 ms stall: bench/hosted's wake p99). */
+		if ((atomic_load_explicit(&p->head, memory_order_relaxed) &
+		     SIGNALLED) ||
+		    atomic_load(&p->signalling)) {
 			drain(p);
 			goto restart;
 		}
@@ -758,6 +769,7 @@ lsched_performer *lsched_performer_new(lsched_loop *loop)
 	lsched__list_init(&p->outstanding);
 	atomic_init(&p->head, 0);
 	atomic_init(&p->ret, NULL);
+	atomic_init(&p->signalling, false);
 	lsched__list_push_tail(&loop->performers, &p->loop_link);
 	return p;
 }
@@ -814,6 +826,7 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 		 * write is needed. SIGNALLED clear means the list is empty
 		 * and nobody but us (under the lock) can change the word. */
 		signalled = true;
+		atomic_store(&p->signalling, true);
 		atomic_fetch_add(&loop->xthread_pending, 1);
 		if (!lsched_loop_in_thread(loop)) {
 			int rc = lsched__loop_wake(loop);
@@ -825,6 +838,7 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 			if (rc < 0) {
 				/* Not accepted: nothing was linked. */
 				atomic_fetch_sub(&loop->xthread_pending, 1);
+				atomic_store(&p->signalling, false);
 				item_unget(it);
 				return rc;
 			}
@@ -844,6 +858,8 @@ static int enqueue_locked(lsched_performer *p, lsched_work_cb cb, void *arg,
 	while (!atomic_compare_exchange_weak_explicit(
 		&p->head, &old, (uintptr_t)it | (old & CLOSED) | SIGNALLED,
 		memory_order_release, memory_order_relaxed));
+	if (signalled)
+		atomic_store(&p->signalling, false);
 	if (!marker) {
 		/* The links that made the CAS retry are newer than the
 		 * numbers given above, and are numbered by the loop. */
