@@ -312,11 +312,11 @@ TEST_LDFLAGS_test_glib := $(GLIB_STLIB) $(GLIB_LIBS)
 $(B)/tests/test_glib: $(GLIB_STLIB) $(GLIB_HDRS)
 
 # test_oom fails allocations on purpose: it wraps the allocator.
-TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+TEST_LDFLAGS_test_oom := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=aligned_alloc
 # test_dispatcher holds an enqueue between its acceptance and its post.
 TEST_LDFLAGS_test_dispatcher := -Wl,--wrap=lsched_perform
 # test_performer_faults makes the wake-up descriptor's writes and reads fail.
-TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read
+TEST_LDFLAGS_test_performer_faults := -Wl,--wrap=write,--wrap=read,--wrap=epoll_pwait2,--wrap=epoll_wait
 # test_backend_faults makes the poller's system calls fail.
 TEST_LDFLAGS_test_backend_faults := -Wl,--wrap=epoll_ctl,--wrap=epoll_create1 \
 	-Wl,--wrap=eventfd,--wrap=epoll_wait,--wrap=epoll_pwait2 \
@@ -664,6 +664,8 @@ endif
 check: deps
 	@$(MAKE) --no-print-directory lib examples tests tools $(TRACE_TEST_PROGS)
 	@VALGRIND=$(VALGRIND) scripts/run-tests.sh $(TESTS)
+	@echo "  again with LSCHED_IO_URING=0 (the input check's fallback on the real clock):"
+	@LSCHED_IO_URING=0 VALGRIND=$(VALGRIND) scripts/run-tests.sh $(B)/tests/test_input
 	@VALGRIND=$(VALGRIND) STRESS_SECONDS=$(CHECK_STRESS_SECONDS) \
 		scripts/run-tests.sh $(STRESS)
 	@VALGRIND=$(VALGRIND) scripts/fuzz-replay.sh $(B)/fuzz-replay $(FUZZ_NAMES)

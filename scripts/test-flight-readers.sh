@@ -95,13 +95,23 @@ for line in text.splitlines():
     if not m or int(m.group(2)) != pid:
         continue
     ev, f = m.group(1), dict(re.findall(r"(\w+) = (\"[^\"]*\"|\w+)", m.group(3)))
-    if int(f.get("loop", "0"), 16) != loop:
+    # Schema 2: task_name gives a task's loop and name, once per task and
+    # epoch; task_fire_begin and task_fire_end carry neither (their begin
+    # is end - run).
+    if ev == "task_name":
+        if int(f["loop"], 16) == loop:
+            ids[f["name"].strip('"')] = int(f["task"])
+        continue
+    if ev in ("task_fire_begin", "task_fire_end"):
+        if int(f["task"]) not in ids.values():
+            continue
+    elif int(f.get("loop", "0"), 16) != loop:
         continue
     if ev == "task_fire_begin":
-        ids[f["name"].strip('"')] = int(f["task"])
         prios[int(f["task"])] = int(f["prio"])
     if ev == "task_fire_end":
-        ends.append((int(f["task"]), int(f["begin"]), int(f["end"])))
+        ends.append((int(f["task"]), int(f["end"]) - int(f["run"]),
+                     int(f["end"])))
 hog, starved = ids["hog"], ids["starved"]
 begin, end = next((b, e) for t, b, e in ends
                   if t == hog and e >= ready + 150000000)

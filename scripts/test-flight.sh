@@ -389,6 +389,42 @@ else
 	fail "--keep 5.5, wrapped ring: status $rc, span '${span}', warned $warned"
 	indent <"$out/wrap.err"
 fi
+# Schema 2 names a task once per 100 ms name epoch (task_name), not in
+# every event: a save whose ring wrapped (8 x 1 MiB per CPU, filled in
+# well under a second at this rate) lost the first task_name of each task,
+# yet every task that runs in it must be named in it.
+rec names --on 'starve>10s' --save-on-exit --buffer-size 1 -- \
+	"$wl" --mode rate --seconds 3 --burst 200
+span=$(sed -n 's/.*save 1 (exit): [^ ]*, \([0-9.]*\) s, .*/\1/p' "$out/names.err")
+save=$(sed -n 's/.*save 1 (exit): \([^,]*\), .*/\1/p' "$out/names.err")
+if [ -n "$save" ] && msg=$(babeltrace2 "$save" 2>/dev/null | python3 -c '
+import re, sys
+named, ran = set(), set()
+for l in sys.stdin:
+    m = re.search(r"libsched:(task_name|task_fire_begin):.* task = (\d+)", l)
+    if m:
+        (named if m.group(1) == "task_name" else ran).add(m.group(2))
+if not ran or ran - named:
+    sys.exit("tasks run but not named: %s of %d" % (sorted(ran - named), len(ran)))
+print("%d tasks run, all named" % len(ran))
+') && msg2=$("$bin" report --json --no-fixes "$save" 2>&1 | python3 -c '
+import json, sys
+# The reader fills the fields schema 2 leaves out (loop, name): no task
+# of the report lost them, and none is on a loop 0.
+r = json.load(sys.stdin)
+bad = [(l["loop"], t["name"]) for l in r["loops"] for t in l["tasks"]
+       if int(l["loop"], 16) == 0 or not t["name"]]
+if bad or not r["loops"]:
+    sys.exit("report: tasks without loop or name: %r" % bad[:5])
+print("report: %d tasks on %d loop(s), all named" %
+      (sum(len(l["tasks"]) for l in r["loops"]), len(r["loops"])))
+'); then
+	msg="$msg; $msg2"
+	pass "a wrapped save ($span s of a 3 s run) names its tasks: $msg"
+else
+	fail "wrapped save ($span s of 3): status $rc: ${msg:-no save} ${msg2:-}"
+	indent <"$out/names.err"
+fi
 # SIGINT to schedprof alone (not a terminal's): passed on to the workload,
 # which dies of it; the exit save is made all the same.
 # Job control: a background job of a script would ignore SIGINT, and so

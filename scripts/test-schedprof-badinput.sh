@@ -26,7 +26,7 @@
 #                       (checked: babeltrace2 rejects it too)
 #   schema-99           text metadata (babeltrace2 --output-format=
 #                       ctf-metadata) with the schema URI's version 99
-#   schema-2-packetized the packetized metadata patched in place, version 2
+#   schema-3-packetized the packetized metadata patched in place, version 3
 #   no-schema           text metadata without any model.emf.uri
 #   metadata-truncated  the packetized metadata cut in the middle of a
 #                       packet
@@ -236,12 +236,12 @@ else:
 # Metadata in text form, as babeltrace2 prints it.
 text = subprocess.run(["babeltrace2", "--output-format=ctf-metadata", t0],
                       capture_output=True, text=True, check=True).stdout
-uri = 'model.emf.uri = "urn:libsched:trace-schema:1";'
+uri = 'model.emf.uri = "urn:libsched:trace-schema:2";'
 if not text.startswith("/* CTF 1.8 */") or uri not in text:
     sys.exit("unexpected text metadata")
 t = copy("schema-99")
 open(os.path.join(t, "metadata"), "w").write(
-    text.replace(uri, uri.replace(":1\"", ":99\"")))
+    text.replace(uri, uri.replace(":2\"", ":99\"")))
 t = copy("no-schema")
 open(os.path.join(t, "metadata"), "w").write(
     "".join(l for l in text.splitlines(True) if "model.emf.uri" not in l))
@@ -250,12 +250,12 @@ meta = open(os.path.join(t0, "metadata"), "rb").read()
 magic, = struct.unpack_from("<I", meta, 0)
 if magic != 0x75D11D57:
     sys.exit("the base trace's metadata is not packetized")
-t = copy("schema-2-packetized")
-old = b'urn:libsched:trace-schema:1"'
+t = copy("schema-3-packetized")
+old = b'urn:libsched:trace-schema:2"'
 if old not in meta:
     sys.exit("no schema URI in the packetized metadata")
 open(os.path.join(t, "metadata"), "wb").write(
-    meta.replace(old, b'urn:libsched:trace-schema:2"'))
+    meta.replace(old, b'urn:libsched:trace-schema:3"'))
 
 mcs, mps = struct.unpack_from("<II", meta, 24)
 t = copy("metadata-truncated")
@@ -321,7 +321,7 @@ mkdir "$in/flight-dir/schedprof-flight.json"
 cases=(missing empty-dir not-ctf plain-file garbage-metadata foreign
        no-libsched-events stream-truncated stream-truncated-noindex
        stream-bad-magic stream-bad-size stream-corrupt schema-99
-       schema-2-packetized no-schema metadata-truncated metadata-syntax
+       schema-3-packetized no-schema metadata-truncated metadata-syntax
        index-corrupt good-and-missing flight-empty flight-not-json
        flight-cut flight-not-object flight-version-2 flight-no-rule
        flight-rule-number flight-pid-string flight-prio-99 flight-loop-bad

@@ -717,6 +717,198 @@ static void test_stress_performer(void **state)
 	       r, (unsigned long long)accepted, (unsigned long long)refused);
 }
 
+/* ---- performer: many lock-free producers racing a close and a destroy ----- */
+
+/* Async first-class posts only, without pauses, so that nearly every post
+ * takes the Performer's lock-free path, while the main thread closes the
+ * performer (the loop running) or stops and destroys the loop (the
+ * performer then closed by the loop's destruction) at a random moment.
+ * Exactly-once, per-producer order, refusals never run, and the counters
+ * are checked as in the performer scenario. */
+#define Q_PRODUCERS 6
+#define Q_POSTS 2000
+
+struct q_world {
+	lsched_loop *loop;
+	lsched_performer *perf;
+	atomic_int runs[Q_PRODUCERS][Q_POSTS];
+	int rc[Q_PRODUCERS][Q_POSTS];
+	atomic_bool before_end[Q_PRODUCERS][Q_POSTS];
+	int last[Q_PRODUCERS]; /* loop thread: last index run + 1 */
+	atomic_int order_errors;
+	atomic_bool end_begun;
+	struct progress pg;
+};
+
+struct q_post {
+	struct q_world *w;
+	int producer, index;
+};
+
+static struct q_post q_posts[Q_PRODUCERS][Q_POSTS];
+
+static void q_work(void *arg)
+{
+	struct q_post *qp = arg;
+	struct q_world *w = qp->w;
+
+	if (qp->index < w->last[qp->producer])
+		atomic_fetch_add(&w->order_errors, 1);
+	w->last[qp->producer] = qp->index + 1;
+	atomic_fetch_add(&w->runs[qp->producer][qp->index], 1);
+}
+
+struct q_producer {
+	struct q_world *w;
+	int index;
+};
+
+static void *q_producer_main(void *arg)
+{
+	struct q_producer *pr = arg;
+	struct q_world *w = pr->w;
+
+	for (int i = 0; i < Q_POSTS; i++) {
+		int rc = lsched_perform(w->perf, q_work,
+					&q_posts[pr->index][i], 0);
+
+		w->rc[pr->index][i] = rc;
+		if (rc == 0 && !atomic_load(&w->end_begun))
+			atomic_store(&w->before_end[pr->index][i], true);
+		atomic_fetch_add(&w->pg.attempts, 1);
+	}
+	atomic_fetch_add(&w->pg.finished, 1);
+	return NULL;
+}
+
+static void *q_loop_main(void *arg)
+{
+	struct q_world *w = arg;
+
+	lsched_loop_run(w->loop, LSCHED_RUN_DEFAULT);
+	return NULL;
+}
+
+static void q_round(unsigned long seed, uint64_t *accepted_total,
+		    uint64_t *refused_total)
+{
+	struct q_world *w = calloc(1, sizeof(*w));
+	struct q_producer pr[Q_PRODUCERS];
+	pthread_t prod[Q_PRODUCERS], looper;
+	struct lsched_performer_stats st;
+	struct rng rng;
+	uint64_t accepted = 0, refused = 0;
+	bool destroy_loop;
+	char fail[160] = "";
+
+	assert_non_null(w);
+	rng_seed(&rng, seed);
+	destroy_loop = rnd(&rng, 2);
+	w->loop = lsched_loop_new(NULL);
+	assert_non_null(w->loop);
+	w->perf = lsched_performer_new(w->loop);
+	assert_non_null(w->perf);
+	for (int p = 0; p < Q_PRODUCERS; p++)
+		for (int i = 0; i < Q_POSTS; i++)
+			q_posts[p][i] = (struct q_post){ w, p, i };
+	assert_int_equal(pthread_create(&looper, NULL, q_loop_main, w), 0);
+	for (int i = 0; i < Q_PRODUCERS; i++) {
+		pr[i] = (struct q_producer){ w, i };
+		assert_int_equal(pthread_create(&prod[i], NULL,
+						q_producer_main, &pr[i]), 0);
+	}
+	wait_progress(&w->pg, (long)rnd(&rng, Q_PRODUCERS * Q_POSTS + 1),
+		      Q_PRODUCERS);
+	atomic_store(&w->end_begun, true);
+	if (destroy_loop) {
+		/* The producers keep posting to a stopped loop (accepted),
+		 * then to a destroyed one (refused). */
+		assert_int_equal(lsched_loop_stop(w->loop), 0);
+		pthread_join(looper, NULL);
+		assert_int_equal(lsched_loop_destroy(w->loop), 0);
+	} else {
+		assert_int_equal(lsched_performer_close(w->perf), 0);
+	}
+	/* Everything accepted before the close (or destroy) began ran. */
+	for (int p = 0; p < Q_PRODUCERS; p++)
+		for (int i = 0; i < Q_POSTS; i++)
+			if (atomic_load(&w->before_end[p][i]) &&
+			    atomic_load(&w->runs[p][i]) != 1 && !fail[0])
+				snprintf(fail, sizeof(fail),
+					 "post %d/%d accepted before the end "
+					 "had not run when it returned", p, i);
+	for (int i = 0; i < Q_PRODUCERS; i++)
+		pthread_join(prod[i], NULL);
+	if (!destroy_loop) {
+		assert_int_equal(lsched_loop_stop(w->loop), 0);
+		pthread_join(looper, NULL);
+	}
+	for (int p = 0; p < Q_PRODUCERS; p++) {
+		for (int i = 0; i < Q_POSTS; i++) {
+			int runs = atomic_load(&w->runs[p][i]);
+			int rc = w->rc[p][i];
+
+			if (rc == 0)
+				accepted++;
+			else
+				refused++;
+			if (rc != 0 && rc != -ESHUTDOWN && !fail[0])
+				snprintf(fail, sizeof(fail),
+					 "post %d/%d: unexpected error %d", p,
+					 i, rc);
+			if (runs != (rc == 0) && !fail[0])
+				snprintf(fail, sizeof(fail),
+					 "post %d/%d (rc %d) ran %d times", p,
+					 i, rc, runs);
+		}
+	}
+	if (atomic_load(&w->order_errors) && !fail[0])
+		snprintf(fail, sizeof(fail),
+			 "posts of a producer ran out of order (%d)",
+			 atomic_load(&w->order_errors));
+	assert_int_equal(lsched_performer_stats(w->perf, &st), 0);
+	if ((st.posts != accepted || st.ran != accepted ||
+	     st.refused != refused) && !fail[0])
+		snprintf(fail, sizeof(fail),
+			 "stats: posts %llu ran %llu refused %llu, expected "
+			 "%llu accepted %llu refused",
+			 (unsigned long long)st.posts,
+			 (unsigned long long)st.ran,
+			 (unsigned long long)st.refused,
+			 (unsigned long long)accepted,
+			 (unsigned long long)refused);
+	if (lsched_perform(w->perf, q_work, &q_posts[0][0], 0) != -ESHUTDOWN &&
+	    !fail[0])
+		snprintf(fail, sizeof(fail), "accepted a post after the end");
+	lsched_performer_destroy(w->perf);
+	if (!destroy_loop)
+		assert_int_equal(lsched_loop_destroy(w->loop), 0);
+	free(w);
+	if (fail[0])
+		fail_msg("performer_end (%s), seed %lu: %s",
+			 destroy_loop ? "loop destroy" : "close", seed, fail);
+	*accepted_total += accepted;
+	*refused_total += refused;
+}
+
+static void test_stress_performer_end(void **state)
+{
+	double start = now_s();
+	uint64_t accepted = 0, refused = 0;
+	long r;
+
+	if (!wanted("performer_end"))
+		skip();
+	for (r = 0; more_rounds(start, r); r++) {
+		round_begin("performer_end", base_seed + (unsigned long)r);
+		q_round(base_seed + (unsigned long)r, &accepted, &refused);
+	}
+	alarm(0);
+	printf("stress: performer_end: %ld rounds, %llu posts accepted and "
+	       "run once, %llu refused\n",
+	       r, (unsigned long long)accepted, (unsigned long long)refused);
+}
+
 /* ---- servers: start, send, stop -------------------------------------------- */
 
 #define S_SENDERS 3
@@ -1262,6 +1454,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_model),
 		cmocka_unit_test(test_stress_performer),
+		cmocka_unit_test(test_stress_performer_end),
 		cmocka_unit_test(test_stress_server),
 		cmocka_unit_test(test_stress_pool),
 		cmocka_unit_test(test_stress_dispatcher),

@@ -16,10 +16,12 @@
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
+void *__real_aligned_alloc(size_t align, size_t n);
 void *__real_realloc(void *p, size_t n);
 void __real_free(void *p);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_aligned_alloc(size_t align, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
 
@@ -69,6 +71,21 @@ void *__wrap_calloc(size_t n, size_t m)
 		return NULL;
 	}
 	p = __real_calloc(n, m);
+	if (p)
+		atomic_fetch_add(&live, 1);
+	return p;
+}
+
+/* Tasks are allocated on a cache line's boundary. */
+void *__wrap_aligned_alloc(size_t align, size_t n)
+{
+	void *p;
+
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __real_aligned_alloc(align, n);
 	if (p)
 		atomic_fetch_add(&live, 1);
 	return p;
@@ -331,6 +348,9 @@ static void test_oom_performer(void **state)
 		failures++;
 	}
 	assert_true(failures >= 1);
+	/* The item pool is shared by the live performers and freed with the
+	 * last: with p gone, each q starts from an empty pool. */
+	lsched_performer_destroy(p);
 	/* A first-class post, then one at a priority: each allocation of
 	 * the post fails in turn. */
 	for (int prio = -1; prio <= LSCHED_PRIO_LOWEST; prio += 1 + 7) {
@@ -354,7 +374,6 @@ static void test_oom_performer(void **state)
 		assert_int_equal(atomic_load(&n), accepted);
 		lsched_performer_destroy(q);
 	}
-	lsched_performer_destroy(p);
 	assert_int_equal(vfix_teardown((void **)&f), 0);
 	assert_int_equal(live, base);
 }
@@ -451,7 +470,9 @@ static void test_oom_server(void **state)
 		assert_int_equal(rc, -ENOMEM);
 		failures++;
 	}
-	assert_true(failures >= 2); /* the message, the item pool */
+	/* The message; the item pool (shared by the live performers) may
+	 * have grown already, at the server's startup. */
+	assert_true(failures >= 1);
 	assert_int_equal(lsched_server_stop(srv), 0);
 	assert_int_equal(lsched_server_stats(srv, &st), 0);
 	assert_int_equal(st.accepted, 1);

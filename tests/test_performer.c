@@ -1745,6 +1745,104 @@ static void task_wait_post(lsched_task *t, void *arg)
 	c->rc = lsched_perform(c->p, work_count, &c->n, LSCHED_PERFORM_WAIT);
 }
 
+/* libuv's async test: a thread keeps sending while the loop's callback
+ * closes the handle on its third run. Here: a producer posts without
+ * pause while work on the loop's thread closes the performer; the
+ * producer's posts turn into -ESHUTDOWN, and every accepted post ran
+ * exactly once (the posts on the lock-free path race the close). */
+struct close3 {
+	lsched_performer *p;
+	atomic_int ran;
+	atomic_int accepted;
+	int refused_rc;
+};
+
+static void work_close_on_third(void *arg)
+{
+	struct close3 *c = arg;
+
+	if (atomic_fetch_add(&c->ran, 1) + 1 == 3)
+		assert_int_equal(lsched_performer_close(c->p), 0);
+}
+
+static void *close3_producer(void *arg)
+{
+	struct close3 *c = arg;
+	int rc;
+
+	/* A yield now and then: a producer on the lock-free path makes no
+	 * system call, and Valgrind's thread lock, which is not fair, would
+	 * let it run alone for minutes while the loop waits for a turn. */
+	while ((rc = lsched_perform(c->p, work_close_on_third, c, 0)) == 0)
+		if (atomic_fetch_add(&c->accepted, 1) % 256 == 255)
+			sched_yield();
+	c->refused_rc = rc;
+	return NULL;
+}
+
+static void test_performer_producer_races_close_from_work(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		lsched_loop *loop = lsched_loop_new(NULL);
+		assert_non_null(loop);
+		struct close3 c = { .p = lsched_performer_new(loop) };
+		assert_non_null(c.p);
+		struct looper l;
+		pthread_t th;
+		struct lsched_performer_stats st;
+
+		alarm(watchdog_s());
+		looper_start(&l, loop);
+		assert_int_equal(pthread_create(&th, NULL, close3_producer, &c),
+				 0);
+		join_within(th, watchdog_s());
+		looper_stop(&l);
+		alarm(0);
+		assert_int_equal(c.refused_rc, -ESHUTDOWN);
+		assert_true(atomic_load(&c.accepted) >= 3);
+		/* The close ran everything accepted before it; what was
+		 * accepted after it began (on the lock-free path, before
+		 * the close's drain) ran too. */
+		assert_int_equal(atomic_load(&c.ran), atomic_load(&c.accepted));
+		get_stats(c.p, &st);
+		assert_int_equal(st.posts, (uint64_t)atomic_load(&c.accepted));
+		assert_int_equal(st.ran, st.posts);
+		assert_int_equal(st.refused, 1);
+		lsched_performer_destroy(c.p);
+		assert_int_equal(lsched_loop_destroy(loop), 0);
+	}
+}
+
+/* Free items are cached per thread and are not tied to a performer: a
+ * thread posts to one performer, which is destroyed, then posts to
+ * another with the items the first one handed back (ASan and Valgrind
+ * would see a use after free if they belonged to the first). */
+static void test_performer_items_outlive_their_performer(void **state)
+{
+	lsched_loop *loop = fix_loop(state);
+	atomic_int n = 0;
+
+	for (int k = 0; k < 3; k++) {
+		lsched_performer *p = lsched_performer_new(loop);
+		assert_non_null(p);
+		atomic_store(&n, 0);
+		/* More than one chunk of items in flight at once. */
+		for (int i = 0; i < 700; i++)
+			assert_int_equal(lsched_perform(p, work_count, &n, 0),
+					 0);
+		run_cycles(loop, 2);
+		assert_int_equal(atomic_load(&n), 700);
+		/* Handed back, then taken by the next posts. */
+		for (int i = 0; i < 10; i++)
+			assert_int_equal(lsched_perform(p, work_count, &n, 0),
+					 0);
+		run_cycles(loop, 2);
+		assert_int_equal(atomic_load(&n), 710);
+		lsched_performer_destroy(p);
+	}
+}
+
 static void test_performer_stats_add_up(void **state)
 {
 	lsched_loop *loop = fix_loop(state);
@@ -1861,6 +1959,8 @@ int main(void)
 		cmocka_unit_test(test_performer_wait_chain_without_cycle),
 		VT(test_performer_stats_add_up),
 		cmocka_unit_test(test_performer_stats_threaded_close),
+		cmocka_unit_test(test_performer_producer_races_close_from_work),
+		VT(test_performer_items_outlive_their_performer),
 	};
 #undef VT
 	const char *filter = getenv("PERF_FILTER");

@@ -705,6 +705,243 @@ static void test_task_timer_due_mid_pass_runs_next(void **state)
 	lsched_task_destroy(b);
 }
 
+/* ---- the clock read after tasks (task.h, "When the loop reads the clock") */
+
+/* A run of tiny tasks (each moves the clock by c->advance) and a HIGHEST
+ * timer: the tasks count themselves; the timer records how many had run
+ * and when it ran. */
+struct tiny {
+	lsched_clock *clock;
+	int64_t advance;
+	int ran;           /* tiny tasks run */
+	int ran_at_timer;  /* ... when the timer ran, -1 before */
+	int64_t timer_at;  /* lsched_loop_now() in the timer */
+	lsched_loop *loop;
+	int64_t seen[8];   /* lsched_loop_now() in the first tiny tasks */
+	int64_t fires[16]; /* an auto-timer's dispatch times */
+	int nfires;
+	int start_at;      /* tiny task that starts timer (0: none) */
+	lsched_task *timer;
+	int64_t started;   /* the clock when it did */
+};
+
+static void tiny_cb(lsched_task *task, void *arg)
+{
+	struct tiny *s = arg;
+
+	(void)task;
+	if (s->ran < 8)
+		s->seen[s->ran] = lsched_loop_now(s->loop) - LSCHED_S(1);
+	s->ran++;
+	if (s->start_at && s->ran == s->start_at) {
+		s->started = lsched_clock_now(s->clock) - LSCHED_S(1);
+		assert_int_equal(lsched_task_start(s->timer), 0);
+	}
+	advance(s->clock, s->advance);
+}
+
+static void run_timer_cb(lsched_task *task, void *arg)
+{
+	struct tiny *s = arg;
+
+	(void)task;
+	s->ran_at_timer = s->ran;
+	s->timer_at = lsched_loop_now(s->loop) - LSCHED_S(1);
+}
+
+/* Runs n one-shot idles of 100 ns (or s->advance) behind a HIGHEST timer
+ * due after timeout; frees them. */
+static void run_tiny_with_timer(const struct vfix *f, struct tiny *s, int n,
+				int64_t timeout)
+{
+	lsched_task **idles = calloc((size_t)n, sizeof(*idles));
+	lsched_task *t = new_task(f->loop, "T", LSCHED_TASK_TIMER,
+				  LSCHED_PRIO_HIGHEST, run_timer_cb, s);
+
+	assert_non_null(idles);
+	for (int i = 0; i < n; i++) {
+		idles[i] = new_task(f->loop, "idle", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_DEFAULT_IDLE, tiny_cb, s);
+		assert_int_equal(lsched_task_start(idles[i]), 0);
+	}
+	assert_int_equal(lsched_task_set_timeout(t, timeout), 0);
+	assert_int_equal(lsched_task_start(t), 0);
+	run_cycles(f->loop, 3);
+	for (int i = 0; i < n; i++)
+		lsched_task_destroy(idles[i]);
+	lsched_task_destroy(t);
+	free(idles);
+}
+
+/* Tiny tasks read the clock every 64th task at most: a HIGHEST timer that
+ * falls due in the middle of them still runs within 64 tasks of its
+ * deadline, never before it. VCL (vcl/qa timer.cxx) and GLib check timers
+ * between dispatches; this is the bound that replaces "after the task". */
+static void test_task_due_timer_preempts_tiny_tasks_within_64(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop, .advance = 100,
+			  .ran_at_timer = -1 };
+
+	/* Due at 50 us: during the 500th task (each takes 100 ns). */
+	run_tiny_with_timer(f, &s, 2000, LSCHED_US(50));
+	assert_int_equal(s.ran, 2000);
+	assert_true(s.ran_at_timer >= 500);
+	assert_true(s.ran_at_timer <= 500 + 64);
+	assert_true(s.timer_at >= LSCHED_US(50));
+	assert_true(s.timer_at <= LSCHED_US(50) + 64 * 100);
+}
+
+/* Tasks longer than the span (10 us) read the clock after each: a due
+ * timer runs right after the task during which it fell due, as VCL's. */
+static void test_task_due_timer_preempts_long_tasks_next(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop,
+			  .advance = LSCHED_US(20), .ran_at_timer = -1 };
+
+	/* Due at 1 ms: during the 50th task. */
+	run_tiny_with_timer(f, &s, 200, LSCHED_MS(1));
+	assert_int_equal(s.ran, 200);
+	assert_int_equal(s.ran_at_timer, 50);
+	assert_int_equal(s.timer_at, LSCHED_MS(1));
+}
+
+/* The same after a run of tiny tasks: the first read that sees a span
+ * above 10 us goes back to a read after every task, so the timer waits
+ * 64 long tasks at most, once. */
+static void test_task_clock_reads_every_task_again_after_long_ones(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop, .advance = 100,
+			  .ran_at_timer = -1 };
+	lsched_task *warm[1000];
+
+	/* Tiny ones first: the loop reads every 64th task. */
+	for (int i = 0; i < 1000; i++) {
+		warm[i] = new_task(f->loop, "warm", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT_IDLE, tiny_cb, &s);
+		assert_int_equal(lsched_task_start(warm[i]), 0);
+	}
+	assert_int_equal(run_cycles(f->loop, 1), 1);
+	assert_int_equal(s.ran, 1000);
+	for (int i = 0; i < 1000; i++)
+		lsched_task_destroy(warm[i]);
+	/* Then 20 us ones, and a timer due 2 ms after they begin: during
+	 * the 100th. The first 64 still run between two reads; the read
+	 * after them sees 1.28 ms gone, so every task reads from then on
+	 * and the timer runs right after the 100th. */
+	s.ran = 0;
+	s.advance = LSCHED_US(20);
+	run_tiny_with_timer(f, &s, 400, LSCHED_MS(2));
+	assert_int_equal(s.ran, 400);
+	assert_int_equal(s.ran_at_timer, 100);
+}
+
+/* lsched_loop_now() in a callback is the time the previous task ended at
+ * the earliest, read or not after that task. */
+static void test_task_loop_now_in_callback_never_lags(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop, .advance = 100,
+			  .ran_at_timer = -1 };
+
+	run_tiny_with_timer(f, &s, 300, LSCHED_S(10));
+	assert_int_equal(s.ran, 300);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(s.seen[i], i * 100);
+}
+
+/* A timer started by a task in a run of tiny ones is armed from the time
+ * of its start, read then: the time cached at the last read would make it
+ * due early (the 190th task's start, 6 us after the read at the 127th). */
+static void test_task_timer_started_among_tiny_tasks_never_early(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop, .advance = 100,
+			  .ran_at_timer = -1, .start_at = 190 };
+	lsched_task *idles[400];
+
+	s.timer = new_task(f->loop, "T", LSCHED_TASK_TIMER, LSCHED_PRIO_HIGHEST,
+			   run_timer_cb, &s);
+	assert_int_equal(lsched_task_set_timeout(s.timer, LSCHED_US(1)), 0);
+	for (int i = 0; i < 400; i++) {
+		idles[i] = new_task(f->loop, "idle", LSCHED_TASK_IDLE,
+				    LSCHED_PRIO_DEFAULT_IDLE, tiny_cb, &s);
+		assert_int_equal(lsched_task_start(idles[i]), 0);
+	}
+	run_cycles(f->loop, 3);
+	assert_int_equal(s.ran, 400);
+	assert_true(s.ran_at_timer > 190);
+	assert_true(s.timer_at >= s.started + LSCHED_US(1));
+	for (int i = 0; i < 400; i++)
+		lsched_task_destroy(idles[i]);
+	lsched_task_destroy(s.timer);
+}
+
+/* The run count is kept in two parts (16 bits in the task's first cache
+ * line, the rest beside it): it counts on past 65535. */
+static void test_task_runs_counts_past_16_bits(void **state)
+{
+	struct vfix *f = *state;
+	lsched_task *t = new_task(f->loop, "auto", LSCHED_TASK_AUTO_IDLE,
+				  LSCHED_PRIO_DEFAULT, nop_cb, NULL);
+
+	assert_int_equal(lsched_task_start(t), 0);
+	/* One run per cycle: an auto-idle comes round once per pass. */
+	assert_int_equal(run_cycles(f->loop, 70000), 70000);
+	assert_int_equal(lsched_task_runs(t), 70000);
+	lsched_task_destroy(t);
+}
+
+/* Records an auto-timer's dispatch times (lsched_loop_now()). */
+static void fires_cb(lsched_task *task, void *arg)
+{
+	struct tiny *s = arg;
+
+	(void)task;
+	if (s->nfires < 16)
+		s->fires[s->nfires++] = lsched_loop_now(s->loop) - LSCHED_S(1);
+	if (s->nfires == 16)
+		lsched_task_stop(task);
+}
+
+/* An auto-timer among tiny tasks keeps its period from its real dispatch
+ * time: a lagging cached time would make its next run early. Each of its
+ * periods is at least its timeout. */
+static void test_task_auto_timer_among_tiny_tasks_never_early(void **state)
+{
+	struct vfix *f = *state;
+	struct tiny s = { .clock = f->clock, .loop = f->loop, .advance = 100,
+			  .ran_at_timer = -1 };
+	lsched_task *at = new_task(f->loop, "auto", LSCHED_TASK_AUTO_TIMER,
+				   LSCHED_PRIO_HIGHEST, fires_cb, &s);
+	lsched_task *idle = new_task(f->loop, "idle", LSCHED_TASK_AUTO_IDLE,
+				     LSCHED_PRIO_DEFAULT_IDLE, tiny_cb, &s);
+	lsched_task *more[3000];
+
+	assert_int_equal(lsched_task_set_timeout(at, LSCHED_US(10)), 0);
+	assert_int_equal(lsched_task_start(at), 0);
+	for (int i = 0; i < 3000; i++) {
+		more[i] = new_task(f->loop, "tiny", LSCHED_TASK_IDLE,
+				   LSCHED_PRIO_DEFAULT_IDLE, tiny_cb, &s);
+		assert_int_equal(lsched_task_start(more[i]), 0);
+	}
+	assert_int_equal(lsched_task_start(idle), 0);
+	run_cycles(f->loop, 20);
+	assert_int_equal(s.nfires, 16);
+	for (int i = 1; i < 16; i++) {
+		assert_true(s.fires[i] - s.fires[i - 1] >= LSCHED_US(10));
+		/* Tiny tasks: late by 64 of them (6.4 us) at most. */
+		assert_true(s.fires[i] - s.fires[i - 1] <=
+			    LSCHED_US(10) + 64 * 100);
+	}
+	for (int i = 0; i < 3000; i++)
+		lsched_task_destroy(more[i]);
+	lsched_task_destroy(idle);
+	lsched_task_destroy(at);
+}
+
 /* A due timer waiting behind a hog is ready since its deadline. */
 static void test_task_ready_since_timer_deadline(void **state)
 {
@@ -2158,6 +2395,13 @@ int main(void)
 		T(test_task_set_priority_waiting_timer),
 		T(test_task_timer_due_mid_pass_runs_next),
 		T(test_task_ready_since_timer_deadline),
+		T(test_task_due_timer_preempts_tiny_tasks_within_64),
+		T(test_task_due_timer_preempts_long_tasks_next),
+		T(test_task_clock_reads_every_task_again_after_long_ones),
+		T(test_task_loop_now_in_callback_never_lags),
+		T(test_task_auto_timer_among_tiny_tasks_never_early),
+		T(test_task_timer_started_among_tiny_tasks_never_early),
+		T(test_task_runs_counts_past_16_bits),
 		T(test_task_loop_timer_due_ends_pass),
 		T(test_task_stop_in_callback_ends_pass),
 		T(test_task_restart_self_runs_next_cycle),

@@ -423,7 +423,8 @@ static void test_work_destroys_loop_traced(void **state)
 #ifndef LSCHED_TRACE_DISABLED
 #define REC_MAX 64
 struct rec {
-	int nbegin, nend, ncheck, nperf;
+	int nbegin, nend, ncheck, nperf, nname;
+	struct lsched_tp_rec_task_name name[REC_MAX];
 	struct lsched_tp_rec_task_fire_begin begin[REC_MAX];
 	struct lsched_tp_rec_task_fire_end end[REC_MAX];
 	struct lsched_tp_rec_loop_check check[REC_MAX];
@@ -442,6 +443,10 @@ static void on_rec(enum lsched_tp_event ev, const void *r, void *arg)
 	struct rec *x = arg;
 
 	switch (ev) {
+	case LSCHED_TP_EV_task_name:
+		if (x->nname < REC_MAX)
+			x->name[x->nname++] = *(const struct lsched_tp_rec_task_name *)r;
+		break;
 	case LSCHED_TP_EV_task_fire_begin:
 		if (x->nbegin < REC_MAX)
 			x->begin[x->nbegin++] = *(const struct lsched_tp_rec_task_fire_begin *)r;
@@ -551,6 +556,63 @@ static void assert_check(const struct lsched_tp_rec_loop_check *c,
 			 waiting ? lsched_task_priority(waiting) : -1);
 	assert_int_equal(c->wait, wait);
 	assert_int_equal(c->now, now);
+}
+
+/* What schema 2's task events leave out comes once per task and name
+ * epoch (100 ms of loop time), before the task's first traced event: not
+ * in every run, yet again after an epoch (a flight recorder's snapshot
+ * may have overwritten the first) and after its parent changed. */
+static void test_trace_task_name_once_per_epoch(void **state)
+{
+	struct vfix *f = *state;
+	struct rec *x = &rec_x;
+	struct take k = { f->clock, 0, NULL, NULL };
+	lsched_task *a = new_task(f, "a", LSCHED_PRIO_REPAINT, &k);
+	lsched_task *b = new_task(f, "b", LSCHED_PRIO_LOWEST, &k);
+
+	assert_int_equal(lsched_task_set_max_wait(a, LSCHED_MS(7)), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lsched_task_start(a), 0);
+		assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	}
+	assert_int_equal(x->nbegin, 3);
+	assert_int_equal(x->nname, 1);
+	assert_int_equal(x->name[0].loop, (uint64_t)(uintptr_t)f->loop);
+	assert_int_equal(x->name[0].task, lsched_task_id(a));
+	assert_string_equal(x->name[0].name, "a");
+	assert_int_equal(x->name[0].kind, LSCHED_TASK_IDLE);
+	assert_int_equal(x->name[0].prio, LSCHED_PRIO_REPAINT);
+	assert_int_equal(x->name[0].max_wait, LSCHED_MS(7));
+	assert_int_equal(x->name[0].parent, 0);
+
+	/* Within the epoch: nothing new. At its end: named again. */
+	lsched_clock_advance(f->clock, LSCHED_MS(99));
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->nname, 1);
+	lsched_clock_advance(f->clock, LSCHED_MS(1));
+	/* (a pass with nothing to run takes the loop's time) */
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(x->nname, 2);
+	assert_int_equal(x->name[1].task, lsched_task_id(a));
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(x->nname, 2);
+
+	/* A new parent: said before the child's next event. */
+	assert_int_equal(lsched_task_start(b), 0);
+	assert_int_equal(x->nname, 3);
+	assert_int_equal(x->name[2].parent, 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_task_add_child(a, b), 0);
+	assert_int_equal(lsched_task_start(a), 0);
+	assert_int_equal(lsched_loop_run(f->loop, LSCHED_RUN_NOWAIT), 0);
+	/* a completed: b started as its child, then ran */
+	assert_int_equal(x->nname, 4);
+	assert_int_equal(x->name[3].task, lsched_task_id(b));
+	assert_int_equal(x->name[3].parent, lsched_task_id(a));
+	lsched_task_destroy(b);
+	lsched_task_destroy(a);
 }
 
 /* (a) One task, nothing else ready: wait and run are its own, the check
@@ -973,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_hook_sees_the_events),
 #ifndef LSCHED_TRACE_DISABLED
 #define REC_TEST(t) cmocka_unit_test_setup_teardown(t, rec_setup, rec_teardown)
+		REC_TEST(test_trace_task_name_once_per_epoch),
 		REC_TEST(test_trace_fire_wait_run_and_check_alone),
 		REC_TEST(test_trace_child_wait_counts_from_its_parents_end),
 		REC_TEST(test_trace_check_names_the_longest_waiting),

@@ -102,8 +102,16 @@ static int open_fds(void)
  * minus before it was made (0: nothing leaked). */
 static int run_traced(struct seen *s)
 {
-	int before = open_fds();
 	lsched_loop *loop = lsched_loop_new(NULL);
+	int before;
+
+	/* A real-clock loop's io_uring (its input check, input_uring.c) is
+	 * kept open for the next loop once made: made before the count. */
+	assert_non_null(loop);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	before = open_fds();
+	loop = lsched_loop_new(NULL);
 	lsched_task *sleeper, *spinner;
 
 	assert_non_null(loop);

@@ -35,6 +35,12 @@
 #define LSCHED__LT_FIELD_U64(n) lttng_ust_field_integer(uint64_t, n, rec->n)
 #define LSCHED__LT_FIELD_I64(n) lttng_ust_field_integer(int64_t, n, rec->n)
 #define LSCHED__LT_FIELD_INT(n) lttng_ust_field_integer(int32_t, n, rec->n)
+/* A D kind (events.def) is derived by the reader: not in the record. */
+#define LSCHED__LT_FIELD_DPTR(n)
+#define LSCHED__LT_FIELD_DSTR(n)
+#define LSCHED__LT_FIELD_DU64(n)
+#define LSCHED__LT_FIELD_DI64(n)
+#define LSCHED__LT_FIELD_DINT(n)
 #define LSCHED__LT_FIELD(k, n) LSCHED__LT_FIELD_##k(n)
 
 #undef LSCHED_EVENT

@@ -7,9 +7,11 @@
 #ifndef LSCHED_TRACE_SCHEMA_H
 #define LSCHED_TRACE_SCHEMA_H
 
-/* Bump on any change a reader could notice (see events.def). */
-#define LSCHED_TRACE_SCHEMA 1
-#define LSCHED_TRACE_SCHEMA_STR "1"
+/* Bump on any change a reader could notice (see events.def). 2: the
+ * task events leave out what a reader derives (the D kinds of events.def)
+ * and task_name names each task once per epoch. */
+#define LSCHED_TRACE_SCHEMA 2
+#define LSCHED_TRACE_SCHEMA_STR "2"
 /* Every LTTng event class of the provider carries it as its EMF URI. */
 #define LSCHED_TRACE_SCHEMA_URI                                                \
 	"urn:libsched:trace-schema:" LSCHED_TRACE_SCHEMA_STR
@@ -59,6 +61,11 @@ enum lsched_tp_cpu_source {
 	 * the CPU clock after a switch: 2 to 4 system calls per run */
 	LSCHED_TP_CPU_SOURCE_SYSCALL = 1,
 };
+
+/* loop_input_source.source: enum lsched_input_source (loop.h), 1
+ * IO_URING or 2 INTERVAL */
+#define LSCHED_TP_INPUT_SOURCE_IO_URING 1
+#define LSCHED_TP_INPUT_SOURCE_INTERVAL 2
 
 /* task_enqueue.kind, task_fire_begin.kind: enum lsched_task_kind */
 /* slice.verdict: enum lsched_stopwatch_verdict */

@@ -53,6 +53,11 @@ extern struct lsched__trace_hook lsched__trace_hook
 #define LSCHED__HOOK_VAL_U64(n) (n)
 #define LSCHED__HOOK_VAL_I64(n) (n)
 #define LSCHED__HOOK_VAL_INT(n) (int32_t)(n)
+#define LSCHED__HOOK_VAL_DPTR LSCHED__HOOK_VAL_PTR
+#define LSCHED__HOOK_VAL_DSTR LSCHED__HOOK_VAL_STR
+#define LSCHED__HOOK_VAL_DU64 LSCHED__HOOK_VAL_U64
+#define LSCHED__HOOK_VAL_DI64 LSCHED__HOOK_VAL_I64
+#define LSCHED__HOOK_VAL_DINT LSCHED__HOOK_VAL_INT
 #define LSCHED__HOOK_INIT(k, n) .n = LSCHED__HOOK_VAL_##k(n)
 
 /* Through a macro, so that the argument list is expanded before sys/sdt.h

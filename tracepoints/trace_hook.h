@@ -35,6 +35,11 @@ enum lsched_tp_event {
 #define LSCHED__HOOK_CTYPE_U64 uint64_t
 #define LSCHED__HOOK_CTYPE_I64 int64_t
 #define LSCHED__HOOK_CTYPE_INT int32_t
+#define LSCHED__HOOK_CTYPE_DPTR uint64_t
+#define LSCHED__HOOK_CTYPE_DSTR const char *
+#define LSCHED__HOOK_CTYPE_DU64 uint64_t
+#define LSCHED__HOOK_CTYPE_DI64 int64_t
+#define LSCHED__HOOK_CTYPE_DINT int32_t
 #define LSCHED__HOOK_MEMBER(k, n) LSCHED__HOOK_CTYPE_##k n;
 #define LSCHED__HOOK_NOSEP()
 

@@ -44,6 +44,12 @@
 #define LSCHED__TP_CTYPE_U64 uint64_t
 #define LSCHED__TP_CTYPE_I64 int64_t
 #define LSCHED__TP_CTYPE_INT int
+/* The D kinds (events.def): the same C types, left out of LTTng records. */
+#define LSCHED__TP_CTYPE_DPTR LSCHED__TP_CTYPE_PTR
+#define LSCHED__TP_CTYPE_DSTR LSCHED__TP_CTYPE_STR
+#define LSCHED__TP_CTYPE_DU64 LSCHED__TP_CTYPE_U64
+#define LSCHED__TP_CTYPE_DI64 LSCHED__TP_CTYPE_I64
+#define LSCHED__TP_CTYPE_DINT LSCHED__TP_CTYPE_INT
 
 /* A prototype's parameter; an argument; a (type, name) tuple. */
 #define LSCHED__TP_PARAM(k, n) LSCHED__TP_CTYPE_##k n

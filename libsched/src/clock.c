@@ -74,7 +74,9 @@ bool lsched__thread_switches(uint64_t *voluntary, uint64_t *involuntary)
 
 /* ---- the TSC extrapolation of a loop's cached now ------------------------
  *
- * lsched__loop_refresh_now() (internal.h) runs after every task. On x86_64
+ * lsched__loop_refresh_now() (internal.h) runs after tasks (every one while
+ * traced or a max wait is pending, else every Nth: lsched__loop_clock_tick()
+ * below). On x86_64
  * with an invariant TSC (CPUID 0x80000007 EDX bit 8, what Linux shows as
  * constant_tsc and nonstop_tsc) it extrapolates from the loop's last real
  * read instead of calling clock_gettime(). What keeps that the same time:
@@ -185,6 +187,7 @@ void lsched__loop_read_now(lsched_loop *loop)
 	uint64_t before, after;
 	int64_t ns;
 
+	loop->now_stale = false;
 	if (!loop->tsc_ok) {
 		loop->now = lsched__clock_read(loop->clock);
 		return;
@@ -210,6 +213,7 @@ bool lsched__tsc_usable(void)
 
 void lsched__loop_read_now(lsched_loop *loop)
 {
+	loop->now_stale = false;
 	loop->now = lsched__clock_read(loop->clock);
 }
 #endif
@@ -217,6 +221,25 @@ void lsched__loop_read_now(lsched_loop *loop)
 void lsched__loop_refresh_now_cold(lsched_loop *loop)
 {
 	lsched__loop_refresh_now(loop);
+}
+
+/* Tiny tasks read the clock every 64th task at most, long ones after each
+ * (internal.h, docs/architecture.md Time): the span the last clock_every
+ * tasks took says how many may run before the next read. */
+void lsched__loop_clock_tick(lsched_loop *loop)
+{
+	int64_t span;
+
+	lsched__loop_refresh_now(loop);
+	loop->now_stale = false;
+	span = loop->now - loop->clock_mark;
+	loop->clock_mark = loop->now;
+	if (span > LSCHED__CLOCK_SPAN)
+		loop->clock_every = 1;
+	else if (span < LSCHED__CLOCK_SPAN / 2 &&
+		 loop->clock_every < LSCHED__CLOCK_TASKS_MAX)
+		loop->clock_every *= 2;
+	loop->clock_left = loop->clock_every;
 }
 
 int64_t lsched_clock_now(const lsched_clock *clock)

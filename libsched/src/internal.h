@@ -23,6 +23,11 @@
  * that NOWAIT and ONCE return even while tasks keep posting new tasks. */
 #define LSCHED__PASS_MAX 4096
 #define LSCHED__MAX_EVENTS 64
+/* The most tasks the pass runs between two reads of the clock, and the
+ * time the tasks between two reads may take before it reads after every
+ * task again (docs/architecture.md, Time). */
+#define LSCHED__CLOCK_TASKS_MAX 64
+#define LSCHED__CLOCK_SPAN LSCHED_US(10)
 /* Freed tasks a loop keeps for reuse (with their heap slots), so that
  * short-lived tasks, such as work posted at a priority, do not allocate. */
 #define LSCHED__SPARE_TASKS 256
@@ -46,11 +51,12 @@ enum lsched__queue {
 };
 
 /*
- * Laid out by use: what starting, picking and running a plain idle task
- * touches is in the first two cache lines (the first alone for picking and
- * the run itself), the timer node and everything that only names, traces
- * or lists the task come after. At 1M queued tasks this is what a pass
- * walks, so keep hot fields here and cold ones below.
+ * Laid out by use: everything starting, picking and running a plain task
+ * touches is in its first cache line (tasks are allocated on a line's
+ * boundary: lsched_task_new()); the maximum wait, the children, the timer
+ * node and everything that only names, traces or lists the task come
+ * after, behind a hint in line 0 for the first two. At 1M queued tasks
+ * this is what a pass walks: one line per task.
  */
 /* The fallback's state at a traced run's begin (tracecpu.c). */
 struct lsched__tcpu_sys {
@@ -59,13 +65,16 @@ struct lsched__tcpu_sys {
 };
 
 struct lsched_task {
-	/* Line 0: pick, dequeue, run. */
+	/* Line 0: start, pick, dequeue, run (64 bytes). */
 	struct lsched__list link;       /* ready queue, while Q_READY */
 	lsched_loop *loop;
 	lsched_task_cb cb;
 	void *arg;
 	int64_t ready_at;
-	uint64_t last_pass;
+	/* The pass's number, low 32 bits, when it last ran: a match after a
+	 * wrap only ends a pass one task early. */
+	uint32_t last_pass;
+	uint16_t runs_lo;               /* runs = runs_hi + runs_lo */
 	uint8_t kind;
 	uint8_t prio;
 	uint8_t queue;                  /* enum lsched__queue */
@@ -74,9 +83,10 @@ struct lsched_task {
 	bool destroyed;
 	bool traced;                    /* this run's begin was traced */
 	uint8_t tr_prio;
-	/* Line 1: start, completion, max wait. */
-	uint64_t starts;                /* counts lsched_task_start() calls */
-	uint64_t runs;
+	bool started;                   /* started since its run began */
+	uint8_t hints;                  /* LSCHED__HINT_* */
+	/* Line 1: max wait, children (behind hints). */
+	uint64_t runs_hi;
 	int64_t max_wait;
 	struct lsched__list children;   /* of child tasks, by sibling */
 	struct lsched__heap_node onode; /* overdue heap, while ready with max wait */
@@ -102,7 +112,16 @@ struct lsched_task {
 	 * with tr_cpu >= 0, the fallback's begin (tracecpu.c). */
 	uint64_t tr_pos, tr_sw_pos;
 	struct lsched__tcpu_sys tr_sys;
+	/* The loop's tr_name_gen when its task_name was last emitted (0:
+	 * never, or its parent changed since). */
+	uint32_t tr_name_gen;
 };
+
+/* lsched_task.hints, set once and kept: the task has had a maximum wait
+ * (its overdue node may be queued), children (its list may be non-empty).
+ * Tested in line 0 before line 1 is read. */
+#define LSCHED__HINT_MAX_WAIT 1u
+#define LSCHED__HINT_CHILDREN 2u
 
 /* tr_cpu, tr_sw_cpu: measured from the perf ring, not the CPU clock. */
 #define LSCHED__TR_CPU_PERF (-2)
@@ -153,7 +172,16 @@ struct lsched_loop {
 	const struct lsched__backend_ops *bops;
 	void *backend;
 
-	int64_t now;            /* cached: cycle start, refreshed after tasks */
+	int64_t now;            /* cached: cycle start, refreshed as needed */
+	/* The cached time may lag while tiny tasks run (docs/architecture.md,
+	 * Time): now_stale says a task ended since the last read; the pass
+	 * reads again after clock_every tasks (clock_left counts down), a
+	 * power of two from 1 to LSCHED__CLOCK_TASKS_MAX that doubles while
+	 * the tasks between reads took less than LSCHED__CLOCK_SPAN / 2 since
+	 * clock_mark and drops to 1 when they took more than the span. */
+	bool now_stale;
+	uint32_t clock_left, clock_every;
+	int64_t clock_mark;
 	/* The TSC anchor of the refresh after a task (clock.c): a real read
 	 * and the TSC just after it; tsc_ok when this loop may extrapolate
 	 * from it (the real clock on a CPU with an invariant TSC). */
@@ -164,6 +192,18 @@ struct lsched_loop {
 	int64_t spin;           /* spin-then-sleep: ns, 0 off */
 	int64_t last_poll;      /* when descriptors were last polled */
 	bool input_seen;        /* last non-blocking poll found input */
+	/* The input check (lsched__poll_input(), input_uring.c). io_uring:
+	 * in_tail points at the completion ring's tail, in shared memory,
+	 * and in_seen is the tail the last probe answered for (any other
+	 * value makes the next check probe). Fallback (in_tail NULL): the
+	 * clock is read every in_stride checks, in_left counts them down. */
+	const unsigned *in_tail;
+	unsigned in_seen;
+	unsigned in_left;
+	unsigned in_stride;
+	int in_source;          /* enum lsched_input_source */
+	int64_t in_read;        /* fallback: the clock at its last read */
+	struct lsched__uring *uring; /* NULL: fallback */
 
 	struct lsched__heap timers;  /* loop timers and waiting timer tasks */
 	struct lsched__heap overdue; /* ready tasks with a max wait */
@@ -211,6 +251,10 @@ struct lsched_loop {
 	struct lsched__tcpu *tcpu;
 	/* lsched_loop_set_name(); "" for none. Cold: read by the trace. */
 	char name[LSCHED_LOOP_NAME_MAX + 1];
+	/* The trace's name epoch (scheduler.c, trace_name()): its number,
+	 * and the loop time it ends at. */
+	uint32_t tr_name_gen;
+	int64_t tr_name_until;
 
 	atomic_bool running;
 	atomic_bool stop;
@@ -289,11 +333,12 @@ extern _Atomic uint64_t lsched__tsc_max_delta;
  * Refreshes loop->now after a task. On the real clock, with an invariant
  * TSC calibrated against CLOCK_MONOTONIC, it extrapolates from the last
  * real read (the anchor) if that is less than 20 us old: rdtsc costs
- * about half of clock_gettime() on kvm-clock, and this runs after every
- * task. The rate is biased low and the anchor is taken after its read, so
- * the result is never ahead of CLOCK_MONOTONIC and lags it by tens of ns
- * at most; it never goes below loop->now. Otherwise (virtual clock, no
- * usable TSC, old anchor, another CPU's TSC behind ours) it reads.
+ * about half of clock_gettime() on kvm-clock, and this runs after many
+ * tasks (lsched__loop_clock_tick()). The rate is biased low and the
+ * anchor is taken after its read, so the result is never ahead of
+ * CLOCK_MONOTONIC and lags it by tens of ns at most; it never goes below
+ * loop->now. Otherwise (virtual clock, no usable TSC, old anchor,
+ * another CPU's TSC behind ours) it reads.
  */
 static inline void lsched__loop_refresh_now(lsched_loop *loop)
 {
@@ -319,6 +364,24 @@ static inline void lsched__loop_refresh_now(lsched_loop *loop)
 /* lsched__loop_refresh_now(), out of line (clock.c): for the traced path,
  * whose callers' inlining must not change with it (scheduler.c). */
 void lsched__loop_refresh_now_cold(lsched_loop *loop);
+/* The pass's counted read (clock.c): refreshes loop->now, clears
+ * now_stale and sets how many tasks run before the next such read. */
+void lsched__loop_clock_tick(lsched_loop *loop);
+
+/*
+ * The loop's time where it must not lag: a timer's deadline, a maximum
+ * wait's ready time, an auto-timer's dispatch, lsched_loop_now() in a
+ * callback. Refreshes loop->now if a task ended since the last read, else
+ * returns it as cached.
+ */
+static inline int64_t lsched__loop_fresh_now(lsched_loop *loop)
+{
+	if (loop->now_stale) {
+		loop->now_stale = false;
+		lsched__loop_refresh_now_cold(loop);
+	}
+	return loop->now;
+}
 
 /* timer.c: moves due heap entries to the due list (loop timers) or their
  * ready queue (tasks), in (deadline, start) order. */
@@ -355,7 +418,6 @@ bool lsched__tasks_ready(const lsched_loop *loop);
 
 /* loop.c */
 int lsched__loop_wake(lsched_loop *loop);
-bool lsched__poll_input_slow(lsched_loop *loop);
 
 /* Queued cross-thread work (Performer): one relaxed atomic load, after
  * every task. */
@@ -365,16 +427,48 @@ static inline bool lsched__xthread_pending(const lsched_loop *loop)
 				    memory_order_relaxed) != 0;
 }
 
-/* Polls without blocking if the last poll is older than the input
- * interval; the events found are left for the next cycle to dispatch (it
- * polls again), only their existence is recorded. Inline up to the
- * interval test: it runs after every task and is false almost always. */
+/* input_uring.c. Called as a run begins (lsched_loop_run(), _dispatch()),
+ * on the loop's thread: picks the input check of the loop (io_uring on the
+ * real clock if the kernel allows it, else the interval fallback) on its
+ * first run, and again after a fork or on another thread. Cheap when
+ * nothing changed: a thread-local and an atomic load. */
+void lsched__input_attach(lsched_loop *loop);
+/* After the cycle's poll dispatched n events: the next check probes again
+ * if one was input (a level-triggered descriptor its callback did not
+ * drain makes no new completion). */
+void lsched__input_dispatched(lsched_loop *loop, int n);
+/* The ring's descriptor and memory (lsched_loop_destroy()). */
+void lsched__input_fini(lsched_loop *loop);
+/* The slow part of lsched__poll_input(): io_uring, reads the completions
+ * (re-arming the poll if it ended) and probes; fallback, reads the clock
+ * and probes once the input interval has passed. */
+bool lsched__poll_input_slow(lsched_loop *loop);
+/* The non-blocking poll itself: records whether it found input. */
+bool lsched__input_probe(lsched_loop *loop);
+
+/*
+ * Whether input is pending, checked after every task, so inline up to the
+ * test that is false almost always. The events found are left for the next
+ * cycle to dispatch (it polls again), only their existence is recorded.
+ * io_uring path: a multishot poll on the poller's descriptor posts a
+ * completion when a watched descriptor (or the wake-up eventfd) becomes
+ * ready; the check is one load of the completion ring's tail, and a
+ * non-blocking poll only when it moved. Fallback: a countdown, and every
+ * in_stride checks a clock read; the poll once the input interval passed.
+ * Neither reads loop->now.
+ */
 static inline bool lsched__poll_input(lsched_loop *loop)
 {
 	if (loop->input_seen)
 		return true;
-	if (loop->now - loop->last_poll < loop->input_interval)
+	if (loop->in_tail) {
+		if (__atomic_load_n(loop->in_tail, __ATOMIC_ACQUIRE) ==
+		    loop->in_seen)
+			return false;
+	} else if (loop->in_left > 1) {
+		loop->in_left--;
 		return false;
+	}
 	return lsched__poll_input_slow(loop);
 }
 

@@ -73,6 +73,9 @@ lsched_loop *lsched_loop_new(lsched_clock *clock)
 	atomic_init(&loop->xthread_pending, 0);
 	loop->now = lsched__clock_read(loop->clock);
 	loop->last_poll = loop->now;
+	loop->in_read = loop->now;
+	loop->in_left = 1;
+	loop->in_stride = 1;
 	loop->tsc_ok = !loop->clock->is_virtual && lsched__tsc_usable();
 	return loop;
 
@@ -104,6 +107,7 @@ int lsched_loop_destroy(lsched_loop *loop)
 	lsched__heap_fini(&loop->timers);
 	lsched__heap_fini(&loop->overdue);
 	lsched__tcpu_fini(loop);
+	lsched__input_fini(loop);
 	loop->bops->close(loop->backend);
 	close(loop->wake_fd);
 	if (loop->timer_fd >= 0)
@@ -121,13 +125,20 @@ lsched_clock *lsched_loop_clock(const lsched_loop *loop)
 
 int64_t lsched_loop_now(const lsched_loop *loop)
 {
-	return loop ? loop->now : -EINVAL;
+	if (!loop)
+		return -EINVAL;
+	/* On the loop's thread, after a task whose end did not read the
+	 * clock: read it now (loop.h). */
+	if (loop->now_stale && lsched_loop_in_thread(loop))
+		return lsched__loop_fresh_now((lsched_loop *)loop);
+	return loop->now;
 }
 
 int64_t lsched_loop_update_now(lsched_loop *loop)
 {
 	if (!loop)
 		return -EINVAL;
+	loop->now_stale = false;
 	loop->now = lsched__clock_read(loop->clock);
 	return loop->now;
 }
@@ -231,9 +242,9 @@ bool lsched_loop_input_pending(const lsched_loop *loop)
 	return loop && lsched__input_pending(loop);
 }
 
-/* The non-blocking poll of lsched__poll_input() (internal.h), once the
- * input interval has passed. */
-bool lsched__poll_input_slow(lsched_loop *loop)
+/* The non-blocking poll of lsched__poll_input() (internal.h), once its
+ * check says to look. */
+bool lsched__input_probe(lsched_loop *loop)
 {
 	struct lsched__poll_event probe[16];
 	int n;
@@ -261,6 +272,7 @@ bool lsched_loop_check_input(lsched_loop *loop)
 	if (!loop)
 		return false;
 	loop->now = lsched__clock_read(loop->clock);
+	loop->in_left = 1; /* the fallback reads the clock now */
 	return lsched__poll_input(loop) || lsched__xthread_pending(loop);
 }
 
@@ -640,6 +652,7 @@ static int phase_poll(lsched_loop *loop, enum lsched_run_mode mode,
 	loop->last_poll = loop->now;
 	loop->input_seen = false;
 	*wake_err = dispatch_events(loop, n);
+	lsched__input_dispatched(loop, n);
 	return 0;
 }
 
@@ -708,6 +721,7 @@ static int run(lsched_loop *loop, enum lsched_run_mode mode, int64_t duration)
 		return -EBUSY;
 	running_top = &frame;
 	lsched__loop_set_owner(loop, true);
+	lsched__input_attach(loop);
 	/* Armed by a host (lsched_loop_timeout()) for a deadline since gone,
 	 * or expired for work since done: left so, it would wake this run's
 	 * poll for nothing, and a RUN_ONCE would return having run nothing.
@@ -892,7 +906,7 @@ static void host_jump(lsched_loop *loop)
 	    lsched__timers_on_due(loop) || lsched__input_pending(loop))
 		return;
 	/* The cycle's poll would find this input: no jump over it. */
-	if (lsched__poll_input_slow(loop))
+	if (lsched__input_probe(loop))
 		return;
 	(void)lsched_clock_set(loop->clock, min->key);
 }
@@ -909,6 +923,7 @@ int lsched_loop_dispatch(lsched_loop *loop)
 		return -EBUSY;
 	running_top = &frame;
 	lsched__loop_set_owner(loop, true);
+	lsched__input_attach(loop);
 	loop->hosted = true;
 	host_jump(loop);
 	err = cycle(loop, LSCHED_RUN_NOWAIT, -1);

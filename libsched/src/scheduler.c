@@ -55,7 +55,7 @@ void lsched__task_make_ready(lsched_task *t, int64_t ready_at)
 	lsched__list_push_tail(q, &t->link);
 	loop->ready_count[t->prio]++;
 	loop->ready_mask |= 1u << t->prio;
-	if (t->max_wait > 0) {
+	if ((t->hints & LSCHED__HINT_MAX_WAIT) && t->max_wait > 0) {
 		t->onode.key = lsched__add_sat(ready_at, t->max_wait);
 		t->onode.seq = ++loop->seq;
 		lsched__heap_push(&loop->overdue, &t->onode);
@@ -74,7 +74,8 @@ static void dequeue(lsched_task *t)
 		lsched__list_remove(&t->link);
 		if (--loop->ready_count[t->prio] == 0)
 			loop->ready_mask &= ~(1u << t->prio);
-		if (lsched__heap_node_queued(&t->onode))
+		if ((t->hints & LSCHED__HINT_MAX_WAIT) &&
+		    lsched__heap_node_queued(&t->onode))
 			lsched__heap_remove(&loop->overdue, &t->onode);
 		break;
 	default:
@@ -95,26 +96,69 @@ static int queue_state(const lsched_task *t)
  * only: the caller pays a test and a call in a cold block, and keeps its
  * registers for the fast path (see tracepoints/trace.h).
  */
+/*
+ * task_name, before a task's first traced enqueue or run of each name
+ * epoch (LSCHED__TR_NAME_EPOCH_NS of loop time) and after its parent
+ * changed: what the task events of schema 2 leave out, said once per task
+ * and not in every event, yet again often enough that a flight recorder's
+ * snapshot (ring buffers overwritten) names the tasks of its last epoch.
+ */
+#define LSCHED__TR_NAME_EPOCH_NS 100000000
+static void trace_name(lsched_task *t)
+{
+	lsched_loop *loop = t->loop;
+
+	if (loop->now >= loop->tr_name_until) {
+		loop->tr_name_gen++;
+		loop->tr_name_until =
+			lsched__add_sat(loop->now, LSCHED__TR_NAME_EPOCH_NS);
+	}
+	if (t->tr_name_gen == loop->tr_name_gen)
+		return;
+	t->tr_name_gen = loop->tr_name_gen;
+	LSCHED_TRACE(task_name, loop, t->id, t->name, t->kind, t->prio,
+		     t->max_wait, t->parent ? t->parent->id : 0);
+}
+
 static __attribute__((noinline, cold)) void
-trace_enqueue(const lsched_task *t, int cause, int64_t due)
+trace_enqueue(lsched_task *t, int cause, int64_t due)
 {
 	const lsched_loop *loop = t->loop;
 
+	trace_name(t);
 	LSCHED_TRACE(task_enqueue, loop, t->id, t->name, t->prio, t->kind,
 		     loop->now, due, t->max_wait, cause,
 		     t->parent ? t->parent->id : 0);
 }
 
+/* lsched__loop_fresh_now() where the time lags, out of line: the start
+ * path's callers keep their inlining (a plain start never needs it). */
+static __attribute__((noinline, cold)) int64_t fresh_now_cold(lsched_loop *loop)
+{
+	return lsched__loop_fresh_now(loop);
+}
+
 /* Queues a task that is not queued: an idle becomes ready now, a timer
  * waits for deadline. cause: enum lsched_tp_cause, for the trace. */
-static void enqueue_at(lsched_task *t, int cause, int64_t deadline)
+static inline __attribute__((always_inline)) void
+enqueue_at(lsched_task *t, int cause, int64_t deadline)
 {
 	lsched_loop *loop = t->loop;
 
 	if (LSCHED_TRACE_ON(task_enqueue))
 		trace_enqueue(t, cause, is_timer(t) ? deadline : loop->now);
 	if (!is_timer(t)) {
-		lsched__task_make_ready(t, loop->now);
+		/* A plain task's ready time is only the trace's: the cached
+		 * time will do (it lags by a few tasks at most); a maximum
+		 * wait counts from the real one. */
+		lsched__task_make_ready(t, __builtin_expect(
+						   (t->hints &
+						    LSCHED__HINT_MAX_WAIT) &&
+							   t->max_wait > 0 &&
+							   loop->now_stale,
+						   0)
+						   ? fresh_now_cold(loop)
+						   : loop->now);
 		return;
 	}
 	t->queue = LSCHED__Q_HEAP;
@@ -123,10 +167,16 @@ static void enqueue_at(lsched_task *t, int cause, int64_t deadline)
 	lsched__heap_push(&loop->timers, &t->tnode);
 }
 
-/* The same, a timer's deadline being now + its timeout. */
-static void enqueue(lsched_task *t, int cause)
+/* The same, a timer's deadline being now + its timeout (the time read
+ * afresh if a task ended since: a lagging one would make it due early). */
+static inline __attribute__((always_inline)) void
+enqueue(lsched_task *t, int cause)
 {
-	enqueue_at(t, cause, lsched__add_sat(t->loop->now, t->timeout));
+	int64_t now = __builtin_expect(is_timer(t) && t->loop->now_stale, 0)
+			      ? fresh_now_cold(t->loop)
+			      : t->loop->now;
+
+	enqueue_at(t, cause, lsched__add_sat(now, t->timeout));
 }
 
 /* Takes a queued task out of line and says so in the trace (reason: enum
@@ -261,10 +311,11 @@ static void start_task(lsched_task *t, int cause)
 		break;
 	}
 	t->active = true;
-	t->starts++;
+	t->started = true;
 	/* Tested here, not in the walk: most tasks have no children, and
 	 * this runs on every start. */
-	if (!lsched__list_empty(&t->children))
+	if ((t->hints & LSCHED__HINT_CHILDREN) &&
+	    !lsched__list_empty(&t->children))
 		stop_children(t);
 }
 
@@ -286,6 +337,7 @@ static void detach(lsched_task *t)
 
 		lsched__list_remove(&c->sibling);
 		c->parent = NULL;
+		c->tr_name_gen = 0;
 	}
 	if (t->parent) {
 		lsched__list_remove(&t->sibling);
@@ -389,6 +441,7 @@ trace_fire_begin(lsched_loop *loop, lsched_task *t, bool overdue)
 	t->sw_checks = t->sw_yields = t->sw_overruns = 0;
 	t->traced = true; /* the stopwatch counts its checks */
 	trace_cpu_begin(loop, t, !loop->current);
+	trace_name(t);
 	LSCHED_TRACE(task_fire_begin, loop, t->id, t->name, t->prio, t->kind,
 		     t->ready_at, loop->now, loop->ready_count[t->prio],
 		     loop->ready_mask, overdue ? LSCHED_TP_BEGIN_OVERDUE : 0,
@@ -413,8 +466,7 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 {
 	lsched_task *prev = loop->current;
 	int64_t dispatched;
-	uint64_t starts;
-	bool traced;
+	bool traced, check;
 
 	dequeue(t);
 	/* The run's priority, for its task_fire_end and loop_check (the run
@@ -425,26 +477,44 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 	traced = LSCHED_TRACE_ON2(task_fire_begin, task_fire_end);
 	if (traced)
 		trace_fire_begin(loop, t, overdue);
+	else if (t->kind == LSCHED_TASK_AUTO_TIMER && loop->now_stale)
+		fresh_now_cold(loop); /* its next period's base */
 	dispatched = loop->now; /* after the traced begin's refresh */
-	t->last_pass = pass;
+	t->last_pass = (uint32_t)pass;
 	/* Like VCL: a one-shot task is inactive while it runs, so it may
 	 * start itself again; a repeating one stays active. */
 	if (!is_repeating(t))
 		t->active = false;
-	starts = t->starts;
+	t->started = false;
 	t->running = true;
-	t->runs++;
+	if (++t->runs_lo == 0)
+		t->runs_hi += 1u << 16;
 	loop->current = t;
 	t->cb(t, t->arg);
 	loop->current = prev;
 	t->running = false;
-	lsched__loop_refresh_now(loop);
+	/* The clock is read after the run only when something needs the
+	 * time now: a traced run (its end), a ready task with a maximum wait
+	 * (pick()), or every clock_every-th task, for timers falling due
+	 * and the input interval (lsched__loop_clock_tick()). Otherwise the
+	 * cached time stands, marked as lagging (lsched__loop_fresh_now()). */
+	/* Looked at once: the test and the event below use the same answer
+	 * (a tracepoint's state is a load the compiler cannot merge). */
+	check = LSCHED_TRACE_ON(loop_check);
+	if (__builtin_expect(traced | check | (loop->overdue.n != 0), 0)) {
+		lsched__loop_refresh_now(loop);
+		loop->now_stale = false;
+	} else if (--loop->clock_left == 0) {
+		lsched__loop_clock_tick(loop);
+	} else {
+		loop->now_stale = true;
+	}
 	if (traced)
 		trace_fire_end(loop, t);
 	/* After the end, so that a trigger on it saves the run's events.
 	 * dispatched is the begin task_fire_begin says; the priority is the
 	 * run's own, kept at its begin (a run may change it). */
-	if (LSCHED_TRACE_ON(loop_check))
+	if (check)
 		lsched__trace_loop_check(loop, 0, t->id, t->tr_prio,
 					 loop->now - dispatched, 0, loop->now);
 
@@ -465,7 +535,8 @@ static void run_task(lsched_loop *loop, lsched_task *t, uint64_t pass,
 			enqueue_at(t, LSCHED_TP_CAUSE_REPEAT,
 				   next > loop->now ? next : loop->now);
 		}
-	} else if (!t->active && t->starts == starts &&
+	} else if (!t->active && !t->started &&
+		   (t->hints & LSCHED__HINT_CHILDREN) &&
 		   !lsched__list_empty(&t->children)) {
 		start_children(t); /* a one-shot run completed */
 	}
@@ -482,6 +553,11 @@ void lsched__run_pass(lsched_loop *loop)
 {
 	uint64_t pass = ++loop->pass;
 
+	/* The caller has just read the clock. */
+	if (!loop->clock_every)
+		loop->clock_every = 1;
+	loop->clock_left = loop->clock_every;
+	loop->clock_mark = loop->now;
 	for (int n = 0; n < LSCHED__PASS_MAX; n++) {
 		lsched_task *t;
 		bool overdue;
@@ -489,7 +565,7 @@ void lsched__run_pass(lsched_loop *loop)
 		if (lsched__input_pending(loop))
 			break;
 		t = pick(loop, &overdue);
-		if (!t || t->last_pass == pass)
+		if (!t || t->last_pass == (uint32_t)pass)
 			break;
 		run_task(loop, t, pass, overdue);
 		if (atomic_load_explicit(&loop->stop, memory_order_relaxed))
@@ -552,9 +628,13 @@ lsched_task *lsched_task_new(lsched_loop *loop, const char *name,
 		memset(t, 0, sizeof(*t));
 		goto init;
 	}
-	t = calloc(1, sizeof(*t));
+	/* malloc, not aligned_alloc(64): glibc spaces line-aligned blocks of
+	 * 328 bytes 448 apart, and a walk of 1M queued tasks paid for the
+	 * extra pages more than the aligned line saved (docs/performance.md). */
+	t = malloc(sizeof(*t));
 	if (!t)
 		goto out_nomem;
+	memset(t, 0, sizeof(*t));
 	if (lsched__heap_reserve(&loop->timers))
 		goto out_free;
 	if (lsched__heap_reserve(&loop->overdue))
@@ -687,6 +767,8 @@ int lsched_task_set_max_wait(lsched_task *task, int64_t max_wait_ns)
 	if (lsched__heap_node_queued(&task->onode))
 		lsched__heap_remove(&loop->overdue, &task->onode);
 	task->max_wait = max_wait_ns;
+	if (max_wait_ns > 0)
+		task->hints |= LSCHED__HINT_MAX_WAIT;
 	if (task->queue == LSCHED__Q_READY && max_wait_ns > 0) {
 		task->onode.key = lsched__add_sat(task->ready_at, max_wait_ns);
 		task->onode.seq = ++loop->seq;
@@ -712,6 +794,8 @@ int lsched_task_add_child(lsched_task *parent, lsched_task *child)
 		if (a == child)
 			return -ELOOP;
 	child->parent = parent;
+	child->tr_name_gen = 0; /* its task_name says the parent */
+	parent->hints |= LSCHED__HINT_CHILDREN;
 	lsched__list_push_tail(&parent->children, &child->sibling);
 	return 0;
 }
@@ -724,6 +808,7 @@ int lsched_task_remove_child(lsched_task *child)
 		return -ENOENT;
 	lsched__list_remove(&child->sibling);
 	child->parent = NULL;
+	child->tr_name_gen = 0;
 	return 0;
 }
 
@@ -754,7 +839,7 @@ uint64_t lsched_task_id(const lsched_task *task)
 
 uint64_t lsched_task_runs(const lsched_task *task)
 {
-	return task ? task->runs : 0;
+	return task ? task->runs_hi + task->runs_lo : 0;
 }
 
 int64_t lsched_task_ready_since(const lsched_task *task)

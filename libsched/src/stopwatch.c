@@ -137,8 +137,10 @@ bool lsched_stopwatch_continue(struct lsched_stopwatch *sw)
 	if (!sw)
 		return false;
 	now = sw_now(sw);
-	if (sw->loop)
+	if (sw->loop) {
 		sw->loop->now = now;
+		sw->loop->now_stale = false;
+	}
 	sw->last_iter = now - sw->iter_start;
 	sw->iter_start = now;
 	sw->checks++;

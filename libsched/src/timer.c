@@ -274,7 +274,8 @@ int lsched_timer_start(lsched_timer *timer, int64_t timeout_ns,
 	timer->mode = (uint8_t)mode;
 	timer->missed = 0;
 	timer->active = true;
-	arm(timer, lsched__add_sat(timer->loop->now, timeout_ns));
+	arm(timer, lsched__add_sat(lsched__loop_fresh_now(timer->loop),
+				   timeout_ns));
 	return 0;
 }
 

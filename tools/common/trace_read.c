@@ -40,8 +40,20 @@ static const char *const type_names[TR_EV_COUNT] = {
 
 /* Offsets in struct tr_event itself: the decoder writes a field without
  * knowing which union member it belongs to. */
+#define TR__KIND_PTR TR_KIND_PTR, false
+#define TR__KIND_STR TR_KIND_STR, false
+#define TR__KIND_U64 TR_KIND_U64, false
+#define TR__KIND_I64 TR_KIND_I64, false
+#define TR__KIND_INT TR_KIND_INT, false
+#define TR__KIND_DPTR TR_KIND_PTR, true
+#define TR__KIND_DSTR TR_KIND_STR, true
+#define TR__KIND_DU64 TR_KIND_U64, true
+#define TR__KIND_DI64 TR_KIND_I64, true
+#define TR__KIND_DINT TR_KIND_INT, true
+#define FIELD_DESC_(n, kind, derived, off) { n, kind, off, derived },
+#define FIELD_DESC_X(...) FIELD_DESC_(__VA_ARGS__)
 #define FIELD_DESC(ev, k, n)                                                   \
-	{ #n, TR_KIND_##k, offsetof(struct tr_event, ev.n) },
+	FIELD_DESC_X(#n, TR__KIND_##k, offsetof(struct tr_event, ev.n))
 #define LSCHED_EVENT(ev, ...)                                                  \
 	static const struct tr_field fields_##ev[] = {                         \
 		TR__MAP(FIELD_DESC, ev, __VA_ARGS__)                           \
@@ -237,6 +249,38 @@ struct class_rec {
 	 * absent[i] delivered instead (added_fields). */
 	bool missing[MAX_FIELDS];
 	int64_t absent[MAX_FIELDS];
+	/* Schema 2: a derived field, left out of the record and filled by
+	 * derive() (c->derive says the class has some). */
+	bool derived[MAX_FIELDS];
+	bool derive;
+	/* Its stream class records task_name too: a task event of a task
+	 * not named yet is skipped (tr_stats.unnamed). */
+	bool names;
+};
+
+/*
+ * What schema 2 leaves out of the task events, kept per task: its
+ * task_name (and the task_priority and task_max_wait since), and its run
+ * in progress (task_fire_begin) for the task_fire_end. Keyed by the
+ * process (vpid, or the trace without one: task ids are unique within a
+ * process) and the task id. Open addressing, linear probing, at most half
+ * full, never shrunk.
+ */
+struct task_rec {
+	uint64_t proc, id; /* id 0: a free slot (task ids start at 1) */
+	uint64_t loop, parent;
+	bool named;       /* a task_name was read */
+	const char *name; /* owned by the reader (own()); "" until named */
+	int32_t kind, prio;
+	int64_t max_wait;
+	bool in_run;  /* a begin seen, its end not yet */
+	int32_t run_prio;
+	int64_t run_ready_at, run_begin;
+};
+
+struct task_map {
+	struct task_rec *slots;
+	size_t cap, n; /* cap: a power of two, or 0 */
 };
 
 struct tr_reader {
@@ -259,6 +303,8 @@ struct tr_reader {
 	/* Records to free (the tables hold them too, unordered). */
 	void **owned;
 	size_t nowned, owned_cap;
+
+	struct task_map tasks; /* schema 2's derived fields */
 
 	const struct tr_handlers *h;
 	struct tr_stats stats;
@@ -1498,12 +1544,13 @@ static struct class_rec *class_of(struct tr_reader *r,
 		goto done;
 	}
 	/* Any libsched class, known or not, says which schema the trace
-	 * follows: the check comes before anything is decoded. */
-	if (!uri || strcmp(uri, LSCHED_TRACE_SCHEMA_URI)) {
-		schema = schema_of(uri);
+	 * follows: the check comes before anything is decoded. Schema 1 is
+	 * read too: its task events hold every field that schema 2 derives. */
+	schema = schema_of(uri);
+	if (schema != LSCHED_TRACE_SCHEMA && schema != 1) {
 		if (schema >= 0)
 			fail(r, TR_ERR_SCHEMA, "%s: trace schema %ld, expected "
-			     "%d (event %s)", where(s), schema,
+			     "1 or %d (event %s)", where(s), schema,
 			     LSCHED_TRACE_SCHEMA, name);
 		else
 			fail(r, TR_ERR_SCHEMA, "%s: trace schema unknown "
@@ -1525,6 +1572,12 @@ static struct class_rec *class_of(struct tr_reader *r,
 		int64_t idx = payload ? find_member(payload, f[i].name, &type)
 				      : -1;
 
+		if (schema >= 2 && f[i].derived) {
+			/* Not in the record; a schema-2 trace that had it
+			 * anyway would still be derived. */
+			c->missing[i] = c->derived[i] = c->derive = true;
+			continue;
+		}
 		if (idx < 0 && added_field(c->type, f[i].name)) {
 			c->missing[i] = true;
 			c->absent[i] = added_field(c->type, f[i].name)->absent;
@@ -1544,6 +1597,17 @@ static struct class_rec *class_of(struct tr_reader *r,
 			return NULL;
 		}
 		c->member[i] = (uint64_t)idx;
+	}
+	if (c->derive) {
+		const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(bt);
+		uint64_t n = bt_stream_class_get_event_class_count(sc);
+
+		for (uint64_t i = 0; i < n && !c->names; i++) {
+			const char *en = bt_event_class_get_name(
+				bt_stream_class_borrow_event_class_by_index_const(sc, i));
+
+			c->names = en && !strcmp(en, PROVIDER "task_name");
+		}
 	}
 done:
 	/* Only a class worked out in full goes in the table. */
@@ -1580,6 +1644,179 @@ static int64_t cycles_to_ns(uint64_t v, uint64_t freq)
 		return (int64_t)v;
 	return (int64_t)((v / freq) * 1000000000u +
 			 (v % freq) * 1000000000u / freq);
+}
+
+/* ---- schema 2's derived fields ------------------------------------------ */
+
+static size_t task_hash(uint64_t proc, uint64_t id, size_t cap)
+{
+	uint64_t h = (id ^ (proc * 0xff51afd7ed558ccdull)) *
+		     0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static struct task_rec *task_slot(struct task_rec *slots, size_t cap,
+				  uint64_t proc, uint64_t id)
+{
+	size_t i = task_hash(proc, id, cap);
+
+	while (slots[i].id && (slots[i].id != id || slots[i].proc != proc))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* The task's record, made (unnamed) on first sight; NULL without memory. */
+static struct task_rec *task_get(struct tr_reader *r, uint64_t proc,
+				 uint64_t id)
+{
+	struct task_map *m = &r->tasks;
+	struct task_rec *t;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct task_rec *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i].id)
+				*task_slot(slots, cap, m->slots[i].proc,
+					   m->slots[i].id) = m->slots[i];
+		free(m->slots);
+		m->slots = slots;
+		m->cap = cap;
+	}
+	t = task_slot(m->slots, m->cap, proc, id);
+	if (!t->id) {
+		t->proc = proc;
+		t->id = id;
+		t->name = "";
+		m->n++;
+	}
+	return t;
+}
+
+/*
+ * Keeps what schema 2's task events leave out, and fills their derived
+ * fields (docs/tracepoints.md, "Schema 2"): loop, name, kind, max_wait and
+ * parent from the task's task_name (and task_priority, task_max_wait);
+ * a begin's ready_at from its wait; an end's prio, ready_at and begin from
+ * the run's begin, or, that begin not in the trace (a snapshot that lost
+ * it), begin = end - run and ready_at = begin. A task never named (its
+ * task_name overwritten) gets loop 0 and name "". Task id 0 (none) is
+ * passed through. Schema-1 events pass through, feeding the table.
+ * Returns 1 for a task event to skip: its task not named yet in a trace
+ * that records task_name (c->names); -1 on error, else 0.
+ */
+static int derive(struct tr_reader *r, const struct class_rec *c,
+		  struct tr_event *ev, const struct stream_rec *s)
+{
+	uint64_t proc = ev->vpid >= 0 ? (uint64_t)ev->vpid
+				      : (1ull << 40) + s->trace->pub.index;
+	uint64_t id;
+	struct task_rec *t;
+
+	switch (ev->type) {
+	case TR_EV_task_name: id = ev->task_name.task; break;
+	case TR_EV_task_priority: id = ev->task_priority.task; break;
+	case TR_EV_task_max_wait: id = ev->task_max_wait.task; break;
+	case TR_EV_task_enqueue: id = ev->task_enqueue.task; break;
+	case TR_EV_task_fire_begin: id = ev->task_fire_begin.task; break;
+	case TR_EV_task_fire_end: id = ev->task_fire_end.task; break;
+	default: return 0;
+	}
+	if (!id)
+		return 0;
+	/* A schema-1 trace needs no table; its task_priority and the like
+	 * are not kept. */
+	if (!c->derive && ev->type != TR_EV_task_name && !r->tasks.n)
+		return 0;
+	t = task_get(r, proc, id);
+	if (!t)
+		return nomem(r), -1;
+	if (c->derive && c->names && !t->named)
+		return 1;
+	switch (ev->type) {
+	case TR_EV_task_name: {
+		const struct tr_ev_task_name *e = &ev->task_name;
+
+		if (strcmp(t->name, e->name)) {
+			size_t len = strlen(e->name) + 1;
+			char *name = own(r, len);
+
+			if (!name)
+				return nomem(r), -1;
+			memcpy(name, e->name, len);
+			t->name = name;
+		}
+		t->named = true;
+		t->loop = e->loop;
+		t->kind = e->kind;
+		t->prio = e->prio;
+		t->max_wait = e->max_wait;
+		t->parent = e->parent;
+		break;
+	}
+	case TR_EV_task_priority:
+		t->prio = ev->task_priority.prio;
+		break;
+	case TR_EV_task_max_wait:
+		t->max_wait = ev->task_max_wait.max_wait;
+		break;
+	case TR_EV_task_enqueue: {
+		struct tr_ev_task_enqueue *e = &ev->task_enqueue;
+
+		if (c->derive) {
+			e->loop = t->loop;
+			e->name = t->name;
+			e->kind = t->kind;
+			e->max_wait = t->max_wait;
+			e->parent = t->parent;
+		}
+		t->prio = e->prio;
+		break;
+	}
+	case TR_EV_task_fire_begin: {
+		struct tr_ev_task_fire_begin *e = &ev->task_fire_begin;
+
+		if (c->derive) {
+			e->loop = t->loop;
+			e->name = t->name;
+			e->kind = t->kind;
+			e->ready_at = e->wait >= 0 ? e->begin - e->wait
+						   : e->begin;
+		}
+		t->prio = e->prio;
+		t->in_run = true;
+		t->run_prio = e->prio;
+		t->run_ready_at = e->ready_at;
+		t->run_begin = e->begin;
+		break;
+	}
+	case TR_EV_task_fire_end: {
+		struct tr_ev_task_fire_end *e = &ev->task_fire_end;
+
+		if (c->derive) {
+			e->loop = t->loop;
+			if (t->in_run) {
+				e->prio = t->run_prio;
+				e->ready_at = t->run_ready_at;
+				e->begin = t->run_begin;
+			} else {
+				e->prio = t->prio;
+				e->begin = e->run >= 0 ? e->end - e->run
+						       : e->end;
+				e->ready_at = e->begin;
+			}
+		}
+		t->in_run = false;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
 }
 
 static int on_event_msg(struct tr_reader *r, const bt_message *msg)
@@ -1660,6 +1897,8 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 		} v;
 		size_t n = 0;
 
+		if (c->derived[i])
+			continue; /* derive() fills it */
 		fld = c->missing[i] ? NULL : member(payload, c->member[i]);
 		if (!fld) {
 			/* added_fields holds I64 fields only; stored below
@@ -1689,6 +1928,15 @@ static int on_event_msg(struct tr_reader *r, const bt_message *msg)
 		memcpy(dst, &v, n);
 	}
 
+	switch (derive(r, c, ev, s)) {
+	case -1:
+		return -1;
+	case 1:
+		r->stats.unnamed++;
+		return 0;
+	default:
+		break;
+	}
 	r->stats.events++;
 	r->stats.per_type[c->type]++;
 	if (r->stats.events == 1)
@@ -2013,6 +2261,7 @@ void tr_reader_free(struct tr_reader *r)
 	for (size_t i = 0; i < r->nowned; i++)
 		free(r->owned[i]);
 	free(r->owned);
+	free(r->tasks.slots);
 	pm_free(&r->classes);
 	pm_free(&r->sclasses);
 	pm_free(&r->streams);

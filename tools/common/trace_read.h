@@ -79,6 +79,13 @@
 #define TR__CTYPE_U64 uint64_t
 #define TR__CTYPE_I64 int64_t      /* ns on the loop's clock */
 #define TR__CTYPE_INT int32_t
+/* The D kinds of events.def: fields that schema 2 leaves out of the LTTng
+ * record and the reader derives (docs/tracepoints.md); same C types. */
+#define TR__CTYPE_DPTR TR__CTYPE_PTR
+#define TR__CTYPE_DSTR TR__CTYPE_STR
+#define TR__CTYPE_DU64 TR__CTYPE_U64
+#define TR__CTYPE_DI64 TR__CTYPE_I64
+#define TR__CTYPE_DINT TR__CTYPE_INT
 
 /* One value per event of events.def: TR_EV_task_enqueue, ... */
 enum tr_type {
@@ -109,6 +116,9 @@ struct tr_field {
 	const char *name;
 	enum tr_kind kind;
 	size_t offset;
+	/* Schema 2 leaves it out of the LTTng record (a D kind of
+	 * events.def); the reader derives it (docs/tracepoints.md). */
+	bool derived;
 };
 
 /* "task_enqueue" (without the "libsched:" provider), or NULL if out of
@@ -237,6 +247,11 @@ struct tr_stats {
 	/* libsched events this reader does not know (a newer library adds
 	 * events without changing the schema): skipped. */
 	uint64_t unknown;
+	/* Schema 2: task events of a task not named yet (its task_name, once
+	 * per 100 ms epoch, not yet read: the first epoch of a flight
+	 * recorder's snapshot), in a trace that records task_name: skipped,
+	 * as if the snapshot began later for that task. */
+	uint64_t unnamed;
 	uint64_t discarded_events;       /* the known counts, summed */
 	uint64_t discarded_events_msgs;  /* discard reports (count or not) */
 	uint64_t discarded_packets;

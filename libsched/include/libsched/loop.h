@@ -11,7 +11,8 @@
  *      waited, steps 2 and 3 run again;
  *   5. runs the work queued by its performers (performer.h);
  *   6. runs ready scheduler tasks, highest priority first, giving input a
- *      chance between two tasks (see lsched_loop_set_input_interval()).
+ *      chance between two tasks (see lsched_loop_input_source(): an
+ *      io_uring completion seen with one load, or the input interval).
  *      This pass ends when no task is ready, when the next task already
  *      ran in this cycle (each task runs at most once per cycle), when
  *      input is pending, a loop timer is due or a stop was asked, or after
@@ -161,8 +162,11 @@ LSCHED_API bool lsched_loop_is_running(const lsched_loop *loop);
 LSCHED_API lsched_clock *lsched_loop_clock(const lsched_loop *loop);
 
 /*
- * The time cached at the start of the current cycle and refreshed after
- * every task, in ns. Cheap. Returns -EINVAL for NULL. On the real clock,
+ * The loop's time, in ns: cached at the start of the current cycle and
+ * refreshed as the task pass needs it (task.h); called on the loop's
+ * thread after a task ended without a read (in a callback, say), it reads
+ * the clock, so it is never behind the time the previous task ended.
+ * Cheap otherwise. Returns -EINVAL for NULL. On the real clock,
  * on x86_64 with an invariant TSC, the refresh after a task extrapolates
  * from the cycle's real read with the TSC (docs/architecture.md, Time):
  * never ahead of CLOCK_MONOTONIC, behind it by tens of ns at most, never
@@ -176,8 +180,16 @@ LSCHED_API int64_t lsched_loop_update_now(lsched_loop *loop);
 
 /*
  * Sets how long tiny tasks may run back to back before the loop polls its
- * descriptors without blocking (default 100 us; 0 polls after every task).
- * Input waits at most this interval plus the task running when it arrived.
+ * descriptors without blocking (default 100 us; 0 polls after every task),
+ * where the loop uses the interval check (LSCHED_INPUT_INTERVAL, see
+ * lsched_loop_input_source()). Input then waits at most this interval plus
+ * the tasks run until the loop next reads its clock: the task running when
+ * it arrived on a virtual clock or while tasks are long, up to 16 tasks
+ * while they are short (16 of the last ones' average length take less
+ * than a quarter of the interval), so about 1.25 intervals with tasks of
+ * steady length.
+ * With LSCHED_INPUT_IO_URING the interval is not used: input is seen at the
+ * first check (after a task, in a stopwatch) after it arrives.
  * Errors: -EINVAL for NULL or a negative interval.
  */
 LSCHED_API int lsched_loop_set_input_interval(lsched_loop *loop,
@@ -185,6 +197,39 @@ LSCHED_API int lsched_loop_set_input_interval(lsched_loop *loop,
 
 /* Current input interval in ns, or -EINVAL for NULL. */
 LSCHED_API int64_t lsched_loop_input_interval(const lsched_loop *loop);
+
+/* How a loop notices input between two tasks (lsched_loop_input_source()). */
+enum lsched_input_source {
+	LSCHED_INPUT_UNKNOWN = 0, /* not chosen yet: the loop never ran */
+	/* A multishot io_uring poll on the loop's poller descriptor posts a
+	 * completion when a watched descriptor (or the wake-up eventfd)
+	 * becomes ready; the check after each task is one memory load, and
+	 * polls without blocking only when a completion came. One ring per
+	 * loop (a descriptor and two pages), made by the loop's first run on
+	 * the real clock, on the thread that runs it (a run on another
+	 * thread arms a new one); rings are reused by later loops and stay
+	 * open until the process ends (docs/architecture.md); at most 128
+	 * loops of a process hold one at once, the others fall back. While a ring is
+	 * armed, the kernel may interrupt the thread that armed it (task
+	 * work): a blocking epoll_wait() of its own can return EINTR. */
+	LSCHED_INPUT_IO_URING = 1,
+	/* The fallback: the loop polls once the input interval has passed
+	 * (lsched_loop_set_input_interval()). Used on a virtual clock (its
+	 * interval is virtual time, for deterministic tests), where io_uring
+	 * is missing or refused (kernel, io_uring_disabled, seccomp,
+	 * Valgrind), after a fork() in the child, and when the environment
+	 * holds LSCHED_IO_URING=0 as the loop first runs. */
+	LSCHED_INPUT_INTERVAL = 2,
+};
+
+/*
+ * Which enum lsched_input_source the loop uses: chosen by its first run
+ * (lsched_loop_run(), lsched_loop_dispatch()), and again by a run in a
+ * forked child or on another thread; the trace's loop_input_source event
+ * says the same with the errno that refused io_uring. LSCHED_INPUT_UNKNOWN
+ * before the first run; -EINVAL for NULL.
+ */
+LSCHED_API int lsched_loop_input_source(const lsched_loop *loop);
 
 /*
  * Spin-then-sleep, for latency-critical loops: when the loop is about to

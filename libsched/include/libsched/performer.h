@@ -30,9 +30,12 @@
  * Wake-ups collapse: one eventfd write per batch, none while the loop is
  * already signalled. The loop takes the inbox as it stands when it starts
  * draining; work posted while it drains runs next cycle, so work that keeps
- * posting itself cannot starve descriptors and timers. Posting allocates
- * nothing on the hot path: items come from a recycled pool that grows only
- * when every item is in flight.
+ * posting itself cannot starve descriptors and timers. An asynchronous post
+ * to a loop already signalled takes no lock (one compare-and-swap) and
+ * allocates nothing: items come from a per-thread cache, refilled in
+ * batches from the items the loop hands back, else from a pool shared by
+ * the live performers, which grows only when every item is in flight and
+ * is freed with the last performer.
  *
  * Ownership: the creator owns the performer and destroys it with
  * lsched_performer_destroy(); it may outlive its loop. The argument of a
