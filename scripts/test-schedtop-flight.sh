@@ -22,7 +22,11 @@
 #   no provider  the same program without the provider: the documented
 #            one-line error, exit status 2, no save directory made.
 # After each run, no LTTng session or trigger of that schedtop is left
-# (other programs' are not judged: the machine may be shared).
+# (other programs' are not judged: the machine may be shared). A save
+# that a stall of the machine fired (the workload logs its tick's largest
+# lateness before the plant: a sanitized program on a loaded machine
+# stalls at the attach) is right, not the case's fault: the case, -b,
+# --json or healthy, runs again, up to 3 times, with a note.
 #
 # SCHEDTOP=PATH, SCHEDPROF=PATH and FLIGHT_WORKLOAD=PATH test other builds;
 # the provider is build/lib/libsched-lttng.so unless PROVIDER=PATH. Output
@@ -61,6 +65,16 @@ done
 prov=$(realpath "$prov")
 rm -rf "$out"
 mkdir -p "$out"
+
+# A session daemon before the first workload: one that schedtop starts
+# later is found by a running program only seconds on (LTTng-UST's
+# registration retries), and the first save would begin that late.
+if ! pgrep -x lttng-sessiond >/dev/null 2>&1 &&
+   ! lttng-sessiond --daemonize >"$out/sessiond.log" 2>&1; then
+	fail "lttng-sessiond --daemonize failed:"
+	indent <"$out/sessiond.log"
+	exit 1
+fi
 
 # A sanitized workload: LeakSanitizer reports 0.7 to 2 KB that
 # liblttng-ust.so allocates in a program registered with the session
@@ -105,6 +119,7 @@ mono_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }
 watch() {
 	local name=$1 mode=$2 wpid
 	shift 2
+	rm -rf "${out:?}/$name" # a run again starts from nothing
 	if [ "$name" = noprov ]; then
 		LSAN_OPTIONS=$wl_lsan "$wl" --mode "$mode" --healthy 6 \
 			>"$out/$name.truth" 2>"$out/$name.wlerr" &
@@ -203,6 +218,21 @@ if m.get("rule") != rule or m.get("pid") != int(truth["pid"]):
     fail("marker: rule %r pid %r (truth pid %s)" % (m.get("rule"), m.get("pid"),
          truth["pid"]))
 ready = int(truth["starve_1_ready_ns"])
+# A save of the tick, late by the rule's threshold before the plant as the
+# workload itself logged: the machine stalled the program (a sanitizer's
+# attach on a loaded machine), and the rule was right to fire. Status 3:
+# the caller runs the case again.
+thr = int(re.search(r"(\d+)ms", rule).group(1)) * 1_000_000
+since = m["time"] - m["wait"]
+if m.get("waiting") == int(truth["tick"]) and \
+        int(truth["tick_late_max_ns"]) >= thr - tol and \
+        int(truth["start_ns"]) <= since < ready:
+    print("the workload's own log shows its tick %s late at %d, before the "
+          "plant; the save names it, waiting since %d: a stall of the "
+          "machine, rightly saved"
+          % (ms(int(truth["tick_late_max_ns"])), int(truth["tick_late_at_ns"]),
+             since))
+    sys.exit(3)
 if m.get("waiting") != int(truth["starve_1_victim"]) or \
         abs(m["time"] - m["wait"] - ready) > tol:
     fail("marker: waiting %r since %d; truth: victim %s ready at %d"
@@ -254,17 +284,32 @@ print("1 save, %s; it begins %s after schedtop started and %s before the "
 PY
 }
 
+# A case whose save a stall of the machine fired (check's status 3, the
+# workload's own log of its tick says so) is run again, up to 3 times.
+stalled() { printf '  note     schedtop flight: %s: %s; again\n' "$1" "$2"; }
+
 # ---- one starvation, -b ------------------------------------------------------
-watch starve starve -b --save-on "$rule"
-if [ $rc -ne 0 ]; then
-	fail "starve: schedtop exited $rc"
-	indent <"$out/starve.err"
-elif msg=$(check starve text); then
-	pass "starve (-b): $msg"
-else
-	fail "starve (-b): $msg"
-	indent <"$out/starve.err"
-fi
+for try in 1 2 3; do
+	watch starve starve -b --save-on "$rule"
+	if [ $rc -ne 0 ]; then
+		fail "starve: schedtop exited $rc"
+		indent <"$out/starve.err"
+		break
+	fi
+	msg=$(check starve text)
+	st=$?
+	if [ $st -eq 3 ] && [ $try -lt 3 ]; then
+		stalled starve "$msg"
+		continue
+	fi
+	if [ $st -eq 0 ]; then
+		pass "starve (-b): $msg"
+	else
+		fail "starve (-b): $msg"
+		indent <"$out/starve.err"
+	fi
+	break
+done
 if grep -q '^schedtop: flight: recording process .* a save holds what happened from .* on, never the time before$' "$out/starve.err"; then
 	pass "starve: says the save holds only what happened since it started"
 else
@@ -273,16 +318,27 @@ else
 fi
 
 # ---- the same, --json, quit with SIGINT after the save ----------------------
-SIGINT_AFTER_SAVE=1 watch json starve --json --save-on "$rule"
-if [ $rc -ne 0 ]; then
-	fail "json: schedtop exited $rc after SIGINT"
-	indent <"$out/json.err"
-elif msg=$(check json json); then
-	pass "json (SIGINT after the save): $msg"
-else
-	fail "json: $msg"
-	indent <"$out/json.err"
-fi
+for try in 1 2 3; do
+	SIGINT_AFTER_SAVE=1 watch json starve --json --save-on "$rule"
+	if [ $rc -ne 0 ]; then
+		fail "json: schedtop exited $rc after SIGINT"
+		indent <"$out/json.err"
+		break
+	fi
+	msg=$(check json json)
+	st=$?
+	if [ $st -eq 3 ] && [ $try -lt 3 ]; then
+		stalled json "$msg"
+		continue
+	fi
+	if [ $st -eq 0 ]; then
+		pass "json (SIGINT after the save): $msg"
+	else
+		fail "json: $msg"
+		indent <"$out/json.err"
+	fi
+	break
+done
 
 # ---- two recorders, one save directory -----------------------------------------
 # Two schedtops on one starving process, saving to one directory that
@@ -323,9 +379,19 @@ else
 fi
 
 # ---- healthy: no save ----------------------------------------------------------
-watch healthy healthy -b --save-on "$rule" --save-on "run>${run_ms}ms" \
-	--save-on "backlog>${backlog_ms}ms"
-n=$(find "$out/healthy" -mindepth 1 2>/dev/null | wc -l)
+# Run again (up to 3 times) when a save came with the workload's own log
+# of its tick late by a rule's threshold: the machine stalled it.
+for try in 1 2 3; do
+	watch healthy healthy -b --save-on "$rule" --save-on "run>${run_ms}ms" \
+		--save-on "backlog>${backlog_ms}ms"
+	n=$(find "$out/healthy" -mindepth 1 2>/dev/null | wc -l)
+	late=$(sed -n 's/^tick_late_max_ns=//p' "$out/healthy.truth")
+	if [ "$n" -ne 0 ] && [ "${late:-0}" -ge $(( (backlog_ms - 5) * 1000000 )) ] && [ $try -lt 3 ]; then
+		stalled healthy "a save, and the workload logged its tick $((late / 1000000)) ms late"
+		continue
+	fi
+	break
+done
 if [ $rc -eq 0 ] && [ "$n" -eq 0 ] && ! grep -q 'saved flight-' "$out/healthy.out" &&
    grep -q '^schedtop: flight: no save (no rule fired' "$out/healthy.err"; then
 	pass "healthy: no save, nothing in the save directory, 'no save' said"

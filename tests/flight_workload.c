@@ -38,8 +38,11 @@
  *                   top of the healthy part. Prints runs, events_per_s
  *                   (an estimate: 3 events a run).
  *
- * Also prints mode=, pid=, loop=, loop_name= (the loop is "flight") and
- * ok=1 when the plan ran as intended. Exit status 0; 1 if the library
+ * Also prints mode=, pid=, loop=, loop_name= (the loop is "flight"),
+ * tick= (its id), tick_late_max_ns= and tick_late_at_ns= (the largest
+ * lateness of the tick before the first plant, the whole run in healthy
+ * mode, and the time of the late run: a stall of the machine, which a
+ * rule rightly saves) and ok=1 when the plan ran as intended. Exit status 0; 1 if the library
  * failed or the plan did not run; 2 on bad usage.
  */
 #include <libsched/libsched.h>
@@ -118,6 +121,12 @@ static atomic_int typing_stop;
 static int typist_started;
 static int64_t start_ns, plant_at_ns, end_ns;
 static bool quiet; /* no chore while a fault is planted */
+/* The tick's largest lateness before the first plant (the whole run in
+ * healthy mode), as the workload saw it: its run's time minus the
+ * previous run's and the period, which is the wait a loop_check names
+ * (the tick is due a period after its previous dispatch). A stall of the
+ * machine shows here; the test tells such a stall from a tool's error. */
+static int64_t tick_prev = -1, tick_late_max, tick_late_at = -1;
 
 static void on_chore(lsched_task *t, void *arg)
 {
@@ -251,6 +260,12 @@ static void on_tick(lsched_task *t, void *arg)
 {
 	int64_t now = lsched_loop_now(loop);
 
+	if (tick_prev >= 0 && plants == 0 &&
+	    now - tick_prev - TICK_NS > tick_late_max) {
+		tick_late_max = now - tick_prev - TICK_NS;
+		tick_late_at = now;
+	}
+	tick_prev = now;
 	spin_ns(LSCHED_US(300));
 	if (end_ns >= 0 && now >= end_ns) {
 		if (!lsched_task_is_active(quit))
@@ -332,6 +347,9 @@ static int run(void)
 	printf("loop=0x%" PRIxPTR "\n", (uintptr_t)loop);
 	printf("loop_name=%s\n", lsched_loop_name(loop));
 	printf("start_ns=%" PRId64 "\n", start_ns);
+	printf("tick=%" PRIu64 "\n", lsched_task_id(tick));
+	printf("tick_late_max_ns=%" PRId64 "\n", tick_late_max);
+	printf("tick_late_at_ns=%" PRId64 "\n", tick_late_at);
 	if (!strcmp(mode, "starve")) {
 		printf("victim_prio=LOWEST\nhog_prio=DEFAULT\n");
 		printf("plants=%d\n", plants);
