@@ -386,6 +386,87 @@ static void test_hook_sees_the_events(void **state)
 #endif
 }
 
+/* Posts taken while nobody listened and run once a recording began (the
+ * work of the first installs the hook): every traced run names its post
+ * by a number, no two the same, and a post made after them gets a larger
+ * one. (The loop takes a batch without numbering it while numbers cannot
+ * be seen; a post that fires traced is numbered then.) */
+#define LATE_POSTS 200
+struct late {
+	uint64_t fired[LATE_POSTS + 1];
+	int nfired, zero;
+	uint64_t enq;
+};
+static struct late late_x;
+
+static void on_late_hook(enum lsched_tp_event ev, const void *rec, void *arg)
+{
+	struct late *l = arg;
+
+	if (ev == LSCHED_TP_EV_perform_fire_begin) {
+		const struct lsched_tp_rec_perform_fire_begin *r = rec;
+
+		l->zero += r->post == 0;
+		if (l->nfired <= LATE_POSTS)
+			l->fired[l->nfired++] = r->post;
+	} else if (ev == LSCHED_TP_EV_perform_enqueue) {
+		l->enq = ((const struct lsched_tp_rec_perform_enqueue *)rec)->post;
+	}
+}
+
+static void install_late_hook(void *arg)
+{
+	(void)arg;
+	assert_int_equal(lsched__trace_hook_set(on_late_hook, &late_x), 0);
+}
+
+static void count_run(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void test_posts_taken_untraced_numbered_when_traced(void **state)
+{
+#ifdef LSCHED_TRACE_DISABLED
+	(void)state;
+#else
+	lsched_clock *clock = lsched_clock_new_virtual(LSCHED_S(1));
+	lsched_loop *loop = lsched_loop_new(clock);
+	lsched_performer *p = lsched_performer_new(loop);
+	uint64_t top = 0;
+	int ran = 0;
+
+	(void)state;
+	assert_non_null(p);
+	memset(&late_x, 0, sizeof(late_x));
+	raise_all(0);
+	assert_int_equal(lsched_perform(p, install_late_hook, NULL, 0), 0);
+	for (int i = 0; i < LATE_POSTS; i++)
+		assert_int_equal(lsched_perform(p, count_run, &ran, 0), 0);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(ran, LATE_POSTS);
+	/* The batch looks at the recording every 64 posts. */
+	assert_true(late_x.nfired >= LATE_POSTS - 64);
+	assert_int_equal(late_x.zero, 0);
+	for (int i = 0; i < late_x.nfired; i++) {
+		for (int j = i + 1; j < late_x.nfired; j++)
+			assert_true(late_x.fired[i] != late_x.fired[j]);
+		if (late_x.fired[i] > top)
+			top = late_x.fired[i];
+	}
+	assert_int_equal(lsched_perform(p, count_run, &ran, 0), 0);
+	assert_true(late_x.enq > top);
+	assert_int_equal(lsched_loop_run(loop, LSCHED_RUN_NOWAIT), 0);
+	assert_int_equal(ran, LATE_POSTS + 1);
+	assert_int_equal(late_x.fired[late_x.nfired - 1], late_x.enq);
+	assert_int_equal(lsched__trace_hook_set(NULL, NULL), 0);
+	assert_int_equal(lsched_performer_close(p), 0);
+	lsched_performer_destroy(p);
+	assert_int_equal(lsched_loop_destroy(loop), 0);
+	lsched_clock_destroy(clock);
+#endif
+}
+
 /* Work run at a close may destroy the loop (which does not run): the
  * traced path must not touch the loop after the work. */
 static lsched_loop *doomed;
@@ -1033,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_every_site_enabled),
 		cmocka_unit_test(test_work_destroys_loop_traced),
 		cmocka_unit_test(test_hook_sees_the_events),
+		cmocka_unit_test(test_posts_taken_untraced_numbered_when_traced),
 #ifndef LSCHED_TRACE_DISABLED
 #define REC_TEST(t) cmocka_unit_test_setup_teardown(t, rec_setup, rec_teardown)
 		REC_TEST(test_trace_task_name_once_per_epoch),

@@ -388,6 +388,19 @@ static int64_t delay_of(int64_t posted_at, int64_t begin)
 	return posted_at >= 0 ? begin - posted_at : -1;
 }
 
+/* A number for a post taken while numbers could not be seen, now that
+ * they can: after every number given so far (unique, though no longer in
+ * acceptance order across the moment a recording began). */
+static __attribute__((noinline, cold)) uint64_t number_late(lsched_performer *p)
+{
+	uint64_t id;
+
+	pthread_mutex_lock(&p->lock);
+	id = ++p->next_post;
+	pthread_mutex_unlock(&p->lock);
+	return id;
+}
+
 /* Runs an item's work and completes it. task: the id of the scheduler
  * task running it (a post at a priority), else 0. A post run outside a
  * task by the thread running its loop (first-class work in the perform
@@ -410,6 +423,8 @@ static void item_finish(lsched_performer *p, struct item *it, uint64_t task)
 			     loop_check) &&
 	    it->cb != close_marker) {
 		traced = true;
+		if (!it->id)
+			it->id = number_late(p);
 		check = !task && LSCHED_TRACE_ON(loop_check) &&
 			lsched_loop_in_thread(loop);
 		begin = lsched__clock_read(clock);
@@ -523,23 +538,33 @@ static void number_batch(lsched_performer *p)
 }
 
 /* Moves the inbox to the end of the batch, in acceptance order, in one
- * pass over the items: the reversal counts the posts the common path
- * linked, which have no number yet (the newest ones), and reserves their
- * numbers, given as they run. The loop thread, or the thread running
- * everything (the gate). */
+ * pass over the items. The loop thread, or the thread running everything
+ * (the gate).
+ *
+ * While a post's number can be seen (PERFORM_TRACED()), the pass runs under
+ * p->lock: it counts the posts the common path linked, which have no
+ * number yet (the newest ones), and reserves their numbers, given as they
+ * run, before a locked post numbers itself. Otherwise only the take is
+ * locked and the pass runs after the unlock, on a list nobody else can
+ * reach: a producer's next post (locked, the inbox being empty) waits for
+ * one exchange, not for a walk of thousands of items that another CPU
+ * wrote (xpost: that wait was a futex sleep per batch). Posts taken so
+ * have no number; one that fires while traced gets one then
+ * (number_late()). */
 static lsched_loop *take_inbox(lsched_performer *p)
 {
 	lsched_loop *loop;
 	uintptr_t old;
 	struct item *it, *fifo = NULL, *last;
 	uint64_t n = 0;
+	bool numbered = PERFORM_TRACED();
 
 	pthread_mutex_lock(&p->lock);
 	loop = p->loop;
 	/* Empties the list and clears SIGNALLED; keeps CLOSED. */
 	old = atomic_fetch_and_explicit(&p->head, CLOSED, memory_order_acquire);
 	last = LIST(old);
-	if (last) {
+	if (last && numbered) {
 		if (p->id_left)
 			number_batch(p);
 		for (it = last; it;) {
@@ -557,6 +582,15 @@ static lsched_loop *take_inbox(lsched_performer *p)
 	if ((old & SIGNALLED) && loop)
 		atomic_fetch_sub(&loop->xthread_pending, 1);
 	pthread_mutex_unlock(&p->lock);
+	if (last && !numbered) {
+		for (it = last; it;) {
+			struct item *next = it->next;
+
+			it->next = fifo;
+			fifo = it;
+			it = next;
+		}
+	}
 	if (fifo) {
 		if (p->batch_tail)
 			p->batch_tail->next = fifo;
