@@ -391,6 +391,7 @@ static void test_hook_sees_the_events(void **state)
  * by a number, no two the same, and a post made after them gets a larger
  * one. (The loop takes a batch without numbering it while numbers cannot
  * be seen; a post that fires traced is numbered then.) */
+#ifndef LSCHED_TRACE_DISABLED
 #define LATE_POSTS 200
 struct late {
 	uint64_t fired[LATE_POSTS + 1];
@@ -424,6 +425,7 @@ static void count_run(void *arg)
 {
 	(*(int *)arg)++;
 }
+#endif
 
 static void test_posts_taken_untraced_numbered_when_traced(void **state)
 {
