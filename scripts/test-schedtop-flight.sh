@@ -288,28 +288,37 @@ PY
 # workload's own log of its tick says so) is run again, up to 3 times.
 stalled() { printf '  note     schedtop flight: %s: %s; again\n' "$1" "$2"; }
 
+# starve_case NAME FORMAT LABEL SCHEDTOP-ARGS...: the planted starvation
+# watched with the args, its one save checked against the truth (check
+# NAME FORMAT); run again after a stall of the machine.
+starve_case() {
+	local name=$1 fmt=$2 label=$3 try msg st
+	shift 3
+	for try in 1 2 3; do
+		watch "$name" starve "$@"
+		if [ $rc -ne 0 ]; then
+			fail "$name: schedtop exited $rc"
+			indent <"$out/$name.err"
+			return
+		fi
+		msg=$(check "$name" "$fmt")
+		st=$?
+		if [ $st -eq 3 ] && [ $try -lt 3 ]; then
+			stalled "$name" "$msg"
+			continue
+		fi
+		if [ $st -eq 0 ]; then
+			pass "$label: $msg"
+		else
+			fail "$label: $msg"
+			indent <"$out/$name.err"
+		fi
+		return
+	done
+}
+
 # ---- one starvation, -b ------------------------------------------------------
-for try in 1 2 3; do
-	watch starve starve -b --save-on "$rule"
-	if [ $rc -ne 0 ]; then
-		fail "starve: schedtop exited $rc"
-		indent <"$out/starve.err"
-		break
-	fi
-	msg=$(check starve text)
-	st=$?
-	if [ $st -eq 3 ] && [ $try -lt 3 ]; then
-		stalled starve "$msg"
-		continue
-	fi
-	if [ $st -eq 0 ]; then
-		pass "starve (-b): $msg"
-	else
-		fail "starve (-b): $msg"
-		indent <"$out/starve.err"
-	fi
-	break
-done
+starve_case starve text "starve (-b)" -b --save-on "$rule"
 if grep -q '^schedtop: flight: recording process .* a save holds what happened from .* on, never the time before$' "$out/starve.err"; then
 	pass "starve: says the save holds only what happened since it started"
 else
@@ -318,27 +327,8 @@ else
 fi
 
 # ---- the same, --json, quit with SIGINT after the save ----------------------
-for try in 1 2 3; do
-	SIGINT_AFTER_SAVE=1 watch json starve --json --save-on "$rule"
-	if [ $rc -ne 0 ]; then
-		fail "json: schedtop exited $rc after SIGINT"
-		indent <"$out/json.err"
-		break
-	fi
-	msg=$(check json json)
-	st=$?
-	if [ $st -eq 3 ] && [ $try -lt 3 ]; then
-		stalled json "$msg"
-		continue
-	fi
-	if [ $st -eq 0 ]; then
-		pass "json (SIGINT after the save): $msg"
-	else
-		fail "json: $msg"
-		indent <"$out/json.err"
-	fi
-	break
-done
+SIGINT_AFTER_SAVE=1 starve_case json json "json (SIGINT after the save)" \
+	--json --save-on "$rule"
 
 # ---- two recorders, one save directory -----------------------------------------
 # Two schedtops on one starving process, saving to one directory that

@@ -537,6 +537,23 @@ static void number_batch(lsched_performer *p)
 		}
 }
 
+/* The list from last (newest first) in acceptance order; adds to
+ * *unnumbered the posts in it that have no number yet. */
+static struct item *reverse(struct item *last, uint64_t *unnumbered)
+{
+	struct item *it, *fifo = NULL;
+
+	for (it = last; it;) {
+		struct item *next = it->next;
+
+		*unnumbered += !it->id && it->cb != close_marker;
+		it->next = fifo;
+		fifo = it;
+		it = next;
+	}
+	return fifo;
+}
+
 /* Moves the inbox to the end of the batch, in acceptance order, in one
  * pass over the items. The loop thread, or the thread running everything
  * (the gate).
@@ -555,7 +572,7 @@ static lsched_loop *take_inbox(lsched_performer *p)
 {
 	lsched_loop *loop;
 	uintptr_t old;
-	struct item *it, *fifo = NULL, *last;
+	struct item *fifo = NULL, *last;
 	uint64_t n = 0;
 	bool numbered = PERFORM_TRACED();
 
@@ -567,14 +584,7 @@ static lsched_loop *take_inbox(lsched_performer *p)
 	if (last && numbered) {
 		if (p->id_left)
 			number_batch(p);
-		for (it = last; it;) {
-			struct item *next = it->next;
-
-			n += !it->id && it->cb != close_marker;
-			it->next = fifo;
-			fifo = it;
-			it = next;
-		}
+		fifo = reverse(last, &n);
 		p->id_next = p->next_post + 1;
 		p->id_left = n;
 		p->next_post += n;
@@ -582,15 +592,8 @@ static lsched_loop *take_inbox(lsched_performer *p)
 	if ((old & SIGNALLED) && loop)
 		atomic_fetch_sub(&loop->xthread_pending, 1);
 	pthread_mutex_unlock(&p->lock);
-	if (last && !numbered) {
-		for (it = last; it;) {
-			struct item *next = it->next;
-
-			it->next = fifo;
-			fifo = it;
-			it = next;
-		}
-	}
+	if (last && !numbered)
+		fifo = reverse(last, &n); /* n unused: no number is reserved */
 	if (fifo) {
 		if (p->batch_tail)
 			p->batch_tail->next = fifo;
